@@ -1,0 +1,78 @@
+/**
+ * Stable machine-readable error codes. A code never changes meaning between versions; match on it
+ * rather than on the message text.
+ * @category Errors
+ */
+export type ErrorCode =
+  | 'SHAPE_MISMATCH'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_FORMAT'
+  | 'NOT_FITTED'
+  | 'NUMERIC'
+  | 'GRAPH_RELEASED'
+  | 'NOT_DIFFERENTIABLE';
+
+/**
+ * Base class of every error tensorkit throws on purpose. The message names the op, the argument and
+ * every shape involved, e.g. `matmul: a [2, 3] and b [4, 5]: inner dimensions 3 and 4 differ`.
+ * @example
+ * try { matmul(zeros([2, 3]), zeros([4, 5])); } catch (e) { (e as TensorkitError).code; } // 'SHAPE_MISMATCH'
+ * @category Errors
+ */
+export class TensorkitError extends Error {
+  /** Stable error code, see {@link ErrorCode}. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Shapes that do not fit together (broadcasting, matmul inner dimensions, reshape sizes, axes).
+ * Code `SHAPE_MISMATCH`.
+ * @category Errors
+ */
+export class ShapeError extends TensorkitError {
+  constructor(message: string) {
+    super('SHAPE_MISMATCH', message);
+  }
+}
+
+/**
+ * An argument of the wrong type or outside its valid range (NaN sizes, negative counts, unknown
+ * options). Code `INVALID_ARGUMENT`.
+ * @category Errors
+ */
+export class ArgumentError extends TensorkitError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * Malformed serialized input (files, JSON, CSV). Code `INVALID_FORMAT` unless a more specific code
+ * is given.
+ * @category Errors
+ */
+export class FormatError extends TensorkitError {
+  constructor(message: string, code: ErrorCode = 'INVALID_FORMAT') {
+    super(code, message);
+  }
+}
+
+/**
+ * A NaN or ±Inf found by `setDebug({ checkNumerics: true })`. Code `NUMERIC`.
+ * @category Errors
+ */
+export class NumericError extends TensorkitError {
+  constructor(message: string) {
+    super('NUMERIC', message);
+  }
+}
+
+/** Formats a shape the way every message shows it: `[2, 3]`. @internal */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,30 @@
+export { Tensor, Parameter, type NestedArray } from './tensor';
+export {
+  TensorkitError, ShapeError, ArgumentError, FormatError, NumericError, type ErrorCode,
+} from './errors';
+export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './random';
+export {
+  noGrad, enableGrad, isGradEnabled, setDebug, getDebug, type DebugOptions, type BackwardOptions,
+} from './autograd';
+export { gradcheck, valueAndGrad, type GradcheckOptions, type GradcheckResult } from './gradcheck';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, randint,
+  type CreationOptions, type RandomOptions, type TensorLike,
+} from './creation';
+export {
+  add, sub, mul, div, pow, maximum, minimum, eq, ne, gt, ge, lt, le, where, type TensorOrScalar,
+} from './ops/binary';
+export {
+  neg, abs, exp, log, log1p, sqrt, rsqrt, square, sin, cos, tanh, sigmoid, relu, leakyRelu, elu, gelu,
+  softplus, sign, clamp, type GeluOptions, type SoftplusOptions, type ClampOptions,
+} from './ops/unary';
+export {
+  sum, mean, max, min, variance, variance as var, std, logSumExp, norm, argmax, argmin,
+  type ReduceOptions, type VarOptions, type NormOptions, type ArgOptions,
+} from './ops/reduce';
+export {
+  reshape, flatten, squeeze, unsqueeze, expand, permute, transpose, concat, stack, split, slice, pad,
+  repeat, tile, type SliceSpec, type PadOptions,
+} from './ops/shape';
+export { gather, indexSelect, oneHot, type Indices } from './ops/index';
+export { matmul, dot, outer } from './ops/matmul';
