@@ -6,5 +6,6 @@ export default defineConfig({
     pool: 'threads',
     maxWorkers: 2,
     testTimeout: 60_000,
+    setupFiles: ['test/setup.ts'],
   },
 });

@@ -1,0 +1,88 @@
+import { expect } from 'vitest';
+import { gradcheck, Generator, Tensor, type GradcheckOptions } from '../../src/tensor/index';
+
+/** Asserts |a − e| ≤ atol + rtol·|e| element-wise (NaN must match NaN), with the worst index in the message. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-5): void {
+  expect(actual.length, 'length').toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i], e = expected[i];
+    if (Number.isNaN(e)) {
+      expect(Number.isNaN(a), `index ${i}: expected NaN, got ${a}`).toBe(true);
+      continue;
+    }
+    if (!Number.isFinite(e)) {
+      expect(a, `index ${i}`).toBe(e);
+      continue;
+    }
+    const tol = atol + rtol * Math.abs(e);
+    if (!(Math.abs(a - e) <= tol)) {
+      throw new Error(`index ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > tol ${tol})`);
+    }
+  }
+}
+
+/** A tensor of normal samples from a seeded generator, optionally shifted away from a kink. */
+export function randT(shape: number[], rng: Generator, { scale = 1, awayFrom }: { scale?: number; awayFrom?: number } = {}): Tensor {
+  const n = shape.reduce((p, q) => p * q, 1);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = rng.normal() * scale;
+    if (awayFrom !== undefined && Math.abs(v - awayFrom) < 0.1) v = awayFrom + (v >= awayFrom ? 0.1 : -0.1) + v - awayFrom;
+    d[i] = v;
+  }
+  return new Tensor(d, shape);
+}
+
+/** Positive samples in [lo, hi). */
+export function randPos(shape: number[], rng: Generator, lo = 0.5, hi = 2): Tensor {
+  const n = shape.reduce((p, q) => p * q, 1);
+  return new Tensor(rng.fillUniform(new Float32Array(n), lo, hi), shape);
+}
+
+/** Random-direction gradient check (several trials), failing with both numbers in the message. */
+export function expectGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: GradcheckOptions = {}): void {
+  const r = gradcheck(fn, inputs, { trials: 3, ...opts });
+  if (!r.ok) throw new Error(`gradcheck failed: analytic ${r.analytic}, numeric ${r.numeric}, error ${r.error}`);
+}
+
+/** Nested-loop reference helpers. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+/** Unravels flat index k of `shape` into a multi-index. */
+export function unravel(k: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = k % shape[d];
+    k = Math.floor(k / shape[d]);
+  }
+  return idx;
+}
+
+/** Reads x at a broadcast multi-index (size-1 dims read index 0, missing leading dims ignored). */
+export function readBroadcast(x: Tensor, idx: readonly number[]): number {
+  const off = idx.length - x.ndim;
+  const st = stridesOf(x.shape);
+  let p = 0;
+  for (let d = 0; d < x.ndim; d++) p += (x.shape[d] === 1 ? 0 : idx[d + off]) * st[d];
+  return x.data[p];
+}
+
+/**
+ * Values whose magnitudes are all distinct and at least 0.05 apart (random signs), so max, min
+ * and the ∞-norm have no near-ties a finite-difference step could cross.
+ */
+export function randDistinct(shape: number[], rng: Generator): Tensor {
+  const n = shape.reduce((p, q) => p * q, 1);
+  const perm = rng.permutation(n);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = (perm[i] + 0.3) * 0.05 * (rng.random() < 0.5 ? -1 : 1);
+  return new Tensor(d, shape);
+}
