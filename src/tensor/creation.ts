@@ -113,8 +113,12 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: C
  * @category Creation
  */
 export function full(shape: readonly number[], value: number, options: CreationOptions = {}): Tensor {
-  if (typeof value !== 'number') throw new ArgumentError(`full: value must be a number, got ${describe(value)}`);
-  const s = checkShape(shape, 'full');
+  return filled('full', shape, value, options);
+}
+
+function filled(op: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
+  if (typeof value !== 'number') throw new ArgumentError(`${op}: value must be a number, got ${describe(value)}`);
+  const s = checkShape(shape, op);
   const data = new Float32Array(sizeOf(s));
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, options.requiresGrad === true);
@@ -122,12 +126,12 @@ export function full(shape: readonly number[], value: number, options: CreationO
 
 /** Zeros of `shape`. @example zeros([2, 3]).size; // 6 @category Creation */
 export function zeros(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled('zeros', shape, 0, options);
 }
 
 /** Ones of `shape`. @example ones([2]).toArray(); // [1, 1] @category Creation */
 export function ones(shape: readonly number[], options: CreationOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled('ones', shape, 1, options);
 }
 
 /** Zeros with the shape of `x`. @category Creation */

@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** DESIGN.md §1: which source folders each folder may import from (its own folder is always allowed). */
+const allowed: Record<string, string[]> = {
+  'tensor/kernels': [],
+  tensor: ['tensor/kernels'],
+  nn: ['tensor', 'tensor/kernels'],
+  optim: ['tensor', 'tensor/kernels'],
+  data: ['tensor', 'tensor/kernels'],
+  metrics: ['tensor', 'tensor/kernels'],
+  train: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'metrics'],
+  models: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'train', 'metrics'],
+  compress: ['tensor', 'tensor/kernels', 'nn', 'optim', 'train'],
+  io: ['tensor', 'tensor/kernels', 'nn', 'optim', 'compress'],
+};
+
+const SRC = resolve(__dirname, '../src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** The layer a source file belongs to: `tensor/kernels` for kernels, else its top folder; `.` for src/index.ts. */
+function layerOf(file: string): string {
+  const rel = relative(SRC, file).split('\\').join('/');
+  if (rel.startsWith('tensor/kernels/')) return 'tensor/kernels';
+  const top = rel.split('/')[0];
+  return rel.includes('/') ? top : '.';
+}
+
+describe('layering (DESIGN.md §1)', () => {
+  const all = files(SRC);
+
+  it('every source file lives in a known folder', () => {
+    for (const f of all) {
+      const layer = layerOf(f);
+      expect(layer === '.' || layer in allowed, relative(SRC, f)).toBe(true);
+    }
+  });
+
+  it('no folder imports from a folder its row does not allow, and src has no runtime dependencies', () => {
+    const violations: string[] = [];
+    for (const f of all) {
+      const from = layerOf(f);
+      const text = readFileSync(f, 'utf8');
+      const specs = [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]);
+      for (const spec of specs) {
+        if (!spec.startsWith('.')) {
+          if (!spec.startsWith('node:')) violations.push(`${relative(SRC, f)} imports package '${spec}'`);
+          continue;
+        }
+        const target = resolve(dirname(f), spec);
+        const to = layerOf(target.endsWith('.ts') ? target : `${target}.ts`);
+        if (from === '.' || to === from) continue;
+        if (!allowed[from].includes(to)) violations.push(`${relative(SRC, f)} (${from}) imports ${spec} (${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('no Math.random in src (every draw goes through a seeded Generator)', () => {
+    const hits = all.filter((f) => /Math\.random/.test(readFileSync(f, 'utf8')));
+    expect(hits.map((f) => relative(SRC, f))).toEqual([]);
+  });
+});
