@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Smoke test of the *built* package (run `npm run build` first).
+//
+// Loads every entry of the `exports` map the way a consumer would, through the package's own name
+// (Node resolves a self-reference `tensorkit` / `tensorkit/<subpath>` via package.json "exports"):
+//   ESM  import('tensorkit'), import('tensorkit/tensor'), import('tensorkit/linalg')
+//   CJS  require('tensorkit'), require('tensorkit/tensor'), require('tensorkit/linalg')
+// and in each runs a tiny forward + backward pass whose gradients were computed by hand.
+// Prints one line per check; exits 1 with a clear message if any check fails.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+if (!existsSync(join(root, 'dist', 'index.js'))) {
+  console.error('smoke-node: dist/index.js not found — run `npm run build` first');
+  process.exit(1);
+}
+
+const TOL = 1e-5;
+let failures = 0;
+
+function close(actual, expected) {
+  const a = Array.from(actual ?? []);
+  return a.length === expected.length && a.every((v, i) => Math.abs(v - expected[i]) <= TOL * Math.max(1, Math.abs(expected[i])));
+}
+const fmt = (x) => (x == null ? String(x) : `[${Array.from(x).map((v) => +v.toFixed(6)).join(', ')}]`);
+
+function check(label, fn) {
+  try {
+    const problems = fn();
+    if (problems.length === 0) {
+      console.log(`ok    ${label}`);
+    } else {
+      failures++;
+      console.log(`FAIL  ${label}`);
+      for (const p of problems) console.log(`        ${p}`);
+    }
+  } catch (err) {
+    failures++;
+    console.log(`FAIL  ${label}: threw ${err?.stack ?? err}`);
+  }
+}
+
+function expectClose(problems, what, actual, expected) {
+  if (!close(actual, expected)) problems.push(`${what}: expected ${fmt(expected)}, got ${fmt(actual)}`);
+}
+
+/*
+ * matmul + sum. a = [[1, 2, 3], [4, 5, 6]] (2×3), b = [[1], [-1], [2]] (3×1).
+ *   c = a·b = [[1 - 2 + 6], [4 - 5 + 12]] = [[5], [11]];  loss = sum(c) = 16.
+ *   d loss / d a[i, k] = b[k]            → [[1, -1, 2], [1, -1, 2]]
+ *   d loss / d b[k]    = Σ_i a[i, k]     → [[5], [7], [9]]
+ */
+function matmulCheck(tk) {
+  const problems = [];
+  const a = tk.tensor([[1, 2, 3], [4, 5, 6]], undefined, { requiresGrad: true });
+  const b = tk.tensor([[1], [-1], [2]], undefined, { requiresGrad: true });
+  const c = tk.matmul(a, b);
+  if (JSON.stringify(c.shape) !== '[2,1]') problems.push(`matmul shape: expected [2,1], got ${JSON.stringify(c.shape)}`);
+  expectClose(problems, 'matmul(a, b)', c.data, [5, 11]);
+  const loss = tk.sum(c);
+  expectClose(problems, 'sum(matmul(a, b))', [loss.item()], [16]);
+  loss.backward();
+  expectClose(problems, 'a.grad', a.grad, [1, -1, 2, 1, -1, 2]);
+  expectClose(problems, 'b.grad', b.grad, [5, 7, 9]);
+  return problems;
+}
+
+/*
+ * solve + sum (linalg subpath, fed tensors made by the tensor core entry).
+ *   a = [[2, 1], [1, 3]], b = [3, 5] → x = a⁻¹b = [0.8, 1.4];  loss = sum(x) = 2.2.
+ *   a⁻¹ = ⅕[[3, -1], [-1, 2]];  b̄ = a⁻ᵀ·1 = [0.4, 0.2];  ā = −b̄·xᵀ = [[-0.32, -0.56], [-0.16, -0.28]].
+ */
+function linalgCheck(core, linalg) {
+  const problems = [];
+  if (typeof linalg.solve !== 'function') return ['solve is not exported from the linalg entry'];
+  const a = core.tensor([[2, 1], [1, 3]], undefined, { requiresGrad: true });
+  const b = core.tensor([3, 5], undefined, { requiresGrad: true });
+  const x = linalg.solve(a, b);
+  expectClose(problems, 'solve(a, b)', x.data, [0.8, 1.4]);
+  if (!(x instanceof core.Tensor)) problems.push('solve() result is not an instance of the core entry\'s Tensor (duplicated class across bundles?)');
+  const loss = core.sum(x);
+  expectClose(problems, 'sum(solve(a, b))', [loss.item()], [2.2]);
+  loss.backward();
+  expectClose(problems, 'a.grad', a.grad, [-0.32, -0.56, -0.16, -0.28]);
+  expectClose(problems, 'b.grad', b.grad, [0.4, 0.2]);
+  return problems;
+}
+
+function sameClass(label, entries) {
+  check(label, () => {
+    const first = entries[0][1].Tensor;
+    return entries
+      .filter(([, mod]) => mod.Tensor !== first)
+      .map(([name]) => `${name}.Tensor is a different class from ${entries[0][0]}.Tensor`);
+  });
+}
+
+const esm = {
+  root: await import('tensorkit'),
+  tensor: await import('tensorkit/tensor'),
+  linalg: await import('tensorkit/linalg'),
+};
+const cjs = {
+  root: require('tensorkit'),
+  tensor: require('tensorkit/tensor'),
+  linalg: require('tensorkit/linalg'),
+};
+
+check("ESM import('tensorkit'): matmul + sum + backward", () => matmulCheck(esm.root));
+check("ESM import('tensorkit/tensor'): matmul + sum + backward", () => matmulCheck(esm.tensor));
+check("ESM import('tensorkit/linalg'): solve + sum + backward", () => linalgCheck(esm.tensor, esm.linalg));
+check("ESM import('tensorkit/linalg') with tensors from 'tensorkit'", () => linalgCheck(esm.root, esm.linalg));
+check("CJS require('tensorkit'): matmul + sum + backward", () => matmulCheck(cjs.root));
+check("CJS require('tensorkit/tensor'): matmul + sum + backward", () => matmulCheck(cjs.tensor));
+check("CJS require('tensorkit/linalg'): solve + sum + backward", () => linalgCheck(cjs.tensor, cjs.linalg));
+check("CJS require('tensorkit/linalg') with tensors from 'tensorkit'", () => linalgCheck(cjs.root, cjs.linalg));
+sameClass('ESM entries share one Tensor class', [['tensorkit', esm.root], ['tensorkit/tensor', esm.tensor]]);
+sameClass('CJS entries share one Tensor class', [['tensorkit', cjs.root], ['tensorkit/tensor', cjs.tensor]]);
+
+if (failures > 0) {
+  console.error(`smoke-node: ${failures} check(s) FAILED`);
+  process.exit(1);
+}
+console.log('smoke-node: all checks passed');

@@ -1,0 +1,35 @@
+import { defineConfig } from 'tsup';
+
+/*
+ * Build for the package's `exports` map (see package.json):
+ *   .         → dist/index.{js,cjs,d.ts,d.cts}
+ *   ./tensor  → dist/tensor/index.{js,cjs,d.ts,d.cts}
+ *   ./linalg  → dist/tensor/linalg.{js,cjs,d.ts,d.cts}
+ * The entry names below are the output paths relative to dist/ (without extension). The package is
+ * `"type": "module"`, so tsup writes ESM as `.js`/`.d.ts` and CommonJS as `.cjs`/`.d.cts`.
+ *
+ * `splitting: true` applies to both formats: shared code (Tensor, autograd, …) goes into chunk files
+ * imported/required by every entry, so `require('tensorkit').Tensor` and the Tensor used by
+ * `require('tensorkit/linalg')` are one class (instanceof checks hold across subpaths).
+ */
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'tensor/index': 'src/tensor/index.ts',
+    'tensor/linalg': 'src/tensor/linalg.ts',
+  },
+  outDir: 'dist',
+  format: ['esm', 'cjs'],
+  platform: 'neutral',
+  target: 'es2022',
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  treeshake: true,
+  splitting: true,
+  minify: false,
+  shims: false,
+  outExtension({ format }) {
+    return format === 'cjs' ? { js: '.cjs', dts: '.d.cts' } : { js: '.js', dts: '.d.ts' };
+  },
+});
