@@ -28,3 +28,7 @@ export {
 } from './ops/shape';
 export { gather, indexSelect, oneHot, type Indices } from './ops/index';
 export { matmul, dot, outer } from './ops/matmul';
+export {
+  linear, conv1d, conv2d, convTranspose2d,
+  type Pair, type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions,
+} from './ops/conv';

@@ -1,0 +1,305 @@
+/**
+ * Convolution kernels on NCHW images. The fast path lowers a convolution to GEMM through im2col
+ * (unfold the receptive fields into columns) and its adjoint col2im; the naive twins are the
+ * direct loops that serve as test oracles.
+ *
+ * Dims: B batch, C input channels (per group: Cg), OC output channels (per group: OCg), H W input,
+ * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
+ * padding is implied by OH/OW), DH DW dilation, G groups.
+ */
+import { gemm } from './matmul';
+
+/** Geometry of one convolution (input image → output grid). */
+export interface ConvGeom {
+  C: number; H: number; W: number;
+  KH: number; KW: number;
+  OH: number; OW: number;
+  SH: number; SW: number;
+  PH: number; PW: number;
+  DH: number; DW: number;
+}
+
+/**
+ * Unfolds receptive fields: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, oh·SH − PH + kh·DH,
+ * ow·SW − PW + kw·DW], 0 outside the image. Overwrites cols.
+ * Shapes: x (C, H, W) at xOff, cols (C·KH·KW, OH·OW).
+ */
+export function im2col(cols: Float32Array, x: Float32Array, xOff: number, g: ConvGeom): void {
+  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const P = OH * OW;
+  for (let c = 0; c < C; c++) {
+    const xc = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const row = ((c * KH + kh) * KW + kw) * P;
+        const dx = kw * DW - PW;
+        // Output columns whose input column lies inside [0, W): ow·SW + dx ∈ [0, W).
+        let owLo = dx >= 0 ? 0 : Math.ceil(-dx / SW);
+        let owHi = Math.floor((W - 1 - dx) / SW) + 1;
+        if (owLo > OW) owLo = OW;
+        if (owHi > OW) owHi = OW;
+        if (owHi < owLo) owHi = owLo;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh * DH;
+          const o = row + oh * OW;
+          if (ih < 0 || ih >= H) {
+            for (let ow = 0; ow < OW; ow++) cols[o + ow] = 0;
+            continue;
+          }
+          for (let ow = 0; ow < owLo; ow++) cols[o + ow] = 0;
+          const xr = xc + ih * W + dx;
+          if (SW === 1) {
+            for (let ow = owLo; ow < owHi; ow++) cols[o + ow] = x[xr + ow];
+          } else {
+            for (let ow = owLo; ow < owHi; ow++) cols[o + ow] = x[xr + ow * SW];
+          }
+          for (let ow = owHi; ow < OW; ow++) cols[o + ow] = 0;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Adjoint of {@link im2col}: dx[c, ih, iw] += cols[(c·KH + kh)·KW + kw, oh·OW + ow] for every
+ * field that read that pixel. Accumulates.
+ * Shapes: cols (C·KH·KW, OH·OW), dx (C, H, W) at xOff.
+ */
+export function col2im(dx: Float32Array, xOff: number, cols: Float32Array, g: ConvGeom): void {
+  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const P = OH * OW;
+  for (let c = 0; c < C; c++) {
+    const xc = xOff + c * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const row = ((c * KH + kh) * KW + kw) * P;
+        const d = kw * DW - PW;
+        let owLo = d >= 0 ? 0 : Math.ceil(-d / SW);
+        let owHi = Math.floor((W - 1 - d) / SW) + 1;
+        if (owLo > OW) owLo = OW;
+        if (owHi > OW) owHi = OW;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          const o = row + oh * OW;
+          const xr = xc + ih * W + d;
+          if (SW === 1) {
+            for (let ow = owLo; ow < owHi; ow++) dx[xr + ow] += cols[o + ow];
+          } else {
+            for (let ow = owLo; ow < owHi; ow++) dx[xr + ow * SW] += cols[o + ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+let colsBuf = new Float32Array(0);
+let dcolsBuf = new Float32Array(0);
+/** Reusable scratch for the column matrices (grown, never shrunk). */
+function scratch(which: 0 | 1, n: number): Float32Array {
+  if (which === 0) {
+    if (colsBuf.length < n) colsBuf = new Float32Array(n);
+    return colsBuf;
+  }
+  if (dcolsBuf.length < n) dcolsBuf = new Float32Array(n);
+  return dcolsBuf;
+}
+
+/** True when im2col is the identity (1×1 kernel, stride 1, no padding), so x itself is the column matrix. */
+function isPointwise(g: ConvGeom): boolean {
+  return g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0 && g.OH === g.H && g.OW === g.W;
+}
+
+/**
+ * Grouped 2-D convolution (cross-correlation) by im2col + GEMM:
+ * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
+ * Shapes: x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW); g.C = Cg.
+ * Overwrites out.
+ */
+export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
+  const point = isPointwise(g);
+  const cols = point ? x : scratch(0, Kc * P);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (b * G + gi) * Cg * HW;
+      if (!point) im2col(cols, x, xOff, g);
+      gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, cols, point ? xOff : 0, OCg, Kc, P, false, false, false);
+    }
+    if (bias !== null) {
+      for (let o = 0; o < OC; o++) {
+        const bo = bias[o], base = (b * OC + o) * P;
+        for (let p = 0; p < P; p++) out[base + p] += bo;
+      }
+    }
+  }
+}
+
+/**
+ * Backward of {@link conv2dForward}, accumulating: dw += dy·colsᵀ, dx += col2im(wᵀ·dy),
+ * dbias += Σ_{b, p} dy. Pass null for gradients that are not needed.
+ * Shapes: as the forward; dy (B, OC, OH, OW).
+ */
+export function conv2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
+): void {
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
+  const point = isPointwise(g);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (b * G + gi) * Cg * HW;
+      const yOff = (b * OC + gi * OCg) * P;
+      const wOff = gi * OCg * Kc;
+      if (dw !== null) {
+        if (point) gemm(dw, wOff, dy, yOff, x, xOff, OCg, P, Kc, false, true, true);
+        else {
+          const cols = scratch(0, Kc * P);
+          im2col(cols, x, xOff, g);
+          gemm(dw, wOff, dy, yOff, cols, 0, OCg, P, Kc, false, true, true);
+        }
+      }
+      if (dx !== null) {
+        if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
+        else {
+          const dcols = scratch(1, Kc * P);
+          gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
+          col2im(dx, xOff, dcols, g);
+        }
+      }
+    }
+  }
+  if (dbias !== null) {
+    for (let o = 0; o < OC; o++) {
+      let s = 0;
+      for (let b = 0; b < B; b++) {
+        const base = (b * OC + o) * P;
+        for (let p = 0; p < P; p++) s += dy[base + p];
+      }
+      dbias[o] += s;
+    }
+  }
+}
+
+/**
+ * Transposed convolution (the adjoint of conv2d with respect to its input):
+ * out[b, g·OCg + o, ih·SH − PH + kh·DH, iw·SW − PW + kw·DW] += x[b, g·Cg + c, ih, iw] · w[g·Cg + c, o, kh, kw].
+ * Here the geometry `g` describes the conv whose INPUT is `out` (C = OCg, H × W = out's size) and
+ * whose output grid is x's (OH × OW = x's size).
+ * Shapes: x (B, G·Cg, OH, OW), w (G·Cg, OCg, KH, KW), bias (G·OCg) or null, out (B, G·OCg, H, W).
+ * Overwrites out.
+ */
+export function convTranspose2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
+  const { C: OCg, H, W, KH, KW, OH, OW } = g;
+  const Cg = Cin / G, Kc = OCg * KH * KW, P = OH * OW, HW = H * W, OC = OCg * G;
+  out.fill(0, 0, B * OC * HW);
+  const dcols = scratch(1, Kc * P);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      gemm(dcols, 0, w, gi * Cg * Kc, x, (b * Cin + gi * Cg) * P, Kc, Cg, P, true, false, false);
+      col2im(out, (b * OC + gi * OCg) * HW, dcols, g);
+    }
+    if (bias !== null) {
+      for (let o = 0; o < OC; o++) {
+        const bo = bias[o], base = (b * OC + o) * HW;
+        for (let p = 0; p < HW; p++) out[base + p] += bo;
+      }
+    }
+  }
+}
+
+/**
+ * Backward of {@link convTranspose2dForward}, accumulating: dx += w·im2col(dy),
+ * dw += x·im2col(dy)ᵀ, dbias += Σ dy.
+ */
+export function convTranspose2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
+): void {
+  const { C: OCg, H, W, KH, KW, OH, OW } = g;
+  const Cg = Cin / G, Kc = OCg * KH * KW, P = OH * OW, HW = H * W, OC = OCg * G;
+  const cols = scratch(0, Kc * P);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      im2col(cols, dy, (b * OC + gi * OCg) * HW, g);
+      const xOff = (b * Cin + gi * Cg) * P;
+      if (dx !== null) gemm(dx, xOff, w, gi * Cg * Kc, cols, 0, Cg, Kc, P, false, false, true);
+      if (dw !== null) gemm(dw, gi * Cg * Kc, x, xOff, cols, 0, Cg, P, Kc, false, true, true);
+    }
+  }
+  if (dbias !== null) {
+    for (let o = 0; o < OC; o++) {
+      let s = 0;
+      for (let b = 0; b < B; b++) {
+        const base = (b * OC + o) * HW;
+        for (let p = 0; p < HW; p++) s += dy[base + p];
+      }
+      dbias[o] += s;
+    }
+  }
+}
+
+/** Direct-loop twin of {@link conv2dForward} (the oracle). */
+export function conv2dForwardNaive(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const OCg = OC / G, C = Cg * G;
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < OC; o++) {
+      const gi = Math.floor(o / OCg);
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let s = bias === null ? 0 : bias[o];
+          for (let c = 0; c < Cg; c++) {
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * SH - PH + kh * DH;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * SW - PW + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                s += w[((o * Cg + c) * KH + kh) * KW + kw] * x[((b * C + gi * Cg + c) * H + ih) * W + iw];
+              }
+            }
+          }
+          out[((b * OC + o) * OH + oh) * OW + ow] = s;
+        }
+      }
+    }
+  }
+}
+
+/** Direct-loop twin of {@link conv2dBackward} (the oracle); accumulates. */
+export function conv2dBackwardNaive(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
+): void {
+  const { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const OCg = OC / G, C = Cg * G;
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < OC; o++) {
+      const gi = Math.floor(o / OCg);
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const gy = dy[((b * OC + o) * OH + oh) * OW + ow];
+          if (dbias !== null) dbias[o] += gy;
+          for (let c = 0; c < Cg; c++) {
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * SH - PH + kh * DH;
+              if (ih < 0 || ih >= H) continue;
+              for (let kw = 0; kw < KW; kw++) {
+                const iw = ow * SW - PW + kw * DW;
+                if (iw < 0 || iw >= W) continue;
+                const wi = ((o * Cg + c) * KH + kh) * KW + kw;
+                const xi = ((b * C + gi * Cg + c) * H + ih) * W + iw;
+                if (dw !== null) dw[wi] += gy * x[xi];
+                if (dx !== null) dx[xi] += gy * w[wi];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

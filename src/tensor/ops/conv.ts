@@ -1,0 +1,263 @@
+import { record } from '../autograd';
+import { ArgumentError, ShapeError, fmtShape } from '../errors';
+import * as K from '../kernels/conv';
+import { gemm } from '../kernels/matmul';
+import { describe } from '../shape';
+import { Tensor } from '../tensor';
+import { reshape } from './shape';
+
+/** A number for both spatial axes, or a `[h, w]` pair. */
+export type Pair = number | readonly [number, number];
+
+/** Options of {@link conv2d}. */
+export interface Conv2dOptions {
+  /** Step between receptive fields (default 1). */
+  stride?: Pair;
+  /**
+   * Zero padding on each side (default 0), or `'valid'` (none) or `'same'` (output size equals
+   * input size; stride 1 only; an odd total goes to the bottom/right, as PyTorch).
+   */
+  padding?: Pair | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
+  dilation?: Pair;
+  /** Channel groups (default 1); `groups = C` is a depthwise convolution. */
+  groups?: number;
+}
+
+/** Options of {@link convTranspose2d}. */
+export interface ConvTranspose2dOptions {
+  /** Stride of the convolution this one transposes (default 1). */
+  stride?: Pair;
+  /** Padding of the convolution this one transposes (default 0): removed from each side of the output. */
+  padding?: Pair;
+  /** Extra rows/columns added to one side of the output (default 0; smaller than stride or dilation). */
+  outputPadding?: Pair;
+  /** Spacing between kernel taps (default 1). */
+  dilation?: Pair;
+  /** Channel groups (default 1). */
+  groups?: number;
+}
+
+function pair(v: Pair | undefined, dflt: number, op: string, name: string, min: number): [number, number] {
+  const p: readonly number[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
+  if (p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= min)) {
+    throw new ArgumentError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${Array.isArray(v) ? fmtShape(v as number[]) : describe(v)}`);
+  }
+  return [p[0], p[1]];
+}
+
+function needTensor(x: unknown, op: string, arg: string): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describe(x)}`);
+  return x;
+}
+
+/**
+ * Fully connected map y = x·Wᵀ + b over the last axis (PyTorch's `F.linear`); leading axes are
+ * batch axes folded into one GEMM.
+ * Shapes: x (…, C), weight (OC, C), bias (OC) or null → (…, OC).
+ * Gradient: dx = dy·W, dW = dyᵀ·x (summed over the batch), db = Σ dy.
+ * @example linear(tensor([[1, 2]]), tensor([[1, 0], [0, 1], [1, 1]]), tensor([0, 0, 1])).tolist(); // [[1, 2, 4]]
+ * @throws ShapeError when x's last axis is not weight's second, or bias is not [OC].
+ * @category Layers
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  needTensor(x, 'linear', 'x');
+  needTensor(weight, 'linear', 'weight');
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight ${fmtShape(weight.shape)} must be 2-D [outFeatures, inFeatures]`);
+  const [OC, C] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== C) {
+    throw new ShapeError(`linear: x ${fmtShape(x.shape)} must end in ${C} features to match weight ${fmtShape(weight.shape)}`);
+  }
+  if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
+    throw new ShapeError(`linear: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
+  }
+  const B = x.size / C;
+  const out = Tensor.empty([...x.shape.slice(0, -1), OC]);
+  const o = out.data;
+  gemm(o, 0, x.data, 0, weight.data, 0, B, C, OC, false, true, false);
+  if (bias !== null) {
+    const bd = bias.data;
+    for (let b = 0; b < B; b++) {
+      const row = b * OC;
+      for (let j = 0; j < OC; j++) o[row + j] += bd[j];
+    }
+  }
+  const inputs = bias === null ? [x, weight] : [x, weight, bias];
+  return record('linear', out, inputs, (dy) => {
+    if (x.requiresGrad) gemm(x.gradBuffer(), 0, dy, 0, weight.data, 0, B, OC, C, false, false, true);
+    if (weight.requiresGrad) gemm(weight.gradBuffer(), 0, dy, 0, x.data, 0, OC, B, C, true, false, true);
+    if (bias !== null && bias.requiresGrad) {
+      const db = bias.gradBuffer();
+      const acc = new Float64Array(OC);
+      for (let b = 0; b < B; b++) {
+        const row = b * OC;
+        for (let j = 0; j < OC; j++) acc[j] += dy[row + j];
+      }
+      for (let j = 0; j < OC; j++) db[j] += acc[j];
+    }
+  });
+}
+
+interface Resolved {
+  B: number;
+  C: number;
+  OC: number;
+  G: number;
+  geom: K.ConvGeom;
+  unbatched: boolean;
+}
+
+function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, o: Conv2dOptions): Resolved {
+  needTensor(x, op, 'x');
+  needTensor(weight, op, 'weight');
+  if (x.ndim !== 4 && x.ndim !== 3) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must be [B, C, H, W] or unbatched [C, H, W]`);
+  if (weight.ndim !== 4) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} must be [OC, C / groups, KH, KW]`);
+  const unbatched = x.ndim === 3;
+  const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
+  const [OC, Cg, KH, KW] = weight.shape;
+  const G = o.groups ?? 1;
+  if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
+  if (C % G !== 0 || OC % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide both the input channels ${C} (x ${fmtShape(x.shape)}) and the output channels ${OC} (weight ${fmtShape(weight.shape)})`);
+  if (Cg !== C / G) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cg * G} (${Cg} per group × groups ${G})`);
+  if (KH < 1 || KW < 1) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} has an empty kernel`);
+  if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
+    throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
+  }
+  const [SH, SW] = pair(o.stride, 1, op, 'stride', 1);
+  const [DH, DW] = pair(o.dilation, 1, op, 'dilation', 1);
+  const ekh = DH * (KH - 1) + 1, ekw = DW * (KW - 1) + 1;
+  let PH: number, PW: number, OH: number, OW: number;
+  if (o.padding === 'same') {
+    if (SH !== 1 || SW !== 1) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride [${SH}, ${SW}]`);
+    PH = Math.floor((ekh - 1) / 2);
+    PW = Math.floor((ekw - 1) / 2);
+    OH = H;
+    OW = W;
+  } else {
+    [PH, PW] = o.padding === 'valid' ? [0, 0] : pair(o.padding as Pair | undefined, 0, op, 'padding', 0);
+    if (H + 2 * PH < ekh || W + 2 * PW < ekw) {
+      throw new ShapeError(`${op}: kernel [${KH}, ${KW}] (dilated [${ekh}, ${ekw}]) is larger than the padded input [${H + 2 * PH}, ${W + 2 * PW}] (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
+    }
+    OH = Math.floor((H + 2 * PH - ekh) / SH) + 1;
+    OW = Math.floor((W + 2 * PW - ekw) / SW) + 1;
+  }
+  return { B, C, OC, G, unbatched, geom: { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } };
+}
+
+/**
+ * 2-D convolution (cross-correlation, as every deep-learning library) over NCHW images, via
+ * im2col + the blocked GEMM (1×1 stride-1 convolutions skip im2col):
+ * out[b, o, i, j] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g(o)·Cg + c, i·s − p + kh·d, j·s − p + kw·d].
+ * Shapes: x (B, C, H, W) or (C, H, W), weight (OC, C / groups, KH, KW), bias (OC) →
+ * (B, OC, OH, OW) with OH = ⌊(H + 2p − d(KH − 1) − 1)/s⌋ + 1.
+ * Gradient: dx = col2im(Wᵀ·dy), dW = dy·im2col(x)ᵀ, db = Σ dy.
+ * @example conv2d(ones([1, 1, 3, 3]), ones([1, 1, 2, 2])).tolist(); // [[[[4, 4], [4, 4]]]]
+ * @throws ShapeError on a channel mismatch, groups not dividing the channels, or a kernel larger than the padded input.
+ * @category Convolution
+ */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
+  const r = resolveConv('conv2d', x, weight, bias, options);
+  const { B, OC, G, geom } = r;
+  const outShape = r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW];
+  const out = Tensor.empty(outShape);
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom);
+  const inputs = bias === null ? [x, weight] : [x, weight, bias];
+  return record('conv2d', out, inputs, (dy) => {
+    K.conv2dBackward(
+      x.requiresGrad ? x.gradBuffer() : null,
+      weight.requiresGrad ? weight.gradBuffer() : null,
+      bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
+      dy, x.data, weight.data, B, OC, G, geom,
+    );
+  });
+}
+
+/** Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers. */
+export interface Conv1dOptions {
+  /** Step (default 1). */
+  stride?: number;
+  /** Zero padding on each side, `'valid'` or `'same'` (default 0). */
+  padding?: number | 'same' | 'valid';
+  /** Tap spacing (default 1). */
+  dilation?: number;
+  /** Channel groups (default 1). */
+  groups?: number;
+}
+
+/**
+ * 1-D convolution over [B, C, L] sequences, run as a 2-D convolution with height 1.
+ * Shapes: x (B, C, L) or (C, L), weight (OC, C / groups, K), bias (OC) → (B, OC, OL).
+ * Gradient: as {@link conv2d}.
+ * @example conv1d(tensor([[[1, 2, 3]]]), tensor([[[1, 1]]])).tolist(); // [[[3, 5]]]
+ * @throws ShapeError as {@link conv2d}.
+ * @category Convolution
+ */
+export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions = {}): Tensor {
+  needTensor(x, 'conv1d', 'x');
+  needTensor(weight, 'conv1d', 'weight');
+  if (x.ndim !== 3 && x.ndim !== 2) throw new ShapeError(`conv1d: x ${fmtShape(x.shape)} must be [B, C, L] or unbatched [C, L]`);
+  if (weight.ndim !== 3) throw new ShapeError(`conv1d: weight ${fmtShape(weight.shape)} must be [OC, C / groups, K]`);
+  const x4 = x.ndim === 3 ? reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]) : reshape(x, [1, x.shape[0], 1, x.shape[1]]);
+  const w4 = reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]);
+  const pad = options.padding;
+  const y = conv2d(x4, w4, bias, {
+    stride: [1, options.stride ?? 1],
+    padding: pad === 'same' || pad === 'valid' ? pad : [0, pad ?? 0],
+    dilation: [1, options.dilation ?? 1],
+    groups: options.groups,
+  });
+  return x.ndim === 3 ? reshape(y, [y.shape[0], y.shape[1], y.shape[3]]) : reshape(y, [y.shape[1], y.shape[3]]);
+}
+
+/**
+ * Transposed 2-D convolution ("deconvolution"), the gradient of {@link conv2d} with respect to
+ * its input, as PyTorch's `conv_transpose2d`:
+ * out[b, g·OCg + o, i·s − p + kh·d, j·s − p + kw·d] += x[b, g·Cg + c, i, j] · w[g·Cg + c, o, kh, kw].
+ * Shapes: x (B, C, H, W) or (C, H, W), weight (C, OC / groups, KH, KW), bias (OC) →
+ * (B, OC, OH, OW), OH = (H − 1)·s − 2p + d(KH − 1) + outputPadding + 1.
+ * Gradient: dx = W·im2col(dy), dW = x·im2col(dy)ᵀ, db = Σ dy.
+ * @example convTranspose2d(ones([1, 1, 2, 2]), ones([1, 1, 2, 2]), null, { stride: 2 }).shape; // [1, 1, 4, 4]
+ * @throws ShapeError on a channel mismatch; ArgumentError if outputPadding is not below stride or dilation.
+ * @category Convolution
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  needTensor(x, op, 'x');
+  needTensor(weight, op, 'weight');
+  if (x.ndim !== 4 && x.ndim !== 3) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must be [B, C, H, W] or unbatched [C, H, W]`);
+  if (weight.ndim !== 4) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} must be [C, OC / groups, KH, KW]`);
+  const unbatched = x.ndim === 3;
+  const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
+  const [Cw, OCg, KH, KW] = weight.shape;
+  const G = options.groups ?? 1;
+  if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
+  if (Cw !== C) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cw}`);
+  if (C % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide the input channels ${C} (x ${fmtShape(x.shape)})`);
+  const OC = OCg * G;
+  if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
+    throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)} and groups ${G}`);
+  }
+  const [SH, SW] = pair(options.stride, 1, op, 'stride', 1);
+  const [PH, PW] = pair(options.padding, 0, op, 'padding', 0);
+  const [DH, DW] = pair(options.dilation, 1, op, 'dilation', 1);
+  const [OPH, OPW] = pair(options.outputPadding, 0, op, 'outputPadding', 0);
+  if ((OPH >= SH && OPH >= DH) || (OPW >= SW && OPW >= DW)) {
+    throw new ArgumentError(`${op}: outputPadding [${OPH}, ${OPW}] must be smaller than either stride [${SH}, ${SW}] or dilation [${DH}, ${DW}]`);
+  }
+  const OH = (H - 1) * SH - 2 * PH + DH * (KH - 1) + OPH + 1;
+  const OW = (W - 1) * SW - 2 * PW + DW * (KW - 1) + OPW + 1;
+  if (OH <= 0 || OW <= 0) throw new ShapeError(`${op}: output size [${OH}, ${OW}] is not positive (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
+  // The geometry of the forward conv that maps an (OH, OW) image to the (H, W) grid of x.
+  const geom: K.ConvGeom = { C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH, SW, PH, PW, DH, DW };
+  const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW]);
+  K.convTranspose2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, C, G, geom);
+  const inputs = bias === null ? [x, weight] : [x, weight, bias];
+  return record(op, out, inputs, (dy) => {
+    K.convTranspose2dBackward(
+      x.requiresGrad ? x.gradBuffer() : null,
+      weight.requiresGrad ? weight.gradBuffer() : null,
+      bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
+      dy, x.data, weight.data, B, C, G, geom,
+    );
+  });
+}
