@@ -50,7 +50,8 @@ export function isGradEnabled(): boolean {
  * Runs `fn` with gradient recording off (PyTorch's `torch.no_grad()`): ops inside build no graph
  * and their outputs do not require grad. Restores the previous mode even if `fn` throws.
  * @example
- * const y = noGrad(() => mul(w, 2)); // y.requiresGrad === false even if w requires grad
+ * const w = tensor([1, 2], undefined, { requiresGrad: true });
+ * noGrad(() => mul(w, 2)).requiresGrad; // false
  * @category Autograd
  */
 export function noGrad<T>(fn: () => T): T {
