@@ -33,7 +33,7 @@ const debug = { checkNumerics: false };
  * @category Autograd
  */
 export function setDebug(options: DebugOptions): void {
-  if (options.checkNumerics !== undefined) debug.checkNumerics = !!options.checkNumerics;
+  if (options?.checkNumerics !== undefined) debug.checkNumerics = !!options.checkNumerics;
 }
 
 /** The current debug settings (a copy). @category Autograd */
@@ -152,7 +152,7 @@ export function runBackward(root: Tensor, seed: Float32Array | null, options: Ba
   if (seed !== null && seed.length !== root.size) {
     throw new ShapeError(`backward: gradient has ${seed.length} elements but the tensor ${fmtShape(root.shape)} has ${root.size}`);
   }
-  const retain = options.retainGraph === true;
+  const retain = options?.retainGraph === true;
   const order = topoOrder(root);
 
   const g = root.gradBuffer();

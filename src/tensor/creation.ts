@@ -103,7 +103,7 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: C
   } else {
     throw new ArgumentError(`tensor: values must be a number, an array or a typed array, got ${describe(values)}`);
   }
-  return new Tensor(data, s, options.requiresGrad === true);
+  return new Tensor(data, s, options?.requiresGrad === true);
 }
 
 /**
@@ -121,7 +121,7 @@ function filled(op: string, shape: readonly number[], value: number, options: Cr
   const s = checkShape(shape, op);
   const data = new Float32Array(sizeOf(s));
   if (value !== 0) data.fill(value);
-  return new Tensor(data, s, options.requiresGrad === true);
+  return new Tensor(data, s, options?.requiresGrad === true);
 }
 
 /** Zeros of `shape`. @example zeros([2, 3]).size; // 6 @category Creation */
@@ -136,12 +136,12 @@ export function ones(shape: readonly number[], options: CreationOptions = {}): T
 
 /** Zeros with the shape of `x`. @category Creation */
 export function zerosLike(x: Tensor, options: CreationOptions = {}): Tensor {
-  return full(x.shape, 0, options);
+  return filled('zerosLike', asTensor(x, 'zerosLike', 'x').shape, 0, options);
 }
 
 /** Ones with the shape of `x`. @category Creation */
 export function onesLike(x: Tensor, options: CreationOptions = {}): Tensor {
-  return full(x.shape, 1, options);
+  return filled('onesLike', asTensor(x, 'onesLike', 'x').shape, 1, options);
 }
 
 /**
@@ -166,7 +166,7 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
   const n = Math.max(0, Math.ceil((end - start) / step));
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return new Tensor(data, [n], options.requiresGrad === true);
+  return new Tensor(data, [n], options?.requiresGrad === true);
 }
 
 /**
@@ -181,7 +181,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
   const data = new Float32Array(steps);
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * d;
-  return new Tensor(data, [steps], options.requiresGrad === true);
+  return new Tensor(data, [steps], options?.requiresGrad === true);
 }
 
 /**
@@ -195,7 +195,7 @@ export function eye(n: number, m: number = n, options: CreationOptions = {}): Te
   const data = new Float32Array(s[0] * s[1]);
   const k = Math.min(s[0], s[1]);
   for (let i = 0; i < k; i++) data[i * s[1] + i] = 1;
-  return new Tensor(data, s, options.requiresGrad === true);
+  return new Tensor(data, s, options?.requiresGrad === true);
 }
 
 /**
@@ -206,8 +206,8 @@ export function eye(n: number, m: number = n, options: CreationOptions = {}): Te
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'rand');
-  const rng = options.rng ?? defaultGenerator();
-  return new Tensor(rng.fillUniform(new Float32Array(sizeOf(s))), s, options.requiresGrad === true);
+  const rng = options?.rng ?? defaultGenerator();
+  return new Tensor(rng.fillUniform(new Float32Array(sizeOf(s))), s, options?.requiresGrad === true);
 }
 
 /**
@@ -218,8 +218,8 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'randn');
-  const rng = options.rng ?? defaultGenerator();
-  return new Tensor(rng.fillNormal(new Float32Array(sizeOf(s))), s, options.requiresGrad === true);
+  const rng = options?.rng ?? defaultGenerator();
+  return new Tensor(rng.fillNormal(new Float32Array(sizeOf(s))), s, options?.requiresGrad === true);
 }
 
 /**
@@ -234,7 +234,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
     throw new ArgumentError(`randint: need integers low < high within ±2^24 (exact in float32), got low=${describe(low)}, high=${describe(high)}`);
   }
   const s = checkShape(shape, 'randint');
-  const rng = options.rng ?? defaultGenerator();
+  const rng = options?.rng ?? defaultGenerator();
   const data = new Float32Array(sizeOf(s));
   for (let i = 0; i < data.length; i++) data[i] = rng.randint(low, high);
   return new Tensor(data, s);

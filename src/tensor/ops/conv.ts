@@ -115,7 +115,7 @@ function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null,
   const unbatched = x.ndim === 3;
   const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
   const [OC, Cg, KH, KW] = weight.shape;
-  const G = o.groups ?? 1;
+  const G = o?.groups ?? 1;
   if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
   if (C % G !== 0 || OC % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide both the input channels ${C} (x ${fmtShape(x.shape)}) and the output channels ${OC} (weight ${fmtShape(weight.shape)})`);
   if (Cg !== C / G) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cg * G} (${Cg} per group × groups ${G})`);
@@ -123,18 +123,18 @@ function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null,
   if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
     throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
   }
-  const [SH, SW] = pair(o.stride, 1, op, 'stride', 1);
-  const [DH, DW] = pair(o.dilation, 1, op, 'dilation', 1);
+  const [SH, SW] = pair(o?.stride, 1, op, 'stride', 1);
+  const [DH, DW] = pair(o?.dilation, 1, op, 'dilation', 1);
   const ekh = DH * (KH - 1) + 1, ekw = DW * (KW - 1) + 1;
   let PH: number, PW: number, OH: number, OW: number;
-  if (o.padding === 'same') {
+  if (o?.padding === 'same') {
     if (SH !== 1 || SW !== 1) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride [${SH}, ${SW}]`);
     PH = Math.floor((ekh - 1) / 2);
     PW = Math.floor((ekw - 1) / 2);
     OH = H;
     OW = W;
   } else {
-    [PH, PW] = o.padding === 'valid' ? [0, 0] : pair(o.padding as Pair | undefined, 0, op, 'padding', 0);
+    [PH, PW] = o?.padding === 'valid' ? [0, 0] : pair(o?.padding as Pair | undefined, 0, op, 'padding', 0);
     if (H + 2 * PH < ekh || W + 2 * PW < ekw) {
       throw new ShapeError(`${op}: kernel [${KH}, ${KW}] (dilated [${ekh}, ${ekw}]) is larger than the padded input [${H + 2 * PH}, ${W + 2 * PW}] (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
     }
@@ -199,12 +199,12 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (weight.ndim !== 3) throw new ShapeError(`conv1d: weight ${fmtShape(weight.shape)} must be [OC, C / groups, K]`);
   const x4 = x.ndim === 3 ? reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]) : reshape(x, [1, x.shape[0], 1, x.shape[1]]);
   const w4 = reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]);
-  const pad = options.padding;
+  const pad = options?.padding;
   const y = conv2d(x4, w4, bias, {
-    stride: [1, options.stride ?? 1],
+    stride: [1, options?.stride ?? 1],
     padding: pad === 'same' || pad === 'valid' ? pad : [0, pad ?? 0],
-    dilation: [1, options.dilation ?? 1],
-    groups: options.groups,
+    dilation: [1, options?.dilation ?? 1],
+    groups: options?.groups,
   });
   return x.ndim === 3 ? reshape(y, [y.shape[0], y.shape[1], y.shape[3]]) : reshape(y, [y.shape[1], y.shape[3]]);
 }
@@ -229,7 +229,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   const unbatched = x.ndim === 3;
   const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
   const [Cw, OCg, KH, KW] = weight.shape;
-  const G = options.groups ?? 1;
+  const G = options?.groups ?? 1;
   if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
   if (Cw !== C) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cw}`);
   if (C % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide the input channels ${C} (x ${fmtShape(x.shape)})`);
@@ -237,10 +237,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
     throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)} and groups ${G}`);
   }
-  const [SH, SW] = pair(options.stride, 1, op, 'stride', 1);
-  const [PH, PW] = pair(options.padding, 0, op, 'padding', 0);
-  const [DH, DW] = pair(options.dilation, 1, op, 'dilation', 1);
-  const [OPH, OPW] = pair(options.outputPadding, 0, op, 'outputPadding', 0);
+  const [SH, SW] = pair(options?.stride, 1, op, 'stride', 1);
+  const [PH, PW] = pair(options?.padding, 0, op, 'padding', 0);
+  const [DH, DW] = pair(options?.dilation, 1, op, 'dilation', 1);
+  const [OPH, OPW] = pair(options?.outputPadding, 0, op, 'outputPadding', 0);
   if ((OPH >= SH && OPH >= DH) || (OPW >= SW && OPW >= DW)) {
     throw new ArgumentError(`${op}: outputPadding [${OPH}, ${OPW}] must be smaller than either stride [${SH}, ${SW}] or dilation [${DH}, ${DW}]`);
   }

@@ -319,7 +319,7 @@ export interface PadOptions {
 export function pad(xIn: Tensor, widths: readonly (readonly [number, number])[], options: PadOptions = {}): Tensor {
   const x = need(xIn, 'pad');
   if (!Array.isArray(widths) || widths.length > x.ndim) throw new ArgumentError(`pad: widths must be an array of at most ${x.ndim} [before, after] pairs for x ${fmtShape(x.shape)}`);
-  const value = options.value ?? 0;
+  const value = options?.value ?? 0;
   const off = x.ndim - widths.length;
   const shape = x.shape.slice();
   const before = new Array<number>(x.ndim).fill(0);

@@ -118,7 +118,7 @@ export interface GeluOptions {
  * @category Activations
  */
 export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
-  const mode = options.approximate ?? 'none';
+  const mode = options?.approximate ?? 'none';
   if (mode === 'tanh') return unary('gelu', x, K.geluTanhForward, K.geluTanhBackward);
   if (mode !== 'none') throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got ${describe(mode)}`);
   return unary('gelu', x, K.geluForward, K.geluBackward);
@@ -139,8 +139,8 @@ export interface SoftplusOptions {
  * @category Activations
  */
 export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
-  const beta = finite('softplus', 'beta', options.beta ?? 1);
-  const threshold = finite('softplus', 'threshold', options.threshold ?? 20);
+  const beta = finite('softplus', 'beta', options?.beta ?? 1);
+  const threshold = finite('softplus', 'threshold', options?.threshold ?? 20);
   if (beta <= 0) throw new ArgumentError(`softplus: beta must be positive, got ${beta}`);
   return unary('softplus', x, (o, v, N) => K.softplusForward(o, v, beta, threshold, N), (dx, dy, v, N) => K.softplusBackward(dx, dy, v, beta, threshold, N));
 }
