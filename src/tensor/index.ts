@@ -32,3 +32,4 @@ export {
   linear, conv1d, conv2d, convTranspose2d,
   type Pair, type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions,
 } from './ops/conv';
+export { cholesky, solve, inv, det, qr, lstsq, type QRResult, type LstsqOptions } from './linalg';

@@ -117,7 +117,10 @@ export class Generator {
     return low + (x % span);
   }
 
-  /** Shuffles an array or typed array in place (Fisher–Yates) and returns it. */
+  /**
+   * Shuffles an array or typed array in place (Fisher–Yates) and returns it.
+   * @typeParam T - any indexable array type (plain array or typed array).
+   */
   shuffle<T extends { length: number; [i: number]: unknown }>(arr: T): T {
     for (let i = arr.length - 1; i > 0; i--) {
       const j = this.randint(0, i + 1);
