@@ -33,3 +33,7 @@ export {
   type Pair, type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions,
 } from './ops/conv';
 export { cholesky, solve, inv, det, qr, lstsq, type QRResult, type LstsqOptions } from './linalg';
+export {
+  maxPool2d, avgPool2d, adaptiveAvgPool2d,
+  type Size2, type MaxPool2dOptions, type AvgPool2dOptions,
+} from './ops/pool';
