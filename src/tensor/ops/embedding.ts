@@ -1,0 +1,73 @@
+import { record } from '../autograd';
+import { ArgumentError, ShapeError, fmtShape } from '../errors';
+import * as K from '../kernels/embedding';
+import { describe } from '../shape';
+import { Tensor } from '../tensor';
+import type { Indices } from './index';
+
+/** Options of {@link embedding}. */
+export interface EmbeddingOptions {
+  /** A row whose lookups get no gradient (PyTorch's `padding_idx`; negative counts from the end). */
+  paddingIdx?: number | null;
+}
+
+function fmtPos(k: number, shape: readonly number[]): string {
+  if (shape.length <= 1) return String(k);
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = k % shape[d];
+    k = Math.floor(k / shape[d]);
+  }
+  return idx.join(', ');
+}
+
+/**
+ * Embedding lookup: out[…, :] = weight[indices[…], :], one row of the table per index.
+ * Shapes: indices (…) of integers in [0, V) (a tensor of exact integers, an `Int32Array` or a
+ * `number[]`), weight (V, D) → out (…, D).
+ * Gradient: dweight[v] = Σ over the positions holding v of dout (a scatter-add; repeats
+ * accumulate), except row `paddingIdx`, which gets none. Indices get no gradient.
+ * @example
+ * embedding([2, 0], tensor([[0, 1], [2, 3], [4, 5]])).tolist(); // [[4, 5], [0, 1]]
+ * @throws ArgumentError naming the first index that is not an integer in [0, V), or a
+ * `paddingIdx` outside [−V, V).
+ * @throws ShapeError if weight is not 2-D.
+ * @category Neural network ops
+ */
+export function embedding(indices: Indices, weight: Tensor, options: EmbeddingOptions = {}): Tensor {
+  const op = 'embedding';
+  if (!(weight instanceof Tensor)) throw new ArgumentError(`${op}: weight must be a Tensor, got ${describe(weight)}`);
+  if (weight.ndim !== 2) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} must be 2-D (V, D)`);
+  const [V, D] = weight.shape;
+  const { paddingIdx = null } = options ?? {};
+  let pad = -1;
+  if (paddingIdx !== null) {
+    if (!Number.isInteger(paddingIdx) || paddingIdx < -V || paddingIdx >= V) {
+      throw new ArgumentError(`${op}: paddingIdx ${describe(paddingIdx)} must be an integer in [${-V}, ${V - 1}] for weight ${fmtShape(weight.shape)}`);
+    }
+    pad = paddingIdx < 0 ? paddingIdx + V : paddingIdx;
+  }
+  let src: ArrayLike<number>;
+  let shape: number[];
+  if (indices instanceof Tensor) {
+    src = indices.data;
+    shape = indices.shape.slice();
+  } else if (indices instanceof Int32Array || Array.isArray(indices)) {
+    src = indices as ArrayLike<number>;
+    shape = [src.length];
+  } else throw new ArgumentError(`${op}: indices must be a Tensor, Int32Array or number[], got ${describe(indices)}`);
+  const N = src.length;
+  const idx = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    const v = src[n];
+    if (!Number.isInteger(v) || v < 0 || v >= V) {
+      throw new ArgumentError(`${op}: indices[${fmtPos(n, shape)}] = ${describe(v)} is out of range [0, ${V - 1}] for weight ${fmtShape(weight.shape)}`);
+    }
+    idx[n] = v;
+  }
+  const out = Tensor.empty([...shape, D]);
+  K.embeddingForward(out.data, weight.data, idx, N, D);
+  return record(op, out, [weight], (dy) => {
+    if (weight.requiresGrad) K.embeddingBackward(weight.gradBuffer(), dy, idx, pad, N, D);
+  });
+}
