@@ -37,3 +37,7 @@ export {
   maxPool2d, avgPool2d, adaptiveAvgPool2d,
   type Size2, type MaxPool2dOptions, type AvgPool2dOptions,
 } from './ops/pool';
+export { softmax, logSoftmax, crossEntropy, type CrossEntropyOptions, type Reduction } from './ops/softmax';
+export { layerNorm, batchNorm, type BatchNormOptions } from './ops/norm';
+export { embedding, type EmbeddingOptions } from './ops/embedding';
+export { dropout, type DropoutOptions } from './ops/dropout';
