@@ -1,0 +1,13 @@
+export { Module, type ModuleConfig, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module';
+export { Sequential } from './sequential';
+export {
+  Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten,
+  type LinearOptions, type Conv1dLayerOptions, type Conv2dLayerOptions, type ConvTranspose2dLayerOptions,
+  type MaxPool2dLayerOptions, type AvgPool2dLayerOptions,
+} from './layers';
+export {
+  BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, Dropout, Softmax,
+  type BatchNormLayerOptions, type LayerNormLayerOptions, type EmbeddingLayerOptions, type DropoutLayerOptions,
+} from './normalization';
+export { ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity } from './activations';
+export * as init from './init';

@@ -1,0 +1,159 @@
+import { ArgumentError, Generator, Tensor, defaultGenerator, noGrad, qr } from '../tensor/index';
+import { fmtShape } from '../tensor/errors';
+
+/** Options of the random initializers. */
+export interface InitOptions {
+  /** The generator to draw from (default: the global one). */
+  rng?: Generator;
+}
+
+/** Nonlinearities known to {@link calculateGain}. */
+export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+
+/**
+ * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for linear/sigmoid,
+ * 5/3 for tanh, √2 for relu, √(2/(1 + slope²)) for leaky relu (slope default 0.01), 3/4 for selu.
+ * @example calculateGain('relu'); // 1.4142135623730951
+ * @category Init
+ */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear': case 'conv1d': case 'conv2d': case 'sigmoid': return 1;
+    case 'tanh': return 5 / 3;
+    case 'relu': return Math.SQRT2;
+    case 'leaky_relu': {
+      const s = param ?? 0.01;
+      return Math.sqrt(2 / (1 + s * s));
+    }
+    case 'selu': return 3 / 4;
+    default: throw new ArgumentError(`calculateGain: unknown nonlinearity ${JSON.stringify(nonlinearity)}`);
+  }
+}
+
+/**
+ * Fan-in and fan-out of a weight as PyTorch computes them: for [out, in, ...kernel] shapes,
+ * fanIn = in · Π kernel and fanOut = out · Π kernel.
+ * @throws ArgumentError for tensors with fewer than 2 dimensions.
+ * @category Init
+ */
+export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+  if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`init: fan in and fan out need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : typeof t}`);
+  let receptive = 1;
+  for (let i = 2; i < t.ndim; i++) receptive *= t.shape[i];
+  return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
+}
+
+function fill(t: Tensor, f: (rng: Generator) => number, rng: Generator): Tensor {
+  noGrad(() => {
+    for (let i = 0; i < t.size; i++) t.data[i] = f(rng);
+  });
+  return t;
+}
+
+/**
+ * Fills `t` in place with U(low, high). Returns `t`.
+ * @example uniform(zeros([2]), 0, 1, { rng: new Generator(0) }).shape; // [2]
+ * @category Init
+ */
+export function uniform(t: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
+  return fill(t, (g) => g.uniform(low, high), options?.rng ?? defaultGenerator());
+}
+
+/** Fills `t` in place with N(mean, std²). Returns `t`. @category Init */
+export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
+  return fill(t, (g) => g.normal(mean, std), options?.rng ?? defaultGenerator());
+}
+
+/** Fills `t` in place with zeros. Returns `t`. @category Init */
+export function zeros(t: Tensor): Tensor {
+  t.data.fill(0);
+  return t;
+}
+
+/** Fills `t` in place with ones. Returns `t`. @category Init */
+export function ones(t: Tensor): Tensor {
+  t.data.fill(1);
+  return t;
+}
+
+/** Options of the Xavier initializers. */
+export interface XavierOptions extends InitOptions {
+  /** Scale factor (default 1). */
+  gain?: number;
+}
+
+/**
+ * Xavier/Glorot uniform: U(−a, a) with a = gain·√(6 / (fanIn + fanOut)) (Glorot and Bengio, 2010).
+ * @see https://proceedings.mlr.press/v9/glorot10a.html
+ * @category Init
+ */
+export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
+  const { fanIn, fanOut } = fans(t);
+  const a = (options?.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform(t, -a, a, options);
+}
+
+/** Xavier/Glorot normal: N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)). @category Init */
+export function xavierNormal(t: Tensor, options: XavierOptions = {}): Tensor {
+  const { fanIn, fanOut } = fans(t);
+  return normal(t, 0, (options?.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
+}
+
+/** Options of the Kaiming initializers. */
+export interface KaimingOptions extends InitOptions {
+  /** Negative slope of the rectifier after this layer (default 0). */
+  a?: number;
+  /** Preserve the variance of the forward pass (`'fanIn'`, default) or the backward pass (`'fanOut'`). */
+  mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity after this layer (default `'leaky_relu'`, as PyTorch). */
+  nonlinearity?: Nonlinearity;
+}
+
+function kaimingStd(t: Tensor, o: KaimingOptions): number {
+  const { fanIn, fanOut } = fans(t);
+  const fan = (o?.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut;
+  const gain = calculateGain(o?.nonlinearity ?? 'leaky_relu', o?.a ?? 0);
+  return gain / Math.sqrt(fan);
+}
+
+/**
+ * Kaiming/He uniform: U(−b, b) with b = gain·√(3 / fan) (He et al., 2015). PyTorch's default for
+ * `Linear` and `Conv` weights is this with `a = √5`, which gives b = 1/√fanIn.
+ * @see https://arxiv.org/abs/1502.01852
+ * @category Init
+ */
+export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
+  const b = Math.sqrt(3) * kaimingStd(t, options);
+  return uniform(t, -b, b, options);
+}
+
+/** Kaiming/He normal: N(0, σ²) with σ = gain / √fan. @category Init */
+export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
+  return normal(t, 0, kaimingStd(t, options), options);
+}
+
+/**
+ * (Semi-)orthogonal init (Saxe et al., 2013): the rows (or columns) of the [rows, Π rest] view
+ * are orthonormal, times `gain`; from the QR decomposition of a normal matrix with the signs of
+ * R's diagonal folded in, so the result is uniformly distributed.
+ * @category Init
+ */
+export function orthogonal(t: Tensor, options: XavierOptions = {}): Tensor {
+  if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`orthogonal: need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : typeof t}`);
+  const rows = t.shape[0], cols = t.size / rows;
+  const rng = options?.rng ?? defaultGenerator();
+  const gain = options?.gain ?? 1;
+  const tall = rows >= cols;
+  const m = tall ? rows : cols, n = tall ? cols : rows;
+  const a = new Tensor(rng.fillNormal(new Float32Array(m * n)), [m, n]);
+  const { q, r } = noGrad(() => qr(a));
+  // q is [m, n]; make it unique by the signs of diag(r).
+  for (let j = 0; j < n; j++) {
+    const s = r.data[j * n + j] < 0 ? -1 : 1;
+    for (let i = 0; i < m; i++) q.data[i * n + j] *= s;
+  }
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) t.data[i * cols + j] = gain * (tall ? q.data[i * n + j] : q.data[j * n + i]);
+  }
+  return t;
+}
