@@ -13,7 +13,7 @@ export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' |
 /**
  * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for linear/sigmoid,
  * 5/3 for tanh, √2 for relu, √(2/(1 + slope²)) for leaky relu (slope default 0.01), 3/4 for selu.
- * @example calculateGain('relu'); // 1.4142135623730951
+ * @example init.calculateGain('relu'); // 1.4142135623730951
  * @category Init
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
@@ -52,7 +52,7 @@ function fill(t: Tensor, f: (rng: Generator) => number, rng: Generator): Tensor 
 
 /**
  * Fills `t` in place with U(low, high). Returns `t`.
- * @example uniform(zeros([2]), 0, 1, { rng: new Generator(0) }).shape; // [2]
+ * @example init.uniform(zeros([2]), 0, 1, { rng: new Generator(0) }).shape; // [2]
  * @category Init
  */
 export function uniform(t: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {

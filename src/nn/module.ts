@@ -68,7 +68,12 @@ export abstract class Module {
 
   /** Direct children with their field names. */
   namedChildren(): [string, Module][] {
-    return this.ownEntries().filter((e): e is [string, Module] => isModule(e[1]));
+    const seen = new Set<Module>();
+    return this.ownEntries().filter((e): e is [string, Module] => {
+      if (!isModule(e[1]) || seen.has(e[1])) return false;
+      seen.add(e[1]);
+      return true;
+    });
   }
 
   /** Direct children. */
@@ -163,9 +168,13 @@ export abstract class Module {
    * that share the module's buffers (as PyTorch): clone them to keep a snapshot.
    */
   stateDict(): StateDict {
+    // Module by module, parameters then buffers, as PyTorch orders its state dicts.
     const sd: StateDict = {};
-    for (const [k, p] of this.namedParameters()) sd[k] = p.detach();
-    for (const [k, b] of this.namedBuffers()) sd[k] = b.detach();
+    for (const [prefix, m] of this.namedModules()) {
+      const own = m.ownEntries();
+      for (const [k, v] of own) if (v instanceof Parameter) sd[prefix ? `${prefix}.${k}` : k] = v.detach();
+      for (const [k, v] of own) if (v instanceof Tensor && !(v instanceof Parameter)) sd[prefix ? `${prefix}.${k}` : k] = v.detach();
+    }
     return sd;
   }
 
