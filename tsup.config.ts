@@ -5,6 +5,7 @@ import { defineConfig } from 'tsup';
  *   .         → dist/index.{js,cjs,d.ts,d.cts}
  *   ./tensor  → dist/tensor/index.{js,cjs,d.ts,d.cts}
  *   ./linalg  → dist/tensor/linalg.{js,cjs,d.ts,d.cts}
+ *   ./nn      → dist/nn/index.*     ./train → dist/train/index.*
  * The entry names below are the output paths relative to dist/ (without extension). The package is
  * `"type": "module"`, so tsup writes ESM as `.js`/`.d.ts` and CommonJS as `.cjs`/`.d.cts`.
  *
@@ -17,6 +18,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'tensor/index': 'src/tensor/index.ts',
     'tensor/linalg': 'src/tensor/linalg.ts',
+    'nn/index': 'src/nn/index.ts',
+    'train/index': 'src/train/index.ts',
   },
   outDir: 'dist',
   format: ['esm', 'cjs'],

@@ -1,1 +1,3 @@
 export * from './tensor/index';
+export * from './nn/index';
+export * from './train/index';

@@ -2,7 +2,7 @@ export { Tensor, Parameter, type NestedArray } from './tensor';
 export {
   TensorkitError, ShapeError, ArgumentError, FormatError, NumericError, type ErrorCode,
 } from './errors';
-export { Generator, manualSeed, defaultGenerator, type GeneratorState } from './random';
+export { Generator, manualSeed, defaultGenerator, type GeneratorState, type IndexableArray } from './random';
 export {
   noGrad, enableGrad, isGradEnabled, setDebug, getDebug, type DebugOptions, type BackwardOptions,
 } from './autograd';

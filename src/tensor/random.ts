@@ -1,5 +1,13 @@
 import { ArgumentError } from './errors';
 
+/** Anything with a length and numeric indices: plain arrays and typed arrays. */
+export interface IndexableArray {
+  /** Number of elements. */
+  length: number;
+  /** Element i. */
+  [i: number]: unknown;
+}
+
 /** Serializable state of a {@link Generator}; restore with `setState` to replay the same stream. */
 export interface GeneratorState {
   /** The four 32-bit words of xoshiro128**. */
@@ -121,7 +129,7 @@ export class Generator {
    * Shuffles an array or typed array in place (Fisher–Yates) and returns it.
    * @typeParam T - any indexable array type (plain array or typed array).
    */
-  shuffle<T extends { length: number; [i: number]: unknown }>(arr: T): T {
+  shuffle<T extends IndexableArray>(arr: T): T {
     for (let i = arr.length - 1; i > 0; i--) {
       const j = this.randint(0, i + 1);
       const tmp = arr[i];
