@@ -1,0 +1,47 @@
+// Runs every bench suite, prints one markdown table, writes bench/out/results.json and rewrites
+// bench/RESULTS.md. Add a suite by appending it to SUITES.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchGemm, gemmNotes } from './gemm';
+import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
+
+const SUITES: BenchSuite[] = [
+  { name: 'gemm', run: benchGemm, notes: gemmNotes },
+];
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const rows: BenchRow[] = [];
+const notes: string[] = [];
+const started = new Date();
+for (const suite of SUITES) {
+  if (only.length > 0 && !only.includes(suite.name)) continue;
+  const t0 = performance.now();
+  rows.push(...(await suite.run()));
+  notes.push(...suite.notes);
+  console.error(`${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+const machine = machineInfo();
+const table = toMarkdown(rows);
+console.log(table);
+
+mkdirSync(path.join(here, 'out'), { recursive: true });
+writeFileSync(path.join(here, 'out', 'results.json'),
+  JSON.stringify({ date: started.toISOString(), machine, rows }, null, 2) + '\n');
+
+const md = [
+  '# Benchmark results',
+  '',
+  'Written by `npm run bench` (`tsx bench/run.ts`); numbers from one run on the machine below.',
+  '',
+  `- Machine: ${machine}`,
+  `- Date: ${started.toISOString()}`,
+  '',
+  table,
+  '',
+  ...notes.map((n) => `- ${n}`),
+  '',
+].join('\n');
+writeFileSync(path.join(here, 'RESULTS.md'), md);

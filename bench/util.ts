@@ -1,0 +1,109 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One measured case: our figure, each peer's figure in the same unit, and ours/peer per peer. */
+export interface BenchRow {
+  /** Case name, e.g. `gemm NN`. */
+  name: string;
+  /** Problem size as shown in the table, e.g. `512` or `256×512×128`. */
+  size: string;
+  /** Our figure in `unit` (higher is better). */
+  ours: number;
+  /** Peer name → figure in `unit`, measured in the same process. */
+  peers: Record<string, number>;
+  /** Unit of `ours` and `peers`, e.g. `GFLOP/s`. */
+  unit: string;
+  /** Peer name → ours / peer (above 1 means we are faster). */
+  ratio: Record<string, number>;
+}
+
+/** A bench module as `bench/run.ts` lists them. */
+export interface BenchSuite {
+  name: string;
+  run: () => Promise<BenchRow[]>;
+  /** Lines of methodology printed under the table. */
+  notes: string[];
+}
+
+export interface MeasureOptions {
+  /** Keep repeating until this much time has been spent in timed calls. */
+  budgetMs?: number;
+  /** Timed calls at least (the untimed warm-up call not counted). */
+  minRuns?: number;
+  /** Skip the untimed warm-up call (when an earlier call already compiled the code). */
+  warmup?: boolean;
+}
+
+/** Best (minimum) wall time in seconds of `fn` after one warm-up call, over a time budget. */
+export function measure(fn: () => void, { budgetMs = 300, minRuns = 2, warmup = true }: MeasureOptions = {}): number {
+  if (warmup) fn();
+  let best = Infinity;
+  let spent = 0;
+  for (let runs = 0; runs < minRuns || spent < budgetMs; runs++) {
+    const t0 = performance.now();
+    fn();
+    const dt = performance.now() - t0;
+    if (dt < best) best = dt;
+    spent += dt;
+  }
+  return best / 1000;
+}
+
+/**
+ * Measures several implementations of one case in alternating rounds and keeps each one's best
+ * time: on a shared machine the load drifts, and alternating gives every contender the same
+ * chances at a quiet moment.
+ */
+export function measureInterleaved(
+  fns: Record<string, () => void>, rounds: number, opts: MeasureOptions = {},
+): Record<string, number> {
+  const best: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const name of Object.keys(fns)) {
+      const t = measure(fns[name], { ...opts, warmup: r === 0 && opts.warmup !== false });
+      if (!(name in best) || t < best[name]) best[name] = t;
+    }
+  }
+  return best;
+}
+
+/** Builds a row from figures where higher is better (throughput). */
+export function makeRow(name: string, size: string, unit: string, ours: number, peers: Record<string, number>): BenchRow {
+  const ratio: Record<string, number> = {};
+  for (const p of Object.keys(peers)) ratio[p] = ours / peers[p];
+  return { name, size, ours, peers, unit, ratio };
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** Markdown table of rows: one column per peer figure, then one per ratio. */
+export function toMarkdown(rows: BenchRow[]): string {
+  const peerNames: string[] = [];
+  for (const r of rows) for (const p of Object.keys(r.peers)) if (!peerNames.includes(p)) peerNames.push(p);
+  const head = ['case', 'size', 'unit', 'tensorkit', ...peerNames, ...peerNames.map((p) => `ours / ${p}`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) {
+    const cells = [r.name, r.size, r.unit, fmt(r.ours)];
+    for (const p of peerNames) cells.push(p in r.peers ? fmt(r.peers[p]) : '—');
+    for (const p of peerNames) cells.push(p in r.ratio ? `${r.ratio[p].toFixed(1)}×` : '—');
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** One line describing the machine: CPU model, cores, Node version, load average at the time. */
+export function machineInfo(): string {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ` +
+    `${os.platform()} ${os.release()}, load average ${load}`;
+}
+
+/** True when the module at `metaUrl` is the script Node was started with (tsx bench/x.ts). */
+export function isMain(metaUrl: string): boolean {
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(metaUrl);
+}
