@@ -1,5 +1,6 @@
 import { ArgumentError, Generator, Tensor, defaultGenerator, noGrad, qr } from '../tensor/index';
 import { fmtShape } from '../tensor/errors';
+import { describe } from '../tensor/shape';
 
 /** Options of the random initializers. */
 export interface InitOptions {
@@ -8,21 +9,27 @@ export interface InitOptions {
 }
 
 /** Nonlinearities known to {@link calculateGain}. */
-export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+export type Nonlinearity =
+  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
+  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
 /**
- * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for linear/sigmoid,
- * 5/3 for tanh, √2 for relu, √(2/(1 + slope²)) for leaky relu (slope default 0.01), 3/4 for selu.
+ * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for linear, the
+ * convolutions and sigmoid, 5/3 for tanh, √2 for relu, √(2/(1 + slope²)) for leaky relu (slope
+ * `param`, default 0.01), 3/4 for selu.
  * @example init.calculateGain('relu'); // 1.4142135623730951
+ * @throws ArgumentError for an unknown nonlinearity or a leaky-relu slope that is not a finite number.
  * @category Init
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'sigmoid': return 1;
+    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
+    case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid': return 1;
     case 'tanh': return 5 / 3;
     case 'relu': return Math.SQRT2;
     case 'leaky_relu': {
       const s = param ?? 0.01;
+      if (typeof s !== 'number' || !Number.isFinite(s)) throw new ArgumentError(`calculateGain: the leaky_relu slope must be a finite number, got ${describe(s)}`);
       return Math.sqrt(2 / (1 + s * s));
     }
     case 'selu': return 3 / 4;
@@ -43,11 +50,15 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1] * receptive, fanOut: t.shape[0] * receptive };
 }
 
-function fill(t: Tensor, f: (rng: Generator) => number, rng: Generator): Tensor {
-  noGrad(() => {
-    for (let i = 0; i < t.size; i++) t.data[i] = f(rng);
-  });
+function need(op: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: t must be a Tensor, got ${describe(t)}`);
   return t;
+}
+
+function rngOf(op: string, options: InitOptions | undefined): Generator {
+  const rng = options?.rng ?? defaultGenerator();
+  if (!(rng instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(rng)}`);
+  return rng;
 }
 
 /**
@@ -56,23 +67,37 @@ function fill(t: Tensor, f: (rng: Generator) => number, rng: Generator): Tensor 
  * @category Init
  */
 export function uniform(t: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
-  return fill(t, (g) => g.uniform(low, high), options?.rng ?? defaultGenerator());
+  need('uniform', t);
+  if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
+    throw new ArgumentError(`uniform: need finite bounds low ≤ high, got low=${describe(low)}, high=${describe(high)}`);
+  }
+  rngOf('uniform', options).fillUniform(t.data, low, high);
+  return t;
 }
 
-/** Fills `t` in place with N(mean, std²). Returns `t`. @category Init */
+/**
+ * Fills `t` in place with N(mean, std²). Returns `t`.
+ * @throws ArgumentError for a non-finite mean or a negative or non-finite std.
+ * @category Init
+ */
 export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
-  return fill(t, (g) => g.normal(mean, std), options?.rng ?? defaultGenerator());
+  need('normal', t);
+  if (typeof mean !== 'number' || typeof std !== 'number' || !Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
+    throw new ArgumentError(`normal: need a finite mean and std ≥ 0, got mean=${describe(mean)}, std=${describe(std)}`);
+  }
+  rngOf('normal', options).fillNormal(t.data, mean, std);
+  return t;
 }
 
 /** Fills `t` in place with zeros. Returns `t`. @category Init */
 export function zeros(t: Tensor): Tensor {
-  t.data.fill(0);
+  need('zeros', t).data.fill(0);
   return t;
 }
 
 /** Fills `t` in place with ones. Returns `t`. @category Init */
 export function ones(t: Tensor): Tensor {
-  t.data.fill(1);
+  need('ones', t).data.fill(1);
   return t;
 }
 
@@ -111,7 +136,10 @@ export interface KaimingOptions extends InitOptions {
 
 function kaimingStd(t: Tensor, o: KaimingOptions): number {
   const { fanIn, fanOut } = fans(t);
-  const fan = (o?.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut;
+  const mode = o?.mode ?? 'fanIn';
+  // An unchecked typo such as 'fan_in' would silently pick fanOut.
+  if (mode !== 'fanIn' && mode !== 'fanOut') throw new ArgumentError(`kaiming: mode must be 'fanIn' or 'fanOut', got ${describe(mode)}`);
+  const fan = mode === 'fanIn' ? fanIn : fanOut;
   const gain = calculateGain(o?.nonlinearity ?? 'leaky_relu', o?.a ?? 0);
   return gain / Math.sqrt(fan);
 }
@@ -140,8 +168,9 @@ export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
  */
 export function orthogonal(t: Tensor, options: XavierOptions = {}): Tensor {
   if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`orthogonal: need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : typeof t}`);
+  const rng = rngOf('orthogonal', options);
+  if (t.size === 0) return t;
   const rows = t.shape[0], cols = t.size / rows;
-  const rng = options?.rng ?? defaultGenerator();
   const gain = options?.gain ?? 1;
   const tall = rows >= cols;
   const m = tall ? rows : cols, n = tall ? cols : rows;
