@@ -11,3 +11,9 @@ export {
 } from './normalization';
 export { ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity } from './activations';
 export * as init from './init';
+export {
+  mseLoss, l1Loss, huberLoss, crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
+  type LossOptions, type HuberLossOptions, type NllLossOptions, type BinaryCrossEntropyOptions,
+  type BinaryCrossEntropyWithLogitsOptions, type KlDivOptions, type KlDivReduction, type LossWeight,
+  type CrossEntropyOptions, type Reduction,
+} from './losses';
