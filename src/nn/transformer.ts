@@ -1,0 +1,438 @@
+import {
+  ArgumentError, Generator, ShapeError, Tensor, add, defaultGenerator, gelu, relu,
+} from '../tensor/index';
+import { fmtShape } from '../tensor/errors';
+import { describe } from '../tensor/shape';
+import { MultiHeadAttention, type AttnMask, type KeyPaddingMask } from './attention';
+import { Linear } from './layers';
+import { Module, type ModuleConfig } from './module';
+import { Dropout, LayerNorm } from './normalization';
+
+/** The feed-forward activation of the transformer layers. */
+export type TransformerActivation = 'relu' | 'gelu';
+
+/** Options of {@link TransformerEncoderLayer} and {@link TransformerDecoderLayer}. */
+export interface TransformerLayerOptions {
+  /** Width of the feed-forward hidden layer (default 2048). */
+  dimFeedforward?: number;
+  /** Dropout probability everywhere in the layer, attention weights included (default 0.1). */
+  dropout?: number;
+  /** Feed-forward activation (default 'relu'; 'gelu' is the exact erf form). */
+  activation?: TransformerActivation;
+  /** ε of the layer norms (default 1e-5). */
+  layerNormEps?: number;
+  /** Pre-norm: normalize before each sublayer instead of after the residual sum (default false). */
+  normFirst?: boolean;
+  /** Generator of the initial weights and of the dropout masks (default: the global one). */
+  rng?: Generator;
+}
+
+/** Options of {@link TransformerEncoderLayer.forward} and {@link TransformerEncoder.forward}. */
+export interface EncoderForwardOptions {
+  /** [T, T] or [B·NH, T, T]: additive Tensor or nested booleans (true = blocked). */
+  srcMask?: AttnMask | null;
+  /** [B, T]: true / non-zero marks a padding position to ignore. */
+  srcKeyPaddingMask?: KeyPaddingMask | null;
+  /** Causal self-attention (position t sees 0 … t), on top of any other mask. */
+  isCausal?: boolean;
+}
+
+/** Options of {@link TransformerDecoderLayer.forward} and {@link TransformerDecoder.forward}. */
+export interface DecoderForwardOptions {
+  /** Self-attention mask [T, T] or [B·NH, T, T]. */
+  tgtMask?: AttnMask | null;
+  /** Cross-attention mask [T, S] or [B·NH, T, S]. */
+  memoryMask?: AttnMask | null;
+  /** [B, T]: target padding positions to ignore. */
+  tgtKeyPaddingMask?: KeyPaddingMask | null;
+  /** [B, S]: memory padding positions to ignore. */
+  memoryKeyPaddingMask?: KeyPaddingMask | null;
+  /** Causal self-attention over the target (the usual decoder setting). */
+  tgtIsCausal?: boolean;
+  /** Causal cross-attention (query t sees memory 0 … t; rarely wanted). */
+  memoryIsCausal?: boolean;
+}
+
+interface ResolvedLayerOptions {
+  dimFeedforward: number;
+  dropout: number;
+  activation: TransformerActivation;
+  layerNormEps: number;
+  normFirst: boolean;
+}
+
+function resolve(op: string, dModel: unknown, nhead: unknown, options: TransformerLayerOptions): ResolvedLayerOptions & { rng: Generator | undefined } {
+  const o = { dimFeedforward: 2048, dropout: 0.1, activation: 'relu' as TransformerActivation, layerNormEps: 1e-5, normFirst: false, ...options };
+  const posInt = (v: unknown, name: string): void => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
+  };
+  posInt(dModel, 'dModel');
+  posInt(nhead, 'nhead');
+  posInt(o.dimFeedforward, 'dimFeedforward');
+  if (o.activation !== 'relu' && o.activation !== 'gelu') throw new ArgumentError(`${op}: activation must be 'relu' or 'gelu', got ${describe(o.activation)}`);
+  if (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout <= 1)) throw new ArgumentError(`${op}: dropout must be a probability in [0, 1], got ${describe(o.dropout)}`);
+  if (typeof o.layerNormEps !== 'number' || !(o.layerNormEps >= 0)) throw new ArgumentError(`${op}: layerNormEps must be a non-negative number, got ${describe(o.layerNormEps)}`);
+  return {
+    dimFeedforward: o.dimFeedforward, dropout: o.dropout, activation: o.activation, layerNormEps: o.layerNormEps,
+    normFirst: !!o.normFirst, rng: o.rng,
+  };
+}
+
+function checkInput(op: string, x: unknown, arg: string, dModel: number): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describe(x)}`);
+  if ((x.ndim !== 3 && x.ndim !== 2) || x.shape[x.ndim - 1] !== dModel) {
+    throw new ShapeError(`${op}: ${arg} ${fmtShape(x.shape)} must be (B, T, dModel) or (T, dModel) with dModel = ${dModel}`);
+  }
+  return x;
+}
+
+/**
+ * One transformer encoder layer (Vaswani et al., 2017), PyTorch's `nn.TransformerEncoderLayer`
+ * with `batch_first=True` and the same submodule names. With sa(x) = dropout1(selfAttn(x, x, x))
+ * and ff(x) = dropout2(linear2(dropout(act(linear1(x))))):
+ * post-norm (default) y = norm2(z + ff(z)), z = norm1(x + sa(x));
+ * pre-norm (`normFirst`) y = z + ff(norm2(z)), z = x + sa(norm1(x)).
+ * Shapes: src (B, T, dModel) or (T, dModel) → same.
+ * Init: selfAttn as {@link MultiHeadAttention}; linear1 [dimFeedforward, dModel] and linear2
+ * [dModel, dimFeedforward] as `Linear`; norms weight 1, bias 0.
+ * @example
+ * const layer = new TransformerEncoderLayer(8, 2, { dimFeedforward: 16, rng: new Generator(0) }).eval();
+ * layer.forward(randn([2, 5, 8])).shape; // [2, 5, 8]
+ * layer.namedChildren().map(([n]) => n); // ['selfAttn', 'linear1', 'dropout', 'linear2', 'norm1', 'norm2', 'dropout1', 'dropout2']
+ * @throws ArgumentError for a bad size, activation or probability; ShapeError from forward.
+ * @see Vaswani et al., "Attention Is All You Need" (2017), https://arxiv.org/abs/1706.03762
+ * @see Xiong et al., "On Layer Normalization in the Transformer Architecture" (2020, pre-norm), https://arxiv.org/abs/2002.04745
+ * @category Layers
+ */
+export class TransformerEncoderLayer extends Module {
+  readonly selfAttn: MultiHeadAttention;
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly normFirst: boolean;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  readonly activation: TransformerActivation;
+  private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
+
+  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    super();
+    const o = resolve('TransformerEncoderLayer', dModel, nhead, options);
+    const rng = o.rng ?? defaultGenerator();
+    this.selfAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
+    this.linear1 = new Linear(dModel, o.dimFeedforward, { rng });
+    this.dropout = new Dropout(o.dropout, { rng: o.rng });
+    this.linear2 = new Linear(o.dimFeedforward, dModel, { rng });
+    this.normFirst = o.normFirst;
+    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout, { rng: o.rng });
+    this.dropout2 = new Dropout(o.dropout, { rng: o.rng });
+    this.activation = o.activation;
+    this.opts = o;
+  }
+
+  /** Runs the layer on src (B, T, dModel); masks as in {@link MultiHeadAttention.forward}. */
+  forward(src: Tensor, options: EncoderForwardOptions = {}): Tensor {
+    checkInput('TransformerEncoderLayer', src, 'src', this.dModel);
+    const o = options ?? {};
+    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.selfAttn.forward(x, x, x, {
+      attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal, needWeights: false,
+    }).output);
+    const ff = (x: Tensor): Tensor => {
+      const h = this.linear1.forward(x);
+      return this.dropout2.forward(this.linear2.forward(this.dropout.forward(this.activation === 'gelu' ? gelu(h) : relu(h))));
+    };
+    if (this.normFirst) {
+      const z = add(src, sa(this.norm1.forward(src)));
+      return add(z, ff(this.norm2.forward(z)));
+    }
+    const z = this.norm1.forward(add(src, sa(src)));
+    return this.norm2.forward(add(z, ff(z)));
+  }
+
+  /** A new layer with the same options and a copy of the weights (what PyTorch's deepcopy gives). */
+  clone(): TransformerEncoderLayer {
+    const c = new TransformerEncoderLayer(this.dModel, this.nhead, this.opts);
+    c.loadStateDict(this.stateDict());
+    return c.train(this.training);
+  }
+
+  override config(): ModuleConfig {
+    const { rng: _rng, ...options } = this.opts;
+    return { type: 'TransformerEncoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
+  }
+}
+
+/**
+ * One transformer decoder layer (Vaswani et al., 2017), PyTorch's `nn.TransformerDecoderLayer`
+ * with `batch_first=True` and the same submodule names: self-attention over the target, then
+ * attention from the target to the encoder output (`memory`), then the feed-forward block, each
+ * with dropout and a residual sum. Post-norm (default): z₁ = norm1(x + sa(x)),
+ * z₂ = norm2(z₁ + mha(z₁, memory)), y = norm3(z₂ + ff(z₂)); pre-norm (`normFirst`):
+ * z₁ = x + sa(norm1(x)), z₂ = z₁ + mha(norm2(z₁), memory), y = z₂ + ff(norm3(z₂)).
+ * Shapes: tgt (B, T, dModel), memory (B, S, dModel) → (B, T, dModel); unbatched without B.
+ * Init: selfAttn and multiheadAttn as {@link MultiHeadAttention}, linear1/linear2 as `Linear`,
+ * norms weight 1, bias 0.
+ * @example
+ * const layer = new TransformerDecoderLayer(8, 2, { dimFeedforward: 16, rng: new Generator(0) }).eval();
+ * layer.forward(randn([2, 4, 8]), randn([2, 6, 8]), { tgtIsCausal: true }).shape; // [2, 4, 8]
+ * @throws ArgumentError for a bad size, activation or probability; ShapeError from forward.
+ * @see Vaswani et al., "Attention Is All You Need" (2017), https://arxiv.org/abs/1706.03762
+ * @category Layers
+ */
+export class TransformerDecoderLayer extends Module {
+  readonly selfAttn: MultiHeadAttention;
+  readonly multiheadAttn: MultiHeadAttention;
+  readonly linear1: Linear;
+  readonly dropout: Dropout;
+  readonly linear2: Linear;
+  readonly normFirst: boolean;
+  readonly norm1: LayerNorm;
+  readonly norm2: LayerNorm;
+  readonly norm3: LayerNorm;
+  readonly dropout1: Dropout;
+  readonly dropout2: Dropout;
+  readonly dropout3: Dropout;
+  readonly activation: TransformerActivation;
+  private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
+
+  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+    super();
+    const o = resolve('TransformerDecoderLayer', dModel, nhead, options);
+    const rng = o.rng ?? defaultGenerator();
+    this.selfAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
+    this.multiheadAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
+    this.linear1 = new Linear(dModel, o.dimFeedforward, { rng });
+    this.dropout = new Dropout(o.dropout, { rng: o.rng });
+    this.linear2 = new Linear(o.dimFeedforward, dModel, { rng });
+    this.normFirst = o.normFirst;
+    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.norm3 = new LayerNorm(dModel, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout, { rng: o.rng });
+    this.dropout2 = new Dropout(o.dropout, { rng: o.rng });
+    this.dropout3 = new Dropout(o.dropout, { rng: o.rng });
+    this.activation = o.activation;
+    this.opts = o;
+  }
+
+  /** Runs the layer on tgt (B, T, dModel) against memory (B, S, dModel), the encoder output. */
+  forward(tgt: Tensor, memory: Tensor, options: DecoderForwardOptions = {}): Tensor {
+    checkInput('TransformerDecoderLayer', tgt, 'tgt', this.dModel);
+    checkInput('TransformerDecoderLayer', memory, 'memory', this.dModel);
+    const o = options ?? {};
+    const sa = (x: Tensor): Tensor => this.dropout1.forward(this.selfAttn.forward(x, x, x, {
+      attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, needWeights: false,
+    }).output);
+    const mha = (x: Tensor): Tensor => this.dropout2.forward(this.multiheadAttn.forward(x, memory, memory, {
+      attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, isCausal: o.memoryIsCausal, needWeights: false,
+    }).output);
+    const ff = (x: Tensor): Tensor => {
+      const h = this.linear1.forward(x);
+      return this.dropout3.forward(this.linear2.forward(this.dropout.forward(this.activation === 'gelu' ? gelu(h) : relu(h))));
+    };
+    if (this.normFirst) {
+      const z1 = add(tgt, sa(this.norm1.forward(tgt)));
+      const z2 = add(z1, mha(this.norm2.forward(z1)));
+      return add(z2, ff(this.norm3.forward(z2)));
+    }
+    const z1 = this.norm1.forward(add(tgt, sa(tgt)));
+    const z2 = this.norm2.forward(add(z1, mha(z1)));
+    return this.norm3.forward(add(z2, ff(z2)));
+  }
+
+  /** A new layer with the same options and a copy of the weights. */
+  clone(): TransformerDecoderLayer {
+    const c = new TransformerDecoderLayer(this.dModel, this.nhead, this.opts);
+    c.loadStateDict(this.stateDict());
+    return c.train(this.training);
+  }
+
+  override config(): ModuleConfig {
+    const { rng: _rng, ...options } = this.opts;
+    return { type: 'TransformerDecoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
+  }
+}
+
+/** A module usable as one layer of {@link TransformerEncoder}. */
+export type EncoderLayerLike = Module & { forward(src: Tensor, options?: EncoderForwardOptions): Tensor };
+
+/** A module usable as one layer of {@link TransformerDecoder}. */
+export type DecoderLayerLike = Module & { forward(tgt: Tensor, memory: Tensor, options?: DecoderForwardOptions): Tensor };
+
+/** Options of {@link TransformerEncoder} and {@link TransformerDecoder}. */
+export interface TransformerStackOptions {
+  /** A final normalization applied to the last layer's output (needed after pre-norm layers). */
+  norm?: LayerNorm | null;
+}
+
+function buildLayers<L extends Module>(op: string, layer: L | ((i: number) => L), numLayers: number, clone: (l: L) => L): L[] {
+  if (!Number.isInteger(numLayers) || numLayers <= 0) throw new ArgumentError(`${op}: numLayers must be a positive integer, got ${describe(numLayers)}`);
+  const layers: L[] = [];
+  for (let i = 0; i < numLayers; i++) {
+    const l = typeof layer === 'function' ? layer(i) : clone(layer);
+    if (!(l instanceof Module)) throw new ArgumentError(`${op}: the layer factory must return a Module, got ${describe(l)} for layer ${i}`);
+    layers.push(l);
+  }
+  return layers;
+}
+
+function cloneLayer<L extends Module>(op: string, l: L): L {
+  const c = (l as unknown as { clone?: () => L }).clone;
+  if (typeof c !== 'function') throw new ArgumentError(`${op}: ${describe(l)} has no clone(); pass a factory (i) => layer instead`);
+  return c.call(l);
+}
+
+/**
+ * A stack of encoder layers (PyTorch's `nn.TransformerEncoder`): y = norm(layerₙ(… layer₁(x))).
+ * Given a layer, it holds `numLayers` copies of it (the same initial weights in every layer, as
+ * PyTorch's deepcopy); given a factory `(i) => layer`, each layer is built fresh. Layers are
+ * named `layers.0`, `layers.1`, …, as in PyTorch's state dict.
+ * Shapes: src (B, T, dModel) → same.
+ * Init: that of the layers; the optional final norm weight 1, bias 0.
+ * @example
+ * const enc = new TransformerEncoder(new TransformerEncoderLayer(8, 2, { dimFeedforward: 16 }), 2);
+ * enc.namedParameters().length; // 32
+ * enc.namedParameters()[0][0]; // 'layers.0.selfAttn.qProj.weight'
+ * @throws ArgumentError when numLayers is not a positive integer or a layer cannot be cloned.
+ * @category Layers
+ */
+export class TransformerEncoder extends Module {
+  readonly layers: EncoderLayerLike[];
+  readonly numLayers: number;
+  readonly norm: LayerNorm | null;
+
+  constructor(layer: EncoderLayerLike | ((i: number) => EncoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
+    super();
+    this.layers = buildLayers('TransformerEncoder', layer, numLayers, (l) => cloneLayer('TransformerEncoder', l));
+    this.numLayers = numLayers;
+    this.norm = options?.norm ?? null;
+  }
+
+  /** Runs every layer in order with the same masks, then the final norm if any. */
+  forward(src: Tensor, options: EncoderForwardOptions = {}): Tensor {
+    let x = src;
+    for (const l of this.layers) x = l.forward(x, options);
+    return this.norm === null ? x : this.norm.forward(x);
+  }
+
+  override config(): ModuleConfig {
+    return {
+      type: 'TransformerEncoder',
+      options: { numLayers: this.numLayers },
+      children: [...this.layers.map((l) => l.config()), ...(this.norm ? [this.norm.config()] : [])],
+    };
+  }
+}
+
+/**
+ * A stack of decoder layers (PyTorch's `nn.TransformerDecoder`): each layer reads the previous
+ * layer's output and the same `memory`; y = norm(layerₙ(… layer₁(tgt, memory), memory)).
+ * Layers are copies of the given layer or built by a factory, named `layers.0`, `layers.1`, ….
+ * Shapes: tgt (B, T, dModel), memory (B, S, dModel) → (B, T, dModel).
+ * Init: that of the layers; the optional final norm weight 1, bias 0.
+ * @example
+ * const dec = new TransformerDecoder((i) => new TransformerDecoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 }), 2);
+ * dec.forward(zeros([1, 3, 8]), zeros([1, 4, 8]), { tgtIsCausal: true }).shape; // [1, 3, 8]
+ * @category Layers
+ */
+export class TransformerDecoder extends Module {
+  readonly layers: DecoderLayerLike[];
+  readonly numLayers: number;
+  readonly norm: LayerNorm | null;
+
+  constructor(layer: DecoderLayerLike | ((i: number) => DecoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
+    super();
+    this.layers = buildLayers('TransformerDecoder', layer, numLayers, (l) => cloneLayer('TransformerDecoder', l));
+    this.numLayers = numLayers;
+    this.norm = options?.norm ?? null;
+  }
+
+  /** Runs every layer in order against the same memory and masks, then the final norm if any. */
+  forward(tgt: Tensor, memory: Tensor, options: DecoderForwardOptions = {}): Tensor {
+    let x = tgt;
+    for (const l of this.layers) x = l.forward(x, memory, options);
+    return this.norm === null ? x : this.norm.forward(x);
+  }
+
+  override config(): ModuleConfig {
+    return {
+      type: 'TransformerDecoder',
+      options: { numLayers: this.numLayers },
+      children: [...this.layers.map((l) => l.config()), ...(this.norm ? [this.norm.config()] : [])],
+    };
+  }
+}
+
+/** Options of {@link PositionalEncoding}. */
+export interface PositionalEncodingOptions {
+  /** Longest sequence the table covers (default 5000). */
+  maxLen?: number;
+  /** Dropout after the addition (default 0). */
+  dropout?: number;
+  /** Generator of the dropout masks (default: the global one). */
+  rng?: Generator;
+}
+
+/**
+ * Sinusoidal positional encoding (Vaswani et al., 2017, §3.5) added to the input:
+ * y[b, t, i] = x[b, t, i] + pe[t, i], pe[t, 2j] = sin(t / 10000^(2j/dModel)),
+ * pe[t, 2j+1] = cos(t / 10000^(2j/dModel)), then dropout. The table [maxLen, dModel] is a buffer
+ * `pe` (saved in the state dict, not trained), computed in float64 and stored in float32.
+ * Shapes: x (B, T, dModel) or (T, dModel), T ≤ maxLen → same.
+ * Init: no parameters.
+ * @example
+ * const pe = new PositionalEncoding(4, { maxLen: 10 });
+ * pe.forward(zeros([1, 2, 4])).tolist(); // [[[0, 1, 0, 1], [0.84147098, 0.54030231, 0.00999983, 0.99995]]]
+ * @throws ArgumentError for a bad dModel or maxLen; ShapeError when x is too long or has the wrong width.
+ * @see Vaswani et al., "Attention Is All You Need" (2017), https://arxiv.org/abs/1706.03762
+ * @category Layers
+ */
+export class PositionalEncoding extends Module {
+  readonly dropout: Dropout;
+  /** The table [maxLen, dModel] (a buffer). */
+  readonly pe: Tensor;
+  readonly maxLen: number;
+
+  constructor(readonly dModel: number, options: PositionalEncodingOptions = {}) {
+    super();
+    const o = { maxLen: 5000, dropout: 0, ...options };
+    if (!Number.isInteger(dModel) || dModel <= 0) throw new ArgumentError(`PositionalEncoding: dModel must be a positive integer, got ${describe(dModel)}`);
+    if (!Number.isInteger(o.maxLen) || o.maxLen <= 0) throw new ArgumentError(`PositionalEncoding: maxLen must be a positive integer, got ${describe(o.maxLen)}`);
+    this.maxLen = o.maxLen;
+    this.dropout = new Dropout(o.dropout, { rng: o.rng });
+    const pe = new Float32Array(o.maxLen * dModel);
+    const halves = Math.ceil(dModel / 2);
+    const freq = new Float64Array(halves);
+    for (let j = 0; j < halves; j++) freq[j] = Math.exp(-(2 * j) * Math.log(10000) / dModel);
+    for (let t = 0; t < o.maxLen; t++) {
+      const row = t * dModel;
+      for (let j = 0; j < halves; j++) {
+        const a = t * freq[j];
+        pe[row + 2 * j] = Math.sin(a);
+        if (2 * j + 1 < dModel) pe[row + 2 * j + 1] = Math.cos(a);
+      }
+    }
+    this.pe = new Tensor(pe, [o.maxLen, dModel]);
+  }
+
+  /** x + pe[:T], then dropout. */
+  forward(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) throw new ArgumentError(`PositionalEncoding: x must be a Tensor, got ${describe(x)}`);
+    if ((x.ndim !== 3 && x.ndim !== 2) || x.shape[x.ndim - 1] !== this.dModel) {
+      throw new ShapeError(`PositionalEncoding: x ${fmtShape(x.shape)} must be (B, T, dModel) or (T, dModel) with dModel = ${this.dModel}`);
+    }
+    const T = x.shape[x.ndim - 2];
+    if (T > this.maxLen) throw new ShapeError(`PositionalEncoding: x ${fmtShape(x.shape)} has ${T} positions but the table has maxLen = ${this.maxLen}`);
+    // A view of the first T rows: no copy, and the table is a constant.
+    const table = new Tensor(this.pe.data.subarray(0, T * this.dModel), [T, this.dModel]);
+    return this.dropout.forward(add(x, table));
+  }
+
+  override config(): ModuleConfig {
+    return { type: 'PositionalEncoding', options: { dModel: this.dModel, maxLen: this.maxLen, dropout: this.dropout.p } };
+  }
+}
