@@ -17,3 +17,13 @@ export {
   type BinaryCrossEntropyWithLogitsOptions, type KlDivOptions, type KlDivReduction, type LossWeight,
   type CrossEntropyOptions, type Reduction,
 } from './losses';
+export {
+  MultiHeadAttention, scaledDotProductAttention, generateSquareSubsequentMask, torchAttentionStateDict,
+  type MultiHeadAttentionOptions, type MultiHeadAttentionForwardOptions, type AttentionOutput,
+  type ScaledDotProductAttentionOptions, type AttnMask, type KeyPaddingMask, type NestedBool,
+} from './attention';
+export {
+  TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer, TransformerDecoder, PositionalEncoding,
+  type TransformerLayerOptions, type TransformerActivation, type EncoderForwardOptions, type DecoderForwardOptions,
+  type TransformerStackOptions, type EncoderLayerLike, type DecoderLayerLike, type PositionalEncodingOptions,
+} from './transformer';
