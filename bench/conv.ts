@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Generator, Tensor, conv2d, noGrad, sum, mul } from '../src/tensor/index';
+import { gemm } from '../src/tensor/kernels/matmul';
+import { registerTfGradients } from './tfgrads';
+import { isMain, makeRow, measure, toMarkdown, type BenchRow } from './util';
+
+// Issue 3's case: batch 64, 28×28 images, 8 → 16 channels, 3×3 kernel, 'same' padding.
+const B = 64, C = 8, OC = 16, H = 28, W = 28, K = 3;
+const FWD_FLOP = 2 * B * OC * H * W * C * K * K;
+
+export const convNotes = [
+  `conv2d: batch ${B}, ${H}×${W}, ${C} → ${OC} channels, ${K}×${K}, padding 1 (same), float32, NCHW for tensorkit and ` +
+    `NHWC (its native layout) for tfjs. GFLOP/s = useful FLOPs / best time, where forward is 2·B·OC·H·W·C·K² ` +
+    `(${(FWD_FLOP / 1e6).toFixed(1)} MFLOP) and forward + backward is 3× that (dx and dW each cost one forward). ` +
+    'tfjs forward + backward uses `tf.grads` on the CPU backend and is timed once (it takes seconds). ' +
+    'The efficiency row compares our conv2d forward + backward FLOP rate with our own GEMM at 256 (target ≥ 0.5).',
+];
+
+function rand(n: number, seed: number): Float32Array {
+  return new Generator(seed).fillNormal(new Float32Array(n));
+}
+
+/** Runs the conv2d cases against tfjs (CPU backend). */
+export async function benchConv(): Promise<BenchRow[]> {
+  registerTfGradients();
+  await tf.setBackend('cpu');
+  const xd = rand(B * C * H * W, 1), wd = rand(OC * C * K * K, 2), bd = rand(OC, 3);
+  const x = new Tensor(xd, [B, C, H, W], true);
+  const w = new Tensor(wd, [OC, C, K, K], true);
+  const b = new Tensor(bd, [OC], true);
+  const g = new Tensor(rand(B * OC * H * W, 4), [B, OC, H, W]);
+
+  const oursFwd = measure(() => noGrad(() => conv2d(x, w, b, { padding: 1 })), { budgetMs: 1500 });
+  const oursFwdBwd = measure(() => {
+    x.grad = w.grad = b.grad = null;
+    sum(mul(conv2d(x, w, b, { padding: 1 }), g)).backward();
+  }, { budgetMs: 2000 });
+
+  // tfjs: NHWC input, HWIO filter.
+  const xt = tf.tensor4d(rand(B * H * W * C, 1), [B, H, W, C]);
+  const wt = tf.tensor4d(rand(K * K * C * OC, 2), [K, K, C, OC]);
+  const bt = tf.tensor1d(bd);
+  const gt = tf.tensor4d(rand(B * H * W * OC, 4), [B, H, W, OC]);
+  const tfFwd = measure(() => {
+    const y = tf.add(tf.conv2d(xt, wt, 1, 'same'), bt);
+    y.dataSync();
+    y.dispose();
+  }, { budgetMs: 1500 });
+  const gradFn = tf.grads((a: tf.Tensor, f: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), bb), gt)));
+  const tfFwdBwd = measure(() => {
+    const gs = gradFn([xt, wt, bt]);
+    for (const t of gs) {
+      t.dataSync();
+      t.dispose();
+    }
+  }, { budgetMs: 0, minRuns: 1, warmup: false });
+  for (const t of [xt, wt, bt, gt]) t.dispose();
+
+  // Our GEMM at 256, the efficiency yardstick.
+  const n = 256;
+  const A = rand(n * n, 5), Bm = rand(n * n, 6), Cm = new Float32Array(n * n);
+  const gemm256 = measure(() => gemm(Cm, 0, A, 0, Bm, 0, n, n, n, false, false, false), { budgetMs: 800 });
+  const gemmRate = (2 * n * n * n) / gemm256 / 1e9;
+  const fbRate = (3 * FWD_FLOP) / oursFwdBwd / 1e9;
+
+  const size = `${B}×${C}×${H}×${W} → ${OC}, ${K}×${K}`;
+  return [
+    makeRow('conv2d forward', size, 'GFLOP/s', FWD_FLOP / oursFwd / 1e9, { 'tfjs-cpu': FWD_FLOP / tfFwd / 1e9 }),
+    makeRow('conv2d forward + backward', size, 'GFLOP/s', fbRate, { 'tfjs-cpu': (3 * FWD_FLOP) / tfFwdBwd / 1e9 }),
+    makeRow('conv2d fwd+bwd vs our GEMM 256', size, 'GFLOP/s', fbRate, { 'tensorkit gemm 256': gemmRate }),
+  ];
+}
+
+if (isMain(import.meta.url)) {
+  const rows = await benchConv();
+  console.log(toMarkdown(rows));
+}
