@@ -1,14 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createRequire } from 'node:module';
 import { MultiHeadAttention } from '../src/nn/attention';
 import { Generator, Tensor, mul, sum } from '../src/tensor/index';
+import { registerTfGradients } from './tfgrads';
 import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
-// tfjs-core's gradients are registered only by its ESM entry `dist/register_all_gradients` (which
-// the tfjs umbrella package imports); its directory imports need CommonJS resolution, and the
-// registry is global, so the CommonJS build used above sees them.
-createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+registerTfGradients();
 
 // Self-attention block: batch B, T tokens, width E, NH heads, D = E / NH per head.
 const B = 32, T = 64, E = 128, NH = 4, D = E / NH;
