@@ -111,6 +111,26 @@ function isPointwise(g: ConvGeom): boolean {
   return g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0 && g.OH === g.H && g.OW === g.W;
 }
 
+/** out[b, o, p] += bias[o]. Shapes: out (B, OC, P), bias (OC). */
+function addChannelBias(out: Float32Array, bias: Float32Array, b: number, OC: number, P: number): void {
+  for (let o = 0; o < OC; o++) {
+    const bo = bias[o], base = (b * OC + o) * P;
+    for (let p = 0; p < P; p++) out[base + p] += bo;
+  }
+}
+
+/** dbias[o] += Σ_{b, p} dy[b, o, p], summed in float64. Shapes: dy (B, OC, P), dbias (OC). */
+function accumulateChannelBias(dbias: Float32Array, dy: Float32Array, B: number, OC: number, P: number): void {
+  for (let o = 0; o < OC; o++) {
+    let s = 0;
+    for (let b = 0; b < B; b++) {
+      const base = (b * OC + o) * P;
+      for (let p = 0; p < P; p++) s += dy[base + p];
+    }
+    dbias[o] += s;
+  }
+}
+
 /**
  * Grouped 2-D convolution (cross-correlation) by im2col + GEMM:
  * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
@@ -128,12 +148,7 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
       if (!point) im2col(cols, x, xOff, g);
       gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, cols, point ? xOff : 0, OCg, Kc, P, false, false, false);
     }
-    if (bias !== null) {
-      for (let o = 0; o < OC; o++) {
-        const bo = bias[o], base = (b * OC + o) * P;
-        for (let p = 0; p < P; p++) out[base + p] += bo;
-      }
-    }
+    if (bias !== null) addChannelBias(out, bias, b, OC, P);
   }
 }
 
@@ -172,16 +187,7 @@ export function conv2dBackward(
       }
     }
   }
-  if (dbias !== null) {
-    for (let o = 0; o < OC; o++) {
-      let s = 0;
-      for (let b = 0; b < B; b++) {
-        const base = (b * OC + o) * P;
-        for (let p = 0; p < P; p++) s += dy[base + p];
-      }
-      dbias[o] += s;
-    }
-  }
+  if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, P);
 }
 
 /**
@@ -202,12 +208,7 @@ export function convTranspose2dForward(out: Float32Array, x: Float32Array, w: Fl
       gemm(dcols, 0, w, gi * Cg * Kc, x, (b * Cin + gi * Cg) * P, Kc, Cg, P, true, false, false);
       col2im(out, (b * OC + gi * OCg) * HW, dcols, g);
     }
-    if (bias !== null) {
-      for (let o = 0; o < OC; o++) {
-        const bo = bias[o], base = (b * OC + o) * HW;
-        for (let p = 0; p < HW; p++) out[base + p] += bo;
-      }
-    }
+    if (bias !== null) addChannelBias(out, bias, b, OC, HW);
   }
 }
 
@@ -230,16 +231,7 @@ export function convTranspose2dBackward(
       if (dw !== null) gemm(dw, gi * Cg * Kc, x, xOff, cols, 0, Cg, P, Kc, false, true, true);
     }
   }
-  if (dbias !== null) {
-    for (let o = 0; o < OC; o++) {
-      let s = 0;
-      for (let b = 0; b < B; b++) {
-        const base = (b * OC + o) * HW;
-        for (let p = 0; p < HW; p++) s += dy[base + p];
-      }
-      dbias[o] += s;
-    }
-  }
+  if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, HW);
 }
 
 /** Direct-loop twin of {@link conv2dForward} (the oracle). */

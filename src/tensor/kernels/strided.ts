@@ -100,10 +100,11 @@ export function mapRows(
 }
 
 /**
- * Strided gather into a contiguous array: out[i] = x[offset + Σ_d idx_d · strides_d] over `shape`.
- * Used by permute, slice and expand (stride 0).
+ * The shared walk of the strided kernels: visits `shape` row by row (after coalescing), calling
+ * `row(xi, o, n, step)` with the strided start offset xi, the contiguous offset o, the row length
+ * n and the strided step of the row. One call per row, never per element.
  */
-export function stridedCopy(out: Float32Array, x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[]): void {
+function walkRows(shape: readonly number[], strides: readonly number[], offset: number, row: (xi: number, o: number, n: number, step: number) => void): void {
   let total = 1;
   for (let d = 0; d < shape.length; d++) total *= shape[d];
   if (total === 0) return;
@@ -114,14 +115,8 @@ export function stridedCopy(out: Float32Array, x: Float32Array, offset: number, 
   const rows = total / n;
   const idx = new Array<number>(nd).fill(0);
   let xi = offset;
-  let o = 0;
-  for (let k = 0; k < rows; k++) {
-    if (step === 1) {
-      for (let i = 0; i < n; i++) out[o + i] = x[xi + i];
-    } else {
-      for (let i = 0; i < n; i++) out[o + i] = x[xi + i * step];
-    }
-    o += n;
+  for (let k = 0, o = 0; k < rows; k++, o += n) {
+    row(xi, o, n, step);
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]++;
       xi += st[d];
@@ -130,6 +125,17 @@ export function stridedCopy(out: Float32Array, x: Float32Array, offset: number, 
       idx[d] = 0;
     }
   }
+}
+
+/**
+ * Strided gather into a contiguous array: out[i] = x[offset + Σ_d idx_d · strides_d] over `shape`.
+ * Used by permute, slice and expand (stride 0).
+ */
+export function stridedCopy(out: Float32Array, x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[]): void {
+  walkRows(shape, strides, offset, (xi, o, n, step) => {
+    if (step === 1) for (let i = 0; i < n; i++) out[o + i] = x[xi + i];
+    else for (let i = 0; i < n; i++) out[o + i] = x[xi + i * step];
+  });
 }
 
 /**
@@ -137,50 +143,20 @@ export function stridedCopy(out: Float32Array, x: Float32Array, offset: number, 
  * Strides must not alias (no stride 0); use {@link sumToShape} for broadcast reductions.
  */
 export function stridedAccumulate(dx: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], dy: Float32Array): void {
-  let total = 1;
-  for (let d = 0; d < shape.length; d++) total *= shape[d];
-  if (total === 0) return;
-  const [dims, [st]] = coalesce(shape, [strides]);
-  const nd = dims.length;
-  const n = dims[nd - 1];
-  const step = st[nd - 1];
-  const rows = total / n;
-  const idx = new Array<number>(nd).fill(0);
-  let xi = offset;
-  let o = 0;
-  for (let k = 0; k < rows; k++) {
+  walkRows(shape, strides, offset, (xi, o, n, step) => {
     for (let i = 0; i < n; i++) dx[xi + i * step] += dy[o + i];
-    o += n;
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      xi += st[d];
-      if (idx[d] < dims[d]) break;
-      xi -= st[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
 
 /**
  * Sums a contiguous `dy` of shape `shape` into `dx`, read through `strides` that are 0 on the
  * broadcast dimensions: dx[j] += Σ over all i that map to j of dy[i]. Sums run in float64 and are
  * added to dx once. This is the single place where broadcasting is undone in backward passes.
- * Shapes: dy Π shape; dx the un-broadcast size (`dxSize`).
+ * Shapes: dy Π shape; dx the un-broadcast size.
  */
 export function sumToShape(dx: Float32Array, dy: Float32Array, shape: readonly number[], strides: readonly number[]): void {
-  let total = 1;
-  for (let d = 0; d < shape.length; d++) total *= shape[d];
-  if (total === 0) return;
   const acc = new Float64Array(dx.length);
-  const [dims, [st]] = coalesce(shape, [strides]);
-  const nd = dims.length;
-  const n = dims[nd - 1];
-  const step = st[nd - 1];
-  const rows = total / n;
-  const idx = new Array<number>(nd).fill(0);
-  let xi = 0;
-  let o = 0;
-  for (let k = 0; k < rows; k++) {
+  walkRows(shape, strides, 0, (xi, o, n, step) => {
     if (step === 0) {
       let s = 0;
       for (let i = 0; i < n; i++) s += dy[o + i];
@@ -188,15 +164,7 @@ export function sumToShape(dx: Float32Array, dy: Float32Array, shape: readonly n
     } else {
       for (let i = 0; i < n; i++) acc[xi + i * step] += dy[o + i];
     }
-    o += n;
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      xi += st[d];
-      if (idx[d] < dims[d]) break;
-      xi -= st[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  });
   for (let j = 0; j < dx.length; j++) dx[j] += acc[j];
 }
 
@@ -205,26 +173,7 @@ export function sumToShape(dx: Float32Array, dy: Float32Array, shape: readonly n
  * interior region (padding). Strides must not alias.
  */
 export function stridedWrite(out: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], src: Float32Array): void {
-  let total = 1;
-  for (let d = 0; d < shape.length; d++) total *= shape[d];
-  if (total === 0) return;
-  const [dims, [st]] = coalesce(shape, [strides]);
-  const nd = dims.length;
-  const n = dims[nd - 1];
-  const step = st[nd - 1];
-  const rows = total / n;
-  const idx = new Array<number>(nd).fill(0);
-  let xi = offset;
-  let o = 0;
-  for (let k = 0; k < rows; k++) {
+  walkRows(shape, strides, offset, (xi, o, n, step) => {
     for (let i = 0; i < n; i++) out[xi + i * step] = src[o + i];
-    o += n;
-    for (let d = nd - 2; d >= 0; d--) {
-      idx[d]++;
-      xi += st[d];
-      if (idx[d] < dims[d]) break;
-      xi -= st[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
+  });
 }
