@@ -1,0 +1,23 @@
+export { TensorDataset, DataLoader, type Dataset, type DataLoaderOptions, type Collated } from './dataset';
+export {
+  StandardScaler, MinMaxScaler, RobustScaler,
+  type StandardScalerOptions, type StandardScalerJSON, type MinMaxScalerOptions, type MinMaxScalerJSON,
+  type RobustScalerOptions, type RobustScalerJSON,
+} from './scalers';
+export {
+  OneHotEncoder, LabelEncoder,
+  type Category, type CategoricalInput, type LabelsLike, type OneHotEncoderOptions, type OneHotEncoderJSON, type LabelEncoderJSON,
+} from './encoders';
+export {
+  SimpleImputer, dropNonFinite, clipOutliers,
+  type ImputeStrategy, type SimpleImputerOptions, type SimpleImputerJSON, type DropNonFiniteResult, type DropNonFiniteXYResult,
+  type ClipOutliersOptions,
+} from './clean';
+export {
+  trainTestSplit, kFold, stratifiedKFold,
+  type SamplesLike, type TrainTestSplitOptions, type TrainTestSplitX, type TrainTestSplitXY, type Fold, type KFoldOptions,
+} from './split';
+export { parseCsv, type CsvOptions, type CsvTable } from './csv';
+export { type MatrixLike } from './util';
+export * from './synthetic';
+export * from './augment';

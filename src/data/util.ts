@@ -1,0 +1,227 @@
+import { tensor } from '../tensor/creation';
+import { ArgumentError, FormatError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
+import { Generator, defaultGenerator } from '../tensor/random';
+import { describe } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+
+/** A 2-D table of numbers: a Tensor of shape [N, F] or nested arrays (rows of equal length). */
+export type MatrixLike = Tensor | readonly (readonly number[])[];
+
+/** A 2-D input viewed as its row-major values and dims. @internal */
+export interface Matrix {
+  data: Float32Array;
+  /** Rows (samples). */
+  N: number;
+  /** Columns (features). */
+  F: number;
+}
+
+/**
+ * Reads an [N, F] input. Tensors are not copied. A 1-D input is refused (as scikit-learn does):
+ * whether it is one sample or one feature is ambiguous.
+ * @internal
+ */
+export function toMatrix(x: unknown, op: string, arg = 'x'): Matrix {
+  let t: Tensor;
+  if (x instanceof Tensor) t = x;
+  else if (Array.isArray(x)) t = tensor(x as number[][]);
+  else throw new ArgumentError(`${op}: ${arg} must be a Tensor [N, F] or number[][], got ${describe(x)}`);
+  if (t.ndim !== 2) {
+    throw new ShapeError(`${op}: ${arg} must be 2-D [N, F], got ${fmtShape(t.shape)}${t.ndim === 1 ? ' (reshape a single feature to [N, 1])' : ''}`);
+  }
+  return { data: t.data, N: t.shape[0], F: t.shape[1] };
+}
+
+/** Reads a tensor-like of any rank ≥ 1 (Tensor, nested arrays or a typed array). @internal */
+export function toTensorAny(x: unknown, op: string, arg: string): Tensor {
+  let t: Tensor;
+  if (x instanceof Tensor) t = x;
+  else if (Array.isArray(x) || x instanceof Float32Array || x instanceof Float64Array || x instanceof Int32Array) t = tensor(x as number[]);
+  else throw new ArgumentError(`${op}: ${arg} must be a Tensor or an array of numbers, got ${describe(x)}`);
+  if (t.ndim === 0) throw new ShapeError(`${op}: ${arg} must have a first (sample) axis, got a scalar ${fmtShape(t.shape)}`);
+  return t;
+}
+
+/**
+ * The options object, or {} for undefined/null; anything else, or a key not in `allowed` (a typo
+ * such as `batch_size`), is refused. @internal
+ */
+export function optionsOf<T extends object>(o: T | undefined | null, op: string, allowed: readonly (keyof T & string)[]): Partial<T> {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object' || Array.isArray(o)) throw new ArgumentError(`${op}: options must be an object, got ${describe(o)}`);
+  for (const k of Object.keys(o)) {
+    if (!(allowed as readonly string[]).includes(k)) throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
+  }
+  return o;
+}
+
+/** Validates an optional boolean option. @internal */
+export function boolOpt(v: unknown, def: boolean, op: string, name: string): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
+/** Validates an optional generator option (default: the global generator). @internal */
+export function rngOpt(v: unknown, op: string): Generator {
+  if (v === undefined || v === null) return defaultGenerator();
+  if (!(v instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(v)}`);
+  return v;
+}
+
+/** Validates a positive integer. @internal */
+export function posInt(v: unknown, op: string, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Validates that `v` is one of `choices`. @internal */
+export function oneOf<T extends string>(v: unknown, choices: readonly T[], def: T, op: string, name: string): T {
+  if (v === undefined) return def;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
+    throw new ArgumentError(`${op}: ${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
+  }
+  return v as T;
+}
+
+/** The error of a transform called before fit. @internal */
+export function notFitted(cls: string, method: string): TensorkitError {
+  return new TensorkitError('NOT_FITTED', `${cls}.${method}: not fitted yet; call fit(x) first`);
+}
+
+/** The error of an input whose feature count differs from the one seen in fit. @internal */
+export function featureMismatch(op: string, got: number, want: number): ShapeError {
+  return new ShapeError(`${op}: x has ${got} features but the transformer was fitted on ${want}`);
+}
+
+/** Refuses ±Inf (NaN is allowed: it marks a missing value). @internal */
+export function checkNoInf(data: Float32Array, F: number, op: string, arg = 'x'): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v === Infinity || v === -Infinity) {
+      throw new ArgumentError(`${op}: ${arg} contains ${v} at row ${Math.floor(i / F)}, column ${i % F}; only NaN may mark a missing value (see dropNonFinite)`);
+    }
+  }
+}
+
+/** Refuses an empty fit input. @internal */
+export function checkNonEmpty(m: Matrix, op: string, arg = 'x'): void {
+  if (m.N === 0 || m.F === 0) throw new ArgumentError(`${op}: ${arg} ${fmtShape([m.N, m.F])} is empty; need at least one sample and one feature`);
+}
+
+/** The non-NaN values of column j, in float64, sorted ascending. @internal */
+export function sortedColumn(m: Matrix, j: number): Float64Array {
+  const { data, N, F } = m;
+  let n = 0;
+  for (let i = 0; i < N; i++) if (data[i * F + j] === data[i * F + j]) n++;
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < N; i++) {
+    const v = data[i * F + j];
+    if (v === v) out[k++] = v;
+  }
+  return out.sort();
+}
+
+/** Mean and population variance of the non-NaN values of column j (two passes, float64); NaN when all are NaN. @internal */
+export function columnMoments(m: Matrix, j: number): { mean: number; var: number; count: number } {
+  const { data, N, F } = m;
+  let s = 0, n = 0;
+  for (let i = 0; i < N; i++) {
+    const v = data[i * F + j];
+    if (v === v) {
+      s += v;
+      n++;
+    }
+  }
+  if (n === 0) return { mean: NaN, var: NaN, count: 0 };
+  const mean = s / n;
+  let ss = 0;
+  for (let i = 0; i < N; i++) {
+    const v = data[i * F + j];
+    if (v === v) ss += (v - mean) * (v - mean);
+  }
+  return { mean, var: ss / n, count: n };
+}
+
+/**
+ * The q-th percentile (0 ≤ q ≤ 100) of sorted values by NumPy's default 'linear' method:
+ * position q/100 · (n − 1), interpolated between its neighbours with NumPy's two-sided lerp.
+ * NaN for no values. @internal
+ */
+export function percentileSorted(v: Float64Array, q: number): number {
+  const n = v.length;
+  if (n === 0) return NaN;
+  const pos = (q / 100) * (n - 1);
+  const lo = Math.floor(pos);
+  if (lo >= n - 1) return v[n - 1];
+  const t = pos - lo;
+  const a = v[lo], b = v[lo + 1];
+  const d = b - a;
+  // numpy's _lerp: computed from the nearer end so that t = 1 gives b exactly.
+  return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/** Median of sorted values (mean of the two middle ones for an even count); NaN for none. @internal */
+export function medianSorted(v: Float64Array): number {
+  const n = v.length;
+  if (n === 0) return NaN;
+  const h = n >> 1;
+  return n % 2 === 1 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+/**
+ * scikit-learn's `_handle_zeros_in_scale`: a scale that is (numerically) zero becomes 1, so a
+ * constant feature is shifted but not divided by ~0. @internal
+ */
+export function handleZeroScale(scale: number): number {
+  return scale < 10 * Number.EPSILON ? 1 : scale;
+}
+
+// ---- JSON helpers: JSON has no NaN, so NaN is written as null and read back. ----
+
+/** Encodes numbers for JSON (NaN → null). @internal */
+export function encodeNums(a: ArrayLike<number>): (number | null)[] {
+  const out = new Array<number | null>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Number.isNaN(a[i]) ? null : a[i];
+  return out;
+}
+
+/** Decodes numbers from JSON (null → NaN) into a Float64Array; FormatError on anything else. @internal */
+export function decodeNums(a: unknown, op: string, field: string, length?: number): Float64Array {
+  if (!Array.isArray(a)) throw new FormatError(`${op}: field '${field}' must be an array of numbers, got ${describe(a)}`);
+  if (length !== undefined && a.length !== length) throw new FormatError(`${op}: field '${field}' has ${a.length} entries, expected ${length}`);
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v === null) out[i] = NaN;
+    else if (typeof v === 'number') out[i] = v;
+    else throw new FormatError(`${op}: field '${field}'[${i}] must be a number or null, got ${describe(v)}`);
+  }
+  return out;
+}
+
+/** Checks the `type` tag of a serialized transformer and returns it as a record. @internal */
+export function jsonObject(json: unknown, type: string): Record<string, unknown> {
+  const op = `${type}.fromJSON`;
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new FormatError(`${op}: expected an object, got ${describe(json)}`);
+  const o = json as Record<string, unknown>;
+  if (o.type !== type) throw new FormatError(`${op}: expected type '${type}', got ${describe(o.type)}`);
+  return o;
+}
+
+/** Builds a [N, F] tensor from values. @internal */
+export function matrixTensor(data: Float32Array, N: number, F: number): Tensor {
+  return new Tensor(data, [N, F]);
+}
+
+/** Runs a constructor on deserialized options, turning its ArgumentError into a FormatError. @internal */
+export function wrapFormat<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof ArgumentError ? new FormatError(`${op}: ${e.message}`) : e;
+  }
+}
