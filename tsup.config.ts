@@ -20,7 +20,11 @@ export default defineConfig({
     'tensor/linalg': 'src/tensor/linalg.ts',
     'nn/index': 'src/nn/index.ts',
     'train/index': 'src/train/index.ts',
+    'data/index': 'src/data/index.ts',
+    'data/node': 'src/data/node.ts',
   },
+  // Node built-ins stay imports (only the Node-only entries such as data/node use them).
+  external: [/^node:/],
   outDir: 'dist',
   format: ['esm', 'cjs'],
   platform: 'neutral',

@@ -3,6 +3,8 @@ import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as tk from '../src/index';
+import * as train from '../src/train/index';
+import * as data from '../src/data/index';
 import * as gemmKernels from '../src/tensor/kernels/matmul';
 import * as linalg from '../src/tensor/linalg';
 import * as nn from '../src/nn/index';
@@ -13,7 +15,7 @@ import * as nn from '../src/nn/index';
  * not checked; `// throws Name` expects that error class.
  */
 const SRC = resolve(__dirname, '../src');
-const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn };
+const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -69,7 +71,7 @@ function approxEqual(a: unknown, b: unknown): boolean {
   return Object.is(a, b) || JSON.stringify(a) === JSON.stringify(b);
 }
 
-function run(ex: Example): void {
+async function run(ex: Example): Promise<void> {
   const body: string[] = [];
   for (const line of ex.code) {
     const m = /^(.*?);\s*\/\/\s*(.+)$/.exec(line);
@@ -99,8 +101,9 @@ function run(ex: Example): void {
     if (!(err instanceof Error) || (err.name !== name && err.constructor.name !== name)) throw new Error(`${ex.where}: \`${line}\` did not throw ${name} (got ${String(err)})`);
     checks.push(line);
   };
+  const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;
   try {
-    new Function(...names, '__check', '__throws', js)(...names.map((n) => scope[n]), __check, __throws);
+    await new AsyncFunction(...names, '__check', '__throws', js)(...names.map((n) => scope[n]), __check, __throws);
   } finally {
     tk.setDebug({ checkNumerics: false });
   }
@@ -112,6 +115,6 @@ describe('TSDoc @example blocks run and their written outputs hold', () => {
     expect(all.length).toBeGreaterThan(50);
   });
   for (const ex of all) {
-    it(ex.where, () => run(ex));
+    it(ex.where, async () => run(ex));
   }
 });

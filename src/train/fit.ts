@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor, concat, noGrad, TensorkitError } from '../tensor/index';
+import { Module } from '../nn/index';
 import type {
   Batches, Callback, History, Logs, LossFn, MetricFn, OptimizerLike, SchedulerLike, TrainContext, TrainableModule,
 } from './types';
@@ -27,10 +28,12 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+function checkModel(model: unknown, op: string): void {
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module (got ${model === null ? 'null' : typeof model})`);
+}
+
 function checkFit(model: unknown, o: FitOptions): void {
-  if (model === null || typeof model !== 'object' || typeof (model as { forward?: unknown }).forward !== 'function') {
-    throw new ArgumentError('fit: model must be a Module with a forward method');
-  }
+  checkModel(model, 'fit');
   if (o === null || typeof o !== 'object') throw new ArgumentError('fit: options must be an object { data, loss, optimizer, epochs, ... }');
   if (o.data === null || typeof (o.data as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('fit: data must be an iterable of [x, y] batches (e.g. a DataLoader)');
   if (o.validation !== undefined && typeof (o.validation as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('fit: validation must be an iterable of [x, y] batches');
@@ -56,7 +59,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 /** Lets timers and abort events run; used at most every ~50 ms. */
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-/** Capitalised validation key: `loss` → `valLoss`, `accuracy` → `valAccuracy`. */
+/** Capitalised validation key: `loss` → `valLoss`, `accuracy` → `valAccuracy`. @internal */
 export function valKey(name: string): string {
   return `val${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
@@ -179,6 +182,7 @@ export interface EvaluateOptions {
  * @category Training
  */
 export function evaluate(model: TrainableModule, data: Batches, options: EvaluateOptions = {}): Logs {
+  checkModel(model, 'evaluate');
   if (data === null || typeof (data as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('evaluate: data must be an iterable of [x, y] batches');
   const metricNames = Object.keys(options?.metrics ?? {});
   const wasTraining = model.training;
@@ -189,7 +193,12 @@ export function evaluate(model: TrainableModule, data: Batches, options: Evaluat
       let lossSum = 0;
       const preds: Tensor[] = [];
       const targets: Tensor[] = [];
+      let batch = 0;
       for (const item of data) {
+        if (!Array.isArray(item) || !(item[0] instanceof Tensor) || !(item[1] instanceof Tensor)) {
+          throw new ArgumentError(`evaluate: batch ${batch} is not an [x, y] pair of tensors`);
+        }
+        batch++;
         const [x, y] = item;
         const p = model.forward(x);
         const n = batchSizeOf(x);
@@ -231,6 +240,7 @@ export interface PredictOptions {
  * @category Training
  */
 export function predict(model: TrainableModule, x: Tensor | Iterable<Tensor | readonly [Tensor, Tensor]>, options: PredictOptions = {}): Tensor {
+  checkModel(model, 'predict');
   const bs = options?.batchSize ?? 256;
   if (!Number.isInteger(bs) || bs <= 0) throw new ArgumentError(`predict: batchSize must be a positive integer, got ${String(bs)}`);
   const wasTraining = model.training;

@@ -1,4 +1,4 @@
-export { fit, evaluate, predict, valKey, type FitOptions, type EvaluateOptions, type PredictOptions } from './fit';
+export { fit, evaluate, predict, type FitOptions, type EvaluateOptions, type PredictOptions } from './fit';
 export {
   EarlyStopping, TerminateOnNaN, LearningRateLogger, ModelCheckpoint, ProgressBar,
   type EarlyStoppingOptions, type ModelCheckpointOptions, type CheckpointInfo, type ProgressBarOptions, type MonitorMode,
