@@ -1,0 +1,371 @@
+import { gemm } from './matmul';
+
+// Recurrent layer kernels: one layer, one direction, the whole sequence per call.
+//
+// Dims: T time steps, B batch, C input features, H hidden units, G gates (4 for LSTM, 3 for GRU,
+// 1 for RNN), GH = G·H.
+//
+// Everything is time-major, so the rows that one step reads or writes are contiguous and each step
+// is one small GEMM. Weights keep PyTorch's layout and gate order: wIh (GH, C), wHh (GH, H),
+// bIh and bHh (GH) or null; LSTM gates i, f, g, o; GRU gates r, z, n.
+//
+// States live in slot buffers of (T + 1, B, H). The initial state sits in slot 0 (forward) or
+// slot T (reverse); the state after position t sits in slot t + 1 (forward) or slot t (reverse).
+// So the outputs of all positions are one (T, B, H) block at slot `reverse ? 0 : 1`, and the
+// states the positions read are one (T, B, H) block at slot `reverse ? 1 : 0`, both aligned with
+// position-major gate rows: that is what lets the weight gradients be two large GEMMs.
+
+let scratchG: Float32Array = new Float32Array(0);
+let scratchH: Float32Array = new Float32Array(0);
+
+function grow(buf: Float32Array, n: number): Float32Array {
+  return buf.length >= n ? buf : new Float32Array(n);
+}
+
+/**
+ * Input projection of every position at once: gates[tb, :] = x[tb, :]·wIhᵀ + bIh + bHh, where
+ * only the first `FH` entries of bHh are folded in (GRU keeps its n-gate bHh apart).
+ * Shapes: gates (TB, GH) overwritten, x (TB, C), wIh (GH, C), bIh/bHh (GH) or null.
+ */
+function inputProjection(
+  gates: Float32Array, x: Float32Array, wIh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  TB: number, C: number, GH: number, FH: number,
+): void {
+  gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
+  if (bIh === null && bHh === null) return;
+  const bias = new Float32Array(GH);
+  if (bIh !== null) for (let j = 0; j < GH; j++) bias[j] = bIh[j];
+  if (bHh !== null) for (let j = 0; j < FH; j++) bias[j] += bHh[j];
+  for (let r = 0; r < TB; r++) {
+    const row = r * GH;
+    for (let j = 0; j < GH; j++) gates[row + j] += bias[j];
+  }
+}
+
+/** Adds the column sums of g (N, GH) into db (GH), summing in float64. */
+function addColumnSums(db: Float32Array, g: Float32Array, N: number, GH: number): void {
+  const acc = new Float64Array(GH);
+  for (let r = 0; r < N; r++) {
+    const row = r * GH;
+    for (let j = 0; j < GH; j++) acc[j] += g[row + j];
+  }
+  for (let j = 0; j < GH; j++) db[j] += acc[j];
+}
+
+/**
+ * Gradients that follow from the per-position gate gradients, all as large GEMMs:
+ * dwIh += dGiᵀ·x, dx += dGi·wIh, dwHh += dGhᵀ·hPrev, dbIh += Σ dGi, dbHh += Σ dGh.
+ * Shapes: dGi, dGh (TB, GH); x (TB, C); hs slots (T + 1, B, H) with the read states at hPrevOff.
+ */
+function weightGrads(
+  dx: Float32Array | null, dwIh: Float32Array | null, dwHh: Float32Array | null,
+  dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dGi: Float32Array, dGh: Float32Array, x: Float32Array, hs: Float32Array, hPrevOff: number, wIh: Float32Array,
+  TB: number, C: number, H: number, GH: number,
+): void {
+  if (dwIh !== null) gemm(dwIh, 0, dGi, 0, x, 0, GH, TB, C, true, false, true);
+  if (dwHh !== null) gemm(dwHh, 0, dGh, 0, hs, hPrevOff, GH, TB, H, true, false, true);
+  if (dx !== null) gemm(dx, 0, dGi, 0, wIh, 0, TB, GH, C, false, false, true);
+  if (dbIh !== null) addColumnSums(dbIh, dGi, TB, GH);
+  if (dbHh !== null) addColumnSums(dbHh, dGh, TB, GH);
+}
+
+/**
+ * LSTM over a whole sequence, one direction (Hochreiter & Schmidhuber 1997, PyTorch's form):
+ * (i, f, g, o) = (σ, σ, tanh, σ)(x_t·wIhᵀ + bIh + h·wHhᵀ + bHh), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
+ * Shapes: hs, cs (T + 1, B, H) state slots (see the file comment), gates (T, B, 4H) receives the
+ * activated gates (kept for the backward pass), x (T, B, C), h0, c0 (B, H), wIh (4H, C),
+ * wHh (4H, H), bIh, bHh (4H) or null. Overwrites hs, cs and gates.
+ */
+export function lstmForward(
+  hs: Float32Array, cs: Float32Array, gates: Float32Array,
+  x: Float32Array, h0: Float32Array, c0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 4 * H, BH = B * H, H2 = 2 * H, H3 = 3 * H;
+  inputProjection(gates, x, wIh, bIh, bHh, T * B, C, GH, GH);
+  const first = reverse ? T : 0;
+  hs.set(h0, first * BH);
+  cs.set(c0, first * BH);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const next = (reverse ? t : t + 1) * BH;
+    const gOff = t * B * GH;
+    gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
+    for (let b = 0; b < B; b++) {
+      const gRow = gOff + b * GH;
+      const sRow = b * H;
+      for (let j = 0; j < H; j++) {
+        const gi = gRow + j;
+        const i = 1 / (1 + Math.exp(-gates[gi]));
+        const f = 1 / (1 + Math.exp(-gates[gi + H]));
+        const g = Math.tanh(gates[gi + H2]);
+        const o = 1 / (1 + Math.exp(-gates[gi + H3]));
+        gates[gi] = i;
+        gates[gi + H] = f;
+        gates[gi + H2] = g;
+        gates[gi + H3] = o;
+        const c = f * cs[prev + sRow + j] + i * g;
+        cs[next + sRow + j] = c;
+        hs[next + sRow + j] = o * Math.tanh(c);
+      }
+    }
+  }
+}
+
+/**
+ * Backpropagation through time for {@link lstmForward}, accumulating into every non-null
+ * gradient buffer:
+ * dc = dc' ⊙ f' + dh ⊙ o ⊙ (1 − tanh²c), di = dc ⊙ g, df = dc ⊙ c₋₁, dg = dc ⊙ i, do = dh ⊙ tanh c,
+ * each times its activation's derivative; dh₋₁ = dgates·wHh.
+ * Shapes: dx (T, B, C), dh0, dc0 (B, H), dwIh (4H, C), dwHh (4H, H), dbIh, dbHh (4H), each or
+ * null; dhs (T, B, H) gradient of the outputs by position; dcN (B, H) or null, gradient of the
+ * final cell state; hs, cs, gates, x, wIh, wHh as saved by the forward pass.
+ */
+export function lstmBackward(
+  dx: Float32Array | null, dh0: Float32Array | null, dc0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array, dcN: Float32Array | null,
+  hs: Float32Array, cs: Float32Array, gates: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 4 * H, BH = B * H, H2 = 2 * H, H3 = 3 * H, TB = T * B;
+  scratchG = grow(scratchG, TB * GH);
+  scratchH = grow(scratchH, 2 * BH);
+  const dG = scratchG;
+  const dhNext = scratchH.subarray(0, BH);
+  const dcNext = scratchH.subarray(BH, 2 * BH);
+  dhNext.fill(0);
+  if (dcN !== null) dcNext.set(dcN);
+  else dcNext.fill(0);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const next = (reverse ? t : t + 1) * BH;
+    const gOff = t * B * GH;
+    const yOff = t * BH;
+    for (let b = 0; b < B; b++) {
+      const gRow = gOff + b * GH;
+      const sRow = b * H;
+      for (let j = 0; j < H; j++) {
+        const gi = gRow + j;
+        const k = sRow + j;
+        const i = gates[gi], f = gates[gi + H], g = gates[gi + H2], o = gates[gi + H3];
+        const tc = Math.tanh(cs[next + k]);
+        const dh = dhs[yOff + k] + dhNext[k];
+        const dc = dcNext[k] + dh * o * (1 - tc * tc);
+        dG[gi] = dc * g * i * (1 - i);
+        dG[gi + H] = dc * cs[prev + k] * f * (1 - f);
+        dG[gi + H2] = dc * i * (1 - g * g);
+        dG[gi + H3] = dh * tc * o * (1 - o);
+        dcNext[k] = dc * f;
+      }
+    }
+    // The last step's product only feeds dh0.
+    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, gOff, wHh, 0, B, GH, H, false, false, false);
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
+  if (dc0 !== null) for (let k = 0; k < BH; k++) dc0[k] += dcNext[k];
+  weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dG, dG, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, GH);
+}
+
+/**
+ * GRU over a whole sequence, one direction (Cho et al. 2014, PyTorch's form):
+ * r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz),
+ * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.
+ * Shapes: hs (T + 1, B, H) state slots, gates (T, B, 3H) receives r, z, n, hn (T, B, H) receives
+ * W_hn h + b_hn (both kept for the backward pass), x (T, B, C), h0 (B, H), wIh (3H, C),
+ * wHh (3H, H), bIh, bHh (3H) or null. Overwrites hs, gates and hn.
+ */
+export function gruForward(
+  hs: Float32Array, gates: Float32Array, hn: Float32Array,
+  x: Float32Array, h0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 3 * H, BH = B * H, H2 = 2 * H;
+  inputProjection(gates, x, wIh, bIh, bHh, T * B, C, GH, H2);
+  scratchG = grow(scratchG, B * GH);
+  const hh = scratchG;
+  hs.set(h0, (reverse ? T : 0) * BH);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const next = (reverse ? t : t + 1) * BH;
+    const gOff = t * B * GH;
+    gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
+    for (let b = 0; b < B; b++) {
+      const gRow = gOff + b * GH;
+      const hRow = b * GH;
+      const sRow = b * H;
+      for (let j = 0; j < H; j++) {
+        const gi = gRow + j;
+        const hi = hRow + j;
+        const r = 1 / (1 + Math.exp(-(gates[gi] + hh[hi])));
+        const z = 1 / (1 + Math.exp(-(gates[gi + H] + hh[hi + H])));
+        const hnv = bHh === null ? hh[hi + H2] : hh[hi + H2] + bHh[H2 + j];
+        const n = Math.tanh(gates[gi + H2] + r * hnv);
+        gates[gi] = r;
+        gates[gi + H] = z;
+        gates[gi + H2] = n;
+        hn[t * BH + sRow + j] = hnv;
+        hs[next + sRow + j] = (1 - z) * n + z * hs[prev + sRow + j];
+      }
+    }
+  }
+}
+
+/**
+ * Backpropagation through time for {@link gruForward}, accumulating into every non-null gradient
+ * buffer: dn = dh ⊙ (1 − z), dz = dh ⊙ (h₋₁ − n), dr = dn ⊙ (1 − n²) ⊙ hn; the input projection
+ * gets (dr, dz, dn)⊙σ′/tanh′ and the hidden projection the same with its n part times r;
+ * dh₋₁ = dh ⊙ z + dgates_h·wHh.
+ * Shapes: as {@link lstmBackward} with G = 3 and no cell state; hn (T, B, H) as saved.
+ */
+export function gruBackward(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, gates: Float32Array, hn: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 3 * H, BH = B * H, H2 = 2 * H, TB = T * B;
+  scratchG = grow(scratchG, 2 * TB * GH);
+  scratchH = grow(scratchH, BH);
+  const dGi = scratchG.subarray(0, TB * GH);
+  const dGh = scratchG.subarray(TB * GH, 2 * TB * GH);
+  const dhNext = scratchH.subarray(0, BH);
+  dhNext.fill(0);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const gOff = t * B * GH;
+    const yOff = t * BH;
+    for (let b = 0; b < B; b++) {
+      const gRow = gOff + b * GH;
+      const sRow = b * H;
+      for (let j = 0; j < H; j++) {
+        const gi = gRow + j;
+        const k = sRow + j;
+        const r = gates[gi], z = gates[gi + H], n = gates[gi + H2];
+        const dh = dhs[yOff + k] + dhNext[k];
+        const dpn = dh * (1 - z) * (1 - n * n);
+        const dpr = dpn * hn[yOff + k] * r * (1 - r);
+        const dpz = dh * (hs[prev + k] - n) * z * (1 - z);
+        dGi[gi] = dpr;
+        dGi[gi + H] = dpz;
+        dGi[gi + H2] = dpn;
+        dGh[gi] = dpr;
+        dGh[gi + H] = dpz;
+        dGh[gi + H2] = dpn * r;
+        dhNext[k] = dh * z;
+      }
+    }
+    gemm(dhNext, 0, dGh, gOff, wHh, 0, B, GH, H, false, false, true);
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
+  weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dGi, dGh, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, GH);
+}
+
+/**
+ * Elman RNN over a whole sequence, one direction: h' = act(x_t·wIhᵀ + bIh + h·wHhᵀ + bHh), act
+ * tanh or relu.
+ * Shapes: hs (T + 1, B, H) state slots, x (T, B, C), h0 (B, H), wIh (H, C), wHh (H, H),
+ * bIh, bHh (H) or null. Overwrites hs.
+ */
+export function rnnForward(
+  hs: Float32Array, x: Float32Array, h0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, relu: boolean, reverse: boolean,
+): void {
+  const BH = B * H;
+  // The input projection of position t is written where its output will go, so the step
+  // accumulates h·wHhᵀ onto it and applies the activation in place.
+  const outOff = (reverse ? 0 : 1) * BH;
+  const proj = hs.subarray(outOff, outOff + T * BH);
+  inputProjection(proj, x, wIh, bIh, bHh, T * B, C, H, H);
+  hs.set(h0, (reverse ? T : 0) * BH);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const next = (reverse ? t : t + 1) * BH;
+    gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
+    if (relu) {
+      for (let k = next; k < next + BH; k++) {
+        const v = hs[k];
+        hs[k] = v > 0 ? v : v !== v ? v : 0;
+      }
+    } else {
+      for (let k = next; k < next + BH; k++) hs[k] = Math.tanh(hs[k]);
+    }
+  }
+}
+
+/**
+ * Backpropagation through time for {@link rnnForward}, accumulating into every non-null gradient
+ * buffer: dpre = (dh_out + dh_next) ⊙ act′ (1 − h² for tanh, [h > 0] for relu),
+ * dh₋₁ = dpre·wHh.
+ * Shapes: as {@link lstmBackward} with G = 1 and no cell state.
+ */
+export function rnnBackward(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, relu: boolean, reverse: boolean,
+): void {
+  const BH = B * H, TB = T * B;
+  scratchG = grow(scratchG, TB * H);
+  scratchH = grow(scratchH, BH);
+  const dG = scratchG;
+  const dhNext = scratchH.subarray(0, BH);
+  dhNext.fill(0);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const next = (reverse ? t : t + 1) * BH;
+    const yOff = t * BH;
+    if (relu) {
+      for (let k = 0; k < BH; k++) dG[yOff + k] = hs[next + k] > 0 ? dhs[yOff + k] + dhNext[k] : 0;
+    } else {
+      for (let k = 0; k < BH; k++) {
+        const h = hs[next + k];
+        dG[yOff + k] = (dhs[yOff + k] + dhNext[k]) * (1 - h * h);
+      }
+    }
+    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, yOff, wHh, 0, B, H, H, false, false, false);
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
+  weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dG, dG, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, H);
+}
+
+/**
+ * Swaps the two leading axes: out[j, i, f] = x[i, j, f].
+ * Shapes: x (N0, N1, F), out (N1, N0, F). Overwrites out.
+ */
+export function swapLeadingAxes(out: Float32Array, x: Float32Array, N0: number, N1: number, F: number): void {
+  for (let i = 0; i < N0; i++) {
+    const xRow = i * N1 * F;
+    for (let j = 0; j < N1; j++) {
+      const src = xRow + j * F;
+      const dst = (j * N0 + i) * F;
+      for (let f = 0; f < F; f++) out[dst + f] = x[src + f];
+    }
+  }
+}
+
+/**
+ * Accumulating twin of {@link swapLeadingAxes}: dout[j, i, f] += dx[i, j, f].
+ * Shapes: dx (N0, N1, F), dout (N1, N0, F).
+ */
+export function swapLeadingAxesAdd(dout: Float32Array, dx: Float32Array, N0: number, N1: number, F: number): void {
+  for (let i = 0; i < N0; i++) {
+    const xRow = i * N1 * F;
+    for (let j = 0; j < N1; j++) {
+      const src = xRow + j * F;
+      const dst = (j * N0 + i) * F;
+      for (let f = 0; f < F; f++) dout[dst + f] += dx[src + f];
+    }
+  }
+}
