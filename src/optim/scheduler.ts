@@ -1,0 +1,751 @@
+import { ArgumentError, FormatError, ShapeError } from '../tensor/errors';
+import { Tensor } from '../tensor/tensor';
+import {
+  checkBool, checkInt, checkNonNeg, checkPositive, checkRange, decodeNumber, encodeNumber, fmtValue, Optimizer,
+  type JsonValue,
+} from './optimizer';
+
+/**
+ * The serialized state of a scheduler, JSON-safe (non-finite numbers as `'Infinity'` etc.):
+ * `scheduler` is the class name, `lastEpoch` the number of `step()` calls since construction
+ * (PyTorch's `last_epoch`), `baseLrs` and `lastLr` one entry per parameter group, and the
+ * scheduler's options and counters under their option names.
+ */
+export interface SchedulerStateDict {
+  scheduler: string;
+  lastEpoch: number;
+  lastLr: Array<number | string>;
+  [key: string]: JsonValue;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function encodeList(a: readonly number[]): Array<number | string> {
+  return a.map(encodeNumber);
+}
+
+function decodeList(v: unknown, n: number, where: string): number[] {
+  if (!Array.isArray(v)) throw new FormatError(`${where} must be an array of numbers, got ${fmtValue(v)}`);
+  if (v.length !== n) throw new ShapeError(`${where} has ${v.length} entries but the optimizer has ${n} parameter groups`);
+  return v.map((x, i) => {
+    const d = decodeNumber(x);
+    if (d === undefined) throw new FormatError(`${where}[${i}] must be a number, got ${fmtValue(x)}`);
+    return d;
+  });
+}
+
+function checkOptimizer(where: string, optimizer: unknown): void {
+  if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${where}: the first argument must be an Optimizer, got ${fmtValue(optimizer)}`);
+}
+
+function checkOptions(where: string, options: unknown, known: readonly string[]): Record<string, unknown> {
+  if (!isRecord(options)) throw new ArgumentError(`${where}: options must be an object, got ${fmtValue(options)}`);
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new ArgumentError(`${where}: unknown option '${k}'; ${where} takes ${known.join(', ')}`);
+  }
+  return options;
+}
+
+/** A number or one number per parameter group. */
+function perGroup(where: string, name: string, v: unknown, n: number, check: (w: string, k: string, x: unknown) => void): number[] {
+  if (Array.isArray(v)) {
+    if (v.length !== n) throw new ArgumentError(`${where}: ${name} has ${v.length} entries but the optimizer has ${n} parameter groups`);
+    v.forEach((x, i) => check(where, `${name}[${i}]`, x));
+    return v.slice() as number[];
+  }
+  check(where, name, v);
+  return new Array<number>(n).fill(v as number);
+}
+
+/**
+ * Base class of the epoch-based learning-rate schedulers. `step()` advances `lastEpoch` and sets
+ * every group's `lr` by the scheduler's chainable rule (the same arithmetic as
+ * `torch.optim.lr_scheduler`, so `getLastLr()` prints the same numbers); the constructor takes
+ * the first step (epoch 0), as PyTorch does. A group's first learning rate is kept in
+ * `group.initialLr` (PyTorch's `initial_lr`).
+ *
+ * Call `optimizer.step()` first and `scheduler.step()` after it, once per epoch (or per batch for
+ * {@link OneCycleLR}). To resume, save and load both state dicts.
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new ExponentialLR(opt, { gamma: 0.5 });
+ * s.step();
+ * s.getLastLr(); // [0.5]
+ * @category Schedulers
+ */
+export abstract class LRScheduler {
+  /** The optimizer whose groups' `lr` this scheduler sets. */
+  readonly optimizer: Optimizer;
+  /** The class name, checked by `loadStateDict`. */
+  readonly name: string;
+  /** Number of `step()` calls since construction (0 after construction). */
+  lastEpoch = -1;
+  /** The learning rates the schedule starts from, one per group. */
+  baseLrs: number[] = [];
+  protected lastLr: number[] = [];
+
+  constructor(name: string, optimizer: Optimizer) {
+    checkOptimizer(name, optimizer);
+    this.name = name;
+    this.optimizer = optimizer;
+  }
+
+  /** Records the base learning rates and takes the first step; subclasses call it last in their constructor. */
+  protected start(): void {
+    for (const g of this.optimizer.paramGroups) if (g.initialLr === undefined) g.initialLr = g.lr;
+    this.baseLrs = this.optimizer.paramGroups.map((g) => g.initialLr as number);
+    this.step();
+  }
+
+  /** The learning rates of the groups at `this.lastEpoch`, by the chainable rule (PyTorch's `get_lr`). */
+  protected abstract computeLr(): number[];
+  /** The scheduler's options (JSON) for the state dict. */
+  protected abstract options(): Record<string, JsonValue>;
+  /** Validates and applies options (constructor and `loadStateDict`). */
+  protected abstract setOptions(o: Record<string, unknown>, where: string): void;
+
+  /** Advances one epoch and sets every group's learning rate. */
+  step(): void {
+    this.lastEpoch++;
+    const lrs = this.computeLr();
+    const groups = this.optimizer.paramGroups;
+    for (let i = 0; i < groups.length; i++) groups[i].lr = lrs[i];
+    this.lastLr = groups.map((g) => g.lr);
+  }
+
+  /** The learning rates set by the last `step()` (one per group). */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  /** A JSON-safe snapshot: `lastEpoch`, `baseLrs`, `lastLr` and the options. See {@link SchedulerStateDict}. */
+  stateDict(): SchedulerStateDict {
+    return { scheduler: this.name, lastEpoch: this.lastEpoch, baseLrs: encodeList(this.baseLrs), lastLr: encodeList(this.lastLr), ...this.options() };
+  }
+
+  /**
+   * Restores a state from {@link stateDict} and sets every group's `lr` to the saved
+   * `getLastLr()`. Load the optimizer's state dict too (it holds the momentum / β₁ that
+   * {@link OneCycleLR} cycles and the optimizer's own state). Nothing changes unless the state is valid.
+   * @throws FormatError on a malformed state or one from another scheduler class; ShapeError when
+   * the per-group lists do not match the optimizer's groups; ArgumentError on an invalid option.
+   */
+  loadStateDict(sd: SchedulerStateDict): void {
+    const where = `${this.name}.loadStateDict`;
+    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${fmtValue(sd)}`);
+    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${fmtValue(sd.scheduler)}, not ${this.name}`);
+    const n = this.optimizer.paramGroups.length;
+    const lastEpoch = sd.lastEpoch;
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch) || lastEpoch < 0) throw new FormatError(`${where}: lastEpoch must be an integer ≥ 0, got ${fmtValue(lastEpoch)}`);
+    const baseLrs = decodeList(sd.baseLrs, n, `${where}: baseLrs`);
+    const lastLr = decodeList(sd.lastLr, n, `${where}: lastLr`);
+    const opts: Record<string, unknown> = {};
+    for (const k of Object.keys(sd)) if (k !== 'scheduler' && k !== 'lastEpoch' && k !== 'baseLrs' && k !== 'lastLr') opts[k] = sd[k];
+    const saved = this.options();
+    for (const k of Object.keys(saved)) if (!(k in opts)) throw new FormatError(`${where}: missing '${k}'`);
+    for (const k of Object.keys(opts)) if (!(k in saved)) throw new FormatError(`${where}: unknown entry '${k}'`);
+    const decoded: Record<string, unknown> = {};
+    for (const k of Object.keys(opts)) {
+      const v = opts[k];
+      decoded[k] = Array.isArray(v) ? v.map((x) => decodeNumber(x) ?? x) : (decodeNumber(v) ?? v);
+    }
+    const before = this.options();
+    try {
+      this.setOptions(decoded, where);
+    } catch (e) {
+      this.setOptions(before, where);
+      throw e;
+    }
+    this.lastEpoch = lastEpoch;
+    this.baseLrs = baseLrs;
+    this.lastLr = lastLr;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = lastLr[i];
+    });
+  }
+}
+
+/** Options of {@link StepLR}. */
+export interface StepLROptions {
+  /** Epochs between decays (an integer ≥ 1). */
+  stepSize: number;
+  /** Multiplicative decay γ (default 0.1). */
+  gamma?: number;
+}
+
+/**
+ * Step decay: η_e = η₀ · γ^⌊e / stepSize⌋, computed as torch's chainable `StepLR` (the current lr
+ * times γ every `stepSize` epochs).
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new StepLR(opt, { stepSize: 2, gamma: 0.5 });
+ * s.step(); s.step();
+ * s.getLastLr(); // [0.5]
+ * @throws ArgumentError on stepSize not a positive integer, gamma negative or not finite.
+ * @category Schedulers
+ */
+export class StepLR extends LRScheduler {
+  stepSize = 1;
+  gamma = 0.1;
+
+  constructor(optimizer: Optimizer, options: StepLROptions) {
+    super('StepLR', optimizer);
+    this.setOptions({ gamma: 0.1, ...checkOptions('StepLR', options, ['stepSize', 'gamma']) }, 'StepLR');
+    this.start();
+  }
+
+  protected computeLr(): number[] {
+    const e = this.lastEpoch;
+    return this.optimizer.paramGroups.map((g) => (e === 0 || e % this.stepSize !== 0 ? g.lr : g.lr * this.gamma));
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return { stepSize: this.stepSize, gamma: this.gamma };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    checkInt(where, 'stepSize', o.stepSize, 1);
+    checkNonNeg(where, 'gamma', o.gamma);
+    this.stepSize = o.stepSize as number;
+    this.gamma = o.gamma as number;
+  }
+}
+
+/** Options of {@link MultiStepLR}. */
+export interface MultiStepLROptions {
+  /** Epochs at which to decay (integers ≥ 0; a repeated milestone decays once per repetition). */
+  milestones: number[];
+  /** Multiplicative decay γ (default 0.1). */
+  gamma?: number;
+}
+
+/**
+ * Decay at milestones: η_e = η₀ · γ^(number of milestones ≤ e), computed as torch's chainable
+ * `MultiStepLR` (the current lr times γ^count at each milestone).
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new MultiStepLR(opt, { milestones: [1, 3], gamma: 0.5 });
+ * s.step(); s.step(); s.step();
+ * s.getLastLr(); // [0.25]
+ * @throws ArgumentError on milestones that are not non-negative integers, gamma negative or not finite.
+ * @category Schedulers
+ */
+export class MultiStepLR extends LRScheduler {
+  milestones: number[] = [];
+  gamma = 0.1;
+
+  constructor(optimizer: Optimizer, options: MultiStepLROptions) {
+    super('MultiStepLR', optimizer);
+    this.setOptions({ gamma: 0.1, ...checkOptions('MultiStepLR', options, ['milestones', 'gamma']) }, 'MultiStepLR');
+    this.start();
+  }
+
+  protected computeLr(): number[] {
+    let count = 0;
+    for (const m of this.milestones) if (m === this.lastEpoch) count++;
+    if (count === 0) return this.optimizer.paramGroups.map((g) => g.lr);
+    return this.optimizer.paramGroups.map((g) => g.lr * this.gamma ** count);
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return { milestones: this.milestones.slice(), gamma: this.gamma };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    if (!Array.isArray(o.milestones)) throw new ArgumentError(`${where}: milestones must be an array of integers ≥ 0, got ${fmtValue(o.milestones)}`);
+    o.milestones.forEach((m, i) => checkInt(where, `milestones[${i}]`, m, 0));
+    checkNonNeg(where, 'gamma', o.gamma);
+    this.milestones = (o.milestones as number[]).slice().sort((a, b) => a - b);
+    this.gamma = o.gamma as number;
+  }
+}
+
+/** Options of {@link ExponentialLR}. */
+export interface ExponentialLROptions {
+  /** Multiplicative decay γ per epoch. */
+  gamma: number;
+}
+
+/**
+ * Exponential decay: η_e = η₀ · γᵉ, computed as torch's chainable `ExponentialLR` (the current
+ * lr times γ each epoch).
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 2 });
+ * const s = new ExponentialLR(opt, { gamma: 0.5 });
+ * s.step(); s.step();
+ * s.getLastLr(); // [0.5]
+ * @throws ArgumentError on gamma negative or not finite.
+ * @category Schedulers
+ */
+export class ExponentialLR extends LRScheduler {
+  gamma = 1;
+
+  constructor(optimizer: Optimizer, options: ExponentialLROptions) {
+    super('ExponentialLR', optimizer);
+    this.setOptions(checkOptions('ExponentialLR', options, ['gamma']), 'ExponentialLR');
+    this.start();
+  }
+
+  protected computeLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => (this.lastEpoch === 0 ? g.lr : g.lr * this.gamma));
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return { gamma: this.gamma };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    checkNonNeg(where, 'gamma', o.gamma);
+    this.gamma = o.gamma as number;
+  }
+}
+
+/** Options of {@link CosineAnnealingLR}. */
+export interface CosineAnnealingLROptions {
+  /** Half period T_max in epochs (> 0). */
+  tMax: number;
+  /** Minimum learning rate η_min (default 0). */
+  etaMin?: number;
+}
+
+/**
+ * Cosine annealing: η_e = η_min + (η₀ − η_min)(1 + cos(πe / T_max)) / 2, computed as torch's
+ * chainable `CosineAnnealingLR` (which keeps rising again after T_max, with period 2·T_max).
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new CosineAnnealingLR(opt, { tMax: 2 });
+ * s.step();
+ * s.getLastLr(); // [0.5]
+ * @throws ArgumentError on tMax not > 0 or etaMin negative or not finite.
+ * @see Loshchilov & Hutter 2017, "SGDR: Stochastic Gradient Descent with Warm Restarts", https://arxiv.org/abs/1608.03983
+ * @category Schedulers
+ */
+export class CosineAnnealingLR extends LRScheduler {
+  tMax = 1;
+  etaMin = 0;
+
+  constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
+    super('CosineAnnealingLR', optimizer);
+    this.setOptions({ etaMin: 0, ...checkOptions('CosineAnnealingLR', options, ['tMax', 'etaMin']) }, 'CosineAnnealingLR');
+    this.start();
+  }
+
+  protected computeLr(): number[] {
+    const e = this.lastEpoch, T = this.tMax, etaMin = this.etaMin;
+    const groups = this.optimizer.paramGroups;
+    if (e === 0) return groups.map((g) => g.lr);
+    if ((e - 1 - T) % (2 * T) === 0) {
+      return groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
+    }
+    return groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin);
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return { tMax: this.tMax, etaMin: this.etaMin };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    checkPositive(where, 'tMax', o.tMax);
+    checkNonNeg(where, 'etaMin', o.etaMin);
+    this.tMax = o.tMax as number;
+    this.etaMin = o.etaMin as number;
+  }
+}
+
+/** Options of {@link LinearWarmup}. */
+export interface LinearWarmupOptions {
+  /** Epochs (or batches) over which the factor ramps to 1 (an integer ≥ 1). */
+  warmupSteps: number;
+  /** Factor at epoch 0, in (0, 1] (default 1/3, as torch's `LinearLR`). */
+  startFactor?: number;
+}
+
+/**
+ * Linear warmup: η_e = η₀ · (s + (1 − s) · min(e, W) / W) with s = `startFactor`, W =
+ * `warmupSteps`: the base lr times a factor ramping linearly from s to 1, then constant.
+ * Computed as torch's chainable `LinearLR(start_factor=s, end_factor=1, total_iters=W)`.
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new LinearWarmup(opt, { warmupSteps: 2, startFactor: 0.5 });
+ * s.getLastLr(); // [0.5]
+ * s.step();
+ * s.getLastLr(); // [0.75]
+ * @throws ArgumentError on warmupSteps not a positive integer or startFactor outside (0, 1].
+ * @category Schedulers
+ */
+export class LinearWarmup extends LRScheduler {
+  warmupSteps = 1;
+  startFactor = 1 / 3;
+
+  constructor(optimizer: Optimizer, options: LinearWarmupOptions) {
+    super('LinearWarmup', optimizer);
+    this.setOptions({ startFactor: 1 / 3, ...checkOptions('LinearWarmup', options, ['warmupSteps', 'startFactor']) }, 'LinearWarmup');
+    this.start();
+  }
+
+  protected computeLr(): number[] {
+    const e = this.lastEpoch, s = this.startFactor, T = this.warmupSteps;
+    const groups = this.optimizer.paramGroups;
+    if (e === 0) return groups.map((g) => g.lr * s);
+    if (e > T) return groups.map((g) => g.lr);
+    return groups.map((g) => g.lr * (1 + (1 - s) / (T * s + (e - 1) * (1 - s))));
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return { warmupSteps: this.warmupSteps, startFactor: this.startFactor };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    checkInt(where, 'warmupSteps', o.warmupSteps, 1);
+    if (typeof o.startFactor !== 'number' || !(o.startFactor > 0 && o.startFactor <= 1)) {
+      throw new ArgumentError(`${where}: startFactor must be in (0, 1], got ${fmtValue(o.startFactor)}`);
+    }
+    this.warmupSteps = o.warmupSteps as number;
+    this.startFactor = o.startFactor;
+  }
+}
+
+/** Options of {@link OneCycleLR}. Give `totalSteps`, or `epochs` and `stepsPerEpoch`. */
+export interface OneCycleLROptions {
+  /** Peak learning rate (one per group, or one for all). */
+  maxLr: number | number[];
+  /** Number of `step()` calls in the cycle. */
+  totalSteps?: number;
+  /** Epochs (with `stepsPerEpoch`, instead of `totalSteps`). */
+  epochs?: number;
+  /** Steps per epoch (with `epochs`). */
+  stepsPerEpoch?: number;
+  /** Fraction of the cycle spent increasing the lr, in [0, 1] (default 0.3). */
+  pctStart?: number;
+  /** `'cos'` (default) or `'linear'` annealing. */
+  annealStrategy?: 'cos' | 'linear';
+  /** Cycle the momentum (SGD, RMSprop `momentum`; Adam-family β₁) inversely to the lr (default true, as PyTorch). */
+  cycleMomentum?: boolean;
+  /** Lowest momentum, reached at the peak lr (default 0.85). */
+  baseMomentum?: number | number[];
+  /** Highest momentum, at the start and end (default 0.95). */
+  maxMomentum?: number | number[];
+  /** Initial lr = maxLr / divFactor (default 25). */
+  divFactor?: number;
+  /** Final lr = initial lr / finalDivFactor (default 1e4). */
+  finalDivFactor?: number;
+}
+
+/**
+ * The 1cycle policy: the lr rises from maxLr/divFactor to maxLr over the first pctStart of the
+ * steps, then anneals to maxLr/(divFactor·finalDivFactor), by cos (η = b + (a − b)(1 + cos πp)/2)
+ * or linearly, exactly as torch's `OneCycleLR` (two phases). With `cycleMomentum` the momentum
+ * (or β₁) moves the other way between maxMomentum and baseMomentum, as in PyTorch, which needs an
+ * optimizer with `momentum` or `betas`. Step it once per batch; stepping past `totalSteps` throws.
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1, momentum: 0.9 });
+ * const s = new OneCycleLR(opt, { maxLr: 1, totalSteps: 10, annealStrategy: 'linear' });
+ * s.getLastLr(); // [0.04]
+ * @throws ArgumentError on invalid options, neither totalSteps nor epochs and stepsPerEpoch,
+ * cycleMomentum on an optimizer without momentum or betas, or a step past totalSteps.
+ * @see Smith & Topin 2018, "Super-Convergence: Very Fast Training of Neural Networks Using Large Learning Rates", https://arxiv.org/abs/1708.07120
+ * @category Schedulers
+ */
+export class OneCycleLR extends LRScheduler {
+  totalSteps = 1;
+  pctStart = 0.3;
+  annealStrategy: 'cos' | 'linear' = 'cos';
+  cycleMomentum = true;
+  divFactor = 25;
+  finalDivFactor = 1e4;
+  maxLrs: number[] = [];
+  minLrs: number[] = [];
+  baseMomentums: number[] = [];
+  maxMomentums: number[] = [];
+
+  constructor(optimizer: Optimizer, options: OneCycleLROptions) {
+    super('OneCycleLR', optimizer);
+    const where = 'OneCycleLR';
+    const o = checkOptions(where, options, [
+      'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
+      'maxMomentum', 'divFactor', 'finalDivFactor',
+    ]);
+    let totalSteps: number;
+    if (o.totalSteps !== undefined) {
+      checkInt(where, 'totalSteps', o.totalSteps, 1);
+      totalSteps = o.totalSteps as number;
+    } else if (o.epochs !== undefined || o.stepsPerEpoch !== undefined) {
+      checkInt(where, 'epochs', o.epochs, 1);
+      checkInt(where, 'stepsPerEpoch', o.stepsPerEpoch, 1);
+      totalSteps = (o.epochs as number) * (o.stepsPerEpoch as number);
+    } else throw new ArgumentError(`${where}: give totalSteps, or epochs and stepsPerEpoch`);
+    const n = optimizer.paramGroups.length;
+    const maxLrs = perGroup(where, 'maxLr', o.maxLr, n, checkNonNeg);
+    const divFactor = o.divFactor ?? 25, finalDivFactor = o.finalDivFactor ?? 1e4;
+    checkPositive(where, 'divFactor', divFactor);
+    checkPositive(where, 'finalDivFactor', finalDivFactor);
+    const initial = maxLrs.map((m) => m / (divFactor as number));
+    const cycleMomentum = o.cycleMomentum ?? true;
+    checkBool(where, 'cycleMomentum', cycleMomentum);
+    const maxMomentums = perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.95, n, checkNonNeg);
+    const baseMomentums = perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.85, n, checkNonNeg);
+    this.setOptions({
+      totalSteps, pctStart: o.pctStart ?? 0.3, annealStrategy: o.annealStrategy ?? 'cos', cycleMomentum, divFactor, finalDivFactor,
+      maxLrs, minLrs: initial.map((x) => x / (finalDivFactor as number)), baseMomentums, maxMomentums,
+    }, where);
+    if (cycleMomentum) {
+      const d = optimizer.defaults as unknown as Record<string, unknown>;
+      if (!('momentum' in d) && !('betas' in d)) throw new ArgumentError(`${where}: cycleMomentum needs an optimizer with momentum or betas; ${optimizer.name} has neither (pass cycleMomentum: false)`);
+      const useBeta1 = 'betas' in d;
+      optimizer.paramGroups.forEach((g, i) => {
+        const r = g as unknown as Record<string, unknown>;
+        if (useBeta1) r.betas = [maxMomentums[i], (r.betas as number[])[1]];
+        else r.momentum = maxMomentums[i];
+      });
+    }
+    optimizer.paramGroups.forEach((g, i) => {
+      g.initialLr = initial[i];
+    });
+    this.start();
+  }
+
+  private anneal(start: number, end: number, pct: number): number {
+    if (this.annealStrategy === 'cos') return end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1);
+    return (end - start) * pct + start;
+  }
+
+  protected computeLr(): number[] {
+    const stepNum = this.lastEpoch;
+    if (stepNum > this.totalSteps) {
+      throw new ArgumentError(`OneCycleLR: stepped ${stepNum + 1} times but totalSteps is ${this.totalSteps}`);
+    }
+    const end1 = this.pctStart * this.totalSteps - 1;
+    const end2 = this.totalSteps - 1;
+    const d = this.optimizer.defaults as unknown as Record<string, unknown>;
+    const useBeta1 = 'betas' in d;
+    return this.optimizer.paramGroups.map((g, i) => {
+      let lr: number, mom: number;
+      if (stepNum <= end1) {
+        const pct = stepNum / end1;
+        lr = this.anneal(this.baseLrs[i], this.maxLrs[i], pct);
+        mom = this.anneal(this.maxMomentums[i], this.baseMomentums[i], pct);
+      } else {
+        const pct = (stepNum - end1) / (end2 - end1);
+        lr = this.anneal(this.maxLrs[i], this.minLrs[i], pct);
+        mom = this.anneal(this.baseMomentums[i], this.maxMomentums[i], pct);
+      }
+      if (this.cycleMomentum) {
+        const r = g as unknown as Record<string, unknown>;
+        if (useBeta1) r.betas = [mom, (r.betas as number[])[1]];
+        else r.momentum = mom;
+      }
+      return lr;
+    });
+  }
+
+  protected options(): Record<string, JsonValue> {
+    return {
+      totalSteps: this.totalSteps, pctStart: this.pctStart, annealStrategy: this.annealStrategy, cycleMomentum: this.cycleMomentum,
+      divFactor: this.divFactor, finalDivFactor: this.finalDivFactor, maxLrs: encodeList(this.maxLrs), minLrs: encodeList(this.minLrs),
+      baseMomentums: encodeList(this.baseMomentums), maxMomentums: encodeList(this.maxMomentums),
+    };
+  }
+
+  protected setOptions(o: Record<string, unknown>, where: string): void {
+    const n = this.optimizer.paramGroups.length;
+    checkInt(where, 'totalSteps', o.totalSteps, 1);
+    checkRange(where, 'pctStart', o.pctStart, 0, 1, true);
+    if (o.annealStrategy !== 'cos' && o.annealStrategy !== 'linear') throw new ArgumentError(`${where}: annealStrategy must be 'cos' or 'linear', got ${fmtValue(o.annealStrategy)}`);
+    checkBool(where, 'cycleMomentum', o.cycleMomentum);
+    checkPositive(where, 'divFactor', o.divFactor);
+    checkPositive(where, 'finalDivFactor', o.finalDivFactor);
+    const lists = ['maxLrs', 'minLrs', 'baseMomentums', 'maxMomentums'].map((k) => {
+      if (!Array.isArray(o[k])) throw new ArgumentError(`${where}: ${k} must be an array, got ${fmtValue(o[k])}`);
+      return perGroup(where, k, o[k], n, checkNonNeg);
+    });
+    this.totalSteps = o.totalSteps as number;
+    this.pctStart = o.pctStart as number;
+    this.annealStrategy = o.annealStrategy;
+    this.cycleMomentum = o.cycleMomentum as boolean;
+    this.divFactor = o.divFactor as number;
+    this.finalDivFactor = o.finalDivFactor as number;
+    [this.maxLrs, this.minLrs, this.baseMomentums, this.maxMomentums] = lists;
+  }
+}
+
+/** Options of {@link ReduceLROnPlateau}. */
+export interface ReduceLROnPlateauOptions {
+  /** `'min'` (default): lower metric is better; `'max'`: higher is better. */
+  mode?: 'min' | 'max';
+  /** Multiplicative decay on a plateau, in [0, 1) (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before decaying (default 10). */
+  patience?: number;
+  /** Minimum significant improvement (default 1e-4). */
+  threshold?: number;
+  /** `'rel'` (default): improve on best·(1 ∓ threshold); `'abs'`: on best ∓ threshold. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a decay before counting again (default 0). */
+  cooldown?: number;
+  /** Lower bound of the lr (one per group, or one for all; default 0). */
+  minLr?: number | number[];
+  /** A decay smaller than this is skipped (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Decays the lr on a plateau: after more than `patience` epochs whose metric does not improve on
+ * the best by `threshold`, every group's lr becomes max(lr · factor, minLr), exactly as torch's
+ * `ReduceLROnPlateau`. `step(metric)` takes the epoch's validation metric.
+ * @example
+ * const opt = new SGD([new Parameter(tensor([1]))], { lr: 1 });
+ * const s = new ReduceLROnPlateau(opt, { patience: 1, factor: 0.5 });
+ * for (const m of [3, 2, 2, 2]) s.step(m);
+ * s.getLastLr(); // [0.5]
+ * @throws ArgumentError on invalid options or a metric that is not a number (or one-element Tensor).
+ * @category Schedulers
+ */
+export class ReduceLROnPlateau {
+  /** The optimizer whose groups' `lr` this scheduler sets. */
+  readonly optimizer: Optimizer;
+  readonly name = 'ReduceLROnPlateau';
+  mode: 'min' | 'max' = 'min';
+  factor = 0.1;
+  patience = 10;
+  threshold = 1e-4;
+  thresholdMode: 'rel' | 'abs' = 'rel';
+  cooldown = 0;
+  minLrs: number[] = [];
+  eps = 1e-8;
+  /** Best metric so far (±Infinity before the first step). */
+  best = Infinity;
+  /** Consecutive epochs without improvement. */
+  numBadEpochs = 0;
+  /** Epochs of cooldown left. */
+  cooldownCounter = 0;
+  /** Number of `step` calls. */
+  lastEpoch = 0;
+  private lastLr: number[];
+
+  constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
+    const where = 'ReduceLROnPlateau';
+    checkOptimizer(where, optimizer);
+    this.optimizer = optimizer;
+    const o = checkOptions(where, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+    const n = optimizer.paramGroups.length;
+    this.setOptions({
+      mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8, ...o,
+      minLrs: perGroup(where, 'minLr', o.minLr ?? 0, n, checkNonNeg),
+    }, where);
+    this.best = this.mode === 'min' ? Infinity : -Infinity;
+    this.lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private setOptions(o: Record<string, unknown>, where: string): void {
+    if (o.mode !== 'min' && o.mode !== 'max') throw new ArgumentError(`${where}: mode must be 'min' or 'max', got ${fmtValue(o.mode)}`);
+    checkRange(where, 'factor', o.factor, 0, 1);
+    checkInt(where, 'patience', o.patience, 0);
+    checkNonNeg(where, 'threshold', o.threshold);
+    if (o.thresholdMode !== 'rel' && o.thresholdMode !== 'abs') throw new ArgumentError(`${where}: thresholdMode must be 'rel' or 'abs', got ${fmtValue(o.thresholdMode)}`);
+    checkInt(where, 'cooldown', o.cooldown, 0);
+    checkNonNeg(where, 'eps', o.eps);
+    const minLrs = perGroup(where, 'minLrs', o.minLrs, this.optimizer.paramGroups.length, checkNonNeg);
+    this.mode = o.mode;
+    this.factor = o.factor as number;
+    this.patience = o.patience as number;
+    this.threshold = o.threshold as number;
+    this.thresholdMode = o.thresholdMode;
+    this.cooldown = o.cooldown as number;
+    this.eps = o.eps as number;
+    this.minLrs = minLrs;
+  }
+
+  private isBetter(a: number, best: number): boolean {
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
+  }
+
+  /**
+   * Records one epoch's metric and decays the lr if it has plateaued. The metric is required; it
+   * is typed optional only so that this class fits a generic `step(metric?)` scheduler slot.
+   * @throws ArgumentError unless `metric` is a number or a one-element Tensor (NaN counts as no improvement).
+   */
+  step(metric?: number | Tensor): void {
+    let current: number;
+    if (metric instanceof Tensor) {
+      if (metric.size !== 1) throw new ArgumentError(`ReduceLROnPlateau.step: metric must be a number or a one-element Tensor, got a Tensor of ${metric.size} elements`);
+      current = metric.data[0];
+    } else if (typeof metric === 'number') current = metric;
+    else throw new ArgumentError(`ReduceLROnPlateau.step: metric must be a number or a one-element Tensor, got ${fmtValue(metric)}`);
+    this.lastEpoch++;
+    if (this.isBetter(current, this.best)) {
+      this.best = current;
+      this.numBadEpochs = 0;
+    } else this.numBadEpochs++;
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter--;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const oldLr = g.lr;
+        const newLr = Math.max(oldLr * this.factor, this.minLrs[i]);
+        if (oldLr - newLr > this.eps) g.lr = newLr;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** The learning rates after the last `step` (the optimizer's at construction). */
+  getLastLr(): number[] {
+    return this.lastLr.slice();
+  }
+
+  /** A JSON-safe snapshot of the options and counters (`best` as `'Infinity'` before the first step). */
+  stateDict(): SchedulerStateDict {
+    return {
+      scheduler: this.name, lastEpoch: this.lastEpoch, lastLr: encodeList(this.lastLr), mode: this.mode, factor: this.factor,
+      patience: this.patience, threshold: this.threshold, thresholdMode: this.thresholdMode, cooldown: this.cooldown,
+      minLrs: encodeList(this.minLrs), eps: this.eps, best: encodeNumber(this.best), numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
+    };
+  }
+
+  /**
+   * Restores a state from {@link stateDict} and sets every group's `lr` to the saved
+   * `getLastLr()`. Nothing changes unless the state is valid.
+   * @throws FormatError on a malformed state or one from another scheduler class; ShapeError when
+   * the per-group lists do not match the optimizer's groups; ArgumentError on an invalid option.
+   */
+  loadStateDict(sd: SchedulerStateDict): void {
+    const where = 'ReduceLROnPlateau.loadStateDict';
+    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${fmtValue(sd)}`);
+    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${fmtValue(sd.scheduler)}, not ${this.name}`);
+    const n = this.optimizer.paramGroups.length;
+    const lastLr = decodeList(sd.lastLr, n, `${where}: lastLr`);
+    const minLrs = decodeList(sd.minLrs, n, `${where}: minLrs`);
+    const best = decodeNumber(sd.best);
+    if (best === undefined) throw new FormatError(`${where}: best must be a number, got ${fmtValue(sd.best)}`);
+    for (const k of ['lastEpoch', 'numBadEpochs', 'cooldownCounter']) {
+      const v = sd[k];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${where}: ${k} must be an integer ≥ 0, got ${fmtValue(v)}`);
+    }
+    const before: Record<string, unknown> = {
+      mode: this.mode, factor: this.factor, patience: this.patience, threshold: this.threshold, thresholdMode: this.thresholdMode,
+      cooldown: this.cooldown, eps: this.eps, minLrs: this.minLrs,
+    };
+    try {
+      this.setOptions({ ...sd, minLrs }, where);
+    } catch (e) {
+      this.setOptions(before, where);
+      throw e;
+    }
+    this.best = best;
+    this.lastEpoch = sd.lastEpoch;
+    this.numBadEpochs = sd.numBadEpochs as number;
+    this.cooldownCounter = sd.cooldownCounter as number;
+    this.lastLr = lastLr;
+    this.optimizer.paramGroups.forEach((g, i) => {
+      g.lr = lastLr[i];
+    });
+  }
+}
