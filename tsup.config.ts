@@ -20,6 +20,7 @@ export default defineConfig({
     'tensor/linalg': 'src/tensor/linalg.ts',
     'nn/index': 'src/nn/index.ts',
     'train/index': 'src/train/index.ts',
+    'optim/index': 'src/optim/index.ts',
     'data/index': 'src/data/index.ts',
     'data/node': 'src/data/node.ts',
   },

@@ -3,11 +3,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { attentionNotes, benchAttention } from './attention';
+import { benchConv, convNotes } from './conv';
 import { benchGemm, gemmNotes } from './gemm';
+import { benchLstm, lstmNotes } from './lstm';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
 
 const SUITES: BenchSuite[] = [
   { name: 'gemm', run: benchGemm, notes: gemmNotes },
+  { name: 'conv', run: benchConv, notes: convNotes },
+  { name: 'lstm', run: benchLstm, notes: lstmNotes },
+  { name: 'attention', run: benchAttention, notes: attentionNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

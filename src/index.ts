@@ -1,4 +1,5 @@
 export * from './tensor/index';
 export * from './nn/index';
-export * from './train/index';
+export * from './optim/index';
 export * from './data/index';
+export * from './train/index';

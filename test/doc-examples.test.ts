@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as tk from '../src/index';
 import * as train from '../src/train/index';
 import * as data from '../src/data/index';
+import * as optim from '../src/optim/index';
 import * as gemmKernels from '../src/tensor/kernels/matmul';
 import * as linalg from '../src/tensor/linalg';
 import * as nn from '../src/nn/index';
@@ -15,7 +16,7 @@ import * as nn from '../src/nn/index';
  * not checked; `// throws Name` expects that error class.
  */
 const SRC = resolve(__dirname, '../src');
-const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data };
+const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data, ...optim };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

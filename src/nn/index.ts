@@ -27,3 +27,7 @@ export {
   type TransformerLayerOptions, type TransformerActivation, type EncoderForwardOptions, type DecoderForwardOptions,
   type TransformerStackOptions, type EncoderLayerLike, type DecoderLayerLike, type PositionalEncodingOptions,
 } from './transformer';
+export {
+  RNNBase, RNN, LSTM, GRU,
+  type RecurrentOptions, type RNNOptions, type RecurrentOutput, type LSTMOutput, type LSTMState,
+} from './recurrent';

@@ -35,7 +35,9 @@ function gradsOf(params: Tensor | readonly Tensor[], where: string): Float32Arra
  * non-finite total norm when `errorIfNonfinite`.
  * @category Gradient clipping
  */
-export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number, { normType = 2, errorIfNonfinite = false }: ClipGradNormOptions = {}): number {
+export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number, options: ClipGradNormOptions = {}): number {
+  const normType = options?.normType ?? 2;
+  const errorIfNonfinite = options?.errorIfNonfinite ?? false;
   const where = 'clipGradNorm';
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new ArgumentError(`${where}: maxNorm must be a number ≥ 0, got ${fmtValue(maxNorm)}`);
   if (typeof normType !== 'number' || !(normType > 0)) throw new ArgumentError(`${where}: normType must be a number > 0 or Infinity, got ${fmtValue(normType)}`);

@@ -41,3 +41,7 @@ export { softmax, logSoftmax, crossEntropy, type CrossEntropyOptions, type Reduc
 export { layerNorm, batchNorm, type BatchNormOptions } from './ops/norm';
 export { embedding, type EmbeddingOptions } from './ops/embedding';
 export { dropout, type DropoutOptions } from './ops/dropout';
+export {
+  lstmLayer, gruLayer, rnnLayer,
+  type RecurrentLayerOptions, type RnnLayerOptions, type RecurrentLayerResult, type LstmLayerResult,
+} from './ops/rnn';
