@@ -234,7 +234,8 @@ export abstract class Module {
         patched.push([m, Object.prototype.hasOwnProperty.call(m, 'forward'), orig]);
         (m as { forward: unknown }).forward = (...args: never[]) => {
           const out = orig.apply(m, args);
-          const first = Array.isArray(out) ? out[0] : out;
+          // Layers may return a tensor, a tuple, or an object such as { output, hN }.
+          const first = Array.isArray(out) ? out[0] : out instanceof Tensor ? out : (out as { output?: unknown } | null)?.output;
           if (first instanceof Tensor) shapes.set(m, `[${first.shape.join(', ')}]`);
           return out;
         };
