@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'NOT_FITTED'
   | 'NUMERIC'
   | 'GRAPH_RELEASED'
-  | 'NOT_DIFFERENTIABLE';
+  | 'NOT_DIFFERENTIABLE'
+  | 'TRUNCATED' | 'HEADER_TOO_LARGE' | 'BAD_JSON' | 'DUPLICATE_KEY' | 'FORBIDDEN_KEY' | 'BAD_HEADER' | 'BAD_DTYPE' | 'BAD_SHAPE' | 'SIZE_MISMATCH' | 'BAD_OFFSETS' | 'TRAILING_BYTES' | 'BAD_METADATA' | 'BAD_VALUE' | 'BAD_CONFIG' | 'STATE_DICT_MISMATCH' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_CONSTRUCTOR' | 'CHECKSUM_MISMATCH' | 'BAD_INDEX' | 'LOCK_TIMEOUT' | 'NOT_FOUND';
 
 /**
  * Base class of every error tensorkit throws on purpose. The message names the op, the argument and

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** fsyncs a directory so a rename in it survives a crash; a no-op where directories cannot be opened (Windows). @internal */
+export async function syncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Not supported on this platform or file system: the rename is still atomic, only not yet durable.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically: into a temporary file in the same directory, fsynced, then
+ * renamed over `path` (and the directory fsynced where the platform allows), so a reader sees the
+ * old file or the new one, never a torn one. The temporary file is removed on failure.
+ * @internal
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${randomUUID()}.tmp`);
+  const fh = await open(tmp, 'wx');
+  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}

@@ -1,0 +1,9 @@
+export { type Dtype } from './dtypes';
+export {
+  saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES,
+  type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo,
+} from './safetensors';
+export {
+  saveModel, loadModel, Constructors, MODEL_FORMAT_VERSION,
+  type ModuleFactory, type OptimizerStateSource, type SaveModelOptions, type LoadModelOptions, type LoadedModel,
+} from './model';
