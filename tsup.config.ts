@@ -21,6 +21,8 @@ export default defineConfig({
     'nn/index': 'src/nn/index.ts',
     'train/index': 'src/train/index.ts',
     'optim/index': 'src/optim/index.ts',
+    'metrics/index': 'src/metrics/index.ts',
+    'models/index': 'src/models/index.ts',
     'data/index': 'src/data/index.ts',
     'data/node': 'src/data/node.ts',
   },

@@ -7,6 +7,8 @@ import { attentionNotes, benchAttention } from './attention';
 import { benchConv, convNotes } from './conv';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchLstm, lstmNotes } from './lstm';
+import { benchRecommenders, recommendersNotes } from './recommenders';
+import { benchTrain, trainNotes } from './train';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
 
 const SUITES: BenchSuite[] = [
@@ -14,6 +16,8 @@ const SUITES: BenchSuite[] = [
   { name: 'conv', run: benchConv, notes: convNotes },
   { name: 'lstm', run: benchLstm, notes: lstmNotes },
   { name: 'attention', run: benchAttention, notes: attentionNotes },
+  { name: 'train', run: benchTrain, notes: trainNotes },
+  { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

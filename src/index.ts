@@ -3,3 +3,5 @@ export * from './nn/index';
 export * from './optim/index';
 export * from './data/index';
 export * from './train/index';
+export * from './metrics/index';
+export * from './models/index';

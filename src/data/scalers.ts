@@ -213,7 +213,7 @@ export interface MinMaxScalerJSON {
 }
 
 /**
- * Rescales each feature linearly onto `featureRange` [lo, hi]: x′ = x · s + m with
+ * Rescales each feature linearly onto `featureRange` = [lo, hi], x′ = x · s + m with
  * s = (hi − lo) / (max − min) and m = lo − min · s from the training data
  * (sklearn.preprocessing.MinMaxScaler). A constant feature gets max − min := 1. NaN is ignored by
  * `fit` and passes through `transform`.

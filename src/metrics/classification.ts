@@ -165,6 +165,7 @@ function reduce(fn: string, r: { per: Prf; average: Average }, key: 'precision' 
  * @category Metrics
  */
 export function accuracy(yTrue: MetricArray, yPred: MetricArray, options: AccuracyOptions = {}): number {
+  options ??= {};
   const { normalize = true, sampleWeight } = options;
   const { yt, yp, w } = pair('accuracy', yTrue, yPred, sampleWeight);
   const hit = new Float64Array(yt.length);
@@ -192,6 +193,7 @@ export function accuracy(yTrue: MetricArray, yPred: MetricArray, options: Accura
 export function precision(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function precision(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function precision(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
+  options ??= {};
   return reduce('precision', prfs('precision', yTrue, yPred, options, 1), 'precision');
 }
 
@@ -210,6 +212,7 @@ export function precision(yTrue: MetricArray, yPred: MetricArray, options: PrfOp
 export function recall(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function recall(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function recall(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
+  options ??= {};
   return reduce('recall', prfs('recall', yTrue, yPred, options, 1), 'recall');
 }
 
@@ -229,7 +232,7 @@ export function recall(yTrue: MetricArray, yPred: MetricArray, options: PrfOptio
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: PerClass<FbetaOptions>): number[];
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOptions): number;
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOptions): number | number[] {
-  if (options === undefined || typeof options.beta !== 'number') throw new ArgumentError('fbeta: options.beta (a number ≥ 0) is required');
+  if (options === undefined || options === null || typeof options.beta !== 'number') throw new ArgumentError('fbeta: options.beta (a number ≥ 0) is required');
   return reduce('fbeta', prfs('fbeta', yTrue, yPred, options, options.beta), 'f');
 }
 
@@ -247,6 +250,7 @@ export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOpti
 export function f1(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function f1(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function f1(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
+  options ??= {};
   return reduce('f1', prfs('f1', yTrue, yPred, options, 1), 'f');
 }
 
@@ -270,6 +274,7 @@ export interface ConfusionMatrixOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function confusionMatrix(yTrue: MetricArray, yPred: MetricArray, options: ConfusionMatrixOptions = {}): number[][] {
+  options ??= {};
   const fn = 'confusionMatrix';
   const { labels, normalize = null, sampleWeight } = options;
   oneOf(fn, 'normalize', normalize, ['true', 'pred', 'all', null] as ConfusionMatrixOptions['normalize'][]);
@@ -401,6 +406,7 @@ function pySupport(x: number, weighted: boolean): string {
  * @category Metrics
  */
 export function classificationReport(yTrue: MetricArray, yPred: MetricArray, options: ClassificationReportOptions = {}): ClassificationReport {
+  options ??= {};
   const fn = 'classificationReport';
   const { labels, targetNames, digits = 2, zeroDivision = 'warn', sampleWeight } = options;
   if (!Number.isInteger(digits) || digits < 0) throw new ArgumentError(`${fn}: digits must be a non-negative integer, got ${digits}`);
@@ -468,6 +474,7 @@ export function classificationReport(yTrue: MetricArray, yPred: MetricArray, opt
  * @category Metrics
  */
 export function matthewsCorrcoef(yTrue: MetricArray, yPred: MetricArray, options: SampleWeightOptions = {}): number {
+  options ??= {};
   const fn = 'matthewsCorrcoef';
   const { yt, yp, w } = pair(fn, yTrue, yPred, options.sampleWeight);
   const C = confusion(fn, yt, yp, w, null);
@@ -507,6 +514,7 @@ export interface CohenKappaOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function cohenKappa(y1: MetricArray, y2: MetricArray, options: CohenKappaOptions = {}): number {
+  options ??= {};
   const fn = 'cohenKappa';
   const { labels, weights = null, sampleWeight } = options;
   oneOf(fn, 'weights', weights, [null, 'linear', 'quadratic'] as CohenKappaOptions['weights'][]);
@@ -546,6 +554,7 @@ export interface BalancedAccuracyOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function balancedAccuracy(yTrue: MetricArray, yPred: MetricArray, options: BalancedAccuracyOptions = {}): number {
+  options ??= {};
   const fn = 'balancedAccuracy';
   const { adjusted = false, sampleWeight } = options;
   const { yt, yp, w } = pair(fn, yTrue, yPred, sampleWeight);
@@ -595,6 +604,7 @@ export interface LogLossOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function logLoss(yTrue: MetricArray, probs: MetricArray | MetricMatrix, options: LogLossOptions = {}): number {
+  options ??= {};
   const fn = 'logLoss';
   const { eps = 'auto', normalize = true, labels, sampleWeight } = options;
   const yt = labelVector(fn, 'yTrue', yTrue);
@@ -667,6 +677,7 @@ export interface TopKAccuracyOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function topKAccuracy(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: TopKAccuracyOptions = {}): number {
+  options ??= {};
   const fn = 'topKAccuracy';
   const { k = 2, normalize = true, labels, sampleWeight } = options;
   positiveInt(fn, 'k', k);

@@ -141,6 +141,7 @@ function rocFromCounts(c: ClfCurve, dropIntermediate: boolean): RocCurve {
  * @category Metrics
  */
 export function rocCurve(yTrue: MetricArray, yScore: MetricArray, options: RocCurveOptions = {}): RocCurve {
+  options ??= {};
   const fn = 'rocCurve';
   const { posLabel, dropIntermediate = true, sampleWeight } = options;
   const { yt, ys, w } = curveInputs(fn, yTrue, yScore, sampleWeight);
@@ -235,6 +236,7 @@ export interface RocAucOptions {
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: RocAucOptions & { average: null; multiClass: 'ovr' }): number[];
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options?: RocAucOptions): number;
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: RocAucOptions = {}): number | number[] {
+  options ??= {};
   const fn = 'rocAuc';
   const { multiClass = 'raise', average: avg = 'macro', labels, sampleWeight, maxFpr = null } = options;
   oneOf(fn, 'multiClass', multiClass, ['raise', 'ovr', 'ovo'] as const);
@@ -345,6 +347,7 @@ export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, o
  * @category Metrics
  */
 export function precisionRecallCurve(yTrue: MetricArray, yScore: MetricArray, options: CurveOptions = {}): PrecisionRecallCurve {
+  options ??= {};
   const fn = 'precisionRecallCurve';
   const { yt, ys, w } = curveInputs(fn, yTrue, yScore, options.sampleWeight);
   return prCurve(clfCurve(positives(fn, yt, options.posLabel), ys, w));
@@ -386,6 +389,7 @@ export interface AveragePrecisionOptions {
  * @category Metrics
  */
 export function averagePrecision(yTrue: MetricArray, yScore: MetricArray | MetricMatrix, options: AveragePrecisionOptions = {}): number {
+  options ??= {};
   const fn = 'averagePrecision';
   const { posLabel = 1, sampleWeight } = options;
   const yt = labelVector(fn, 'yTrue', yTrue);

@@ -105,6 +105,7 @@ function hitsAtK(u: User, k: number): number {
  * @category Metrics
  */
 export function precisionAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
+  options ??= {};
   positiveInt('precisionAtK', 'k', k);
   return perUser('precisionAtK', recommended, relevant, options, (u) => hitsAtK(u, k) / k);
 }
@@ -120,6 +121,7 @@ export function precisionAtK(recommended: Recommendations, relevant: Relevance, 
  * @category Metrics
  */
 export function recallAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
+  options ??= {};
   positiveInt('recallAtK', 'k', k);
   return perUser('recallAtK', recommended, relevant, options, (u) => hitsAtK(u, k) / u.grade.size);
 }
@@ -134,6 +136,7 @@ export function recallAtK(recommended: Recommendations, relevant: Relevance, k: 
  * @category Metrics
  */
 export function hitRateAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
+  options ??= {};
   positiveInt('hitRateAtK', 'k', k);
   return perUser('hitRateAtK', recommended, relevant, options, (u) => (hitsAtK(u, k) > 0 ? 1 : 0));
 }
@@ -150,6 +153,7 @@ export function hitRateAtK(recommended: Recommendations, relevant: Relevance, k:
  * @category Metrics
  */
 export function mapAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
+  options ??= {};
   positiveInt('mapAtK', 'k', k);
   return perUser('mapAtK', recommended, relevant, options, (u) => {
     let hits = 0, s = 0;
@@ -181,6 +185,7 @@ export interface MrrOptions extends RankingOptions {
  * @category Metrics
  */
 export function mrr(recommended: Recommendations, relevant: Relevance, options: MrrOptions = {}): number {
+  options ??= {};
   const k = options.k ?? Infinity;
   if (k !== Infinity) positiveInt('mrr', 'k', k);
   return perUser('mrr', recommended, relevant, options, (u) => {
@@ -205,6 +210,7 @@ export function mrr(recommended: Recommendations, relevant: Relevance, options: 
  * @category Metrics
  */
 export function ndcgAtK(recommended: Recommendations, relevant: Relevance, k: number, options: NdcgAtKOptions = {}): number {
+  options ??= {};
   const fn = 'ndcgAtK';
   positiveInt(fn, 'k', k);
   const { gain = 'linear' } = options;
@@ -241,6 +247,7 @@ export interface CoverageOptions {
  * @category Metrics
  */
 export function coverage(recommended: Recommendations, nItems: number, options: CoverageOptions = {}): number {
+  options ??= {};
   const fn = 'coverage';
   positiveInt(fn, 'nItems', nItems);
   const k = options.k ?? Infinity;
@@ -288,6 +295,7 @@ export interface NdcgScoreOptions {
  * @category Metrics
  */
 export function ndcgScore(yTrue: MetricMatrix, yScore: MetricMatrix, options: NdcgScoreOptions = {}): number {
+  options ??= {};
   const fn = 'ndcgScore';
   const { k, sampleWeight, ignoreTies = false } = options;
   const T = values(fn, 'yTrue', yTrue), S = values(fn, 'yScore', yScore);

@@ -105,6 +105,7 @@ function combine(fn: string, scores: Float64Array, mo: Targets['mo'], variance?:
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<MseOptions>): number[];
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: MseOptions): number;
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: MseOptions = {}): number | number[] {
+  options ??= {};
   const T = targets('mse', yTrue, yPred, options, false);
   const e = columnMeans('mse', T, (t, p) => (t - p) * (t - p));
   if (options.squared === false) for (let k = 0; k < e.length; k++) e[k] = Math.sqrt(e[k]);
@@ -124,6 +125,7 @@ export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metr
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
+  options ??= {};
   return mse(yTrue, yPred, { ...options, squared: false });
 }
 
@@ -140,6 +142,7 @@ export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Met
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
+  options ??= {};
   const T = targets('mae', yTrue, yPred, options, false);
   return combine('mae', columnMeans('mae', T, (t, p) => Math.abs(p - t)), T.mo);
 }
@@ -157,6 +160,7 @@ export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metr
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
+  options ??= {};
   const T = targets('mape', yTrue, yPred, options, false);
   const eps = 2 ** -52;
   return combine('mape', columnMeans('mape', T, (t, p) => Math.abs(p - t) / Math.max(Math.abs(t), eps)), T.mo);
@@ -177,6 +181,7 @@ export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Met
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
+  options ??= {};
   const fn = 'medianAbsoluteError';
   const T = targets(fn, yTrue, yPred, options, false);
   const { yt, yp, N, K, w } = T;
@@ -247,6 +252,7 @@ function assemble(fn: string, num: Float64Array, den: Float64Array, mo: Targets[
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<R2Options>): number[];
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: R2Options): number;
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: R2Options = {}): number | number[] {
+  options ??= {};
   const T = targets('r2', yTrue, yPred, options, true);
   if (T.N < 2) return T.mo === 'rawValues' ? new Array<number>(T.K).fill(NaN) : NaN;
   const { num, den } = r2Parts(T, 'r2');
@@ -269,6 +275,7 @@ export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metri
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<R2Options>): number[];
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: R2Options): number;
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: R2Options = {}): number | number[] {
+  options ??= {};
   const fn = 'explainedVariance';
   const T = targets(fn, yTrue, yPred, options, true);
   const diffMean = columnMeans(fn, T, (t, p) => t - p);

@@ -131,6 +131,6 @@ export function oneOf<T>(fn: string, name: string, v: T, allowed: readonly T[]):
 
 /** A positive integer option. @internal */
 export function positiveInt(fn: string, name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${typeof v === "symbol" ? "a symbol" : String(v)}`);
   return v;
 }

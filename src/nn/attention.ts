@@ -344,7 +344,7 @@ export interface MultiHeadAttentionOptions {
 
 /** Options of {@link MultiHeadAttention.forward}. */
 export interface MultiHeadAttentionForwardOptions {
-  /** [B, S]: true / non-zero marks a key to ignore (PyTorch's `key_padding_mask`). */
+  /** Shape [B, S]; true / non-zero marks a key to ignore (PyTorch's `key_padding_mask`). */
   keyPaddingMask?: KeyPaddingMask | null;
   /** [T, S] or [B·NH, T, S] (PyTorch's layouts): additive Tensor or nested booleans (true = blocked). */
   attnMask?: AttnMask | null;

@@ -31,7 +31,7 @@ export interface TransformerLayerOptions {
 export interface EncoderForwardOptions {
   /** [T, T] or [B·NH, T, T]: additive Tensor or nested booleans (true = blocked). */
   srcMask?: AttnMask | null;
-  /** [B, T]: true / non-zero marks a padding position to ignore. */
+  /** Shape [B, T]; true / non-zero marks a padding position to ignore. */
   srcKeyPaddingMask?: KeyPaddingMask | null;
   /** Causal self-attention (position t sees 0 … t), on top of any other mask. */
   isCausal?: boolean;
@@ -43,9 +43,9 @@ export interface DecoderForwardOptions {
   tgtMask?: AttnMask | null;
   /** Cross-attention mask [T, S] or [B·NH, T, S]. */
   memoryMask?: AttnMask | null;
-  /** [B, T]: target padding positions to ignore. */
+  /** Shape [B, T]; target padding positions to ignore. */
   tgtKeyPaddingMask?: KeyPaddingMask | null;
-  /** [B, S]: memory padding positions to ignore. */
+  /** Shape [B, S]; memory padding positions to ignore. */
   memoryKeyPaddingMask?: KeyPaddingMask | null;
   /** Causal self-attention over the target (the usual decoder setting). */
   tgtIsCausal?: boolean;

@@ -2,7 +2,7 @@ import type { Tensor } from '../tensor/index';
 import type { Module } from '../nn/index';
 
 /** A batch source: anything iterable that yields `[input, target]` pairs, re-iterable per epoch (a `DataLoader`). */
-export type Batches = Iterable<readonly [Tensor, Tensor]>;
+export type Batches = Iterable<readonly Tensor[]>;
 
 /** A loss: `(prediction, target) → scalar Tensor` (e.g. `crossEntropy`, `mseLoss`). */
 export type LossFn = (prediction: Tensor, target: Tensor) => Tensor;

@@ -14,20 +14,26 @@ const skip = new Set(['Tensor', 'Parameter', 'Generator', 'TensorkitError', 'Sha
   // Higher-order helpers take functions; their callers' errors are their own.
   'noGrad', 'enableGrad', 'valueAndGrad', 'gradcheck', 'setDebug', 'getDebug', 'isGradEnabled', 'defaultGenerator', 'manualSeed']);
 
-function callSafely(name: string, f: (...a: unknown[]) => unknown, args: unknown[]): string | null {
+function describeFailure(name: string, args: unknown[], e: unknown): string | null {
+  if (e instanceof TensorkitError && typeof e.code === 'string') return null;
+  return `${name}(${args.map((a) => (a instanceof Tensor ? `Tensor${JSON.stringify(a.shape)}` : typeof a === 'symbol' ? 'Symbol' : typeof a === 'function' ? 'fn' : JSON.stringify(a))).join(', ')}) threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
+}
+
+/** Calls f; a returned Promise (async functions such as fit) is awaited, so a rejection counts like a throw. */
+async function callSafely(name: string, f: (...a: unknown[]) => unknown, args: unknown[]): Promise<string | null> {
   try {
-    f(...args);
+    const r = f(...args);
+    if (r instanceof Promise) await r;
     return null;
   } catch (e) {
-    if (e instanceof TensorkitError && typeof e.code === 'string') return null;
-    return `${name}(${args.map((a) => (a instanceof Tensor ? `Tensor${JSON.stringify(a.shape)}` : typeof a === 'symbol' ? 'Symbol' : typeof a === 'function' ? 'fn' : JSON.stringify(a))).join(', ')}) threw ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`;
+    return describeFailure(name, args, e);
   }
 }
 
 describe('bad input never escapes as a raw TypeError', () => {
   const fns = Object.entries(tk).filter(([n, v]) => typeof v === 'function' && !skip.has(n) && !/^[A-Z]/.test(n)) as [string, (...a: unknown[]) => unknown][];
 
-  it('every exported function, with garbage in each argument position', () => {
+  it('every exported function, with garbage in each argument position', async () => {
     const failures: string[] = [];
     for (const [name, f] of fns) {
       const arity = Math.max(f.length, 3);
@@ -37,7 +43,7 @@ describe('bad input never escapes as a raw TypeError', () => {
           for (const fillGood of [false, true]) {
             const args: unknown[] = new Array(arity).fill(undefined).map((_, i) => (i === 0 || fillGood ? good : undefined));
             args[pos] = g;
-            const r = callSafely(name, f, args.slice(0, Math.max(pos + 1, f.length)));
+            const r = await callSafely(name, f, args.slice(0, Math.max(pos + 1, f.length)));
             if (r) failures.push(r);
           }
         }
