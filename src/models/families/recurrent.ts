@@ -1,8 +1,7 @@
 import { ArgumentError, Generator, ShapeError, Tensor, defaultGenerator, mean, permute, reshape, slice } from '../../tensor/index';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
-import { Dropout, Embedding, Linear, Module, type ModuleConfig } from '../../nn/index';
-import { GRU, LSTM, RNN, type RecurrentOutput } from '../../nn/recurrent';
+import { Dropout, Embedding, GRU, LSTM, Linear, Module, RNN, type ModuleConfig, type RecurrentOutput } from '../../nn/index';
 import { bool, oneOf, optionsOf, posInt, prob, required, rngOf } from './util';
 
 /** The recurrent cells the families can use. */

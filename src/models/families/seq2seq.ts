@@ -4,8 +4,7 @@ import {
 } from '../../tensor/index';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
-import { Embedding, Linear, Module, type ModuleConfig } from '../../nn/index';
-import { GRU, LSTM, type LSTMOutput, type RecurrentOutput } from '../../nn/recurrent';
+import { Embedding, GRU, LSTM, Linear, Module, type LSTMOutput, type ModuleConfig, type RecurrentOutput } from '../../nn/index';
 import { idsBatch, oneOf, optionsOf, posInt, required, rngOf, tokenId } from './util';
 
 /** Luong's attention scores: 'dot' h_tᵀh̄_s, 'general' h_tᵀW_a h̄_s, or 'none' (no attention). */
