@@ -4,7 +4,7 @@
  */
 
 /**
- * A safetensors element type. Floats load as float32 {@link Tensor}s; integers and booleans load as
+ * A safetensors element type. Floats load as float32 `Tensor`s; integers and booleans load as
  * typed arrays of exact values (`I64`/`U64` as a `Float64Array`, refused past 2^53).
  * @category IO
  */

@@ -1,9 +1,9 @@
 export { type Dtype } from './dtypes';
 export {
   saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES,
-  type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo,
+  type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo, type SafetensorsHeader,
 } from './safetensors';
 export {
   saveModel, loadModel, Constructors, MODEL_FORMAT_VERSION,
-  type ModuleFactory, type OptimizerStateSource, type SaveModelOptions, type LoadModelOptions, type LoadedModel,
+  type ModuleFactory, type OptimizerStateSource, type StatefulOptimizer, type SaveModelOptions, type LoadModelOptions, type LoadedModel,
 } from './model';

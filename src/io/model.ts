@@ -455,8 +455,14 @@ function decodeOptimizer(text: string, optim: Map<string, RawEntry>): unknown {
 
 // ------------------------------------------------------------------------------- save / load
 
-/** Anything with an optimizer's `stateDict()`, or the state itself. @category IO */
-export type OptimizerStateSource = { stateDict(): unknown } | Record<string, unknown>;
+/** An optimizer, or anything else whose `stateDict()` gives the state to save. @category IO */
+export interface StatefulOptimizer {
+  /** The state to save (JSON-safe data, typed arrays and Tensors allowed). */
+  stateDict(): unknown;
+}
+
+/** What {@link SaveModelOptions.optimizer} takes: an optimizer, or its state itself. @category IO */
+export type OptimizerStateSource = StatefulOptimizer | Record<string, unknown>;
 
 /** Options of {@link saveModel}. @category IO */
 export interface SaveModelOptions {
@@ -476,6 +482,7 @@ export interface LoadModelOptions {
 
 /** What {@link loadModel} returns. @category IO */
 export interface LoadedModel {
+  /** The rebuilt model with its weights loaded (in training mode). */
   model: Module;
   /** The optimizer state saved with the model, for `optimizer.loadStateDict(...)`, if any. */
   optimizerState?: unknown;

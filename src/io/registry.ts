@@ -35,8 +35,11 @@ export interface RegistrySaveOptions {
 
 /** One version as {@link ModelRegistry.list} reports it. @category IO */
 export interface ModelVersionInfo {
+  /** The version number (1, 2, …). */
   version: number;
+  /** The tags currently on this version. */
   tags: string[];
+  /** The metrics given to `save`. */
   metrics: Record<string, number>;
   /** ISO 8601 time of the save. */
   createdAt: string;
@@ -50,6 +53,7 @@ export interface ModelVersionInfo {
 
 /** What {@link ModelRegistry.load} returns: {@link LoadedModel} and the version it resolved to. @category IO */
 export interface RegistryLoaded extends LoadedModel {
+  /** The version the reference resolved to. */
   version: number;
 }
 
@@ -158,6 +162,7 @@ function serializeIndex(ix: Index): string {
  * @category IO
  */
 export class ModelRegistry {
+  /** The registry's directory. */
   readonly root: string;
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;

@@ -22,8 +22,11 @@ export type TypedData =
  * @category IO
  */
 export interface TypedTensor {
+  /** The element type written to (or read from) the file. */
   dtype: Dtype;
+  /** The dimensions, row-major. */
   shape: readonly number[];
+  /** The values, `product(shape)` of them, in the array type the table above gives. */
   data: TypedData;
 }
 
@@ -37,7 +40,9 @@ export interface SafetensorsContents {
 
 /** One tensor's header entry, as {@link inspectSafetensors} reports it. @category IO */
 export interface SafetensorsEntryInfo {
+  /** The element type. */
   dtype: Dtype;
+  /** The dimensions. */
   shape: number[];
   /** [begin, end) in bytes, relative to the start of the data region (after the header). */
   dataOffsets: [number, number];
@@ -294,6 +299,14 @@ export function loadSafetensors(bytes: Uint8Array): SafetensorsContents {
   return { tensors, metadata: metadata ?? {} };
 }
 
+/** What {@link inspectSafetensors} returns. @category IO */
+export interface SafetensorsHeader {
+  /** Each tensor's header entry by name, in file order. */
+  tensors: Record<string, SafetensorsEntryInfo>;
+  /** The `__metadata__` string map (empty when the file has none). */
+  metadata: Record<string, string>;
+}
+
 /**
  * Validates a safetensors file and returns its header (dtype, shape, offsets of every tensor, in
  * file order) and metadata without decoding any tensor data.
@@ -303,7 +316,7 @@ export function loadSafetensors(bytes: Uint8Array): SafetensorsContents {
  * @throws FormatError as {@link loadSafetensors}.
  * @category IO
  */
-export function inspectSafetensors(bytes: Uint8Array): { tensors: Record<string, SafetensorsEntryInfo>; metadata: Record<string, string> } {
+export function inspectSafetensors(bytes: Uint8Array): SafetensorsHeader {
   const { entries, metadata } = parseSafetensors(bytes);
   const tensors: Record<string, SafetensorsEntryInfo> = {};
   for (const e of entries) tensors[e.name] = { dtype: e.dtype, shape: e.shape, dataOffsets: [e.begin, e.end] };
