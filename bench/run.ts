@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { attentionNotes, benchAttention } from './attention';
 import { benchConv, convNotes } from './conv';
 import { benchGemm, gemmNotes } from './gemm';
+import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
 import { benchRecommenders, recommendersNotes } from './recommenders';
 import { benchTrain, trainNotes } from './train';
@@ -18,6 +19,7 @@ const SUITES: BenchSuite[] = [
   { name: 'attention', run: benchAttention, notes: attentionNotes },
   { name: 'train', run: benchTrain, notes: trainNotes },
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
+  { name: 'inference', run: benchInference, notes: inferenceNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -5,3 +5,4 @@ export * from './data/index';
 export * from './train/index';
 export * from './metrics/index';
 export * from './models/index';
+export * from './io/index';

@@ -5,3 +5,18 @@ export {
   type ItemKNNOptions, type ItemKNNJSON, type ContentBasedOptions, type ContentBasedJSON,
   type HybridComponent, type HybridOptions, type HybridRecommenderJSON,
 } from './recommenders';
+export { LinearRegression, type LinearRegressionOptions, type LinearRegressionParams, type LinearRegressionJSON, type LinearSolver } from './linear';
+export { LogisticRegression, type LogisticRegressionOptions, type LogisticRegressionParams, type LogisticRegressionJSON } from './logistic';
+export {
+  MLPClassifier, MLPRegressor, type MLPOptions as MLPEstimatorOptions, type MLPParams, type MLPJSON, type MLPActivation,
+} from './mlp-estimators';
+export type { FeaturesLike, TargetsLike } from './estimator';
+export {
+  MLP, CNN, RecurrentClassifier, SequenceTagger, Seq2Seq, TransformerClassifier, TransformerLM, Word2Vec, Autoencoder,
+  sequenceCrossEntropy, familyFromConfig, MODEL_FAMILIES,
+  type MLPOptions, type CNNOptions, type ConvBlockOptions, type RecurrentCell, type RecurrentInputOptions,
+  type RecurrentClassifierOptions, type SequenceTaggerOptions, type Seq2SeqOptions, type Seq2SeqAttention,
+  type GreedyDecodeOptions, type BeamSearchOptions, type TransformerFamilyOptions, type TransformerClassifierOptions,
+  type GenerateOptions, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult,
+  type AutoencoderOptions, type FamilyActivation,
+} from './families/index';

@@ -6,6 +6,9 @@ export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
+  override config(): ModuleConfig {
+    return { type: 'ReLU' };
+  }
 }
 
 /**
@@ -30,12 +33,18 @@ export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
+  override config(): ModuleConfig {
+    return { type: 'Tanh' };
+  }
 }
 
 /** Logistic sigmoid as a module. @example new Sigmoid().forward(tensor([0])).toArray(); // [0.5] @category Activations */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
+  }
+  override config(): ModuleConfig {
+    return { type: 'Sigmoid' };
   }
 }
 
@@ -82,5 +91,8 @@ export class Softplus extends Module {
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
+  }
+  override config(): ModuleConfig {
+    return { type: 'Identity' };
   }
 }

@@ -28,6 +28,8 @@ abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number;
   protected abstract readonly ranks: readonly number[];
+  /** The class name written by config() (explicit, so minified builds still save loadable files). */
+  protected abstract readonly typeName: string;
   constructor(readonly numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ArgumentError(`${new.target.name}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
@@ -43,7 +45,7 @@ abstract class BatchNormBase extends Module {
   }
   forward(x: Tensor): Tensor {
     if (x instanceof Tensor && !this.ranks.includes(x.ndim)) {
-      throw new ArgumentError(`${this.constructor.name}: expected input with ${this.ranks.join(' or ')} dimensions, got [${x.shape.join(', ')}]`);
+      throw new ArgumentError(`${this.typeName}: expected input with ${this.ranks.join(' or ')} dimensions, got [${x.shape.join(', ')}]`);
     }
     const useBatch = this.training || this.runningMean === null;
     if (this.training && this.numBatchesTracked !== null) this.numBatchesTracked.data[0] += 1;
@@ -53,7 +55,7 @@ abstract class BatchNormBase extends Module {
   }
   override config(): ModuleConfig {
     return {
-      type: this.constructor.name,
+      type: this.typeName,
       options: { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.weight !== null, trackRunningStats: this.runningMean !== null },
     };
   }
@@ -71,6 +73,7 @@ abstract class BatchNormBase extends Module {
  */
 export class BatchNorm1d extends BatchNormBase {
   protected readonly ranks = [2, 3];
+  protected readonly typeName = 'BatchNorm1d';
 }
 
 /**
@@ -82,6 +85,7 @@ export class BatchNorm1d extends BatchNormBase {
  */
 export class BatchNorm2d extends BatchNormBase {
   protected readonly ranks = [4];
+  protected readonly typeName = 'BatchNorm2d';
 }
 
 /** Options of {@link LayerNorm}. */
