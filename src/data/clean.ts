@@ -19,9 +19,13 @@ export interface SimpleImputerOptions {
 
 /** The JSON form of a {@link SimpleImputer}. */
 export interface SimpleImputerJSON {
+  /** Type tag, always 'SimpleImputer'. */
   type: 'SimpleImputer';
+  /** The imputation strategy. */
   strategy: ImputeStrategy;
+  /** The constant fill value, or null for the default 0. */
   fillValue: number | null;
+  /** The fill value of each column [F], or null before fit. */
   statistics: number[] | null;
 }
 

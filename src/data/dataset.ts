@@ -115,6 +115,11 @@ export class DataLoader<T = Tensor[], B = Collated<T>> implements Iterable<B> {
   private readonly rng: Generator | null;
   private readonly collate: ((samples: T[]) => B) | null;
 
+  /**
+   * A loader of `dataset` in batches.
+   * @param dataset The dataset to draw samples from.
+   * @param options Batch size, shuffling, dropLast, rng and collate (see {@link DataLoaderOptions}).
+   */
   constructor(readonly dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
     const op = 'DataLoader';
     const o = optionsOf(options, op, ['batchSize', 'shuffle', 'dropLast', 'rng', 'collate']);

@@ -86,8 +86,11 @@ export interface OneHotEncoderOptions {
 
 /** The JSON form of a {@link OneHotEncoder}; NaN categories are written as null. */
 export interface OneHotEncoderJSON {
+  /** Type tag, always 'OneHotEncoder'. */
   type: 'OneHotEncoder';
+  /** What transform does with an unseen category. */
   handleUnknown: 'error' | 'ignore';
+  /** The sorted categories of each input column (a NaN category as null), or null before fit. */
   categories: ((number | null)[] | string[])[] | null;
 }
 
@@ -284,7 +287,9 @@ export function readLabels(y: unknown, op: string): Category[] {
 
 /** The JSON form of a {@link LabelEncoder}. */
 export interface LabelEncoderJSON {
+  /** Type tag, always 'LabelEncoder'. */
   type: 'LabelEncoder';
+  /** The sorted distinct labels seen in fit, or null before fit. */
   classes: Category[] | null;
 }
 

@@ -57,11 +57,17 @@ export interface StandardScalerOptions {
 
 /** The JSON form of a {@link StandardScaler}; statistics are null before fit, NaN is written as null. */
 export interface StandardScalerJSON {
+  /** Type tag, always 'StandardScaler'. */
   type: 'StandardScaler';
+  /** Whether the mean is subtracted. */
   withMean: boolean;
+  /** Whether values are divided by the standard deviation. */
   withStd: boolean;
+  /** Per-feature mean [F] (null for NaN), or null before fit. */
   mean: (number | null)[] | null;
+  /** Per-feature population variance [F] (null for NaN), or null before fit. */
   var: (number | null)[] | null;
+  /** Per-feature divisor [F] (null for NaN), or null before fit or without `withStd`. */
   scale: (number | null)[] | null;
 }
 
@@ -203,12 +209,19 @@ export interface MinMaxScalerOptions {
 
 /** The JSON form of a {@link MinMaxScaler}. */
 export interface MinMaxScalerJSON {
+  /** Type tag, always 'MinMaxScaler'. */
   type: 'MinMaxScaler';
+  /** The target range [lo, hi]. */
   featureRange: [number, number];
+  /** Whether transformed values are clipped into the range. */
   clip: boolean;
+  /** Per-feature training minimum [F] (null for NaN), or null before fit. */
   dataMin: (number | null)[] | null;
+  /** Per-feature training maximum [F] (null for NaN), or null before fit. */
   dataMax: (number | null)[] | null;
+  /** Per-feature factor s [F] (null for NaN), or null before fit. */
   scale: (number | null)[] | null;
+  /** Per-feature offset m [F] (null for NaN), or null before fit. */
   min: (number | null)[] | null;
 }
 
@@ -356,12 +369,19 @@ export interface RobustScalerOptions {
 
 /** The JSON form of a {@link RobustScaler}. */
 export interface RobustScalerJSON {
+  /** Type tag, always 'RobustScaler'. */
   type: 'RobustScaler';
+  /** Whether the median is subtracted. */
   withCentering: boolean;
+  /** Whether values are divided by the quantile range. */
   withScaling: boolean;
+  /** The percentiles [qLo, qHi] whose difference is the scale. */
   quantileRange: [number, number];
+  /** Per-feature median [F] (null for NaN); null before fit or without centering. */
   center: (number | null)[] | null;
+  /** Per-feature quantile range [F] (null for NaN); null before fit or without scaling. */
   scale: (number | null)[] | null;
+  /** Number of features seen in fit, or null before fit. */
   nFeatures: number | null;
 }
 

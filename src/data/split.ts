@@ -23,7 +23,9 @@ export interface TrainTestSplitOptions {
 
 /** Result of {@link trainTestSplit} without targets. */
 export interface TrainTestSplitX {
+  /** The training rows of x, [N − nTest, …]. */
   xTrain: Tensor;
+  /** The test rows of x, [nTest, …]. */
   xTest: Tensor;
   /** Row indices of the training samples in x, in the order of `xTrain`. */
   trainIndex: Int32Array;
@@ -33,7 +35,9 @@ export interface TrainTestSplitX {
 
 /** Result of {@link trainTestSplit} with targets. */
 export interface TrainTestSplitXY extends TrainTestSplitX {
+  /** The targets of the training rows, in the order of `xTrain`. */
   yTrain: Tensor;
+  /** The targets of the test rows, in the order of `xTest`. */
   yTest: Tensor;
 }
 
@@ -175,7 +179,9 @@ function stratifiedShuffle(labels: readonly (string | number)[], nTrain: number,
 
 /** One cross-validation fold: ascending row indices of its training and test samples. */
 export interface Fold {
+  /** Ascending row indices of the training samples. */
   train: Int32Array;
+  /** Ascending row indices of the test samples. */
   test: Int32Array;
 }
 

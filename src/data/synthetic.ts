@@ -129,7 +129,10 @@ export interface MakeBlobsOptions extends SyntheticOptions {
  * @throws ArgumentError on a non-positive count, a negative std, a bad box or ragged centers.
  * @category Data
  */
-export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & { centers: Tensor } {
+export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & {
+  /** The cluster centers, [K, F]; row k is the mean of the points labelled k. */
+  centers: Tensor;
+} {
   const op = 'makeBlobs';
   checkKeys(op, options, ['nSamples', 'centers', 'nFeatures', 'clusterStd', 'centerBox', 'shuffle', 'rng']);
   const rng = checkRng(op, options.rng);
@@ -398,9 +401,18 @@ export interface MakeRegressionOptions extends SyntheticOptions {
  * @throws ArgumentError on bad counts (nInformative > nFeatures), a negative noise or a non-finite bias.
  * @category Data
  */
-export function makeRegression(options: MakeRegressionOptions & { coef: true }): SyntheticData & { coef: Tensor };
-export function makeRegression(options?: MakeRegressionOptions): SyntheticData & { coef?: Tensor };
-export function makeRegression(options: MakeRegressionOptions = {}): SyntheticData & { coef?: Tensor } {
+export function makeRegression(options: MakeRegressionOptions & { coef: true }): SyntheticData & {
+  /** The true coefficients w, [F] (or [F, T]), permuted with the features. */
+  coef: Tensor;
+};
+export function makeRegression(options?: MakeRegressionOptions): SyntheticData & {
+  /** The true coefficients w, [F] (or [F, T]), when `coef: true` was passed. */
+  coef?: Tensor;
+};
+export function makeRegression(options: MakeRegressionOptions = {}): SyntheticData & {
+  /** The true coefficients w, [F] (or [F, T]), when `coef: true` was passed. */
+  coef?: Tensor;
+} {
   const op = 'makeRegression';
   checkKeys(op, options, ['nSamples', 'nFeatures', 'nInformative', 'nTargets', 'bias', 'noise', 'coef', 'shuffle', 'rng']);
   const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
@@ -676,7 +688,10 @@ export interface MakeShapesOptions extends SyntheticOptions {
  * @throws ArgumentError on a size below 8, an unknown or repeated class, radii outside (0, 0.5] or a negative noise.
  * @category Data
  */
-export function makeShapes(options: MakeShapesOptions = {}): SyntheticData & { classNames: ShapeClass[] } {
+export function makeShapes(options: MakeShapesOptions = {}): SyntheticData & {
+  /** The class of each label, in label order (`classNames[y]`). */
+  classNames: ShapeClass[];
+} {
   const op = 'makeShapes';
   checkKeys(op, options, ['nSamples', 'size', 'noise', 'classes', 'radius', 'antialias', 'rng']);
   const N = checkInt(op, 'nSamples', options.nSamples ?? 300, 1);

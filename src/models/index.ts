@@ -5,6 +5,7 @@ export {
   type ItemKNNOptions, type ItemKNNJSON, type ContentBasedOptions, type ContentBasedJSON,
   type HybridComponent, type HybridOptions, type HybridRecommenderJSON,
 } from './recommenders';
+export type { TrainState, TrainStateJSON } from './recommenders/common';
 export { LinearRegression, type LinearRegressionOptions, type LinearRegressionParams, type LinearRegressionJSON, type LinearSolver } from './linear';
 export { LogisticRegression, type LogisticRegressionOptions, type LogisticRegressionParams, type LogisticRegressionJSON } from './logistic';
 export {

@@ -57,30 +57,61 @@ export interface LinearRegressionOptions {
 
 /** The resolved hyperparameters of a {@link LinearRegression} (everything but `rng`). */
 export interface LinearRegressionParams {
+  /** How the objective is minimized. */
   solver: LinearSolver;
+  /** Ridge strength, ≥ 0 (used when `alpha` is null). */
   l2: number;
+  /** Lasso strength, ≥ 0 (used when `alpha` is null). */
   l1: number;
+  /** scikit-learn's ElasticNet `alpha`, or null when `l1`/`l2` were given. */
   alpha: number | null;
+  /** ElasticNet mixing ρ ∈ [0, 1] that goes with `alpha`. */
   l1Ratio: number;
+  /** Whether an unpenalized intercept is learned. */
   fitIntercept: boolean;
+  /** Learning rate η of the gradient solvers, > 0. */
   lr: number;
+  /** Most epochs of the gradient solvers. */
   epochs: number;
+  /** Rows per batch of `'minibatch'`. */
   batchSize: number;
+  /** Improvement threshold of the gradient solvers' stopping rule. */
   tol: number;
+  /** Epochs without improvement before the gradient solvers stop. */
   nIterNoChange: number;
+  /** Most coordinate-descent sweeps of `'normal'` with l1 > 0. */
   maxIter: number;
 }
 
 /** The JSON form of a {@link LinearRegression} (see `toJSON`). */
 export interface LinearRegressionJSON {
+  /** Type tag, always 'LinearRegression'. */
   type: 'LinearRegression';
+  /** Format version (1). */
   version: 1;
+  /** The resolved hyperparameters (no `rng`). */
   params: LinearRegressionParams;
+  /** The fitted state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
   fitted: null | {
-    coef: { shape: number[]; data: Array<number | string> };
-    intercept: { shape: number[]; data: Array<number | string> };
+    /** Coefficients w, [F] or [K, F]. */
+    coef: {
+      /** Dimensions, [F] or [K, F]. */
+      shape: number[];
+      /** Values, row-major. */
+      data: Array<number | string>;
+    };
+    /** Intercept b, [] or [K]. */
+    intercept: {
+      /** Dimensions, [] or [K]. */
+      shape: number[];
+      /** Values. */
+      data: Array<number | string>;
+    };
+    /** Feature count F seen in fit. */
     nFeatures: number;
+    /** Epochs or sweeps run (1 for a closed form). */
     nIter: number;
+    /** The objective after each epoch or sweep. */
     lossCurve: Array<number | string>;
   };
 }

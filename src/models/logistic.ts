@@ -35,26 +35,53 @@ export interface LogisticRegressionOptions {
 
 /** The resolved hyperparameters of a {@link LogisticRegression}. */
 export interface LogisticRegressionParams {
+  /** Penalty on the weights: `'l2'` (½‖w‖²), `'l1'` (‖w‖₁) or `'none'`. */
   penalty: 'l2' | 'l1' | 'none';
+  /** Inverse regularization strength, > 0. */
   C: number;
+  /** Multiclass scheme (`'auto'`: binary for 2 classes, multinomial otherwise). */
   multiClass: 'auto' | 'ovr' | 'multinomial';
+  /** `'lbfgs'` or `'gd'` (FISTA). */
   solver: 'lbfgs' | 'gd';
+  /** Most solver iterations (per class for `'ovr'`). */
   maxIter: number;
+  /** Gradient tolerance of the stopping rule. */
   tol: number;
+  /** Whether an unpenalized intercept per class is learned. */
   fitIntercept: boolean;
 }
 
 /** The JSON form of a {@link LogisticRegression} (see `toJSON`). */
 export interface LogisticRegressionJSON {
+  /** Type tag, always 'LogisticRegression'. */
   type: 'LogisticRegression';
+  /** Format version (1). */
   version: 1;
+  /** The resolved hyperparameters. */
   params: LogisticRegressionParams;
+  /** The fitted state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
   fitted: null | {
-    coef: { shape: number[]; data: Array<number | string> };
-    intercept: { shape: number[]; data: Array<number | string> };
+    /** Weights, [1, F] or [K, F]. */
+    coef: {
+      /** Dimensions, [1, F] or [K, F]. */
+      shape: number[];
+      /** Values, row-major. */
+      data: Array<number | string>;
+    };
+    /** Intercepts, [1] or [K]. */
+    intercept: {
+      /** Dimensions, [1] or [K]. */
+      shape: number[];
+      /** Values. */
+      data: Array<number | string>;
+    };
+    /** The class labels seen in fit, sorted. */
     classes: number[];
+    /** Whether the model is one softmax (true) rather than binary or one-vs-rest. */
     multinomial: boolean;
+    /** Solver iterations (the largest over one-vs-rest problems). */
     nIter: number;
+    /** The objective / (C·N) after each iteration. */
     lossCurve: Array<number | string>;
   };
 }

@@ -56,35 +56,74 @@ export interface MLPOptions {
 
 /** The resolved hyperparameters of an MLP estimator (`batchSize` null means min(200, N)). */
 export interface MLPParams {
+  /** Width of each hidden layer. */
   hiddenLayerSizes: number[];
+  /** Hidden activation. */
   activation: MLPActivation;
+  /** Optimizer: `'adam'` or `'sgd'` (Nesterov momentum, constant rate). */
   solver: 'adam' | 'sgd';
+  /** L2 strength α on the weight matrices, ≥ 0. */
   alpha: number;
+  /** Rows per batch; null means min(200, N). */
   batchSize: number | null;
+  /** Learning rate, > 0. */
   learningRateInit: number;
+  /** Most epochs. */
   maxIter: number;
+  /** Improvement threshold of the stopping rule. */
   tol: number;
+  /** Epochs without a `tol` improvement before stopping. */
   nIterNoChange: number;
+  /** Whether a held-out split's score drives stopping. */
   earlyStopping: boolean;
+  /** Held-out fraction for early stopping. */
   validationFraction: number;
+  /** Momentum of solver 'sgd', in [0, 1]. */
   momentum: number;
+  /** Whether the rows are reshuffled every epoch. */
   shuffle: boolean;
 }
 
 /** The JSON form of {@link MLPClassifier} and {@link MLPRegressor} (see `toJSON`). */
 export interface MLPJSON {
+  /** Which estimator wrote it. */
   type: 'MLPClassifier' | 'MLPRegressor';
+  /** Format version (1). */
   version: 1;
+  /** The resolved hyperparameters (no `rng`). */
   params: MLPParams;
+  /** The trained state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
   fitted: null | {
+    /** Feature count F seen in fit. */
     nFeatures: number;
+    /** Width of the output layer (1 for two classes, else K). */
     nOutputs: number;
     /** Classifier labels; regressor: whether y was [N, K]. */
     classes: number[] | null;
+    /** Regressor: whether y was [N, K] (false for the classifier). */
     twoD: boolean;
-    layers: Array<{ weight: { shape: number[]; data: Array<number | string> }; bias: { shape: number[]; data: Array<number | string> } }>;
+    /** The `Linear` layers in order, input first. */
+    layers: Array<{
+      /** Weight matrix [out, in]. */
+      weight: {
+        /** Dimensions, [out, in]. */
+        shape: number[];
+        /** Values, row-major. */
+        data: Array<number | string>;
+      };
+      /** Bias vector [out]. */
+      bias: {
+        /** Dimensions, [out]. */
+        shape: number[];
+        /** Values. */
+        data: Array<number | string>;
+      };
+    }>;
+    /** Epochs run. */
     nIter: number;
+    /** Mean training loss of each epoch. */
     lossCurve: Array<number | string>;
+    /** Validation score of each epoch (empty without early stopping). */
     validationScores: Array<number | string>;
   };
 }
@@ -151,14 +190,25 @@ function linears(net: Sequential): Linear[] {
  * same rule watches the validation score (accuracy or R²) and the best-scoring weights are kept.
  */
 abstract class MLPBase {
+  /** The resolved hyperparameters. */
   readonly params: MLPParams;
+  /** Generator for init, shuffles and the validation split (undefined: the global one). */
   protected readonly rng: Generator | undefined;
+  /** The trained network, null before fit. */
   protected net: Sequential | null = null;
+  /** Feature count F seen in fit. */
   protected nFeaturesIn = 0;
+  /** Epochs run by the last fit. */
   protected nIterV = 0;
+  /** Mean training loss of each epoch. */
   protected curve: number[] = [];
+  /** Validation score of each epoch (empty without early stopping). */
   protected valScores: number[] = [];
 
+  /**
+   * @param kind Which estimator this is; names it in errors and in the JSON `type`.
+   * @param options The {@link MLPOptions}, validated here.
+   */
   constructor(protected readonly kind: 'MLPClassifier' | 'MLPRegressor', options: unknown) {
     const o = checkOptions(kind, options, OPTION_KEYS);
     this.params = resolveParams(kind, o);
@@ -276,7 +326,12 @@ abstract class MLPBase {
   }
 
   /** Network outputs for validated x. */
-  protected forward(x: FeaturesLike, method: string): { out: Tensor; N: number } {
+  protected forward(x: FeaturesLike, method: string): {
+    /** Raw outputs [N, nOutputs] (logits for the classifier). */
+    out: Tensor;
+    /** Number of rows. */
+    N: number;
+  } {
     if (this.net === null) throw notFitted(this.kind, method);
     const X = readFeatures(x, `${this.kind}.${method}`, this.nFeaturesIn);
     const net = this.net;
@@ -284,6 +339,7 @@ abstract class MLPBase {
     return { out, N: X.N };
   }
 
+  /** The `fitted` part of {@link MLPJSON}, null before fit. */
   protected fittedJSON(classes: number[] | null, twoD: boolean): MLPJSON['fitted'] {
     if (this.net === null) return null;
     const ls = linears(this.net);
@@ -299,6 +355,7 @@ abstract class MLPBase {
     };
   }
 
+  /** Loads the network and curves from the `fitted` part of {@link MLPJSON}. @throws FormatError on malformed layers. */
   protected restore(f: NonNullable<MLPJSON['fitted']>): void {
     const where = `${this.kind}.fromJSON`;
     const net = buildNet(f.nFeatures, this.params.hiddenLayerSizes, f.nOutputs, this.params.activation, null);

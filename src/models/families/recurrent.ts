@@ -114,9 +114,13 @@ function embedInput(op: string, b: Backbone, embedding: Embedding | null, x: unk
  * @category Models
  */
 export class RecurrentClassifier extends Module {
+  /** Token embedding [vocabSize, embeddingDim] when the input is ids (`vocabSize`), else null. */
   readonly embedding: Embedding | null;
+  /** The recurrent stack (`cell`, `numLayers`, hidden size H, optionally bidirectional). */
   readonly rnn: RNN | LSTM | GRU;
+  /** Dropout before the head (active in training only). */
   readonly dropout: Dropout;
+  /** Linear head, (D·H) → numClasses, D = 2 if bidirectional else 1. */
   readonly head: Linear;
   private readonly opts: Backbone & { numClasses: number; pooling: 'last' | 'mean' };
 
@@ -173,9 +177,13 @@ export class RecurrentClassifier extends Module {
  * @category Models
  */
 export class SequenceTagger extends Module {
+  /** Token embedding [vocabSize, embeddingDim] when the input is ids (`vocabSize`), else null. */
   readonly embedding: Embedding | null;
+  /** The recurrent stack (`cell`, `numLayers`, hidden size H, optionally bidirectional). */
   readonly rnn: RNN | LSTM | GRU;
+  /** Dropout before the head (active in training only). */
   readonly dropout: Dropout;
+  /** Linear head applied at every step, (D·H) → numTags, D = 2 if bidirectional else 1. */
   readonly head: Linear;
   private readonly opts: Backbone & { numTags: number };
 

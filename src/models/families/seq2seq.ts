@@ -85,9 +85,13 @@ interface Encoded {
  * @category Models
  */
 export class Seq2Seq extends Module {
+  /** Source token embedding [srcVocab, embeddingDim]. */
   readonly srcEmbedding: Embedding;
+  /** Encoder over the embedded source (GRU or LSTM, hidden size H). */
   readonly encoder: GRU | LSTM;
+  /** Target token embedding [tgtVocab, embeddingDim]. */
   readonly tgtEmbedding: Embedding;
+  /** Decoder over the embedded target, started from the encoder's final state. */
   readonly decoder: GRU | LSTM;
   /** W_a of the 'general' score (no bias), else null. */
   readonly attnProj: Linear | null;

@@ -101,11 +101,15 @@ function checkIds(op: string, x: unknown, maxLen: number): Tensor {
  * @category Models
  */
 export class TransformerClassifier extends Module {
+  /** Token embedding [vocabSize, dModel]. */
   readonly embedding: Embedding;
   /** The learned [CLS] vector [dModel] ('cls' pooling), else null. */
   readonly cls: Parameter | null;
+  /** Sinusoidal positions up to maxLen, with dropout in training. */
   readonly posEncoding: PositionalEncoding;
+  /** The stack of numLayers encoder layers (with a final LayerNorm when normFirst). */
   readonly encoder: TransformerEncoder;
+  /** Linear head, dModel → numClasses. */
   readonly head: Linear;
   private readonly opts: Resolved & { numClasses: number; pooling: 'cls' | 'mean' };
 
@@ -164,9 +168,13 @@ export class TransformerClassifier extends Module {
  * @category Models
  */
 export class TransformerLM extends Module {
+  /** Token embedding [vocabSize, dModel]. */
   readonly embedding: Embedding;
+  /** Sinusoidal positions up to maxLen, with dropout in training. */
   readonly posEncoding: PositionalEncoding;
+  /** The stack of numLayers encoder layers, run with a causal mask (with a final LayerNorm when normFirst). */
   readonly encoder: TransformerEncoder;
+  /** Linear head, dModel → vocabSize (next-token logits). */
   readonly head: Linear;
   private readonly opts: Resolved;
 

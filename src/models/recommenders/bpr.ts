@@ -27,10 +27,26 @@ export interface BPROptions {
 /** The JSON form of a {@link BPR} model. */
 export interface BPRJSON extends RecommenderJSON {
   type: 'BPR';
-  options: { rank: number; epochs: number; lr: number; l2: number; initStd: number };
+  /** The resolved options (no `rng`). */
+  options: {
+    /** Number of latent factors R. */
+    rank: number;
+    /** Epochs. */
+    epochs: number;
+    /** SGD step size. */
+    lr: number;
+    /** Regularization λ. */
+    l2: number;
+    /** Std of the initial factors. */
+    initStd: number;
+  };
+  /** User factors P, [U, R] row-major (null before fit). */
   userFactors: number[] | null;
+  /** Item factors Q, [I, R] row-major (null before fit). */
   itemFactors: number[] | null;
+  /** Item biases bᵢ, [I] (null before fit). */
   itemBias: number[] | null;
+  /** The training interactions (null before fit). */
   state: TrainStateJSON | null;
 }
 
@@ -64,10 +80,15 @@ export interface BPRJSON extends RecommenderJSON {
  * @category Recommenders
  */
 export class BPR extends Recommender {
+  /** Number of latent factors R. */
   readonly rank: number;
+  /** Epochs; each draws M (u, i, j) triples. */
   readonly epochs: number;
+  /** SGD step size. */
   readonly lr: number;
+  /** Regularization λ of every factor and bias touched by a step. */
   readonly l2: number;
+  /** Std of the N(0, initStd²) initial factors. */
   readonly initStd: number;
   private readonly rng: Generator;
   /** User factors P, [U, R] row-major (null before fit). */

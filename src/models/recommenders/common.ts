@@ -51,10 +51,14 @@ export interface RecommenderJSON {
 /**
  * The training interactions a fitted recommender keeps: the user × item matrix in CSR form, with
  * duplicate (user, item) pairs merged by summing their values (ratings, or 1 per implicit
- * interaction), plus per-item interaction counts (popularity). @internal
+ * interaction), plus per-item interaction counts (popularity).
+ * Shapes: ptr [nUsers + 1]; idx, val [nnz] (distinct (user, item) pairs); counts [nItems].
+ * @category Recommenders
  */
 export interface TrainState {
+  /** Number of users (ids 0 … nUsers − 1). */
   nUsers: number;
+  /** Number of items (ids 0 … nItems − 1). */
   nItems: number;
   /** Row pointers, nUsers + 1. */
   ptr: Int32Array;
@@ -534,14 +538,24 @@ export function trainStateOf(r: Recommender, method: string): TrainState {
 // ---------------------------------------------------------------------------------------------
 // JSON helpers
 
-/** The JSON form of a training state. @internal */
+/**
+ * The JSON form of a {@link TrainState}: the same fields with the typed arrays as plain number arrays.
+ * @category Recommenders
+ */
 export interface TrainStateJSON {
+  /** Number of users. */
   nUsers: number;
+  /** Number of items. */
   nItems: number;
+  /** Row pointers, nUsers + 1. */
   ptr: number[];
+  /** Item ids of each row, ascending and distinct. */
   idx: number[];
+  /** Summed value of each (user, item) cell. */
   val: number[];
+  /** Training interactions (rows, duplicates counted) per item. */
   counts: number[];
+  /** Whether ratings were given. */
   explicit: boolean;
 }
 

@@ -17,10 +17,15 @@ export interface ContentBasedOptions {
 /** The JSON form of a {@link ContentBased} model. */
 export interface ContentBasedJSON extends RecommenderJSON {
   type: 'ContentBased';
+  /** Number of items I. */
   nItems: number;
+  /** Number of features F. */
   nFeatures: number;
+  /** Item features, [I, F] row-major. */
   itemFeatures: number[];
+  /** User profiles πᵤ, [U, F] row-major (null before fit). */
   profiles: number[] | null;
+  /** The training interactions (null before fit). */
   state: TrainStateJSON | null;
 }
 

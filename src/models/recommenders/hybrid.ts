@@ -26,8 +26,16 @@ export interface HybridOptions {
 /** The JSON form of a {@link HybridRecommender}. */
 export interface HybridRecommenderJSON extends RecommenderJSON {
   type: 'HybridRecommender';
+  /** Per-user normalization of the component scores. */
   normalize: 'minmax' | 'zscore' | 'none';
-  components: { weight: number; model: RecommenderJSON }[];
+  /** The components in order. */
+  components: {
+    /** Weight wₘ in the blend. */
+    weight: number;
+    /** The component's own JSON form. */
+    model: RecommenderJSON;
+  }[];
+  /** The hybrid's own training interactions (null before its `fit`, e.g. over pre-fitted components). */
   state: TrainStateJSON | null;
 }
 
@@ -64,7 +72,13 @@ export interface HybridRecommenderJSON extends RecommenderJSON {
  */
 export class HybridRecommender extends Recommender {
   /** The components and their weights. */
-  readonly components: readonly { model: Recommender; weight: number }[];
+  readonly components: readonly {
+    /** The recommender. */
+    model: Recommender;
+    /** Its weight wₘ in the blend. */
+    weight: number;
+  }[];
+  /** Per-user normalization of each component's scores before blending. */
   readonly normalize: 'minmax' | 'zscore' | 'none';
 
   constructor(components: readonly HybridComponent[], options: HybridOptions = {}) {

@@ -20,10 +20,22 @@ export interface ItemKNNOptions {
 /** The JSON form of an {@link ItemKNN} model. */
 export interface ItemKNNJSON extends RecommenderJSON {
   type: 'ItemKNN';
-  options: { k: number; shrink: number; similarity: 'cosine' };
+  /** The resolved options. */
+  options: {
+    /** Neighbourhood size. */
+    k: number;
+    /** Shrinkage s added to the cosine denominator. */
+    shrink: number;
+    /** Similarity measure. */
+    similarity: 'cosine';
+  };
+  /** Row pointers of the neighbour lists, [I + 1] (null before fit). */
   neighborPtr: number[] | null;
+  /** Neighbour item ids, most similar first within each item (null before fit). */
   neighborIdx: number[] | null;
+  /** Similarity of each entry of `neighborIdx` (null before fit). */
   neighborSim: number[] | null;
+  /** The training interactions (null before fit). */
   state: TrainStateJSON | null;
 }
 
@@ -54,8 +66,11 @@ export interface ItemKNNJSON extends RecommenderJSON {
  * @category Recommenders
  */
 export class ItemKNN extends Recommender {
+  /** Neighbourhood size: each item keeps its k most similar items. */
   readonly k: number;
+  /** Shrinkage s ≥ 0 added to the cosine denominator. */
   readonly shrink: number;
+  /** Similarity measure (`'cosine'`). */
   readonly similarity: 'cosine';
   /** Nₖ(j) for each item j in CSR form: neighbours of j at neighborIdx[neighborPtr[j] … neighborPtr[j + 1]), most similar first. */
   private nbrPtr: Int32Array | null = null;

@@ -32,12 +32,34 @@ export interface MatrixFactorizationOptions {
 /** The JSON form of a {@link MatrixFactorization}. */
 export interface MatrixFactorizationJSON extends RecommenderJSON {
   type: 'MatrixFactorization';
-  options: { rank: number; solver: 'sgd' | 'als'; epochs: number; lr: number; l2: number; biases: boolean; initStd: number };
+  /** The resolved options (no `rng`). */
+  options: {
+    /** Number of latent factors R. */
+    rank: number;
+    /** `'sgd'` or `'als'`. */
+    solver: 'sgd' | 'als';
+    /** Passes (sgd) or sweeps (als). */
+    epochs: number;
+    /** SGD step size. */
+    lr: number;
+    /** Regularization λ. */
+    l2: number;
+    /** Whether user and item biases are learned. */
+    biases: boolean;
+    /** Std of the initial factors. */
+    initStd: number;
+  };
+  /** μ, the mean training rating (NaN before fit). */
   globalMean: number;
+  /** User factors P, [U, R] row-major (null before fit). */
   userFactors: number[] | null;
+  /** Item factors Q, [I, R] row-major (null before fit). */
   itemFactors: number[] | null;
+  /** User biases bᵤ, [U] (null before fit). */
   userBias: number[] | null;
+  /** Item biases bᵢ, [I] (null before fit). */
   itemBias: number[] | null;
+  /** The training interactions (null before fit). */
   state: TrainStateJSON | null;
 }
 
@@ -78,12 +100,19 @@ export interface MatrixFactorizationJSON extends RecommenderJSON {
  * @category Recommenders
  */
 export class MatrixFactorization extends Recommender {
+  /** Number of latent factors R. */
   readonly rank: number;
+  /** `'sgd'` (stochastic gradient descent) or `'als'` (alternating ridge solves). */
   readonly solver: 'sgd' | 'als';
+  /** Passes over the ratings (sgd) or alternating sweeps (als). */
   readonly epochs: number;
+  /** SGD step size (ignored by als). */
   readonly lr: number;
+  /** Regularization λ of the objective. */
   readonly l2: number;
+  /** Whether user and item biases bᵤ, bᵢ are learned. */
   readonly biases: boolean;
+  /** Std of the N(0, initStd²) initial factors. */
   readonly initStd: number;
   private readonly rng: Generator;
   /** μ, the mean training rating (NaN before fit). */
