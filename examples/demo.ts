@@ -88,7 +88,7 @@ const heldOut = (m: Module & { forward(x: Tensor): Tensor }, x: Tensor, y: Tenso
   const t = performance.now();
   const tr = makeSequences({ task: 'classifyPattern', nSamples: 800, length: 10, rng: new Generator(11) });
   const te = makeSequences({ task: 'classifyPattern', nSamples: 400, length: 10, rng: new Generator(12) });
-  const lstm = new RecurrentClassifier({ vocabSize: tr.vocabSize, embeddingDim: 8, hiddenSize: 24, cell: 'lstm', numClasses: 2, rng: new Generator(13) });
+  const lstm = new RecurrentClassifier({ vocabSize: tr.vocabSize ?? 2, embeddingDim: 8, hiddenSize: 24, cell: 'lstm', numClasses: 2, rng: new Generator(13) });
   await fit(lstm, {
     data: new DataLoader(new TensorDataset(tr.x, tr.y), { batchSize: 32, shuffle: true, rng: new Generator(14) }),
     loss: crossEntropy, optimizer: new Adam(lstm.parameters(), { lr: 1e-2 }), epochs: 5, callbacks: [new ProgressBar()],
