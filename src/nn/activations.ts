@@ -17,6 +17,7 @@ export class ReLU extends Module {
  * @category Activations
  */
 export class GELU extends Module {
+  /** @param approximate - `'none'` for the exact x·Φ(x) with erf (default), `'tanh'` for the tanh approximation. */
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
   }
@@ -50,6 +51,7 @@ export class Sigmoid extends Module {
 
 /** Leaky ReLU as a module (slope 0.01 by default). @example new LeakyReLU(0.5).forward(tensor([-2])).toArray(); // [-1] @category Activations */
 export class LeakyReLU extends Module {
+  /** @param negativeSlope - Slope for x < 0: y = negativeSlope·x there (default 0.01). */
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -63,6 +65,7 @@ export class LeakyReLU extends Module {
 
 /** ELU as a module (α = 1 by default). @example new ELU().forward(tensor([1])).toArray(); // [1] @category Activations */
 export class ELU extends Module {
+  /** @param alpha - α in α(eˣ − 1) for x ≤ 0 (default 1). */
   constructor(readonly alpha = 1) {
     super();
   }
@@ -76,6 +79,10 @@ export class ELU extends Module {
 
 /** Softplus as a module. @example new Softplus().forward(tensor([0])).toArray(); // [0.6931472] @category Activations */
 export class Softplus extends Module {
+  /**
+   * @param beta - β in (1/β) ln(1 + e^(βx)) (default 1).
+   * @param threshold - Above βx > threshold the result is x (default 20, as PyTorch).
+   */
   constructor(readonly beta = 1, readonly threshold = 20) {
     super();
   }

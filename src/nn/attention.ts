@@ -397,17 +397,25 @@ export interface AttentionOutput {
  * @category Layers
  */
 export class MultiHeadAttention extends Module {
+  /** E: the model width, the last axis of query and of the output. */
   readonly embedDim: number;
+  /** NH: the number of heads; divides embedDim. */
   readonly numHeads: number;
   /** D = embedDim / numHeads. */
   readonly headDim: number;
+  /** The last axis of key (default embedDim). */
   readonly kdim: number;
+  /** The last axis of value (default embedDim). */
   readonly vdim: number;
   /** Dropout probability on the attention weights. */
   readonly dropout: number;
+  /** Query projection W_q, b_q: Linear(E, E). */
   readonly qProj: Linear;
+  /** Key projection W_k, b_k: Linear(kdim, E). */
   readonly kProj: Linear;
+  /** Value projection W_v, b_v: Linear(vdim, E). */
   readonly vProj: Linear;
+  /** Output projection W_o, b_o applied to the joined heads: Linear(E, E). */
   readonly outProj: Linear;
   private readonly rng: Generator | undefined;
 

@@ -43,7 +43,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * @throws ArgumentError for tensors with fewer than 2 dimensions.
  * @category Init
  */
-export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+export function fans(t: Tensor): {
+  /** in · Π kernel: inputs feeding each output unit. */
+  fanIn: number;
+  /** out · Π kernel: outputs each input unit feeds. */
+  fanOut: number;
+} {
   if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`init: fan in and fan out need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : typeof t}`);
   let receptive = 1;
   for (let i = 2; i < t.ndim; i++) receptive *= t.shape[i];

@@ -25,9 +25,13 @@ export interface LinearOptions {
  * @category Layers
  */
 export class Linear extends Module {
+  /** The weight W, [outFeatures, inFeatures]. */
   readonly weight: Parameter;
+  /** The bias b, [outFeatures]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
+  /** Size of each input sample (the last axis of x). */
   readonly inFeatures: number;
+  /** Size of each output sample (the last axis of y). */
   readonly outFeatures: number;
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
@@ -48,12 +52,17 @@ export class Linear extends Module {
 
 /** Options of {@link Conv2d}. */
 export interface Conv2dLayerOptions {
+  /** Step between receptive fields, one number or [sH, sW] (default 1). */
   stride?: Size2;
+  /** Zero padding on each side (default 0), or `'valid'` (none) or `'same'` (output size equals input size; stride 1 only). */
   padding?: Size2 | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Size2;
+  /** Channel groups (default 1); must divide both channel counts, `groups = inChannels` is depthwise. */
   groups?: number;
   /** Learn a bias (default true). */
   bias?: boolean;
+  /** Generator for the initial weights (default: the global one). */
   rng?: Generator;
 }
 
@@ -72,9 +81,17 @@ function kpair(v: Size2, layer: string): [number, number] {
  * @category Layers
  */
 export class Conv2d extends Module {
+  /** The kernel, [outChannels, inChannels / groups, KH, KW]. */
   readonly weight: Parameter;
+  /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
+  /**
+   * @param inChannels - Channels C of the input image (B, C, H, W).
+   * @param outChannels - Channels produced, one per filter.
+   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
+   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv2dLayerOptions}).
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Size2, options: Conv2dLayerOptions = {}) {
     super();
     posInt(inChannels, 'Conv2d', 'inChannels');
@@ -100,11 +117,17 @@ export class Conv2d extends Module {
 
 /** Options of {@link Conv1d}. */
 export interface Conv1dLayerOptions {
+  /** Step between receptive fields (default 1). */
   stride?: number;
+  /** Zero padding on each side (default 0), or `'valid'` (none) or `'same'` (output length equals input length; stride 1 only). */
   padding?: number | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Channel groups (default 1); must divide both channel counts. */
   groups?: number;
+  /** Learn a bias (default true). */
   bias?: boolean;
+  /** Generator for the initial weights (default: the global one). */
   rng?: Generator;
 }
 
@@ -116,9 +139,17 @@ export interface Conv1dLayerOptions {
  * @category Layers
  */
 export class Conv1d extends Module {
+  /** The kernel, [outChannels, inChannels / groups, K]. */
   readonly weight: Parameter;
+  /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv1dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
+  /**
+   * @param inChannels - Channels C of the input sequence (B, C, L).
+   * @param outChannels - Channels produced, one per filter.
+   * @param kernelSize - Kernel length K.
+   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv1dLayerOptions}).
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv1dLayerOptions = {}) {
     super();
     posInt(inChannels, 'Conv1d', 'inChannels');
@@ -144,12 +175,19 @@ export class Conv1d extends Module {
 
 /** Options of {@link ConvTranspose2d}. */
 export interface ConvTranspose2dLayerOptions {
+  /** Stride of the convolution this one transposes, i.e. the upsampling factor (default 1). */
   stride?: Size2;
+  /** Padding of the convolution this one transposes (default 0): removed from each side of the output. */
   padding?: Size2;
+  /** Extra rows/columns added to one side of the output (default 0; smaller than stride or dilation). */
   outputPadding?: Size2;
+  /** Spacing between kernel taps (default 1). */
   dilation?: Size2;
+  /** Channel groups (default 1); must divide both channel counts. */
   groups?: number;
+  /** Learn a bias (default true). */
   bias?: boolean;
+  /** Generator for the initial weights (default: the global one). */
   rng?: Generator;
 }
 
@@ -161,9 +199,17 @@ export interface ConvTranspose2dLayerOptions {
  * @category Layers
  */
 export class ConvTranspose2d extends Module {
+  /** The kernel, [inChannels, outChannels / groups, KH, KW]. */
   readonly weight: Parameter;
+  /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<ConvTranspose2dLayerOptions, 'stride' | 'padding' | 'outputPadding' | 'dilation' | 'groups'>>;
+  /**
+   * @param inChannels - Channels C of the input image (B, C, H, W).
+   * @param outChannels - Channels produced.
+   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
+   * @param options - Stride, padding, output padding, dilation, groups, bias and generator ({@link ConvTranspose2dLayerOptions}).
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Size2, options: ConvTranspose2dLayerOptions = {}) {
     super();
     posInt(inChannels, 'ConvTranspose2d', 'inChannels');
@@ -189,8 +235,11 @@ export class ConvTranspose2d extends Module {
 
 /** Options of {@link MaxPool2d}. */
 export interface MaxPool2dLayerOptions {
+  /** Step between windows (default: the kernel size). */
   stride?: Size2;
+  /** Implicit −∞ padding on each side (default 0); at most half the kernel. */
   padding?: Size2;
+  /** Spacing between the taps of a window (default 1). */
   dilation?: Size2;
 }
 
@@ -201,6 +250,10 @@ export interface MaxPool2dLayerOptions {
  * @category Layers
  */
 export class MaxPool2d extends Module {
+  /**
+   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
+   * @param options - Stride, padding and dilation ({@link MaxPool2dLayerOptions}).
+   */
   constructor(readonly kernelSize: Size2, readonly options: MaxPool2dLayerOptions = {}) {
     super();
   }
@@ -214,8 +267,11 @@ export class MaxPool2d extends Module {
 
 /** Options of {@link AvgPool2d}. */
 export interface AvgPool2dLayerOptions {
+  /** Step between windows (default: the kernel size). */
   stride?: Size2;
+  /** Implicit zero padding on each side (default 0); at most half the kernel. */
   padding?: Size2;
+  /** Divide by KH·KW, counting padding as zeros (default true, as PyTorch); false divides by the in-bounds taps. */
   countIncludePad?: boolean;
 }
 
@@ -226,6 +282,10 @@ export interface AvgPool2dLayerOptions {
  * @category Layers
  */
 export class AvgPool2d extends Module {
+  /**
+   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
+   * @param options - Stride, padding and countIncludePad ({@link AvgPool2dLayerOptions}).
+   */
   constructor(readonly kernelSize: Size2, readonly options: AvgPool2dLayerOptions = {}) {
     super();
   }
@@ -244,6 +304,7 @@ export class AvgPool2d extends Module {
  * @category Layers
  */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize - Output height and width (OH, OW): one number for a square output, or [OH, OW]. */
   constructor(readonly outputSize: Size2) {
     super();
   }
@@ -262,6 +323,10 @@ export class AdaptiveAvgPool2d extends Module {
  * @category Layers
  */
 export class Flatten extends Module {
+  /**
+   * @param startAxis - First axis to flatten (default 1, keeping the batch axis); negative counts from the end.
+   * @param endAxis - Last axis to flatten, inclusive (default −1, the last).
+   */
   constructor(readonly startAxis = 1, readonly endAxis = -1) {
     super();
   }

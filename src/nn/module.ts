@@ -23,7 +23,9 @@ export interface LoadStateDictOptions {
 
 /** The result of {@link Module.loadStateDict} with `strict: false`. */
 export interface LoadStateDictResult {
+  /** The module's keys that the state dict did not have; those tensors keep their values. */
   missingKeys: string[];
+  /** The state dict's keys that the module does not have; ignored. */
   unexpectedKeys: string[];
 }
 

@@ -17,7 +17,9 @@ export interface BatchNormLayerOptions {
 
 /** Shared body of BatchNorm1d/2d: only the accepted input rank differs. */
 abstract class BatchNormBase extends Module {
+  /** Per-channel scale γ, [numFeatures]; null when built with `affine: false`. */
   readonly weight: Parameter | null;
+  /** Per-channel shift β, [numFeatures]; null when built with `affine: false`. */
   readonly bias: Parameter | null;
   /** Running mean per channel (a buffer). */
   readonly runningMean: Tensor | null;
@@ -25,11 +27,18 @@ abstract class BatchNormBase extends Module {
   readonly runningVar: Tensor | null;
   /** Batches seen in training (a buffer, as PyTorch's `num_batches_tracked`). */
   readonly numBatchesTracked: Tensor | null;
+  /** Small constant added to the variance (default 1e-5). */
   readonly eps: number;
+  /** Weight of the new batch statistic in the running average (default 0.1). */
   readonly momentum: number;
+  /** The input ranks (ndim) accepted; other ranks throw. */
   protected abstract readonly ranks: readonly number[];
   /** The class name written by config() (explicit, so minified builds still save loadable files). */
   protected abstract readonly typeName: string;
+  /**
+   * @param numFeatures - Channels C: the size of axis 1 of the input.
+   * @param options - eps, momentum, affine and trackRunningStats ({@link BatchNormLayerOptions}).
+   */
   constructor(readonly numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ArgumentError(`${new.target.name}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
@@ -104,9 +113,13 @@ export interface LayerNormLayerOptions {
  * @category Layers
  */
 export class LayerNorm extends Module {
+  /** Element-wise scale γ, of shape `normalizedShape`; null when built with `elementwiseAffine: false`. */
   readonly weight: Parameter | null;
+  /** Element-wise shift β, of shape `normalizedShape`; null when built with `elementwiseAffine: false`. */
   readonly bias: Parameter | null;
+  /** The trailing dims normalized over, e.g. [dModel]. */
   readonly normalizedShape: number[];
+  /** Small constant added to the variance (default 1e-5). */
   readonly eps: number;
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
@@ -131,6 +144,7 @@ export class LayerNorm extends Module {
 export interface EmbeddingLayerOptions {
   /** Row that stays zero and gets no gradient (e.g. the padding token). */
   paddingIdx?: number | null;
+  /** Generator for the initial weights (default: the global one). */
   rng?: Generator;
 }
 
@@ -142,8 +156,15 @@ export interface EmbeddingLayerOptions {
  * @category Layers
  */
 export class Embedding extends Module {
+  /** The table, [numEmbeddings, embeddingDim]: row i is the vector of index i. */
   readonly weight: Parameter;
+  /** The row kept at zero and given no gradient, made non-negative; null for none. */
   readonly paddingIdx: number | null;
+  /**
+   * @param numEmbeddings - Number of rows: indices run from 0 to numEmbeddings − 1.
+   * @param embeddingDim - Size of each vector.
+   * @param options - paddingIdx and generator ({@link EmbeddingLayerOptions}).
+   */
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, options: EmbeddingLayerOptions = {}) {
     super();
     if (!Number.isInteger(numEmbeddings) || numEmbeddings <= 0 || !Number.isInteger(embeddingDim) || embeddingDim <= 0) {
@@ -181,6 +202,10 @@ export interface DropoutLayerOptions {
  */
 export class Dropout extends Module {
   private readonly rng: Generator | undefined;
+  /**
+   * @param p - Probability of zeroing each element in training, in [0, 1] (default 0.5).
+   * @param options - The mask generator ({@link DropoutLayerOptions}).
+   */
   constructor(readonly p = 0.5, options: DropoutLayerOptions = {}) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`Dropout: p must be in [0, 1], got ${String(p)}`);
@@ -196,6 +221,7 @@ export class Dropout extends Module {
 
 /** Softmax along an axis as a module (default the last). @example new Softmax().forward(tensor([0, 0])).toArray(); // [0.5, 0.5] @category Activations */
 export class Softmax extends Module {
+  /** @param axis - The axis whose entries sum to 1 (default −1, the last). */
   constructor(readonly axis = -1) {
     super();
   }

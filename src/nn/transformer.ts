@@ -105,18 +105,33 @@ function checkInput(op: string, x: unknown, arg: string, dModel: number): Tensor
  * @category Layers
  */
 export class TransformerEncoderLayer extends Module {
+  /** Self-attention sa: MultiHeadAttention(dModel, nhead) with the layer's dropout. */
   readonly selfAttn: MultiHeadAttention;
+  /** First feed-forward projection: Linear(dModel, dimFeedforward). */
   readonly linear1: Linear;
+  /** Dropout after the feed-forward activation, inside ff. */
   readonly dropout: Dropout;
+  /** Second feed-forward projection: Linear(dimFeedforward, dModel). */
   readonly linear2: Linear;
+  /** Pre-norm (true) or post-norm (false, the default); see the class formula. */
   readonly normFirst: boolean;
+  /** LayerNorm(dModel) of the self-attention block. */
   readonly norm1: LayerNorm;
+  /** LayerNorm(dModel) of the feed-forward block. */
   readonly norm2: LayerNorm;
+  /** Dropout on the self-attention output, before the residual sum. */
   readonly dropout1: Dropout;
+  /** Dropout on the feed-forward output, before the residual sum. */
   readonly dropout2: Dropout;
+  /** The feed-forward activation, `'relu'` or `'gelu'`. */
   readonly activation: TransformerActivation;
   private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
 
+  /**
+   * @param dModel - Model width: the last axis of src and of the output.
+   * @param nhead - Number of attention heads; divides dModel.
+   * @param options - Feed-forward width, dropout, activation, norm placement and generator ({@link TransformerLayerOptions}).
+   */
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
     const o = resolve('TransformerEncoderLayer', dModel, nhead, options);
@@ -184,21 +199,39 @@ export class TransformerEncoderLayer extends Module {
  * @category Layers
  */
 export class TransformerDecoderLayer extends Module {
+  /** Self-attention sa over the target: MultiHeadAttention(dModel, nhead). */
   readonly selfAttn: MultiHeadAttention;
+  /** Cross-attention mha from the target to memory: MultiHeadAttention(dModel, nhead). */
   readonly multiheadAttn: MultiHeadAttention;
+  /** First feed-forward projection: Linear(dModel, dimFeedforward). */
   readonly linear1: Linear;
+  /** Dropout after the feed-forward activation, inside ff. */
   readonly dropout: Dropout;
+  /** Second feed-forward projection: Linear(dimFeedforward, dModel). */
   readonly linear2: Linear;
+  /** Pre-norm (true) or post-norm (false, the default); see the class formula. */
   readonly normFirst: boolean;
+  /** LayerNorm(dModel) of the self-attention block. */
   readonly norm1: LayerNorm;
+  /** LayerNorm(dModel) of the cross-attention block. */
   readonly norm2: LayerNorm;
+  /** LayerNorm(dModel) of the feed-forward block. */
   readonly norm3: LayerNorm;
+  /** Dropout on the self-attention output, before the residual sum. */
   readonly dropout1: Dropout;
+  /** Dropout on the cross-attention output, before the residual sum. */
   readonly dropout2: Dropout;
+  /** Dropout on the feed-forward output, before the residual sum. */
   readonly dropout3: Dropout;
+  /** The feed-forward activation, `'relu'` or `'gelu'`. */
   readonly activation: TransformerActivation;
   private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
 
+  /**
+   * @param dModel - Model width: the last axis of tgt, memory and the output.
+   * @param nhead - Number of attention heads; divides dModel.
+   * @param options - Feed-forward width, dropout, activation, norm placement and generator ({@link TransformerLayerOptions}).
+   */
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
     const o = resolve('TransformerDecoderLayer', dModel, nhead, options);
@@ -258,10 +291,16 @@ export class TransformerDecoderLayer extends Module {
 }
 
 /** A module usable as one layer of {@link TransformerEncoder}. */
-export type EncoderLayerLike = Module & { forward(src: Tensor, options?: EncoderForwardOptions): Tensor };
+export type EncoderLayerLike = Module & {
+  /** Maps src (B, T, dModel) to the same shape, honouring the masks. */
+  forward(src: Tensor, options?: EncoderForwardOptions): Tensor;
+};
 
 /** A module usable as one layer of {@link TransformerDecoder}. */
-export type DecoderLayerLike = Module & { forward(tgt: Tensor, memory: Tensor, options?: DecoderForwardOptions): Tensor };
+export type DecoderLayerLike = Module & {
+  /** Maps tgt (B, T, dModel) with memory (B, S, dModel) to (B, T, dModel), honouring the masks. */
+  forward(tgt: Tensor, memory: Tensor, options?: DecoderForwardOptions): Tensor;
+};
 
 /** Options of {@link TransformerEncoder} and {@link TransformerDecoder}. */
 export interface TransformerStackOptions {
@@ -301,8 +340,11 @@ function cloneLayer<L extends Module>(op: string, l: L): L {
  * @category Layers
  */
 export class TransformerEncoder extends Module {
+  /** The encoder layers, applied in order (state-dict names `layers.0`, `layers.1`, …). */
   readonly layers: EncoderLayerLike[];
+  /** How many layers the stack holds. */
   readonly numLayers: number;
+  /** The final normalization after the last layer, or null for none (the default). */
   readonly norm: LayerNorm | null;
 
   constructor(layer: EncoderLayerLike | ((i: number) => EncoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
@@ -340,8 +382,11 @@ export class TransformerEncoder extends Module {
  * @category Layers
  */
 export class TransformerDecoder extends Module {
+  /** The decoder layers, applied in order (state-dict names `layers.0`, `layers.1`, …). */
   readonly layers: DecoderLayerLike[];
+  /** How many layers the stack holds. */
   readonly numLayers: number;
+  /** The final normalization after the last layer, or null for none (the default). */
   readonly norm: LayerNorm | null;
 
   constructor(layer: DecoderLayerLike | ((i: number) => DecoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
@@ -392,11 +437,17 @@ export interface PositionalEncodingOptions {
  * @category Layers
  */
 export class PositionalEncoding extends Module {
+  /** Dropout applied after adding the table (p 0 by default). */
   readonly dropout: Dropout;
   /** The table [maxLen, dModel] (a buffer). */
   readonly pe: Tensor;
+  /** Longest sequence the table covers: T ≤ maxLen (default 5000). */
   readonly maxLen: number;
 
+  /**
+   * @param dModel - Model width: the last axis of x, and of the table.
+   * @param options - maxLen, dropout and generator ({@link PositionalEncodingOptions}).
+   */
   constructor(readonly dModel: number, options: PositionalEncodingOptions = {}) {
     super();
     const o = { maxLen: 5000, dropout: 0, ...options };
