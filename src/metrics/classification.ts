@@ -51,7 +51,10 @@ export interface FbetaOptions extends PrfOptions {
 }
 
 /** Per-class option overload: `average: null`. @category Metrics */
-export type PerClass<O> = O & { average: null };
+export type PerClass<O> = O & {
+  /** `null`: return one score per class, in `labels` order, instead of an average. */
+  average: null;
+};
 
 interface Prf {
   precision: number[];
@@ -317,8 +320,11 @@ function confusion(fn: string, yt: Float64Array, yp: Float64Array, w: Float64Arr
 
 /** One row of a {@link ClassificationReport}. @category Metrics */
 export interface ReportRow {
+  /** Precision TP / (TP + FP), in [0, 1]. */
   precision: number;
+  /** Recall TP / (TP + FN), in [0, 1]. */
   recall: number;
+  /** F1 score 2·P·R / (P + R), in [0, 1]. */
   f1: number;
   /** Number (or total weight) of true samples. */
   support: number;
@@ -326,7 +332,9 @@ export interface ReportRow {
 
 /** A per-class row of a {@link ClassificationReport}: the label, its display name and its scores. @category Metrics */
 export interface ReportClassRow extends ReportRow {
+  /** The class label. */
   label: number;
+  /** Its display name (from `targetNames`, else the label as text). */
   name: string;
 }
 
@@ -342,7 +350,9 @@ export interface ClassificationReport {
   accuracy?: number;
   /** Micro average, present instead of `accuracy` when `labels` selects a subset. */
   microAvg?: ReportRow;
+  /** Unweighted mean of the per-class rows; support is the total. */
   macroAvg: ReportRow;
+  /** Mean of the per-class rows weighted by support; support is the total. */
   weightedAvg: ReportRow;
   /** The text table of scikit-learn's `classification_report`. */
   toString(): string;

@@ -23,15 +23,21 @@ export interface RocCurveOptions extends CurveOptions {
 
 /** Result of {@link rocCurve}: false and true positive rates at decreasing thresholds. @category Metrics */
 export interface RocCurve {
+  /** False positive rate FP / negatives at each threshold, starting at 0 (all NaN without negatives). */
   fpr: number[];
+  /** True positive rate TP / positives at each threshold, starting at 0 (all NaN without positives). */
   tpr: number[];
+  /** Score thresholds, decreasing; the first is max score + 1 (scikit-learn 1.2). */
   thresholds: number[];
 }
 
 /** Result of {@link precisionRecallCurve}: precision and recall at increasing thresholds, then the end point (1, 0). @category Metrics */
 export interface PrecisionRecallCurve {
+  /** Precision TP / (TP + FP) at each threshold, then 1 (length thresholds.length + 1). */
   precision: number[];
+  /** Recall TP / P at each threshold, then 0 (length thresholds.length + 1). */
   recall: number[];
+  /** Distinct score thresholds, increasing. */
   thresholds: number[];
 }
 

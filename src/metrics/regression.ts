@@ -33,7 +33,10 @@ export interface R2Options extends RegressionOptions {
 }
 
 /** Raw-values overload of the regression metrics. @category Metrics */
-export type RawValues<O> = O & { multioutput: 'rawValues' };
+export type RawValues<O> = O & {
+  /** `'rawValues'`: return one value per output column ([K]) instead of their mean. */
+  multioutput: 'rawValues';
+};
 
 interface Targets {
   yt: Float64Array;

@@ -15,13 +15,24 @@ export interface BaseOptions {
  * A parameter group (PyTorch's param groups): its own parameters and any hyperparameters that
  * differ from the optimizer's defaults, e.g. `{ params: [bias], lr: 0.1, weightDecay: 0 }`.
  */
-export type ParamGroup<O extends object = BaseOptions> = { params: readonly Tensor[] } & Partial<O> & { initialLr?: number };
+export type ParamGroup<O extends object = BaseOptions> = {
+  /** The group's parameters. */
+  params: readonly Tensor[];
+} & Partial<O> & {
+  /** The learning rate a scheduler's schedule starts from (PyTorch's `initial_lr`); set by the scheduler. */
+  initialLr?: number;
+};
 
 /**
  * A parameter group after defaults are filled in. `initialLr` is set by a scheduler on first use
  * (PyTorch's `initial_lr`): the learning rate its schedule starts from.
  */
-export type ResolvedGroup<O extends object = BaseOptions> = O & { params: Tensor[]; initialLr?: number };
+export type ResolvedGroup<O extends object = BaseOptions> = O & {
+  /** The group's parameters. */
+  params: Tensor[];
+  /** The learning rate a scheduler's schedule starts from (PyTorch's `initial_lr`); set by the scheduler on first use. */
+  initialLr?: number;
+};
 
 /** A closure that re-evaluates the loss and its gradients (calls `backward()`), for `step(closure)`. */
 export type Closure = () => Tensor | number;
@@ -39,9 +50,16 @@ export type Closure = () => Tensor | number;
  * - `paramGroups[g]`: the group's hyperparameters and `params`, the indices of its parameters.
  */
 export interface OptimizerStateDict {
+  /** Class name of the optimizer that wrote the state (`'Adam'`). */
   optimizer: string;
+  /** Per-parameter state, in `paramGroups` order; null for a parameter with no state yet. */
   state: Array<{ [key: string]: JsonValue } | null>;
-  paramGroups: Array<{ [key: string]: JsonValue; params: number[] }>;
+  /** Each group's hyperparameters and the indices of its parameters. */
+  paramGroups: Array<{
+    [key: string]: JsonValue;
+    /** Indices of the group's parameters into `state`. */
+    params: number[];
+  }>;
 }
 
 /** How a per-parameter state entry is stored: a scalar, a buffer of `param.size`, or an optional buffer. */

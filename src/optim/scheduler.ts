@@ -12,8 +12,11 @@ import {
  * scheduler's options and counters under their option names.
  */
 export interface SchedulerStateDict {
+  /** Class name of the scheduler that wrote the state (`'StepLR'`); loading into another class throws. */
   scheduler: string;
+  /** Number of `step()` calls since construction (PyTorch's `last_epoch`). */
   lastEpoch: number;
+  /** Learning rates set by the last `step()`, one per parameter group (non-finite values as strings). */
   lastLr: Array<number | string>;
   [key: string]: JsonValue;
 }
@@ -84,6 +87,7 @@ export abstract class LRScheduler {
   lastEpoch = -1;
   /** The learning rates the schedule starts from, one per group. */
   baseLrs: number[] = [];
+  /** The learning rates set by the last `step()`, one per group; read them with {@link getLastLr}. */
   protected lastLr: number[] = [];
 
   constructor(name: string, optimizer: Optimizer) {
@@ -187,7 +191,9 @@ export interface StepLROptions {
  * @category Schedulers
  */
 export class StepLR extends LRScheduler {
+  /** Epochs between decays (an integer ≥ 1). */
   stepSize = 1;
+  /** Multiplicative decay γ applied every `stepSize` epochs (default 0.1). */
   gamma = 0.1;
 
   constructor(optimizer: Optimizer, options: StepLROptions) {
@@ -233,7 +239,9 @@ export interface MultiStepLROptions {
  * @category Schedulers
  */
 export class MultiStepLR extends LRScheduler {
+  /** Epochs at which to decay, sorted ascending (a repeated milestone decays once per repetition). */
   milestones: number[] = [];
+  /** Multiplicative decay γ applied at each milestone (default 0.1). */
   gamma = 0.1;
 
   constructor(optimizer: Optimizer, options: MultiStepLROptions) {
@@ -280,6 +288,7 @@ export interface ExponentialLROptions {
  * @category Schedulers
  */
 export class ExponentialLR extends LRScheduler {
+  /** Multiplicative decay γ per epoch. */
   gamma = 1;
 
   constructor(optimizer: Optimizer, options: ExponentialLROptions) {
@@ -323,7 +332,9 @@ export interface CosineAnnealingLROptions {
  * @category Schedulers
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Half period T_max in epochs (> 0). */
   tMax = 1;
+  /** Minimum learning rate η_min (default 0). */
   etaMin = 0;
 
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
@@ -376,7 +387,9 @@ export interface LinearWarmupOptions {
  * @category Schedulers
  */
 export class LinearWarmup extends LRScheduler {
+  /** Epochs (or batches) W over which the factor ramps to 1 (an integer ≥ 1). */
   warmupSteps = 1;
+  /** Factor s at epoch 0, in (0, 1] (default 1/3). */
   startFactor = 1 / 3;
 
   constructor(optimizer: Optimizer, options: LinearWarmupOptions) {
@@ -449,15 +462,25 @@ export interface OneCycleLROptions {
  * @category Schedulers
  */
 export class OneCycleLR extends LRScheduler {
+  /** Number of `step()` calls in the cycle (an integer ≥ 1). */
   totalSteps = 1;
+  /** Fraction of the cycle spent increasing the lr, in [0, 1] (default 0.3). */
   pctStart = 0.3;
+  /** `'cos'` (default) or `'linear'` annealing. */
   annealStrategy: 'cos' | 'linear' = 'cos';
+  /** Whether the momentum (or β₁) is cycled inversely to the lr (default true). */
   cycleMomentum = true;
+  /** Initial lr = maxLr / divFactor (default 25). */
   divFactor = 25;
+  /** Final lr = initial lr / finalDivFactor (default 1e4). */
   finalDivFactor = 1e4;
+  /** Peak learning rate, one per group. */
   maxLrs: number[] = [];
+  /** Final learning rate maxLr / (divFactor · finalDivFactor), one per group. */
   minLrs: number[] = [];
+  /** Lowest momentum (or β₁), reached at the peak lr, one per group (default 0.85). */
   baseMomentums: number[] = [];
+  /** Highest momentum (or β₁), at the start and end of the cycle, one per group (default 0.95). */
   maxMomentums: number[] = [];
 
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
@@ -605,14 +628,23 @@ export interface ReduceLROnPlateauOptions {
 export class ReduceLROnPlateau {
   /** The optimizer whose groups' `lr` this scheduler sets. */
   readonly optimizer: Optimizer;
+  /** The class name, checked by `loadStateDict`. */
   readonly name = 'ReduceLROnPlateau';
+  /** `'min'` (default): lower metric is better; `'max'`: higher is better. */
   mode: 'min' | 'max' = 'min';
+  /** Multiplicative decay on a plateau, in [0, 1) (default 0.1). */
   factor = 0.1;
+  /** Epochs without improvement tolerated before decaying (default 10). */
   patience = 10;
+  /** Minimum significant improvement (default 1e-4). */
   threshold = 1e-4;
+  /** `'rel'` (default): improve on best·(1 ∓ threshold); `'abs'`: on best ∓ threshold. */
   thresholdMode: 'rel' | 'abs' = 'rel';
+  /** Epochs to wait after a decay before counting again (default 0). */
   cooldown = 0;
+  /** Lower bound of the lr, one per group (default 0). */
   minLrs: number[] = [];
+  /** A decay smaller than this is skipped (default 1e-8). */
   eps = 1e-8;
   /** Best metric so far (±Infinity before the first step). */
   best = Infinity;

@@ -21,6 +21,7 @@ export interface SGDOptions {
 /** State of one parameter under {@link SGD}: the momentum buffer b (only when momentum ≠ 0). */
 export interface SGDState {
   [key: string]: Float32Array | number | undefined;
+  /** Momentum buffer b, the size of the parameter (created on the first step with momentum ≠ 0). */
   momentumBuffer?: Float32Array;
 }
 

@@ -39,13 +39,18 @@ export interface EarlyStoppingOptions {
  * @category Training
  */
 export class EarlyStopping implements Callback {
+  /** The logged value watched (`'valLoss'` falls back to `'loss'` when there is no validation). */
   readonly monitor: string;
+  /** Epochs without improvement before stopping (default 0). */
   readonly patience: number;
+  /** The least change that counts as an improvement, ≥ 0 (default 0). */
   readonly minDelta: number;
+  /** Whether the best epoch's weights are put back when training ends (default false). */
   readonly restoreBest: boolean;
   private readonly modeOpt: MonitorMode;
-  /** Best value seen and its epoch (−1 before the first epoch). */
+  /** Best monitored value seen (NaN before the first epoch). */
   best = NaN;
+  /** Epoch of {@link best}, counting from 0 (−1 before the first epoch). */
   bestEpoch = -1;
   /** The epoch training stopped at, or −1. */
   stoppedEpoch = -1;
@@ -61,6 +66,7 @@ export class EarlyStopping implements Callback {
     if (!Number.isFinite(this.minDelta)) throw new ArgumentError(`EarlyStopping: minDelta must be finite, got ${String(options?.minDelta)}`);
     resolveMode(this.modeOpt, this.monitor);
   }
+  /** Resets the best value, counters and saved weights, so one instance can serve several `fit` calls. */
   onTrainBegin(): void {
     this.best = NaN;
     this.bestEpoch = -1;
@@ -68,6 +74,11 @@ export class EarlyStopping implements Callback {
     this.wait = 0;
     this.bestState = null;
   }
+  /**
+   * Compares the epoch's monitored value with the best and stops training after `patience`
+   * epochs without improvement.
+   * @throws ArgumentError when the monitored value is not logged.
+   */
   onEpochEnd(epoch: number, logs: Logs, ctx: TrainContext): void {
     const key = this.monitor in logs ? this.monitor : this.monitor === 'valLoss' ? 'loss' : this.monitor;
     const v = logs[key];
@@ -88,6 +99,7 @@ export class EarlyStopping implements Callback {
       ctx.stopReason ??= `early stopping: ${key} did not improve for ${this.wait} epoch(s); best ${this.best} at epoch ${this.bestEpoch}`;
     }
   }
+  /** With `restoreBest`, loads the best epoch's weights back into the model. */
   onTrainEnd(ctx: TrainContext): void {
     if (this.restoreBest && this.bestState !== null) ctx.model.loadStateDict(this.bestState);
   }
@@ -101,9 +113,11 @@ export class EarlyStopping implements Callback {
  */
 export class TerminateOnNaN implements Callback {
   private epoch = 0;
+  /** Remembers the epoch, for the stop message. */
   onEpochBegin(epoch: number): void {
     this.epoch = epoch;
   }
+  /** Stops training when the batch loss is NaN or ±Inf. */
   onBatchEnd(batch: number, logs: Logs, ctx: TrainContext): void {
     if (!Number.isFinite(logs.loss)) {
       ctx.stopTraining = true;
@@ -125,9 +139,11 @@ export class LearningRateLogger implements Callback {
   constructor(options: { perBatch?: boolean } = {}) {
     this.perBatch = options?.perBatch ?? false;
   }
+  /** With `perBatch`, records the batch's learning rate. */
   onBatchEnd(_batch: number, logs: Logs): void {
     if (this.perBatch) this.values.push(logs.lr);
   }
+  /** Without `perBatch`, records the epoch's learning rate. */
   onEpochEnd(_epoch: number, logs: Logs): void {
     if (!this.perBatch) this.values.push(logs.lr);
   }
@@ -135,7 +151,9 @@ export class LearningRateLogger implements Callback {
 
 /** What {@link ModelCheckpoint} hands to its `save` function. */
 export interface CheckpointInfo {
+  /** The epoch just finished, counting from 0. */
   epoch: number;
+  /** A copy of the epoch's logs: loss, metrics, validation values, lr. */
   logs: Logs;
   /** A snapshot (cloned tensors) of the model's state dict. */
   modelState: StateDict;
@@ -147,6 +165,7 @@ export interface CheckpointInfo {
 export interface ModelCheckpointOptions {
   /** Value that decides "best" (default 'valLoss', falling back to 'loss'). */
   monitor?: string;
+  /** Whether smaller or larger is better (default 'auto': 'min' for names with loss/error). */
   mode?: MonitorMode;
   /** Save only when the monitored value improves (default true). */
   saveBestOnly?: boolean;
@@ -165,12 +184,15 @@ export interface ModelCheckpointOptions {
  * @category Training
  */
 export class ModelCheckpoint implements Callback {
+  /** The logged value that decides "best" (`'valLoss'` falls back to `'loss'` when there is no validation). */
   readonly monitor: string;
+  /** Whether a checkpoint is taken only when the monitored value improves (default true). */
   readonly saveBestOnly: boolean;
   private readonly modeOpt: MonitorMode;
   private readonly save: ((info: CheckpointInfo) => void | Promise<void>) | null;
   /** The most recent checkpoint taken (null before the first). */
   last: CheckpointInfo | null = null;
+  /** Best monitored value seen (NaN before the first epoch). */
   best = NaN;
   constructor(options: ModelCheckpointOptions = {}) {
     this.monitor = options?.monitor ?? 'valLoss';
@@ -180,6 +202,11 @@ export class ModelCheckpoint implements Callback {
     if (this.save !== null && typeof this.save !== 'function') throw new ArgumentError('ModelCheckpoint: save must be a function');
     resolveMode(this.modeOpt, this.monitor);
   }
+  /**
+   * Takes a checkpoint (every epoch, or only on improvement with `saveBestOnly`), keeps it in
+   * {@link last} and awaits `save`.
+   * @throws ArgumentError when the monitored value is not logged.
+   */
   async onEpochEnd(epoch: number, logs: Logs, ctx: TrainContext): Promise<void> {
     const key = this.monitor in logs ? this.monitor : this.monitor === 'valLoss' ? 'loss' : this.monitor;
     const v = logs[key];
@@ -201,7 +228,14 @@ export class ModelCheckpoint implements Callback {
 /** Options of {@link ProgressBar}. */
 export interface ProgressBarOptions {
   /** Where to draw (default `process.stdout` in Node; nothing elsewhere). */
-  stream?: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  stream?: {
+    /** Writes a chunk of text (the line is redrawn with `\r`). */
+    write(s: string): unknown;
+    /** Whether the stream is a terminal; the bar draws only when true, unless `force`. */
+    isTTY?: boolean;
+    /** Terminal width in characters; the line is cut to fit (default 120). */
+    columns?: number;
+  };
   /** Draw even when the stream is not a TTY (default false: silent in CI logs and pipes). */
   force?: boolean;
 }
@@ -215,6 +249,7 @@ export interface ProgressBarOptions {
  */
 export class ProgressBar implements Callback {
   private readonly stream: ProgressBarOptions['stream'] | null;
+  /** Whether the bar draws: there is a stream and it is a TTY, or `force` was given. */
   readonly enabled: boolean;
   private epoch = 0;
   private seen = 0;
@@ -226,6 +261,7 @@ export class ProgressBar implements Callback {
     this.stream = options?.stream ?? proc?.stdout ?? null;
     this.enabled = this.stream !== null && (options?.force === true || this.stream?.isTTY === true);
   }
+  /** Resets the running loss, sample count and clock for the new epoch. */
   onEpochBegin(epoch: number): void {
     this.epoch = epoch;
     this.seen = 0;
@@ -233,6 +269,7 @@ export class ProgressBar implements Callback {
     this.t0 = Date.now();
     this.lastDraw = 0;
   }
+  /** Redraws the progress line, at most every 100 ms. */
   onBatchEnd(batch: number, logs: Logs, ctx: TrainContext): void {
     if (!this.enabled) return;
     this.seen += logs.size;
@@ -248,6 +285,7 @@ export class ProgressBar implements Callback {
     const line = `epoch ${this.epoch + 1}/${ctx.epochs} ${bar}batch ${batch + 1}${total ? `/${total}` : ''}  loss ${(this.lossSum / this.seen).toFixed(4)}  ${rate.toFixed(0)} samples/s`;
     this.stream!.write(`\r${line.slice(0, (this.stream!.columns ?? 120) - 1)}\x1b[K`);
   }
+  /** Writes the epoch's summary line: its logs (without lr) and duration. */
   onEpochEnd(epoch: number, logs: Logs, ctx: TrainContext): void {
     if (!this.enabled) return;
     const secs = (Date.now() - this.t0) / 1000;

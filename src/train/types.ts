@@ -12,27 +12,41 @@ export type MetricFn = (prediction: Tensor, target: Tensor) => number;
 
 /** The optimizer surface `fit` needs (every `tensorkit/optim` optimizer has it). */
 export interface OptimizerLike {
+  /** Updates the parameters from their gradients; called once per batch after `backward()`. */
   step(): unknown;
+  /** Clears the parameters' gradients; called before each batch's forward pass. */
   zeroGrad(): void;
+  /** The current learning rate (of the first group), logged as `lr` each batch and epoch. */
   lr: number;
+  /** A JSON-safe snapshot of the optimizer's state, saved by `ModelCheckpoint` when present. */
   stateDict?(): unknown;
+  /** Restores a state from `stateDict()`. */
   loadStateDict?(state: never): void;
 }
 
 /** The scheduler surface `fit` needs; `ReduceLROnPlateau` reads the monitored value. */
 export interface SchedulerLike {
+  /**
+   * Advances the schedule and sets the optimizer's learning rate. Per epoch, `fit` passes the
+   * epoch's `valLoss` (or `loss` without validation); per batch, nothing.
+   */
   step(metric?: number): void;
 }
 
 /** A model `fit` can train: a Module whose forward maps one input tensor to one output tensor. */
-export type TrainableModule = Module & { forward(x: Tensor): Tensor };
+export type TrainableModule = Module & {
+  /** Maps one batch of inputs to the batch's predictions. */
+  forward(x: Tensor): Tensor;
+};
 
 /** Values logged for one epoch or batch: `loss`, metric names, `val`-prefixed validation values, `lr`. */
 export type Logs = Record<string, number>;
 
 /** The training state callbacks see and may change (`stopTraining`). */
 export interface TrainContext {
+  /** The model being trained. */
   model: TrainableModule;
+  /** The optimizer stepping the model's parameters. */
   optimizer: OptimizerLike;
   /** Set to true to stop after the current batch. */
   stopTraining: boolean;
@@ -42,6 +56,7 @@ export interface TrainContext {
   epochs: number;
   /** Batches per epoch, when the data source has a `length`. */
   batchesPerEpoch: number | null;
+  /** The History being filled, the one `fit` returns (updated at the end of each epoch). */
   history: History;
 }
 
@@ -50,11 +65,15 @@ export interface TrainContext {
  * awaits it.
  */
 export interface Callback {
+  /** Called once before the first epoch. */
   onTrainBegin?(ctx: TrainContext): void | Promise<void>;
+  /** Called once after the last epoch, or after training stopped early. */
   onTrainEnd?(ctx: TrainContext): void | Promise<void>;
+  /** Called at the start of each epoch; `epoch` counts from 0. */
   onEpochBegin?(epoch: number, ctx: TrainContext): void | Promise<void>;
   /** `logs` holds the epoch's averages: loss, metrics, validation values, lr. */
   onEpochEnd?(epoch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
+  /** Called before each batch's forward pass; `batch` counts from 0 within the epoch. */
   onBatchBegin?(batch: number, ctx: TrainContext): void | Promise<void>;
   /** `logs` holds the batch's loss, metrics, size and lr. */
   onBatchEnd?(batch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
@@ -65,7 +84,10 @@ export interface Callback {
  * `lr`, …), the epochs run, and why training stopped early (null when it ran every epoch).
  */
 export interface History {
+  /** The epochs run, counting from 0 (one entry per value in each series). */
   epochs: number[];
+  /** Per-epoch series by log name: `loss`, metric names, `val`-prefixed validation values, `lr`. */
   history: Record<string, number[]>;
+  /** Why training stopped early (a callback's message, or `'aborted'` from the signal), or null when it ran every epoch. */
   stopReason: string | null;
 }
