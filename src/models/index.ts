@@ -14,7 +14,7 @@ export {
 export type { FeaturesLike, TargetsLike } from './estimator';
 export {
   MLP, CNN, RecurrentClassifier, SequenceTagger, Seq2Seq, TransformerClassifier, TransformerLM, Word2Vec, Autoencoder,
-  sequenceCrossEntropy, familyFromConfig, MODEL_FAMILIES,
+  sequenceCrossEntropy, familyFromConfig, familyFactories, MODEL_FAMILIES,
   type MLPOptions, type CNNOptions, type ConvBlockOptions, type RecurrentCell, type RecurrentInputOptions,
   type RecurrentClassifierOptions, type SequenceTaggerOptions, type Seq2SeqOptions, type Seq2SeqAttention,
   type GreedyDecodeOptions, type BeamSearchOptions, type TransformerFamilyOptions, type TransformerClassifierOptions,
