@@ -1,8 +1,8 @@
 import { record } from '../tensor/autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import type { Indices } from '../tensor/ops/index';
-import type { Reduction } from '../tensor/ops/softmax';
-import { broadcastStrides, describe, sameShape, sizeOf } from '../tensor/shape';
+import { toClassIndices, type Reduction } from '../tensor/ops/softmax';
+import { broadcastStrides, describe, sameShape, sizeOf, fmtPosition } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
 // The fused cross-entropy lives in the tensor core (one kernel pair with logSoftmax); nn users find it here too.
@@ -375,15 +375,6 @@ function broadcastWeight(op: string, name: string, w: unknown, shape: readonly n
   return out;
 }
 
-function fmtIndex(k: number, shape: readonly number[]): string {
-  if (shape.length <= 1) return String(k);
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = k % shape[d];
-    k = Math.floor(k / shape[d]);
-  }
-  return idx.join(', ');
-}
 
 // ───────────────────────────────── losses ─────────────────────────────────
 
@@ -504,33 +495,7 @@ export function nllLoss(logProbs: Tensor, target: Indices, options: NllLossOptio
     w = ws.data instanceof Float32Array ? ws.data : Float32Array.from(ws.data);
   }
 
-  let src: ArrayLike<number>;
-  let posShape: readonly number[];
-  if (target instanceof Tensor) {
-    if (!sameShape(target.shape, itemShape)) {
-      throw new ShapeError(`${op}: target ${fmtShape(target.shape)} does not fit logProbs ${fmtShape(shape)}: it needs shape ${fmtShape(itemShape)} (logProbs without the class axis 1)`);
-    }
-    src = target.data;
-    posShape = target.shape;
-  } else if (target instanceof Int32Array || Array.isArray(target)) {
-    src = target as ArrayLike<number>;
-    if (src.length !== M) {
-      throw new ShapeError(`${op}: target has ${src.length} class indices but logProbs ${fmtShape(shape)} have ${M} items (shape ${fmtShape(itemShape)})`);
-    }
-    posShape = [src.length];
-  } else throw new ArgumentError(`${op}: target must be a Tensor, Int32Array or number[], got ${describe(target)}`);
-  const t = new Int32Array(M);
-  for (let k = 0; k < M; k++) {
-    const v = src[k];
-    if (v === ignoreIndex) {
-      t[k] = v;
-      continue;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
-      throw new ArgumentError(`${op}: target[${fmtIndex(k, posShape)}] = ${describe(v)} is not a class index in [0, ${C - 1}] for logProbs ${fmtShape(shape)} (nor ignoreIndex ${ignoreIndex})`);
-    }
-    t[k] = v;
-  }
+  const t = toClassIndices(op, 'logProbs', target, C, ignoreIndex, itemShape, M, shape);
 
   const wt = new Float32Array(M);
   const none = reduction === 'none';
@@ -576,7 +541,7 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, options: Binar
   const x = probs.data;
   for (let i = 0; i < N; i++) {
     if (x[i] < 0 || x[i] > 1) {
-      throw new ArgumentError(`${op}: probs[${fmtIndex(i, probs.shape)}] = ${x[i]} is outside [0, 1] (probs ${fmtShape(probs.shape)}); for logits use binaryCrossEntropyWithLogits`);
+      throw new ArgumentError(`${op}: probs[${fmtPosition(i, probs.shape)}] = ${x[i]} is outside [0, 1] (probs ${fmtShape(probs.shape)}); for logits use binaryCrossEntropyWithLogits`);
     }
   }
   const w = broadcastWeight(op, 'weight', weight, probs.shape);

@@ -125,3 +125,18 @@ export function normAxes(axis: number | readonly number[] | undefined, ndim: num
   }
   return out;
 }
+
+/**
+ * The multi-index of flat position k in `shape`, for error messages: `1, 2` (or just `k` for 0-D
+ * and 1-D shapes).
+ * @internal
+ */
+export function fmtPosition(k: number, shape: readonly number[]): string {
+  if (shape.length <= 1) return String(k);
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = k % shape[d];
+    k = Math.floor(k / shape[d]);
+  }
+  return idx.join(', ');
+}

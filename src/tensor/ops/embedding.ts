@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/embedding';
-import { describe } from '../shape';
+import { describe, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';
 import type { Indices } from './index';
 
@@ -11,15 +11,6 @@ export interface EmbeddingOptions {
   paddingIdx?: number | null;
 }
 
-function fmtPos(k: number, shape: readonly number[]): string {
-  if (shape.length <= 1) return String(k);
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = k % shape[d];
-    k = Math.floor(k / shape[d]);
-  }
-  return idx.join(', ');
-}
 
 /**
  * Embedding lookup: out[…, :] = weight[indices[…], :], one row of the table per index.
@@ -61,7 +52,7 @@ export function embedding(indices: Indices, weight: Tensor, options: EmbeddingOp
   for (let n = 0; n < N; n++) {
     const v = src[n];
     if (!Number.isInteger(v) || v < 0 || v >= V) {
-      throw new ArgumentError(`${op}: indices[${fmtPos(n, shape)}] = ${describe(v)} is out of range [0, ${V - 1}] for weight ${fmtShape(weight.shape)}`);
+      throw new ArgumentError(`${op}: indices[${fmtPosition(n, shape)}] = ${describe(v)} is out of range [0, ${V - 1}] for weight ${fmtShape(weight.shape)}`);
     }
     idx[n] = v;
   }

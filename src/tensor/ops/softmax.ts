@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/softmax';
-import { describe, normAxis, sameShape, sizeOf } from '../shape';
+import { describe, normAxis, sameShape, sizeOf, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';
 import type { Indices } from './index';
 
@@ -70,15 +70,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   });
 }
 
-function fmtIndex(k: number, shape: readonly number[]): string {
-  if (shape.length <= 1) return String(k);
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = k % shape[d];
-    k = Math.floor(k / shape[d]);
-  }
-  return idx.join(', ');
-}
 
 /**
  * Cross-entropy of logits against class indices or class probabilities, fused (log-softmax and
@@ -171,7 +162,7 @@ export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntr
     });
   }
 
-  const t = toClassIndices(target, C, ignoreIndex, itemShape, M, shape);
+  const t = toClassIndices(op, 'logits', target, C, ignoreIndex, itemShape, M, shape, `, probabilities ${fmtShape(shape)}`);
   const wt = new Float32Array(M);
   K.crossEntropyForward(loss, lse, wt, logits.data, t, w, ignoreIndex, labelSmoothing, O, C, I);
   const scale = reduction === 'mean' ? 1 / sum64(wt) : 1;
@@ -189,17 +180,22 @@ function sum64(a: Float32Array): number {
   return s;
 }
 
-/** Validates class-index targets: exact integers in [0, C) or equal to ignoreIndex. */
-function toClassIndices(
-  target: Indices, C: number, ignoreIndex: number, itemShape: number[], M: number, logitsShape: readonly number[],
+/**
+ * Validates class-index targets for a classification loss (crossEntropy, nllLoss): exact integers
+ * in [0, C) or equal to ignoreIndex, read from a tensor of the input's item shape or a flat array.
+ * `input` names the scores argument in messages; `hint` is appended to the shape error.
+ * @internal
+ */
+export function toClassIndices(
+  op: string, input: string, target: Indices, C: number, ignoreIndex: number, itemShape: number[], M: number,
+  inputShape: readonly number[], hint = '',
 ): Int32Array {
-  const op = 'crossEntropy';
   let src: ArrayLike<number>;
   let posShape: readonly number[];
   if (target instanceof Tensor) {
     if (!sameShape(target.shape, itemShape)) {
       throw new ShapeError(
-        `${op}: target ${fmtShape(target.shape)} does not fit logits ${fmtShape(logitsShape)}: class indices need shape ${fmtShape(itemShape)} (logits without the class axis), probabilities ${fmtShape(logitsShape)}`,
+        `${op}: target ${fmtShape(target.shape)} does not fit ${input} ${fmtShape(inputShape)}: class indices need shape ${fmtShape(itemShape)} (${input} without the class axis)${hint}`,
       );
     }
     src = target.data;
@@ -207,7 +203,7 @@ function toClassIndices(
   } else if (target instanceof Int32Array || Array.isArray(target)) {
     src = target as ArrayLike<number>;
     if (src.length !== M) {
-      throw new ShapeError(`${op}: target has ${src.length} class indices but logits ${fmtShape(logitsShape)} have ${M} items (shape ${fmtShape(itemShape)})`);
+      throw new ShapeError(`${op}: target has ${src.length} class indices but ${input} ${fmtShape(inputShape)} have ${M} items (shape ${fmtShape(itemShape)})`);
     }
     posShape = [src.length];
   } else throw new ArgumentError(`${op}: target must be a Tensor, Int32Array or number[], got ${describe(target)}`);
@@ -218,9 +214,9 @@ function toClassIndices(
       t[k] = ignoreIndex;
       continue;
     }
-    if (!Number.isInteger(v) || v < 0 || v >= C) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= C) {
       throw new ArgumentError(
-        `${op}: target[${fmtIndex(k, posShape)}] = ${describe(v)} is not a class index in [0, ${C - 1}] for logits ${fmtShape(logitsShape)} (nor ignoreIndex ${ignoreIndex})`,
+        `${op}: target[${fmtPosition(k, posShape)}] = ${describe(v)} is not a class index in [0, ${C - 1}] for ${input} ${fmtShape(inputShape)} (nor ignoreIndex ${ignoreIndex})`,
       );
     }
     t[k] = v;
