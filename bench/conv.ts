@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { Generator, Tensor, conv2d, noGrad, sum, mul } from '../src/tensor/index';
 import { gemm } from '../src/tensor/kernels/matmul';
 import { registerTfGradients } from './tfgrads';
-import { isMain, makeRow, measure, toMarkdown, type BenchRow } from './util';
+import { isMain, makeRow, measure, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
 // Issue 3's case: batch 64, 28×28 images, 8 → 16 channels, 3×3 kernel, 'same' padding.
 const B = 64, C = 8, OC = 16, H = 28, W = 28, K = 3;
@@ -31,7 +31,6 @@ export async function benchConv(): Promise<BenchRow[]> {
   const b = new Tensor(bd, [OC], true);
   const g = new Tensor(rand(B * OC * H * W, 4), [B, OC, H, W]);
 
-  const oursFwd = measure(() => noGrad(() => conv2d(x, w, b, { padding: 1 })), { budgetMs: 1500 });
   const oursFwdBwd = measure(() => {
     x.grad = w.grad = b.grad = null;
     sum(mul(conv2d(x, w, b, { padding: 1 }), g)).backward();
@@ -42,11 +41,16 @@ export async function benchConv(): Promise<BenchRow[]> {
   const wt = tf.tensor4d(rand(K * K * C * OC, 2), [K, K, C, OC]);
   const bt = tf.tensor1d(bd);
   const gt = tf.tensor4d(rand(B * H * W * OC, 4), [B, H, W, OC]);
-  const tfFwd = measure(() => {
-    const y = tf.add(tf.conv2d(xt, wt, 1, 'same'), bt);
-    y.dataSync();
-    y.dispose();
-  }, { budgetMs: 1500 });
+  // Forward: both contenders in alternating rounds (this VM's speed drifts between runs).
+  const fwd = measureInterleaved({
+    ours: () => noGrad(() => conv2d(x, w, b, { padding: 1 })),
+    tfjs: () => {
+      const y = tf.add(tf.conv2d(xt, wt, 1, 'same'), bt);
+      y.dataSync();
+      y.dispose();
+    },
+  }, 4, { budgetMs: 600 });
+  const oursFwd = fwd.ours, tfFwd = fwd.tfjs;
   const gradFn = tf.grads((a: tf.Tensor, f: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), bb), gt)));
   const tfFwdBwd = measure(() => {
     const gs = gradFn([xt, wt, bt]);
