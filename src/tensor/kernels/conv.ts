@@ -5,7 +5,9 @@
  * dropped: a register-blocked direct kernel (4 output channels × 4 columns, no im2col) ran at half
  * its speed or less at C → OC = 1 → 8, 8 → 16, 16 → 32 and 32 → 64 (3×3, 28×28, batch 64), and
  * an im2col writing straight into gemm's packed panel layout (saving one copy) was 5–10% slower
- * because of its strided writes.
+ * because of its strided writes; an implicit GEMM (zero-padded image copy, packed weight panels,
+ * a 4 × 4 block reading each tap through an offset table, no columns) won only at C = 1
+ * (0.94 against 0.80 GFLOP/s) and lost 30–40% at C = 8, 16 and 32.
  *
  * Dims: B batch, C input channels (per group: Cg), OC output channels (per group: OCg), H W input,
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
