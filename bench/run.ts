@@ -56,4 +56,6 @@ const md = [
   ...notes.map((n) => `- ${n}`),
   '',
 ].join('\n');
-writeFileSync(path.join(here, 'RESULTS.md'), md);
+// A partial run (`npm run bench gemm`) prints its table but leaves the full RESULTS.md alone.
+if (only.length === 0) writeFileSync(path.join(here, 'RESULTS.md'), md);
+else console.error('bench: a subset of suites ran, so bench/RESULTS.md was not rewritten');
