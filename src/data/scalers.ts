@@ -39,6 +39,22 @@ function transformInput(x: unknown, op: string, F: number): Matrix {
   return m;
 }
 
+/** Validates x as [N, F] and returns (x − sub) / div per feature as a new [N, F] tensor. */
+function subDivMatrix(x: unknown, op: string, sub: Float64Array, div: Float64Array): Tensor {
+  const m = transformInput(x, op, sub.length);
+  const out = new Float32Array(m.N * m.F);
+  subDivForward(out, m.data, sub, div, m.N, m.F);
+  return matrixTensor(out, m.N, m.F);
+}
+
+/** Validates x as [N, F] and returns x · mul + add per feature as a new [N, F] tensor. */
+function mulAddMatrix(x: unknown, op: string, mul: Float64Array, add: Float64Array): Tensor {
+  const m = transformInput(x, op, mul.length);
+  const out = new Float32Array(m.N * m.F);
+  mulAddForward(out, m.data, mul, add, m.N, m.F);
+  return matrixTensor(out, m.N, m.F);
+}
+
 function filled(F: number, v: number): Float64Array {
   return new Float64Array(F).fill(v);
 }
@@ -146,10 +162,7 @@ export class StandardScaler {
   /** (x − μ) / σ. */
   transform(x: MatrixLike): Tensor {
     const [sub, div] = this.params('transform');
-    const m = transformInput(x, 'StandardScaler.transform', sub.length);
-    const out = new Float32Array(m.N * m.F);
-    subDivForward(out, m.data, sub, div, m.N, m.F);
-    return matrixTensor(out, m.N, m.F);
+    return subDivMatrix(x, 'StandardScaler.transform', sub, div);
   }
 
   /** fit(x) then transform(x). */
@@ -160,10 +173,7 @@ export class StandardScaler {
   /** x · σ + μ, undoing transform. */
   inverseTransform(x: MatrixLike): Tensor {
     const [add, mul] = this.params('inverseTransform');
-    const m = transformInput(x, 'StandardScaler.inverseTransform', add.length);
-    const out = new Float32Array(m.N * m.F);
-    mulAddForward(out, m.data, mul, add, m.N, m.F);
-    return matrixTensor(out, m.N, m.F);
+    return mulAddMatrix(x, 'StandardScaler.inverseTransform', mul, add);
   }
 
   private params(method: string): [Float64Array, Float64Array] {
@@ -303,16 +313,15 @@ export class MinMaxScaler {
   /** x · s + m, clipped into `featureRange` when `clip`. */
   transform(x: MatrixLike): Tensor {
     if (this.scaleV === null || this.minV === null) throw notFitted('MinMaxScaler', 'transform');
-    const m = transformInput(x, 'MinMaxScaler.transform', this.scaleV.length);
-    const out = new Float32Array(m.N * m.F);
-    mulAddForward(out, m.data, this.scaleV, this.minV, m.N, m.F);
+    const y = mulAddMatrix(x, 'MinMaxScaler.transform', this.scaleV, this.minV);
     if (this.clip) {
+      const out = y.data;
       const [a, b] = this.featureRange;
       const fa = Math.fround(a), fb = Math.fround(b);
       // NaN fails both comparisons and stays NaN.
       for (let i = 0; i < out.length; i++) out[i] = out[i] < fa ? fa : out[i] > fb ? fb : out[i];
     }
-    return matrixTensor(out, m.N, m.F);
+    return y;
   }
 
   /** fit(x) then transform(x). */
@@ -323,10 +332,7 @@ export class MinMaxScaler {
   /** (x − m) / s, undoing transform (clipped values stay at the range ends). */
   inverseTransform(x: MatrixLike): Tensor {
     if (this.scaleV === null || this.minV === null) throw notFitted('MinMaxScaler', 'inverseTransform');
-    const m = transformInput(x, 'MinMaxScaler.inverseTransform', this.scaleV.length);
-    const out = new Float32Array(m.N * m.F);
-    subDivForward(out, m.data, this.minV, this.scaleV, m.N, m.F);
-    return matrixTensor(out, m.N, m.F);
+    return subDivMatrix(x, 'MinMaxScaler.inverseTransform', this.minV, this.scaleV);
   }
 
   /** A JSON-safe snapshot. */
@@ -451,10 +457,7 @@ export class RobustScaler {
   /** (x − median) / range. */
   transform(x: MatrixLike): Tensor {
     const [sub, div] = this.params('transform');
-    const m = transformInput(x, 'RobustScaler.transform', sub.length);
-    const out = new Float32Array(m.N * m.F);
-    subDivForward(out, m.data, sub, div, m.N, m.F);
-    return matrixTensor(out, m.N, m.F);
+    return subDivMatrix(x, 'RobustScaler.transform', sub, div);
   }
 
   /** fit(x) then transform(x). */
@@ -465,10 +468,7 @@ export class RobustScaler {
   /** x · range + median, undoing transform. */
   inverseTransform(x: MatrixLike): Tensor {
     const [add, mul] = this.params('inverseTransform');
-    const m = transformInput(x, 'RobustScaler.inverseTransform', add.length);
-    const out = new Float32Array(m.N * m.F);
-    mulAddForward(out, m.data, mul, add, m.N, m.F);
-    return matrixTensor(out, m.N, m.F);
+    return mulAddMatrix(x, 'RobustScaler.inverseTransform', mul, add);
   }
 
   private params(method: string): [Float64Array, Float64Array] {

@@ -30,7 +30,7 @@ export interface AdadeltaState {
  * Adadelta: E[g²] ← ρE[g²] + (1 − ρ)g², Δ = √(E[Δ²] + ε) / √(E[g²] + ε) · g,
  * E[Δ²] ← ρE[Δ²] + (1 − ρ)Δ², θ ← θ − ηΔ, g = ∇ + λθ, exactly as `torch.optim.Adadelta`.
  *
- * Shapes: any parameter shapes; both averages have the parameter's shape.
+ * Shapes: parameters of every shape; both averages have the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new Adadelta([p], { rho: 0, eps: 1 });

@@ -31,7 +31,7 @@ export interface AdagradState {
  * `torch.optim.Adagrad`.
  *
  * G starts at `initialAccumulatorValue`; t counts this parameter's updates from 1.
- * Shapes: any parameter shapes; G has the parameter's shape.
+ * Shapes: parameters of every shape; G has the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new Adagrad([p], { lr: 0.5 });

@@ -94,7 +94,7 @@ function adamStep(opt: Optimizer<AdamOptions, AdamState>, state: Map<Tensor, Ada
  *
  * ε is added after the bias correction of √v (PyTorch's placement, not the paper's ε̂). With
  * `amsgrad`, the running maximum of v replaces v in the denominator.
- * Shapes: any parameter shapes; m, v (and max v) have the parameter's shape.
+ * Shapes: parameters of every shape; m, v (and max v) have the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new Adam([p], { lr: 0.1 });
@@ -128,7 +128,7 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
  * AdamW: θ ← θ(1 − ηλ), then the Adam update with the raw gradient (decoupled weight decay),
  * exactly as `torch.optim.AdamW`; the default λ is 1e-2.
  *
- * Shapes: any parameter shapes; m, v (and max v) have the parameter's shape.
+ * Shapes: parameters of every shape; m, v (and max v) have the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new AdamW([p], { lr: 0.1, weightDecay: 0.5 });

@@ -30,7 +30,7 @@ export interface AdamaxState {
  * Adamax: m ← β₁m + (1 − β₁)g, u ← max(β₂u, |g| + ε), θ ← θ − η/(1 − β₁ᵗ) · m / u,
  * g = ∇ + λθ, exactly as `torch.optim.Adamax` (ε inside the max).
  *
- * Shapes: any parameter shapes; m and u have the parameter's shape.
+ * Shapes: parameters of every shape; m and u have the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new Adamax([p], { lr: 0.1 });

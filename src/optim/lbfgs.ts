@@ -166,7 +166,7 @@ function strongWolfe(obj: ObjFunc, t: number, d: Float32Array, f: number, g: Flo
  * returns the loss at the starting point. One parameter group only; all parameters are treated as
  * one flat vector. The first iteration uses t = min(1, 1/‖g‖₁)·η. A pair is stored only when
  * yᵀs > 1e-10.
- * Shapes: any parameter shapes; history vectors have the total parameter count.
+ * Shapes: parameters of every shape; history vectors have the total parameter count.
  * @example
  * const p = new Parameter(tensor([3]));
  * const opt = new LBFGS([p], { lineSearchFn: 'strongWolfe' });

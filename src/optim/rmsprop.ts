@@ -37,7 +37,7 @@ export interface RMSpropState {
  * ḡ ← αḡ + (1 − α)g; with momentum b ← μb + g / (√v + ε), θ ← θ − ηb), g = ∇ + λθ, exactly as
  * `torch.optim.RMSprop` (ε outside the square root).
  *
- * Shapes: any parameter shapes; every buffer has the parameter's shape.
+ * Shapes: parameters of every shape; every buffer has the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new RMSprop([p], { lr: 0.01, alpha: 0.75 });

@@ -31,7 +31,7 @@ export interface SGDState {
  *
  * The first momentum step copies the gradient into the buffer without dampening (PyTorch's
  * rule). With `maximize` the gradient is negated before weight decay is added (as PyTorch 1.13).
- * Shapes: any parameter shapes; the momentum buffer has the parameter's shape.
+ * Shapes: parameters of every shape; the momentum buffer has the parameter's shape.
  * @example
  * const p = new Parameter(tensor([1]));
  * const opt = new SGD([p], { lr: 0.1 });
