@@ -13,7 +13,7 @@
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
  * padding is implied by OH/OW), DH DW dilation, G groups.
  */
-import { gemm } from './matmul';
+import { gemm, micro4x4 } from './matmul';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -137,24 +137,147 @@ function accumulateChannelBias(dbias: Float32Array, dy: Float32Array, B: number,
   }
 }
 
+/** Depth of a packed block in {@link conv2dForward}, as gemm's KC: a 4×kc panel stays in L1. */
+const CONV_KC = 256;
+// Forward scratch, grown on demand: packed weight panels followed by one packed column panel
+// (one array, as in gemm, so the micro-kernel checks a single typed array), the zero-padded image
+// of one group, and the offset of each (c, kh, kw) tap inside that padded image.
+let convPack = new Float64Array(0);
+let padBuf = new Float32Array(0);
+let tapBuf = new Int32Array(0);
+const edgeTile = new Float32Array(16);
+
 /**
- * Grouped 2-D convolution (cross-correlation) by im2col + GEMM:
+ * Grouped 2-D convolution (cross-correlation):
  * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
  * Shapes: x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW); g.C = Cg.
  * Overwrites out.
+ *
+ * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
+ * each image is copied once into a zero-padded buffer, then for every 4 output positions the
+ * 4 × Kc column panel is gathered straight from it (through a table of tap offsets) into gemm's
+ * packed layout, and the shared 4×4 micro-kernel runs it against every 4-row panel of packed
+ * weights. 1×1 stride-1 unpadded convolutions are a plain GEMM on x itself.
  */
 export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
-  const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
-  const point = isPointwise(g);
-  const cols = point ? x : scratch(0, Kc * P);
+  const { C: Cg, H, W, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * g.KH * g.KW, P = OH * OW, HW = H * W;
+  if (isPointwise(g)) {
+    for (let b = 0; b < B; b++) {
+      for (let gi = 0; gi < G; gi++) {
+        const xOff = (b * G + gi) * Cg * HW;
+        gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, false);
+      }
+      if (bias !== null) addChannelBias(out, bias, b, OC, P);
+    }
+    return;
+  }
+  const { Hp, Wp } = paddedSize(g);
+  const plane = Hp * Wp;
+  if (padBuf.length < Cg * plane) padBuf = new Float32Array(Cg * plane);
+  const xp = padBuf;
+  // The border stays zero: every image overwrites only the interior.
+  xp.fill(0, 0, Cg * plane);
+  const taps = tapOffsets(g, Wp, plane);
+  // Balanced K blocks (288 → 144 + 144, not 256 + 32).
+  const nk = Math.ceil(Kc / CONV_KC), kcMax = Math.ceil(Kc / nk);
+  const Mp = (OCg + 3) & ~3, ib = Mp * Kc;
+  if (convPack.length < ib + 4 * kcMax) convPack = new Float64Array(ib + 4 * kcMax);
+  const p = convPack;
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
-      const xOff = (b * G + gi) * Cg * HW;
-      if (!point) im2col(cols, x, xOff, g);
-      gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, cols, point ? xOff : 0, OCg, Kc, P, false, false, false);
+      // One group's weights are packed once; several groups take turns in the buffer.
+      if (G > 1 || b === 0) packWeights(p, w, gi * OCg * Kc, OCg, Mp, Kc, kcMax);
+      padImage(xp, x, (b * G + gi) * Cg * HW, g, Wp, plane);
+      const oBase = (b * OC + gi * OCg) * P;
+      let oh = 0, ow = 0;
+      for (let j = 0; j < P; j += 4) {
+        const nr = Math.min(4, P - j);
+        // Padded-image offset of each of the 4 output positions; lanes past P repeat lane 0.
+        const b0 = oh * g.SH * Wp + ow * g.SW;
+        if (++ow === OW) { ow = 0; oh++; }
+        const b1 = nr > 1 ? oh * g.SH * Wp + ow * g.SW : b0;
+        if (++ow === OW) { ow = 0; oh++; }
+        const b2 = nr > 2 ? oh * g.SH * Wp + ow * g.SW : b0;
+        if (++ow === OW) { ow = 0; oh++; }
+        const b3 = nr > 3 ? oh * g.SH * Wp + ow * g.SW : b0;
+        if (++ow === OW) { ow = 0; oh++; }
+        for (let k0 = 0; k0 < Kc; k0 += kcMax) {
+          const kc = Math.min(kcMax, Kc - k0);
+          for (let k = 0, q = ib; k < kc; k++, q += 4) {
+            const t = taps[k0 + k];
+            p[q] = xp[b0 + t]; p[q + 1] = xp[b1 + t]; p[q + 2] = xp[b2 + t]; p[q + 3] = xp[b3 + t];
+          }
+          const add = k0 > 0;
+          for (let i = 0; i < OCg; i += 4) {
+            const ia = Mp * k0 + i * kc;
+            const mr = Math.min(4, OCg - i);
+            const o = oBase + i * P + j;
+            if (mr === 4 && nr === 4) micro4x4(out, o, P, p, ia, ib, kc, add);
+            else {
+              micro4x4(edgeTile, 0, 4, p, ia, ib, kc, false);
+              for (let r = 0; r < mr; r++) {
+                const oRow = o + r * P;
+                if (add) for (let c = 0; c < nr; c++) out[oRow + c] += edgeTile[r * 4 + c];
+                else for (let c = 0; c < nr; c++) out[oRow + c] = edgeTile[r * 4 + c];
+              }
+            }
+          }
+        }
+      }
     }
     if (bias !== null) addChannelBias(out, bias, b, OC, P);
+  }
+}
+
+/**
+ * Size of the zero-padded image that every receptive field of `g` reads inside: PH/PW rows and
+ * columns before, and after enough to cover the last field (or the image, whichever is larger).
+ */
+function paddedSize(g: ConvGeom): { Hp: number; Wp: number } {
+  return {
+    Hp: Math.max((g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, g.PH + g.H),
+    Wp: Math.max((g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1, g.PW + g.W),
+  };
+}
+
+/** taps[(c·KH + kh)·KW + kw] = offset of that tap from a field's corner in the padded image. */
+function tapOffsets(g: ConvGeom, Wp: number, plane: number): Int32Array {
+  const Kc = g.C * g.KH * g.KW;
+  if (tapBuf.length < Kc) tapBuf = new Int32Array(Kc);
+  let k = 0;
+  for (let c = 0; c < g.C; c++) {
+    for (let kh = 0; kh < g.KH; kh++) {
+      for (let kw = 0; kw < g.KW; kw++) tapBuf[k++] = c * plane + kh * g.DH * Wp + kw * g.DW;
+    }
+  }
+  return tapBuf;
+}
+
+/** Copies x (Cg, H, W) at xOff into the interior of the padded image xp (Cg, Hp, Wp). */
+function padImage(xp: Float32Array, x: Float32Array, xOff: number, g: ConvGeom, Wp: number, plane: number): void {
+  const { C, H, W, PH, PW } = g;
+  for (let c = 0; c < C; c++) {
+    for (let h = 0; h < H; h++) {
+      const s = xOff + (c * H + h) * W;
+      xp.set(x.subarray(s, s + W), c * plane + (h + PH) * Wp + PW);
+    }
+  }
+}
+
+/**
+ * Packs one group's weights (OCg × Kc rows at wOff) for {@link micro4x4}: K block k0 starts at
+ * Mp·k0 and holds 4-row panels of 4·kc floats (row-lanes past OCg are zero).
+ */
+function packWeights(p: Float64Array, w: Float32Array, wOff: number, OCg: number, Mp: number, Kc: number, kcMax: number): void {
+  for (let k0 = 0; k0 < Kc; k0 += kcMax) {
+    const kc = Math.min(kcMax, Kc - k0);
+    for (let i = 0; i < Mp; i += 4) {
+      let q = Mp * k0 + i * kc;
+      for (let k = 0; k < kc; k++, q += 4) {
+        for (let r = 0; r < 4; r++) p[q + r] = i + r < OCg ? w[wOff + (i + r) * Kc + k0 + k] : 0;
+      }
+    }
   }
 }
 

@@ -14,9 +14,10 @@ const NC = 256;
 // Module-level scratch, grown on demand and reused so steady-state calls do not allocate. The
 // packed A block sits at [0, MC·KC) and the packed B block after it: with both operands in one
 // array the micro-kernel's loop checks one typed array instead of two (measured 4.0 against 3.45
-// GFLOP/s for the kernel alone).
+// GFLOP/s for the kernel alone). The panels are float64: packing converts each float32 once, and
+// the micro-kernel's loads need no conversion (7–10% faster at 256, 512 and 16×72×784).
 const B_BASE = MC * KC;
-let pack = new Float32Array(0);
+let pack = new Float64Array(0);
 const tile = new Float32Array(16);
 
 /**
@@ -57,7 +58,7 @@ export function gemm(
     return;
   }
   const size = B_BASE + KC * (((Math.min(N, NC) + 3) >> 2) << 2);
-  if (pack.length < size) pack = new Float32Array(size);
+  if (pack.length < size) pack = new Float64Array(size);
   const p = pack;
   for (let j0 = 0; j0 < N; j0 += NC) {
     const nc = Math.min(NC, N - j0);
@@ -133,10 +134,10 @@ export function gemmNaive(
 /**
  * 4×4 register block: out[o + r·ldo + c] (+)= Σ_k p[ia + 4k + r] · p[ib + 4k + c], for r, c < 4.
  * Shapes: p holds a packed A panel at ia and a packed B panel at ib, 4·kc floats each; out tile
- * with row stride ldo.
+ * with row stride ldo. Shared with the convolution kernels, which pack their own panels.
  */
-function micro4x4(
-  out: Float32Array, o: number, ldo: number, p: Float32Array, ia: number, ib: number, kc: number, add: boolean,
+export function micro4x4(
+  out: Float32Array, o: number, ldo: number, p: Float64Array, ia: number, ib: number, kc: number, add: boolean,
 ): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -174,7 +175,7 @@ function micro4x4(
 
 /** Packs op(a) = a, stored (M, K): reads four rows, each contiguous in k. */
 function packAN(
-  pa: Float32Array, a: Float32Array, aOff: number, K: number, k0: number, kc: number, i0: number, mc: number,
+  pa: Float64Array, a: Float32Array, aOff: number, K: number, k0: number, kc: number, i0: number, mc: number,
 ): void {
   for (let i = 0; i < mc; i += 4) {
     const mr = Math.min(4, mc - i);
@@ -195,7 +196,7 @@ function packAN(
 
 /** Packs op(a) = aᵀ, a stored (K, M): each k contributes four contiguous values. */
 function packAT(
-  pa: Float32Array, a: Float32Array, aOff: number, M: number, k0: number, kc: number, i0: number, mc: number,
+  pa: Float64Array, a: Float32Array, aOff: number, M: number, k0: number, kc: number, i0: number, mc: number,
 ): void {
   for (let i = 0; i < mc; i += 4) {
     const mr = Math.min(4, mc - i);
@@ -215,7 +216,7 @@ function packAT(
 
 /** Packs op(b) = b, stored (K, N): each k contributes four contiguous values. */
 function packBN(
-  pb: Float32Array, base: number, b: Float32Array, bOff: number, N: number, k0: number, kc: number, j0: number,
+  pb: Float64Array, base: number, b: Float32Array, bOff: number, N: number, k0: number, kc: number, j0: number,
   nc: number,
 ): void {
   for (let j = 0; j < nc; j += 4) {
@@ -236,7 +237,7 @@ function packBN(
 
 /** Packs op(b) = bᵀ, b stored (N, K): reads four rows of b, each contiguous in k (the dot form). */
 function packBT(
-  pb: Float32Array, base: number, b: Float32Array, bOff: number, K: number, k0: number, kc: number, j0: number,
+  pb: Float64Array, base: number, b: Float32Array, bOff: number, K: number, k0: number, kc: number, j0: number,
   nc: number,
 ): void {
   for (let j = 0; j < nc; j += 4) {
