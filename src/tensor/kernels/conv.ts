@@ -13,7 +13,7 @@
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
  * padding is implied by OH/OW), DH DW dilation, G groups.
  */
-import { gemm, micro4x4 } from './matmul';
+import { gemm, micro4x4, packedDoubles } from './matmul';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -140,11 +140,13 @@ function accumulateChannelBias(dbias: Float32Array, dy: Float32Array, B: number,
 /** Depth of a packed block in {@link conv2dForward}, as gemm's KC: a 4×kc panel stays in L1. */
 const CONV_KC = 256;
 // Forward scratch, grown on demand: packed weight panels followed by one packed column panel
-// (one array, as in gemm, so the micro-kernel checks a single typed array), the zero-padded image
-// of one group, and the offset of each (c, kh, kw) tap inside that padded image.
-let convPack = new Float64Array(0);
-let padBuf = new Float32Array(0);
-let tapBuf = new Int32Array(0);
+// (one array, as in gemm, so the micro-kernel checks a single array), the zero-padded image of
+// one group, and the offset of each (c, kh, kw) tap inside that padded image. Plain JS arrays
+// (doubles, small integers) for the reason given in gemm: their reads stay fast when the process
+// has detached an ArrayBuffer.
+let convPack: number[] = [];
+let padBuf: number[] = [];
+let tapBuf: number[] = [];
 const edgeTile = new Float32Array(16);
 
 /**
@@ -174,7 +176,7 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
   }
   const { Hp, Wp } = paddedSize(g);
   const plane = Hp * Wp;
-  if (padBuf.length < Cg * plane) padBuf = new Float32Array(Cg * plane);
+  if (padBuf.length < Cg * plane) padBuf = packedDoubles(Cg * plane);
   const xp = padBuf;
   // The border stays zero: every image overwrites only the interior.
   xp.fill(0, 0, Cg * plane);
@@ -182,7 +184,7 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
   // Balanced K blocks (288 → 144 + 144, not 256 + 32).
   const nk = Math.ceil(Kc / CONV_KC), kcMax = Math.ceil(Kc / nk);
   const Mp = (OCg + 3) & ~3, ib = Mp * Kc;
-  if (convPack.length < ib + 4 * kcMax) convPack = new Float64Array(ib + 4 * kcMax);
+  if (convPack.length < ib + 4 * kcMax) convPack = packedDoubles(ib + 4 * kcMax);
   const p = convPack;
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
@@ -242,9 +244,9 @@ function paddedSize(g: ConvGeom): { Hp: number; Wp: number } {
 }
 
 /** taps[(c·KH + kh)·KW + kw] = offset of that tap from a field's corner in the padded image. */
-function tapOffsets(g: ConvGeom, Wp: number, plane: number): Int32Array {
+function tapOffsets(g: ConvGeom, Wp: number, plane: number): number[] {
   const Kc = g.C * g.KH * g.KW;
-  if (tapBuf.length < Kc) tapBuf = new Int32Array(Kc);
+  while (tapBuf.length < Kc) tapBuf.push(0);
   let k = 0;
   for (let c = 0; c < g.C; c++) {
     for (let kh = 0; kh < g.KH; kh++) {
@@ -255,12 +257,12 @@ function tapOffsets(g: ConvGeom, Wp: number, plane: number): Int32Array {
 }
 
 /** Copies x (Cg, H, W) at xOff into the interior of the padded image xp (Cg, Hp, Wp). */
-function padImage(xp: Float32Array, x: Float32Array, xOff: number, g: ConvGeom, Wp: number, plane: number): void {
+function padImage(xp: number[], x: Float32Array, xOff: number, g: ConvGeom, Wp: number, plane: number): void {
   const { C, H, W, PH, PW } = g;
   for (let c = 0; c < C; c++) {
     for (let h = 0; h < H; h++) {
-      const s = xOff + (c * H + h) * W;
-      xp.set(x.subarray(s, s + W), c * plane + (h + PH) * Wp + PW);
+      const s = xOff + (c * H + h) * W, d = c * plane + (h + PH) * Wp + PW;
+      for (let i = 0; i < W; i++) xp[d + i] = x[s + i];
     }
   }
 }
@@ -269,7 +271,7 @@ function padImage(xp: Float32Array, x: Float32Array, xOff: number, g: ConvGeom, 
  * Packs one group's weights (OCg × Kc rows at wOff) for {@link micro4x4}: K block k0 starts at
  * Mp·k0 and holds 4-row panels of 4·kc floats (row-lanes past OCg are zero).
  */
-function packWeights(p: Float64Array, w: Float32Array, wOff: number, OCg: number, Mp: number, Kc: number, kcMax: number): void {
+function packWeights(p: number[], w: Float32Array, wOff: number, OCg: number, Mp: number, Kc: number, kcMax: number): void {
   for (let k0 = 0; k0 < Kc; k0 += kcMax) {
     const kc = Math.min(kcMax, Kc - k0);
     for (let i = 0; i < Mp; i += 4) {

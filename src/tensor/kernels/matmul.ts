@@ -13,11 +13,16 @@ const NC = 256;
 
 // Module-level scratch, grown on demand and reused so steady-state calls do not allocate. The
 // packed A block sits at [0, MC·KC) and the packed B block after it: with both operands in one
-// array the micro-kernel's loop checks one typed array instead of two (measured 4.0 against 3.45
-// GFLOP/s for the kernel alone). The panels are float64: packing converts each float32 once, and
-// the micro-kernel's loads need no conversion (7–10% faster at 256, 512 and 16×72×784).
+// array the micro-kernel's loop checks one array instead of two (measured 4.0 against 3.45
+// GFLOP/s for the kernel alone). The panels are float64, so the micro-kernel's loads need no
+// conversion (7–10% faster than float32 panels at 256, 512 and 16×72×784), and they live in a
+// plain JS array of doubles rather than a number[]: once any ArrayBuffer in the process has
+// been detached (a transfer to a worker, structuredClone with a transfer list; tfjs does it),
+// V8 checks for detachment on every typed-array access, which cost the number[] panels 17–35%
+// (3.5 against 4.2 GFLOP/s at 256), while the array of doubles kept its speed, and was level or
+// slightly faster without any detachment.
 const B_BASE = MC * KC;
-let pack = new Float64Array(0);
+let pack: number[] = [];
 const tile = new Float32Array(16);
 
 /**
@@ -57,19 +62,22 @@ export function gemm(
     gemmNaive(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
     return;
   }
+  // Blocks of equal size rather than full blocks and a thin remainder (K = 784 is 4 × 196, not
+  // 3 × 256 + 16); M and N blocks stay multiples of the 4-wide panels.
+  const kcB = balancedBlock(K, KC, 1), mcB = balancedBlock(M, MC, 4), ncB = balancedBlock(N, NC, 4);
   const size = B_BASE + KC * (((Math.min(N, NC) + 3) >> 2) << 2);
-  if (pack.length < size) pack = new Float64Array(size);
+  if (pack.length < size) pack = packedDoubles(size);
   const p = pack;
-  for (let j0 = 0; j0 < N; j0 += NC) {
-    const nc = Math.min(NC, N - j0);
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      const kc = Math.min(KC, K - k0);
+  for (let j0 = 0; j0 < N; j0 += ncB) {
+    const nc = Math.min(ncB, N - j0);
+    for (let k0 = 0; k0 < K; k0 += kcB) {
+      const kc = Math.min(kcB, K - k0);
       // The first K block writes (or adds into) out; later blocks always add.
       const add = accumulate || k0 > 0;
       if (transB) packBT(p, B_BASE, b, bOff, K, k0, kc, j0, nc);
       else packBN(p, B_BASE, b, bOff, N, k0, kc, j0, nc);
-      for (let i0 = 0; i0 < M; i0 += MC) {
-        const mc = Math.min(MC, M - i0);
+      for (let i0 = 0; i0 < M; i0 += mcB) {
+        const mc = Math.min(mcB, M - i0);
         if (transA) packAT(p, a, aOff, M, k0, kc, i0, mc);
         else packAN(p, a, aOff, K, k0, kc, i0, mc);
         for (let j = 0; j < nc; j += 4) {
@@ -95,6 +103,23 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * A JS array of n zeros stored unboxed as doubles (V8's packed-double elements), the scratch
+ * type of the packed panels. Filled with a non-integer first: zeros pushed directly would make a
+ * small-integer array.
+ */
+export function packedDoubles(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0.5);
+  return a.fill(0);
+}
+
+/** Size of each of the ⌈n / max⌉ blocks that split n as evenly as possible, rounded up to a multiple of `unit`. */
+export function balancedBlock(n: number, max: number, unit: number): number {
+  const size = Math.ceil(n / Math.ceil(n / max));
+  return Math.min(max, Math.ceil(size / unit) * unit);
 }
 
 /**
@@ -137,7 +162,7 @@ export function gemmNaive(
  * with row stride ldo. Shared with the convolution kernels, which pack their own panels.
  */
 export function micro4x4(
-  out: Float32Array, o: number, ldo: number, p: Float64Array, ia: number, ib: number, kc: number, add: boolean,
+  out: Float32Array, o: number, ldo: number, p: number[], ia: number, ib: number, kc: number, add: boolean,
 ): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -175,7 +200,7 @@ export function micro4x4(
 
 /** Packs op(a) = a, stored (M, K): reads four rows, each contiguous in k. */
 function packAN(
-  pa: Float64Array, a: Float32Array, aOff: number, K: number, k0: number, kc: number, i0: number, mc: number,
+  pa: number[], a: Float32Array, aOff: number, K: number, k0: number, kc: number, i0: number, mc: number,
 ): void {
   for (let i = 0; i < mc; i += 4) {
     const mr = Math.min(4, mc - i);
@@ -196,7 +221,7 @@ function packAN(
 
 /** Packs op(a) = aᵀ, a stored (K, M): each k contributes four contiguous values. */
 function packAT(
-  pa: Float64Array, a: Float32Array, aOff: number, M: number, k0: number, kc: number, i0: number, mc: number,
+  pa: number[], a: Float32Array, aOff: number, M: number, k0: number, kc: number, i0: number, mc: number,
 ): void {
   for (let i = 0; i < mc; i += 4) {
     const mr = Math.min(4, mc - i);
@@ -216,7 +241,7 @@ function packAT(
 
 /** Packs op(b) = b, stored (K, N): each k contributes four contiguous values. */
 function packBN(
-  pb: Float64Array, base: number, b: Float32Array, bOff: number, N: number, k0: number, kc: number, j0: number,
+  pb: number[], base: number, b: Float32Array, bOff: number, N: number, k0: number, kc: number, j0: number,
   nc: number,
 ): void {
   for (let j = 0; j < nc; j += 4) {
@@ -237,7 +262,7 @@ function packBN(
 
 /** Packs op(b) = bᵀ, b stored (N, K): reads four rows of b, each contiguous in k (the dot form). */
 function packBT(
-  pb: Float64Array, base: number, b: Float32Array, bOff: number, K: number, k0: number, kc: number, j0: number,
+  pb: number[], base: number, b: Float32Array, bOff: number, K: number, k0: number, kc: number, j0: number,
   nc: number,
 ): void {
   for (let j = 0; j < nc; j += 4) {
