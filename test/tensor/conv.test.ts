@@ -35,7 +35,7 @@ function geomOf(r: { Cg: number; H: number; W: number; KH: number; KW: number; S
 }
 
 describe('conv2d kernels', () => {
-  it('im2col + GEMM forward and backward equal the direct loops', () => {
+  it('the packed forward and backward equal the direct loops', () => {
     fc.assert(
       fc.property(convArb, (r) => {
         const rng = new Generator(r.seed);
@@ -61,6 +61,37 @@ describe('conv2d kernels', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('larger shapes (full 4×4 blocks, several K and position blocks, ragged edges) equal the direct loops', () => {
+    // Kc = 32·9 = 288 splits into two K blocks in the forward; P = 19·21 = 399 positions split into
+    // two blocks in the weight gradient; OCg = 10 and Kc = 7·5 = 35 leave ragged 4×4 edges.
+    const cases = [
+      { B: 2, G: 1, Cg: 32, OCg: 8, H: 19, W: 21, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 },
+      { B: 1, G: 2, Cg: 7, OCg: 10, H: 23, W: 17, KH: 1, KW: 5, SH: 2, SW: 1, PH: 0, PW: 2, DH: 1, DW: 2 },
+      { B: 3, G: 3, Cg: 1, OCg: 1, H: 9, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 },
+    ];
+    for (const r of cases) {
+      const rng = new Generator(r.Cg * 31 + r.OCg);
+      const g = geomOf(r);
+      const C = r.Cg * r.G, OC = r.OCg * r.G;
+      const x = randT([r.B, C, r.H, r.W], rng).data;
+      const w = randT([OC, r.Cg, r.KH, r.KW], rng).data;
+      const b = randT([OC], rng).data;
+      const n = r.B * OC * g.OH * g.OW;
+      const fast = new Float32Array(n).fill(NaN), slow = new Float32Array(n);
+      K.conv2dForward(fast, x, w, b, r.B, OC, r.G, g);
+      K.conv2dForwardNaive(slow, x, w, b, r.B, OC, r.G, g);
+      expectClose(fast, slow, 1e-5, 1e-4);
+      const dy = randT([n], rng).data;
+      const dx1 = new Float32Array(x.length), dw1 = new Float32Array(w.length), db1 = new Float32Array(OC);
+      const dx2 = new Float32Array(x.length), dw2 = new Float32Array(w.length), db2 = new Float32Array(OC);
+      K.conv2dBackward(dx1, dw1, db1, dy, x, w, r.B, OC, r.G, g);
+      K.conv2dBackwardNaive(dx2, dw2, db2, dy, x, w, r.B, OC, r.G, g);
+      expectClose(dx1, dx2, 1e-5, 1e-4);
+      expectClose(dw1, dw2, 1e-4, 1e-4);
+      expectClose(db1, db2, 1e-4, 1e-4);
+    }
   });
 
   it('a 1×1 stride-1 convolution (the im2col-free path) equals the direct loops', () => {

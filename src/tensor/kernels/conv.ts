@@ -13,7 +13,7 @@
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
  * padding is implied by OH/OW), DH DW dilation, G groups.
  */
-import { gemm, micro4x4, packedDoubles } from './matmul';
+import { balancedBlock, gemm, micro4x4, packedDoubles } from './matmul';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -137,17 +137,114 @@ function accumulateChannelBias(dbias: Float32Array, dy: Float32Array, B: number,
   }
 }
 
-/** Depth of a packed block in {@link conv2dForward}, as gemm's KC: a 4×kc panel stays in L1. */
+/** Depth of a packed block, as gemm's KC: a 4 × kc panel stays in L1. */
 const CONV_KC = 256;
-// Forward scratch, grown on demand: packed weight panels followed by one packed column panel
-// (one array, as in gemm, so the micro-kernel checks a single array), the zero-padded image of
-// one group, and the offset of each (c, kh, kw) tap inside that padded image. Plain JS arrays
-// (doubles, small integers) for the reason given in gemm: their reads stay fast when the process
-// has detached an ArrayBuffer.
+// Scratch of the packed paths, grown on demand: packed panels of one operand followed by one
+// packed panel of the other (one array, as in gemm, so the micro-kernel checks a single array),
+// the zero-padded image of one group, the offset of each (c, kh, kw) tap from a receptive
+// field's corner, and the offset of each output position's field. Plain JS arrays (doubles,
+// small integers) for the reason given in gemm: their reads stay fast once the process has
+// detached an ArrayBuffer.
 let convPack: number[] = [];
 let padBuf: number[] = [];
 let tapBuf: number[] = [];
+let posBuf: number[] = [];
 const edgeTile = new Float32Array(16);
+
+/** The padded image and offset tables of one convolution geometry. */
+interface PaddedPlan {
+  /** Zero-padded image of one group, (Cg, Hp, Wp); its border stays zero. */
+  xp: number[];
+  /** Width of a padded row. */
+  Wp: number;
+  /** Floats per padded channel (Hp · Wp). */
+  plane: number;
+  /** taps[(c·KH + kh)·KW + kw] = offset of that tap from a field's corner in xp. */
+  taps: number[];
+  /** pos[oh·OW + ow] = offset of that output position's field corner in xp. */
+  pos: number[];
+}
+
+/**
+ * Prepares the padded image buffer (zeroed) and the offset tables for `g`. The padded image has
+ * PH rows and PW columns before the image and, after it, enough to hold the last receptive field.
+ */
+function paddedPlan(g: ConvGeom): PaddedPlan {
+  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const Hp = Math.max((OH - 1) * SH + (KH - 1) * DH + 1, PH + H);
+  const Wp = Math.max((OW - 1) * SW + (KW - 1) * DW + 1, PW + W);
+  const plane = Hp * Wp;
+  if (padBuf.length < C * plane) padBuf = packedDoubles(C * plane);
+  padBuf.fill(0, 0, C * plane);
+  while (tapBuf.length < C * KH * KW) tapBuf.push(0);
+  let k = 0;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) tapBuf[k++] = c * plane + kh * DH * Wp + kw * DW;
+    }
+  }
+  while (posBuf.length < OH * OW) posBuf.push(0);
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) posBuf[oh * OW + ow] = oh * SH * Wp + ow * SW;
+  }
+  return { xp: padBuf, Wp, plane, taps: tapBuf, pos: posBuf };
+}
+
+/** Copies x (Cg, H, W) at xOff into the interior of the padded image xp (Cg, Hp, Wp). */
+function padImage(xp: number[], x: Float32Array, xOff: number, g: ConvGeom, Wp: number, plane: number): void {
+  const { C, H, W, PH, PW } = g;
+  for (let c = 0; c < C; c++) {
+    for (let h = 0; h < H; h++) {
+      const s = xOff + (c * H + h) * W, d = c * plane + (h + PH) * Wp + PW;
+      for (let i = 0; i < W; i++) xp[d + i] = x[s + i];
+    }
+  }
+}
+
+/** Grows the shared pack scratch to n doubles. */
+function packScratch(n: number): number[] {
+  if (convPack.length < n) convPack = packedDoubles(n);
+  return convPack;
+}
+
+/**
+ * Packs `rows` rows of src (row stride ld, columns [k0, k0 + kc)) into 4-row panels at p[base]:
+ * panel i holds p[base + i·kc + 4k + r] = src[srcOff + (i + r)·ld + k0 + k]; lanes past `rows`
+ * are zero, up to Mp rows.
+ */
+function packRows(p: number[], base: number, src: Float32Array, srcOff: number, ld: number, rows: number, Mp: number, k0: number, kc: number): void {
+  for (let i = 0; i < Mp; i += 4) {
+    let q = base + i * kc;
+    const r0 = srcOff + i * ld + k0;
+    if (i + 4 <= rows) {
+      const r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
+      for (let k = 0; k < kc; k++, q += 4) {
+        p[q] = src[r0 + k]; p[q + 1] = src[r1 + k]; p[q + 2] = src[r2 + k]; p[q + 3] = src[r3 + k];
+      }
+    } else {
+      for (let k = 0; k < kc; k++, q += 4) {
+        for (let r = 0; r < 4; r++) p[q + r] = i + r < rows ? src[r0 + r * ld + k] : 0;
+      }
+    }
+  }
+}
+
+/**
+ * One 4 × 4 block of micro4x4 into out (row stride ldo), of which only mr rows and nr columns
+ * exist: full blocks go straight to out, edge blocks through a scratch tile.
+ */
+function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: number, ib: number, kc: number, add: boolean, mr: number, nr: number): void {
+  if (mr === 4 && nr === 4) {
+    micro4x4(out, o, ldo, p, ia, ib, kc, add);
+    return;
+  }
+  micro4x4(edgeTile, 0, 4, p, ia, ib, kc, false);
+  for (let r = 0; r < mr; r++) {
+    const oRow = o + r * ldo;
+    if (add) for (let c = 0; c < nr; c++) out[oRow + c] += edgeTile[r * 4 + c];
+    else for (let c = 0; c < nr; c++) out[oRow + c] = edgeTile[r * 4 + c];
+  }
+}
 
 /**
  * Grouped 2-D convolution (cross-correlation):
@@ -157,9 +254,9 @@ const edgeTile = new Float32Array(16);
  *
  * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
  * each image is copied once into a zero-padded buffer, then for every 4 output positions the
- * 4 × Kc column panel is gathered straight from it (through a table of tap offsets) into gemm's
- * packed layout, and the shared 4×4 micro-kernel runs it against every 4-row panel of packed
- * weights. 1×1 stride-1 unpadded convolutions are a plain GEMM on x itself.
+ * Kc × 4 column panel is gathered straight from it (through the tap and position offset tables)
+ * into gemm's packed layout, and the shared 4×4 micro-kernel runs it against every 4-row panel of
+ * packed weights. 1×1 stride-1 unpadded convolutions are a plain GEMM on x itself.
  */
 export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
   const { C: Cg, H, W, OH, OW } = g;
@@ -174,56 +271,31 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
     }
     return;
   }
-  const { Hp, Wp } = paddedSize(g);
-  const plane = Hp * Wp;
-  if (padBuf.length < Cg * plane) padBuf = packedDoubles(Cg * plane);
-  const xp = padBuf;
-  // The border stays zero: every image overwrites only the interior.
-  xp.fill(0, 0, Cg * plane);
-  const taps = tapOffsets(g, Wp, plane);
-  // Balanced K blocks (288 → 144 + 144, not 256 + 32).
-  const nk = Math.ceil(Kc / CONV_KC), kcMax = Math.ceil(Kc / nk);
+  const { xp, Wp, plane, taps, pos } = paddedPlan(g);
+  // K blocks of equal size (288 → 144 + 144, not 256 + 32); packed weight block k0 sits at Mp·k0.
+  const kcB = balancedBlock(Kc, CONV_KC, 1);
   const Mp = (OCg + 3) & ~3, ib = Mp * Kc;
-  if (convPack.length < ib + 4 * kcMax) convPack = packedDoubles(ib + 4 * kcMax);
-  const p = convPack;
+  const p = packScratch(ib + 4 * kcB);
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
       // One group's weights are packed once; several groups take turns in the buffer.
-      if (G > 1 || b === 0) packWeights(p, w, gi * OCg * Kc, OCg, Mp, Kc, kcMax);
+      if (G > 1 || b === 0) {
+        for (let k0 = 0; k0 < Kc; k0 += kcB) packRows(p, Mp * k0, w, gi * OCg * Kc, Kc, OCg, Mp, k0, Math.min(kcB, Kc - k0));
+      }
       padImage(xp, x, (b * G + gi) * Cg * HW, g, Wp, plane);
       const oBase = (b * OC + gi * OCg) * P;
-      let oh = 0, ow = 0;
       for (let j = 0; j < P; j += 4) {
         const nr = Math.min(4, P - j);
-        // Padded-image offset of each of the 4 output positions; lanes past P repeat lane 0.
-        const b0 = oh * g.SH * Wp + ow * g.SW;
-        if (++ow === OW) { ow = 0; oh++; }
-        const b1 = nr > 1 ? oh * g.SH * Wp + ow * g.SW : b0;
-        if (++ow === OW) { ow = 0; oh++; }
-        const b2 = nr > 2 ? oh * g.SH * Wp + ow * g.SW : b0;
-        if (++ow === OW) { ow = 0; oh++; }
-        const b3 = nr > 3 ? oh * g.SH * Wp + ow * g.SW : b0;
-        if (++ow === OW) { ow = 0; oh++; }
-        for (let k0 = 0; k0 < Kc; k0 += kcMax) {
-          const kc = Math.min(kcMax, Kc - k0);
+        // Field corners of the 4 output positions; lanes past P repeat lane 0 and are dropped.
+        const b0 = pos[j], b1 = nr > 1 ? pos[j + 1] : b0, b2 = nr > 2 ? pos[j + 2] : b0, b3 = nr > 3 ? pos[j + 3] : b0;
+        for (let k0 = 0; k0 < Kc; k0 += kcB) {
+          const kc = Math.min(kcB, Kc - k0);
           for (let k = 0, q = ib; k < kc; k++, q += 4) {
             const t = taps[k0 + k];
             p[q] = xp[b0 + t]; p[q + 1] = xp[b1 + t]; p[q + 2] = xp[b2 + t]; p[q + 3] = xp[b3 + t];
           }
-          const add = k0 > 0;
           for (let i = 0; i < OCg; i += 4) {
-            const ia = Mp * k0 + i * kc;
-            const mr = Math.min(4, OCg - i);
-            const o = oBase + i * P + j;
-            if (mr === 4 && nr === 4) micro4x4(out, o, P, p, ia, ib, kc, add);
-            else {
-              micro4x4(edgeTile, 0, 4, p, ia, ib, kc, false);
-              for (let r = 0; r < mr; r++) {
-                const oRow = o + r * P;
-                if (add) for (let c = 0; c < nr; c++) out[oRow + c] += edgeTile[r * 4 + c];
-                else for (let c = 0; c < nr; c++) out[oRow + c] = edgeTile[r * 4 + c];
-              }
-            }
+            microBlock(out, oBase + i * P + j, P, p, Mp * k0 + i * kc, ib, kc, k0 > 0, Math.min(4, OCg - i), nr);
           }
         }
       }
@@ -233,51 +305,36 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
 }
 
 /**
- * Size of the zero-padded image that every receptive field of `g` reads inside: PH/PW rows and
- * columns before, and after enough to cover the last field (or the image, whichever is larger).
+ * dw[o, k] += Σ_{b, p} dy[b, o, p] · cols_b[k, p], the weight gradient of {@link conv2dForward},
+ * as a GEMM over output positions whose column operand is gathered from the padded image (no
+ * im2col matrix): per block of positions, the dy rows are packed once and each 4-tap panel of
+ * columns is gathered and run against every 4-row panel. Accumulates.
  */
-function paddedSize(g: ConvGeom): { Hp: number; Wp: number } {
-  return {
-    Hp: Math.max((g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, g.PH + g.H),
-    Wp: Math.max((g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1, g.PW + g.W),
-  };
-}
-
-/** taps[(c·KH + kh)·KW + kw] = offset of that tap from a field's corner in the padded image. */
-function tapOffsets(g: ConvGeom, Wp: number, plane: number): number[] {
-  const Kc = g.C * g.KH * g.KW;
-  while (tapBuf.length < Kc) tapBuf.push(0);
-  let k = 0;
-  for (let c = 0; c < g.C; c++) {
-    for (let kh = 0; kh < g.KH; kh++) {
-      for (let kw = 0; kw < g.KW; kw++) tapBuf[k++] = c * plane + kh * g.DH * Wp + kw * g.DW;
-    }
-  }
-  return tapBuf;
-}
-
-/** Copies x (Cg, H, W) at xOff into the interior of the padded image xp (Cg, Hp, Wp). */
-function padImage(xp: number[], x: Float32Array, xOff: number, g: ConvGeom, Wp: number, plane: number): void {
-  const { C, H, W, PH, PW } = g;
-  for (let c = 0; c < C; c++) {
-    for (let h = 0; h < H; h++) {
-      const s = xOff + (c * H + h) * W, d = c * plane + (h + PH) * Wp + PW;
-      for (let i = 0; i < W; i++) xp[d + i] = x[s + i];
-    }
-  }
-}
-
-/**
- * Packs one group's weights (OCg × Kc rows at wOff) for {@link micro4x4}: K block k0 starts at
- * Mp·k0 and holds 4-row panels of 4·kc floats (row-lanes past OCg are zero).
- */
-function packWeights(p: number[], w: Float32Array, wOff: number, OCg: number, Mp: number, Kc: number, kcMax: number): void {
-  for (let k0 = 0; k0 < Kc; k0 += kcMax) {
-    const kc = Math.min(kcMax, Kc - k0);
-    for (let i = 0; i < Mp; i += 4) {
-      let q = Mp * k0 + i * kc;
-      for (let k = 0; k < kc; k++, q += 4) {
-        for (let r = 0; r < 4; r++) p[q + r] = i + r < OCg ? w[wOff + (i + r) * Kc + k0 + k] : 0;
+function conv2dWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { C: Cg, H, W, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * g.KH * g.KW, P = OH * OW, HW = H * W;
+  const { xp, Wp, plane, taps, pos } = paddedPlan(g);
+  const kcB = balancedBlock(P, CONV_KC, 1);
+  const Mp = (OCg + 3) & ~3, ib = Mp * kcB;
+  const p = packScratch(ib + 4 * kcB);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      padImage(xp, x, (b * G + gi) * Cg * HW, g, Wp, plane);
+      const yOff = (b * OC + gi * OCg) * P, wOff = gi * OCg * Kc;
+      for (let p0 = 0; p0 < P; p0 += kcB) {
+        const kc = Math.min(kcB, P - p0);
+        packRows(p, 0, dy, yOff, P, OCg, Mp, p0, kc);
+        for (let j = 0; j < Kc; j += 4) {
+          const nr = Math.min(4, Kc - j);
+          const t0 = taps[j], t1 = nr > 1 ? taps[j + 1] : t0, t2 = nr > 2 ? taps[j + 2] : t0, t3 = nr > 3 ? taps[j + 3] : t0;
+          for (let k = 0, q = ib; k < kc; k++, q += 4) {
+            const s = pos[p0 + k];
+            p[q] = xp[s + t0]; p[q + 1] = xp[s + t1]; p[q + 2] = xp[s + t2]; p[q + 3] = xp[s + t3];
+          }
+          for (let i = 0; i < OCg; i += 4) {
+            microBlock(dw, wOff + i * Kc + j, Kc, p, i * kc, ib, kc, true, Math.min(4, OCg - i), nr);
+          }
+        }
       }
     }
   }
@@ -295,19 +352,13 @@ export function conv2dBackward(
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
   const point = isPointwise(g);
+  if (dw !== null && !point) conv2dWeightGrad(dw, dy, x, B, OC, G, g);
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
       const xOff = (b * G + gi) * Cg * HW;
       const yOff = (b * OC + gi * OCg) * P;
       const wOff = gi * OCg * Kc;
-      if (dw !== null) {
-        if (point) gemm(dw, wOff, dy, yOff, x, xOff, OCg, P, Kc, false, true, true);
-        else {
-          const cols = scratch(0, Kc * P);
-          im2col(cols, x, xOff, g);
-          gemm(dw, wOff, dy, yOff, cols, 0, OCg, P, Kc, false, true, true);
-        }
-      }
+      if (dw !== null && point) gemm(dw, wOff, dy, yOff, x, xOff, OCg, P, Kc, false, true, true);
       if (dx !== null) {
         if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
         else {

@@ -36,6 +36,14 @@ export function sumForward(out: Float32Array, x: Float32Array, scale: number, O:
 
 /** dx[o, r, i] += dy[o, i] · scale. Shapes: dy (O, I), dx (O, R, I). */
 export function sumBackward(dx: Float32Array, dy: Float32Array, scale: number, O: number, R: number, I: number): void {
+  if (I === 1) {
+    // Reductions over the last axes (a full sum, a loss mean): one contiguous run per o.
+    for (let o = 0; o < O; o++) {
+      const row = o * R, v = dy[o] * scale;
+      for (let r = 0; r < R; r++) dx[row + r] += v;
+    }
+    return;
+  }
   for (let o = 0; o < O; o++) {
     const base = o * R * I;
     const ob = o * I;
