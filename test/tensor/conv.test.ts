@@ -34,31 +34,36 @@ function geomOf(r: { Cg: number; H: number; W: number; KH: number; KW: number; S
   return { C: r.Cg, H: r.H, W: r.W, KH: r.KH, KW: r.KW, OH, OW, SH: r.SH, SW: r.SW, PH: r.PH, PW: r.PW, DH: r.DH, DW: r.DW };
 }
 
+type ConvCase = Parameters<typeof geomOf>[0] & { B: number; G: number; OCg: number };
+
+/** Runs the fast conv2d kernels and their direct-loop twins on random data and compares every output. */
+function matchesNaive(r: ConvCase, rng: Generator, withBias: boolean): void {
+  const g = geomOf(r);
+  const C = r.Cg * r.G, OC = r.OCg * r.G;
+  const x = randT([r.B, C, r.H, r.W], rng).data;
+  const w = randT([OC, r.Cg, r.KH, r.KW], rng).data;
+  const b = withBias ? randT([OC], rng).data : null;
+  const n = r.B * OC * g.OH * g.OW;
+  const fast = new Float32Array(n).fill(NaN), slow = new Float32Array(n);
+  K.conv2dForward(fast, x, w, b, r.B, OC, r.G, g);
+  K.conv2dForwardNaive(slow, x, w, b, r.B, OC, r.G, g);
+  expectClose(fast, slow, 1e-5, 1e-4);
+  const dy = randT([n], rng).data;
+  // Start from non-zero gradients: the kernels must accumulate.
+  const grads = () => [new Float32Array(x.length).fill(0.5), new Float32Array(w.length).fill(0.5), new Float32Array(OC).fill(0.5)];
+  const [dx1, dw1, db1] = grads();
+  const [dx2, dw2, db2] = grads();
+  K.conv2dBackward(dx1, dw1, db1, dy, x, w, r.B, OC, r.G, g);
+  K.conv2dBackwardNaive(dx2, dw2, db2, dy, x, w, r.B, OC, r.G, g);
+  expectClose(dx1, dx2, 1e-5, 1e-4);
+  expectClose(dw1, dw2, 1e-4, 1e-4);
+  expectClose(db1, db2, 1e-4, 1e-4);
+}
+
 describe('conv2d kernels', () => {
   it('the packed forward and backward equal the direct loops', () => {
     fc.assert(
-      fc.property(convArb, (r) => {
-        const rng = new Generator(r.seed);
-        const g = geomOf(r);
-        const C = r.Cg * r.G, OC = r.OCg * r.G;
-        const x = randT([r.B, C, r.H, r.W], rng).data;
-        const w = randT([OC, r.Cg, r.KH, r.KW], rng).data;
-        const b = r.bias ? randT([OC], rng).data : null;
-        const n = r.B * OC * g.OH * g.OW;
-        const fast = new Float32Array(n).fill(NaN), slow = new Float32Array(n);
-        K.conv2dForward(fast, x, w, b, r.B, OC, r.G, g);
-        K.conv2dForwardNaive(slow, x, w, b, r.B, OC, r.G, g);
-        expectClose(fast, slow, 1e-5, 1e-4);
-        const dy = randT([n], rng).data;
-        const grads = () => [new Float32Array(x.length).fill(0.5), new Float32Array(w.length).fill(0.5), new Float32Array(OC).fill(0.5)];
-        const [dx1, dw1, db1] = grads();
-        const [dx2, dw2, db2] = grads();
-        K.conv2dBackward(dx1, dw1, db1, dy, x, w, r.B, OC, r.G, g);
-        K.conv2dBackwardNaive(dx2, dw2, db2, dy, x, w, r.B, OC, r.G, g);
-        expectClose(dx1, dx2, 1e-5, 1e-4);
-        expectClose(dw1, dw2, 1e-5, 1e-4);
-        expectClose(db1, db2, 1e-5, 1e-4);
-      }),
+      fc.property(convArb, (r) => matchesNaive(r, new Generator(r.seed), r.bias)),
       { numRuns: 150 },
     );
   });
@@ -71,27 +76,7 @@ describe('conv2d kernels', () => {
       { B: 1, G: 2, Cg: 7, OCg: 10, H: 23, W: 17, KH: 1, KW: 5, SH: 2, SW: 1, PH: 0, PW: 2, DH: 1, DW: 2 },
       { B: 3, G: 3, Cg: 1, OCg: 1, H: 9, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 },
     ];
-    for (const r of cases) {
-      const rng = new Generator(r.Cg * 31 + r.OCg);
-      const g = geomOf(r);
-      const C = r.Cg * r.G, OC = r.OCg * r.G;
-      const x = randT([r.B, C, r.H, r.W], rng).data;
-      const w = randT([OC, r.Cg, r.KH, r.KW], rng).data;
-      const b = randT([OC], rng).data;
-      const n = r.B * OC * g.OH * g.OW;
-      const fast = new Float32Array(n).fill(NaN), slow = new Float32Array(n);
-      K.conv2dForward(fast, x, w, b, r.B, OC, r.G, g);
-      K.conv2dForwardNaive(slow, x, w, b, r.B, OC, r.G, g);
-      expectClose(fast, slow, 1e-5, 1e-4);
-      const dy = randT([n], rng).data;
-      const dx1 = new Float32Array(x.length), dw1 = new Float32Array(w.length), db1 = new Float32Array(OC);
-      const dx2 = new Float32Array(x.length), dw2 = new Float32Array(w.length), db2 = new Float32Array(OC);
-      K.conv2dBackward(dx1, dw1, db1, dy, x, w, r.B, OC, r.G, g);
-      K.conv2dBackwardNaive(dx2, dw2, db2, dy, x, w, r.B, OC, r.G, g);
-      expectClose(dx1, dx2, 1e-5, 1e-4);
-      expectClose(dw1, dw2, 1e-4, 1e-4);
-      expectClose(db1, db2, 1e-4, 1e-4);
-    }
+    for (const r of cases) matchesNaive(r, new Generator(r.Cg * 31 + r.OCg), true);
   });
 
   it('a 1×1 stride-1 convolution (the im2col-free path) equals the direct loops', () => {

@@ -145,8 +145,9 @@ function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null,
 }
 
 /**
- * 2-D convolution (cross-correlation, as every deep-learning library) over NCHW images, via
- * im2col + the blocked GEMM (1×1 stride-1 convolutions skip im2col):
+ * 2-D convolution (cross-correlation, as every deep-learning library) over NCHW images, as a
+ * blocked GEMM whose column panels are gathered from a zero-padded copy of each image (the im2col
+ * matrix is never built; 1×1 stride-1 convolutions are a plain GEMM):
  * out[b, o, i, j] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g(o)·Cg + c, i·s − p + kh·d, j·s − p + kw·d].
  * Shapes: x (B, C, H, W) or (C, H, W), weight (OC, C / groups, KH, KW), bias (OC) →
  * (B, OC, OH, OW) with OH = ⌊(H + 2p − d(KH − 1) − 1)/s⌋ + 1.
