@@ -71,10 +71,13 @@ describe('conv2d kernels', () => {
   it('larger shapes (full 4×4 blocks, several K and position blocks, ragged edges) equal the direct loops', () => {
     // Kc = 32·9 = 288 splits into two K blocks in the forward; P = 19·21 = 399 positions split into
     // two blocks in the weight gradient; OCg = 10 and Kc = 7·5 = 35 leave ragged 4×4 edges.
+    // One input and one output channel per group takes the depthwise path.
     const cases = [
       { B: 2, G: 1, Cg: 32, OCg: 8, H: 19, W: 21, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 },
       { B: 1, G: 2, Cg: 7, OCg: 10, H: 23, W: 17, KH: 1, KW: 5, SH: 2, SW: 1, PH: 0, PW: 2, DH: 1, DW: 2 },
       { B: 3, G: 3, Cg: 1, OCg: 1, H: 9, W: 9, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 },
+      // Depthwise (its own direct path) with stride, dilation and a kernel wider than the stride.
+      { B: 2, G: 16, Cg: 1, OCg: 1, H: 15, W: 13, KH: 3, KW: 5, SH: 2, SW: 3, PH: 1, PW: 2, DH: 2, DW: 1 },
     ];
     for (const r of cases) matchesNaive(r, new Generator(r.Cg * 31 + r.OCg), true);
   });
