@@ -15,7 +15,8 @@ export const convNotes = [
     `(${(FWD_FLOP / 1e6).toFixed(1)} MFLOP) and forward + backward is 3× that (dx and dW each cost one forward). ` +
     'tfjs forward + backward uses `tf.grads` on the CPU backend and is timed once (it takes seconds); ours is the best of ' +
     'three rounds spread around it, each round also timing our GEMM at 256 for the efficiency row. ' +
-    'The efficiency row compares our conv2d forward + backward FLOP rate with our own GEMM at 256 (target ≥ 0.5).',
+    'The efficiency row compares our conv2d forward + backward FLOP rate with our own GEMM at 256 (target ≥ 0.5). ' +
+    'Depthwise: groups = 64 channels, against `tf.depthwiseConv2d`.',
 ];
 
 function rand(n: number, seed: number): Float32Array {
@@ -79,8 +80,26 @@ export async function benchConv(): Promise<BenchRow[]> {
   const gemmRate = (2 * n * n * n) / gemm256 / 1e9;
   const fbRate = (3 * FWD_FLOP) / oursFwdBwd / 1e9;
 
+  // Depthwise (groups = channels) against tfjs's depthwiseConv2d, forward, alternating rounds.
+  const DB = 32, DC = 64, DFLOP = 2 * DB * DC * H * W * K * K;
+  const dx = new Tensor(rand(DB * DC * H * W, 7), [DB, DC, H, W]);
+  const dwt = new Tensor(rand(DC * K * K, 8), [DC, 1, K, K]);
+  const dxt = tf.tensor4d(rand(DB * H * W * DC, 7), [DB, H, W, DC]);
+  const dwtf = tf.tensor4d(rand(K * K * DC, 8), [K, K, DC, 1]);
+  const dwise = measureInterleaved({
+    ours: () => noGrad(() => conv2d(dx, dwt, null, { padding: 1, groups: DC })),
+    tfjs: () => {
+      const y = tf.depthwiseConv2d(dxt, dwtf, 1, 'same');
+      y.dataSync();
+      y.dispose();
+    },
+  }, 3, { budgetMs: 400 });
+  dxt.dispose();
+  dwtf.dispose();
+
   const size = `${B}×${C}×${H}×${W} → ${OC}, ${K}×${K}`;
   return [
+    makeRow('depthwise conv2d forward', `${DB}×${DC}×${H}×${W}, ${K}×${K}`, 'GFLOP/s', DFLOP / dwise.ours / 1e9, { 'tfjs-cpu': DFLOP / dwise.tfjs / 1e9 }),
     makeRow('conv2d forward', size, 'GFLOP/s', FWD_FLOP / oursFwd / 1e9, { 'tfjs-cpu': FWD_FLOP / tfFwd / 1e9 }),
     makeRow('conv2d forward + backward', size, 'GFLOP/s', fbRate, { 'tfjs-cpu': (3 * FWD_FLOP) / tfFwdBwd / 1e9 }),
     makeRow('conv2d fwd+bwd vs our GEMM 256', size, 'GFLOP/s', fbRate, { 'tensorkit gemm 256': gemmRate }),
