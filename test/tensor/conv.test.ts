@@ -36,7 +36,10 @@ function geomOf(r: { Cg: number; H: number; W: number; KH: number; KW: number; S
 
 type ConvCase = Parameters<typeof geomOf>[0] & { B: number; G: number; OCg: number };
 
-/** Runs the fast conv2d kernels and their direct-loop twins on random data and compares every output. */
+/**
+ * Runs the fast conv2d and convTranspose2d kernels and the direct-loop conv2d twins on random data
+ * and compares every output.
+ */
 function matchesNaive(r: ConvCase, rng: Generator, withBias: boolean): void {
   const g = geomOf(r);
   const C = r.Cg * r.G, OC = r.OCg * r.G;
@@ -58,10 +61,28 @@ function matchesNaive(r: ConvCase, rng: Generator, withBias: boolean): void {
   expectClose(dx1, dx2, 1e-5, 1e-4);
   expectClose(dw1, dw2, 1e-4, 1e-4);
   expectClose(db1, db2, 1e-4, 1e-4);
+
+  // The transposed convolution of the same geometry maps (B, OC, OH, OW) back to x's shape: its
+  // forward pass is conv2d's input gradient, and its backward pass is conv2d's forward pass (dx)
+  // and weight gradient with the roles of x and dy swapped (dw).
+  const t = randT([n], rng).data;
+  const tOut = new Float32Array(x.length).fill(NaN), tRef = new Float32Array(x.length);
+  K.convTranspose2dForward(tOut, t, w, null, r.B, OC, r.G, g);
+  K.conv2dBackwardNaive(tRef, null, null, t, x, w, r.B, OC, r.G, g);
+  expectClose(tOut, tRef, 1e-5, 1e-4);
+  const tdy = randT([x.length], rng).data;
+  const tdx1 = new Float32Array(n).fill(0.5), tdw1 = new Float32Array(w.length).fill(0.5);
+  const tdx2 = new Float32Array(n), tdw2 = new Float32Array(w.length).fill(0.5);
+  K.convTranspose2dBackward(tdx1, tdw1, null, tdy, t, w, r.B, OC, r.G, g);
+  K.conv2dForwardNaive(tdx2, tdy, w, null, r.B, OC, r.G, g);
+  for (let i = 0; i < n; i++) tdx2[i] += 0.5;
+  K.conv2dBackwardNaive(null, tdw2, null, t, tdy, w, r.B, OC, r.G, g);
+  expectClose(tdx1, tdx2, 1e-5, 1e-4);
+  expectClose(tdw1, tdw2, 1e-4, 1e-4);
 }
 
 describe('conv2d kernels', () => {
-  it('the packed forward and backward equal the direct loops', () => {
+  it('the fast forward and backward (and the transposed pair) equal the direct loops', () => {
     fc.assert(
       fc.property(convArb, (r) => matchesNaive(r, new Generator(r.seed), r.bias)),
       { numRuns: 150 },

@@ -34,48 +34,8 @@ export interface ConvGeom {
 }
 
 /**
- * Unfolds receptive fields: cols[(c·KH + kh)·KW + kw, oh·OW + ow] = x[c, oh·SH − PH + kh·DH,
- * ow·SW − PW + kw·DW], 0 outside the image. Overwrites cols.
- * Shapes: x (C, H, W) at xOff, cols (C·KH·KW, OH·OW).
- */
-export function im2col(cols: Float32Array, x: Float32Array, xOff: number, g: ConvGeom): void {
-  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
-  const P = OH * OW;
-  for (let c = 0; c < C; c++) {
-    const xc = xOff + c * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++) {
-        const row = ((c * KH + kh) * KW + kw) * P;
-        const dx = kw * DW - PW;
-        // Output columns whose input column lies inside [0, W): ow·SW + dx ∈ [0, W).
-        let owLo = dx >= 0 ? 0 : Math.ceil(-dx / SW);
-        let owHi = Math.floor((W - 1 - dx) / SW) + 1;
-        if (owLo > OW) owLo = OW;
-        if (owHi > OW) owHi = OW;
-        if (owHi < owLo) owHi = owLo;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * SH - PH + kh * DH;
-          const o = row + oh * OW;
-          if (ih < 0 || ih >= H) {
-            for (let ow = 0; ow < OW; ow++) cols[o + ow] = 0;
-            continue;
-          }
-          for (let ow = 0; ow < owLo; ow++) cols[o + ow] = 0;
-          const xr = xc + ih * W + dx;
-          if (SW === 1) {
-            for (let ow = owLo; ow < owHi; ow++) cols[o + ow] = x[xr + ow];
-          } else {
-            for (let ow = owLo; ow < owHi; ow++) cols[o + ow] = x[xr + ow * SW];
-          }
-          for (let ow = owHi; ow < OW; ow++) cols[o + ow] = 0;
-        }
-      }
-    }
-  }
-}
-
-/**
- * Adjoint of {@link im2col}: dx[c, ih, iw] += cols[(c·KH + kh)·KW + kw, oh·OW + ow] for every
+ * Adjoint of im2col (which unfolds receptive fields into columns, cols[(c·KH + kh)·KW + kw,
+ * oh·OW + ow] = x[c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW]): dx[c, ih, iw] += cols[…] for every
  * field that read that pixel. Accumulates.
  * Shapes: cols (C·KH·KW, OH·OW), dx (C, H, W) at xOff.
  */
@@ -108,19 +68,14 @@ export function col2im(dx: Float32Array, xOff: number, cols: Float32Array, g: Co
   }
 }
 
-let colsBuf = new Float32Array(0);
 let dcolsBuf = new Float32Array(0);
-/** Reusable scratch for the column matrices (grown, never shrunk). */
-function scratch(which: 0 | 1, n: number): Float32Array {
-  if (which === 0) {
-    if (colsBuf.length < n) colsBuf = new Float32Array(n);
-    return colsBuf;
-  }
+/** Reusable scratch for the column matrix of the input gradient (grown, never shrunk). */
+function scratch(n: number): Float32Array {
   if (dcolsBuf.length < n) dcolsBuf = new Float32Array(n);
   return dcolsBuf;
 }
 
-/** True when im2col is the identity (1×1 kernel, stride 1, no padding), so x itself is the column matrix. */
+/** True when the im2col matrix is x itself (1×1 kernel, stride 1, no padding): a plain GEMM. */
 function isPointwise(g: ConvGeom): boolean {
   return g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0 && g.OH === g.H && g.OW === g.W;
 }
@@ -258,7 +213,7 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  * Grouped 2-D convolution (cross-correlation):
  * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
  * Shapes: x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW); g.C = Cg.
- * Overwrites out.
+ * Overwrites out, or adds to it when `accumulate`.
  *
  * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
  * each image is copied once into a zero-padded buffer, then for every 4 output positions the
@@ -266,21 +221,24 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  * into gemm's packed layout, and the shared 4×4 micro-kernel runs it against every 4-row panel of
  * packed weights. 1×1 stride-1 unpadded convolutions are a plain GEMM on x itself.
  */
-export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+export function conv2dForward(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate = false,
+): void {
   const { C: Cg, H, W, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * g.KH * g.KW, P = OH * OW, HW = H * W;
   if (isPointwise(g)) {
     for (let b = 0; b < B; b++) {
       for (let gi = 0; gi < G; gi++) {
         const xOff = (b * G + gi) * Cg * HW;
-        gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, false);
+        gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, accumulate);
       }
       if (bias !== null) addChannelBias(out, bias, b, OC, P);
     }
     return;
   }
-  if (Cg === 1 && OCg === 1) {
-    depthwiseForward(out, x, w, bias, B, OC, G, g);
+  if (isDepthwise(g, OC, G)) {
+    depthwiseForward(out, x, w, bias, B, OC, g, accumulate);
     return;
   }
   const { xp, Wp, plane, taps, pos } = paddedPlan(g);
@@ -307,7 +265,7 @@ export function conv2dForward(out: Float32Array, x: Float32Array, w: Float32Arra
             p[q] = xp[b0 + t]; p[q + 1] = xp[b1 + t]; p[q + 2] = xp[b2 + t]; p[q + 3] = xp[b3 + t];
           }
           for (let i = 0; i < OCg; i += 4) {
-            microBlock(out, oBase + i * P + j, P, p, Mp * k0 + i * kc, ib, kc, k0 > 0, Math.min(4, OCg - i), nr);
+            microBlock(out, oBase + i * P + j, P, p, Mp * k0 + i * kc, ib, kc, accumulate || k0 > 0, Math.min(4, OCg - i), nr);
           }
         }
       }
@@ -362,26 +320,52 @@ let tapWeightBuf: number[] = [];
  * against 0.46 and 0.33 through the panels (tfjs's depthwiseConv2d: 0.32 forward). With two or
  * more output channels per group, or a first layer on grey images (1 → 8), the panels win.
  */
-function depthwiseForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+function depthwiseForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, g: ConvGeom, accumulate: boolean): void {
   const { H, W, KH, KW, OH, OW, SH, SW } = g;
-  const OCg = OC / G, P = OH * OW, KK = KH * KW;
+  const P = OH * OW, KK = KH * KW;
   const { xp, Wp, plane, taps } = paddedPlan(g);
   if (tapWeightBuf.length < KK) tapWeightBuf = packedDoubles(KK);
   const wt = tapWeightBuf;
   for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      padImage(xp, x, (b * G + gi) * H * W, g, Wp, plane);
-      for (let o = gi * OCg; o < (gi + 1) * OCg; o++) {
-        const wo = o * KK, ob = (b * OC + o) * P, bv = bias === null ? 0 : bias[o];
-        for (let t = 0; t < KK; t++) wt[t] = w[wo + t];
-        for (let oh = 0; oh < OH; oh++) {
-          const orow = ob + oh * OW, row = oh * SH * Wp;
-          for (let ow = 0; ow < OW; ow++) {
-            const base = row + ow * SW;
-            let sum = bv;
-            for (let t = 0; t < KK; t++) sum += wt[t] * xp[base + taps[t]];
-            out[orow + ow] = sum;
+    for (let o = 0; o < OC; o++) {
+      padImage(xp, x, (b * OC + o) * H * W, g, Wp, plane);
+      const wo = o * KK, ob = (b * OC + o) * P, bv = bias === null ? 0 : bias[o];
+      for (let t = 0; t < KK; t++) wt[t] = w[wo + t];
+      for (let oh = 0; oh < OH; oh++) {
+        const orow = ob + oh * OW, row = oh * SH * Wp;
+        for (let ow = 0; ow < OW; ow++) {
+          const base = row + ow * SW;
+          let sum = bv;
+          for (let t = 0; t < KK; t++) sum += wt[t] * xp[base + taps[t]];
+          if (accumulate) out[orow + ow] += sum;
+          else out[orow + ow] = sum;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Weight gradient of {@link depthwiseForward}, accumulating: dw[o, kh, kw] += Σ_{b, oh, ow}
+ * dy[b, o, oh, ow] · x[b, o, field], one float64 dot product per tap over the padded image.
+ */
+function depthwiseWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, g: ConvGeom): void {
+  const { H, W, KH, KW, OH, OW, SH, SW, DH, DW } = g;
+  const P = OH * OW, KK = KH * KW;
+  const { xp, Wp, plane } = paddedPlan(g);
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < OC; o++) {
+      padImage(xp, x, (b * OC + o) * H * W, g, Wp, plane);
+      const yb = (b * OC + o) * P;
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const tap = kh * DH * Wp + kw * DW;
+          let sum = 0;
+          for (let oh = 0; oh < OH; oh++) {
+            const s = oh * SH * Wp + tap, yr = yb + oh * OW;
+            for (let ow = 0; ow < OW; ow++) sum += dy[yr + ow] * xp[s + ow * SW];
           }
+          dw[o * KK + kh * KW + kw] += sum;
         }
       }
     }
@@ -390,41 +374,86 @@ function depthwiseForward(out: Float32Array, x: Float32Array, w: Float32Array, b
 
 let dpadBuf: number[] = [];
 /**
- * Backward of {@link depthwiseForward}, accumulating: dw by a float64 dot product per tap,
- * dx by scattering w·dy into a zero-padded float64 image whose interior is then added to dx.
+ * Input gradient of {@link depthwiseForward}, accumulating: w·dy is scattered into a zero-padded
+ * float64 image whose interior is then added to dx.
  */
-function depthwiseBackward(dx: Float32Array | null, dw: Float32Array | null, dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+function depthwiseInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, g: ConvGeom): void {
   const { H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
-  const OCg = OC / G, P = OH * OW, KK = KH * KW;
-  const { xp, Wp, plane } = paddedPlan(g);
-  if (dx !== null && dpadBuf.length < plane) dpadBuf = packedDoubles(plane);
+  const P = OH * OW, KK = KH * KW;
+  const { Wp, plane } = paddedPlan(g);
+  if (dpadBuf.length < plane) dpadBuf = packedDoubles(plane);
   const dxp = dpadBuf;
   for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      const xOff = (b * G + gi) * H * W;
-      if (dw !== null) padImage(xp, x, xOff, g, Wp, plane);
-      if (dx !== null) dxp.fill(0, 0, plane);
-      for (let o = gi * OCg; o < (gi + 1) * OCg; o++) {
-        const wo = o * KK, yb = (b * OC + o) * P;
-        for (let kh = 0; kh < KH; kh++) {
-          for (let kw = 0; kw < KW; kw++) {
-            const tap = kh * DH * Wp + kw * DW, wv = w[wo + kh * KW + kw];
-            let sum = 0;
-            for (let oh = 0; oh < OH; oh++) {
-              const s = oh * SH * Wp + tap, yr = yb + oh * OW;
-              if (dw !== null) for (let ow = 0; ow < OW; ow++) sum += dy[yr + ow] * xp[s + ow * SW];
-              if (dx !== null) for (let ow = 0; ow < OW; ow++) dxp[s + ow * SW] += wv * dy[yr + ow];
-            }
-            if (dw !== null) dw[wo + kh * KW + kw] += sum;
+    for (let o = 0; o < OC; o++) {
+      dxp.fill(0, 0, plane);
+      const yb = (b * OC + o) * P;
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          const tap = kh * DH * Wp + kw * DW, wv = w[o * KK + kh * KW + kw];
+          for (let oh = 0; oh < OH; oh++) {
+            const s = oh * SH * Wp + tap, yr = yb + oh * OW;
+            for (let ow = 0; ow < OW; ow++) dxp[s + ow * SW] += wv * dy[yr + ow];
           }
         }
       }
-      if (dx !== null) {
-        for (let h = 0; h < H; h++) {
-          const d = xOff + h * W, s = (h + PH) * Wp + PW;
-          for (let i = 0; i < W; i++) dx[d + i] += dxp[s + i];
-        }
+      const xOff = (b * OC + o) * H * W;
+      for (let h = 0; h < H; h++) {
+        const d = xOff + h * W, s = (h + PH) * Wp + PW;
+        for (let i = 0; i < W; i++) dx[d + i] += dxp[s + i];
       }
+    }
+  }
+}
+
+/** True when every group has one input and one output channel (a depthwise convolution). */
+function isDepthwise(g: ConvGeom, OC: number, G: number): boolean {
+  return g.C === 1 && OC === G && !isPointwise(g);
+}
+
+/**
+ * dx += col2im(wᵀ·dy), the input gradient of {@link conv2dForward} (and the forward pass of the
+ * transposed convolution). Accumulates. Shapes: dy (B, OC, OH, OW), w (OC, Cg, KH, KW),
+ * dx (B, G·Cg, H, W).
+ */
+function conv2dInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  if (isDepthwise(g, OC, G)) {
+    depthwiseInputGrad(dx, dy, w, B, OC, g);
+    return;
+  }
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
+  const point = isPointwise(g);
+  const dcols = point ? dx : scratch(Kc * P);
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      const xOff = (b * G + gi) * Cg * HW, yOff = (b * OC + gi * OCg) * P, wOff = gi * OCg * Kc;
+      if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
+      else {
+        gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
+        col2im(dx, xOff, dcols, g);
+      }
+    }
+  }
+}
+
+/**
+ * dw += dy·colsᵀ, the weight gradient of {@link conv2dForward}, through the path the forward
+ * pass takes for this geometry. Accumulates.
+ */
+function conv2dWeightGradAny(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  if (isDepthwise(g, OC, G)) {
+    depthwiseWeightGrad(dw, dy, x, B, OC, g);
+    return;
+  }
+  if (!isPointwise(g)) {
+    conv2dWeightGrad(dw, dy, x, B, OC, G, g);
+    return;
+  }
+  const { C: Cg, H, W, OH, OW } = g;
+  const OCg = OC / G, P = OH * OW, HW = H * W;
+  for (let b = 0; b < B; b++) {
+    for (let gi = 0; gi < G; gi++) {
+      gemm(dw, gi * OCg * Cg, dy, (b * OC + gi * OCg) * P, x, (b * G + gi) * Cg * HW, OCg, P, Cg, false, true, true);
     }
   }
 }
@@ -438,76 +467,38 @@ export function conv2dBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
   dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
 ): void {
-  const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
-  const point = isPointwise(g);
-  if (Cg === 1 && OCg === 1 && !point) {
-    if (dx !== null || dw !== null) depthwiseBackward(dx, dw, dy, x, w, B, OC, G, g);
-    if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, P);
-    return;
-  }
-  if (dw !== null && !point) conv2dWeightGrad(dw, dy, x, B, OC, G, g);
-  for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      const xOff = (b * G + gi) * Cg * HW;
-      const yOff = (b * OC + gi * OCg) * P;
-      const wOff = gi * OCg * Kc;
-      if (dw !== null && point) gemm(dw, wOff, dy, yOff, x, xOff, OCg, P, Kc, false, true, true);
-      if (dx !== null) {
-        if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
-        else {
-          const dcols = scratch(1, Kc * P);
-          gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
-          col2im(dx, xOff, dcols, g);
-        }
-      }
-    }
-  }
-  if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, P);
+  if (dw !== null) conv2dWeightGradAny(dw, dy, x, B, OC, G, g);
+  if (dx !== null) conv2dInputGrad(dx, dy, w, B, OC, G, g);
+  if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, g.OH * g.OW);
 }
 
 /**
  * Transposed convolution (the adjoint of conv2d with respect to its input):
  * out[b, g·OCg + o, ih·SH − PH + kh·DH, iw·SW − PW + kw·DW] += x[b, g·Cg + c, ih, iw] · w[g·Cg + c, o, kh, kw].
  * Here the geometry `g` describes the conv whose INPUT is `out` (C = OCg, H × W = out's size) and
- * whose output grid is x's (OH × OW = x's size).
+ * whose output grid is x's (OH × OW = x's size): this is that conv's input gradient with x in the
+ * place of dy, and its backward pass is that conv's forward pass and weight gradient.
  * Shapes: x (B, G·Cg, OH, OW), w (G·Cg, OCg, KH, KW), bias (G·OCg) or null, out (B, G·OCg, H, W).
  * Overwrites out.
  */
 export function convTranspose2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
-  const { C: OCg, H, W, KH, KW, OH, OW } = g;
-  const Cg = Cin / G, Kc = OCg * KH * KW, P = OH * OW, HW = H * W, OC = OCg * G;
+  const OC = g.C * G, HW = g.H * g.W;
   out.fill(0, 0, B * OC * HW);
-  const dcols = scratch(1, Kc * P);
-  for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      gemm(dcols, 0, w, gi * Cg * Kc, x, (b * Cin + gi * Cg) * P, Kc, Cg, P, true, false, false);
-      col2im(out, (b * OC + gi * OCg) * HW, dcols, g);
-    }
-    if (bias !== null) addChannelBias(out, bias, b, OC, HW);
-  }
+  conv2dInputGrad(out, x, w, B, Cin, G, g);
+  if (bias !== null) for (let b = 0; b < B; b++) addChannelBias(out, bias, b, OC, HW);
 }
 
 /**
- * Backward of {@link convTranspose2dForward}, accumulating: dx += w·im2col(dy),
- * dw += x·im2col(dy)ᵀ, dbias += Σ dy.
+ * Backward of {@link convTranspose2dForward}, accumulating: dx += conv2d(dy, w),
+ * dw += the conv2d weight gradient with x in the place of dy, dbias += Σ dy.
  */
 export function convTranspose2dBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
   dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
 ): void {
-  const { C: OCg, H, W, KH, KW, OH, OW } = g;
-  const Cg = Cin / G, Kc = OCg * KH * KW, P = OH * OW, HW = H * W, OC = OCg * G;
-  const cols = scratch(0, Kc * P);
-  for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      im2col(cols, dy, (b * OC + gi * OCg) * HW, g);
-      const xOff = (b * Cin + gi * Cg) * P;
-      if (dx !== null) gemm(dx, xOff, w, gi * Cg * Kc, cols, 0, Cg, Kc, P, false, false, true);
-      if (dw !== null) gemm(dw, gi * Cg * Kc, x, xOff, cols, 0, Cg, P, Kc, false, true, true);
-    }
-  }
-  if (dbias !== null) accumulateChannelBias(dbias, dy, B, OC, HW);
+  if (dx !== null) conv2dForward(dx, dy, w, null, B, Cin, G, g, true);
+  if (dw !== null) conv2dWeightGradAny(dw, x, dy, B, Cin, G, g);
+  if (dbias !== null) accumulateChannelBias(dbias, dy, B, g.C * G, g.H * g.W);
 }
 
 /** Direct-loop twin of {@link conv2dForward} (the oracle). */
