@@ -198,6 +198,21 @@ describe('unary ops', () => {
     expect(grad(tk.sign, [0, 3])).toEqual([0, 0]);
   });
 
+  it('relu and leakyRelu (branch-free kernels) on special values match PyTorch 1.13', () => {
+    const x = tensor([1, -1, 0, -0, NaN, Infinity, -Infinity, 3e38, -3, 1e-45]);
+    // torch.relu: NaN stays NaN; −∞ gives 0; the smallest subnormal passes unchanged. torch keeps
+    // −0 where we give +0 (they compare equal).
+    const r = Array.from(tk.relu(x).data);
+    expect(r).toEqual([1, 0, 0, 0, NaN, Infinity, 0, Math.fround(3e38), 0, Math.fround(1e-45)]);
+    expect(Array.from(tk.leakyRelu(x, 0.5).data)).toEqual([1, -0.5, 0, -0, NaN, Infinity, -Infinity, Math.fround(3e38), -1.5, Math.fround(1e-45)]);
+    // Backward selects rather than multiplies, as torch's threshold_backward (x ≤ 0 → 0): a
+    // non-finite upstream gradient where x ≤ 0 contributes 0, not NaN, and a NaN input passes
+    // its gradient through.
+    const xg = tensor([-1, 0, NaN, 2, 2, -Infinity, Infinity], undefined, { requiresGrad: true });
+    tk.relu(xg).backward(tensor([Infinity, NaN, 5, -Infinity, NaN, 7, 8]));
+    expect(Array.from(xg.grad!)).toEqual([0, 0, 5, -Infinity, NaN, 0, 8]);
+  });
+
   it('sigmoid and softplus do not overflow at ±1e4', () => {
     expect(tk.sigmoid(tensor([-1e4, 1e4])).toArray()).toEqual([0, 1]);
     expect(tk.softplus(tensor([-1e4, 1e4])).toArray()).toEqual([0, 1e4]);
