@@ -3,13 +3,16 @@
  * pass and the weight gradient never build the im2col matrix: each image is copied once into a
  * zero-padded buffer and every packed panel of columns is gathered from it through two offset
  * tables (taps, output positions), then reused by every 4-row panel of the other operand. The
- * input gradient is a GEMM into columns followed by col2im, the adjoint of im2col. Depthwise
- * convolutions (one input and one output channel per group) take a direct float64 path instead.
+ * input gradient of a stride-1 convolution is itself such a forward pass (of dy, with the kernel
+ * flipped); other strides use a GEMM into columns followed by col2im, the adjoint of im2col.
+ * Depthwise convolutions (one input and one output channel per group) take a direct float64
+ * path instead.
  *
  * Measured at issue 3's shape (batch 64, 8 → 16 channels, 28×28, 3×3), kernels only, best of 24
  * alternating runs in one process:
  * - forward: im2col + gemm 40.5 ms, gathered panels 32 ms (3.6 GFLOP/s, about 85% of gemm at 256);
- * - weight gradient: im2col + gemm 41 ms, gathered panels 33 ms.
+ * - weight gradient: im2col + gemm 41 ms, gathered panels 33 ms;
+ * - input gradient: gemm + col2im 41–43 ms, forward pass with the flipped kernel 37–39 ms.
  * Alternatives measured and dropped: a register-blocked direct kernel (4 output channels × 4
  * columns, no im2col) ran at half the speed or less at C → OC = 1 → 8, 8 → 16, 16 → 32 and
  * 32 → 64; an im2col writing whole rows straight into gemm's packed layout was 5–10% slower
@@ -423,6 +426,17 @@ function conv2dInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B:
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, HW = H * W;
   const point = isPointwise(g);
+  if (!point && g.SH === 1 && g.SW === 1 && g.PH <= (KH - 1) * g.DH && g.PW <= (KW - 1) * g.DW) {
+    // Stride 1: dx is the forward convolution of dy with the kernel flipped and its channel axes
+    // swapped, padded by the kernel's extent minus the forward padding.
+    const flip = flippedWeights(w, OC, G, g);
+    const gT: ConvGeom = {
+      C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH: 1, SW: 1,
+      PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
+    };
+    conv2dForward(dx, dy, flip, null, B, G * Cg, G, gT, true);
+    return;
+  }
   const dcols = point ? dx : scratch(Kc * P);
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
@@ -434,6 +448,26 @@ function conv2dInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B:
       }
     }
   }
+}
+
+let flipBuf = new Float32Array(0);
+/**
+ * The weights of a group's input gradient as a convolution: flip[g·Cg + c, o, kh, kw] =
+ * w[g·OCg + o, c, KH − 1 − kh, KW − 1 − kw]. Shapes: w (OC, Cg, KH, KW) → (G·Cg, OCg, KH, KW).
+ */
+function flippedWeights(w: Float32Array, OC: number, G: number, g: ConvGeom): Float32Array {
+  const { C: Cg, KH, KW } = g;
+  const OCg = OC / G, KK = KH * KW;
+  if (flipBuf.length < OC * Cg * KK) flipBuf = new Float32Array(OC * Cg * KK);
+  for (let gi = 0; gi < G; gi++) {
+    for (let o = 0; o < OCg; o++) {
+      for (let c = 0; c < Cg; c++) {
+        const src = ((gi * OCg + o) * Cg + c) * KK, dst = ((gi * Cg + c) * OCg + o) * KK;
+        for (let t = 0; t < KK; t++) flipBuf[dst + KK - 1 - t] = w[src + t];
+      }
+    }
+  }
+  return flipBuf;
 }
 
 /**
