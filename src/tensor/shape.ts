@@ -47,15 +47,33 @@ export function checkShape(shape: unknown, op: string, arg = 'shape'): number[] 
   return out;
 }
 
-/** Short description of a value for error messages. @internal */
+/**
+ * Short description of a value for error messages: numbers and strings as written, `array(3)`,
+ * the class name of an object, `symbol Symbol(x)`, `bigint 5n`. Never throws (a template literal
+ * of a Symbol would), so building an error message cannot fail. The one value formatter of every
+ * message in the library.
+ * @internal
+ */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'undefined';
-  if (typeof v === 'number') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
+  switch (typeof v) {
+    case 'number': return Object.is(v, -0) ? '-0' : String(v);
+    case 'string': return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+    case 'boolean': return String(v);
+    case 'bigint': return `bigint ${v}n`;
+    case 'symbol': return `symbol ${v.toString()}`;
+    case 'function': return v.name ? `function ${v.name}` : 'a function';
+    default: break;
+  }
   if (Array.isArray(v)) return `array(${v.length})`;
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  return typeof v;
+  let name: unknown;
+  try {
+    name = (v as object).constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  return typeof name === 'string' && name !== '' ? name : 'object';
 }
 
 /**
