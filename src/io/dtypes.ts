@@ -3,12 +3,8 @@
  * the reference writer's order. Bit-exact conversions between float32 and the 16-bit floats.
  */
 
-/**
- * A safetensors element type. Floats load as float32 `Tensor`s; integers and booleans load as
- * typed arrays of exact values (`I64`/`U64` as a `Float64Array`, refused past 2^53).
- * @category IO
- */
-export type Dtype = 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64';
+export type { Dtype } from '../tensor/typed';
+import type { Dtype } from '../tensor/typed';
 
 /**
  * Rank of each dtype in the reference implementation's `Dtype` enum (safetensors/src/tensor.rs,

@@ -1,3 +1,4 @@
+import { allocFloat32 } from './alloc';
 import { record } from './autograd';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
 import { defaultGenerator, type Generator } from './random';
@@ -76,7 +77,7 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: C
     } else if (ArrayBuffer.isView(values) || (Array.isArray(values) && !values.some(Array.isArray))) {
       const arr = values as ArrayLike<number>;
       if (arr.length !== n) throw new ShapeError(`tensor: ${arr.length} values given but shape ${fmtShape(s)} needs ${n}`);
-      data = new Float32Array(n);
+      data = allocFloat32(n, 'tensor');
       for (let i = 0; i < n; i++) {
         const v = arr[i];
         if (typeof v !== 'number') throw new ArgumentError(`tensor: values[${i}] is ${describe(v)}, not a number`);
@@ -98,7 +99,7 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: C
     data = Float32Array.from(arr);
   } else if (Array.isArray(values)) {
     s = inferShape(values, 'tensor');
-    data = new Float32Array(sizeOf(s));
+    data = allocFloat32(sizeOf(s), 'tensor');
     fill(data, values, s, 0, 0, 'tensor', '');
   } else {
     throw new ArgumentError(`tensor: values must be a number, an array or a typed array, got ${describe(values)}`);
@@ -119,7 +120,7 @@ export function full(shape: readonly number[], value: number, options: CreationO
 function filled(op: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
   if (typeof value !== 'number') throw new ArgumentError(`${op}: value must be a number, got ${describe(value)}`);
   const s = checkShape(shape, op);
-  const data = new Float32Array(sizeOf(s));
+  const data = allocFloat32(sizeOf(s), op);
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, options?.requiresGrad === true);
 }
@@ -164,7 +165,7 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const data = new Float32Array(n);
+  const data = allocFloat32(n, 'arange');
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return new Tensor(data, [n], options?.requiresGrad === true);
 }
@@ -178,7 +179,7 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
 export function linspace(start: number, end: number, steps: number, options: CreationOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${describe(steps)}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError(`linspace: start and end must be finite, got ${start} and ${end}`);
-  const data = new Float32Array(steps);
+  const data = allocFloat32(steps, 'linspace');
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * d;
   return new Tensor(data, [steps], options?.requiresGrad === true);
@@ -192,7 +193,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
  */
 export function eye(n: number, m: number = n, options: CreationOptions = {}): Tensor {
   const s = checkShape([n, m], 'eye', '[n, m]');
-  const data = new Float32Array(s[0] * s[1]);
+  const data = allocFloat32(s[0] * s[1], 'eye');
   const k = Math.min(s[0], s[1]);
   for (let i = 0; i < k; i++) data[i * s[1] + i] = 1;
   return new Tensor(data, s, options?.requiresGrad === true);
@@ -207,7 +208,7 @@ export function eye(n: number, m: number = n, options: CreationOptions = {}): Te
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'rand');
   const rng = options?.rng ?? defaultGenerator();
-  return new Tensor(rng.fillUniform(new Float32Array(sizeOf(s))), s, options?.requiresGrad === true);
+  return new Tensor(rng.fillUniform(allocFloat32(sizeOf(s), 'rand')), s, options?.requiresGrad === true);
 }
 
 /**
@@ -219,7 +220,7 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'randn');
   const rng = options?.rng ?? defaultGenerator();
-  return new Tensor(rng.fillNormal(new Float32Array(sizeOf(s))), s, options?.requiresGrad === true);
+  return new Tensor(rng.fillNormal(allocFloat32(sizeOf(s), 'randn')), s, options?.requiresGrad === true);
 }
 
 /**
@@ -235,7 +236,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
   }
   const s = checkShape(shape, 'randint');
   const rng = options?.rng ?? defaultGenerator();
-  const data = new Float32Array(sizeOf(s));
+  const data = allocFloat32(sizeOf(s), 'randint');
   for (let i = 0; i < data.length; i++) data[i] = rng.randint(low, high);
   return new Tensor(data, s);
 }

@@ -1,4 +1,5 @@
 import { runBackward, type BackwardOptions, type GradNode } from './autograd';
+import { allocFloat32 } from './alloc';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
 import { defaultGenerator, type Generator } from './random';
 import { add, div, mul, pow, sub } from './ops/binary';
@@ -61,7 +62,7 @@ export class Tensor {
 
   /** A new tensor of `shape` filled with zeros (internal allocation helper of ops). @internal */
   static empty(shape: readonly number[]): Tensor {
-    return new Tensor(new Float32Array(sizeOf(shape)), shape);
+    return new Tensor(allocFloat32(sizeOf(shape), 'Tensor'), shape);
   }
 
   /** Number of dimensions. */
@@ -245,18 +246,18 @@ export class Parameter extends Tensor {
   /** Parameter of `shape` with entries drawn from U(low, high). */
   static uniform(shape: readonly number[], low: number, high: number, rng: Generator = defaultGenerator()): Parameter {
     const s = checkShape(shape, 'Parameter.uniform');
-    return new Parameter(rng.fillUniform(new Float32Array(sizeOf(s)), low, high), s);
+    return new Parameter(rng.fillUniform(allocFloat32(sizeOf(s), 'Parameter.uniform'), low, high), s);
   }
 
   /** Parameter of `shape` with entries drawn from N(mean, std²). */
   static normal(shape: readonly number[], mean: number, std: number, rng: Generator = defaultGenerator()): Parameter {
     const s = checkShape(shape, 'Parameter.normal');
-    return new Parameter(rng.fillNormal(new Float32Array(sizeOf(s)), mean, std), s);
+    return new Parameter(rng.fillNormal(allocFloat32(sizeOf(s), 'Parameter.normal'), mean, std), s);
   }
 
   /** Parameter of `shape` filled with `value` (default 0). */
   static full(shape: readonly number[], value = 0): Parameter {
     const s = checkShape(shape, 'Parameter.full');
-    return new Parameter(new Float32Array(sizeOf(s)).fill(value), s);
+    return new Parameter(allocFloat32(sizeOf(s), 'Parameter.full').fill(value), s);
   }
 }
