@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** DESIGN.md §1: which source folders each folder may import from (its own folder is always allowed). */
+/** docs/architecture.md's layering table: which source folders each folder may import from (its own folder is always allowed). */
 const allowed: Record<string, string[]> = {
   'tensor/kernels': [],
   tensor: ['tensor/kernels'],
@@ -13,8 +13,16 @@ const allowed: Record<string, string[]> = {
   train: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'metrics'],
   models: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'train', 'metrics'],
   compress: ['tensor', 'tensor/kernels', 'nn', 'optim', 'train'],
+  explain: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'metrics'],
+  privacy: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'metrics'],
+  monitor: ['tensor', 'tensor/kernels', 'nn', 'optim', 'data', 'metrics'],
+  plot: ['tensor', 'tensor/kernels', 'metrics'],
   io: ['tensor', 'tensor/kernels', 'nn', 'optim', 'compress'],
 };
+// serve and cli may import every folder above; they are Node-only entries.
+const NODE_ONLY = ['serve', 'cli'];
+const BELOW_NODE_ONLY = Object.keys(allowed);
+for (const n of NODE_ONLY) allowed[n] = BELOW_NODE_ONLY;
 
 const SRC = resolve(__dirname, '../src');
 
@@ -33,7 +41,7 @@ function layerOf(file: string): string {
   return rel.includes('/') ? top : '.';
 }
 
-describe('layering (DESIGN.md §1)', () => {
+describe('layering (docs/architecture.md)', () => {
   const all = files(SRC);
 
   it('every source file lives in a known folder', () => {
@@ -62,6 +70,22 @@ describe('layering (DESIGN.md §1)', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('the table above is the one in docs/architecture.md', () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/architecture.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('| folder | may import |'));
+    const fromDoc: Record<string, string[]> = {};
+    for (const row of section.split('\n').slice(2)) {
+      if (!row.startsWith('|')) break;
+      const [, left, right] = row.split('|');
+      const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+      const deps = /everything above/.test(right) ? Object.keys(fromDoc) : names(right);
+      if (deps.includes('tensor') && !deps.includes('tensor/kernels')) deps.push('tensor/kernels');
+      for (const f of names(left)) fromDoc[f] = deps;
+    }
+    const norm = (t: Record<string, string[]>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, [...new Set(v)].sort()]));
+    expect(norm(fromDoc)).toEqual(norm(allowed));
   });
 
   it('no Math.random in src (every draw goes through a seeded Generator)', () => {
