@@ -41,6 +41,11 @@ export default defineConfig({
   splitting: true,
   minify: false,
   shims: false,
+  // Keep class and function names as written: error messages, stack traces and `constructor.name`
+  // say `Tensor` and `Parameter`, not the `_Tensor` esbuild would otherwise rename them to.
+  esbuildOptions(options) {
+    options.keepNames = true;
+  },
   outExtension({ format }) {
     return format === 'cjs' ? { js: '.cjs', dts: '.d.cts' } : { js: '.js', dts: '.d.ts' };
   },

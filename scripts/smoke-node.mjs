@@ -122,6 +122,45 @@ check("CJS require('tensorkit/linalg') with tensors from 'tensorkit'", () => lin
 sameClass('ESM entries share one Tensor class', [['tensorkit', esm.root], ['tensorkit/tensor', esm.tensor]]);
 sameClass('CJS entries share one Tensor class', [['tensorkit', cjs.root], ['tensorkit/tensor', cjs.tensor]]);
 
+check('class names survive the build (messages and stack traces say Tensor, ShapeError)', () => {
+  const problems = [];
+  for (const [name, mod] of [['ESM', esm.root], ['CJS', cjs.root]]) {
+    if (mod.Tensor.name !== 'Tensor' || mod.Parameter.name !== 'Parameter') problems.push(`${name}: Tensor.name = ${mod.Tensor.name}, Parameter.name = ${mod.Parameter.name}`);
+    try {
+      mod.matmul(mod.zeros([2, 3]), mod.zeros([4, 5]));
+      problems.push(`${name}: matmul of [2, 3] and [4, 5] did not throw`);
+    } catch (e) {
+      if (e.name !== 'ShapeError' || /_[A-Z]/.test(String(e.stack))) problems.push(`${name}: error ${e.name}: ${String(e.stack).split('\n').slice(0, 2).join(' | ')}`);
+    }
+  }
+  return problems;
+});
+
+// TypeScript consumers on the old `moduleResolution: node10` resolve the subpaths through
+// typesVersions (node10 ignores the exports map).
+const ts = (await import('typescript')).default;
+check('TypeScript moduleResolution node10 resolves every subpath to its declarations', () => {
+  const { mkdtempSync, mkdirSync, symlinkSync, writeFileSync, rmSync } = require('node:fs');
+  const { tmpdir } = require('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'tk-node10-'));
+  try {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'tensorkit'), 'dir');
+    writeFileSync(join(dir, 'a.ts'), '');
+    const pkg = JSON.parse(require('node:fs').readFileSync(join(root, 'package.json'), 'utf8'));
+    const problems = [];
+    for (const sub of Object.keys(pkg.exports).filter((k) => k !== './package.json')) {
+      const spec = sub === '.' ? 'tensorkit' : `tensorkit/${sub.slice(2)}`;
+      const r = ts.resolveModuleName(spec, join(dir, 'a.ts'), { moduleResolution: ts.ModuleResolutionKind.Node10 }, ts.sys);
+      const file = r.resolvedModule?.resolvedFileName;
+      if (!file || !file.endsWith('.d.ts')) problems.push(`${spec}: not resolved (${file ?? 'nothing'})`);
+    }
+    return problems;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 if (failures > 0) {
   console.error(`smoke-node: ${failures} check(s) FAILED`);
   process.exit(1);
