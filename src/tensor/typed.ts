@@ -134,7 +134,7 @@ export class TypedBuffer implements TypedTensor {
       data = new cls(n);
     } else {
       if (!(data instanceof cls)) {
-        throw new ArgumentError(`${op}: ${dtype} data must be a ${cls.name}, got ${describe(data)}`);
+        throw new ArgumentError(`${op}: ${dtype} data must be ${/^[AEIOU]/.test(cls.name) ? 'an' : 'a'} ${cls.name}, got ${describe(data)}`);
       }
       if (data.length !== n) throw new ArgumentError(`${op}: data has ${data.length} elements but shape ${fmtShape(s)} needs ${n}`);
       checkValues(op, dtype, data);
