@@ -1,5 +1,5 @@
 import {
-  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type TypedTensor,
+  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
 import { decodeNumbers } from '../tensor/json';
 import { arrayOf, bool, checkArg, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
@@ -41,7 +41,7 @@ export interface TensorJson {
  * (integer ones as {@link TypedTensor}s), or the JSON of either (`JSON.parse` of a stringified
  * state dict).
  */
-export type StateDictSource = Readonly<Record<string, Tensor | TypedTensor | TensorJson | { dtype: string; shape: readonly number[]; data: ArrayLike<number> }>>;
+export type StateDictSource = Readonly<Record<string, Tensor | TypedTensor | TensorJson | TypedTensorJson>>;
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {

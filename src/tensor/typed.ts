@@ -51,6 +51,16 @@ export type IntegerDtype = 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'I32' | 'U32' 
 /** The array of a {@link TypedBuffer}: one class per dtype, `I64`/`U64` as exact float64 integers. @category Tensor */
 export type IntegerData = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float64Array;
 
+/** The JSON form of a {@link TypedBuffer}, as {@link TypedBuffer.toJSON} writes it. @category Tensor */
+export interface TypedTensorJson {
+  /** The element type. */
+  dtype: IntegerDtype;
+  /** The dimensions, row-major. */
+  shape: number[];
+  /** The values as exact integers, row-major. */
+  data: number[];
+}
+
 type IntegerArrayClass = { new (n: number): IntegerData; name: string };
 
 const ARRAY_OF: Readonly<Record<IntegerDtype, IntegerArrayClass>> = {
@@ -154,7 +164,7 @@ export class TypedBuffer implements TypedTensor {
    * @throws ArgumentError naming the problem: not an integer dtype, a bad shape or length, or a
    * value the dtype cannot hold exactly (a fraction, an I8 of 200, an I64 past 2^53).
    */
-  static from(source: TypedTensor | { dtype: IntegerDtype; shape: readonly number[]; data: ArrayLike<number | bigint> }): TypedBuffer {
+  static from(source: TypedTensor | TypedTensorJson): TypedBuffer {
     const op = 'TypedBuffer.from';
     if (source === null || typeof source !== 'object') throw new ArgumentError(`${op}: source must be { dtype, shape, data }, got ${describe(source)}`);
     const { dtype, shape, data } = source as { dtype: unknown; shape: unknown; data: unknown };
@@ -208,7 +218,7 @@ export class TypedBuffer implements TypedTensor {
   }
 
   /** The JSON form `{ dtype, shape, data }` with `data` a number array; {@link TypedBuffer.from} reads it back. */
-  toJSON(): { dtype: IntegerDtype; shape: number[]; data: number[] } {
+  toJSON(): TypedTensorJson {
     return { dtype: this.dtype, shape: [...this.shape], data: Array.from(this.data) };
   }
 }
