@@ -2,7 +2,7 @@ import {
   ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
 import { decodeNumbers } from '../tensor/json';
-import { arrayOf, bool, checkArg, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
+import { arrayOf, bool, checkArg, func, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
 import { describe, sameShape, sizeOf } from '../tensor/shape';
 
 /** A JSON description of a module that is enough to rebuild it (see {@link Module.config}). */
@@ -84,8 +84,9 @@ export interface HookOptions {
 
 /** A module's hooks and what its `forward` was before the hooked wrapper was installed. */
 interface HookState {
-  pre: ForwardPreHook[];
-  post: ForwardHook[];
+  // One object per registration, so the same function registered twice is removed once per handle.
+  pre: { fn: ForwardPreHook }[];
+  post: { fn: ForwardHook }[];
   inner: (...args: unknown[]) => unknown;
   wrapper: (...args: unknown[]) => unknown;
   own: PropertyDescriptor | undefined;
@@ -99,15 +100,15 @@ function runHooked(m: Module, h: HookState, args: unknown[]): unknown {
   let inputs = args;
   if (h.pre.length > 0) {
     // A copy, so that a hook removing itself (or another) does not skip the next one.
-    for (const fn of h.pre.slice()) {
-      const r = fn(m, inputs);
+    for (const e of h.pre.slice()) {
+      const r = e.fn(m, inputs);
       if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
     }
   }
   let out = h.inner.apply(m, inputs);
   if (h.post.length > 0) {
-    for (const fn of h.post.slice()) {
-      const r = fn(m, inputs, out);
+    for (const e of h.post.slice()) {
+      const r = e.fn(m, inputs, out);
       if (r !== undefined) out = r;
     }
   }
@@ -128,15 +129,11 @@ function hookState(m: Module): HookState {
 }
 
 function addHook<F>(m: Module, list: 'pre' | 'post', fn: F, options: unknown, op: string): RemovableHandle {
-  checkArg(op, 'hook', fn, (v, name, o) => {
-    if (typeof v !== 'function') throw new ArgumentError(`${o}: ${name} must be a function, got ${describe(v)}`);
-    return v;
-  });
+  checkArg(op, 'hook', fn, func);
   const { prepend = false } = parseOptions(op, options, { prepend: bool });
   const h = hookState(m);
-  // A wrapper per registration, so the same function registered twice is removed once per handle.
-  const entry = ((...a: never[]) => (fn as (...x: never[]) => unknown)(...a)) as ForwardPreHook & ForwardHook;
-  const arr: unknown[] = h[list];
+  const entry = { fn: fn as ForwardPreHook & ForwardHook };
+  const arr = h[list] as { fn: ForwardPreHook & ForwardHook }[];
   if (prepend) arr.unshift(entry);
   else arr.push(entry);
   let removed = false;
@@ -333,7 +330,7 @@ export abstract class Module {
 
   /** Calls `fn` on every descendant and then on this module (as PyTorch's `apply`); returns this. */
   apply(fn: (m: Module) => void): this {
-    if (typeof fn !== 'function') throw new ArgumentError(`apply: fn must be a function, got ${describe(fn)}`);
+    checkArg('apply', 'fn', fn, func);
     const mods = this.modules();
     for (let i = mods.length - 1; i >= 0; i--) fn(mods[i]);
     return this;
