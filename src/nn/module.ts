@@ -187,8 +187,9 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
   if (dtype !== want || !sameShape(dims, target.shape)) return mismatch(dtype, dims);
   try {
     if (target instanceof Tensor) {
-      if (data instanceof Float32Array) return data;
-      return Float32Array.from(decodeNumbers(data, 'data', sizeOf(target.shape)));
+      const n = sizeOf(target.shape);
+      if (!(data instanceof Float32Array)) return Float32Array.from(decodeNumbers(data, 'data', n));
+      return data.length === n ? data : `data has ${data.length} values, expected ${n}`;
     }
     return TypedBuffer.from(src as TypedTensor).data;
   } catch (e) {

@@ -138,6 +138,10 @@ describe('loadStateDict reads the JSON of a state dict', () => {
     expect(() => lin.loadStateDict({ ...sd, weight: { shape: [1, 2], data: [1, null] } as never })).toThrow('weight: data[1] must be a number');
     expect(() => lin.loadStateDict({ ...sd, weight: { shape: [1, 2], data: [1, 'inf'] } })).toThrow(ShapeError);
     expect(() => lin.loadStateDict({ ...sd, weight: { dtype: 'I8', shape: [1, 2], data: [1, 2] } })).toThrow('weight: checkpoint I8 [1, 2] vs model F32 [1, 2]');
+    expect(() => lin.loadStateDict({ ...sd, weight: { dtype: 'F32', shape: [1, 2], data: new Float32Array(3) } })).toThrow('weight: data has 3 values, expected 2');
+    expect(() => lin.loadStateDict({ ...sd, weight: { shape: [1, 2], data: new Float32Array(1) } as never })).toThrow(ShapeError);
+    lin.loadStateDict({ ...sd, weight: { dtype: 'F32', shape: [1, 2], data: new Float32Array([3, 4]) } });
+    expect(Array.from(lin.weight.data)).toEqual([3, 4]);
     expect(() => lin.loadStateDict({ ...sd, weight: 3 as never })).toThrow('weight: not a Tensor, a typed tensor or its JSON { shape, data } (got 3)');
   });
 });
