@@ -1,6 +1,6 @@
 export { type Dtype } from './dtypes';
 export {
-  saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES,
+  saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES, MAX_TENSORS,
   type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo, type SafetensorsHeader,
 } from './safetensors';
 export {

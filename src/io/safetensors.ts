@@ -34,6 +34,16 @@ export interface SafetensorsEntryInfo {
  */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * The most tensors a file may hold (100,000; the reference has no limit). A header entry costs a
+ * few dozen bytes of file but about 1.5 KB of memory once parsed, so without it a header of a
+ * million zero-size tensors would need twenty times the file's size; `saveSafetensors` refuses
+ * more too, so that every file it writes loads back.
+ * @example MAX_TENSORS; // 100000
+ * @category IO
+ */
+export const MAX_TENSORS = 100_000;
+
 const TWO32 = 4294967296;
 const TWO53 = 9007199254740992;
 
@@ -89,6 +99,10 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
   const N = lo;
   if (8 + N > L) bad('TRUNCATED', `header length ${N} runs past the end of the ${L}-byte file`);
 
+  // One more than MAX_TENSORS for __metadata__; the exact count is checked after parsing.
+  const declared = countEntries(bytes, 8, 8 + N);
+  if (declared > MAX_TENSORS + 1) bad('HEADER_TOO_LARGE', `the header declares ${declared} entries, over the ${MAX_TENSORS}-tensor limit`);
+
   let text: string;
   try {
     // ignoreBOM keeps a BOM in the text so that the JSON parser rejects it, as the reference does.
@@ -100,7 +114,7 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
   if (!isJsonObject(header)) bad('BAD_HEADER', 'header is not a JSON object');
 
   let metadata: Record<string, string> | null = null;
-  const infos: Omit<RawEntry, 'bytes'>[] = [];
+  const infos: RawEntry[] = [];
   for (const name of Object.keys(header)) {
     const v = header[name];
     if (name === '__metadata__') {
@@ -145,8 +159,10 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
     if (end - begin !== nbytes) {
       bad('SIZE_MISMATCH', `${where}: ${dtype} [${shape.join(', ')}] needs ${nbytes} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
     }
-    infos.push({ name, dtype, shape, begin, end });
+    infos.push({ name, dtype, shape, begin, end, bytes: NO_BYTES });
   }
+
+  if (infos.length > MAX_TENSORS) bad('HEADER_TOO_LARGE', `the header declares ${infos.length} tensors, over the ${MAX_TENSORS}-tensor limit`);
 
   // The reference reader sorts by offsets and then requires the entries to tile the data exactly.
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -162,8 +178,33 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
   if (at < D) bad('TRAILING_BYTES', `${D - at} bytes after the last tensor`);
 
   const base = 8 + N;
-  const entries = infos.map((e) => ({ ...e, bytes: bytes.subarray(base + e.begin, base + e.end) }));
-  return { entries, metadata };
+  for (const e of infos) e.bytes = bytes.subarray(base + e.begin, base + e.end);
+  return { entries: infos, metadata };
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Number of values opened at depth 1 of the header's JSON (`{` or `[` directly inside the top-level
+ * object: the tensor entries and `__metadata__`), counted on the raw UTF-8 bytes without
+ * allocating, so that a header of a million entries is refused before it is parsed. Bytes inside
+ * strings do not count (UTF-8 continuation bytes are never ASCII). Malformed JSON is left to the
+ * parser.
+ */
+function countEntries(b: Uint8Array, from: number, to: number): number {
+  let depth = 0, count = 0, inString = false;
+  for (let i = from; i < to; i++) {
+    const c = b[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (depth === 1) count++;
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return count;
 }
 
 function describeJson(v: Json | undefined): string {
@@ -256,8 +297,9 @@ export function rawArray<T>(e: RawEntry, ctor: new (buf: ArrayBuffer) => T): T {
  * beyond ±2^53).
  *
  * The loader is safe on untrusted bytes: it never reads out of bounds, allocates at most about
- * twice the file's size, and rejects with a {@link FormatError} whose `code` names the problem:
- * `TRUNCATED`, `HEADER_TOO_LARGE` (> 100 MB), `BAD_JSON` (invalid UTF-8 or JSON), `DUPLICATE_KEY`,
+ * twice the file's size plus about 1.5 KB per tensor (at most {@link MAX_TENSORS} of them),
+ * and rejects with a {@link FormatError} whose `code` names the problem:
+ * `TRUNCATED`, `HEADER_TOO_LARGE` (> 100 MB, or more than {@link MAX_TENSORS} tensors), `BAD_JSON` (invalid UTF-8 or JSON), `DUPLICATE_KEY`,
  * `FORBIDDEN_KEY` (`__proto__`), `BAD_HEADER`, `BAD_DTYPE`, `BAD_SHAPE`, `SIZE_MISMATCH`,
  * `BAD_OFFSETS` (overlaps or gaps), `TRAILING_BYTES`, `BAD_METADATA` (non-string values), `BAD_VALUE`.
  *
@@ -424,8 +466,8 @@ function writeData(out: Uint8Array, pos: number, p: Prepared): void {
  * const bytes = saveSafetensors({ a: tensor([1, 2]), ids: { dtype: 'I32', shape: [2], data: new Int32Array([7, 8]) } });
  * Object.keys(inspectSafetensors(bytes).tensors); // ['a', 'ids']
  * Array.from((loadSafetensors(bytes).tensors.ids as TypedTensor).data); // [7, 8]
- * @throws ArgumentError for a reserved or malformed name (`__metadata__`, `__proto__`, a lone
- * surrogate), an unknown dtype, data of the wrong array type or length, a BOOL value other than 0
+ * @throws ArgumentError for more than {@link MAX_TENSORS} tensors, a reserved or malformed name
+ * (`__metadata__`, `__proto__`, a lone surrogate), an unknown dtype, data of the wrong array type or length, a BOOL value other than 0
  * and 1, an I64/U64 value that is not an exact integer, or a metadata value that is not a string.
  * @category IO
  */
@@ -437,7 +479,9 @@ export function saveSafetensors(tensors: Record<string, Tensor | TypedTensor>, m
     if (s === '__proto__') throw new ArgumentError(`${op}: ${what} "__proto__" is not allowed`);
   };
   const items: Prepared[] = [];
-  for (const name of Object.keys(tensors)) {
+  const names = Object.keys(tensors);
+  if (names.length > MAX_TENSORS) throw new ArgumentError(`${op}: ${names.length} tensors is over the ${MAX_TENSORS} that readers of tensorkit accept`);
+  for (const name of names) {
     checkName(name, 'tensor name');
     if (name === '__metadata__') throw new ArgumentError(`${op}: "__metadata__" is reserved for the metadata map`);
     items.push(prepare(name, tensors[name]));

@@ -1,6 +1,9 @@
 import {
-  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, noGrad, zeros,
+  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
+import { decodeNumbers } from '../tensor/json';
+import { arrayOf, bool, checkArg, func, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
+import { describe, sameShape, sizeOf } from '../tensor/shape';
 
 /** A JSON description of a module that is enough to rebuild it (see {@link Module.config}). */
 export interface ModuleConfig {
@@ -12,8 +15,33 @@ export interface ModuleConfig {
   children?: ModuleConfig[];
 }
 
-/** A state dict: parameter and buffer names mapped to tensors, in registration order. */
-export type StateDict = Record<string, Tensor>;
+/**
+ * A state dict: parameter and buffer names mapped to tensors, in registration order. Float
+ * parameters and buffers are `Tensor`s; integer buffers (int8 weights, uint8 masks) are
+ * {@link TypedBuffer}s.
+ */
+export type StateDict = Record<string, Tensor | TypedBuffer>;
+
+/**
+ * The JSON form of a float tensor, `{ shape, data }`, with non-finite values as the strings
+ * `'NaN'`, `'Infinity'`, `'-Infinity'` (what `JSON.parse(JSON.stringify(model.stateDict()))`
+ * gives); `dtype`, when present, is `'F32'`.
+ */
+export interface TensorJson {
+  /** The dimensions. */
+  shape: readonly number[];
+  /** The values, row-major. */
+  data: ReadonlyArray<number | string>;
+  /** `'F32'` if given. */
+  dtype?: 'F32';
+}
+
+/**
+ * What {@link Module.loadStateDict} reads: a {@link StateDict}, the tensors of `loadSafetensors`
+ * (integer ones as {@link TypedTensor}s), or the JSON of either (`JSON.parse` of a stringified
+ * state dict).
+ */
+export type StateDictSource = Readonly<Record<string, Tensor | TypedTensor | TensorJson | TypedTensorJson>>;
 
 /** Options of {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
@@ -29,8 +57,145 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
+/** What `register*Hook` returns: `remove()` unregisters the hook (calling it again does nothing). */
+export interface RemovableHandle {
+  /** Unregisters the hook. */
+  remove(): void;
+}
+
+/**
+ * A forward pre-hook: called with the module and the arguments of `forward` before it runs. It
+ * may return replacement arguments: an array replaces the argument list, any other value replaces
+ * the single argument; `undefined` keeps them.
+ */
+export type ForwardPreHook<M extends Module = Module> = (module: M, inputs: unknown[]) => unknown;
+
+/**
+ * A forward hook: called with the module, the arguments `forward` ran with (after the pre-hooks)
+ * and its output. It may return a replacement output; `undefined` keeps it.
+ */
+export type ForwardHook<M extends Module = Module> = (module: M, inputs: unknown[], output: unknown) => unknown;
+
+/** Options of {@link Module.registerForwardHook} and {@link Module.registerForwardPreHook}. */
+export interface HookOptions {
+  /** Run this hook before the ones already registered (default false: after them, as PyTorch). */
+  prepend?: boolean;
+}
+
+/** A module's hooks and what its `forward` was before the hooked wrapper was installed. */
+interface HookState {
+  // One object per registration, so the same function registered twice is removed once per handle.
+  pre: { fn: ForwardPreHook }[];
+  post: { fn: ForwardHook }[];
+  inner: (...args: unknown[]) => unknown;
+  wrapper: (...args: unknown[]) => unknown;
+  own: PropertyDescriptor | undefined;
+}
+
+// Hooks live outside the instances, so reflection (ownEntries, state dicts, configs) never sees
+// them; a module without hooks has no wrapper and pays nothing.
+const HOOKS = new WeakMap<Module, HookState>();
+
+function runHooked(m: Module, h: HookState, args: unknown[]): unknown {
+  let inputs = args;
+  if (h.pre.length > 0) {
+    // A copy, so that a hook removing itself (or another) does not skip the next one.
+    for (const e of h.pre.slice()) {
+      const r = e.fn(m, inputs);
+      if (r !== undefined) inputs = Array.isArray(r) ? r : [r];
+    }
+  }
+  let out = h.inner.apply(m, inputs);
+  if (h.post.length > 0) {
+    for (const e of h.post.slice()) {
+      const r = e.fn(m, inputs, out);
+      if (r !== undefined) out = r;
+    }
+  }
+  return out;
+}
+
+function hookState(m: Module): HookState {
+  let h = HOOKS.get(m);
+  if (h !== undefined) return h;
+  const own = Object.getOwnPropertyDescriptor(m, 'forward');
+  const inner = (m as unknown as { forward: (...args: unknown[]) => unknown }).forward;
+  const wrapper = (...args: unknown[]): unknown => runHooked(m, h!, args);
+  h = { pre: [], post: [], inner, wrapper, own };
+  HOOKS.set(m, h);
+  // Non-enumerable, so Object.keys (reflection) does not list it.
+  Object.defineProperty(m, 'forward', { value: wrapper, writable: true, configurable: true, enumerable: false });
+  return h;
+}
+
+function addHook<F>(m: Module, list: 'pre' | 'post', fn: F, options: unknown, op: string): RemovableHandle {
+  checkArg(op, 'hook', fn, func);
+  const { prepend = false } = parseOptions(op, options, { prepend: bool });
+  const h = hookState(m);
+  const entry = { fn: fn as ForwardPreHook & ForwardHook };
+  const arr = h[list] as { fn: ForwardPreHook & ForwardHook }[];
+  if (prepend) arr.unshift(entry);
+  else arr.push(entry);
+  let removed = false;
+  return {
+    remove(): void {
+      if (removed) return;
+      removed = true;
+      const i = arr.indexOf(entry);
+      if (i >= 0) arr.splice(i, 1);
+      if (h.pre.length === 0 && h.post.length === 0 && HOOKS.get(m) === h) {
+        HOOKS.delete(m);
+        const cur = Object.getOwnPropertyDescriptor(m, 'forward');
+        if (cur !== undefined && cur.value === h.wrapper) {
+          delete (m as { forward?: unknown }).forward;
+          if (h.own !== undefined) Object.defineProperty(m, 'forward', h.own);
+        }
+      }
+    },
+  };
+}
+
 function isModule(v: unknown): v is Module {
   return v instanceof Module;
+}
+
+function isBuffer(v: unknown): v is Tensor | TypedBuffer {
+  return (v instanceof Tensor && !(v instanceof Parameter)) || TypedBuffer.isTypedBuffer(v);
+}
+
+const shapeOf = (s: readonly number[]): string => `[${s.join(', ')}]`;
+
+/**
+ * Reads one state-dict entry for `target`: the values to copy in, or a string saying what is
+ * wrong (`checkpoint I8 [3] vs model F32 [3]`).
+ */
+function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | TypedBuffer['data'] | string {
+  const want = target instanceof Tensor ? 'F32' : target.dtype;
+  const mismatch = (dtype: string, shape: readonly number[]): string => (dtype === want
+    ? `checkpoint ${shapeOf(shape)} vs model ${shapeOf(target.shape)}`
+    : `checkpoint ${dtype} ${shapeOf(shape)} vs model ${want} ${shapeOf(target.shape)}`);
+  if (src instanceof Tensor) {
+    if (want !== 'F32' || !sameShape(src.shape, target.shape)) return mismatch('F32', src.shape);
+    return src.data;
+  }
+  if (src === null || typeof src !== 'object' || !Array.isArray((src as { shape?: unknown }).shape)) {
+    return `not a Tensor, a typed tensor or its JSON { shape, data } (got ${describe(src)})`;
+  }
+  const { dtype = 'F32', shape, data } = src as { dtype?: unknown; shape: unknown[]; data: unknown };
+  if (typeof dtype !== 'string') return `dtype must be a string, got ${describe(dtype)}`;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
+  if (dtype !== want || !sameShape(dims, target.shape)) return mismatch(dtype, dims);
+  try {
+    if (target instanceof Tensor) {
+      const n = sizeOf(target.shape);
+      if (!(data instanceof Float32Array)) return Float32Array.from(decodeNumbers(data, 'data', n));
+      return data.length === n ? data : `data has ${data.length} values, expected ${n}`;
+    }
+    return TypedBuffer.from(src as TypedTensor).data;
+  } catch (e) {
+    if (e instanceof TensorkitError) return e.message;
+    throw e;
+  }
 }
 
 /**
@@ -85,6 +250,7 @@ export abstract class Module {
 
   /** This module and every descendant, depth first, with dotted names ('' for this one). */
   namedModules(prefix = ''): [string, Module][] {
+    checkArg('namedModules', 'prefix', prefix, str);
     const out: [string, Module][] = [];
     const seen = new Set<Module>();
     const stack: [string, Module][] = [[prefix, this]];
@@ -118,22 +284,26 @@ export abstract class Module {
     return [...new Set(this.namedParameters().map((e) => e[1]))];
   }
 
-  /** Every buffer (a non-Parameter tensor field: running statistics, masks) with its dotted name. */
-  namedBuffers(): [string, Tensor][] {
-    const out: [string, Tensor][] = [];
+  /**
+   * Every buffer with its dotted name: each non-Parameter `Tensor` field (running statistics) and
+   * each {@link TypedBuffer} field (int8 weights, uint8 masks).
+   */
+  namedBuffers(): [string, Tensor | TypedBuffer][] {
+    const out: [string, Tensor | TypedBuffer][] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [k, v] of m.ownEntries()) if (v instanceof Tensor && !(v instanceof Parameter)) out.push([prefix ? `${prefix}.${k}` : k, v]);
+      for (const [k, v] of m.ownEntries()) if (isBuffer(v)) out.push([prefix ? `${prefix}.${k}` : k, v]);
     }
     return out;
   }
 
   /** Every distinct buffer. */
-  buffers(): Tensor[] {
+  buffers(): (Tensor | TypedBuffer)[] {
     return [...new Set(this.namedBuffers().map((e) => e[1]))];
   }
 
   /** Sets training mode on this module and every descendant; returns this. */
   train(mode = true): this {
+    checkArg('train', 'mode', mode, bool);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -153,13 +323,15 @@ export abstract class Module {
    * @param options.trainableOnly - count only parameters with requiresGrad (default false).
    */
   numParameters(options: { trainableOnly?: boolean } = {}): number {
+    const { trainableOnly = false } = parseOptions('numParameters', options, { trainableOnly: bool });
     let n = 0;
-    for (const p of this.parameters()) if (!options?.trainableOnly || p.requiresGrad) n += p.size;
+    for (const p of this.parameters()) if (!trainableOnly || p.requiresGrad) n += p.size;
     return n;
   }
 
   /** Calls `fn` on every descendant and then on this module (as PyTorch's `apply`); returns this. */
   apply(fn: (m: Module) => void): this {
+    checkArg('apply', 'fn', fn, func);
     const mods = this.modules();
     for (let i = mods.length - 1; i >= 0; i--) fn(mods[i]);
     return this;
@@ -167,7 +339,9 @@ export abstract class Module {
 
   /**
    * Parameters and buffers by dotted name, in registration order. The tensors are detached views
-   * that share the module's buffers (as PyTorch): clone them to keep a snapshot.
+   * that share the module's buffers (as PyTorch): clone them to keep a snapshot. Integer buffers
+   * come as {@link TypedBuffer} views. `saveSafetensors(model.stateDict())` writes it (integer
+   * buffers in their own dtype), and so does `JSON.stringify` (see {@link Module.loadStateDict}).
    */
   stateDict(): StateDict {
     // Module by module, parameters then buffers, as PyTorch orders its state dicts.
@@ -175,41 +349,86 @@ export abstract class Module {
     for (const [prefix, m] of this.namedModules()) {
       const own = m.ownEntries();
       for (const [k, v] of own) if (v instanceof Parameter) sd[prefix ? `${prefix}.${k}` : k] = v.detach();
-      for (const [k, v] of own) if (v instanceof Tensor && !(v instanceof Parameter)) sd[prefix ? `${prefix}.${k}` : k] = v.detach();
+      for (const [k, v] of own) if (isBuffer(v)) sd[prefix ? `${prefix}.${k}` : k] = v instanceof Tensor ? v.detach() : v.view();
     }
     return sd;
   }
 
   /**
    * Copies values from a state dict into this module's parameters and buffers, in place (so an
-   * optimizer holding the parameters keeps working).
-   * @throws ShapeError listing every mis-sized key; with `strict` (default), TensorkitError
-   * `INVALID_ARGUMENT` listing missing and unexpected keys. Nothing is copied when it throws.
+   * optimizer holding the parameters keeps working). Each entry must have the dtype and shape of
+   * the module's: a `Tensor` (or `{ dtype: 'F32', … }`) for a float parameter or buffer, a typed
+   * tensor of the same integer dtype for a {@link TypedBuffer}. The source may be another module's
+   * `stateDict()`, `loadSafetensors(bytes).tensors`, or the JSON of a state dict:
+   * `loadStateDict(JSON.parse(JSON.stringify(model.stateDict())))` works, floats coming back as
+   * `{ shape, data }` with non-finite values as `'NaN'`/`'Infinity'`/`'-Infinity'` strings.
+   * @param options.strict - require exactly the module's keys (default true).
+   * @example
+   * const a = new Linear(2, 1), b = new Linear(2, 1);
+   * b.loadStateDict(a.stateDict()).missingKeys; // []
+   * @throws ShapeError listing every entry of the wrong shape or dtype, or that is not a tensor;
+   * with `strict` (default), TensorkitError `INVALID_ARGUMENT` listing missing and unexpected
+   * keys; ArgumentError for bad options. Nothing is copied when it throws.
    */
-  loadStateDict(sd: StateDict, options: LoadStateDictOptions = {}): LoadStateDictResult {
-    if (sd === null || typeof sd !== 'object') throw new ArgumentError(`loadStateDict: expected an object of name → Tensor, got ${sd === null ? 'null' : typeof sd}`);
-    const strict = options?.strict ?? true;
-    const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers()]);
-    const missing = [...own.keys()].filter((k) => !(k in sd));
+  loadStateDict(sd: StateDictSource, options: LoadStateDictOptions = {}): LoadStateDictResult {
+    const op = 'loadStateDict';
+    if (!isPlainObject(sd)) throw new ArgumentError(`${op}: expected an object of name → Tensor, got ${describe(sd)}`);
+    const { strict = true } = parseOptions(op, options, { strict: bool });
+    const own = new Map<string, Tensor | TypedBuffer>([...this.namedParameters(), ...this.namedBuffers()]);
+    const missing = [...own.keys()].filter((k) => !Object.hasOwn(sd, k));
     const unexpected = Object.keys(sd).filter((k) => !own.has(k));
     const wrong: string[] = [];
+    const values = new Map<Tensor | TypedBuffer, Float32Array | TypedBuffer['data']>();
     for (const [k, t] of own) {
-      if (!(k in sd)) continue;
-      const src = sd[k];
-      if (!(src instanceof Tensor)) wrong.push(`${k}: not a Tensor`);
-      else if (src.shape.length !== t.shape.length || src.shape.some((d, i) => d !== t.shape[i])) {
-        wrong.push(`${k}: checkpoint [${src.shape.join(', ')}] vs model [${t.shape.join(', ')}]`);
-      }
+      if (!Object.hasOwn(sd, k)) continue;
+      const v = readEntry(sd[k], t);
+      if (typeof v === 'string') wrong.push(`${k}: ${v}`);
+      else values.set(t, v);
     }
-    if (wrong.length > 0) throw new ShapeError(`loadStateDict: mis-sized or invalid entries: ${wrong.join('; ')}`);
+    if (wrong.length > 0) throw new ShapeError(`${op}: mis-sized or invalid entries: ${wrong.join('; ')}`);
     if (strict && (missing.length > 0 || unexpected.length > 0)) {
       const parts: string[] = [];
       if (missing.length) parts.push(`missing keys: ${missing.join(', ')}`);
       if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(', ')}`);
-      throw new TensorkitError('INVALID_ARGUMENT', `loadStateDict: ${parts.join('; ')} (pass { strict: false } to load the rest)`);
+      throw new TensorkitError('INVALID_ARGUMENT', `${op}: ${parts.join('; ')} (pass { strict: false } to load the rest)`);
     }
-    for (const [k, t] of own) if (k in sd) t.data.set(sd[k].data);
+    for (const [t, v] of values) (t.data as { set(a: ArrayLike<number>): void }).set(v);
     return { missingKeys: missing, unexpectedKeys: unexpected };
+  }
+
+  /**
+   * Registers `hook` to run before every `forward` call of this module (PyTorch's
+   * `register_forward_pre_hook`): it gets `(module, inputs)` and may return replacement inputs.
+   * Hooks run in registration order (`prepend: true` puts this one first), also when a container
+   * calls `forward`; they are not saved in state dicts or configs. A module without hooks runs
+   * its `forward` directly, at no cost.
+   * @example
+   * const lin = new Linear(2, 2);
+   * const h = lin.registerForwardPreHook((m, [x]) => mul(x as Tensor, 0));
+   * lin.forward(ones([1, 2])).toArray().join() === lin.bias!.toArray().join(); // true
+   * h.remove();
+   * @throws ArgumentError if `hook` is not a function or an option is bad.
+   */
+  registerForwardPreHook(hook: ForwardPreHook<this>, options: HookOptions = {}): RemovableHandle {
+    return addHook(this, 'pre', hook, options, 'registerForwardPreHook');
+  }
+
+  /**
+   * Registers `hook` to run after every `forward` call of this module (PyTorch's
+   * `register_forward_hook`): it gets `(module, inputs, output)` and may return a replacement
+   * output. Hooks run in registration order (`prepend: true` puts this one first); use one to
+   * capture activations, observe ranges for calibration, or apply a mask.
+   * @example
+   * const net = new Sequential(new Linear(3, 4), new ReLU());
+   * const seen: number[][] = [];
+   * const h = net[0].registerForwardHook((m, inputs, out) => { seen.push([...(out as Tensor).shape]); });
+   * net.forward(zeros([2, 3]));
+   * h.remove();
+   * seen; // [[2, 4]]
+   * @throws ArgumentError if `hook` is not a function or an option is bad.
+   */
+  registerForwardHook(hook: ForwardHook<this>, options: HookOptions = {}): RemovableHandle {
+    return addHook(this, 'post', hook, options, 'registerForwardHook');
   }
 
   /**
@@ -230,28 +449,22 @@ export abstract class Module {
     const shapes = new Map<Module, string>();
     const named = this.namedModules();
     if (inputShape !== undefined) {
-      const patched: [Module, boolean, unknown][] = [];
-      for (const [, m] of named) {
-        const orig = m.forward;
-        patched.push([m, Object.prototype.hasOwnProperty.call(m, 'forward'), orig]);
-        (m as { forward: unknown }).forward = (...args: never[]) => {
-          const out = orig.apply(m, args);
-          // Layers may return a tensor, a tuple, or an object such as { output, hN }.
-          const first = Array.isArray(out) ? out[0] : out instanceof Tensor ? out : (out as { output?: unknown } | null)?.output;
-          if (first instanceof Tensor) shapes.set(m, `[${first.shape.join(', ')}]`);
-          return out;
-        };
-      }
+      const dims = checkArg('summary', 'inputShape', inputShape, arrayOf(nonNegInt));
+      const handles: RemovableHandle[] = [];
+      const modes = named.map(([, m]) => m.training);
       try {
-        const wasTraining = this.training;
-        this.eval();
-        noGrad(() => (this.forward as (x: Tensor) => unknown)(zeros(inputShape)));
-        this.train(wasTraining);
-      } finally {
-        for (const [m, hadOwn, orig] of patched) {
-          if (hadOwn) (m as { forward: unknown }).forward = orig;
-          else delete (m as { forward?: unknown }).forward;
+        for (const [, m] of named) {
+          handles.push(m.registerForwardHook((mod, _inputs, out) => {
+            // Layers may return a tensor, a tuple, or an object such as { output, hN }.
+            const first = Array.isArray(out) ? out[0] : out instanceof Tensor ? out : (out as { output?: unknown } | null)?.output;
+            if (first instanceof Tensor) shapes.set(mod, `[${first.shape.join(', ')}]`);
+          }));
         }
+        this.eval();
+        noGrad(() => (this.forward as (x: Tensor) => unknown)(zeros(dims)));
+      } finally {
+        for (const h of handles) h.remove();
+        named.forEach(([, m], i) => { m.training = modes[i]; });
       }
     }
     const rows: [string, string, string][] = [['Layer (type)', 'Output shape', 'Param #']];

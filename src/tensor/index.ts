@@ -45,4 +45,4 @@ export {
   lstmLayer, gruLayer, rnnLayer,
   type RecurrentLayerOptions, type RnnLayerOptions, type RecurrentLayerResult, type LstmLayerResult,
 } from './ops/rnn';
-export { type Dtype, type TypedData, type TypedTensor } from './typed';
+export { TypedBuffer, type Dtype, type TypedData, type TypedTensor, type IntegerDtype, type IntegerData, type TypedTensorJson } from './typed';

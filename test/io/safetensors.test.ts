@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  inspectSafetensors, loadSafetensors, saveSafetensors, MAX_HEADER_BYTES, type TypedTensor,
+  inspectSafetensors, loadSafetensors, saveSafetensors, MAX_HEADER_BYTES, MAX_TENSORS, type TypedTensor,
 } from '../../src/io/index';
 import { compareCodePoints } from '../../src/io/safetensors';
 import { parseJsonStrict } from '../../src/io/json';
 import { Linear, ReLU, Sequential } from '../../src/nn/index';
-import { FormatError, Generator, Tensor, tensor } from '../../src/tensor/index';
+import { ArgumentError, FormatError, Generator, Tensor, tensor, zeros } from '../../src/tensor/index';
 import { expectClose } from '../helpers/check';
 
 const FIXTURES = resolve(__dirname, '../fixtures');
@@ -255,6 +255,40 @@ describe('the safe loader rejects each malformed file with its own code', () => 
     expect(codeOf(() => loadSafetensors(rawFile('{}', [], MAX_HEADER_BYTES + 1)))).toBe('HEADER_TOO_LARGE');
     expect(codeOf(() => loadSafetensors(rawFile('{}', [], 2 ** 63)))).toBe('HEADER_TOO_LARGE');
     expect(codeOf(() => loadSafetensors(rawFile('{}', [], 2 ** 32 + 2)))).toBe('HEADER_TOO_LARGE');
+  });
+
+  it('HEADER_TOO_LARGE: more than MAX_TENSORS entries, counted before parsing (a million tiny entries would need ~20× the file)', () => {
+    const entries = (n: number): string => {
+      const parts = new Array<string>(n);
+      for (let i = 0; i < n; i++) parts[i] = `"${i.toString(36)}":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}`;
+      return parts.join(',');
+    };
+    const over = rawFile(`{${entries(MAX_TENSORS + 2)}}`);
+    let err: unknown = null;
+    try {
+      loadSafetensors(over);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as FormatError).code).toBe('HEADER_TOO_LARGE');
+    expect((err as Error).message).toContain(`declares ${MAX_TENSORS + 2} entries, over the ${MAX_TENSORS}-tensor limit`);
+    expect(codeOf(() => inspectSafetensors(over))).toBe('HEADER_TOO_LARGE');
+    // The one spare entry of the pre-scan is for __metadata__; a tensor in its place is refused after parsing.
+    const oneOver = rawFile(`{${entries(MAX_TENSORS + 1)}}`);
+    expect(codeOf(() => inspectSafetensors(oneOver))).toBe('HEADER_TOO_LARGE');
+    // Braces inside strings (names, metadata) are not entries; __metadata__ does not count against the limit.
+    const braces = '{['.repeat(MAX_TENSORS);
+    const ok = loadSafetensors(rawFile(`{"__metadata__":{"k":"${braces}"},"${braces}":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}`, [7]));
+    expect(ok.metadata.k).toBe(braces);
+    expect(Object.keys(ok.tensors)).toEqual([braces]);
+  });
+
+  it('saveSafetensors refuses more than MAX_TENSORS tensors, so every file it writes loads back', () => {
+    const many: Record<string, Tensor> = {};
+    const empty = zeros([0]);
+    for (let i = 0; i <= MAX_TENSORS; i++) many[i.toString(36)] = empty;
+    expect(() => saveSafetensors(many)).toThrow(ArgumentError);
+    expect(() => saveSafetensors(many)).toThrow(`${MAX_TENSORS + 1} tensors is over the ${MAX_TENSORS}`);
   });
 
   it('BAD_JSON: invalid UTF-8, a BOM, invalid JSON, NaN literals, trailing commas, deep nesting', () => {

@@ -405,7 +405,7 @@ describe('MultiHeadAttention init, PyTorch loading and errors', () => {
       'layers.0.selfAttn.qProj.weight', 'layers.0.selfAttn.kProj.weight', 'layers.0.selfAttn.vProj.weight',
       'layers.0.selfAttn.outProj.bias', 'bn.runningMean', 'attn.kProj.weight',
     ]);
-    expect(sd['layers.0.selfAttn.vProj.weight'].tolist()).toEqual([[8, 9], [10, 11]]);
+    expect((sd['layers.0.selfAttn.vProj.weight'] as Tensor).tolist()).toEqual([[8, 9], [10, 11]]);
   });
 
   it('bad construction and bad forward inputs throw typed errors naming the shapes', () => {

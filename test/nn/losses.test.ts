@@ -496,6 +496,29 @@ describe('bad inputs throw typed errors naming shapes and values', () => {
     expectThrows(() => klDiv(a, a, { logTarget: 'yes' as never }), ArgumentError, 'logTarget', '"yes"');
   });
 
+  it('binaryCrossEntropy: a target outside [0, 1] is named (soft targets inside are fine; NaN propagates)', () => {
+    expectThrows(() => binaryCrossEntropy(tensor([0.5, 0.5]), tensor([1, 2])), ArgumentError, 'target[1] = 2', 'outside [0, 1]');
+    expectThrows(() => binaryCrossEntropy(tensor([[0.5, 0.5]]), tensor([[-0.5, 1]])), ArgumentError, 'target[0, 0] = -0.5');
+    expect(binaryCrossEntropy(tensor([0.5]), tensor([0.3])).item()).toBeCloseTo(Math.LN2, 6);
+    expect(Number.isNaN(binaryCrossEntropy(tensor([0.5]), tensor([NaN])).item())).toBe(true);
+  });
+
+  it('options go through the shared validator: unknown keys get a hint, values of the wrong type are refused', () => {
+    expectThrows(() => mseLoss(a, a, { reducton: 'sum' } as never), ArgumentError, "mseLoss: unknown option 'reducton'", "did you mean 'reduction'");
+    expectThrows(() => nllLoss(tensor([[-1, -2]]), [0], { ignore_index: 1 } as never), ArgumentError, "did you mean 'ignoreIndex'");
+    expectThrows(() => binaryCrossEntropyWithLogits(a, a, { pos_weight: [1, 1, 1] } as never), ArgumentError, "did you mean 'posWeight'");
+    expectThrows(() => klDiv(a, a, { log_target: true } as never), ArgumentError, "did you mean 'logTarget'");
+    expectThrows(() => huberLoss(a, a, { delta: '1' } as never), ArgumentError, 'huberLoss: delta must be a finite number > 0, got "1"');
+    expectThrows(() => huberLoss(a, a, { delta: Infinity }), ArgumentError, 'delta');
+    expectThrows(() => l1Loss(a, a, 'sum' as never), ArgumentError, 'l1Loss: options must be an object, got "sum"');
+    expectThrows(() => binaryCrossEntropy(a, a, { weight: [1, '2', 3] } as never), ArgumentError, 'weight[1]', '"2"');
+    expectThrows(() => binaryCrossEntropy(a, a, { weight: 'heavy' } as never), ArgumentError, 'weight must be a Tensor, Float32Array or number[]');
+    expectThrows(() => nllLoss(tensor([[-1, -2]]), [0], { ignoreIndex: 2 ** 31 }), ArgumentError, 'ignoreIndex');
+    // undefined means "not given"; null weights mean none.
+    expect(mseLoss(a, a, { reduction: undefined }).item()).toBe(0);
+    expect(binaryCrossEntropy(tensor([0.5]), tensor([1]), { weight: null }).item()).toBeCloseTo(Math.LN2, 6);
+  });
+
   it('garbage in any argument position throws a TensorkitError, never a raw TypeError', () => {
     const garbage: unknown[] = [undefined, null, 'x', {}, NaN, -1, 1.5, [[1], [2, 3]], Symbol('s'), () => 1];
     const good = tensor([[0.25, 0.5], [0.75, 0.5]]);

@@ -148,6 +148,17 @@ describe('summary', () => {
     // The forward methods are restored afterwards.
     expect(Object.prototype.hasOwnProperty.call(cnn[0], 'forward')).toBe(false);
   });
+
+  it('runs in eval mode and gives every module its own mode back', () => {
+    const net = new Sequential(new Linear(2, 2), new Dropout(0.5), new Linear(2, 1));
+    net[1].eval();
+    const seen: boolean[] = [];
+    const h = net[1].registerForwardHook((m) => { seen.push(m.training); });
+    net.summary([1, 2]);
+    h.remove();
+    expect(seen).toEqual([false]);
+    expect(net.modules().map((m) => m.training)).toEqual([true, true, false, true]);
+  });
 });
 
 describe('layers against PyTorch', () => {
