@@ -121,6 +121,19 @@ const FIT_SPEC = {
 
 const modelArg = instanceOf(Module);
 
+/**
+ * The model's forward pass on one batch, checked to return a Tensor (so that any Module, e.g. one
+ * from `loadModel` whose forward is typed `unknown`, can be passed).
+ */
+function forwardOf(model: Module, op: string): (x: Tensor) => Tensor {
+  const m = model as TrainableModule;
+  return (x) => {
+    const out: unknown = m.forward(x);
+    if (!(out instanceof Tensor)) throw badValue(op, 'model.forward(x)', 'a Tensor', out);
+    return out;
+  };
+}
+
 function batchSizeOf(x: Tensor): number {
   return x.ndim === 0 ? 1 : x.shape[0];
 }
@@ -172,15 +185,16 @@ export function valKey(name: string): string {
  * @throws ArgumentError on malformed options; a NaN loss is not an error unless a callback (TerminateOnNaN) says so.
  * @category Training
  */
-export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
+export async function fit(model: TrainableModule | Module, options: FitOptions): Promise<History> {
   checkArg('fit', 'model', model, modelArg);
+  const forward = forwardOf(model, 'fit');
   const o = parseOptions('fit', options, FIT_SPEC);
   for (const k of ['data', 'loss', 'optimizer', 'epochs'] as const) if (o[k] === undefined) FIT_SPEC[k](undefined, k, 'fit');
   const { validation, scheduler, metrics = {}, callbacks = [], signal } = o;
   const data = o.data!, loss = o.loss! as LossFn, optimizer = o.optimizer!, epochs = o.epochs!;
   const perBatch = o.schedulerStep === 'batch';
   const history: History = { epochs: [], history: {}, stopReason: null };
-  const ctx: TrainContext = { model, optimizer, stopTraining: false, stopReason: null, epochs, batchesPerEpoch: lengthOf(data), history, skipStep: false };
+  const ctx: TrainContext = { model: model as TrainableModule, optimizer, stopTraining: false, stopReason: null, epochs, batchesPerEpoch: lengthOf(data), history, skipStep: false };
   const metricNames = Object.keys(metrics);
   // The gradient stage: the callbacks' onBeforeStep, then fit's own clipping.
   const stage: Callback[] = callbacks.filter((cb) => typeof cb.onBeforeStep === 'function');
@@ -219,7 +233,7 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
         const [x, y] = item;
         for (const cb of callbacks) await cb.onBatchBegin?.(batch, ctx);
         optimizer.zeroGrad();
-        const pred = model.forward(x);
+        const pred = forward(x);
         const l = loss(pred, y);
         if (!(l instanceof Tensor) || l.size !== 1) throw new ArgumentError('fit: loss must return a one-element tensor');
         const lv = l.item();
@@ -292,8 +306,9 @@ export interface EvaluateOptions {
  * evaluate(m, [[tensor([[1], [2]]), tensor([[2], [4]])]], { loss: mseLoss }).loss; // 0
  * @category Training
  */
-export function evaluate(model: TrainableModule, data: Batches, options: EvaluateOptions = {}): Logs {
+export function evaluate(model: TrainableModule | Module, data: Batches, options: EvaluateOptions = {}): Logs {
   checkArg('evaluate', 'model', model, modelArg);
+  const forward = forwardOf(model, 'evaluate');
   checkArg('evaluate', 'data', data, iterable);
   const { loss, metrics: ms = {} } = parseOptions('evaluate', options, { loss: func, metrics });
   const metricNames = Object.keys(ms);
@@ -312,7 +327,7 @@ export function evaluate(model: TrainableModule, data: Batches, options: Evaluat
         }
         batch++;
         const [x, y] = item;
-        const p = model.forward(x);
+        const p = forward(x);
         const n = batchSizeOf(x);
         if (loss !== undefined) lossSum += (loss as LossFn)(p, y).item() * n;
         seen += n;
@@ -351,8 +366,9 @@ export interface PredictOptions {
  * predict(m, tensor([[1, 2], [3, 4]])).toArray(); // [3, 7]
  * @category Training
  */
-export function predict(model: TrainableModule, x: Tensor | Iterable<Tensor | readonly [Tensor, Tensor]>, options: PredictOptions = {}): Tensor {
+export function predict(model: TrainableModule | Module, x: Tensor | Iterable<Tensor | readonly [Tensor, Tensor]>, options: PredictOptions = {}): Tensor {
   checkArg('predict', 'model', model, modelArg);
+  const forward = forwardOf(model, 'predict');
   const { batchSize: bs = 256 } = parseOptions('predict', options, { batchSize: posInt });
   const wasTraining = model.training;
   model.eval();
@@ -362,16 +378,16 @@ export function predict(model: TrainableModule, x: Tensor | Iterable<Tensor | re
       if (x instanceof Tensor) {
         if (x.ndim === 0) throw new ArgumentError('predict: x must have a batch axis');
         const n = x.shape[0];
-        if (n <= bs) outs.push(model.forward(x));
+        if (n <= bs) outs.push(forward(x));
         else {
           const rowSize = x.size / n;
           for (let s = 0; s < n; s += bs) {
             const e = Math.min(n, s + bs);
-            outs.push(model.forward(new Tensor(x.data.slice(s * rowSize, e * rowSize), [e - s, ...x.shape.slice(1)])));
+            outs.push(forward(new Tensor(x.data.slice(s * rowSize, e * rowSize), [e - s, ...x.shape.slice(1)])));
           }
         }
       } else if (x !== null && typeof (x as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] === 'function') {
-        for (const item of x) outs.push(model.forward(item instanceof Tensor ? item : item[0]));
+        for (const item of x) outs.push(forward(item instanceof Tensor ? item : item[0]));
       } else throw badValue('predict', 'x', 'a Tensor or an iterable of batches', x);
       if (outs.length === 0) throw new TensorkitError('INVALID_ARGUMENT', 'predict: no input rows');
       return outs.length === 1 ? outs[0] : concat(outs, 0);

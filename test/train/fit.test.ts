@@ -228,6 +228,18 @@ describe('predict and evaluate', () => {
     expect(predict(new Sequential(new Linear(3, 1), new ReLU()), [x, x]).shape).toEqual([20, 1]);
   });
 
+  it('any Module type-checks (e.g. loadModel\'s, whose forward is typed unknown); a forward that returns no Tensor is an ArgumentError', () => {
+    const m: Module = new Linear(2, 1, { rng: new Generator(1) });
+    expect(predict(m, tensor([[1, 2]])).shape).toEqual([1, 1]);
+    expect(evaluate(m, [[tensor([[1, 2]]), tensor([[0]])]], { loss: mse }).loss).toBeGreaterThanOrEqual(0);
+    class Bad extends Module {
+      forward(): unknown {
+        return [1, 2];
+      }
+    }
+    expect(() => predict(new Bad(), tensor([[1]]))).toThrow(/predict: model.forward\(x\) must be a Tensor, got array\(2\)/);
+  });
+
   it('evaluate weights the loss by batch size', () => {
     const m = new Linear(1, 1, { bias: false });
     m.weight.data[0] = 0;
