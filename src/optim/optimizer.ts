@@ -193,7 +193,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
    * @param spec the check of each hyperparameter (see `tensor/options`); without it, checks are
    * derived from the defaults' types (numbers finite, booleans, strings, number arrays of that length).
    */
-  constructor(name: string, params: readonly Tensor[] | readonly ParamGroup<O>[], defaults: O, options: Partial<O> | undefined, spec?: OptionSpec) {
+  constructor(
+    name: string, params: readonly Tensor[] | readonly ParamGroup<O>[], defaults: O, options: Partial<O> | undefined,
+    spec?: Record<string, (v: unknown, name: string, op: string) => unknown>,
+  ) {
     this.name = name;
     const own: OptionSpec = {};
     for (const k of Object.keys(defaults)) own[k] = spec?.[k] ?? checkFromDefault((defaults as Record<string, unknown>)[k]);

@@ -39,7 +39,14 @@ export interface FitOptions {
    * `{ maxNorm, normType, errorIfNonfinite }`. Runs in the gradient stage after the callbacks'
    * `onBeforeStep` and after `clipGradValue`.
    */
-  clipGradNorm?: number | { maxNorm: number; normType?: number; errorIfNonfinite?: boolean };
+  clipGradNorm?: number | {
+    /** The largest total norm of the gradients. */
+    maxNorm: number;
+    /** p of the norm: a number > 0, or Infinity for the max norm (default 2). */
+    normType?: number;
+    /** Throw a `NumericError` when the total norm is NaN or ±Inf (default false). */
+    errorIfNonfinite?: boolean;
+  };
   /** Clamp every gradient entry to [−v, v] (`clipGradValue`) before every step, in the gradient stage. */
   clipGradValue?: number;
 }
