@@ -3,7 +3,7 @@ import { binaryCrossEntropyWithLogits, crossEntropy, Linear, Module, Sequential,
 import { precision, recall } from '../../src/metrics/index';
 import { clipGradNorm, clipGradValue, SGD } from '../../src/optim/index';
 import {
-  ArgumentError, Generator, Parameter, Tensor, mean, square, sub, tensor, randn, noGrad, matmul, add, argmax, gt,
+  ArgumentError, Generator, Parameter, ShapeError, Tensor, mean, square, sub, tensor, randn, noGrad, matmul, add, argmax, gt,
 } from '../../src/tensor/index';
 import {
   EarlyStopping, LearningRateLogger, ModelCheckpoint, ProgressBar, TerminateOnNaN, evaluate, fit, predict, type Callback, type FitOptions,
@@ -349,6 +349,9 @@ describe('metrics take (yTrue, yPred), the order of tensorkit/metrics', () => {
     // Training values are on the batch's predictions before its step.
     expect(h.history.precision[1]).toBe(precision(y, labels(trainPred!)));
     expect(h.history.recall[1]).toBe(recall(y, labels(trainPred!)));
+    // Passed as a plain function, precision gets the raw [B, 2] scores as yPred: a typed error, not a silent value.
+    await expect(fit(model, { data: [[x, y]], loss: crossEntropy, optimizer: opt, epochs: 1, metrics: { precision } })).rejects.toThrow(ShapeError);
+    await expect(fit(model, { data: [[x, y]], loss: crossEntropy, optimizer: opt, epochs: 1, metrics: { precision } })).rejects.toThrow(/precision: yPred must be 1-D, got shape \[64, 2\]/);
   });
 
   it('a plain metric function gets (yTrue, yPred) with the raw output; a function spec converts it', async () => {
