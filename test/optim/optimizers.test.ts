@@ -120,6 +120,18 @@ describe('shared Optimizer behaviour', () => {
     expect(opt.stateDict().state[0]?.step).toBe(1);
   });
 
+  it('every built-in optimizer leaves a parameter without a gradient alone, with no state', () => {
+    for (const Cls of [SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax]) {
+      const a = param([1], [1]);
+      const b = new Parameter(tensor([5]));
+      const opt = new (Cls as typeof Adam)([a, b], { lr: 0.1 });
+      opt.step();
+      expect(b.data[0], Cls.name).toBe(5);
+      expect(a.data[0], Cls.name).not.toBe(1);
+      expect(opt.stateDict().state[1], Cls.name).toBeNull();
+    }
+  });
+
   it('zeroGrad sets every grad to null; lr get/set covers every group', () => {
     const a = param([1], [1]);
     const b = param([1], [1]);
