@@ -1,4 +1,5 @@
-import { ArgumentError, Tensor, argmax, concat, noGrad, TensorkitError } from '../tensor/index';
+import { ArgumentError, ShapeError, Tensor, argmax, concat, noGrad, TensorkitError } from '../tensor/index';
+import { fmtShape } from '../tensor/errors';
 import {
   anyOf, arrayOf, badValue, bool, checkArg, func, instanceOf, isPlainObject, nonNeg, nonNegInt, oneOf, parseOptions, posInt, type Check,
 } from '../tensor/options';
@@ -159,6 +160,9 @@ function metricValue(op: string, name: string, m: Metric, output: Tensor, target
   if (typeof m === 'function') v = m(target, output);
   else {
     const p = m.predictions;
+    if (p === 'argmax' && output.ndim < 2) {
+      throw new ShapeError(`${op}: metric '${name}': predictions 'argmax' takes scores [B, C], got an output of shape ${fmtShape(output.shape)} (pass a function, e.g. (o) => gt(o, 0))`);
+    }
     const yPred = p === 'argmax' ? argmax(output, { axis: output.ndim - 1 }) : typeof p === 'function' ? p(output) : output;
     v = m.fn(target, yPred);
   }

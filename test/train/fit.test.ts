@@ -367,6 +367,15 @@ describe('metrics take (yTrue, yPred), the order of tensorkit/metrics', () => {
     const r = evaluate(model, [[x, y]], { loss: bce, metrics: { order, onLogit } });
     expect(calls).toEqual([[[64], [64, 1]]]);
     expect(r.onLogit).toBe(precision(y, gt(predict(model, x).reshape([-1]), 0)));
+    // 'argmax' on one score per sample would silently give one index: it asks for a function instead.
+    class Flat extends Module {
+      lin = new Linear(2, 1, { rng: new Generator(5) });
+      forward(v: Tensor): Tensor {
+        return this.lin.forward(v).reshape([-1]);
+      }
+    }
+    expect(() => evaluate(new Flat(), [[x, y]], { metrics: { p: { fn: precision, predictions: 'argmax' } } }))
+      .toThrow(/evaluate: metric 'p': predictions 'argmax' takes scores \[B, C\], got an output of shape \[64\]/);
   });
 });
 
