@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor';
-import { checkBool, checkNonNeg, checkRange, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, nonNeg, prob } from '../tensor/options';
+import { Optimizer, type ParamGroup, type StateKind } from './optimizer';
+
+const ADADELTA_SPEC = { rho: prob, eps: nonNeg, weightDecay: nonNeg, maximize: bool };
 
 /** Hyperparameters of {@link Adadelta}. */
 export interface AdadeltaOptions {
@@ -43,46 +46,28 @@ export interface AdadeltaState {
  * @category Optimizers
  */
 export class Adadelta extends Optimizer<AdadeltaOptions, AdadeltaState> {
-  protected readonly stateKinds: Record<string, StateKind> = { step: 'scalar', squareAvg: 'buffer', accDelta: 'buffer' };
+  protected override readonly stateKinds: Record<string, StateKind> = { step: 'scalar', squareAvg: 'buffer', accDelta: 'buffer' };
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<AdadeltaOptions>[], options: Partial<AdadeltaOptions> = {}) {
-    super('Adadelta', params, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, options);
+    super('Adadelta', params, { lr: 1, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, options, ADADELTA_SPEC);
   }
 
-  protected validateGroup(g: AdadeltaOptions, where: string): void {
-    checkRange(where, 'rho', g.rho, 0, 1, true);
-    checkNonNeg(where, 'eps', g.eps);
-    checkNonNeg(where, 'weightDecay', g.weightDecay);
-    checkBool(where, 'maximize', g.maximize);
+  protected initState(p: Tensor): AdadeltaState {
+    return { step: 0, squareAvg: new Float32Array(p.size), accDelta: new Float32Array(p.size) };
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    for (const group of this.paramGroups) {
-      const { lr, rho, eps, weightDecay: wd, maximize } = group;
-      const sign = maximize ? -1 : 1;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        const w = p.data;
-        const n = w.length;
-        let st = this.state.get(p);
-        if (st === undefined) {
-          st = { step: 0, squareAvg: new Float32Array(n), accDelta: new Float32Array(n) };
-          this.state.set(p, st);
-        }
-        st.step++;
-        const sq = st.squareAvg, acc = st.accDelta;
-        for (let i = 0; i < n; i++) {
-          let g = sign * grad[i];
-          if (wd !== 0) g += wd * w[i];
-          sq[i] = rho * sq[i] + (1 - rho) * g * g;
-          const delta = (Math.sqrt(acc[i] + eps) / Math.sqrt(sq[i] + eps)) * g;
-          acc[i] = rho * acc[i] + (1 - rho) * delta * delta;
-          w[i] = w[i] - lr * delta;
-        }
-      }
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: AdadeltaState, group: AdadeltaOptions): void {
+    const { lr, rho, eps } = group;
+    const w = p.data;
+    const n = w.length;
+    st.step++;
+    const sq = st.squareAvg, acc = st.accDelta;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      sq[i] = rho * sq[i] + (1 - rho) * g * g;
+      const delta = (Math.sqrt(acc[i] + eps) / Math.sqrt(sq[i] + eps)) * g;
+      acc[i] = rho * acc[i] + (1 - rho) * delta * delta;
+      w[i] = w[i] - lr * delta;
     }
-    return loss;
   }
 }

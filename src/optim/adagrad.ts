@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor';
-import { checkBool, checkNonNeg, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, nonNeg } from '../tensor/options';
+import { Optimizer, type ParamGroup, type StateKind } from './optimizer';
+
+const ADAGRAD_SPEC = { lrDecay: nonNeg, weightDecay: nonNeg, initialAccumulatorValue: nonNeg, eps: nonNeg, maximize: bool };
 
 /** Hyperparameters of {@link Adagrad}. */
 export interface AdagradOptions {
@@ -44,46 +47,27 @@ export interface AdagradState {
  * @category Optimizers
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
-  protected readonly stateKinds: Record<string, StateKind> = { step: 'scalar', sum: 'buffer' };
+  protected override readonly stateKinds: Record<string, StateKind> = { step: 'scalar', sum: 'buffer' };
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<AdagradOptions>[], options: Partial<AdagradOptions> = {}) {
-    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, options);
+    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false }, options, ADAGRAD_SPEC);
   }
 
-  protected validateGroup(g: AdagradOptions, where: string): void {
-    checkNonNeg(where, 'lrDecay', g.lrDecay);
-    checkNonNeg(where, 'weightDecay', g.weightDecay);
-    checkNonNeg(where, 'initialAccumulatorValue', g.initialAccumulatorValue);
-    checkNonNeg(where, 'eps', g.eps);
-    checkBool(where, 'maximize', g.maximize);
+  protected initState(p: Tensor, group: AdagradOptions): AdagradState {
+    return { step: 0, sum: new Float32Array(p.size).fill(group.initialAccumulatorValue) };
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    for (const group of this.paramGroups) {
-      const { lr, lrDecay, weightDecay: wd, initialAccumulatorValue, eps, maximize } = group;
-      const sign = maximize ? -1 : 1;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        const w = p.data;
-        const n = w.length;
-        let st = this.state.get(p);
-        if (st === undefined) {
-          st = { step: 0, sum: new Float32Array(n).fill(initialAccumulatorValue) };
-          this.state.set(p, st);
-        }
-        const step = ++st.step;
-        const clr = lr / (1 + (step - 1) * lrDecay);
-        const sum = st.sum;
-        for (let i = 0; i < n; i++) {
-          let g = sign * grad[i];
-          if (wd !== 0) g += wd * w[i];
-          sum[i] = sum[i] + g * g;
-          w[i] = w[i] - (clr * g) / (Math.sqrt(sum[i]) + eps);
-        }
-      }
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: AdagradState, group: AdagradOptions): void {
+    const { lr, lrDecay, eps } = group;
+    const w = p.data;
+    const n = w.length;
+    const step = ++st.step;
+    const clr = lr / (1 + (step - 1) * lrDecay);
+    const sum = st.sum;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      sum[i] = sum[i] + g * g;
+      w[i] = w[i] - (clr * g) / (Math.sqrt(sum[i]) + eps);
     }
-    return loss;
   }
 }

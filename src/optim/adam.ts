@@ -1,5 +1,6 @@
 import type { Tensor } from '../tensor/tensor';
-import { checkBetas, checkBool, checkNonNeg, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, nonNeg } from '../tensor/options';
+import { betas, Optimizer, type ParamGroup, type StateKind } from './optimizer';
 
 /** Hyperparameters of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
@@ -32,58 +33,49 @@ export interface AdamState {
 
 const ADAM_STATE: Record<string, StateKind> = { step: 'scalar', expAvg: 'buffer', expAvgSq: 'buffer', maxExpAvgSq: 'buffer?' };
 
-function validateAdam(g: AdamOptions, where: string): void {
-  checkBetas(where, g.betas);
-  checkNonNeg(where, 'eps', g.eps);
-  checkNonNeg(where, 'weightDecay', g.weightDecay);
-  checkBool(where, 'amsgrad', g.amsgrad);
-  checkBool(where, 'maximize', g.maximize);
+const ADAM_SPEC = { betas, eps: nonNeg, weightDecay: nonNeg, amsgrad: bool, maximize: bool };
+
+function adamInit(p: Tensor): AdamState {
+  return { step: 0, expAvg: new Float32Array(p.size), expAvgSq: new Float32Array(p.size) };
 }
 
 /**
- * One Adam/AdamW update of every parameter with a gradient. `decoupled` selects AdamW's
- * θ ← θ(1 − ηλ) instead of Adam's g ← g + λθ.
+ * One Adam/AdamW update of one parameter from its effective gradient. `decoupled` selects AdamW's
+ * θ ← θ(1 − ηλ) (the base class then leaves λθ out of the gradient) instead of Adam's g ← g + λθ.
  */
-function adamStep(opt: Optimizer<AdamOptions, AdamState>, state: Map<Tensor, AdamState>, decoupled: boolean): void {
-  for (const group of opt.paramGroups) {
-    const { lr, eps, weightDecay: wd, amsgrad, maximize } = group;
-    const b1 = group.betas[0], b2 = group.betas[1];
-    const sign = maximize ? -1 : 1;
+function adamUpdate(p: Tensor, grad: Float32Array | Float64Array, st: AdamState, group: AdamOptions, decoupled: boolean): void {
+  const { lr, eps, weightDecay: wd, amsgrad } = group;
+  const b1 = group.betas[0], b2 = group.betas[1];
+  const w = p.data;
+  const n = w.length;
+  let vmax = st.maxExpAvgSq;
+  if (amsgrad && vmax === undefined) {
+    vmax = new Float32Array(n);
+    st.maxExpAvgSq = vmax;
+  }
+  if (decoupled && wd !== 0) {
     const decay = 1 - lr * wd;
-    for (const p of group.params) {
-      const grad = p.grad;
-      if (grad === null) continue;
-      const w = p.data;
-      const n = w.length;
-      let st = state.get(p);
-      if (st === undefined) {
-        st = { step: 0, expAvg: new Float32Array(n), expAvgSq: new Float32Array(n) };
-        state.set(p, st);
-      }
-      let vmax = st.maxExpAvgSq;
-      if (amsgrad && vmax === undefined) {
-        vmax = new Float32Array(n);
-        st.maxExpAvgSq = vmax;
-      }
-      const step = ++st.step;
-      const m = st.expAvg, v = st.expAvgSq;
-      const stepSize = lr / (1 - b1 ** step);
-      const bc2Sqrt = Math.sqrt(1 - b2 ** step);
-      for (let i = 0; i < n; i++) {
-        let g = sign * grad[i];
-        if (decoupled) {
-          if (wd !== 0) w[i] = w[i] * decay;
-        } else if (wd !== 0) g += wd * w[i];
-        m[i] = b1 * m[i] + (1 - b1) * g;
-        v[i] = b2 * v[i] + (1 - b2) * g * g;
-        let vi = v[i];
-        if (amsgrad) {
-          // Math.max propagates NaN, as torch.maximum does.
-          vmax![i] = Math.max(vmax![i], vi);
-          vi = vmax![i];
-        }
-        w[i] = w[i] - (stepSize * m[i]) / (Math.sqrt(vi) / bc2Sqrt + eps);
-      }
+    for (let i = 0; i < n; i++) w[i] = w[i] * decay;
+  }
+  const step = ++st.step;
+  const m = st.expAvg, v = st.expAvgSq;
+  const stepSize = lr / (1 - b1 ** step);
+  const bc2Sqrt = Math.sqrt(1 - b2 ** step);
+  if (amsgrad) {
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      // Math.max propagates NaN, as torch.maximum does.
+      vmax![i] = Math.max(vmax![i], v[i]);
+      w[i] = w[i] - (stepSize * m[i]) / (Math.sqrt(vmax![i]) / bc2Sqrt + eps);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      w[i] = w[i] - (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
     }
   }
 }
@@ -107,20 +99,18 @@ function adamStep(opt: Optimizer<AdamOptions, AdamState>, state: Map<Tensor, Ada
  * @category Optimizers
  */
 export class Adam extends Optimizer<AdamOptions, AdamState> {
-  protected readonly stateKinds = ADAM_STATE;
+  protected override readonly stateKinds = ADAM_STATE;
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options);
+    super('Adam', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options, ADAM_SPEC);
   }
 
-  protected validateGroup(g: AdamOptions, where: string): void {
-    validateAdam(g, where);
+  protected initState(p: Tensor): AdamState {
+    return adamInit(p);
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    adamStep(this, this.state, false);
-    return loss;
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: AdamState, group: AdamOptions): void {
+    adamUpdate(p, grad, st, group, false);
   }
 }
 
@@ -141,19 +131,19 @@ export class Adam extends Optimizer<AdamOptions, AdamState> {
  * @category Optimizers
  */
 export class AdamW extends Optimizer<AdamOptions, AdamState> {
-  protected readonly stateKinds = ADAM_STATE;
+  protected override readonly stateKinds = ADAM_STATE;
+
+  protected override readonly foldWeightDecay = false;
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options);
+    super('AdamW', params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false }, options, ADAM_SPEC);
   }
 
-  protected validateGroup(g: AdamOptions, where: string): void {
-    validateAdam(g, where);
+  protected initState(p: Tensor): AdamState {
+    return adamInit(p);
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    adamStep(this, this.state, true);
-    return loss;
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: AdamState, group: AdamOptions): void {
+    adamUpdate(p, grad, st, group, true);
   }
 }

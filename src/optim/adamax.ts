@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor';
-import { checkBetas, checkBool, checkNonNeg, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, nonNeg } from '../tensor/options';
+import { betas, Optimizer, type ParamGroup, type StateKind } from './optimizer';
+
+const ADAMAX_SPEC = { betas, eps: nonNeg, weightDecay: nonNeg, maximize: bool };
 
 /** Hyperparameters of {@link Adamax}. */
 export interface AdamaxOptions {
@@ -43,48 +46,30 @@ export interface AdamaxState {
  * @category Optimizers
  */
 export class Adamax extends Optimizer<AdamaxOptions, AdamaxState> {
-  protected readonly stateKinds: Record<string, StateKind> = { step: 'scalar', expAvg: 'buffer', expInf: 'buffer' };
+  protected override readonly stateKinds: Record<string, StateKind> = { step: 'scalar', expAvg: 'buffer', expInf: 'buffer' };
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<AdamaxOptions>[], options: Partial<AdamaxOptions> = {}) {
-    super('Adamax', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false }, options);
+    super('Adamax', params, { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false }, options, ADAMAX_SPEC);
   }
 
-  protected validateGroup(g: AdamaxOptions, where: string): void {
-    checkBetas(where, g.betas);
-    checkNonNeg(where, 'eps', g.eps);
-    checkNonNeg(where, 'weightDecay', g.weightDecay);
-    checkBool(where, 'maximize', g.maximize);
+  protected initState(p: Tensor): AdamaxState {
+    return { step: 0, expAvg: new Float32Array(p.size), expInf: new Float32Array(p.size) };
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    for (const group of this.paramGroups) {
-      const { lr, eps, weightDecay: wd, maximize } = group;
-      const b1 = group.betas[0], b2 = group.betas[1];
-      const sign = maximize ? -1 : 1;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        const w = p.data;
-        const n = w.length;
-        let st = this.state.get(p);
-        if (st === undefined) {
-          st = { step: 0, expAvg: new Float32Array(n), expInf: new Float32Array(n) };
-          this.state.set(p, st);
-        }
-        const step = ++st.step;
-        const clr = lr / (1 - b1 ** step);
-        const m = st.expAvg, u = st.expInf;
-        for (let i = 0; i < n; i++) {
-          let g = sign * grad[i];
-          if (wd !== 0) g += wd * w[i];
-          m[i] = b1 * m[i] + (1 - b1) * g;
-          // Math.max propagates NaN, as torch.amax does.
-          u[i] = Math.max(b2 * u[i], Math.abs(g) + eps);
-          w[i] = w[i] - (clr * m[i]) / u[i];
-        }
-      }
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: AdamaxState, group: AdamaxOptions): void {
+    const { lr, eps } = group;
+    const b1 = group.betas[0], b2 = group.betas[1];
+    const w = p.data;
+    const n = w.length;
+    const step = ++st.step;
+    const clr = lr / (1 - b1 ** step);
+    const m = st.expAvg, u = st.expInf;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      // Math.max propagates NaN, as torch.amax does.
+      u[i] = Math.max(b2 * u[i], Math.abs(g) + eps);
+      w[i] = w[i] - (clr * m[i]) / u[i];
     }
-    return loss;
   }
 }

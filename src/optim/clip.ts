@@ -1,6 +1,19 @@
 import { ArgumentError, NumericError } from '../tensor/errors';
+import { badValue, bool, checkArg, parseOptions, type Check } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { fmtValue } from './optimizer';
+
+/** A number ≥ 0, Infinity included (no clipping), NaN refused. */
+const nonNegOrInf: Check<number> = (v, name, op) => {
+  if (typeof v !== 'number' || !(v >= 0)) throw badValue(op, name, 'a number ≥ 0', v);
+  return v;
+};
+
+/** A norm order p: a number > 0, or Infinity for the max norm. */
+const normOrder: Check<number> = (v, name, op) => {
+  if (typeof v !== 'number' || !(v > 0)) throw badValue(op, name, 'a number > 0 or Infinity', v);
+  return v;
+};
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipGradNormOptions {
@@ -12,10 +25,10 @@ export interface ClipGradNormOptions {
 
 function gradsOf(params: Tensor | readonly Tensor[], where: string): Float32Array[] {
   const list = params instanceof Tensor ? [params] : params;
-  if (!Array.isArray(list)) throw new ArgumentError(`${where}: params must be a Tensor or an array of Tensors, got ${fmtValue(params)}`);
+  if (!Array.isArray(list)) throw new ArgumentError(`${where}: params must be a Tensor or an array of Tensors, got ${describe(params)}`);
   const out: Float32Array[] = [];
   list.forEach((p, i) => {
-    if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor, got ${fmtValue(p)}`);
+    if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor, got ${describe(p)}`);
     if (p.grad !== null) out.push(p.grad);
   });
   return out;
@@ -36,11 +49,9 @@ function gradsOf(params: Tensor | readonly Tensor[], where: string): Float32Arra
  * @category Gradient clipping
  */
 export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number, options: ClipGradNormOptions = {}): number {
-  const normType = options?.normType ?? 2;
-  const errorIfNonfinite = options?.errorIfNonfinite ?? false;
   const where = 'clipGradNorm';
-  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new ArgumentError(`${where}: maxNorm must be a number ≥ 0, got ${fmtValue(maxNorm)}`);
-  if (typeof normType !== 'number' || !(normType > 0)) throw new ArgumentError(`${where}: normType must be a number > 0 or Infinity, got ${fmtValue(normType)}`);
+  const { normType = 2, errorIfNonfinite = false } = parseOptions(where, options, { normType: normOrder, errorIfNonfinite: bool });
+  checkArg(where, 'maxNorm', maxNorm, nonNegOrInf);
   const grads = gradsOf(params, where);
   if (grads.length === 0) return 0;
   let total: number;
@@ -90,7 +101,7 @@ export function clipGradNorm(params: Tensor | readonly Tensor[], maxNorm: number
  */
 export function clipGradValue(params: Tensor | readonly Tensor[], clipValue: number): void {
   const where = 'clipGradValue';
-  if (typeof clipValue !== 'number' || !(clipValue >= 0)) throw new ArgumentError(`${where}: clipValue must be a number ≥ 0, got ${fmtValue(clipValue)}`);
+  checkArg(where, 'clipValue', clipValue, nonNegOrInf);
   for (const g of gradsOf(params, where)) {
     for (let i = 0; i < g.length; i++) {
       const v = g[i];

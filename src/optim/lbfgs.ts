@@ -1,9 +1,14 @@
 import { ArgumentError, FormatError, ShapeError } from '../tensor/errors';
+import { decodeNumber, encodeNumber, encodeNumbers } from '../tensor/json';
+import { nonNeg, nullable, oneOf, posInt } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import {
-  checkInt, checkNonNeg, decodeBuffer, decodeNumber, encodeBuffer, encodeNumber, fmtValue, Optimizer,
-  type Closure, type JsonValue, type ParamGroup, type StateKind,
-} from './optimizer';
+import { decodeBuffer, Optimizer, type Closure, type JsonValue, type ParamGroup, type ParamState } from './optimizer';
+
+const LBFGS_SPEC = {
+  maxIter: posInt, maxEval: posInt, toleranceGrad: nonNeg, toleranceChange: nonNeg, historySize: posInt,
+  lineSearchFn: nullable(oneOf(['strongWolfe'])),
+};
 
 /** Hyperparameters of {@link LBFGS}. */
 export interface LBFGSOptions {
@@ -177,31 +182,28 @@ function strongWolfe(obj: ObjFunc, t: number, d: Float32Array, f: number, g: Flo
  * @category Optimizers
  */
 export class LBFGS extends Optimizer<LBFGSOptions> {
-  protected readonly stateKinds: Record<string, StateKind> = {};
   private lstate: LBFGSState | null = null;
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<LBFGSOptions>[], options: Partial<LBFGSOptions> = {}) {
     const isObj = typeof options === 'object' && options !== null && !Array.isArray(options);
     const maxIter = (isObj ? options.maxIter : undefined) ?? 20;
+    // maxEval's default follows maxIter (torch's max_eval=None); a bad maxIter is reported by the spec.
     const opts = isObj ? { ...options } : options;
     if (isObj && (opts.maxEval === undefined || opts.maxEval === null)) delete opts.maxEval;
     super('LBFGS', params, {
       lr: 1, maxIter, maxEval: typeof maxIter === 'number' ? Math.floor((maxIter * 5) / 4) : maxIter,
       toleranceGrad: 1e-7, toleranceChange: 1e-9, historySize: 100, lineSearchFn: null,
-    }, opts);
+    }, opts, LBFGS_SPEC);
     if (this.paramGroups.length !== 1) throw new ArgumentError(`LBFGS: takes one parameter group, got ${this.paramGroups.length}`);
   }
 
-  protected validateGroup(g: LBFGSOptions, where: string): void {
-    checkInt(where, 'maxIter', g.maxIter, 1);
-    checkInt(where, 'maxEval', g.maxEval, 1);
-    checkNonNeg(where, 'toleranceGrad', g.toleranceGrad);
-    checkNonNeg(where, 'toleranceChange', g.toleranceChange);
-    checkInt(where, 'historySize', g.historySize, 1);
-    if (g.lineSearchFn !== null && g.lineSearchFn !== 'strongWolfe') {
-      throw new ArgumentError(`${where}: lineSearchFn must be null or 'strongWolfe', got ${fmtValue(g.lineSearchFn)}`);
-    }
+  /** Unused: LBFGS keeps one state for all parameters (see {@link step}). */
+  protected initState(): ParamState {
+    return {};
   }
+
+  /** Unused: LBFGS moves all parameters as one flat vector in {@link step}. */
+  protected update(): void {}
 
   private numel(): number {
     let n = 0;
@@ -235,7 +237,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
    * @throws ArgumentError without a closure.
    */
   override step(closure?: Closure): number {
-    if (typeof closure !== 'function') throw new ArgumentError(`LBFGS.step: needs a closure that recomputes the loss and gradients, got ${fmtValue(closure)}`);
+    if (typeof closure !== 'function') throw new ArgumentError(`LBFGS.step: needs a closure that recomputes the loss and gradients, got ${describe(closure)}`);
     const group = this.paramGroups[0];
     const { lr, maxIter, maxEval, toleranceGrad, toleranceChange, lineSearchFn, historySize } = group;
     const params = group.params;
@@ -374,12 +376,13 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     const st = this.lstate;
     if (st === null) return out;
     const num = (v: number | null): JsonValue => (v === null ? null : encodeNumber(v));
+    const buf = (v: Float32Array): JsonValue => encodeNumbers(v);
     out[0] = {
       funcEvals: st.funcEvals, nIter: st.nIter,
-      d: st.d === null ? null : encodeBuffer(st.d), t: num(st.t),
-      oldDirs: st.oldDirs.map(encodeBuffer), oldStps: st.oldStps.map(encodeBuffer), ro: st.ro.map(encodeNumber),
+      d: st.d === null ? null : buf(st.d), t: num(st.t),
+      oldDirs: st.oldDirs.map(buf), oldStps: st.oldStps.map(buf), ro: encodeNumbers(st.ro),
       hDiag: encodeNumber(st.hDiag),
-      prevFlatGrad: st.prevFlatGrad === null ? null : encodeBuffer(st.prevFlatGrad), prevLoss: num(st.prevLoss),
+      prevFlatGrad: st.prevFlatGrad === null ? null : buf(st.prevFlatGrad), prevLoss: num(st.prevLoss),
     };
     return out;
   }
@@ -393,14 +396,14 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         this.lstate = null;
       };
     }
-    if (typeof e !== 'object' || Array.isArray(e)) throw new FormatError(`${where}[0] must be an object or null, got ${fmtValue(e)}`);
+    if (typeof e !== 'object' || Array.isArray(e)) throw new FormatError(`${where}[0] must be an object or null, got ${describe(e)}`);
     const r = e as Record<string, unknown>;
     let n = 0;
     for (const p of params) n += p.size;
     const num = (k: string, nullable: boolean): number | null => {
       if (nullable && r[k] === null) return null;
       const v = decodeNumber(r[k]);
-      if (v === undefined) throw new FormatError(`${where}[0].${k} must be a number${nullable ? ' or null' : ''}, got ${fmtValue(r[k])}`);
+      if (v === undefined) throw new FormatError(`${where}[0].${k} must be a number${nullable ? ' or null' : ''}, got ${describe(r[k])}`);
       return v;
     };
     const buf = (k: string, nullable: boolean): Float32Array | null => {
@@ -408,14 +411,14 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       return decodeBuffer(r[k], n, `${where}[0].${k} (flattened parameters)`);
     };
     const list = (k: string): unknown[] => {
-      if (!Array.isArray(r[k])) throw new FormatError(`${where}[0].${k} must be an array, got ${fmtValue(r[k])}`);
+      if (!Array.isArray(r[k])) throw new FormatError(`${where}[0].${k} must be an array, got ${describe(r[k])}`);
       return r[k] as unknown[];
     };
     const oldDirs = list('oldDirs').map((v, i) => decodeBuffer(v, n, `${where}[0].oldDirs[${i}]`));
     const oldStps = list('oldStps').map((v, i) => decodeBuffer(v, n, `${where}[0].oldStps[${i}]`));
     const ro = list('ro').map((v, i) => {
       const x = decodeNumber(v);
-      if (x === undefined) throw new FormatError(`${where}[0].ro[${i}] must be a number, got ${fmtValue(v)}`);
+      if (x === undefined) throw new FormatError(`${where}[0].ro[${i}] must be a number, got ${describe(v)}`);
       return x;
     });
     if (oldStps.length !== oldDirs.length || ro.length !== oldDirs.length) {

@@ -1,5 +1,8 @@
 import { enableGrad } from '../tensor/autograd';
 import { ArgumentError, FormatError, ShapeError, fmtShape } from '../tensor/errors';
+import { decodeNumber, decodeNumbers, encodeNumber, encodeNumbers } from '../tensor/json';
+import { arrayOf, badValue, bool, checkArg, finite, nonNeg, num, parseOptions, str, type Check, type OptionSpec } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
 /** A value that survives `JSON.parse(JSON.stringify(v))` unchanged. */
@@ -68,106 +71,39 @@ export type StateKind = 'scalar' | 'buffer' | 'buffer?';
 /** Per-parameter state: scalars (step counts) and float32 buffers the size of the parameter. */
 export type ParamState = Record<string, number | Float32Array | undefined>;
 
-// ---------------------------------------------------------------- validation helpers
-
-/** Formats an offending value for a message (`NaN`, `-Infinity`, `"abc"`, `undefined`). @internal */
-export function fmtValue(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (v === undefined) return 'undefined';
-  if (typeof v === 'string') return JSON.stringify(v);
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
-}
-
-/** Throws unless v is a finite number ≥ 0. @internal */
-export function checkNonNeg(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ArgumentError(`${where}: ${name} must be a finite number ≥ 0, got ${fmtValue(v)}`);
-  }
-}
-
-/** Throws unless v is a finite number > 0. @internal */
-export function checkPositive(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ArgumentError(`${where}: ${name} must be a finite number > 0, got ${fmtValue(v)}`);
-  }
-}
-
-/** Throws unless v is a finite number. @internal */
-export function checkFinite(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new ArgumentError(`${where}: ${name} must be a finite number, got ${fmtValue(v)}`);
-  }
-}
-
-/** Throws unless lo ≤ v < hi (or ≤ hi when `closedHigh`). @internal */
-export function checkRange(where: string, name: string, v: unknown, lo: number, hi: number, closedHigh = false): void {
-  const ok = typeof v === 'number' && v >= lo && (closedHigh ? v <= hi : v < hi);
-  if (!ok) throw new ArgumentError(`${where}: ${name} must be in [${lo}, ${hi}${closedHigh ? ']' : ')'}, got ${fmtValue(v)}`);
-}
-
-/** Throws unless v is a boolean. @internal */
-export function checkBool(where: string, name: string, v: unknown): void {
-  if (typeof v !== 'boolean') throw new ArgumentError(`${where}: ${name} must be a boolean, got ${fmtValue(v)}`);
-}
-
-/** Throws unless v is an integer ≥ min. @internal */
-export function checkInt(where: string, name: string, v: unknown, min: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ArgumentError(`${where}: ${name} must be an integer ≥ ${min}, got ${fmtValue(v)}`);
-  }
-}
-
-/** Throws unless v is a pair [β₁, β₂] with both in [0, 1). @internal */
-export function checkBetas(where: string, v: unknown): void {
-  if (!Array.isArray(v) || v.length !== 2) throw new ArgumentError(`${where}: betas must be a pair [β₁, β₂], got ${fmtValue(v)}`);
-  checkRange(where, 'betas[0]', v[0], 0, 1);
-  checkRange(where, 'betas[1]', v[1], 0, 1);
-}
-
-// ---------------------------------------------------------------- JSON encoding of numbers
-
-/** A number as JSON: itself when finite, else `'NaN'`, `'Infinity'` or `'-Infinity'`. @internal */
-export function encodeNumber(v: number): number | string {
-  return Number.isFinite(v) ? v : String(v);
-}
-
-/** Inverse of {@link encodeNumber}; undefined when `v` is neither. @internal */
-export function decodeNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return undefined;
-}
-
-/** A float32 buffer as a JSON array of numbers. @internal */
-export function encodeBuffer(buf: Float32Array): Array<number | string> {
-  const out = new Array<number | string>(buf.length);
-  for (let i = 0; i < buf.length; i++) {
-    const v = buf[i];
-    out[i] = v - v === 0 ? v : String(v);
-  }
-  return out;
-}
+// ---------------------------------------------------------------- state buffers
 
 /**
- * A JSON array of numbers back into a float32 buffer of length `n`.
+ * A saved state buffer (a JSON array of numbers, or a Float32Array) as a float32 buffer of `n`
+ * values, with the number convention of `tensor/json`.
  * @throws FormatError on a non-array or non-number entry; ShapeError on a wrong length.
+ * @internal
  */
 export function decodeBuffer(v: unknown, n: number, where: string): Float32Array {
-  if (!Array.isArray(v) && !(v instanceof Float32Array)) throw new FormatError(`${where} must be an array of numbers, got ${typeof v}`);
-  if (v.length !== n) throw new ShapeError(`${where} has ${v.length} values but the parameter has ${n}`);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = decodeNumber(v[i]);
-    if (x === undefined) throw new FormatError(`${where}[${i}] must be a number, got ${fmtValue(v[i])}`);
-    out[i] = x;
+  if (v instanceof Float32Array) {
+    if (v.length !== n) throw new ShapeError(`${where} has ${v.length} values but the parameter has ${n}`);
+    return v.slice();
   }
-  return out;
+  if (!Array.isArray(v)) throw new FormatError(`${where} must be an array of numbers, got ${describe(v)}`);
+  if (v.length !== n) throw new ShapeError(`${where} has ${v.length} values but the parameter has ${n}`);
+  return Float32Array.from(decodeNumbers(v, where));
+}
+
+const beta = num({ min: 0, max: 1, openMax: true });
+
+/** The check of Adam-style `betas`: a pair [β₁, β₂], each in [0, 1). @internal */
+export const betas: Check<[number, number]> = (v, name, op) => {
+  if (!Array.isArray(v) || v.length !== 2) throw badValue(op, name, 'a pair [β₁, β₂]', v);
+  return [beta(v[0], `${name}[0]`, op), beta(v[1], `${name}[1]`, op)];
+};
+
+/** The check of a hyperparameter without a spec: from the type of its default. */
+function checkFromDefault(v: unknown): Check<unknown> {
+  if (typeof v === 'number') return finite;
+  if (typeof v === 'boolean') return bool;
+  if (typeof v === 'string') return str;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return arrayOf(finite, { min: v.length, max: v.length });
+  return (x) => x;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -188,12 +124,29 @@ function copyJson(v: unknown): JsonValue {
 // ---------------------------------------------------------------- Optimizer
 
 /**
- * Base class of the optimizers: parameter groups with their own hyperparameters, per-parameter
- * state, `zeroGrad`, an `lr` shortcut and a JSON-safe state dict that resumes training bit-exactly.
+ * Base class of the optimizers. It owns everything but the update rule: parameter groups with
+ * their own hyperparameters (validated by one option spec, with "did you mean" for unknown keys),
+ * the loop over groups and parameters, skipping parameters whose `grad` is null (as PyTorch),
+ * `maximize` (the gradient is negated), L2 weight decay g ← g + λθ (the group's `weightDecay`),
+ * per-parameter state created on a parameter's first update, `zeroGrad`, an `lr` shortcut, and a
+ * JSON-safe state dict that resumes training bit-exactly.
  *
- * A subclass supplies its defaults, a validator for a group's hyperparameters, the names and kinds
- * of its per-parameter state, and `step()`, which writes each parameter's update in one loop over
- * its `Float32Array`. Parameters whose `grad` is null are skipped (as PyTorch).
+ * A subclass writes only its per-parameter math (MLX's split): {@link initState} (the state of a
+ * parameter before its first update) and {@link update} (one update of one parameter from its
+ * gradient), plus its defaults and, optionally, an option spec and the kinds of its state entries.
+ * A sign-SGD is a few lines:
+ *
+ * ```ts
+ * class SignSGD extends Optimizer<{ lr: number; maximize: boolean }> {
+ *   constructor(params: Tensor[], options: { lr?: number; maximize?: boolean } = {}) {
+ *     super('SignSGD', params, { lr: 0.01, maximize: false }, options);
+ *   }
+ *   protected initState(): ParamState { return {}; }
+ *   protected update(p: Tensor, g: Float32Array | Float64Array, _s: ParamState, group: { lr: number }): void {
+ *     for (let i = 0; i < p.size; i++) p.data[i] -= group.lr * Math.sign(g[i]);
+ *   }
+ * }
+ * ```
  *
  * Shapes: state buffers have the shape (and size) of their parameter.
  * @example
@@ -213,55 +166,120 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   readonly defaults: Readonly<O>;
   /** The class name, used in messages and checked by `loadStateDict`. */
   readonly name: string;
-  /** Per-parameter state, created on a parameter's first update. */
+  /** Per-parameter state, created by {@link initState} on a parameter's first update. */
   protected state = new Map<Tensor, S>();
-  /** What `stateDict` writes for each per-parameter state entry. */
-  protected abstract readonly stateKinds: Record<string, StateKind>;
+  /**
+   * What `stateDict` writes and `loadStateDict` requires for each per-parameter state entry; null
+   * (the default) takes the entries as they are (numbers as scalars, Float32Arrays as buffers of the
+   * parameter's size).
+   */
+  protected readonly stateKinds: Record<string, StateKind> | null = null;
+  /**
+   * Whether `step` adds λθ (the group's `weightDecay`) to the gradient before {@link update}
+   * (L2 decay, PyTorch's coupled form). AdamW turns it off and decays the weights itself.
+   */
+  protected readonly foldWeightDecay: boolean = true;
+  private readonly spec: OptionSpec;
+  private readonly groupSpec: OptionSpec;
+  // The effective gradient when maximize or weight decay change it: float64, so that the update
+  // sees exactly the value it would compute inline (−g + λθ is not rounded to float32).
+  private scratch = new Float64Array(0);
 
-  constructor(name: string, params: readonly Tensor[] | readonly ParamGroup<O>[], defaults: O, options: Partial<O>) {
+  /**
+   * @param name the class name (messages, state dicts).
+   * @param params the parameters, or parameter groups `{ params, ...options }`.
+   * @param defaults every hyperparameter's default (`lr: undefined` makes it required).
+   * @param options the user's options, over the defaults.
+   * @param spec the check of each hyperparameter (see `tensor/options`); without it, checks are
+   * derived from the defaults' types (numbers finite, booleans, strings, number arrays of that length).
+   */
+  constructor(
+    name: string, params: readonly Tensor[] | readonly ParamGroup<O>[], defaults: O, options: Partial<O> | undefined,
+    spec?: Record<string, (v: unknown, name: string, op: string) => unknown>,
+  ) {
     this.name = name;
-    if (!isRecord(options)) throw new ArgumentError(`${name}: options must be an object, got ${fmtValue(options)}`);
-    this.checkKeys(options, name, defaults, false);
-    const merged = { ...defaults };
-    for (const k of Object.keys(options) as Array<keyof O>) if (options[k] !== undefined) merged[k] = options[k] as O[keyof O];
+    const own: OptionSpec = {};
+    for (const k of Object.keys(defaults)) own[k] = spec?.[k] ?? checkFromDefault((defaults as Record<string, unknown>)[k]);
+    own.lr = spec?.lr ?? nonNeg;
+    this.spec = own;
+    this.groupSpec = { ...own, initialLr: nonNeg };
+    const merged = { ...defaults, ...parseOptions(name, options, own) } as O;
     this.defaults = merged;
     if (!Array.isArray(params) || params.length === 0) {
-      throw new ArgumentError(`${name}: params must be a non-empty array of parameters or parameter groups, got ${Array.isArray(params) ? 'an empty array' : fmtValue(params)}`);
+      throw new ArgumentError(`${name}: params must be a non-empty array of parameters or parameter groups, got ${Array.isArray(params) ? 'an empty array' : describe(params)}`);
     }
     const rawGroups: ReadonlyArray<ParamGroup<O>> = params[0] instanceof Tensor ? [{ params: params as readonly Tensor[] } as ParamGroup<O>] : (params as readonly ParamGroup<O>[]);
     const seen = new Set<Tensor>();
     this.paramGroups = rawGroups.map((g, gi) => {
       const where = rawGroups.length > 1 || !(params[0] instanceof Tensor) ? `${name}: paramGroups[${gi}]` : name;
-      if (!isRecord(g) || !Array.isArray(g.params)) throw new ArgumentError(`${where} must be a Tensor or an object { params: Tensor[], ...options }, got ${fmtValue(g)}`);
-      this.checkKeys(g, where, defaults, true);
+      if (!isRecord(g) || !Array.isArray(g.params)) throw new ArgumentError(`${where} must be a Tensor or an object { params: Tensor[], ...options }, got ${describe(g)}`);
+      const { params: list, ...rest } = g as { params: readonly unknown[] } & Record<string, unknown>;
+      const given = parseOptions(where, rest, this.groupSpec);
       const ps: Tensor[] = [];
-      for (let i = 0; i < g.params.length; i++) {
-        const p = g.params[i];
-        if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor (Parameter), got ${fmtValue(p)}`);
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i];
+        if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor (Parameter), got ${describe(p)}`);
         if (!p.isLeaf) throw new ArgumentError(`${where}: params[${i}] ${fmtShape(p.shape)} is not a leaf tensor; optimize the Parameter it was computed from`);
         if (seen.has(p)) throw new ArgumentError(`${where}: params[${i}] ${fmtShape(p.shape)} appears more than once (in this or another group)`);
         seen.add(p);
         ps.push(p);
       }
-      const group = { ...merged } as ResolvedGroup<O>;
-      for (const k of Object.keys(g)) if (k !== 'params' && (g as Record<string, unknown>)[k] !== undefined) (group as unknown as Record<string, unknown>)[k] = (g as Record<string, unknown>)[k];
-      group.params = ps;
-      this.validateGroupWith(group, where);
+      const group = { ...merged, ...given, params: ps } as ResolvedGroup<O>;
+      this.checkGroup(group, where);
       return group;
     });
   }
 
   /**
-   * Checks one group's hyperparameters, throwing an `ArgumentError` that names the option and
-   * the value. Called on construction, on `lr` assignment and on `loadStateDict`.
+   * Checks what the option spec cannot see: constraints between a group's hyperparameters (SGD's
+   * Nesterov needs momentum). Called on construction and on `loadStateDict`, after every option
+   * passed its own check. The default checks nothing.
    */
-  protected abstract validateGroup(group: O, where: string): void;
+  protected validateGroup(_group: O, _where: string): void {}
+
+  /** The state of parameter `param` before its first update (zeros, step counts), created by `step`. */
+  protected abstract initState(param: Tensor, group: O): S;
+
+  /**
+   * One update of one parameter, in place on `param.data`. `grad` is the effective gradient:
+   * `param.grad` itself, or (with `maximize` or L2 weight decay) a float64 scratch holding
+   * −∇ and/or ∇ + λθ, valid only during the call. `state` is the parameter's own state.
+   */
+  protected abstract update(param: Tensor, grad: Float32Array | Float64Array, state: S, group: O): void;
 
   /**
    * Applies one update to every parameter that has a gradient. `closure`, if given, is called first
    * (with gradients enabled) to recompute the loss and gradients; its loss is returned.
    */
-  abstract step(closure?: Closure): number | undefined;
+  step(closure?: Closure): number | undefined {
+    const loss = this.evalClosure(closure);
+    for (const group of this.paramGroups) {
+      const g = group as unknown as { maximize?: unknown; weightDecay?: unknown };
+      const negate = g.maximize === true;
+      const wd = this.foldWeightDecay && typeof g.weightDecay === 'number' ? g.weightDecay : 0;
+      for (const p of group.params) {
+        const raw = p.grad;
+        if (raw === null) continue;
+        let st = this.state.get(p);
+        if (st === undefined) {
+          st = this.initState(p, group);
+          this.state.set(p, st);
+        }
+        this.update(p, negate || wd !== 0 ? this.effectiveGrad(raw, p.data, negate ? -1 : 1, wd) : raw, st, group);
+      }
+    }
+    return loss;
+  }
+
+  /** sign·∇ + λθ in the float64 scratch (λ = 0 adds nothing: 0 · ∞ would be NaN). */
+  private effectiveGrad(grad: Float32Array, w: Float32Array, sign: number, wd: number): Float64Array {
+    const n = grad.length;
+    if (this.scratch.length < n) this.scratch = new Float64Array(n);
+    const out = this.scratch;
+    if (wd === 0) for (let i = 0; i < n; i++) out[i] = sign * grad[i];
+    else for (let i = 0; i < n; i++) out[i] = sign * grad[i] + wd * w[i];
+    return out;
+  }
 
   /** Sets every parameter's `grad` to null (a skipped parameter in the next `step`). */
   zeroGrad(): void {
@@ -278,8 +296,8 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
    * @throws ArgumentError unless a finite number ≥ 0.
    */
   set lr(value: number) {
-    checkNonNeg(this.name, 'lr', value);
-    for (const g of this.paramGroups) g.lr = value;
+    const lr = checkArg(this.name, 'lr', value, this.spec.lr) as number;
+    for (const g of this.paramGroups) g.lr = lr;
   }
 
   /** Every parameter, group by group, in the order that `stateDict` indexes them. */
@@ -292,10 +310,10 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   /** Calls `closure` with gradients enabled and returns its loss as a number (undefined without one). */
   protected evalClosure(closure: Closure | undefined): number | undefined {
     if (closure === undefined) return undefined;
-    if (typeof closure !== 'function') throw new ArgumentError(`${this.name}.step: closure must be a function, got ${fmtValue(closure)}`);
+    if (typeof closure !== 'function') throw new ArgumentError(`${this.name}.step: closure must be a function, got ${describe(closure)}`);
     const loss = enableGrad(closure);
     if (loss instanceof Tensor) return loss.item();
-    if (typeof loss !== 'number') throw new ArgumentError(`${this.name}.step: closure must return a Tensor or a number, got ${fmtValue(loss)}`);
+    if (typeof loss !== 'number') throw new ArgumentError(`${this.name}.step: closure must return a Tensor or a number, got ${describe(loss)}`);
     return loss;
   }
 
@@ -325,9 +343,9 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
   loadStateDict(sd: OptimizerStateDict): void {
     const name = this.name;
     if (!isRecord(sd) || !Array.isArray(sd.paramGroups) || !Array.isArray(sd.state)) {
-      throw new FormatError(`${name}.loadStateDict: expected { optimizer, state: [], paramGroups: [] }, got ${fmtValue(sd)}`);
+      throw new FormatError(`${name}.loadStateDict: expected { optimizer, state: [], paramGroups: [] }, got ${describe(sd)}`);
     }
-    if (sd.optimizer !== name) throw new FormatError(`${name}.loadStateDict: the state dict is from ${fmtValue(sd.optimizer)}, not ${name}`);
+    if (sd.optimizer !== name) throw new FormatError(`${name}.loadStateDict: the state dict is from ${describe(sd.optimizer)}, not ${name}`);
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw new ShapeError(`${name}.loadStateDict: the state dict has ${sd.paramGroups.length} parameter groups but the optimizer has ${this.paramGroups.length}`);
     }
@@ -338,15 +356,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
       if (saved.params.length !== g.params.length) {
         throw new ShapeError(`${where} has ${saved.params.length} parameters but the optimizer's group has ${g.params.length}`);
       }
-      this.checkKeys(saved, where, this.defaults, true);
-      const group = { ...g } as ResolvedGroup<O>;
+      const decoded: Record<string, unknown> = {};
       for (const k of Object.keys(saved)) {
         if (k === 'params') continue;
         const v = saved[k];
-        (group as unknown as Record<string, unknown>)[k] = Array.isArray(v) ? v.map((x) => decodeNumber(x) ?? x) : (decodeNumber(v) ?? v);
+        decoded[k] = Array.isArray(v) ? v.map((x) => decodeNumber(x) ?? x) : (decodeNumber(v) ?? v);
       }
+      const group = { ...g, ...parseOptions(where, decoded, this.groupSpec) } as ResolvedGroup<O>;
       if (!('initialLr' in saved)) delete group.initialLr;
-      this.validateGroupWith(group, where);
+      this.checkGroup(group, where);
       return group;
     });
     const params = this.allParams();
@@ -363,18 +381,24 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     commit();
   }
 
-  /** Per-parameter state as JSON, in `allParams()` order. Overridden by optimizers with global state. */
+  /**
+   * Per-parameter state as JSON, in `allParams()` order; a parameter without state (or with an
+   * empty one) is null. Overridden by optimizers with global state.
+   */
   protected encodeState(): Array<{ [key: string]: JsonValue } | null> {
     return this.allParams().map((p) => {
       const st = this.state.get(p);
       if (st === undefined) return null;
       const o: { [key: string]: JsonValue } = {};
+      let any = false;
       for (const k of Object.keys(st)) {
         const v = st[k];
-        if (v instanceof Float32Array) o[k] = encodeBuffer(v);
+        if (v instanceof Float32Array) o[k] = encodeNumbers(v);
         else if (typeof v === 'number') o[k] = encodeNumber(v);
+        else continue;
+        any = true;
       }
-      return o;
+      return any ? o : null;
     });
   }
 
@@ -384,12 +408,12 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
    */
   protected decodeState(saved: unknown[], params: Tensor[]): () => void {
     const next = new Map<Tensor, S>();
-    const kinds = this.stateKinds;
     for (let i = 0; i < params.length; i++) {
       const entry = saved[i];
       if (entry === null || entry === undefined) continue;
       const where = `${this.name}.loadStateDict: state[${i}]`;
-      if (!isRecord(entry)) throw new FormatError(`${where} must be an object or null, got ${fmtValue(entry)}`);
+      if (!isRecord(entry)) throw new FormatError(`${where} must be an object or null, got ${describe(entry)}`);
+      const kinds = this.stateKinds ?? kindsOf(entry);
       const st: ParamState = {};
       for (const k of Object.keys(entry)) {
         if (!(k in kinds)) throw new FormatError(`${where}: unknown state entry '${k}' (${this.name} keeps ${Object.keys(kinds).join(', ')})`);
@@ -403,7 +427,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
         }
         if (kind === 'scalar') {
           const x = decodeNumber(v);
-          if (x === undefined) throw new FormatError(`${where}.${k} must be a number, got ${fmtValue(v)}`);
+          if (x === undefined) throw new FormatError(`${where}.${k} must be a number, got ${describe(v)}`);
           st[k] = x;
         } else {
           try {
@@ -421,20 +445,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
     };
   }
 
-  private validateGroupWith(group: ResolvedGroup<O>, where: string): void {
+  private checkGroup(group: ResolvedGroup<O>, where: string): void {
     if (group.lr === undefined) throw new ArgumentError(`${where}: lr is required (give it in the options or in every group)`);
-    checkNonNeg(where, 'lr', group.lr);
-    if (group.initialLr !== undefined) checkNonNeg(where, 'initialLr', group.initialLr);
     this.validateGroup(group, where);
   }
+}
 
-  private checkKeys(o: object, where: string, defaults: O, isGroup: boolean): void {
-    for (const k of Object.keys(o)) {
-      if (k in defaults) continue;
-      if (isGroup && (k === 'params' || k === 'initialLr')) continue;
-      const snake = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-      const hint = snake !== k && snake in defaults ? ` (did you mean '${snake}'?)` : '';
-      throw new ArgumentError(`${where}: unknown option '${k}'${hint}; ${this.name} takes ${Object.keys(defaults).join(', ')}`);
-    }
-  }
+/** State kinds read off a saved entry, for an optimizer that declares none: arrays are buffers. */
+function kindsOf(entry: Record<string, unknown>): Record<string, StateKind> {
+  const out: Record<string, StateKind> = {};
+  for (const k of Object.keys(entry)) out[k] = Array.isArray(entry[k]) || entry[k] instanceof Float32Array ? 'buffer' : 'scalar';
+  return out;
 }

@@ -2,15 +2,15 @@ import { ArgumentError } from '../tensor/errors';
 import { add } from '../tensor/ops/binary';
 import { sum } from '../tensor/ops/reduce';
 import { abs, square } from '../tensor/ops/unary';
+import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { fmtValue } from './optimizer';
 
 function penalty(params: Tensor | readonly Tensor[], where: string, term: (p: Tensor) => Tensor): Tensor {
   const list = params instanceof Tensor ? [params] : params;
-  if (!Array.isArray(list)) throw new ArgumentError(`${where}: params must be a Tensor or an array of Tensors, got ${fmtValue(params)}`);
+  if (!Array.isArray(list)) throw new ArgumentError(`${where}: params must be a Tensor or an array of Tensors, got ${describe(params)}`);
   let total: Tensor | null = null;
   list.forEach((p, i) => {
-    if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor, got ${fmtValue(p)}`);
+    if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] must be a Tensor, got ${describe(p)}`);
     const t = sum(term(p));
     total = total === null ? t : add(total, t);
   });

@@ -1,5 +1,8 @@
 import type { Tensor } from '../tensor/tensor';
-import { checkBool, checkNonNeg, checkRange, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, nonNeg, prob } from '../tensor/options';
+import { Optimizer, type ParamGroup, type StateKind } from './optimizer';
+
+const RMSPROP_SPEC = { alpha: prob, eps: nonNeg, weightDecay: nonNeg, momentum: nonNeg, centered: bool, maximize: bool };
 
 /** Hyperparameters of {@link RMSprop}. */
 export interface RMSpropOptions {
@@ -51,58 +54,38 @@ export interface RMSpropState {
  * @category Optimizers
  */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
-  protected readonly stateKinds: Record<string, StateKind> = { step: 'scalar', squareAvg: 'buffer', momentumBuffer: 'buffer?', gradAvg: 'buffer?' };
+  protected override readonly stateKinds: Record<string, StateKind> = { step: 'scalar', squareAvg: 'buffer', momentumBuffer: 'buffer?', gradAvg: 'buffer?' };
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<RMSpropOptions>[], options: Partial<RMSpropOptions> = {}) {
-    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options);
+    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false }, options, RMSPROP_SPEC);
   }
 
-  protected validateGroup(g: RMSpropOptions, where: string): void {
-    checkRange(where, 'alpha', g.alpha, 0, 1, true);
-    checkNonNeg(where, 'eps', g.eps);
-    checkNonNeg(where, 'weightDecay', g.weightDecay);
-    checkNonNeg(where, 'momentum', g.momentum);
-    checkBool(where, 'centered', g.centered);
-    checkBool(where, 'maximize', g.maximize);
+  protected initState(p: Tensor): RMSpropState {
+    return { step: 0, squareAvg: new Float32Array(p.size) };
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    for (const group of this.paramGroups) {
-      const { lr, alpha, eps, weightDecay: wd, momentum, centered, maximize } = group;
-      const sign = maximize ? -1 : 1;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        const w = p.data;
-        const n = w.length;
-        let st = this.state.get(p);
-        if (st === undefined) {
-          st = { step: 0, squareAvg: new Float32Array(n) };
-          this.state.set(p, st);
-        }
-        if (momentum > 0 && st.momentumBuffer === undefined) st.momentumBuffer = new Float32Array(n);
-        if (centered && st.gradAvg === undefined) st.gradAvg = new Float32Array(n);
-        st.step++;
-        const sq = st.squareAvg;
-        const buf = st.momentumBuffer as Float32Array;
-        const ga = st.gradAvg as Float32Array;
-        for (let i = 0; i < n; i++) {
-          let g = sign * grad[i];
-          if (wd !== 0) g += wd * w[i];
-          sq[i] = alpha * sq[i] + (1 - alpha) * g * g;
-          let avg: number;
-          if (centered) {
-            ga[i] = alpha * ga[i] + (1 - alpha) * g;
-            avg = Math.sqrt(sq[i] - ga[i] * ga[i]) + eps;
-          } else avg = Math.sqrt(sq[i]) + eps;
-          if (momentum > 0) {
-            buf[i] = momentum * buf[i] + g / avg;
-            w[i] = w[i] - lr * buf[i];
-          } else w[i] = w[i] - (lr * g) / avg;
-        }
-      }
+  protected update(p: Tensor, grad: Float32Array | Float64Array, st: RMSpropState, group: RMSpropOptions): void {
+    const { lr, alpha, eps, momentum, centered } = group;
+    const w = p.data;
+    const n = w.length;
+    if (momentum > 0 && st.momentumBuffer === undefined) st.momentumBuffer = new Float32Array(n);
+    if (centered && st.gradAvg === undefined) st.gradAvg = new Float32Array(n);
+    st.step++;
+    const sq = st.squareAvg;
+    const buf = st.momentumBuffer as Float32Array;
+    const ga = st.gradAvg as Float32Array;
+    for (let i = 0; i < n; i++) {
+      const g = grad[i];
+      sq[i] = alpha * sq[i] + (1 - alpha) * g * g;
+      let avg: number;
+      if (centered) {
+        ga[i] = alpha * ga[i] + (1 - alpha) * g;
+        avg = Math.sqrt(sq[i] - ga[i] * ga[i]) + eps;
+      } else avg = Math.sqrt(sq[i]) + eps;
+      if (momentum > 0) {
+        buf[i] = momentum * buf[i] + g / avg;
+        w[i] = w[i] - lr * buf[i];
+      } else w[i] = w[i] - (lr * g) / avg;
     }
-    return loss;
   }
 }

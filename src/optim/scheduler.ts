@@ -1,9 +1,11 @@
 import { ArgumentError, FormatError, ShapeError } from '../tensor/errors';
-import { Tensor } from '../tensor/tensor';
+import { decodeNumber, decodeNumbers, encodeNumber, encodeNumbers } from '../tensor/json';
 import {
-  checkBool, checkInt, checkNonNeg, checkPositive, checkRange, decodeNumber, encodeNumber, fmtValue, Optimizer,
-  type JsonValue,
-} from './optimizer';
+  anyOf, arrayOf, badValue, bool, checkArg, nonNeg, nonNegInt, num, oneOf, parseOptions, positive, posInt, prob, type Check,
+} from '../tensor/options';
+import { describe } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { Optimizer, type JsonValue } from './optimizer';
 
 /**
  * The serialized state of a scheduler, JSON-safe (non-finite numbers as `'Infinity'` etc.):
@@ -25,41 +27,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function encodeList(a: readonly number[]): Array<number | string> {
-  return a.map(encodeNumber);
-}
-
+/** A saved per-group list of numbers (JSON convention of `tensor/json`), one per parameter group. */
 function decodeList(v: unknown, n: number, where: string): number[] {
-  if (!Array.isArray(v)) throw new FormatError(`${where} must be an array of numbers, got ${fmtValue(v)}`);
-  if (v.length !== n) throw new ShapeError(`${where} has ${v.length} entries but the optimizer has ${n} parameter groups`);
-  return v.map((x, i) => {
-    const d = decodeNumber(x);
-    if (d === undefined) throw new FormatError(`${where}[${i}] must be a number, got ${fmtValue(x)}`);
-    return d;
-  });
+  if (Array.isArray(v) && v.length !== n) throw new ShapeError(`${where} has ${v.length} entries but the optimizer has ${n} parameter groups`);
+  return decodeNumbers(v, where);
 }
 
-function checkOptimizer(where: string, optimizer: unknown): void {
-  if (!(optimizer instanceof Optimizer)) throw new ArgumentError(`${where}: the first argument must be an Optimizer, got ${fmtValue(optimizer)}`);
-}
+/** The first argument of every scheduler. */
+const optimizerArg: Check<Optimizer> = (v, name, op) => {
+  if (!(v instanceof Optimizer)) throw badValue(op, name, 'an Optimizer (e.g. new SGD(params, { lr }))', v);
+  return v;
+};
 
-function checkOptions(where: string, options: unknown, known: readonly string[]): Record<string, unknown> {
-  if (!isRecord(options)) throw new ArgumentError(`${where}: options must be an object, got ${fmtValue(options)}`);
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ArgumentError(`${where}: unknown option '${k}'; ${where} takes ${known.join(', ')}`);
-  }
-  return options;
-}
+/** A number ≥ 0, or one per parameter group. */
+const nonNegOrList: Check<number | number[]> = anyOf<number | number[]>('a finite number ≥ 0 or an array of them (one per parameter group)', nonNeg, arrayOf(nonNeg));
 
-/** A number or one number per parameter group. */
-function perGroup(where: string, name: string, v: unknown, n: number, check: (w: string, k: string, x: unknown) => void): number[] {
+/** A number or one number per parameter group, each passing `check`, as one number per group. */
+function perGroup(where: string, name: string, v: unknown, n: number, check: Check<number>): number[] {
   if (Array.isArray(v)) {
     if (v.length !== n) throw new ArgumentError(`${where}: ${name} has ${v.length} entries but the optimizer has ${n} parameter groups`);
-    v.forEach((x, i) => check(where, `${name}[${i}]`, x));
-    return v.slice() as number[];
+    return v.map((x, i) => check(x, `${name}[${i}]`, where));
   }
-  check(where, name, v);
-  return new Array<number>(n).fill(v as number);
+  return new Array<number>(n).fill(check(v, name, where));
 }
 
 /**
@@ -91,9 +80,8 @@ export abstract class LRScheduler {
   protected lastLr: number[] = [];
 
   constructor(name: string, optimizer: Optimizer) {
-    checkOptimizer(name, optimizer);
     this.name = name;
-    this.optimizer = optimizer;
+    this.optimizer = checkArg(name, 'optimizer', optimizer, optimizerArg);
   }
 
   /** Records the base learning rates and takes the first step; subclasses call it last in their constructor. */
@@ -126,7 +114,7 @@ export abstract class LRScheduler {
 
   /** A JSON-safe snapshot: `lastEpoch`, `baseLrs`, `lastLr` and the options. See {@link SchedulerStateDict}. */
   stateDict(): SchedulerStateDict {
-    return { scheduler: this.name, lastEpoch: this.lastEpoch, baseLrs: encodeList(this.baseLrs), lastLr: encodeList(this.lastLr), ...this.options() };
+    return { scheduler: this.name, lastEpoch: this.lastEpoch, baseLrs: encodeNumbers(this.baseLrs), lastLr: encodeNumbers(this.lastLr), ...this.options() };
   }
 
   /**
@@ -138,11 +126,11 @@ export abstract class LRScheduler {
    */
   loadStateDict(sd: SchedulerStateDict): void {
     const where = `${this.name}.loadStateDict`;
-    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${fmtValue(sd)}`);
-    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${fmtValue(sd.scheduler)}, not ${this.name}`);
+    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${describe(sd)}`);
+    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${describe(sd.scheduler)}, not ${this.name}`);
     const n = this.optimizer.paramGroups.length;
     const lastEpoch = sd.lastEpoch;
-    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch) || lastEpoch < 0) throw new FormatError(`${where}: lastEpoch must be an integer ≥ 0, got ${fmtValue(lastEpoch)}`);
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch) || lastEpoch < 0) throw new FormatError(`${where}: lastEpoch must be an integer ≥ 0, got ${describe(lastEpoch)}`);
     const baseLrs = decodeList(sd.baseLrs, n, `${where}: baseLrs`);
     const lastLr = decodeList(sd.lastLr, n, `${where}: lastLr`);
     const opts: Record<string, unknown> = {};
@@ -198,7 +186,7 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: StepLROptions) {
     super('StepLR', optimizer);
-    this.setOptions({ gamma: 0.1, ...checkOptions('StepLR', options, ['stepSize', 'gamma']) }, 'StepLR');
+    this.setOptions({ gamma: 0.1, ...parseOptions('StepLR', options, { stepSize: posInt, gamma: nonNeg }) }, 'StepLR');
     this.start();
   }
 
@@ -212,10 +200,9 @@ export class StepLR extends LRScheduler {
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
-    checkInt(where, 'stepSize', o.stepSize, 1);
-    checkNonNeg(where, 'gamma', o.gamma);
-    this.stepSize = o.stepSize as number;
-    this.gamma = o.gamma as number;
+    const stepSize = checkArg(where, 'stepSize', o.stepSize, posInt);
+    this.gamma = checkArg(where, 'gamma', o.gamma, nonNeg);
+    this.stepSize = stepSize;
   }
 }
 
@@ -246,7 +233,7 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: MultiStepLROptions) {
     super('MultiStepLR', optimizer);
-    this.setOptions({ gamma: 0.1, ...checkOptions('MultiStepLR', options, ['milestones', 'gamma']) }, 'MultiStepLR');
+    this.setOptions({ gamma: 0.1, ...parseOptions('MultiStepLR', options, { milestones: arrayOf(nonNegInt), gamma: nonNeg }) }, 'MultiStepLR');
     this.start();
   }
 
@@ -262,11 +249,9 @@ export class MultiStepLR extends LRScheduler {
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
-    if (!Array.isArray(o.milestones)) throw new ArgumentError(`${where}: milestones must be an array of integers ≥ 0, got ${fmtValue(o.milestones)}`);
-    o.milestones.forEach((m, i) => checkInt(where, `milestones[${i}]`, m, 0));
-    checkNonNeg(where, 'gamma', o.gamma);
-    this.milestones = (o.milestones as number[]).slice().sort((a, b) => a - b);
-    this.gamma = o.gamma as number;
+    const milestones = checkArg(where, 'milestones', o.milestones, arrayOf(nonNegInt));
+    this.gamma = checkArg(where, 'gamma', o.gamma, nonNeg);
+    this.milestones = milestones.sort((a, b) => a - b);
   }
 }
 
@@ -293,7 +278,7 @@ export class ExponentialLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: ExponentialLROptions) {
     super('ExponentialLR', optimizer);
-    this.setOptions(checkOptions('ExponentialLR', options, ['gamma']), 'ExponentialLR');
+    this.setOptions(parseOptions('ExponentialLR', options, { gamma: nonNeg }), 'ExponentialLR');
     this.start();
   }
 
@@ -306,8 +291,7 @@ export class ExponentialLR extends LRScheduler {
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
-    checkNonNeg(where, 'gamma', o.gamma);
-    this.gamma = o.gamma as number;
+    this.gamma = checkArg(where, 'gamma', o.gamma, nonNeg);
   }
 }
 
@@ -339,7 +323,7 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     super('CosineAnnealingLR', optimizer);
-    this.setOptions({ etaMin: 0, ...checkOptions('CosineAnnealingLR', options, ['tMax', 'etaMin']) }, 'CosineAnnealingLR');
+    this.setOptions({ etaMin: 0, ...parseOptions('CosineAnnealingLR', options, { tMax: positive, etaMin: nonNeg }) }, 'CosineAnnealingLR');
     this.start();
   }
 
@@ -358,12 +342,14 @@ export class CosineAnnealingLR extends LRScheduler {
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
-    checkPositive(where, 'tMax', o.tMax);
-    checkNonNeg(where, 'etaMin', o.etaMin);
-    this.tMax = o.tMax as number;
-    this.etaMin = o.etaMin as number;
+    const tMax = checkArg(where, 'tMax', o.tMax, positive);
+    this.etaMin = checkArg(where, 'etaMin', o.etaMin, nonNeg);
+    this.tMax = tMax;
   }
 }
+
+/** A warmup's starting factor, in (0, 1]. */
+const FACTOR = num({ min: 0, openMin: true, max: 1 });
 
 /** Options of {@link LinearWarmup}. */
 export interface LinearWarmupOptions {
@@ -394,7 +380,7 @@ export class LinearWarmup extends LRScheduler {
 
   constructor(optimizer: Optimizer, options: LinearWarmupOptions) {
     super('LinearWarmup', optimizer);
-    this.setOptions({ startFactor: 1 / 3, ...checkOptions('LinearWarmup', options, ['warmupSteps', 'startFactor']) }, 'LinearWarmup');
+    this.setOptions({ startFactor: 1 / 3, ...parseOptions('LinearWarmup', options, { warmupSteps: posInt, startFactor: FACTOR }) }, 'LinearWarmup');
     this.start();
   }
 
@@ -411,12 +397,9 @@ export class LinearWarmup extends LRScheduler {
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
-    checkInt(where, 'warmupSteps', o.warmupSteps, 1);
-    if (typeof o.startFactor !== 'number' || !(o.startFactor > 0 && o.startFactor <= 1)) {
-      throw new ArgumentError(`${where}: startFactor must be in (0, 1], got ${fmtValue(o.startFactor)}`);
-    }
-    this.warmupSteps = o.warmupSteps as number;
-    this.startFactor = o.startFactor;
+    const warmupSteps = checkArg(where, 'warmupSteps', o.warmupSteps, posInt);
+    this.startFactor = checkArg(where, 'startFactor', o.startFactor, FACTOR);
+    this.warmupSteps = warmupSteps;
   }
 }
 
@@ -486,32 +469,25 @@ export class OneCycleLR extends LRScheduler {
   constructor(optimizer: Optimizer, options: OneCycleLROptions) {
     super('OneCycleLR', optimizer);
     const where = 'OneCycleLR';
-    const o = checkOptions(where, options, [
-      'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
-      'maxMomentum', 'divFactor', 'finalDivFactor',
-    ]);
+    const o = parseOptions(where, options, {
+      maxLr: nonNegOrList, totalSteps: posInt, epochs: posInt, stepsPerEpoch: posInt, pctStart: prob, annealStrategy: oneOf(['cos', 'linear'] as const),
+      cycleMomentum: bool, baseMomentum: nonNegOrList, maxMomentum: nonNegOrList, divFactor: positive, finalDivFactor: positive,
+    });
     let totalSteps: number;
-    if (o.totalSteps !== undefined) {
-      checkInt(where, 'totalSteps', o.totalSteps, 1);
-      totalSteps = o.totalSteps as number;
-    } else if (o.epochs !== undefined || o.stepsPerEpoch !== undefined) {
-      checkInt(where, 'epochs', o.epochs, 1);
-      checkInt(where, 'stepsPerEpoch', o.stepsPerEpoch, 1);
-      totalSteps = (o.epochs as number) * (o.stepsPerEpoch as number);
+    if (o.totalSteps !== undefined) totalSteps = o.totalSteps;
+    else if (o.epochs !== undefined || o.stepsPerEpoch !== undefined) {
+      totalSteps = checkArg(where, 'epochs', o.epochs, posInt) * checkArg(where, 'stepsPerEpoch', o.stepsPerEpoch, posInt);
     } else throw new ArgumentError(`${where}: give totalSteps, or epochs and stepsPerEpoch`);
     const n = optimizer.paramGroups.length;
-    const maxLrs = perGroup(where, 'maxLr', o.maxLr, n, checkNonNeg);
+    const maxLrs = perGroup(where, 'maxLr', o.maxLr, n, nonNeg);
     const divFactor = o.divFactor ?? 25, finalDivFactor = o.finalDivFactor ?? 1e4;
-    checkPositive(where, 'divFactor', divFactor);
-    checkPositive(where, 'finalDivFactor', finalDivFactor);
-    const initial = maxLrs.map((m) => m / (divFactor as number));
+    const initial = maxLrs.map((m) => m / divFactor);
     const cycleMomentum = o.cycleMomentum ?? true;
-    checkBool(where, 'cycleMomentum', cycleMomentum);
-    const maxMomentums = perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.95, n, checkNonNeg);
-    const baseMomentums = perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.85, n, checkNonNeg);
+    const maxMomentums = perGroup(where, 'maxMomentum', o.maxMomentum ?? 0.95, n, nonNeg);
+    const baseMomentums = perGroup(where, 'baseMomentum', o.baseMomentum ?? 0.85, n, nonNeg);
     this.setOptions({
       totalSteps, pctStart: o.pctStart ?? 0.3, annealStrategy: o.annealStrategy ?? 'cos', cycleMomentum, divFactor, finalDivFactor,
-      maxLrs, minLrs: initial.map((x) => x / (finalDivFactor as number)), baseMomentums, maxMomentums,
+      maxLrs, minLrs: initial.map((x) => x / finalDivFactor), baseMomentums, maxMomentums,
     }, where);
     if (cycleMomentum) {
       const d = optimizer.defaults as unknown as Record<string, unknown>;
@@ -566,32 +542,35 @@ export class OneCycleLR extends LRScheduler {
   protected options(): Record<string, JsonValue> {
     return {
       totalSteps: this.totalSteps, pctStart: this.pctStart, annealStrategy: this.annealStrategy, cycleMomentum: this.cycleMomentum,
-      divFactor: this.divFactor, finalDivFactor: this.finalDivFactor, maxLrs: encodeList(this.maxLrs), minLrs: encodeList(this.minLrs),
-      baseMomentums: encodeList(this.baseMomentums), maxMomentums: encodeList(this.maxMomentums),
+      divFactor: this.divFactor, finalDivFactor: this.finalDivFactor, maxLrs: encodeNumbers(this.maxLrs), minLrs: encodeNumbers(this.minLrs),
+      baseMomentums: encodeNumbers(this.baseMomentums), maxMomentums: encodeNumbers(this.maxMomentums),
     };
   }
 
   protected setOptions(o: Record<string, unknown>, where: string): void {
     const n = this.optimizer.paramGroups.length;
-    checkInt(where, 'totalSteps', o.totalSteps, 1);
-    checkRange(where, 'pctStart', o.pctStart, 0, 1, true);
-    if (o.annealStrategy !== 'cos' && o.annealStrategy !== 'linear') throw new ArgumentError(`${where}: annealStrategy must be 'cos' or 'linear', got ${fmtValue(o.annealStrategy)}`);
-    checkBool(where, 'cycleMomentum', o.cycleMomentum);
-    checkPositive(where, 'divFactor', o.divFactor);
-    checkPositive(where, 'finalDivFactor', o.finalDivFactor);
+    const totalSteps = checkArg(where, 'totalSteps', o.totalSteps, posInt);
+    const pctStart = checkArg(where, 'pctStart', o.pctStart, prob);
+    const annealStrategy = checkArg(where, 'annealStrategy', o.annealStrategy, oneOf(['cos', 'linear'] as const));
+    const cycleMomentum = checkArg(where, 'cycleMomentum', o.cycleMomentum, bool);
+    const divFactor = checkArg(where, 'divFactor', o.divFactor, positive);
+    const finalDivFactor = checkArg(where, 'finalDivFactor', o.finalDivFactor, positive);
     const lists = ['maxLrs', 'minLrs', 'baseMomentums', 'maxMomentums'].map((k) => {
-      if (!Array.isArray(o[k])) throw new ArgumentError(`${where}: ${k} must be an array, got ${fmtValue(o[k])}`);
-      return perGroup(where, k, o[k], n, checkNonNeg);
+      if (!Array.isArray(o[k])) throw badValue(where, k, 'an array', o[k]);
+      return perGroup(where, k, o[k], n, nonNeg);
     });
-    this.totalSteps = o.totalSteps as number;
-    this.pctStart = o.pctStart as number;
-    this.annealStrategy = o.annealStrategy;
-    this.cycleMomentum = o.cycleMomentum as boolean;
-    this.divFactor = o.divFactor as number;
-    this.finalDivFactor = o.finalDivFactor as number;
+    this.totalSteps = totalSteps;
+    this.pctStart = pctStart;
+    this.annealStrategy = annealStrategy;
+    this.cycleMomentum = cycleMomentum;
+    this.divFactor = divFactor;
+    this.finalDivFactor = finalDivFactor;
     [this.maxLrs, this.minLrs, this.baseMomentums, this.maxMomentums] = lists;
   }
 }
+
+/** ReduceLROnPlateau's decay factor, in [0, 1). */
+const PLATEAU_FACTOR = num({ min: 0, max: 1, openMax: true });
 
 /** Options of {@link ReduceLROnPlateau}. */
 export interface ReduceLROnPlateauOptions {
@@ -658,34 +637,36 @@ export class ReduceLROnPlateau {
 
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
     const where = 'ReduceLROnPlateau';
-    checkOptimizer(where, optimizer);
-    this.optimizer = optimizer;
-    const o = checkOptions(where, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
+    this.optimizer = checkArg(where, 'optimizer', optimizer, optimizerArg);
+    const { minLr, ...o } = parseOptions(where, options, {
+      mode: oneOf(['min', 'max'] as const), factor: PLATEAU_FACTOR, patience: nonNegInt, threshold: nonNeg, thresholdMode: oneOf(['rel', 'abs'] as const),
+      cooldown: nonNegInt, minLr: nonNegOrList, eps: nonNeg,
+    });
     const n = optimizer.paramGroups.length;
     this.setOptions({
       mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, eps: 1e-8, ...o,
-      minLrs: perGroup(where, 'minLr', o.minLr ?? 0, n, checkNonNeg),
+      minLrs: perGroup(where, 'minLr', minLr ?? 0, n, nonNeg),
     }, where);
     this.best = this.mode === 'min' ? Infinity : -Infinity;
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
   }
 
   private setOptions(o: Record<string, unknown>, where: string): void {
-    if (o.mode !== 'min' && o.mode !== 'max') throw new ArgumentError(`${where}: mode must be 'min' or 'max', got ${fmtValue(o.mode)}`);
-    checkRange(where, 'factor', o.factor, 0, 1);
-    checkInt(where, 'patience', o.patience, 0);
-    checkNonNeg(where, 'threshold', o.threshold);
-    if (o.thresholdMode !== 'rel' && o.thresholdMode !== 'abs') throw new ArgumentError(`${where}: thresholdMode must be 'rel' or 'abs', got ${fmtValue(o.thresholdMode)}`);
-    checkInt(where, 'cooldown', o.cooldown, 0);
-    checkNonNeg(where, 'eps', o.eps);
-    const minLrs = perGroup(where, 'minLrs', o.minLrs, this.optimizer.paramGroups.length, checkNonNeg);
-    this.mode = o.mode;
-    this.factor = o.factor as number;
-    this.patience = o.patience as number;
-    this.threshold = o.threshold as number;
-    this.thresholdMode = o.thresholdMode;
-    this.cooldown = o.cooldown as number;
-    this.eps = o.eps as number;
+    const mode = checkArg(where, 'mode', o.mode, oneOf(['min', 'max'] as const));
+    const factor = checkArg(where, 'factor', o.factor, PLATEAU_FACTOR);
+    const patience = checkArg(where, 'patience', o.patience, nonNegInt);
+    const threshold = checkArg(where, 'threshold', o.threshold, nonNeg);
+    const thresholdMode = checkArg(where, 'thresholdMode', o.thresholdMode, oneOf(['rel', 'abs'] as const));
+    const cooldown = checkArg(where, 'cooldown', o.cooldown, nonNegInt);
+    const eps = checkArg(where, 'eps', o.eps, nonNeg);
+    const minLrs = perGroup(where, 'minLrs', o.minLrs, this.optimizer.paramGroups.length, nonNeg);
+    this.mode = mode;
+    this.factor = factor;
+    this.patience = patience;
+    this.threshold = threshold;
+    this.thresholdMode = thresholdMode;
+    this.cooldown = cooldown;
+    this.eps = eps;
     this.minLrs = minLrs;
   }
 
@@ -705,7 +686,7 @@ export class ReduceLROnPlateau {
       if (metric.size !== 1) throw new ArgumentError(`ReduceLROnPlateau.step: metric must be a number or a one-element Tensor, got a Tensor of ${metric.size} elements`);
       current = metric.data[0];
     } else if (typeof metric === 'number') current = metric;
-    else throw new ArgumentError(`ReduceLROnPlateau.step: metric must be a number or a one-element Tensor, got ${fmtValue(metric)}`);
+    else throw new ArgumentError(`ReduceLROnPlateau.step: metric must be a number or a one-element Tensor, got ${describe(metric)}`);
     this.lastEpoch++;
     if (this.isBetter(current, this.best)) {
       this.best = current;
@@ -735,9 +716,9 @@ export class ReduceLROnPlateau {
   /** A JSON-safe snapshot of the options and counters (`best` as `'Infinity'` before the first step). */
   stateDict(): SchedulerStateDict {
     return {
-      scheduler: this.name, lastEpoch: this.lastEpoch, lastLr: encodeList(this.lastLr), mode: this.mode, factor: this.factor,
+      scheduler: this.name, lastEpoch: this.lastEpoch, lastLr: encodeNumbers(this.lastLr), mode: this.mode, factor: this.factor,
       patience: this.patience, threshold: this.threshold, thresholdMode: this.thresholdMode, cooldown: this.cooldown,
-      minLrs: encodeList(this.minLrs), eps: this.eps, best: encodeNumber(this.best), numBadEpochs: this.numBadEpochs,
+      minLrs: encodeNumbers(this.minLrs), eps: this.eps, best: encodeNumber(this.best), numBadEpochs: this.numBadEpochs,
       cooldownCounter: this.cooldownCounter,
     };
   }
@@ -750,16 +731,16 @@ export class ReduceLROnPlateau {
    */
   loadStateDict(sd: SchedulerStateDict): void {
     const where = 'ReduceLROnPlateau.loadStateDict';
-    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${fmtValue(sd)}`);
-    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${fmtValue(sd.scheduler)}, not ${this.name}`);
+    if (!isRecord(sd)) throw new FormatError(`${where}: expected an object, got ${describe(sd)}`);
+    if (sd.scheduler !== this.name) throw new FormatError(`${where}: the state dict is from ${describe(sd.scheduler)}, not ${this.name}`);
     const n = this.optimizer.paramGroups.length;
     const lastLr = decodeList(sd.lastLr, n, `${where}: lastLr`);
     const minLrs = decodeList(sd.minLrs, n, `${where}: minLrs`);
     const best = decodeNumber(sd.best);
-    if (best === undefined) throw new FormatError(`${where}: best must be a number, got ${fmtValue(sd.best)}`);
+    if (best === undefined) throw new FormatError(`${where}: best must be a number, got ${describe(sd.best)}`);
     for (const k of ['lastEpoch', 'numBadEpochs', 'cooldownCounter']) {
       const v = sd[k];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${where}: ${k} must be an integer ≥ 0, got ${fmtValue(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FormatError(`${where}: ${k} must be an integer ≥ 0, got ${describe(v)}`);
     }
     const before: Record<string, unknown> = {
       mode: this.mode, factor: this.factor, patience: this.patience, threshold: this.threshold, thresholdMode: this.thresholdMode,

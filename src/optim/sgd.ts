@@ -1,6 +1,9 @@
 import type { Tensor } from '../tensor/tensor';
 import { ArgumentError } from '../tensor/errors';
-import { checkBool, checkFinite, checkNonNeg, Optimizer, type Closure, type ParamGroup, type StateKind } from './optimizer';
+import { bool, finite, nonNeg } from '../tensor/options';
+import { Optimizer, type ParamGroup, type StateKind } from './optimizer';
+
+const SGD_SPEC = { momentum: nonNeg, dampening: finite, weightDecay: nonNeg, nesterov: bool, maximize: bool };
 
 /** Hyperparameters of {@link SGD}. */
 export interface SGDOptions {
@@ -44,59 +47,52 @@ export interface SGDState {
  * @category Optimizers
  */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
-  protected readonly stateKinds: Record<string, StateKind> = { momentumBuffer: 'buffer?' };
+  protected override readonly stateKinds: Record<string, StateKind> = { momentumBuffer: 'buffer?' };
 
   constructor(params: readonly Tensor[] | readonly ParamGroup<SGDOptions>[], options: Partial<SGDOptions> & { lr?: number }) {
-    super('SGD', params, { lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options);
+    super('SGD', params, { lr: undefined as unknown as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }, options, SGD_SPEC);
   }
 
-  protected validateGroup(g: SGDOptions, where: string): void {
-    checkNonNeg(where, 'momentum', g.momentum);
-    checkFinite(where, 'dampening', g.dampening);
-    checkNonNeg(where, 'weightDecay', g.weightDecay);
-    checkBool(where, 'nesterov', g.nesterov);
-    checkBool(where, 'maximize', g.maximize);
+  protected override validateGroup(g: SGDOptions, where: string): void {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
       throw new ArgumentError(`${where}: nesterov needs momentum > 0 and dampening 0, got momentum ${g.momentum} and dampening ${g.dampening}`);
     }
   }
 
-  step(closure?: Closure): number | undefined {
-    const loss = this.evalClosure(closure);
-    for (const group of this.paramGroups) {
-      const { lr, momentum, dampening, weightDecay: wd, nesterov, maximize } = group;
-      const sign = maximize ? -1 : 1;
-      for (const p of group.params) {
-        const grad = p.grad;
-        if (grad === null) continue;
-        const w = p.data;
-        const n = w.length;
-        if (momentum === 0) {
-          for (let i = 0; i < n; i++) w[i] = w[i] - lr * (wd === 0 ? sign * grad[i] : sign * grad[i] + wd * w[i]);
-          continue;
-        }
-        let st = this.state.get(p);
-        if (st === undefined) {
-          st = {};
-          this.state.set(p, st);
-        }
-        let buf = st.momentumBuffer;
-        const first = buf === undefined;
-        if (buf === undefined) {
-          buf = new Float32Array(n);
-          st.momentumBuffer = buf;
-        }
-        const keep = 1 - dampening;
-        for (let i = 0; i < n; i++) {
-          // wd = 0 must not touch the gradient (0 · ∞ would be NaN).
-          const d = wd === 0 ? sign * grad[i] : sign * grad[i] + wd * w[i];
-          // PyTorch starts the buffer at the first gradient itself, undamped.
-          const b = first ? d : momentum * buf[i] + keep * d;
-          buf[i] = b;
-          w[i] = w[i] - lr * (nesterov ? d + momentum * buf[i] : buf[i]);
-        }
+  protected initState(): SGDState {
+    return {};
+  }
+
+  protected update(p: Tensor, g: Float32Array | Float64Array, st: SGDState, group: SGDOptions): void {
+    const { lr, momentum, dampening, nesterov } = group;
+    const w = p.data;
+    const n = w.length;
+    if (momentum === 0) {
+      for (let i = 0; i < n; i++) w[i] = w[i] - lr * g[i];
+      return;
+    }
+    let buf = st.momentumBuffer;
+    if (buf === undefined) {
+      // PyTorch starts the buffer at the first gradient itself, undamped.
+      buf = new Float32Array(n);
+      st.momentumBuffer = buf;
+      for (let i = 0; i < n; i++) {
+        buf[i] = g[i];
+        w[i] = w[i] - lr * (nesterov ? g[i] + momentum * buf[i] : buf[i]);
+      }
+      return;
+    }
+    const keep = 1 - dampening;
+    if (nesterov) {
+      for (let i = 0; i < n; i++) {
+        buf[i] = momentum * buf[i] + keep * g[i];
+        w[i] = w[i] - lr * (g[i] + momentum * buf[i]);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        buf[i] = momentum * buf[i] + keep * g[i];
+        w[i] = w[i] - lr * buf[i];
       }
     }
-    return loss;
   }
 }

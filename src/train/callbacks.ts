@@ -1,13 +1,15 @@
-import { ArgumentError } from '../tensor/index';
+import { ArgumentError, type Tensor } from '../tensor/index';
+import { badValue, bool, finite, func, nonNegInt, oneOf, parseOptions, str, type Check } from '../tensor/options';
 import type { StateDict } from '../nn/index';
 import type { Callback, Logs, TrainContext } from './types';
 
 /** `'min'` when a smaller value is better (losses), `'max'` for scores; `'auto'` guesses from the name. */
 export type MonitorMode = 'min' | 'max' | 'auto';
 
+const monitorMode = oneOf(['min', 'max', 'auto'] as const);
+
 function resolveMode(mode: MonitorMode, monitor: string): 'min' | 'max' {
   if (mode === 'min' || mode === 'max') return mode;
-  if (mode !== 'auto') throw new ArgumentError(`mode must be 'min', 'max' or 'auto', got ${String(mode)}`);
   return /loss|error|mse|mae|rmse/i.test(monitor) ? 'min' : 'max';
 }
 
@@ -57,14 +59,12 @@ export class EarlyStopping implements Callback {
   private wait = 0;
   private bestState: StateDict | null = null;
   constructor(options: EarlyStoppingOptions = {}) {
-    this.monitor = options?.monitor ?? 'valLoss';
-    this.patience = options?.patience ?? 0;
-    this.minDelta = Math.abs(options?.minDelta ?? 0);
-    this.restoreBest = options?.restoreBest ?? false;
-    this.modeOpt = options?.mode ?? 'auto';
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new ArgumentError(`EarlyStopping: patience must be a non-negative integer, got ${String(options?.patience)}`);
-    if (!Number.isFinite(this.minDelta)) throw new ArgumentError(`EarlyStopping: minDelta must be finite, got ${String(options?.minDelta)}`);
-    resolveMode(this.modeOpt, this.monitor);
+    const o = parseOptions('EarlyStopping', options, { monitor: str, patience: nonNegInt, minDelta: finite, mode: monitorMode, restoreBest: bool });
+    this.monitor = o.monitor ?? 'valLoss';
+    this.patience = o.patience ?? 0;
+    this.minDelta = Math.abs(o.minDelta ?? 0);
+    this.restoreBest = o.restoreBest ?? false;
+    this.modeOpt = o.mode ?? 'auto';
   }
   /** Resets the best value, counters and saved weights, so one instance can serve several `fit` calls. */
   onTrainBegin(): void {
@@ -106,23 +106,57 @@ export class EarlyStopping implements Callback {
 }
 
 /**
- * Stops training as soon as a batch loss is NaN or ±Inf, naming the epoch and batch in
- * `history.stopReason` (Keras's TerminateOnNaN). The weights are those after the last finite step.
+ * Stops training as soon as a batch loss is NaN or ±Inf, or a step leaves a weight non-finite,
+ * naming the epoch and batch in `history.stopReason` (Keras's TerminateOnNaN). The model keeps the
+ * weights (and buffers) of the last finite step: a non-finite loss skips its step (in the gradient
+ * stage), and a step that makes a weight non-finite is undone. To do so it copies the parameters and
+ * buffers before every batch (one copy, reused).
  * @example new TerminateOnNaN() instanceof TerminateOnNaN; // true
  * @category Training
  */
 export class TerminateOnNaN implements Callback {
   private epoch = 0;
+  private tensors: Tensor[] = [];
+  private saved: Float32Array[] = [];
+  private stopped = false;
+  /** Finds the parameters and buffers to guard. */
+  onTrainBegin(ctx: TrainContext): void {
+    this.tensors = [...ctx.model.parameters(), ...ctx.model.buffers()];
+    this.saved = this.tensors.map((t) => new Float32Array(t.size));
+    this.stopped = false;
+  }
   /** Remembers the epoch, for the stop message. */
   onEpochBegin(epoch: number): void {
     this.epoch = epoch;
   }
-  /** Stops training when the batch loss is NaN or ±Inf. */
-  onBatchEnd(batch: number, logs: Logs, ctx: TrainContext): void {
-    if (!Number.isFinite(logs.loss)) {
-      ctx.stopTraining = true;
-      ctx.stopReason = `loss became ${logs.loss} at epoch ${this.epoch}, batch ${batch}: training stopped (check the learning rate and inputs; setDebug({ checkNumerics: true }) finds the op)`;
+  /** Copies the weights and buffers before the batch changes them. */
+  onBatchBegin(): void {
+    for (let i = 0; i < this.tensors.length; i++) this.saved[i].set(this.tensors[i].data);
+  }
+  /** On a non-finite batch loss: skips the step, puts the buffers back and stops training. */
+  onBeforeStep(batch: number, logs: Logs, ctx: TrainContext): void {
+    if (Number.isFinite(logs.loss)) return;
+    ctx.skipStep = true;
+    this.stop(ctx, `loss became ${logs.loss} at epoch ${this.epoch}, batch ${batch}: training stopped before its step`);
+  }
+  /** After the step: if a weight became NaN or ±Inf, undoes the step and stops training. */
+  onBatchEnd(batch: number, _logs: Logs, ctx: TrainContext): void {
+    if (this.stopped) return;
+    for (const t of this.tensors) {
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        if (d[i] - d[i] !== 0) {
+          this.stop(ctx, `weights became non-finite in the step of epoch ${this.epoch}, batch ${batch}: the step was undone and training stopped`);
+          return;
+        }
+      }
     }
+  }
+  private stop(ctx: TrainContext, why: string): void {
+    for (let i = 0; i < this.tensors.length; i++) this.tensors[i].data.set(this.saved[i]);
+    this.stopped = true;
+    ctx.stopTraining = true;
+    ctx.stopReason = `${why} (check the learning rate and inputs; setDebug({ checkNumerics: true }) finds the op)`;
   }
 }
 
@@ -137,7 +171,7 @@ export class LearningRateLogger implements Callback {
   readonly values: number[] = [];
   private readonly perBatch: boolean;
   constructor(options: { perBatch?: boolean } = {}) {
-    this.perBatch = options?.perBatch ?? false;
+    this.perBatch = parseOptions('LearningRateLogger', options, { perBatch: bool }).perBatch ?? false;
   }
   /** With `perBatch`, records the batch's learning rate. */
   onBatchEnd(_batch: number, logs: Logs): void {
@@ -195,12 +229,11 @@ export class ModelCheckpoint implements Callback {
   /** Best monitored value seen (NaN before the first epoch). */
   best = NaN;
   constructor(options: ModelCheckpointOptions = {}) {
-    this.monitor = options?.monitor ?? 'valLoss';
-    this.saveBestOnly = options?.saveBestOnly ?? true;
-    this.modeOpt = options?.mode ?? 'auto';
-    this.save = options?.save ?? null;
-    if (this.save !== null && typeof this.save !== 'function') throw new ArgumentError('ModelCheckpoint: save must be a function');
-    resolveMode(this.modeOpt, this.monitor);
+    const o = parseOptions('ModelCheckpoint', options, { monitor: str, mode: monitorMode, saveBestOnly: bool, save: func });
+    this.monitor = o.monitor ?? 'valLoss';
+    this.saveBestOnly = o.saveBestOnly ?? true;
+    this.modeOpt = o.mode ?? 'auto';
+    this.save = (o.save as ModelCheckpointOptions['save']) ?? null;
   }
   /**
    * Takes a checkpoint (every epoch, or only on improvement with `saveBestOnly`), keeps it in
@@ -229,37 +262,57 @@ export class ModelCheckpoint implements Callback {
 export interface ProgressBarOptions {
   /** Where to draw (default `process.stdout` in Node; nothing elsewhere). */
   stream?: {
-    /** Writes a chunk of text (the line is redrawn with `\r`). */
+    /** Writes a chunk of text (the live line is redrawn with `\r`). */
     write(s: string): unknown;
-    /** Whether the stream is a terminal; the bar draws only when true, unless `force`. */
+    /** Whether the stream is a terminal: the live line draws only there, unless `force`. */
     isTTY?: boolean;
-    /** Terminal width in characters; the line is cut to fit (default 120). */
+    /** Terminal width in characters; the line is fitted to it (default 120). */
     columns?: number;
   };
-  /** Draw even when the stream is not a TTY (default false: silent in CI logs and pipes). */
+  /** Draw the live line even when the stream is not a TTY (default false: one line per epoch there). */
   force?: boolean;
 }
 
+const streamCheck: Check<NonNullable<ProgressBarOptions['stream']>> = (v, name, op) => {
+  if (v === null || typeof v !== 'object' || typeof (v as { write?: unknown }).write !== 'function') throw badValue(op, name, 'a stream with write(s)', v);
+  return v as NonNullable<ProgressBarOptions['stream']>;
+};
+
+/** Seconds as `12s`, `1:05` or `1:02:03`. */
+function fmtDuration(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s}s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`;
+}
+
 /**
- * A live progress line on a Node terminal: epoch, batch, running loss and samples per second,
- * redrawn at most 10 times a second, with a summary line per epoch. Silent when the output is not
- * a TTY (pipes, CI logs) and in browsers.
- * @example new ProgressBar({ stream: { write: () => true } }).enabled; // false
+ * Progress output. On a Node terminal, a live line — epoch, bar, batch, running loss, ETA and
+ * samples per second, redrawn at most 10 times a second and fitted to the terminal's width (the bar,
+ * then the rate, the batch count and the ETA give way before the loss does) — and a summary line per
+ * epoch. When the output is not a TTY (pipes, CI logs), only the summary line per epoch, without
+ * escape codes. Silent in browsers (no stream).
+ * @example new ProgressBar({ stream: { write: () => true } }).live; // false
  * @category Training
  */
 export class ProgressBar implements Callback {
   private readonly stream: ProgressBarOptions['stream'] | null;
-  /** Whether the bar draws: there is a stream and it is a TTY, or `force` was given. */
+  /** Whether anything is written: there is a stream (a summary line per epoch at least). */
   readonly enabled: boolean;
+  /** Whether the live line is drawn: the stream is a TTY, or `force` was given. */
+  readonly live: boolean;
   private epoch = 0;
   private seen = 0;
   private lossSum = 0;
   private t0 = 0;
   private lastDraw = 0;
   constructor(options: ProgressBarOptions = {}) {
+    const o = parseOptions('ProgressBar', options, { stream: streamCheck, force: bool });
     const proc = (globalThis as { process?: { stdout?: ProgressBarOptions['stream'] } }).process;
-    this.stream = options?.stream ?? proc?.stdout ?? null;
-    this.enabled = this.stream !== null && (options?.force === true || this.stream?.isTTY === true);
+    this.stream = o.stream ?? proc?.stdout ?? null;
+    this.enabled = this.stream !== null;
+    this.live = this.enabled && (o.force === true || this.stream?.isTTY === true);
   }
   /** Resets the running loss, sample count and clock for the new epoch. */
   onEpochBegin(epoch: number): void {
@@ -269,28 +322,37 @@ export class ProgressBar implements Callback {
     this.t0 = Date.now();
     this.lastDraw = 0;
   }
-  /** Redraws the progress line, at most every 100 ms. */
+  /** Redraws the live line, at most every 100 ms. */
   onBatchEnd(batch: number, logs: Logs, ctx: TrainContext): void {
-    if (!this.enabled) return;
+    if (!this.live) return;
     this.seen += logs.size;
     this.lossSum += logs.loss * logs.size;
     const t = Date.now();
     if (t - this.lastDraw < 100) return;
     this.lastDraw = t;
     const total = ctx.batchesPerEpoch;
+    const elapsed = Math.max(1e-3, (t - this.t0) / 1000);
+    const done = batch + 1;
     const width = 24;
-    const frac = total ? Math.min(1, (batch + 1) / total) : 0;
-    const bar = total ? `[${'='.repeat(Math.round(frac * width)).padEnd(width, '.')}] ` : '';
-    const rate = this.seen / Math.max(1e-3, (t - this.t0) / 1000);
-    const line = `epoch ${this.epoch + 1}/${ctx.epochs} ${bar}batch ${batch + 1}${total ? `/${total}` : ''}  loss ${(this.lossSum / this.seen).toFixed(4)}  ${rate.toFixed(0)} samples/s`;
-    this.stream!.write(`\r${line.slice(0, (this.stream!.columns ?? 120) - 1)}\x1b[K`);
+    const frac = total ? Math.min(1, done / total) : 0;
+    // In display order; `drop` is the order in which parts give way on a narrow terminal (the loss never does).
+    const parts: Array<{ text: string; drop: number }> = [{ text: `epoch ${this.epoch + 1}/${ctx.epochs}`, drop: Infinity }];
+    if (total) parts.push({ text: `[${'='.repeat(Math.round(frac * width)).padEnd(width, '.')}]`, drop: 0 });
+    parts.push({ text: `batch ${done}${total ? `/${total}` : ''}`, drop: 2 });
+    parts.push({ text: ` loss ${(this.lossSum / this.seen).toFixed(4)}`, drop: Infinity });
+    if (total && done < total) parts.push({ text: ` ETA ${fmtDuration((elapsed / done) * (total - done))}`, drop: 3 });
+    parts.push({ text: ` ${(this.seen / elapsed).toFixed(0)} samples/s`, drop: 1 });
+    const cols = (this.stream!.columns ?? 120) - 1;
+    let line = parts.map((p) => p.text).join(' ');
+    for (let d = 0; line.length > cols && d <= 3; d++) line = parts.filter((p) => p.drop > d).map((p) => p.text).join(' ');
+    this.stream!.write(`\r${line.slice(0, cols)}\x1b[K`);
   }
   /** Writes the epoch's summary line: its logs (without lr) and duration. */
   onEpochEnd(epoch: number, logs: Logs, ctx: TrainContext): void {
     if (!this.enabled) return;
     const secs = (Date.now() - this.t0) / 1000;
     const parts = Object.entries(logs).filter(([k]) => k !== 'lr').map(([k, v]) => `${k} ${v.toFixed(4)}`);
-    this.stream!.write(`\repoch ${epoch + 1}/${ctx.epochs}  ${parts.join('  ')}  (${secs.toFixed(1)} s)\x1b[K\n`);
+    const line = `epoch ${epoch + 1}/${ctx.epochs}  ${parts.join('  ')}  (${secs.toFixed(1)} s)`;
+    this.stream!.write(this.live ? `\r${line}\x1b[K\n` : `${line}\n`);
   }
 }
-

@@ -1,7 +1,12 @@
-import { ArgumentError, Tensor, concat, noGrad, TensorkitError } from '../tensor/index';
+import { ArgumentError, ShapeError, Tensor, argmax, concat, noGrad, TensorkitError } from '../tensor/index';
+import { fmtShape } from '../tensor/errors';
+import {
+  anyOf, arrayOf, badValue, bool, checkArg, func, instanceOf, isPlainObject, nonNeg, nonNegInt, oneOf, parseOptions, posInt, type Check,
+} from '../tensor/options';
 import { Module } from '../nn/index';
+import { clipGradNorm, clipGradValue } from '../optim/index';
 import type {
-  Batches, Callback, History, Logs, LossFn, MetricFn, OptimizerLike, SchedulerLike, TrainContext, TrainableModule,
+  Batches, Callback, History, Logs, LossFn, Metric, MetricSpec, OptimizerLike, SchedulerLike, TrainContext, TrainableModule,
 } from './types';
 
 /** Options of {@link fit}. */
@@ -10,7 +15,7 @@ export interface FitOptions {
   data: Batches;
   /** Validation batches, evaluated after each epoch without gradients. */
   validation?: Batches;
-  /** The loss to minimise. */
+  /** The loss to minimise, `(prediction, target) → scalar`. */
   loss: LossFn;
   /** The optimizer holding the model's parameters. */
   optimizer: OptimizerLike;
@@ -20,30 +25,121 @@ export interface FitOptions {
   scheduler?: SchedulerLike;
   /** `'epoch'` (default) or `'batch'` (for OneCycleLR and warmups counted in steps). */
   schedulerStep?: 'epoch' | 'batch';
-  /** Metrics by name, logged for training batches (averaged) and validation (on all of it). */
-  metrics?: Record<string, MetricFn>;
+  /**
+   * Metrics by name, `(yTrue, yPred) → number` (the order of `tensorkit/metrics`), or
+   * `{ fn, predictions: 'argmax' }` to score class labels; logged for training batches (averaged)
+   * and validation (on all of it).
+   */
+  metrics?: Record<string, Metric>;
   /** Hooks, run in order. */
   callbacks?: Callback[];
   /** Stops training at the next batch when aborted; `fit` then resolves with `stopReason` 'aborted'. */
   signal?: AbortSignal;
+  /**
+   * Rescale the gradients to a total norm of at most this (`clipGradNorm`) before every step, or
+   * `{ maxNorm, normType, errorIfNonfinite }`. Runs in the gradient stage after the callbacks'
+   * `onBeforeStep` and after `clipGradValue`.
+   */
+  clipGradNorm?: number | {
+    /** The largest total norm of the gradients. */
+    maxNorm: number;
+    /** p of the norm: a number > 0, or Infinity for the max norm (default 2). */
+    normType?: number;
+    /** Throw a `NumericError` when the total norm is NaN or ±Inf (default false). */
+    errorIfNonfinite?: boolean;
+  };
+  /** Clamp every gradient entry to [−v, v] (`clipGradValue`) before every step, in the gradient stage. */
+  clipGradValue?: number;
 }
 
-function checkModel(model: unknown, op: string): void {
-  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module (got ${model === null ? 'null' : typeof model})`);
-}
-
-function checkFit(model: unknown, o: FitOptions): void {
-  checkModel(model, 'fit');
-  if (o === null || typeof o !== 'object') throw new ArgumentError('fit: options must be an object { data, loss, optimizer, epochs, ... }');
-  if (o.data === null || typeof (o.data as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('fit: data must be an iterable of [x, y] batches (e.g. a DataLoader)');
-  if (o.validation !== undefined && typeof (o.validation as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('fit: validation must be an iterable of [x, y] batches');
-  if (typeof o.loss !== 'function') throw new ArgumentError('fit: loss must be a function (prediction, target) => Tensor');
-  if (o.optimizer === null || typeof o.optimizer !== 'object' || typeof o.optimizer.step !== 'function' || typeof o.optimizer.zeroGrad !== 'function') {
-    throw new ArgumentError('fit: optimizer must have step() and zeroGrad() (a tensorkit/optim optimizer)');
+/** An iterable (of batches). */
+const iterable: Check<Batches> = (v, name, op) => {
+  if (v === null || typeof (v as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+    throw badValue(op, name, 'an iterable of [x, y] batches (e.g. a DataLoader)', v);
   }
-  if (!Number.isInteger(o.epochs) || o.epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${String(o.epochs)}`);
-  if (o.schedulerStep !== undefined && o.schedulerStep !== 'epoch' && o.schedulerStep !== 'batch') throw new ArgumentError(`fit: schedulerStep must be 'epoch' or 'batch', got ${String(o.schedulerStep)}`);
-  for (const [k, f] of Object.entries(o.metrics ?? {})) if (typeof f !== 'function') throw new ArgumentError(`fit: metrics.${k} must be a function (prediction, target) => number`);
+  return v as Batches;
+};
+
+const optimizerLike: Check<OptimizerLike> = (v, name, op) => {
+  const o = v as OptimizerLike | null;
+  if (o === null || typeof o !== 'object' || typeof o.step !== 'function' || typeof o.zeroGrad !== 'function') {
+    throw badValue(op, name, 'an object with step() and zeroGrad() (a tensorkit/optim optimizer)', v);
+  }
+  return o;
+};
+
+const schedulerLike: Check<SchedulerLike> = (v, name, op) => {
+  if (v === null || typeof v !== 'object' || typeof (v as SchedulerLike).step !== 'function') throw badValue(op, name, 'an object with step() (a scheduler)', v);
+  return v as SchedulerLike;
+};
+
+const abortSignal: Check<AbortSignal> = (v, name, op) => {
+  const s = v as AbortSignal | null;
+  if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') throw badValue(op, name, 'an AbortSignal', v);
+  return s;
+};
+
+const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onBeforeStep'] as const;
+
+const callback: Check<Callback> = (v, name, op) => {
+  if (v === null || typeof v !== 'object') throw badValue(op, name, 'a callback object (with onEpochEnd, onBatchEnd, …)', v);
+  for (const h of HOOKS) {
+    const f = (v as Record<string, unknown>)[h];
+    if (f !== undefined && typeof f !== 'function') throw badValue(op, `${name}.${h}`, 'a function', f);
+  }
+  return v as Callback;
+};
+
+const METRIC_SPEC = {
+  fn: func,
+  predictions: anyOf<MetricSpec['predictions']>("'raw', 'argmax' or a function", oneOf(['raw', 'argmax'] as const), func as Check<(o: Tensor) => Tensor>),
+};
+
+/** A metric: a function, or a spec `{ fn, predictions }`. */
+const metric: Check<Metric> = (v, name, op) => {
+  if (typeof v === 'function') return v as Metric;
+  if (!isPlainObject(v)) throw badValue(op, name, 'a function (yTrue, yPred) => number or { fn, predictions }', v);
+  const spec = parseOptions(`${op}: ${name}`, v, METRIC_SPEC);
+  if (spec.fn === undefined) throw badValue(op, `${name}.fn`, 'a function (yTrue, yPred) => number', undefined);
+  return spec as MetricSpec;
+};
+
+const metrics: Check<Record<string, Metric>> = (v, name, op) => {
+  if (!isPlainObject(v)) throw badValue(op, name, 'an object { name: metric }', v);
+  const out: Record<string, Metric> = {};
+  for (const k of Object.keys(v)) out[k] = metric(v[k], `${name}.${k}`, op);
+  return out;
+};
+
+const clipNormOption: Check<number | { maxNorm: number; normType?: number; errorIfNonfinite?: boolean }> = (v, name, op) => {
+  if (typeof v === 'number') return nonNeg(v, name, op);
+  if (!isPlainObject(v)) throw badValue(op, name, 'a number ≥ 0 or { maxNorm, normType, errorIfNonfinite }', v);
+  const o = parseOptions(`${op}: ${name}`, v, { maxNorm: nonNeg, normType: (x) => x, errorIfNonfinite: bool });
+  if (o.maxNorm === undefined) throw badValue(op, `${name}.maxNorm`, 'a finite number ≥ 0', undefined);
+  // clipGradNorm's own checks of normType and errorIfNonfinite, run once on no parameters.
+  clipGradNorm([], o.maxNorm, { normType: o.normType as number | undefined, errorIfNonfinite: o.errorIfNonfinite });
+  return o as { maxNorm: number; normType?: number; errorIfNonfinite?: boolean };
+};
+
+const FIT_SPEC = {
+  data: iterable, validation: iterable, loss: func, optimizer: optimizerLike, epochs: nonNegInt, scheduler: schedulerLike,
+  schedulerStep: oneOf(['epoch', 'batch'] as const), metrics, callbacks: arrayOf(callback), signal: abortSignal,
+  clipGradNorm: clipNormOption, clipGradValue: nonNeg,
+};
+
+const modelArg = instanceOf(Module);
+
+/**
+ * The model's forward pass on one batch, checked to return a Tensor (so that any Module, e.g. one
+ * from `loadModel` whose forward is typed `unknown`, can be passed).
+ */
+function forwardOf(model: Module, op: string): (x: Tensor) => Tensor {
+  const m = model as TrainableModule;
+  return (x) => {
+    const out: unknown = m.forward(x);
+    if (!(out instanceof Tensor)) throw badValue(op, 'model.forward(x)', 'a Tensor', out);
+    return out;
+  };
 }
 
 function batchSizeOf(x: Tensor): number {
@@ -53,6 +149,25 @@ function batchSizeOf(x: Tensor): number {
 function lengthOf(data: Batches): number | null {
   const n = (data as { length?: unknown }).length;
   return typeof n === 'number' && Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The one adapter between a model's output and a metric: the metric's `(yTrue, yPred)` order, with
+ * `yPred` the raw output or, for a spec, its conversion (`'argmax'` on the last axis, or a function).
+ */
+function metricValue(op: string, name: string, m: Metric, output: Tensor, target: Tensor): number {
+  let v: unknown;
+  if (typeof m === 'function') v = m(target, output);
+  else {
+    const p = m.predictions;
+    if (p === 'argmax' && output.ndim < 2) {
+      throw new ShapeError(`${op}: metric '${name}': predictions 'argmax' takes scores [B, C], got an output of shape ${fmtShape(output.shape)} (pass a function, e.g. (o) => gt(o, 0))`);
+    }
+    const yPred = p === 'argmax' ? argmax(output, { axis: output.ndim - 1 }) : typeof p === 'function' ? p(output) : output;
+    v = m.fn(target, yPred);
+  }
+  if (typeof v !== 'number') throw badValue(op, `metric '${name}'`, 'a function returning a number', v);
+  return v;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -65,9 +180,11 @@ export function valKey(name: string): string {
 }
 
 /**
- * Trains `model` for `epochs` passes over `data`: per batch, forward, loss, backward, optimizer
- * step (full-batch, stochastic and mini-batch gradient descent are the same loop fed a
- * `DataLoader` of batch size N, 1 or k). After each epoch it evaluates `validation` (if given),
+ * Trains `model` for `epochs` passes over `data`: per batch, forward, loss, backward, the
+ * gradient stage (every callback's `onBeforeStep`, then the `clipGradValue` and `clipGradNorm`
+ * options), optimizer step (full-batch, stochastic and mini-batch gradient descent are the same
+ * loop fed a `DataLoader` of batch size N, 1 or k). Metrics take `(yTrue, yPred)`, the order of
+ * `tensorkit/metrics`. After each epoch it evaluates `validation` (if given),
  * steps the scheduler, and runs the callbacks. The model is in training mode while fitting and
  * left in training mode.
  * @returns the History: per-epoch `loss`, metrics, `valLoss`, validation metrics and `lr`.
@@ -79,13 +196,29 @@ export function valKey(name: string): string {
  * @throws ArgumentError on malformed options; a NaN loss is not an error unless a callback (TerminateOnNaN) says so.
  * @category Training
  */
-export async function fit(model: TrainableModule, options: FitOptions): Promise<History> {
-  checkFit(model, options);
-  const { data, validation, loss, optimizer, epochs, scheduler, metrics = {}, callbacks = [], signal } = options;
-  const perBatch = options.schedulerStep === 'batch';
+export async function fit(model: TrainableModule | Module, options: FitOptions): Promise<History> {
+  checkArg('fit', 'model', model, modelArg);
+  const forward = forwardOf(model, 'fit');
+  const o = parseOptions('fit', options, FIT_SPEC);
+  for (const k of ['data', 'loss', 'optimizer', 'epochs'] as const) if (o[k] === undefined) FIT_SPEC[k](undefined, k, 'fit');
+  const { validation, scheduler, metrics = {}, callbacks = [], signal } = o;
+  const data = o.data!, loss = o.loss! as LossFn, optimizer = o.optimizer!, epochs = o.epochs!;
+  const perBatch = o.schedulerStep === 'batch';
   const history: History = { epochs: [], history: {}, stopReason: null };
-  const ctx: TrainContext = { model, optimizer, stopTraining: false, stopReason: null, epochs, batchesPerEpoch: lengthOf(data), history };
+  const ctx: TrainContext = { model: model as TrainableModule, optimizer, stopTraining: false, stopReason: null, epochs, batchesPerEpoch: lengthOf(data), history, skipStep: false };
   const metricNames = Object.keys(metrics);
+  // The gradient stage: the callbacks' onBeforeStep, then fit's own clipping.
+  const stage: Callback[] = callbacks.filter((cb) => typeof cb.onBeforeStep === 'function');
+  const params = model.parameters();
+  if (o.clipGradValue !== undefined) {
+    const v = o.clipGradValue;
+    stage.push({ onBeforeStep: () => clipGradValue(params, v) });
+  }
+  if (o.clipGradNorm !== undefined) {
+    const c = o.clipGradNorm;
+    const { maxNorm, ...rest } = typeof c === 'number' ? { maxNorm: c } : c;
+    stage.push({ onBeforeStep: () => void clipGradNorm(params, maxNorm, rest) });
+  }
   const push = (k: string, v: number) => (history.history[k] ??= []).push(v);
   const onAbort = () => {
     ctx.stopTraining = true;
@@ -111,22 +244,25 @@ export async function fit(model: TrainableModule, options: FitOptions): Promise<
         const [x, y] = item;
         for (const cb of callbacks) await cb.onBatchBegin?.(batch, ctx);
         optimizer.zeroGrad();
-        const pred = model.forward(x);
+        const pred = forward(x);
         const l = loss(pred, y);
         if (!(l instanceof Tensor) || l.size !== 1) throw new ArgumentError('fit: loss must return a one-element tensor');
         const lv = l.item();
         if (l.requiresGrad) l.backward();
-        optimizer.step();
-        if (perBatch) scheduler?.step();
         const n = batchSizeOf(x);
+        const logs: Logs = { loss: lv, size: n };
+        ctx.skipStep = false;
+        for (const cb of stage) await cb.onBeforeStep!(batch, logs, ctx);
+        if (!ctx.skipStep) optimizer.step();
+        if (perBatch) scheduler?.step();
         seen += n;
         lossSum += lv * n;
-        const logs: Logs = { loss: lv, size: n, lr: optimizer.lr };
+        logs.lr = optimizer.lr;
         if (metricNames.length > 0) {
           noGrad(() => {
             const p = pred.detach();
             metricNames.forEach((name, i) => {
-              const v = metrics[name](p, y);
+              const v = metricValue('fit', name, metrics[name], p, y);
               metricSums[i] += v * n;
               logs[name] = v;
             });
@@ -168,8 +304,8 @@ function prefixVal(r: Logs): Logs {
 export interface EvaluateOptions {
   /** The loss to report as `loss` (optional). */
   loss?: LossFn;
-  /** Metrics by name, computed once on all predictions concatenated (exact, not batch-averaged). */
-  metrics?: Record<string, MetricFn>;
+  /** Metrics by name, `(yTrue, yPred) → number` or `{ fn, predictions }` (as `fit`'s), computed once on all predictions concatenated (exact, not batch-averaged). */
+  metrics?: Record<string, Metric>;
 }
 
 /**
@@ -181,10 +317,12 @@ export interface EvaluateOptions {
  * evaluate(m, [[tensor([[1], [2]]), tensor([[2], [4]])]], { loss: mseLoss }).loss; // 0
  * @category Training
  */
-export function evaluate(model: TrainableModule, data: Batches, options: EvaluateOptions = {}): Logs {
-  checkModel(model, 'evaluate');
-  if (data === null || typeof (data as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') throw new ArgumentError('evaluate: data must be an iterable of [x, y] batches');
-  const metricNames = Object.keys(options?.metrics ?? {});
+export function evaluate(model: TrainableModule | Module, data: Batches, options: EvaluateOptions = {}): Logs {
+  checkArg('evaluate', 'model', model, modelArg);
+  const forward = forwardOf(model, 'evaluate');
+  checkArg('evaluate', 'data', data, iterable);
+  const { loss, metrics: ms = {} } = parseOptions('evaluate', options, { loss: func, metrics });
+  const metricNames = Object.keys(ms);
   const wasTraining = model.training;
   model.eval();
   try {
@@ -200,9 +338,9 @@ export function evaluate(model: TrainableModule, data: Batches, options: Evaluat
         }
         batch++;
         const [x, y] = item;
-        const p = model.forward(x);
+        const p = forward(x);
         const n = batchSizeOf(x);
-        if (options?.loss) lossSum += options.loss(p, y).item() * n;
+        if (loss !== undefined) lossSum += (loss as LossFn)(p, y).item() * n;
         seen += n;
         if (metricNames.length > 0) {
           preds.push(p);
@@ -211,11 +349,11 @@ export function evaluate(model: TrainableModule, data: Batches, options: Evaluat
       }
       if (seen === 0) throw new ArgumentError('evaluate: data yielded no batches (an empty dataset?)');
       const out: Logs = {};
-      if (options?.loss) out.loss = lossSum / seen;
+      if (loss !== undefined) out.loss = lossSum / seen;
       if (metricNames.length > 0) {
         const P = preds.length === 1 ? preds[0] : concat(preds, 0);
         const Y = targets.length === 1 ? targets[0] : concat(targets, 0);
-        for (const name of metricNames) out[name] = options.metrics![name](P, Y);
+        for (const name of metricNames) out[name] = metricValue('evaluate', name, ms[name], P, Y);
       }
       return out;
     });
@@ -239,10 +377,10 @@ export interface PredictOptions {
  * predict(m, tensor([[1, 2], [3, 4]])).toArray(); // [3, 7]
  * @category Training
  */
-export function predict(model: TrainableModule, x: Tensor | Iterable<Tensor | readonly [Tensor, Tensor]>, options: PredictOptions = {}): Tensor {
-  checkModel(model, 'predict');
-  const bs = options?.batchSize ?? 256;
-  if (!Number.isInteger(bs) || bs <= 0) throw new ArgumentError(`predict: batchSize must be a positive integer, got ${String(bs)}`);
+export function predict(model: TrainableModule | Module, x: Tensor | Iterable<Tensor | readonly [Tensor, Tensor]>, options: PredictOptions = {}): Tensor {
+  checkArg('predict', 'model', model, modelArg);
+  const forward = forwardOf(model, 'predict');
+  const { batchSize: bs = 256 } = parseOptions('predict', options, { batchSize: posInt });
   const wasTraining = model.training;
   model.eval();
   try {
@@ -251,17 +389,17 @@ export function predict(model: TrainableModule, x: Tensor | Iterable<Tensor | re
       if (x instanceof Tensor) {
         if (x.ndim === 0) throw new ArgumentError('predict: x must have a batch axis');
         const n = x.shape[0];
-        if (n <= bs) outs.push(model.forward(x));
+        if (n <= bs) outs.push(forward(x));
         else {
           const rowSize = x.size / n;
           for (let s = 0; s < n; s += bs) {
             const e = Math.min(n, s + bs);
-            outs.push(model.forward(new Tensor(x.data.slice(s * rowSize, e * rowSize), [e - s, ...x.shape.slice(1)])));
+            outs.push(forward(new Tensor(x.data.slice(s * rowSize, e * rowSize), [e - s, ...x.shape.slice(1)])));
           }
         }
       } else if (x !== null && typeof (x as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] === 'function') {
-        for (const item of x) outs.push(model.forward(item instanceof Tensor ? item : item[0]));
-      } else throw new ArgumentError('predict: x must be a Tensor or an iterable of batches');
+        for (const item of x) outs.push(forward(item instanceof Tensor ? item : item[0]));
+      } else throw badValue('predict', 'x', 'a Tensor or an iterable of batches', x);
       if (outs.length === 0) throw new TensorkitError('INVALID_ARGUMENT', 'predict: no input rows');
       return outs.length === 1 ? outs[0] : concat(outs, 0);
     });

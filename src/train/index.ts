@@ -4,5 +4,5 @@ export {
   type EarlyStoppingOptions, type ModelCheckpointOptions, type CheckpointInfo, type ProgressBarOptions, type MonitorMode,
 } from './callbacks';
 export type {
-  Batches, LossFn, MetricFn, OptimizerLike, SchedulerLike, TrainableModule, Logs, TrainContext, Callback, History,
+  Batches, LossFn, MetricFn, Metric, MetricSpec, OptimizerLike, SchedulerLike, TrainableModule, Logs, TrainContext, Callback, History,
 } from './types';

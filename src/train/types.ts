@@ -4,11 +4,33 @@ import type { Module } from '../nn/index';
 /** A batch source: anything iterable that yields `[input, target]` pairs, re-iterable per epoch (a `DataLoader`). */
 export type Batches = Iterable<readonly Tensor[]>;
 
-/** A loss: `(prediction, target) → scalar Tensor` (e.g. `crossEntropy`, `mseLoss`). */
+/** A loss: `(prediction, target) → scalar Tensor`, PyTorch's `(input, target)` order (e.g. `crossEntropy`, `mseLoss`). */
 export type LossFn = (prediction: Tensor, target: Tensor) => Tensor;
 
-/** A metric: `(prediction, target) → number`, computed without gradients. */
-export type MetricFn = (prediction: Tensor, target: Tensor) => number;
+/**
+ * A metric: `(yTrue, yPred) → number`, the order of every `tensorkit/metrics` function (and of
+ * scikit-learn and Keras), computed without gradients. As a plain function it receives the model's
+ * raw output as `yPred`; use a {@link MetricSpec} to turn the output into labels first.
+ */
+export type MetricFn = (yTrue: Tensor, yPred: Tensor) => number;
+
+/**
+ * A metric with the conversion of the model's output into `yPred`, e.g.
+ * `{ fn: precision, predictions: 'argmax' }` for class labels from `[B, C]` scores.
+ */
+export interface MetricSpec {
+  /** The metric, `(yTrue, yPred) → number`. */
+  fn: MetricFn;
+  /**
+   * How the model's output becomes `yPred`: `'raw'` (default) as it is; `'argmax'` the index of
+   * the largest value on the last axis (`[B, C]` scores → `[B]` class labels); or a function of
+   * the output (e.g. `(o) => gt(o, 0)` for one logit per sample).
+   */
+  predictions?: 'raw' | 'argmax' | ((output: Tensor) => Tensor);
+}
+
+/** A metric of `fit` and `evaluate`: a {@link MetricFn} on the raw output, or a {@link MetricSpec}. */
+export type Metric = MetricFn | MetricSpec;
 
 /** The optimizer surface `fit` needs (every `tensorkit/optim` optimizer has it). */
 export interface OptimizerLike {
@@ -58,6 +80,11 @@ export interface TrainContext {
   batchesPerEpoch: number | null;
   /** The History being filled, the one `fit` returns (updated at the end of each epoch). */
   history: History;
+  /**
+   * Set to true in `onBeforeStep` to skip this batch's optimizer step (the gradients are left
+   * unused); reset to false before every batch's gradient stage.
+   */
+  skipStep: boolean;
 }
 
 /**
@@ -75,6 +102,13 @@ export interface Callback {
   onEpochEnd?(epoch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
   /** Called before each batch's forward pass; `batch` counts from 0 within the epoch. */
   onBatchBegin?(batch: number, ctx: TrainContext): void | Promise<void>;
+  /**
+   * The gradient stage: called after `backward()` and before the optimizer step, with the
+   * gradients in each parameter's `grad`. Change them in place (clip, add noise, apply a mask), or
+   * set `ctx.skipStep` to skip this batch's step. `logs` holds the batch's loss and size. `fit`'s
+   * `clipGradNorm` / `clipGradValue` options run after every callback's `onBeforeStep`.
+   */
+  onBeforeStep?(batch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
   /** `logs` holds the batch's loss, metrics, size and lr. */
   onBatchEnd?(batch: number, logs: Logs, ctx: TrainContext): void | Promise<void>;
 }

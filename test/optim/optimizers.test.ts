@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, RMSprop, SGD } from '../../src/optim/index';
-import { Parameter, tensor } from '../../src/tensor/index';
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, Optimizer, RMSprop, SGD, type OptimizerStateDict } from '../../src/optim/index';
+import { ArgumentError, Parameter, tensor } from '../../src/tensor/index';
 import { expectClose } from '../helpers/check';
 import { fixture, makeOptimizer, TinyModel } from './fixture';
 
@@ -120,6 +120,18 @@ describe('shared Optimizer behaviour', () => {
     expect(opt.stateDict().state[0]?.step).toBe(1);
   });
 
+  it('every built-in optimizer leaves a parameter without a gradient alone, with no state', () => {
+    for (const Cls of [SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax]) {
+      const a = param([1], [1]);
+      const b = new Parameter(tensor([5]));
+      const opt = new (Cls as typeof Adam)([a, b], { lr: 0.1 });
+      opt.step();
+      expect(b.data[0], Cls.name).toBe(5);
+      expect(a.data[0], Cls.name).not.toBe(1);
+      expect(opt.stateDict().state[1], Cls.name).toBeNull();
+    }
+  });
+
   it('zeroGrad sets every grad to null; lr get/set covers every group', () => {
     const a = param([1], [1]);
     const b = param([1], [1]);
@@ -184,4 +196,63 @@ describe(`20-step trajectories against torch.optim ${fixture.torch} (test/fixtur
       });
     });
   }
+});
+
+describe('a user-written optimizer: only initState and update', () => {
+  /** Sign-SGD with momentum of signs: b ← μb + sign(g), θ ← θ − η·b. The base class does the rest. */
+  class SignSGD extends Optimizer<{ lr: number; momentum: number; weightDecay: number; maximize: boolean }, { b: Float32Array }> {
+    constructor(params: Parameter[], options: Partial<{ lr: number; momentum: number; weightDecay: number; maximize: boolean }> = {}) {
+      super('SignSGD', params, { lr: 0.1, momentum: 0, weightDecay: 0, maximize: false }, options);
+    }
+    protected initState(p: Parameter): { b: Float32Array } {
+      return { b: new Float32Array(p.size) };
+    }
+    protected update(p: Parameter, g: Float32Array | Float64Array, st: { b: Float32Array }, group: { lr: number; momentum: number }): void {
+      for (let i = 0; i < p.size; i++) p.data[i] -= group.lr * (st.b[i] = group.momentum * st.b[i] + Math.sign(g[i]));
+    }
+  }
+
+  it('steps by −η·sign(g), skips a parameter without a gradient, and resumes from its state dict', () => {
+    const a = param([1, 1, 1], [-3, 0.5, 0]);
+    const b = new Parameter(tensor([7]));
+    const opt = new SignSGD([a, b], { lr: 0.5, momentum: 0.5 });
+    opt.step();
+    // b₁ = sign(g) = [−1, 1, 0] → θ = 1 − 0.5·b₁.
+    expect(Array.from(a.data)).toEqual([1.5, 0.5, 1]);
+    expect(b.data[0]).toBe(7);
+    const sd = JSON.parse(JSON.stringify(opt.stateDict())) as OptimizerStateDict;
+    expect(sd.state).toEqual([{ b: [-1, 1, 0] }, null]);
+    opt.step();
+    // b₂ = 0.5·b₁ + sign(g) = [−1.5, 1.5, 0] → θ = [1.5 + 0.75, 0.5 − 0.75, 1].
+    expect(Array.from(a.data)).toEqual([2.25, -0.25, 1]);
+    const c = param([1.5, 0.5, 1], [-3, 0.5, 0]);
+    const again = new SignSGD([c, new Parameter(tensor([7]))], { lr: 0.5, momentum: 0.5 });
+    again.loadStateDict(sd);
+    again.step();
+    expect(Array.from(c.data)).toEqual([2.25, -0.25, 1]);
+  });
+
+  it('gets maximize and L2 weight decay from the base class, and option checks from its defaults', () => {
+    // g = [−3, 0.5] at θ = [1, 1]; plain: θ − 0.5·sign(g) = [1.5, 0.5].
+    const run = (o: { maximize?: boolean; weightDecay?: number }) => {
+      const a = param([1, 1], [-3, 0.5]);
+      new SignSGD([a], { lr: 0.5, ...o }).step();
+      return Array.from(a.data);
+    };
+    expect(run({})).toEqual([1.5, 0.5]);
+    expect(run({ maximize: true })).toEqual([0.5, 1.5]); // −g = [3, −0.5]
+    expect(run({ weightDecay: 10 })).toEqual([0.5, 0.5]); // g + 10θ = [7, 10.5]
+    // Negated first, then λθ added (PyTorch 1.13's order): −g + 10θ = [13, 9.5]; −(g + 10θ) would give [1.5, 1.5].
+    expect(run({ maximize: true, weightDecay: 10 })).toEqual([0.5, 0.5]);
+    expect(() => new SignSGD([param([1], [1])], { momentun: 0.9 } as object)).toThrow(/SignSGD: unknown option 'momentun' \(did you mean 'momentum'\?\)/);
+    expect(() => new SignSGD([param([1], [1])], { momentum: NaN })).toThrow(/SignSGD: momentum must be a finite number, got NaN/);
+    expect(() => new SignSGD([param([1], [1])], { maximize: 'yes' as unknown as boolean })).toThrow(ArgumentError);
+  });
+
+  it('AdamW decays the weights itself: the base class leaves λθ out of its gradient', () => {
+    // g = 0, λ = 0.5: AdamW gives θ(1 − ηλ) and no Adam step (m = 0); had λθ been folded in, m ≠ 0.
+    const w = param([2], [0]);
+    new AdamW([w], { lr: 0.1, weightDecay: 0.5 }).step();
+    expect(w.data[0]).toBe(Math.fround(2 * (1 - 0.05)));
+  });
 });

@@ -17,18 +17,18 @@ describe('hyperparameter validation → ArgumentError naming the option and the 
     ['SGD nesterov without momentum', () => new SGD([p()], { lr: 0.1, nesterov: true }), /nesterov needs momentum > 0/],
     ['SGD nesterov with dampening', () => new SGD([p()], { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), /dampening 0.1/],
     ['SGD nesterov not boolean', () => new SGD([p()], { lr: 0.1, nesterov: 1 as unknown as boolean }), /nesterov must be a boolean, got 1/],
-    ['Adam betas[0] = 1', () => new Adam([p()], { betas: [1, 0.999] }), /betas\[0\] must be in \[0, 1\), got 1/],
+    ['Adam betas[0] = 1', () => new Adam([p()], { betas: [1, 0.999] }), /betas\[0\] must be a finite number ≥ 0 and < 1, got 1/],
     ['Adam betas[1] = −0.5', () => new Adam([p()], { betas: [0.9, -0.5] }), /betas\[1\] .*got -0.5/],
     ['Adam betas not a pair', () => new Adam([p()], { betas: [0.9] as unknown as [number, number] }), /betas must be a pair/],
     ['Adam eps −1e-8', () => new Adam([p()], { eps: -1e-8 }), /eps .*got -1e-8/],
     ['Adam lr −Infinity', () => new Adam([p()], { lr: -Infinity }), /lr .*got -Infinity/],
     ['AdamW weightDecay NaN', () => new AdamW([p()], { weightDecay: NaN }), /weightDecay .*got NaN/],
     ['AdamW amsgrad "yes"', () => new AdamW([p()], { amsgrad: 'yes' as unknown as boolean }), /amsgrad must be a boolean, got "yes"/],
-    ['RMSprop alpha 1.5', () => new RMSprop([p()], { alpha: 1.5 }), /alpha must be in \[0, 1\], got 1.5/],
+    ['RMSprop alpha 1.5', () => new RMSprop([p()], { alpha: 1.5 }), /alpha must be a finite number ≥ 0 and ≤ 1, got 1.5/],
     ['RMSprop momentum −1', () => new RMSprop([p()], { momentum: -1 }), /momentum .*got -1/],
     ['Adagrad lrDecay −0.1', () => new Adagrad([p()], { lrDecay: -0.1 }), /lrDecay .*got -0.1/],
     ['Adagrad initialAccumulatorValue −1', () => new Adagrad([p()], { initialAccumulatorValue: -1 }), /initialAccumulatorValue .*got -1/],
-    ['Adadelta rho 2', () => new Adadelta([p()], { rho: 2 }), /rho must be in \[0, 1\], got 2/],
+    ['Adadelta rho 2', () => new Adadelta([p()], { rho: 2 }), /rho must be a finite number ≥ 0 and ≤ 1, got 2/],
     ['Adamax betas[1] 1', () => new Adamax([p()], { betas: [0.9, 1] }), /betas\[1\] .*got 1/],
     ['LBFGS maxIter 0', () => new LBFGS([p()], { maxIter: 0 }), /maxIter must be an integer ≥ 1, got 0/],
     ['LBFGS toleranceGrad −1', () => new LBFGS([p()], { toleranceGrad: -1 }), /toleranceGrad .*got -1/],
@@ -103,7 +103,7 @@ describe('loadStateDict validation (nothing changes on failure)', () => {
       return () => opt.loadStateDict(s);
     };
     expect(bad((s) => { delete s.state[0]!.expAvg; })).toThrow(/missing state entry 'expAvg'/);
-    expect(bad((s) => { s.state[0]!.expAvg = [1, 'x']; })).toThrow(/expAvg\[1\] must be a number, got "x"/);
+    expect(bad((s) => { s.state[0]!.expAvg = [1, 'x']; })).toThrow(/expAvg\[1\] must be a number \(or 'NaN', 'Infinity', '-Infinity'\), got "x"/);
     expect(bad((s) => { s.state[0]!.momentum = 1; })).toThrow(/unknown state entry 'momentum'/);
     expect(bad((s) => { s.state[0]!.step = 'one'; })).toThrow(FormatError);
     expect(bad((s) => { s.paramGroups[0].betas = [2, 0.9]; })).toThrow(ArgumentError);
@@ -128,13 +128,13 @@ describe('scheduler validation', () => {
     ['MultiStepLR milestone 1.5', () => new MultiStepLR(opt(), { milestones: [1.5] }), /milestones\[0\] .*got 1.5/],
     ['ExponentialLR gamma −1', () => new ExponentialLR(opt(), { gamma: -1 }), /gamma .*got -1/],
     ['CosineAnnealingLR tMax 0', () => new CosineAnnealingLR(opt(), { tMax: 0 }), /tMax must be a finite number > 0, got 0/],
-    ['LinearWarmup startFactor 0', () => new LinearWarmup(opt(), { warmupSteps: 3, startFactor: 0 }), /startFactor must be in \(0, 1\], got 0/],
+    ['LinearWarmup startFactor 0', () => new LinearWarmup(opt(), { warmupSteps: 3, startFactor: 0 }), /startFactor must be a finite number > 0 and ≤ 1, got 0/],
     ['OneCycleLR without a length', () => new OneCycleLR(opt(), { maxLr: 1 }), /totalSteps, or epochs and stepsPerEpoch/],
     ['OneCycleLR pctStart 1.2', () => new OneCycleLR(opt(), { maxLr: 1, totalSteps: 5, pctStart: 1.2 }), /pctStart .*got 1.2/],
     ['OneCycleLR maxLr per group count', () => new OneCycleLR(opt(), { maxLr: [1, 2], totalSteps: 5 }), /maxLr has 2 entries but the optimizer has 1/],
     ['OneCycleLR cycleMomentum on Adagrad', () => new OneCycleLR(new Adagrad([p()]), { maxLr: 1, totalSteps: 5 }), /cycleMomentum needs an optimizer with momentum or betas/],
-    ['ReduceLROnPlateau factor 1', () => new ReduceLROnPlateau(opt(), { factor: 1 }), /factor must be in \[0, 1\), got 1/],
-    ['ReduceLROnPlateau mode avg', () => new ReduceLROnPlateau(opt(), { mode: 'avg' as 'min' }), /mode must be 'min' or 'max', got "avg"/],
+    ['ReduceLROnPlateau factor 1', () => new ReduceLROnPlateau(opt(), { factor: 1 }), /factor must be a finite number ≥ 0 and < 1, got 1/],
+    ['ReduceLROnPlateau mode avg', () => new ReduceLROnPlateau(opt(), { mode: 'avg' as 'min' }), /mode must be one of 'min', 'max', got "avg"/],
     ['ReduceLROnPlateau metric missing', () => new ReduceLROnPlateau(opt()).step(), /metric must be a number or a one-element Tensor, got undefined/],
     ['ReduceLROnPlateau metric string', () => new ReduceLROnPlateau(opt()).step('1' as unknown as number), /metric must be a number/],
     ['unknown scheduler option', () => new StepLR(opt(), { stepSize: 1, step_size: 2 } as object as { stepSize: number }), /unknown option 'step_size'/],
