@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor } from '../tensor/index';
+import { ArgumentError, Tensor } from '../tensor/index';
 import { badValue, bool, finite, func, nonNegInt, oneOf, parseOptions, str, type Check } from '../tensor/options';
 import type { StateDict } from '../nn/index';
 import type { Callback, Logs, TrainContext } from './types';
@@ -121,7 +121,8 @@ export class TerminateOnNaN implements Callback {
   private stopped = false;
   /** Finds the parameters and buffers to guard. */
   onTrainBegin(ctx: TrainContext): void {
-    this.tensors = [...ctx.model.parameters(), ...ctx.model.buffers()];
+    // Integer buffers (TypedBuffer) cannot become non-finite; only float tensors are guarded.
+    this.tensors = [...ctx.model.parameters(), ...ctx.model.buffers().filter((b): b is Tensor => b instanceof Tensor)];
     this.saved = this.tensors.map((t) => new Float32Array(t.size));
     this.stopped = false;
   }
