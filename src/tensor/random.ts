@@ -195,7 +195,7 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-let defaultGen = new Generator(0x5eed);
+const defaultGen = new Generator(0x5eed);
 
 /**
  * The generator used when a function is given no `{ rng }`. Seeded with a fixed value at load, so
@@ -207,13 +207,15 @@ export function defaultGenerator(): Generator {
 }
 
 /**
- * Re-seeds the default generator (PyTorch's `torch.manual_seed`) and returns it.
+ * Re-seeds the default generator IN PLACE (PyTorch's `torch.manual_seed`) and returns it: it stays
+ * the same object, so a layer or data loader that captured `defaultGenerator()` before the call
+ * draws the re-seeded stream too.
  * @example
  * manualSeed(1); const a = rand([2]).toArray();
  * manualSeed(1); const b = rand([2]).toArray(); // a and b are equal
+ * @throws ArgumentError if `seed` is not a finite number.
  * @category Random
  */
 export function manualSeed(seed: number): Generator {
-  defaultGen = new Generator(seed);
-  return defaultGen;
+  return defaultGen.seed(seed);
 }

@@ -102,7 +102,7 @@ describe('autograd engine', () => {
       const y = tk.mul(x.detach(), 2);
       if (!x.requiresGrad) return y;
       y.requiresGrad = true;
-      y.node = { op: 'bad', inputs: [x], backward: (dy) => { const g = x.gradBuffer(); for (let i = 0; i < g.length; i++) g[i] += 3 * dy[i]; } };
+      y.node = { op: 'bad', inputs: [x], attrs: {}, backward: (dy) => { const g = x.gradBuffer(); for (let i = 0; i < g.length; i++) g[i] += 3 * dy[i]; } };
       return y;
     };
     expect(tk.gradcheck(bad, [tk.randn([4], { rng: new Generator(1) })]).ok).toBe(false);
