@@ -54,7 +54,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
   K.indexSelectForward(out.data, x.data, idx, O, N, I);
   return record('indexSelect', out, [x], (dy) => {
     if (x.requiresGrad) K.indexSelectBackward(x.gradBuffer(), dy, idx, O, N, I);
-  });
+  }, { axis: a });
 }
 
 /**
@@ -77,7 +77,7 @@ export function gather(x: Tensor, axis: number, index: Indices): Tensor {
   K.gatherForward(out.data, x.data, idx, O, N, J, I);
   return record('gather', out, [x], (dy) => {
     if (x.requiresGrad) K.gatherBackward(x.gradBuffer(), dy, idx, O, N, J, I);
-  });
+  }, { axis: a });
 }
 
 /**
@@ -98,5 +98,5 @@ export function oneHot(indices: Indices, numClasses: number): Tensor {
   const { idx, shape } = toIndexArray(indices, numClasses, 'oneHot');
   const out = Tensor.empty([...shape, numClasses]);
   for (let i = 0; i < idx.length; i++) out.data[i * numClasses + idx[i]] = 1;
-  return record('oneHot', out, [], null);
+  return record('oneHot', out, [], null, { numClasses });
 }
