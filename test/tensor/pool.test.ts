@@ -383,3 +383,13 @@ describe('PyTorch fixture (test/fixtures/gen_pool.py)', () => {
     });
   }
 });
+
+describe('pool options are checked', () => {
+  const x = zeros([1, 1, 4, 4]);
+  it('unknown keys and wrong types throw', () => {
+    expect(() => maxPool2d(x, { kernel_size: 2 } as never)).toThrow("maxPool2d: unknown option 'kernel_size' (did you mean 'kernelSize'?); maxPool2d takes kernelSize, stride, padding, dilation");
+    expect(() => maxPool2d(x, { kernelSize: 2, ceilMode: true } as never)).toThrow("maxPool2d: unknown option 'ceilMode'");
+    expect(() => avgPool2d(x, { kernelSize: 2, countIncludePad: 'no' } as never)).toThrow('avgPool2d: countIncludePad must be a boolean, got "no"');
+    expect(() => adaptiveAvgPool2d(x, [2, 1.5] as never)).toThrow('adaptiveAvgPool2d: outputSize[1] must be an integer ≥ 1, got 1.5');
+  });
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as tk from '../../src/tensor/index';
 import { ArgumentError, Generator, ShapeError, Tensor, tensor } from '../../src/tensor/index';
 import * as K from '../../src/tensor/kernels/softmax';
 import { crossEntropy, logSoftmax, softmax, type CrossEntropyOptions } from '../../src/tensor/ops/softmax';
@@ -406,5 +407,18 @@ describe('crossEntropy against PyTorch (test/fixtures/primitives.json)', () => {
         throw new Error(`${where}: ${(e as Error).message}`);
       }
     }
+  });
+});
+
+describe('softmax and crossEntropy options are checked', () => {
+  const logits = tensor([[1, 2, 3], [0, 0, 1]]);
+  it('unknown keys and wrong types throw', () => {
+    expect(() => crossEntropy(logits, [0, 1], { ignore_index: 1 } as never)).toThrow("crossEntropy: unknown option 'ignore_index' (did you mean 'ignoreIndex'?)");
+    expect(() => crossEntropy(logits, [0, 1], { ignoreIndex: 0.5 })).toThrow(/crossEntropy: ignoreIndex must be an integer/);
+    expect(() => crossEntropy(logits, [0, 1], { weight: 'x' } as never)).toThrow('crossEntropy: weight must be a Tensor, Float32Array, number[] or null, got "x"');
+    expect(() => crossEntropy(logits, [0, 1], tensor([1, 1, 1]) as never)).toThrow('crossEntropy: options must be an object, got Tensor');
+    expect(() => softmax(logits, { dim: 0 } as never)).toThrow("softmax: unknown option 'dim'; softmax takes axis");
+    expect(() => logSoftmax(logits, { axis: 0.5 })).toThrow('logSoftmax: axis must be an integer, got 0.5');
+    expect(tk.crossEntropy(logits, [0, 1], { weight: null }).item()).toBe(tk.crossEntropy(logits, [0, 1]).item());
   });
 });
