@@ -73,11 +73,11 @@ function fill(out: Float32Array, values: unknown, shape: number[], dim: number, 
  * Builds a tensor from a number, nested arrays, or a flat array/typed array with an explicit
  * shape. Values are copied into a new `Float32Array`.
  * Shapes: inferred from nesting, or `shape` (whose product must equal the number of values).
+ * The options may come second when there is no shape: `tensor([1, 2], { requiresGrad: true })`.
  * @example
  * tensor([[1, 2, 3], [4, 5, 6]]).shape; // [2, 3]
  * tensor([1, 2, 3, 4], [2, 2]).tolist(); // [[1, 2], [3, 4]]
  * tensor(5).shape; // []
- * The options may come second when there is no shape: `tensor([1, 2], { requiresGrad: true })`.
  * @throws ShapeError on ragged arrays or a shape that does not match the value count; ArgumentError on non-numbers or an unknown option.
  * @category Creation
  */

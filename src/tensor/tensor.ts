@@ -120,7 +120,7 @@ export class Tensor {
    * const w = tensor([1, 2], undefined, { requiresGrad: true });
    * const h = w.registerHook((g) => mul(g, 10));
    * sum(w).backward();
-   * w.grad; // Float32Array [10, 10]
+   * Array.from(w.grad ?? []); // [10, 10]
    * h.remove();
    * @throws ArgumentError if this tensor does not require grad or `fn` is not a function;
    * ShapeError (during backward) if a hook returns a gradient of another size.

@@ -250,9 +250,9 @@ export function conv1d(
  * Shapes: x (B, C, H, W) or (C, H, W), weight (C, OC / groups, KH, KW), bias (OC) →
  * (B, OC, OH, OW), OH = (H − 1)·s − 2p + d(KH − 1) + outputPadding + 1.
  * Gradient: dx = W·im2col(dy), dW = x·im2col(dy)ᵀ, db = Σ dy.
- * @example convTranspose2d(ones([1, 1, 2, 2]), ones([1, 1, 2, 2]), null, { stride: 2 }).shape; // [1, 1, 4, 4]
  * The options may also be PyTorch's positional arguments after the bias, in its order:
  * `convTranspose2d(x, w, b, stride, padding, outputPadding, groups, dilation)`.
+ * @example convTranspose2d(ones([1, 1, 2, 2]), ones([1, 1, 2, 2]), null, { stride: 2 }).shape; // [1, 1, 4, 4]
  * @throws ShapeError on a channel mismatch; ArgumentError if outputPadding is not below stride or dilation.
  * @category Convolution
  */

@@ -85,6 +85,7 @@ export function layerNorm(
  * Gradient: training, with x̂ the normalized x and sums over a channel's cnt = N·L values:
  * dx = weight·rstd·(dy − Σdy/cnt − x̂·Σ(dy·x̂)/cnt) (through the batch statistics); eval:
  * dx = weight·rstd·dy. dweight = Σ dy·x̂, dbias = Σ dy. The running statistics get no gradient.
+ * The options may also be PyTorch's positional arguments `(training, momentum, eps)` after bias.
  * @example
  * const rm = zeros([1]), rv = ones([1]);
  * batchNorm(tensor([[1], [3]]), rm, rv, null, null, { training: true }).toArray(); // [-0.999995, 0.999995]
@@ -95,7 +96,6 @@ export function layerNorm(
  * @throws ArgumentError when training with one value per channel ("Expected more than 1 value per
  * channel when training", as PyTorch), in eval mode without running statistics, or for a bad
  * momentum or eps.
- * The options may also be PyTorch's positional arguments `(training, momentum, eps)` after bias.
  * @see Ioffe and Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing
  * Internal Covariate Shift" (2015), https://arxiv.org/abs/1502.03167
  * @category Neural network ops

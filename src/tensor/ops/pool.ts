@@ -126,13 +126,14 @@ function geometry(
  * Gradient: dy of each window goes to the input element that was its maximum (saved in forward);
  * for equal maxima, the first in row-major window order gets it, as PyTorch. Overlapping windows
  * that share a maximum accumulate.
+ *
+ * The options may also be PyTorch's positional arguments: `maxPool2d(x, kernelSize, stride,
+ * padding, dilation)`, e.g. `maxPool2d(x, 2)`.
  * @example
  * maxPool2d(arange(16).reshape([1, 1, 4, 4]), { kernelSize: 2 }).tolist(); // [[[[5, 7], [13, 15]]]]
  * @throws ShapeError if x is not 3-D or 4-D, has an empty channel or spatial axis, or the (dilated)
  * kernel is larger than the padded input; ArgumentError on a non-positive kernelSize, stride or
  * dilation, a negative padding, or padding larger than half the kernel.
- * The options may also be PyTorch's positional arguments: `maxPool2d(x, kernelSize, stride,
- * padding, dilation)`, e.g. `maxPool2d(x, 2)`.
  * @see {@link avgPool2d}, {@link adaptiveAvgPool2d}
  * @category Convolution
  */
@@ -158,13 +159,14 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Size2, ...rest:
  * Shapes: x (B, C, H, W) → (B, C, OH, OW), or unbatched (C, H, W) → (C, OH, OW).
  *
  * Gradient: dx[b, c, h, w] = Σ over the windows containing (h, w) of dy / D.
+ *
+ * The options may also be PyTorch's positional arguments: `avgPool2d(x, kernelSize, stride,
+ * padding)`, e.g. `avgPool2d(x, 2)`. It has no dilation (as PyTorch): `{ dilation }` is refused.
  * @example
  * avgPool2d(arange(16).reshape([1, 1, 4, 4]), { kernelSize: 2 }).tolist(); // [[[[2.5, 4.5], [10.5, 12.5]]]]
  * @throws ShapeError if x is not 3-D or 4-D, has an empty channel or spatial axis, or the kernel
  * is larger than the padded input; ArgumentError on a non-positive kernelSize or stride, a
  * negative padding, or padding larger than half the kernel.
- * The options may also be PyTorch's positional arguments: `avgPool2d(x, kernelSize, stride,
- * padding)`, e.g. `avgPool2d(x, 2)`. It has no dilation (as PyTorch): `{ dilation }` is refused.
  * @see {@link maxPool2d}, {@link adaptiveAvgPool2d}
  * @category Convolution
  */
