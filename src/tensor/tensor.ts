@@ -7,6 +7,7 @@ import { matmul } from './ops/matmul';
 import { argmax, argmin, max, mean, min, std, sum, variance, type ArgOptions, type ReduceOptions, type VarOptions } from './ops/reduce';
 import { expand, flatten, permute, reshape, squeeze, transpose, unsqueeze } from './ops/shape';
 import { abs, clamp, exp, log, neg, relu, sigmoid, sqrt, square, tanh, type ClampOptions } from './ops/unary';
+import { checkArg, finite, nonNeg, rng as rngCheck } from './options';
 import { checkShape, describe, sizeOf } from './shape';
 
 /**
@@ -67,6 +68,7 @@ export class Tensor {
     if (!(data instanceof Float32Array)) {
       throw new ArgumentError(`Tensor: data must be a Float32Array, got ${data === null ? 'null' : typeof data}; use tensor(values) to convert`);
     }
+    if (typeof requiresGrad !== 'boolean') throw new ArgumentError(`Tensor: requiresGrad must be a boolean, got ${describe(requiresGrad)}`);
     const s = checkShape(shape, 'Tensor');
     const n = sizeOf(s);
     if (n !== data.length) throw new ShapeError(`Tensor: data has ${data.length} elements but shape ${fmtShape(s)} needs ${n}`);
@@ -298,20 +300,33 @@ export class Parameter extends Tensor {
     }
   }
 
-  /** Parameter of `shape` with entries drawn from U(low, high). */
+  /**
+   * Parameter of `shape` with entries drawn from U(low, high).
+   * @throws ArgumentError on a bad shape, non-finite bounds or an `rng` that is not a Generator.
+   */
   static uniform(shape: readonly number[], low: number, high: number, rng: Generator = defaultGenerator()): Parameter {
+    checkArg('Parameter.uniform', 'low', low, finite);
+    checkArg('Parameter.uniform', 'high', high, finite);
+    checkArg('Parameter.uniform', 'rng', rng, rngCheck);
     const s = checkShape(shape, 'Parameter.uniform');
     return new Parameter(rng.fillUniform(allocFloat32(sizeOf(s), 'Parameter.uniform'), low, high), s);
   }
 
-  /** Parameter of `shape` with entries drawn from N(mean, std²). */
+  /**
+   * Parameter of `shape` with entries drawn from N(mean, std²).
+   * @throws ArgumentError on a bad shape, a non-finite mean, a negative std or an `rng` that is not a Generator.
+   */
   static normal(shape: readonly number[], mean: number, std: number, rng: Generator = defaultGenerator()): Parameter {
+    checkArg('Parameter.normal', 'mean', mean, finite);
+    checkArg('Parameter.normal', 'std', std, nonNeg);
+    checkArg('Parameter.normal', 'rng', rng, rngCheck);
     const s = checkShape(shape, 'Parameter.normal');
     return new Parameter(rng.fillNormal(allocFloat32(sizeOf(s), 'Parameter.normal'), mean, std), s);
   }
 
   /** Parameter of `shape` filled with `value` (default 0). */
   static full(shape: readonly number[], value = 0): Parameter {
+    if (typeof value !== 'number') throw new ArgumentError(`Parameter.full: value must be a number, got ${describe(value)}`);
     const s = checkShape(shape, 'Parameter.full');
     return new Parameter(allocFloat32(sizeOf(s), 'Parameter.full').fill(value), s);
   }

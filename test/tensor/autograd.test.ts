@@ -226,6 +226,17 @@ describe('Generator', () => {
 });
 
 describe('options of the autograd and creation API are checked', () => {
+  it('Parameter initializers, the Tensor constructor and Generator refuse bad arguments with typed errors (Symbol and BigInt too)', () => {
+    expect(() => Parameter.uniform([2], 0, 1, 42 as never)).toThrow('Parameter.uniform: rng must be a Generator (e.g. new Generator(42)), got 42');
+    expect(() => Parameter.normal([2], 0, -1)).toThrow('Parameter.normal: std must be a finite number ≥ 0, got -1');
+    expect(() => Parameter.full([2], '1' as never)).toThrow('Parameter.full: value must be a number, got "1"');
+    expect(() => new Tensor(new Float32Array(1), [1], 'yes' as never)).toThrow('Tensor: requiresGrad must be a boolean, got "yes"');
+    expect(() => new Generator().randint(Symbol('a') as never, 3)).toThrow('Generator.randint: need integers low < high (span ≤ 2^32), got low=symbol Symbol(a), high=3');
+    expect(() => new Generator().permutation(5n as never)).toThrow('Generator.permutation: n must be a non-negative integer, got bigint 5n');
+    expect(() => tk.manualSeed(Symbol('s') as never)).toThrow(ArgumentError);
+    expect(() => tk.oneHot([Symbol('i')] as never, 3)).toThrow(ArgumentError);
+  });
+
   it('creation: requiresGrad must be a boolean, rng a Generator, and no unknown key passes', () => {
     expect(() => tk.zeros([2], { requires_grad: true } as never)).toThrow("zeros: unknown option 'requires_grad' (did you mean 'requiresGrad'?); zeros takes requiresGrad");
     expect(() => tensor([1], undefined, { requiresGrad: 'yes' } as never)).toThrow('tensor: requiresGrad must be a boolean, got "yes"');

@@ -92,7 +92,7 @@ export function oneHot(indices: Indices, numClasses: number): Tensor {
   const raw = indices instanceof Tensor ? indices.data : (indices as ArrayLike<number>);
   if (raw && typeof raw.length === 'number') {
     for (let i = 0; i < raw.length; i++) {
-      if (raw[i] < 0) throw new ArgumentError(`oneHot: indices[${i}] = ${raw[i]} is negative; classes are 0 … ${numClasses - 1}`);
+      if (typeof raw[i] === 'number' && raw[i] < 0) throw new ArgumentError(`oneHot: indices[${i}] = ${raw[i]} is negative; classes are 0 … ${numClasses - 1}`);
     }
   }
   const { idx, shape } = toIndexArray(indices, numClasses, 'oneHot');
