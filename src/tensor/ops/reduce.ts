@@ -127,10 +127,13 @@ function sumLike(op: string, xIn: Tensor, options: ReduceOptions | number | read
 }
 
 /**
- * Σ over the given axes (all by default), accumulated in float64.
+ * Σ over the given axes (all by default), accumulated in float64. PyTorch's positional form
+ * `sum(x, axis, keepDims)` is accepted too (as by mean, max, min and logSumExp).
  * Shapes: reduced axes removed (or kept as 1 with keepDims). Gradient: dy broadcast back.
  * @example sum(tensor([[1, 2], [3, 4]]), { axis: 0 }).toArray(); // [4, 6]
- * @throws ArgumentError on an axis out of range or repeated.
+ * @example sum(tensor([[1, 2], [3, 4]]), 1, true).tolist(); // [[3], [7]]
+ * @throws ArgumentError on an axis out of range or repeated, an unknown option, or keepDims given
+ * positionally after an options object.
  * @category Reductions
  */
 export function sum(x: Tensor, options?: ReduceOptions | number | readonly number[], keepDims?: boolean): Tensor {
@@ -161,7 +164,9 @@ function extreme(op: string, xIn: Tensor, options: ReduceOptions | number | read
 }
 
 /**
- * Maximum over the given axes; NaN if the slice holds a NaN.
+ * Maximum over the given axes; NaN if the slice holds a NaN. `max(x, axis, keepDims)` returns
+ * the values only (as torch.amax; for the indices use {@link argmax}); a tensor as the second
+ * argument is refused (the element-wise maximum is `maximum(a, b)`).
  * Gradient: dy split evenly among the positions equal to the maximum (as torch.amax).
  * @example max(tensor([[1, 5], [7, 2]]), { axis: 1 }).toArray(); // [5, 7]
  * @throws ShapeError when reducing over zero elements.
@@ -199,6 +204,8 @@ function varLike(op: string, xIn: Tensor, options: VarOptions | number | readonl
 /**
  * Variance Σ (x − x̄)² / (R − correction) by two passes (exact when |mean| ≫ std). Named
  * `variance` because `var` is reserved in JavaScript; also exported under the name `var`.
+ * `variance(x, axis)` is accepted; keepDims and correction go in the options (PyTorch's third
+ * positional argument has meant `unbiased`, then `correction`, so it is refused).
  * Gradient: dy · 2(x − x̄)/(R − correction).
  * @example variance(tensor([1, 2, 3, 4])).item(); // 1.6666666
  * @category Reductions
@@ -235,6 +242,7 @@ export function logSumExp(x: Tensor, options?: ReduceOptions | number | readonly
 
 /**
  * Vector p-norm over the given axes (all by default: the Frobenius norm of a matrix for p = 2).
+ * Options only: `norm(x, 1)` is refused because PyTorch reads that number as p.
  * Gradient: p = 2: dy·x/‖x‖ (0 at ‖x‖ = 0); p = 1: dy·sign(x); p = Inf: to the largest |x|.
  * @example norm(tensor([3, 4])).item(); // 5
  * @throws ArgumentError unless p is 1, 2 or Infinity.
@@ -291,8 +299,10 @@ function argExtreme(op: string, xIn: Tensor, options: ArgOptions | number | unde
 
 /**
  * Index of the maximum along `axis` (first one on ties; a NaN counts as the maximum), as exact
- * float32 integers. No gradient.
+ * float32 integers; without an axis, the index into the flattened tensor. PyTorch's positional
+ * `argmax(x, axis, keepDims)` is accepted. No gradient.
  * @example argmax(tensor([[1, 5], [7, 2]]), { axis: 1 }).toArray(); // [1, 0]
+ * @example argmax(tensor([[1, 5], [7, 2]]), 0).toArray(); // [1, 0]
  * @category Reductions
  */
 export function argmax(x: Tensor, options?: ArgOptions | number, keepDims?: boolean): Tensor {
