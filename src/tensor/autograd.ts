@@ -252,17 +252,31 @@ export function runBackward(root: Tensor, seed: Float32Array | null, options: Ba
     }
     done = true;
   } finally {
+    // A hooked leaf gets its earlier gradient back, plus this pass's (hooked) only when the sweep
+    // and every leaf hook succeeded: a failure must not erase or half-apply accumulated gradients.
+    let failure: unknown = null;
+    const fresh: (Float32Array | null)[] = [];
     for (let i = 0; i < hookedLeaves.length; i++) {
-      const leaf = hookedLeaves[i];
-      let g = leaf.grad;
-      if (g !== null && done) g = applyHooks(leaf, g);
+      const g = hookedLeaves[i].grad;
+      fresh.push(g);
+      if (g !== null && done && failure === null) {
+        try {
+          fresh[i] = applyHooks(hookedLeaves[i], g);
+        } catch (e) {
+          failure = e;
+        }
+      }
+    }
+    for (let i = 0; i < hookedLeaves.length; i++) {
       const prev = earlier[i];
+      let g = failure === null ? fresh[i] : null;
       if (prev !== null && g !== null) {
         for (let j = 0; j < prev.length; j++) prev[j] += g[j];
         g = prev;
       }
-      leaf.grad = g ?? prev;
+      hookedLeaves[i].grad = g ?? prev;
     }
+    if (failure !== null) throw failure;
   }
 }
 

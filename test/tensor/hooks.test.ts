@@ -171,6 +171,16 @@ describe('Tensor.registerHook: hooks on gradients', () => {
     expect(() => sum(x).backward()).toThrow(ShapeError);
     expect(() => sum(x).backward()).toThrow('registerHook: a hook returned a gradient of 2 elements for a tensor [3] of 3');
     h.remove();
+    // A failing leaf hook keeps the gradient accumulated before it (of this leaf and of the others).
+    const y = tensor([1, 2], undefined, { requiresGrad: true });
+    sum(add(x, 0)).backward();
+    sum(y).backward();
+    const bad = y.registerHook(() => new Float32Array(5));
+    x.registerHook(() => {});
+    expect(() => sum(add(mul(x, 2), sum(y))).backward()).toThrow(ShapeError);
+    expect(Array.from(y.grad as Float32Array)).toEqual([1, 1]);
+    expect(Array.from(x.grad as Float32Array)).toEqual([1, 1, 1]);
+    bad.remove();
     x.registerHook(() => 'nope' as unknown as Float32Array);
     expect(() => sum(x).backward()).toThrow('registerHook: a hook must return a Tensor, a Float32Array or nothing, got "nope"');
   });
