@@ -149,10 +149,10 @@ export interface SoftplusOptions {
  * @throws ArgumentError on an unknown option, β ≤ 0 or a non-finite threshold.
  * @category Activations
  */
-export function softplus(x: Tensor, options: SoftplusOptions | number = {}, threshold?: number): Tensor {
-  const o = typeof options === 'number' ? { beta: options, threshold } : (positionalAfterOptions('softplus', 'threshold', threshold), options);
-  const { beta, threshold: th } = { beta: 1, threshold: 20, ...parseOptions('softplus', o, SOFTPLUS_SPEC) };
-  return unary('softplus', x, (o, v, N) => K.softplusForward(o, v, beta, th, N), (dx, dy, v, N) => K.softplusBackward(dx, dy, v, beta, th, N), 'x', { beta, threshold: th });
+export function softplus(x: Tensor, options: SoftplusOptions | number = {}, thresholdArg?: number): Tensor {
+  const o = typeof options === 'number' ? { beta: options, threshold: thresholdArg } : (positionalAfterOptions('softplus', 'threshold', thresholdArg), options);
+  const { beta, threshold } = { beta: 1, threshold: 20, ...parseOptions('softplus', o, SOFTPLUS_SPEC) };
+  return unary('softplus', x, (o, v, N) => K.softplusForward(o, v, beta, threshold, N), (dx, dy, v, N) => K.softplusBackward(dx, dy, v, beta, threshold, N), 'x', { beta, threshold });
 }
 
 /** Refuses a positional argument given after an options object (it would otherwise be ignored). */
