@@ -78,9 +78,13 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
-  /** A new tensor of `shape` filled with zeros (internal allocation helper of ops). @internal */
-  static empty(shape: readonly number[]): Tensor {
-    return new Tensor(allocFloat32(sizeOf(shape), 'Tensor'), shape);
+  /**
+   * A new tensor of `shape` filled with zeros (internal allocation helper of ops); `op` names the
+   * op in the typed error of a result too large to allocate.
+   * @internal
+   */
+  static empty(shape: readonly number[], op = 'Tensor'): Tensor {
+    return new Tensor(allocFloat32(sizeOf(shape), op), shape);
   }
 
   /** Number of dimensions. */

@@ -95,7 +95,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     throw new ShapeError(`linear: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
   }
   const B = x.size / C;
-  const out = Tensor.empty([...x.shape.slice(0, -1), OC]);
+  const out = Tensor.empty([...x.shape.slice(0, -1), OC], 'linear');
   const o = out.data;
   gemm(o, 0, x.data, 0, weight.data, 0, B, C, OC, false, true, false);
   if (bias !== null) {
@@ -189,7 +189,7 @@ export function conv2d(
   const r = resolveConv('conv2d', x, weight, bias, opts);
   const { B, OC, G, geom } = r;
   const outShape = r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW];
-  const out = Tensor.empty(outShape);
+  const out = Tensor.empty(outShape, 'conv2d');
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record('conv2d', out, inputs, (dy) => {
@@ -287,7 +287,7 @@ export function convTranspose2d(
   if (OH <= 0 || OW <= 0) throw new ShapeError(`${op}: output size [${OH}, ${OW}] is not positive (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
   // The geometry of the forward conv that maps an (OH, OW) image to the (H, W) grid of x.
   const geom: K.ConvGeom = { C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH, SW, PH, PW, DH, DW };
-  const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW]);
+  const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW], op);
   K.convTranspose2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, C, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(op, out, inputs, (dy) => {

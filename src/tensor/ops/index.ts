@@ -96,7 +96,7 @@ export function oneHot(indices: Indices, numClasses: number): Tensor {
     }
   }
   const { idx, shape } = toIndexArray(indices, numClasses, 'oneHot');
-  const out = Tensor.empty([...shape, numClasses]);
+  const out = Tensor.empty([...shape, numClasses], 'oneHot');
   for (let i = 0; i < idx.length; i++) out.data[i * numClasses + idx[i]] = 1;
   return record('oneHot', out, [], null, { numClasses });
 }

@@ -354,7 +354,7 @@ export function pad(xIn: Tensor, widths: readonly (readonly [number, number])[],
     before[i + off] = w[0];
     shape[i + off] += w[0] + w[1];
   }
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, 'pad');
   if (value !== 0) out.data.fill(value);
   const os = stridesOf(shape);
   let offset = 0;
