@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/reduce';
-import { anyOf, arrayOf, bool, checkArg, int, nonNeg, parseOptions, type Check } from '../options';
+import { anyOf, arrayOf, bool, checkArg, int, nonNeg, parseOptions, type Check, type OptionSpec } from '../options';
 import { describe, normAxes, normAxis, sizeOf } from '../shape';
 import { Tensor } from '../tensor';
 import { permute, reshape } from './shape';
@@ -22,15 +22,15 @@ const ARG_SPEC = { axis: int(), keepDims: bool };
  * `(axis, keepDims)` (`sum(x, 1)`, `sum(x, [0, 2], true)`). `positional` false refuses the
  * positional form (where PyTorch reads the second argument as something else).
  */
-function reduceArgs<S extends Record<string, Check<unknown>>>(
-  op: string, options: unknown, keepDims: unknown, spec: S, positional: 'axes' | 'axis' | false, hint = '',
+function reduceArgs(
+  op: string, options: unknown, keepDims: unknown, spec: OptionSpec, positional: 'axes' | 'axis' | false, hint = '',
 ): { axis?: number | number[]; keepDims?: boolean } & Record<string, unknown> {
   if (options instanceof Tensor) {
     throw new ArgumentError(`${op}: the second argument is a Tensor ${fmtShape(options.shape)}, not options${hint}`);
   }
   if (typeof options === 'number' || Array.isArray(options)) {
     if (positional === false) throw new ArgumentError(`${op}: the second argument must be an options object, got ${describe(options)}${hint}`);
-    const axis = checkArg(op, 'axis', options, positional === 'axis' ? int() : AXES);
+    const axis = checkArg(op, 'axis', options, positional === 'axis' ? ARG_SPEC.axis : AXES);
     return keepDims === undefined ? { axis } : { axis, keepDims: checkArg(op, 'keepDims', keepDims, bool) };
   }
   if (keepDims !== undefined) throw new ArgumentError(`${op}: keepDims ${describe(keepDims)} was given positionally after an options object; put it in the options`);
