@@ -21,6 +21,7 @@ export interface EmbeddingOptions {
  * `number[]`), weight (V, D) → out (…, D).
  * Gradient: dweight[v] = Σ over the positions holding v of dout (a scatter-add; repeats
  * accumulate), except row `paddingIdx`, which gets none. Indices get no gradient.
+ * PyTorch's positional `embedding(indices, weight, paddingIdx)` is accepted for `{ paddingIdx }`.
  * @example
  * embedding([2, 0], tensor([[0, 1], [2, 3], [4, 5]])).tolist(); // [[4, 5], [0, 1]]
  * @throws ArgumentError naming the first index that is not an integer in [0, V), or a
