@@ -1,6 +1,7 @@
 import { allocFloat32 } from './alloc';
 import { record } from './autograd';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
+import { bool, isPlainObject, parseOptions, rng as rngCheck } from './options';
 import { defaultGenerator, type Generator } from './random';
 import { checkShape, describe, sizeOf } from './shape';
 import { Tensor, type NestedArray } from './tensor';
@@ -15,6 +16,20 @@ export interface CreationOptions {
 export interface RandomOptions extends CreationOptions {
   /** The generator to draw from (default: the global one, see `manualSeed`). */
   rng?: Generator;
+}
+
+const CREATION_SPEC = { requiresGrad: bool };
+const RANDOM_SPEC = { requiresGrad: bool, rng: rngCheck };
+
+/** `requiresGrad` of creation options, checked. */
+function requiresGradOf(op: string, options: unknown): boolean {
+  return parseOptions(op, options, CREATION_SPEC).requiresGrad === true;
+}
+
+/** The checked options of a random creation function, with the default generator filled in. */
+function randomOptions(op: string, options: unknown): { requiresGrad: boolean; rng: Generator } {
+  const o = parseOptions(op, options, RANDOM_SPEC);
+  return { requiresGrad: o.requiresGrad === true, rng: o.rng ?? defaultGenerator() };
 }
 
 /** Anything `tensor()` accepts. */
@@ -58,14 +73,20 @@ function fill(out: Float32Array, values: unknown, shape: number[], dim: number, 
  * Builds a tensor from a number, nested arrays, or a flat array/typed array with an explicit
  * shape. Values are copied into a new `Float32Array`.
  * Shapes: inferred from nesting, or `shape` (whose product must equal the number of values).
+ * The options may come second when there is no shape: `tensor([1, 2], { requiresGrad: true })`.
  * @example
  * tensor([[1, 2, 3], [4, 5, 6]]).shape; // [2, 3]
  * tensor([1, 2, 3, 4], [2, 2]).tolist(); // [[1, 2], [3, 4]]
  * tensor(5).shape; // []
- * @throws ShapeError on ragged arrays or a shape that does not match the value count; ArgumentError on non-numbers.
+ * @throws ShapeError on ragged arrays or a shape that does not match the value count; ArgumentError on non-numbers or an unknown option.
  * @category Creation
  */
-export function tensor(values: TensorLike, shape?: readonly number[], options: CreationOptions = {}): Tensor {
+export function tensor(values: TensorLike, shape?: readonly number[] | CreationOptions, options: CreationOptions = {}): Tensor {
+  if (isPlainObject(shape)) {
+    if (arguments.length > 2) throw new ArgumentError('tensor: options were given both second (in place of the shape) and third');
+    return tensor(values, undefined, shape);
+  }
+  const requiresGrad = requiresGradOf('tensor', options);
   let data: Float32Array;
   let s: number[];
   if (shape !== undefined) {
@@ -104,7 +125,7 @@ export function tensor(values: TensorLike, shape?: readonly number[], options: C
   } else {
     throw new ArgumentError(`tensor: values must be a number, an array or a typed array, got ${describe(values)}`);
   }
-  return new Tensor(data, s, options?.requiresGrad === true);
+  return new Tensor(data, s, requiresGrad);
 }
 
 /**
@@ -119,10 +140,11 @@ export function full(shape: readonly number[], value: number, options: CreationO
 
 function filled(op: string, shape: readonly number[], value: number, options: CreationOptions): Tensor {
   if (typeof value !== 'number') throw new ArgumentError(`${op}: value must be a number, got ${describe(value)}`);
+  const requiresGrad = requiresGradOf(op, options);
   const s = checkShape(shape, op);
   const data = allocFloat32(sizeOf(s), op);
   if (value !== 0) data.fill(value);
-  return new Tensor(data, s, options?.requiresGrad === true);
+  return new Tensor(data, s, requiresGrad);
 }
 
 /** Zeros of `shape`. @example zeros([2, 3]).size; // 6 @category Creation */
@@ -164,10 +186,11 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`arange: ${k} must be a finite number, got ${describe(v)}`);
   }
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
+  const requiresGrad = requiresGradOf('arange', options);
   const n = Math.max(0, Math.ceil((end - start) / step));
   const data = allocFloat32(n, 'arange');
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return new Tensor(data, [n], options?.requiresGrad === true);
+  return new Tensor(data, [n], requiresGrad);
 }
 
 /**
@@ -178,11 +201,12 @@ export function arange(start: number, end?: number, step = 1, options: CreationO
  */
 export function linspace(start: number, end: number, steps: number, options: CreationOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${describe(steps)}`);
-  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError(`linspace: start and end must be finite, got ${start} and ${end}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new ArgumentError(`linspace: start and end must be finite, got ${describe(start)} and ${describe(end)}`);
+  const requiresGrad = requiresGradOf('linspace', options);
   const data = allocFloat32(steps, 'linspace');
   const d = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * d;
-  return new Tensor(data, [steps], options?.requiresGrad === true);
+  return new Tensor(data, [steps], requiresGrad);
 }
 
 /**
@@ -193,10 +217,11 @@ export function linspace(start: number, end: number, steps: number, options: Cre
  */
 export function eye(n: number, m: number = n, options: CreationOptions = {}): Tensor {
   const s = checkShape([n, m], 'eye', '[n, m]');
+  const requiresGrad = requiresGradOf('eye', options);
   const data = allocFloat32(s[0] * s[1], 'eye');
   const k = Math.min(s[0], s[1]);
   for (let i = 0; i < k; i++) data[i * s[1] + i] = 1;
-  return new Tensor(data, s, options?.requiresGrad === true);
+  return new Tensor(data, s, requiresGrad);
 }
 
 /**
@@ -207,8 +232,8 @@ export function eye(n: number, m: number = n, options: CreationOptions = {}): Te
  */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'rand');
-  const rng = options?.rng ?? defaultGenerator();
-  return new Tensor(rng.fillUniform(allocFloat32(sizeOf(s), 'rand')), s, options?.requiresGrad === true);
+  const { requiresGrad, rng } = randomOptions('rand', options);
+  return new Tensor(rng.fillUniform(allocFloat32(sizeOf(s), 'rand')), s, requiresGrad);
 }
 
 /**
@@ -219,8 +244,8 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
  */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
   const s = checkShape(shape, 'randn');
-  const rng = options?.rng ?? defaultGenerator();
-  return new Tensor(rng.fillNormal(allocFloat32(sizeOf(s), 'randn')), s, options?.requiresGrad === true);
+  const { requiresGrad, rng } = randomOptions('randn', options);
+  return new Tensor(rng.fillNormal(allocFloat32(sizeOf(s), 'randn')), s, requiresGrad);
 }
 
 /**
@@ -235,10 +260,10 @@ export function randint(low: number, high: number, shape: readonly number[], opt
     throw new ArgumentError(`randint: need integers low < high within ±2^24 (exact in float32), got low=${describe(low)}, high=${describe(high)}`);
   }
   const s = checkShape(shape, 'randint');
-  const rng = options?.rng ?? defaultGenerator();
+  const { requiresGrad, rng } = randomOptions('randint', options);
   const data = allocFloat32(sizeOf(s), 'randint');
   for (let i = 0; i < data.length; i++) data[i] = rng.randint(low, high);
-  return new Tensor(data, s);
+  return new Tensor(data, s, requiresGrad);
 }
 
 /**

@@ -1,7 +1,11 @@
 import { noGrad } from './autograd';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
+import { nonNeg, parseOptions, posInt, positive, rng as rngCheck } from './options';
 import { Generator } from './random';
+import { describe } from './shape';
 import { Tensor } from './tensor';
+
+const GRADCHECK_SPEC = { eps: positive, atol: nonNeg, rtol: nonNeg, trials: posInt, rng: rngCheck };
 
 /** Options of {@link gradcheck}. */
 export interface GradcheckOptions {
@@ -41,8 +45,11 @@ export interface GradcheckResult {
  * @category Autograd
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckResult {
-  const { eps = 1e-3, atol = 1e-3, rtol = 1e-2, trials = 2 } = options;
-  const rng = options.rng ?? new Generator(20260101);
+  const o = parseOptions('gradcheck', options, GRADCHECK_SPEC);
+  const { eps, atol, rtol, trials } = { eps: 1e-3, atol: 1e-3, rtol: 1e-2, trials: 2, ...o };
+  const rng = o.rng ?? new Generator(20260101);
+  if (typeof fn !== 'function') throw new ArgumentError(`gradcheck: fn must be a function, got ${describe(fn)}`);
+  if (!Array.isArray(inputs)) throw new ArgumentError(`gradcheck: inputs must be an array of tensors, got ${describe(inputs)}`);
   inputs.forEach((x, i) => {
     if (!(x instanceof Tensor)) throw new ArgumentError(`gradcheck: inputs[${i}] must be a Tensor`);
   });

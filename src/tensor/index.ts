@@ -5,6 +5,7 @@ export {
 export { Generator, manualSeed, defaultGenerator, type GeneratorState, type IndexableArray } from './random';
 export {
   noGrad, enableGrad, isGradEnabled, setDebug, getDebug, type DebugOptions, type BackwardOptions,
+  type RemovableHandle, type GradHook, type OpAttrs,
 } from './autograd';
 export { gradcheck, valueAndGrad, type GradcheckOptions, type GradcheckResult } from './gradcheck';
 export {

@@ -1,10 +1,11 @@
 import { isGradEnabled, record } from './autograd';
 import { asTensor } from './creation';
-import { ArgumentError, NumericError, ShapeError, TensorkitError, fmtShape } from './errors';
+import { NumericError, ShapeError, TensorkitError, fmtShape } from './errors';
 import {
   EPS64, choleskyFactor64, defaultRcond, hasNonFinite, householderQR64, applyQ64, identity64, lowerSolve64,
   lowerTransSolve64, luDet64, luFactor64, luSolve64, lstsq64, singularTol, storeFloat32, toFloat64,
 } from './kernels/linalg';
+import { nonNeg, parseOptions } from './options';
 import { Tensor } from './tensor';
 
 /*
@@ -377,8 +378,10 @@ export function qr(aIn: Tensor): QRResult {
     applyQ64(qq, w, tau, work, false, M, K, N, K);
     storeFloat32(q.data, qq, M * K);
   }
-  return { q: record('qr', q, [a], null), r: record('qr', r, [a], null) };
+  return { q: record('qr', q, [a], null, { output: 'q' }), r: record('qr', r, [a], null, { output: 'r' }) };
 }
+
+const LSTSQ_SPEC = { rcond: nonNeg };
 
 /** Options of {@link lstsq}. */
 export interface LstsqOptions {
@@ -420,20 +423,17 @@ export function lstsq(aIn: Tensor, bIn: Tensor, options: LstsqOptions = {}): Ten
   const a = matrixArg(aIn, 'lstsq', 'a');
   const [b, NRHS] = rhsArg(bIn, a, 'lstsq');
   const [M, N] = a.shape;
-  const { rcond } = { rcond: defaultRcond(M, N), ...options };
-  if (typeof rcond !== 'number' || !(rcond >= 0) || rcond === Infinity) {
-    throw new ArgumentError(`lstsq: rcond must be a finite number ≥ 0, got ${String(rcond)}`);
-  }
+  const { rcond } = { rcond: defaultRcond(M, N), ...parseOptions('lstsq', options, LSTSQ_SPEC) };
   const outShape = b.ndim === 1 ? [N] : [N, NRHS];
   const out = Tensor.empty(outShape);
   if (hasNonFinite(a.data)) {
     out.data.fill(NaN);
-    return record('lstsq', out, [a, b], nanBackward([a, b]));
+    return record('lstsq', out, [a, b], nanBackward([a, b]), { rcond });
   }
   const x = new Float64Array(N * NRHS);
   const rank = lstsq64(x, toFloat64(a.data), toFloat64(b.data), M, N, NRHS, rcond);
   storeFloat32(out.data, x, N * NRHS);
-  if (!needsGrad([a, b])) return record('lstsq', out, [a, b], null);
+  if (!needsGrad([a, b])) return record('lstsq', out, [a, b], null, { rcond });
   if (rank < Math.min(M, N)) {
     throw new TensorkitError(
       'NOT_DIFFERENTIABLE',
@@ -441,7 +441,7 @@ export function lstsq(aIn: Tensor, bIn: Tensor, options: LstsqOptions = {}): Ten
         'Drop collinear columns, add a ridge term, or call it on detached tensors or inside noGrad',
     );
   }
-  return record('lstsq', out, [a, b], (dx) => lstsqBackward(a, b, x, dx, M, N, NRHS));
+  return record('lstsq', out, [a, b], (dx) => lstsqBackward(a, b, x, dx, M, N, NRHS), { rcond });
 }
 
 function lstsqBackward(a: Tensor, b: Tensor, x: Float64Array, dxIn: Float32Array, M: number, N: number, R: number): void {

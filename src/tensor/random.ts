@@ -1,4 +1,5 @@
 import { ArgumentError } from './errors';
+import { describe } from './shape';
 
 /** Anything with a length and numeric indices: plain arrays and typed arrays. */
 export interface IndexableArray {
@@ -53,7 +54,7 @@ export class Generator {
    */
   seed(seed: number): this {
     if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-      throw new ArgumentError(`Generator: seed must be a finite number, got ${String(seed)}`);
+      throw new ArgumentError(`Generator: seed must be a finite number, got ${describe(seed)}`);
     }
     const t = Math.trunc(seed);
     const lo = t >>> 0;
@@ -115,7 +116,7 @@ export class Generator {
    */
   randint(low: number, high: number): number {
     if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low || high - low > 4294967296) {
-      throw new ArgumentError(`Generator.randint: need integers low < high (span ≤ 2^32), got low=${low}, high=${high}`);
+      throw new ArgumentError(`Generator.randint: need integers low < high (span ≤ 2^32), got low=${describe(low)}, high=${describe(high)}`);
     }
     const span = high - low;
     if (span === 4294967296) return low + this.nextUint32();
@@ -141,7 +142,7 @@ export class Generator {
 
   /** A random permutation of 0 … n − 1 as an `Int32Array`. */
   permutation(n: number): Int32Array {
-    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`Generator.permutation: n must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`Generator.permutation: n must be a non-negative integer, got ${describe(n)}`);
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     return this.shuffle(p);
@@ -195,7 +196,7 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-let defaultGen = new Generator(0x5eed);
+const defaultGen = new Generator(0x5eed);
 
 /**
  * The generator used when a function is given no `{ rng }`. Seeded with a fixed value at load, so
@@ -207,13 +208,15 @@ export function defaultGenerator(): Generator {
 }
 
 /**
- * Re-seeds the default generator (PyTorch's `torch.manual_seed`) and returns it.
+ * Re-seeds the default generator IN PLACE (PyTorch's `torch.manual_seed`) and returns it: it stays
+ * the same object, so a layer or data loader that captured `defaultGenerator()` before the call
+ * draws the re-seeded stream too.
  * @example
  * manualSeed(1); const a = rand([2]).toArray();
  * manualSeed(1); const b = rand([2]).toArray(); // a and b are equal
+ * @throws ArgumentError if `seed` is not a finite number.
  * @category Random
  */
 export function manualSeed(seed: number): Generator {
-  defaultGen = new Generator(seed);
-  return defaultGen;
+  return defaultGen.seed(seed);
 }

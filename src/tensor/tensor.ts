@@ -1,4 +1,4 @@
-import { runBackward, type BackwardOptions, type GradNode } from './autograd';
+import { runBackward, type BackwardOptions, type GradHook, type GradNode, type RemovableHandle } from './autograd';
 import { allocFloat32 } from './alloc';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
 import { defaultGenerator, type Generator } from './random';
@@ -6,8 +6,23 @@ import { add, div, mul, pow, sub } from './ops/binary';
 import { matmul } from './ops/matmul';
 import { argmax, argmin, max, mean, min, std, sum, variance, type ArgOptions, type ReduceOptions, type VarOptions } from './ops/reduce';
 import { expand, flatten, permute, reshape, squeeze, transpose, unsqueeze } from './ops/shape';
-import { abs, exp, log, neg, relu, sigmoid, sqrt, square, tanh } from './ops/unary';
-import { checkShape, sizeOf } from './shape';
+import { abs, clamp, exp, log, neg, relu, sigmoid, sqrt, square, tanh, type ClampOptions } from './ops/unary';
+import { checkArg, finite, nonNeg, rng as rngCheck } from './options';
+import { checkShape, describe, sizeOf } from './shape';
+
+/**
+ * The dimensions of a method taking a shape either as one array (`t.reshape([2, 3])`) or as
+ * separate numbers (PyTorch's `t.reshape(2, 3)`).
+ */
+function dimsOf(op: string, args: readonly unknown[]): readonly number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0] as readonly number[];
+  for (let i = 0; i < args.length; i++) {
+    if (typeof args[i] !== 'number') {
+      throw new ArgumentError(`${op}: pass the dimensions as one array or as separate numbers, got ${describe(args[i])} at position ${i}`);
+    }
+  }
+  return args as readonly number[];
+}
 
 /** Nested arrays of numbers, as returned by {@link Tensor.tolist}. */
 export type NestedArray = number | NestedArray[];
@@ -42,6 +57,8 @@ export class Tensor {
   node: GradNode | null = null;
   /** Keep `grad` on this non-leaf tensor after backward (see {@link retainGrad}). @internal */
   retainsGrad = false;
+  /** Gradient hooks in registration order, or null when there are none. @internal */
+  hooks: GradHook[] | null = null;
 
   /**
    * Wraps `data` (not copied) with `shape`.
@@ -51,6 +68,7 @@ export class Tensor {
     if (!(data instanceof Float32Array)) {
       throw new ArgumentError(`Tensor: data must be a Float32Array, got ${data === null ? 'null' : typeof data}; use tensor(values) to convert`);
     }
+    if (typeof requiresGrad !== 'boolean') throw new ArgumentError(`Tensor: requiresGrad must be a boolean, got ${describe(requiresGrad)}`);
     const s = checkShape(shape, 'Tensor');
     const n = sizeOf(s);
     if (n !== data.length) throw new ShapeError(`Tensor: data has ${data.length} elements but shape ${fmtShape(s)} needs ${n}`);
@@ -60,9 +78,13 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
-  /** A new tensor of `shape` filled with zeros (internal allocation helper of ops). @internal */
-  static empty(shape: readonly number[]): Tensor {
-    return new Tensor(allocFloat32(sizeOf(shape), 'Tensor'), shape);
+  /**
+   * A new tensor of `shape` filled with zeros (internal allocation helper of ops); `op` names the
+   * op in the typed error of a result too large to allocate.
+   * @internal
+   */
+  static empty(shape: readonly number[], op = 'Tensor'): Tensor {
+    return new Tensor(allocFloat32(sizeOf(shape), op), shape);
   }
 
   /** Number of dimensions. */
@@ -89,6 +111,43 @@ export class Tensor {
   retainGrad(): this {
     this.retainsGrad = true;
     return this;
+  }
+
+  /**
+   * Registers a hook on this tensor's gradient (PyTorch's `Tensor.register_hook`). During
+   * `backward()` the hook is called once with this tensor's complete gradient, as a tensor of this
+   * shape that does not require grad (read it; do not write into it): for an op output before its
+   * op's backward runs, so a replacement reaches every input; for a leaf, with the gradient of this
+   * backward pass, before it is added to `grad`. It may return a replacement gradient (a Tensor or
+   * Float32Array of the same size) or nothing. Hooks run in registration order, each on the
+   * previous one's result, with gradient recording off. A retained gradient (`retainGrad`) is the
+   * one after the hooks.
+   * @example
+   * const w = tensor([1, 2], undefined, { requiresGrad: true });
+   * const h = w.registerHook((g) => mul(g, 10));
+   * sum(w).backward();
+   * Array.from(w.grad ?? []); // [10, 10]
+   * h.remove();
+   * @throws ArgumentError if this tensor does not require grad or `fn` is not a function;
+   * ShapeError (during backward) if a hook returns a gradient of another size.
+   */
+  registerHook(fn: GradHook): RemovableHandle {
+    if (typeof fn !== 'function') throw new ArgumentError(`registerHook: fn must be a function, got ${describe(fn)}`);
+    if (!this.requiresGrad) throw new ArgumentError(`registerHook: the tensor ${fmtShape(this.shape)} does not require grad, so no gradient reaches a hook`);
+    const list = this.hooks ?? (this.hooks = []);
+    list.push(fn);
+    let removed = false;
+    return {
+      remove: () => {
+        if (removed) return;
+        removed = true;
+        const hooks = this.hooks;
+        if (hooks === null) return;
+        const i = hooks.indexOf(fn);
+        if (i >= 0) hooks.splice(i, 1);
+        if (hooks.length === 0) this.hooks = null;
+      },
+    };
   }
 
   /** Sets `grad` to null. */
@@ -191,38 +250,40 @@ export class Tensor {
   sigmoid(): Tensor { return sigmoid(this); }
   /** {@link relu}(this). */
   relu(): Tensor { return relu(this); }
+  /** {@link clamp}(this, options) or clamp(this, min, max) (PyTorch's positional bounds). */
+  clamp(options: ClampOptions | number | null, max?: number | null): Tensor { return clamp(this, options, max); }
   /** {@link matmul}(this, other). */
   matmul(other: Tensor): Tensor { return matmul(this, other); }
-  /** {@link sum}(this, options). */
-  sum(options?: ReduceOptions): Tensor { return sum(this, options); }
-  /** {@link mean}(this, options). */
-  mean(options?: ReduceOptions): Tensor { return mean(this, options); }
-  /** {@link max}(this, options). */
-  max(options?: ReduceOptions): Tensor { return max(this, options); }
-  /** {@link min}(this, options). */
-  min(options?: ReduceOptions): Tensor { return min(this, options); }
-  /** {@link variance}(this, options). */
-  var(options?: VarOptions): Tensor { return variance(this, options); }
-  /** {@link std}(this, options). */
-  std(options?: VarOptions): Tensor { return std(this, options); }
-  /** {@link argmax}(this, options). */
-  argmax(options?: ArgOptions): Tensor { return argmax(this, options); }
-  /** {@link argmin}(this, options). */
-  argmin(options?: ArgOptions): Tensor { return argmin(this, options); }
-  /** {@link reshape}(this, shape) — a view. */
-  reshape(shape: readonly number[]): Tensor { return reshape(this, shape); }
+  /** {@link sum}(this, options) or sum(this, axis, keepDims). */
+  sum(options?: ReduceOptions | number | readonly number[], keepDims?: boolean): Tensor { return sum(this, options, keepDims); }
+  /** {@link mean}(this, options) or mean(this, axis, keepDims). */
+  mean(options?: ReduceOptions | number | readonly number[], keepDims?: boolean): Tensor { return mean(this, options, keepDims); }
+  /** {@link max}(this, options) or max(this, axis, keepDims): the values only (torch.amax); see {@link argmax}. */
+  max(options?: ReduceOptions | number | readonly number[], keepDims?: boolean): Tensor { return max(this, options, keepDims); }
+  /** {@link min}(this, options) or min(this, axis, keepDims): the values only (torch.amin); see {@link argmin}. */
+  min(options?: ReduceOptions | number | readonly number[], keepDims?: boolean): Tensor { return min(this, options, keepDims); }
+  /** {@link variance}(this, options) or variance(this, axis). */
+  var(options?: VarOptions | number | readonly number[], ...rest: never[]): Tensor { return variance(this, options, ...rest); }
+  /** {@link std}(this, options) or std(this, axis). */
+  std(options?: VarOptions | number | readonly number[], ...rest: never[]): Tensor { return std(this, options, ...rest); }
+  /** {@link argmax}(this, options) or argmax(this, axis, keepDims). */
+  argmax(options?: ArgOptions | number, keepDims?: boolean): Tensor { return argmax(this, options, keepDims); }
+  /** {@link argmin}(this, options) or argmin(this, axis, keepDims). */
+  argmin(options?: ArgOptions | number, keepDims?: boolean): Tensor { return argmin(this, options, keepDims); }
+  /** {@link reshape}(this, shape) — a view; `t.reshape(2, -1)` lists the dimensions as PyTorch. */
+  reshape(...shape: number[] | [readonly number[]]): Tensor { return reshape(this, dimsOf('reshape', shape)); }
   /** {@link flatten}(this, startAxis, endAxis) — a view. */
   flatten(startAxis = 0, endAxis = -1): Tensor { return flatten(this, startAxis, endAxis); }
   /** {@link squeeze}(this, axis) — a view. */
   squeeze(axis?: number): Tensor { return squeeze(this, axis); }
   /** {@link unsqueeze}(this, axis) — a view. */
   unsqueeze(axis: number): Tensor { return unsqueeze(this, axis); }
-  /** {@link transpose}(this, perm). */
-  transpose(perm?: readonly number[]): Tensor { return transpose(this, perm); }
-  /** {@link permute}(this, perm). */
-  permute(perm: readonly number[]): Tensor { return permute(this, perm); }
-  /** {@link expand}(this, shape). */
-  expand(shape: readonly number[]): Tensor { return expand(this, shape); }
+  /** {@link transpose}(this, perm), or transpose(this, axis0, axis1) swapping two axes (PyTorch's form). */
+  transpose(perm?: readonly number[] | number, axis1?: number): Tensor { return transpose(this, perm as number, axis1 as number); }
+  /** {@link permute}(this, perm); `t.permute(1, 0)` lists the axes as PyTorch. */
+  permute(...perm: number[] | [readonly number[]]): Tensor { return permute(this, dimsOf('permute', perm)); }
+  /** {@link expand}(this, shape); `t.expand(2, 3)` lists the dimensions as PyTorch. */
+  expand(...shape: number[] | [readonly number[]]): Tensor { return expand(this, dimsOf('expand', shape)); }
 }
 
 /**
@@ -243,20 +304,33 @@ export class Parameter extends Tensor {
     }
   }
 
-  /** Parameter of `shape` with entries drawn from U(low, high). */
+  /**
+   * Parameter of `shape` with entries drawn from U(low, high).
+   * @throws ArgumentError on a bad shape, non-finite bounds or an `rng` that is not a Generator.
+   */
   static uniform(shape: readonly number[], low: number, high: number, rng: Generator = defaultGenerator()): Parameter {
+    checkArg('Parameter.uniform', 'low', low, finite);
+    checkArg('Parameter.uniform', 'high', high, finite);
+    checkArg('Parameter.uniform', 'rng', rng, rngCheck);
     const s = checkShape(shape, 'Parameter.uniform');
     return new Parameter(rng.fillUniform(allocFloat32(sizeOf(s), 'Parameter.uniform'), low, high), s);
   }
 
-  /** Parameter of `shape` with entries drawn from N(mean, std²). */
+  /**
+   * Parameter of `shape` with entries drawn from N(mean, std²).
+   * @throws ArgumentError on a bad shape, a non-finite mean, a negative std or an `rng` that is not a Generator.
+   */
   static normal(shape: readonly number[], mean: number, std: number, rng: Generator = defaultGenerator()): Parameter {
+    checkArg('Parameter.normal', 'mean', mean, finite);
+    checkArg('Parameter.normal', 'std', std, nonNeg);
+    checkArg('Parameter.normal', 'rng', rng, rngCheck);
     const s = checkShape(shape, 'Parameter.normal');
     return new Parameter(rng.fillNormal(allocFloat32(sizeOf(s), 'Parameter.normal'), mean, std), s);
   }
 
   /** Parameter of `shape` filled with `value` (default 0). */
   static full(shape: readonly number[], value = 0): Parameter {
+    if (typeof value !== 'number') throw new ArgumentError(`Parameter.full: value must be a number, got ${describe(value)}`);
     const s = checkShape(shape, 'Parameter.full');
     return new Parameter(allocFloat32(sizeOf(s), 'Parameter.full').fill(value), s);
   }

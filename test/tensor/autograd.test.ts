@@ -102,7 +102,7 @@ describe('autograd engine', () => {
       const y = tk.mul(x.detach(), 2);
       if (!x.requiresGrad) return y;
       y.requiresGrad = true;
-      y.node = { op: 'bad', inputs: [x], backward: (dy) => { const g = x.gradBuffer(); for (let i = 0; i < g.length; i++) g[i] += 3 * dy[i]; } };
+      y.node = { op: 'bad', inputs: [x], attrs: {}, backward: (dy) => { const g = x.gradBuffer(); for (let i = 0; i < g.length; i++) g[i] += 3 * dy[i]; } };
       return y;
     };
     expect(tk.gradcheck(bad, [tk.randn([4], { rng: new Generator(1) })]).ok).toBe(false);
@@ -207,5 +207,61 @@ describe('Generator', () => {
     const a = tk.randn([4]).toArray();
     tk.manualSeed(5);
     expect(tk.randn([4]).toArray()).toEqual(a);
+  });
+
+  it('manualSeed re-seeds the default generator in place: a generator captured before draws the new stream', () => {
+    const captured = tk.defaultGenerator();
+    captured.random();
+    const same = tk.manualSeed(11);
+    expect(same).toBe(captured);
+    expect(tk.defaultGenerator()).toBe(captured);
+    const fresh = new Generator(11);
+    expect([captured.random(), captured.normal(), captured.random()]).toEqual([fresh.random(), fresh.normal(), fresh.random()]);
+    // A pending Box–Muller normal does not survive the re-seed.
+    captured.normal();
+    tk.manualSeed(11);
+    expect(captured.normal()).toBe(new Generator(11).normal());
+    expect(() => tk.manualSeed(NaN)).toThrow(ArgumentError);
+  });
+});
+
+describe('options of the autograd and creation API are checked', () => {
+  it('Parameter initializers, the Tensor constructor and Generator refuse bad arguments with typed errors (Symbol and BigInt too)', () => {
+    expect(() => Parameter.uniform([2], 0, 1, 42 as never)).toThrow('Parameter.uniform: rng must be a Generator (e.g. new Generator(42)), got 42');
+    expect(() => Parameter.normal([2], 0, -1)).toThrow('Parameter.normal: std must be a finite number ≥ 0, got -1');
+    expect(() => Parameter.full([2], '1' as never)).toThrow('Parameter.full: value must be a number, got "1"');
+    expect(() => new Tensor(new Float32Array(1), [1], 'yes' as never)).toThrow('Tensor: requiresGrad must be a boolean, got "yes"');
+    expect(() => new Generator().randint(Symbol('a') as never, 3)).toThrow('Generator.randint: need integers low < high (span ≤ 2^32), got low=symbol Symbol(a), high=3');
+    expect(() => new Generator().permutation(5n as never)).toThrow('Generator.permutation: n must be a non-negative integer, got bigint 5n');
+    expect(() => tk.manualSeed(Symbol('s') as never)).toThrow(ArgumentError);
+    expect(() => tk.oneHot([Symbol('i')] as never, 3)).toThrow(ArgumentError);
+  });
+
+  it('creation: requiresGrad must be a boolean, rng a Generator, and no unknown key passes', () => {
+    expect(() => tk.zeros([2], { requires_grad: true } as never)).toThrow("zeros: unknown option 'requires_grad' (did you mean 'requiresGrad'?); zeros takes requiresGrad");
+    expect(() => tensor([1], undefined, { requiresGrad: 'yes' } as never)).toThrow('tensor: requiresGrad must be a boolean, got "yes"');
+    expect(() => tk.rand([2], { rng: 42 } as never)).toThrow('rand: rng must be a Generator (e.g. new Generator(42)), got 42');
+    expect(() => tk.randn([2], { seed: 1 } as never)).toThrow(/randn: unknown option 'seed'/);
+    expect(() => tk.arange(3, undefined, 1, 5 as never)).toThrow('arange: options must be an object, got 5');
+    for (const f of [() => tk.ones([1], { requiresGrad: true }), () => tk.full([1], 2, { requiresGrad: true }), () => tk.eye(2, 2, { requiresGrad: true }), () => tk.linspace(0, 1, 3, { requiresGrad: true }), () => tk.randint(0, 3, [2], { requiresGrad: true, rng: new Generator(1) })]) {
+      expect(f().requiresGrad).toBe(true);
+    }
+    // The options may come second when there is no shape.
+    const t = tensor([1, 2], { requiresGrad: true });
+    expect([t.shape, t.requiresGrad]).toEqual([[2], true]);
+  });
+
+  it('backward, setDebug and gradcheck refuse unknown keys and wrong types', () => {
+    const w = tensor([1, 2], undefined, { requiresGrad: true });
+    expect(() => tk.sum(w).backward(undefined, { retain_graph: true } as never)).toThrow("backward: unknown option 'retain_graph' (did you mean 'retainGraph'?)");
+    expect(() => tk.sum(w).backward(undefined, { retainGraph: 1 } as never)).toThrow('backward: retainGraph must be a boolean, got 1');
+    expect(() => tk.setDebug({ checknumerics: true } as never)).toThrow(/setDebug: unknown option 'checknumerics' \(did you mean 'checkNumerics'\?\)/);
+    expect(() => tk.setDebug({ checkNumerics: 'on' } as never)).toThrow('setDebug: checkNumerics must be a boolean, got "on"');
+    expect(tk.getDebug().checkNumerics).toBe(false);
+    const f = (x: Tensor) => tk.mul(x, x);
+    expect(() => tk.gradcheck(f, [tensor([1])], { tol: 1 } as never)).toThrow(/gradcheck: unknown option 'tol'/);
+    expect(() => tk.gradcheck(f, [tensor([1])], { eps: 0 })).toThrow('gradcheck: eps must be a finite number > 0, got 0');
+    expect(() => tk.gradcheck(f, [tensor([1])], { trials: 1.5 })).toThrow('gradcheck: trials must be an integer ≥ 1, got 1.5');
+    expect(() => tk.gradcheck(f, tensor([1]) as never)).toThrow('gradcheck: inputs must be an array of tensors, got Tensor');
   });
 });

@@ -233,3 +233,16 @@ describe('linear', () => {
     expect(() => linear(zeros([2, 5]), zeros([4, 5]), zeros([3]))).toThrow(/bias \[3\] must be \[4\]/);
   });
 });
+
+describe('conv options are checked', () => {
+  const img = ones([1, 2, 4, 4]), k = ones([2, 2, 3, 3]);
+  it('unknown keys and wrong types throw', () => {
+    expect(() => conv2d(img, k, null, { strides: 2 } as never)).toThrow("conv2d: unknown option 'strides' (did you mean 'stride'?); conv2d takes stride, padding, dilation, groups");
+    expect(() => conv2d(img, k, null, { padding: 'full' } as never)).toThrow("conv2d: padding must be an integer ≥ 0, a pair [h, w] of them, 'same' or 'valid', got \"full\"");
+    expect(() => conv2d(img, k, null, { groups: 0 })).toThrow('conv2d: groups must be an integer ≥ 1, got 0');
+    expect(() => conv2d(img, k, null, { dilation: [1, 0] })).toThrow('conv2d: dilation[1] must be an integer ≥ 1, got 0');
+    expect(() => conv1d(ones([1, 2, 5]), ones([2, 2, 3]), null, { padding: [1, 1] } as never)).toThrow("conv1d: padding must be an integer ≥ 0, 'same' or 'valid', got array(2)");
+    expect(() => convTranspose2d(img, k, null, { output_padding: 1 } as never)).toThrow("convTranspose2d: unknown option 'output_padding' (did you mean 'outputPadding'?)");
+    expect(() => conv2d(img, k, null, 'same' as never)).toThrow('conv2d: options must be an object, got "same"');
+  });
+});

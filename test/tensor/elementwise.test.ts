@@ -224,3 +224,21 @@ describe('unary ops', () => {
     expectClose(tk.gelu(tensor([1]), { approximate: 'tanh' }).data, [0.841191990], 1e-6, 0);
   });
 });
+
+describe('unary op options are checked', () => {
+  const x = tensor([-1, 0, 2]);
+  it('gelu, softplus, clamp, leakyRelu and elu refuse unknown keys and wrong types', () => {
+    expect(() => tk.gelu(x, { approximat: 'tanh' } as never)).toThrow("gelu: unknown option 'approximat' (did you mean 'approximate'?); gelu takes approximate");
+    expect(() => tk.gelu(x, { approximate: 'erf' } as never)).toThrow("gelu: approximate must be one of 'none', 'tanh', got \"erf\"");
+    expect(() => tk.softplus(x, { beta: 0 })).toThrow('softplus: beta must be a finite number > 0, got 0');
+    expect(() => tk.softplus(x, { Beta: 2 } as never)).toThrow("softplus: unknown option 'Beta' (did you mean 'beta'?)");
+    expect(() => tk.softplus(x, { threshold: Infinity })).toThrow('softplus: threshold must be a finite number, got Infinity');
+    expect(() => tk.clamp(x, { minimum: 0 } as never)).toThrow("clamp: unknown option 'minimum'; clamp takes min, max");
+    expect(() => tk.clamp(x, { min: '0' } as never)).toThrow('clamp: min must be a number (not NaN), got "0"');
+    expect(() => tk.leakyRelu(x, '0.1' as never)).toThrow('leakyRelu: negativeSlope must be a finite number, got "0.1"');
+    expect(() => tk.elu(x, NaN)).toThrow('elu: alpha must be a finite number, got NaN');
+  });
+  it('±Inf bounds of clamp are accepted (no bound on that side)', () => {
+    expect(tk.clamp(x, { min: -Infinity, max: 1 }).toArray()).toEqual([-1, 0, 1]);
+  });
+});

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as tk from '../../src/tensor/index';
 import { noGrad, setDebug } from '../../src/tensor/autograd';
 import { eye, tensor } from '../../src/tensor/creation';
 import { NumericError, ShapeError, TensorkitError } from '../../src/tensor/errors';
@@ -593,5 +594,12 @@ describe('linalg ops: gradients', () => {
     expect(codeOf(() => lstsq(a, tensor([1, 2, 3])))).toBe('NOT_DIFFERENTIABLE');
     expect(() => lstsq(a, tensor([1, 2, 3]))).toThrow('lstsq: a [3, 2] has numerical rank 1 < 2');
     expect(noGrad(() => lstsq(a, tensor([1, 2, 3]))).shape).toEqual([2]);
+  });
+});
+
+describe('linalg options are checked', () => {
+  it('lstsq refuses unknown keys', () => {
+    expect(() => lstsq(eye(2), tensor([1, 2]), { rcnd: 1e-3 } as never)).toThrow("lstsq: unknown option 'rcnd' (did you mean 'rcond'?); lstsq takes rcond");
+    expect(tk.lstsq(eye(2), tensor([1, 2]), { rcond: 1e-3 }).toArray()).toEqual([1, 2]);
   });
 });

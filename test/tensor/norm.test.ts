@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as tk from '../../src/tensor/index';
 import { ArgumentError, Generator, ShapeError, Tensor, manualSeed, ones, tensor, zeros } from '../../src/tensor/index';
 import * as KN from '../../src/tensor/kernels/norm';
 import { dropout } from '../../src/tensor/ops/dropout';
@@ -390,6 +391,24 @@ describe('dropout', () => {
     for (const p of [-0.1, 1.5, NaN, '0.5' as unknown as number]) {
       expect(() => dropout(ones([2]), p)).toThrow(ArgumentError);
     }
-    expect(() => dropout(ones([2]), 2)).toThrow(/dropout: p must be a probability in \[0, 1\], got 2/);
+    expect(() => dropout(ones([2]), 2)).toThrow('dropout: p must be a finite number ≥ 0 and ≤ 1, got 2');
+  });
+});
+
+describe('norm, dropout, embedding and recurrent options are checked', () => {
+  const x = tensor([[1, 2], [3, 5]]);
+  it('unknown keys and wrong types throw', () => {
+    expect(() => batchNorm(x, zeros([2]), ones([2]), null, null, { trainig: true } as never)).toThrow("batchNorm: unknown option 'trainig' (did you mean 'training'?); batchNorm takes training, momentum, eps");
+    expect(() => batchNorm(x, zeros([2]), ones([2]), null, null, { training: 'yes' } as never)).toThrow('batchNorm: training must be a boolean, got "yes"');
+    expect(() => batchNorm(x, zeros([2]), ones([2]), null, null, { eps: -1 })).toThrow('batchNorm: eps must be a finite number ≥ 0, got -1');
+    expect(() => layerNorm(x, [2], null, null, NaN)).toThrow('layerNorm: eps must be a finite number ≥ 0, got NaN');
+    expect(() => dropout(x, 0.5, { trainng: false } as never)).toThrow("dropout: unknown option 'trainng' (did you mean 'training'?)");
+    expect(() => dropout(x, 0.5, { rng: 1 } as never)).toThrow('dropout: rng must be a Generator (e.g. new Generator(42)), got 1');
+    expect(() => embedding([0], x, { padding_idx: 0 } as never)).toThrow("embedding: unknown option 'padding_idx' (did you mean 'paddingIdx'?)");
+    expect(() => embedding([0], x, { paddingIdx: 0.5 })).toThrow('embedding: paddingIdx must be an integer, got 0.5');
+    const seq = ones([1, 2, 1]);
+    expect(() => tk.lstmLayer(seq, null, null, ones([4, 1]), ones([4, 1]), null, null, { reversed: true } as never)).toThrow("lstmLayer: unknown option 'reversed' (did you mean 'reverse'?)");
+    expect(() => tk.gruLayer(seq, null, ones([3, 1]), ones([3, 1]), null, null, { reverse: 1 } as never)).toThrow('gruLayer: reverse must be a boolean, got 1');
+    expect(() => tk.rnnLayer(seq, null, ones([1, 1]), ones([1, 1]), null, null, { nonlinearity: 'sigmoid' } as never)).toThrow("rnnLayer: nonlinearity must be one of 'tanh', 'relu', got \"sigmoid\"");
   });
 });

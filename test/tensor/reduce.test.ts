@@ -134,3 +134,22 @@ describe('reductions', () => {
     expect(() => tk.norm(x, { p: 3 })).toThrow(/p must be 1, 2 or Infinity/);
   });
 });
+
+describe('reduction options are checked', () => {
+  const x = tensor([[1, 2], [3, 4]]);
+  it('unknown keys (keepdims, dim) and wrong types throw instead of being ignored', () => {
+    expect(() => tk.sum(x, { keepdims: true } as never)).toThrow("sum: unknown option 'keepdims' (did you mean 'keepDims'?); sum takes axis, keepDims");
+    expect(() => tk.mean(x, { dim: 1 } as never)).toThrow("mean: unknown option 'dim'; mean takes axis, keepDims");
+    expect(() => tk.max(x, { axis: 0, keepDims: 1 } as never)).toThrow('max: keepDims must be a boolean, got 1');
+    expect(() => tk.sum(x, { axis: '0' } as never)).toThrow('sum: axis must be an integer or an array of integers, got "0"');
+    expect(() => tk.variance(x, { correction: -1 })).toThrow('var: correction must be a finite number ≥ 0, got -1');
+    expect(() => tk.std(x, { ddof: 1 } as never)).toThrow(/std: unknown option 'ddof'/);
+    expect(() => tk.norm(x, { p: 3 })).toThrow('norm: p must be 1, 2 or Infinity, got 3');
+    expect(() => tk.argmax(x, { axis: 0, keepdim: true } as never)).toThrow("argmax: unknown option 'keepdim' (did you mean 'keepDims'?)");
+    expect(() => tk.logSumExp(x, 'rows' as never)).toThrow('logSumExp: options must be an object, got "rows"');
+  });
+  it('the checked options still reduce as before', () => {
+    expect(tk.sum(x, { axis: 1, keepDims: true }).tolist()).toEqual([[3], [7]]);
+    expect(tk.std(x, { axis: 0, correction: 0 }).toArray()).toEqual([1, 1]);
+  });
+});

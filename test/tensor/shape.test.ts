@@ -198,3 +198,13 @@ describe('creation', () => {
     expect(tk.transpose(e).shape).toEqual([3, 0]);
   });
 });
+
+describe('shape op options are checked', () => {
+  it('pad refuses unknown keys and wrong types; -Inf padding is allowed', () => {
+    const x = tensor([1, 2]);
+    expect(() => tk.pad(x, [[1, 1]], { mode: 'reflect' } as never)).toThrow("pad: unknown option 'mode'; pad takes value");
+    expect(() => tk.pad(x, [[1, 1]], { value: '0' } as never)).toThrow('pad: value must be a number, got "0"');
+    expect(() => tk.pad(x, [[1, 1]], 0 as never)).toThrow('pad: options must be an object, got 0');
+    expect(tk.pad(x, [[1, 0]], { value: -Infinity }).toArray()).toEqual([-Infinity, 1, 2]);
+  });
+});

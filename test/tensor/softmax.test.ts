@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as tk from '../../src/tensor/index';
 import { ArgumentError, Generator, ShapeError, Tensor, tensor } from '../../src/tensor/index';
 import * as K from '../../src/tensor/kernels/softmax';
 import { crossEntropy, logSoftmax, softmax, type CrossEntropyOptions } from '../../src/tensor/ops/softmax';
@@ -360,10 +361,10 @@ describe('crossEntropy', () => {
     expect(() => crossEntropy(x, tensor([0, 1, 2]))).toThrow(/target \[3\] does not fit logits \[2, 3\]: class indices need shape \[2\]/);
     expect(() => crossEntropy(x, [0, 1], { weight: [1, 2] })).toThrow(ShapeError);
     expect(() => crossEntropy(x, [0, 1], { weight: [1, 2] })).toThrow(/weight \[2\] must have shape \[3\]/);
-    expect(() => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 })).toThrow(/labelSmoothing must be a number in \[0, 1\], got 1.5/);
+    expect(() => crossEntropy(x, [0, 1], { labelSmoothing: 1.5 })).toThrow('crossEntropy: labelSmoothing must be a finite number ≥ 0 and ≤ 1, got 1.5');
     expect(() => crossEntropy(x, [0, 1], { labelSmoothing: -0.1 })).toThrow(ArgumentError);
     expect(() => crossEntropy(x, [0, 1], { labelSmoothing: NaN })).toThrow(ArgumentError);
-    expect(() => crossEntropy(x, [0, 1], { reduction: 'avg' as 'mean' })).toThrow(/reduction must be 'mean', 'sum' or 'none'/);
+    expect(() => crossEntropy(x, [0, 1], { reduction: 'avg' as 'mean' })).toThrow("crossEntropy: reduction must be one of 'mean', 'sum', 'none', got \"avg\"");
     expect(() => crossEntropy(x, softmax(x), { ignoreIndex: 0 })).toThrow(/ignoreIndex 0 is not supported with probability targets/);
     expect(() => crossEntropy(tensor(1), [0])).toThrow(ShapeError);
     // ignoreIndex may be any integer, also a real class; targets equal to it are skipped, not range-checked.
@@ -406,5 +407,18 @@ describe('crossEntropy against PyTorch (test/fixtures/primitives.json)', () => {
         throw new Error(`${where}: ${(e as Error).message}`);
       }
     }
+  });
+});
+
+describe('softmax and crossEntropy options are checked', () => {
+  const logits = tensor([[1, 2, 3], [0, 0, 1]]);
+  it('unknown keys and wrong types throw', () => {
+    expect(() => crossEntropy(logits, [0, 1], { ignore_index: 1 } as never)).toThrow("crossEntropy: unknown option 'ignore_index' (did you mean 'ignoreIndex'?)");
+    expect(() => crossEntropy(logits, [0, 1], { ignoreIndex: 0.5 })).toThrow(/crossEntropy: ignoreIndex must be an integer/);
+    expect(() => crossEntropy(logits, [0, 1], { weight: 'x' } as never)).toThrow('crossEntropy: weight must be a Tensor, Float32Array, number[] or null, got "x"');
+    expect(() => crossEntropy(logits, [0, 1], tensor([1, 1, 1]) as never)).toThrow('crossEntropy: options must be an object, got Tensor');
+    expect(() => softmax(logits, { dim: 0 } as never)).toThrow("softmax: unknown option 'dim'; softmax takes axis");
+    expect(() => logSoftmax(logits, { axis: 0.5 })).toThrow('logSoftmax: axis must be an integer, got 0.5');
+    expect(tk.crossEntropy(logits, [0, 1], { weight: null }).item()).toBe(tk.crossEntropy(logits, [0, 1]).item());
   });
 });

@@ -17,8 +17,12 @@ export const mulRow: RowKernel = (out, o, n, a, ai, as, b, bi, bs) => {
 export const divRow: RowKernel = (out, o, n, a, ai, as, b, bi, bs) => {
   for (let i = 0; i < n; i++) out[o + i] = a[ai + i * as] / b[bi + i * bs];
 };
+/** aᵇ with the IEEE 754 (C, PyTorch) cases Math.pow gets wrong: 1ᵇ = 1 for every b, NaN too, and (−1)^±∞ = 1. */
 export const powRow: RowKernel = (out, o, n, a, ai, as, b, bi, bs) => {
-  for (let i = 0; i < n; i++) out[o + i] = Math.pow(a[ai + i * as], b[bi + i * bs]);
+  for (let i = 0; i < n; i++) {
+    const x = a[ai + i * as], e = b[bi + i * bs];
+    out[o + i] = x === 1 || (x === -1 && (e === Infinity || e === -Infinity)) ? 1 : Math.pow(x, e);
+  }
 };
 /** NaN in either operand gives NaN (as torch.maximum), never the other value. */
 export const maximumRow: RowKernel = (out, o, n, a, ai, as, b, bi, bs) => {

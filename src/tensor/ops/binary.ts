@@ -89,7 +89,9 @@ export function div(a: TensorOrScalar, b: TensorOrScalar): Tensor {
 }
 
 /**
- * Element-wise power aᵇ with broadcasting (a negative base with a fractional exponent gives NaN).
+ * Element-wise power aᵇ with broadcasting (a negative base with a fractional exponent gives NaN),
+ * with IEEE 754's special cases as PyTorch: 1ᵇ = 1 for every b (NaN and ±Inf too), a⁰ = 1 for
+ * every a, (−1)^±∞ = 1.
  * Shapes: a, b broadcast to out. Gradient: da = dy · b · aᵇ⁻¹ (0 where b = 0),
  * db = dy · aᵇ · ln a (0 where a = 0 and b ≥ 0), as PyTorch.
  * @example
@@ -165,7 +167,8 @@ export function where(cond: TensorOrScalar, aIn: TensorOrScalar, bIn: TensorOrSc
   const bs = broadcastStrides(b.shape, shape);
   const out = Tensor.empty(shape);
   mapRows(out.data, shape, K.whereRow, c.data, cs, a.data, as, b.data, bs);
-  return record('where', out, [a, b], (dy) => {
+  // cond is an input too (first, as ONNX's Where), so a trace sees it; it never gets a gradient.
+  return record('where', out, [c, a, b], (dy) => {
     if (a.requiresGrad) accumulateGrad(a, shape, K.whereGradARow, dy, c, cs, null, null);
     if (b.requiresGrad) accumulateGrad(b, shape, K.whereGradBRow, dy, c, cs, null, null);
   });

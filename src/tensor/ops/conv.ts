@@ -2,6 +2,7 @@ import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/conv';
 import { gemm } from '../kernels/matmul';
+import { anyOf, int, isPlainObject, oneOf, pairOf, parseOptions, posInt, type Check } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 import { reshape } from './shape';
@@ -38,12 +39,34 @@ export interface ConvTranspose2dOptions {
   groups?: number;
 }
 
-function pair(v: Pair | undefined, dflt: number, op: string, name: string, min: number): [number, number] {
-  const p: readonly number[] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : Array.isArray(v) ? v : [];
-  if (p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= min)) {
-    throw new ArgumentError(`${op}: ${name} must be an integer ≥ ${min} or a pair of them, got ${Array.isArray(v) ? fmtShape(v as number[]) : describe(v)}`);
+const POS_PAIR = pairOf(posInt);
+const NONNEG_PAIR = pairOf(int({ min: 0 }));
+const PADDING: Check<[number, number] | 'same' | 'valid'> = anyOf<[number, number] | 'same' | 'valid'>(
+  "an integer ≥ 0, a pair [h, w] of them, 'same' or 'valid'", NONNEG_PAIR, oneOf(['same', 'valid'] as const),
+);
+const CONV2D_SPEC = { stride: POS_PAIR, padding: PADDING, dilation: POS_PAIR, groups: posInt };
+const CONV1D_SPEC = { stride: posInt, padding: anyOf<number | 'same' | 'valid'>("an integer ≥ 0, 'same' or 'valid'", int({ min: 0 }), oneOf(['same', 'valid'] as const)), dilation: posInt, groups: posInt };
+const CONVT_SPEC = { stride: POS_PAIR, padding: NONNEG_PAIR, outputPadding: NONNEG_PAIR, dilation: POS_PAIR, groups: posInt };
+
+/**
+ * The options of a convolution from either form: an options object, or PyTorch's positional
+ * arguments after the bias (`conv2d(x, w, b, stride, padding, dilation, groups)`; `names` is their
+ * order for this op). Too many positionals are refused rather than ignored.
+ */
+function convArgs(op: string, options: unknown, rest: readonly unknown[], names: readonly string[]): unknown {
+  if (options === undefined || isPlainObject(options)) {
+    if (rest.length > 0 && rest.some((v) => v !== undefined)) {
+      throw new ArgumentError(`${op}: ${describe(rest[0])} was given positionally after an options object; put it in the options`);
+    }
+    return options;
   }
-  return [p[0], p[1]];
+  // Anything else (a string, a Tensor) is left to parseOptions, which refuses it with its type.
+  if (typeof options !== 'number' && !Array.isArray(options)) return options;
+  const args = [options, ...rest];
+  if (args.length > names.length) throw new ArgumentError(`${op}: ${args.length} positional arguments after the bias; ${op} takes at most ${names.length} (${names.join(', ')})`);
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) if (args[i] !== undefined) o[names[i]] = args[i];
+  return o;
 }
 
 function needTensor(x: unknown, op: string, arg: string): Tensor {
@@ -72,7 +95,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
     throw new ShapeError(`linear: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
   }
   const B = x.size / C;
-  const out = Tensor.empty([...x.shape.slice(0, -1), OC]);
+  const out = Tensor.empty([...x.shape.slice(0, -1), OC], 'linear');
   const o = out.data;
   gemm(o, 0, x.data, 0, weight.data, 0, B, C, OC, false, true, false);
   if (bias !== null) {
@@ -107,7 +130,7 @@ interface Resolved {
   unbatched: boolean;
 }
 
-function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, o: Conv2dOptions): Resolved {
+function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null, options: unknown): Resolved {
   needTensor(x, op, 'x');
   needTensor(weight, op, 'weight');
   if (x.ndim !== 4 && x.ndim !== 3) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must be [B, C, H, W] or unbatched [C, H, W]`);
@@ -115,26 +138,26 @@ function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null,
   const unbatched = x.ndim === 3;
   const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
   const [OC, Cg, KH, KW] = weight.shape;
-  const G = o?.groups ?? 1;
-  if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
+  const o = parseOptions(op, options, CONV2D_SPEC);
+  const G = o.groups ?? 1;
   if (C % G !== 0 || OC % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide both the input channels ${C} (x ${fmtShape(x.shape)}) and the output channels ${OC} (weight ${fmtShape(weight.shape)})`);
   if (Cg !== C / G) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cg * G} (${Cg} per group × groups ${G})`);
   if (KH < 1 || KW < 1) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} has an empty kernel`);
   if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
     throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)}`);
   }
-  const [SH, SW] = pair(o?.stride, 1, op, 'stride', 1);
-  const [DH, DW] = pair(o?.dilation, 1, op, 'dilation', 1);
+  const [SH, SW] = o.stride ?? [1, 1];
+  const [DH, DW] = o.dilation ?? [1, 1];
   const ekh = DH * (KH - 1) + 1, ekw = DW * (KW - 1) + 1;
   let PH: number, PW: number, OH: number, OW: number;
-  if (o?.padding === 'same') {
+  if (o.padding === 'same') {
     if (SH !== 1 || SW !== 1) throw new ArgumentError(`${op}: padding 'same' needs stride 1, got stride [${SH}, ${SW}]`);
     PH = Math.floor((ekh - 1) / 2);
     PW = Math.floor((ekw - 1) / 2);
     OH = H;
     OW = W;
   } else {
-    [PH, PW] = o?.padding === 'valid' ? [0, 0] : pair(o?.padding as Pair | undefined, 0, op, 'padding', 0);
+    [PH, PW] = o.padding === 'valid' || o.padding === undefined ? [0, 0] : o.padding;
     if (H + 2 * PH < ekh || W + 2 * PW < ekw) {
       throw new ShapeError(`${op}: kernel [${KH}, ${KW}] (dilated [${ekh}, ${ekw}]) is larger than the padded input [${H + 2 * PH}, ${W + 2 * PW}] (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
     }
@@ -152,15 +175,21 @@ function resolveConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null,
  * Shapes: x (B, C, H, W) or (C, H, W), weight (OC, C / groups, KH, KW), bias (OC) →
  * (B, OC, OH, OW) with OH = ⌊(H + 2p − d(KH − 1) − 1)/s⌋ + 1.
  * Gradient: dx = col2im(Wᵀ·dy), dW = dy·im2col(x)ᵀ, db = Σ dy.
+ * The options may also be given as PyTorch's positional arguments after the bias:
+ * `conv2d(x, w, b, stride, padding, dilation, groups)`.
  * @example conv2d(ones([1, 1, 3, 3]), ones([1, 1, 2, 2])).tolist(); // [[[[4, 4], [4, 4]]]]
  * @throws ShapeError on a channel mismatch, groups not dividing the channels, or a kernel larger than the padded input.
+ * @throws ArgumentError on an unknown option or a bad stride, padding, dilation or groups.
  * @category Convolution
  */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
-  const r = resolveConv('conv2d', x, weight, bias, options);
+export function conv2d(
+  x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions | Pair = {}, ...rest: (Pair | 'same' | 'valid' | number | undefined)[]
+): Tensor {
+  const opts = convArgs('conv2d', options, rest, ['stride', 'padding', 'dilation', 'groups']);
+  const r = resolveConv('conv2d', x, weight, bias, opts);
   const { B, OC, G, geom } = r;
   const outShape = r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW];
-  const out = Tensor.empty(outShape);
+  const out = Tensor.empty(outShape, 'conv2d');
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record('conv2d', out, inputs, (dy) => {
@@ -170,7 +199,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
       bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
       dy, x.data, weight.data, B, OC, G, geom,
     );
-  });
+  }, { stride: [geom.SH, geom.SW], padding: [geom.PH, geom.PW], dilation: [geom.DH, geom.DW], groups: G });
 }
 
 /** Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers. */
@@ -189,23 +218,27 @@ export interface Conv1dOptions {
  * 1-D convolution over [B, C, L] sequences, run as a 2-D convolution with height 1.
  * Shapes: x (B, C, L) or (C, L), weight (OC, C / groups, K), bias (OC) → (B, OC, OL).
  * Gradient: as {@link conv2d}.
+ * The options may also be positional after the bias: `conv1d(x, w, b, stride, padding, dilation, groups)`.
  * @example conv1d(tensor([[[1, 2, 3]]]), tensor([[[1, 1]]])).tolist(); // [[[3, 5]]]
  * @throws ShapeError as {@link conv2d}.
  * @category Convolution
  */
-export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions = {}): Tensor {
+export function conv1d(
+  x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv1dOptions | number = {}, ...rest: (number | 'same' | 'valid' | undefined)[]
+): Tensor {
+  const o = parseOptions('conv1d', convArgs('conv1d', options, rest, ['stride', 'padding', 'dilation', 'groups']), CONV1D_SPEC);
   needTensor(x, 'conv1d', 'x');
   needTensor(weight, 'conv1d', 'weight');
   if (x.ndim !== 3 && x.ndim !== 2) throw new ShapeError(`conv1d: x ${fmtShape(x.shape)} must be [B, C, L] or unbatched [C, L]`);
   if (weight.ndim !== 3) throw new ShapeError(`conv1d: weight ${fmtShape(weight.shape)} must be [OC, C / groups, K]`);
   const x4 = x.ndim === 3 ? reshape(x, [x.shape[0], x.shape[1], 1, x.shape[2]]) : reshape(x, [1, x.shape[0], 1, x.shape[1]]);
   const w4 = reshape(weight, [weight.shape[0], weight.shape[1], 1, weight.shape[2]]);
-  const pad = options?.padding;
+  const pad = o.padding;
   const y = conv2d(x4, w4, bias, {
-    stride: [1, options?.stride ?? 1],
+    stride: [1, o.stride ?? 1],
     padding: pad === 'same' || pad === 'valid' ? pad : [0, pad ?? 0],
-    dilation: [1, options?.dilation ?? 1],
-    groups: options?.groups,
+    dilation: [1, o.dilation ?? 1],
+    groups: o.groups,
   });
   return x.ndim === 3 ? reshape(y, [y.shape[0], y.shape[1], y.shape[3]]) : reshape(y, [y.shape[1], y.shape[3]]);
 }
@@ -217,12 +250,17 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
  * Shapes: x (B, C, H, W) or (C, H, W), weight (C, OC / groups, KH, KW), bias (OC) →
  * (B, OC, OH, OW), OH = (H − 1)·s − 2p + d(KH − 1) + outputPadding + 1.
  * Gradient: dx = W·im2col(dy), dW = x·im2col(dy)ᵀ, db = Σ dy.
+ * The options may also be PyTorch's positional arguments after the bias, in its order:
+ * `convTranspose2d(x, w, b, stride, padding, outputPadding, groups, dilation)`.
  * @example convTranspose2d(ones([1, 1, 2, 2]), ones([1, 1, 2, 2]), null, { stride: 2 }).shape; // [1, 1, 4, 4]
  * @throws ShapeError on a channel mismatch; ArgumentError if outputPadding is not below stride or dilation.
  * @category Convolution
  */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvTranspose2dOptions = {}): Tensor {
+export function convTranspose2d(
+  x: Tensor, weight: Tensor, bias: Tensor | null = null, options: ConvTranspose2dOptions | Pair = {}, ...rest: (Pair | number | undefined)[]
+): Tensor {
   const op = 'convTranspose2d';
+  const o = parseOptions(op, convArgs(op, options, rest, ['stride', 'padding', 'outputPadding', 'groups', 'dilation']), CONVT_SPEC);
   needTensor(x, op, 'x');
   needTensor(weight, op, 'weight');
   if (x.ndim !== 4 && x.ndim !== 3) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must be [B, C, H, W] or unbatched [C, H, W]`);
@@ -230,18 +268,17 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   const unbatched = x.ndim === 3;
   const [B, C, H, W] = unbatched ? [1, ...x.shape] : x.shape;
   const [Cw, OCg, KH, KW] = weight.shape;
-  const G = options?.groups ?? 1;
-  if (!Number.isInteger(G) || G < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${describe(G)}`);
+  const G = o.groups ?? 1;
   if (Cw !== C) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cw}`);
   if (C % G !== 0) throw new ShapeError(`${op}: groups ${G} must divide the input channels ${C} (x ${fmtShape(x.shape)})`);
   const OC = OCg * G;
   if (bias !== null && (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.size !== OC)) {
     throw new ShapeError(`${op}: bias ${bias instanceof Tensor ? fmtShape(bias.shape) : describe(bias)} must be [${OC}] for weight ${fmtShape(weight.shape)} and groups ${G}`);
   }
-  const [SH, SW] = pair(options?.stride, 1, op, 'stride', 1);
-  const [PH, PW] = pair(options?.padding, 0, op, 'padding', 0);
-  const [DH, DW] = pair(options?.dilation, 1, op, 'dilation', 1);
-  const [OPH, OPW] = pair(options?.outputPadding, 0, op, 'outputPadding', 0);
+  const [SH, SW] = o.stride ?? [1, 1];
+  const [PH, PW] = o.padding ?? [0, 0];
+  const [DH, DW] = o.dilation ?? [1, 1];
+  const [OPH, OPW] = o.outputPadding ?? [0, 0];
   if ((OPH >= SH && OPH >= DH) || (OPW >= SW && OPW >= DW)) {
     throw new ArgumentError(`${op}: outputPadding [${OPH}, ${OPW}] must be smaller than either stride [${SH}, ${SW}] or dilation [${DH}, ${DW}]`);
   }
@@ -250,7 +287,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   if (OH <= 0 || OW <= 0) throw new ShapeError(`${op}: output size [${OH}, ${OW}] is not positive (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
   // The geometry of the forward conv that maps an (OH, OW) image to the (H, W) grid of x.
   const geom: K.ConvGeom = { C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH, SW, PH, PW, DH, DW };
-  const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW]);
+  const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW], op);
   K.convTranspose2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, C, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record(op, out, inputs, (dy) => {
@@ -260,5 +297,5 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
       bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
       dy, x.data, weight.data, B, C, G, geom,
     );
-  });
+  }, { stride: [SH, SW], padding: [PH, PW], outputPadding: [OPH, OPW], dilation: [DH, DW], groups: G });
 }

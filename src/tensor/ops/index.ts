@@ -54,7 +54,7 @@ export function indexSelect(x: Tensor, axis: number, indices: Indices): Tensor {
   K.indexSelectForward(out.data, x.data, idx, O, N, I);
   return record('indexSelect', out, [x], (dy) => {
     if (x.requiresGrad) K.indexSelectBackward(x.gradBuffer(), dy, idx, O, N, I);
-  });
+  }, { axis: a });
 }
 
 /**
@@ -77,7 +77,7 @@ export function gather(x: Tensor, axis: number, index: Indices): Tensor {
   K.gatherForward(out.data, x.data, idx, O, N, J, I);
   return record('gather', out, [x], (dy) => {
     if (x.requiresGrad) K.gatherBackward(x.gradBuffer(), dy, idx, O, N, J, I);
-  });
+  }, { axis: a });
 }
 
 /**
@@ -92,11 +92,11 @@ export function oneHot(indices: Indices, numClasses: number): Tensor {
   const raw = indices instanceof Tensor ? indices.data : (indices as ArrayLike<number>);
   if (raw && typeof raw.length === 'number') {
     for (let i = 0; i < raw.length; i++) {
-      if (raw[i] < 0) throw new ArgumentError(`oneHot: indices[${i}] = ${raw[i]} is negative; classes are 0 … ${numClasses - 1}`);
+      if (typeof raw[i] === 'number' && raw[i] < 0) throw new ArgumentError(`oneHot: indices[${i}] = ${raw[i]} is negative; classes are 0 … ${numClasses - 1}`);
     }
   }
   const { idx, shape } = toIndexArray(indices, numClasses, 'oneHot');
-  const out = Tensor.empty([...shape, numClasses]);
+  const out = Tensor.empty([...shape, numClasses], 'oneHot');
   for (let i = 0; i < idx.length; i++) out.data[i * numClasses + idx[i]] = 1;
-  return record('oneHot', out, [], null);
+  return record('oneHot', out, [], null, { numClasses });
 }

@@ -55,7 +55,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const outShape = [...batch];
   if (!aVec) outShape.push(M);
   if (!bVec) outShape.push(N);
-  const out = Tensor.empty(outShape);
+  const out = Tensor.empty(outShape, 'matmul');
 
   if (bBatch.length === 0 && aBatch.length >= 0) {
     // b is one matrix: fold a's batch into rows and run one GEMM.

@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/norm';
+import { bool, checkArg, nonNeg, num, parseOptions } from '../options';
 import { describe, sameShape, sizeOf } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -14,10 +15,7 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
-function checkEps(op: string, eps: unknown): number {
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new ArgumentError(`${op}: eps must be a finite number ≥ 0, got ${describe(eps)}`);
-  return eps;
-}
+const BATCH_NORM_SPEC = { training: bool, momentum: num(), eps: nonNeg };
 
 function optTensor(op: string, name: string, t: unknown): Tensor | null {
   if (t === undefined || t === null) return null;
@@ -48,7 +46,7 @@ export function layerNorm(
   if (!Array.isArray(ns) || ns.length === 0) {
     throw new ArgumentError(`${op}: normalizedShape must be a positive integer or a non-empty array of them, got ${describe(normalizedShape)}`);
   }
-  checkEps(op, eps);
+  checkArg(op, 'eps', eps, nonNeg);
   const k = ns.length;
   if (k > x.ndim || !sameShape(x.shape.slice(x.ndim - k), ns)) {
     throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must end with normalizedShape ${fmtShape(ns)}`);
@@ -73,7 +71,7 @@ export function layerNorm(
       b !== null && b.requiresGrad ? b.gradBuffer() : null,
       dy, x.data, w === null ? null : w.data, mean, rstd, B, C,
     );
-  });
+  }, { normalizedShape: ns.slice(), eps, weight: w !== null, bias: b !== null });
 }
 
 /**
@@ -87,6 +85,7 @@ export function layerNorm(
  * Gradient: training, with x̂ the normalized x and sums over a channel's cnt = N·L values:
  * dx = weight·rstd·(dy − Σdy/cnt − x̂·Σ(dy·x̂)/cnt) (through the batch statistics); eval:
  * dx = weight·rstd·dy. dweight = Σ dy·x̂, dbias = Σ dy. The running statistics get no gradient.
+ * The options may also be PyTorch's positional arguments `(training, momentum, eps)` after bias.
  * @example
  * const rm = zeros([1]), rv = ones([1]);
  * batchNorm(tensor([[1], [3]]), rm, rv, null, null, { training: true }).toArray(); // [-0.999995, 0.999995]
@@ -103,14 +102,15 @@ export function layerNorm(
  */
 export function batchNorm(
   x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null, bias?: Tensor | null,
-  options: BatchNormOptions = {},
+  options: BatchNormOptions | boolean = {}, momentumArg?: number, epsArg?: number,
 ): Tensor {
   const op = 'batchNorm';
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: x must be a Tensor, got ${describe(x)}`);
-  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${op}: options must be an object like { training, momentum, eps }, got ${describe(options)}`);
-  const { training = false, momentum = 0.1, eps = 1e-5 } = options;
-  checkEps(op, eps);
-  if (typeof momentum !== 'number' || !Number.isFinite(momentum)) throw new ArgumentError(`${op}: momentum must be a finite number, got ${describe(momentum)}`);
+  const positional = momentumArg !== undefined || epsArg !== undefined;
+  let given: unknown = options;
+  if (typeof options === 'boolean' || (options === undefined && positional)) given = { training: options, momentum: momentumArg, eps: epsArg };
+  else if (positional) throw new ArgumentError(`${op}: momentum and eps were given positionally after an options object; put them in the options`);
+  const { training, momentum, eps } = { training: false, momentum: 0.1, eps: 1e-5, ...parseOptions(op, given, BATCH_NORM_SPEC) };
   if (x.ndim < 2) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} must be (N, C), (N, C, L) or (N, C, H, W)`);
   const N = x.shape[0], C = x.shape[1], L = sizeOf(x.shape.slice(2));
   const rm = optTensor(op, 'runningMean', runningMean);
@@ -124,7 +124,7 @@ export function batchNorm(
     }
   }
   if ((rm === null) !== (rv === null)) throw new ArgumentError(`${op}: pass both runningMean and runningVar or neither`);
-  const isTraining = training === true;
+  const isTraining = training;
   const mean = new Float32Array(C);
   const rstd = new Float32Array(C);
   if (isTraining) {
@@ -152,5 +152,5 @@ export function batchNorm(
       b !== null && b.requiresGrad ? b.gradBuffer() : null,
       dy, x.data, mean, rstd, w === null ? null : w.data, isTraining, N, C, L,
     );
-  });
+  }, { training: isTraining, momentum, eps, weight: w !== null, bias: b !== null });
 }

@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/pool';
+import { bool, checkArg, int, isPlainObject, pairOf, parseOptions, posInt } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -54,39 +55,51 @@ function input4(x: Tensor, op: string): Input4 {
   return { B: batched ? s[0] : 1, C, H, W, batched };
 }
 
-function checkOptions(options: unknown, x: Tensor, op: string): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${op}: options must be an object with kernelSize, got ${describe(options)} (x ${fmtShape(x.shape)})`);
+const POS_PAIR = pairOf(posInt);
+const NONNEG_PAIR = pairOf(int({ min: 0 }));
+const MAX_SPEC = { kernelSize: POS_PAIR, stride: POS_PAIR, padding: NONNEG_PAIR, dilation: POS_PAIR };
+const AVG_SPEC = { kernelSize: POS_PAIR, stride: POS_PAIR, padding: NONNEG_PAIR, countIncludePad: bool };
+
+/**
+ * The options of a pooling op from either form: an options object, or PyTorch's positional
+ * `(kernelSize, stride, padding, …)` (`maxPool2d(x, 2)`); `names` is the positional order.
+ */
+function poolArgs(op: string, options: unknown, rest: readonly unknown[], names: readonly string[]): unknown {
+  if (typeof options === 'number' || Array.isArray(options)) {
+    const args = [options, ...rest];
+    if (args.length > names.length) throw new ArgumentError(`${op}: ${args.length} positional arguments; ${op} takes at most ${names.length} (${names.join(', ')})`);
+    const o: Record<string, unknown> = {};
+    for (let i = 0; i < args.length; i++) if (args[i] !== undefined) o[names[i]] = args[i];
+    return o;
   }
+  if (rest.some((v) => v !== undefined)) throw new ArgumentError(`${op}: ${describe(rest[0])} was given positionally after an options object; put it in the options`);
+  if (!isPlainObject(options)) throw new ArgumentError(`${op}: options must be an object with kernelSize (or the kernel size itself), got ${describe(options)}`);
+  return options;
 }
 
 function outShape(inp: Input4, OH: number, OW: number): number[] {
   return inp.batched ? [inp.B, inp.C, OH, OW] : [inp.C, OH, OW];
 }
 
-/** Reads a number-or-pair option as [h, w] of integers ≥ min. */
-function pair(v: unknown, op: string, arg: string, min: number, x: Tensor): [number, number] {
-  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= min;
-  if (ok(v)) return [v, v];
-  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
-  const what = min === 0 ? 'non-negative' : 'positive';
-  const got = Array.isArray(v) ? `[${v.map(describe).join(', ')}]` : describe(v);
-  throw new ArgumentError(`${op}: ${arg} must be a ${what} integer or a pair [h, w] of them, got ${got} (x ${fmtShape(x.shape)})`);
+
+function poolAttrs(p: K.Pool2dParams): Record<string, number[]> {
+  return { kernelSize: [p.kH, p.kW], stride: [p.sH, p.sW], padding: [p.pH, p.pW], dilation: [p.dH, p.dW] };
 }
 
 function fmtPair(p: readonly [number, number]): string {
   return `[${p[0]}, ${p[1]}]`;
 }
 
-/** Validates the window options against x and returns the kernel geometry and output size. */
+/** Validates the window options (already parsed) against x and returns the kernel geometry and output size. */
 function geometry(
   x: Tensor, inp: Input4, op: string,
-  options: { kernelSize: Size2; stride?: Size2; padding?: Size2; dilation?: Size2 },
+  options: { kernelSize?: [number, number]; stride?: [number, number] | null; padding?: [number, number]; dilation?: [number, number] },
 ): { p: K.Pool2dParams; OH: number; OW: number } {
-  const k = pair(options.kernelSize, op, 'kernelSize', 1, x);
-  const s = options.stride === undefined || options.stride === null ? k : pair(options.stride, op, 'stride', 1, x);
-  const pad = pair(options.padding ?? 0, op, 'padding', 0, x);
-  const d = pair(options.dilation ?? 1, op, 'dilation', 1, x);
+  if (options.kernelSize === undefined) throw new ArgumentError(`${op}: kernelSize is required (x ${fmtShape(x.shape)})`);
+  const k = options.kernelSize;
+  const s = options.stride ?? k;
+  const pad = options.padding ?? [0, 0];
+  const d = options.dilation ?? [1, 1];
   if (pad[0] > Math.floor(k[0] / 2) || pad[1] > Math.floor(k[1] / 2)) {
     throw new ArgumentError(`${op}: padding ${fmtPair(pad)} must be at most half of kernelSize ${fmtPair(k)} (x ${fmtShape(x.shape)})`);
   }
@@ -113,6 +126,9 @@ function geometry(
  * Gradient: dy of each window goes to the input element that was its maximum (saved in forward);
  * for equal maxima, the first in row-major window order gets it, as PyTorch. Overlapping windows
  * that share a maximum accumulate.
+ *
+ * The options may also be PyTorch's positional arguments: `maxPool2d(x, kernelSize, stride,
+ * padding, dilation)`, e.g. `maxPool2d(x, 2)`.
  * @example
  * maxPool2d(arange(16).reshape([1, 1, 4, 4]), { kernelSize: 2 }).tolist(); // [[[[5, 7], [13, 15]]]]
  * @throws ShapeError if x is not 3-D or 4-D, has an empty channel or spatial axis, or the (dilated)
@@ -121,17 +137,17 @@ function geometry(
  * @see {@link avgPool2d}, {@link adaptiveAvgPool2d}
  * @category Convolution
  */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions | Size2, ...rest: (Size2 | undefined)[]): Tensor {
   const inp = input4(x, 'maxPool2d');
-  checkOptions(options, x, 'maxPool2d');
-  const { p, OH, OW } = geometry(x, inp, 'maxPool2d', options);
+  const o = parseOptions('maxPool2d', poolArgs('maxPool2d', options, rest, ['kernelSize', 'stride', 'padding', 'dilation']), MAX_SPEC);
+  const { p, OH, OW } = geometry(x, inp, 'maxPool2d', o);
   const { B, C, H, W } = inp;
   const y = Tensor.empty(outShape(inp, OH, OW));
   const argmax = new Int32Array(y.size);
   K.maxPool2dForward(y.data, argmax, x.data, p, B, C, H, W, OH, OW);
   return record('maxPool2d', y, [x], (dy) => {
     if (x.requiresGrad) K.maxPool2dBackward(x.gradBuffer(), dy, argmax, B, C, H, W, OH, OW);
-  });
+  }, poolAttrs(p));
 }
 
 /**
@@ -143,6 +159,9 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
  * Shapes: x (B, C, H, W) → (B, C, OH, OW), or unbatched (C, H, W) → (C, OH, OW).
  *
  * Gradient: dx[b, c, h, w] = Σ over the windows containing (h, w) of dy / D.
+ *
+ * The options may also be PyTorch's positional arguments: `avgPool2d(x, kernelSize, stride,
+ * padding)`, e.g. `avgPool2d(x, 2)`. It has no dilation (as PyTorch): `{ dilation }` is refused.
  * @example
  * avgPool2d(arange(16).reshape([1, 1, 4, 4]), { kernelSize: 2 }).tolist(); // [[[[2.5, 4.5], [10.5, 12.5]]]]
  * @throws ShapeError if x is not 3-D or 4-D, has an empty channel or spatial axis, or the kernel
@@ -151,21 +170,17 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
  * @see {@link maxPool2d}, {@link adaptiveAvgPool2d}
  * @category Convolution
  */
-export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions | Size2, ...rest: (Size2 | undefined)[]): Tensor {
   const inp = input4(x, 'avgPool2d');
-  checkOptions(options, x, 'avgPool2d');
-  const { kernelSize, stride, padding, countIncludePad = true } = options;
-  // avgPool2d has no dilation (as PyTorch), so a stray one in options is not passed on.
-  const { p, OH, OW } = geometry(x, inp, 'avgPool2d', { kernelSize, stride, padding });
-  if (typeof countIncludePad !== 'boolean') {
-    throw new ArgumentError(`avgPool2d: countIncludePad must be a boolean, got ${describe(countIncludePad)} (x ${fmtShape(x.shape)})`);
-  }
+  const o = parseOptions('avgPool2d', poolArgs('avgPool2d', options, rest, ['kernelSize', 'stride', 'padding']), AVG_SPEC);
+  const countIncludePad = o.countIncludePad ?? true;
+  const { p, OH, OW } = geometry(x, inp, 'avgPool2d', o);
   const { B, C, H, W } = inp;
   const y = Tensor.empty(outShape(inp, OH, OW));
   K.avgPool2dForward(y.data, x.data, p, countIncludePad, B, C, H, W, OH, OW);
   return record('avgPool2d', y, [x], (dy) => {
     if (x.requiresGrad) K.avgPool2dBackward(x.gradBuffer(), dy, p, countIncludePad, B, C, H, W, OH, OW);
-  });
+  }, { kernelSize: [p.kH, p.kW], stride: [p.sH, p.sW], padding: [p.pH, p.pW], countIncludePad });
 }
 
 /**
@@ -187,11 +202,11 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
   const inp = input4(x, 'adaptiveAvgPool2d');
-  const [OH, OW] = pair(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1, x);
+  const [OH, OW] = checkArg('adaptiveAvgPool2d', 'outputSize', outputSize, POS_PAIR);
   const { B, C, H, W } = inp;
   const y = Tensor.empty(outShape(inp, OH, OW));
   K.adaptiveAvgPool2dForward(y.data, x.data, B, C, H, W, OH, OW);
   return record('adaptiveAvgPool2d', y, [x], (dy) => {
     if (x.requiresGrad) K.adaptiveAvgPool2dBackward(x.gradBuffer(), dy, B, C, H, W, OH, OW);
-  });
+  }, { outputSize: [OH, OW] });
 }

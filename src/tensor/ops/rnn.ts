@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/rnn';
+import { bool, oneOf, parseOptions } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -75,11 +76,8 @@ function checkLayer(
   return { B, T, C, H };
 }
 
-function reverseOf(op: string, options: RecurrentLayerOptions | undefined): boolean {
-  const r = options?.reverse ?? false;
-  if (typeof r !== 'boolean') throw new ArgumentError(`${op}: reverse must be a boolean, got ${describe(r)}`);
-  return r;
-}
+const LAYER_SPEC = { reverse: bool };
+const RNN_SPEC = { reverse: bool, nonlinearity: oneOf(['tanh', 'relu'] as const) };
 
 function gradOf(t: Tensor | null): Float32Array | null {
   return t !== null && t.requiresGrad ? t.gradBuffer() : null;
@@ -100,11 +98,12 @@ function timeMajor(x: Tensor, { B, T, C }: Dims): Float32Array {
 
 /** The batch-first output [B, T, H] read from the time-major output block of the state slots. */
 function outputPart(op: string, states: Tensor, off: number, { B, T, H }: Dims): Tensor {
+  const attrs = { offset: off, shape: [B, T, H] };
   const out = Tensor.empty([B, T, H]);
   K.swapLeadingAxes(out.data, states.data.subarray(off, off + T * B * H), T, B, H);
   return record(`${op}.output`, out, [states], (dy) => {
     if (states.requiresGrad) K.swapLeadingAxesAdd(states.gradBuffer().subarray(off, off + T * B * H), dy, B, T, H);
-  });
+  }, attrs);
 }
 
 /** One [B, H] state slot as its own tensor. */
@@ -115,7 +114,7 @@ function statePart(op: string, states: Tensor, off: number, { B, H }: Dims): Ten
     if (!states.requiresGrad) return;
     const g = states.gradBuffer();
     for (let k = 0; k < n; k++) g[off + k] += dy[k];
-  });
+  }, { offset: off, shape: [B, H] });
 }
 
 /**
@@ -144,7 +143,7 @@ export function lstmLayer(
 ): LstmLayerResult {
   const op = 'lstmLayer';
   const d = checkLayer(op, 4, x, [['h0', h0], ['c0', c0]], wIh, wHh, bIh, bHh);
-  const reverse = reverseOf(op, options);
+  const { reverse = false } = parseOptions(op, options, LAYER_SPEC);
   const { B, T, C, H } = d;
   const BH = B * H, S = (T + 1) * BH;
   const xt = timeMajor(x, d);
@@ -164,7 +163,7 @@ export function lstmLayer(
       hs, cs, gates, xt, wIh.data, wHh.data, T, B, C, H, reverse,
     );
     if (dxt !== null) K.swapLeadingAxesAdd(x.gradBuffer(), dxt, T, B, C);
-  });
+  }, { reverse, hiddenSize: H, h0: h0 !== null, c0: c0 !== null, bias: bIh !== null || bHh !== null });
   return {
     output: outputPart(op, states, outOff, d),
     hN: statePart(`${op}.hN`, states, lastOff, d),
@@ -196,7 +195,7 @@ export function gruLayer(
 ): RecurrentLayerResult {
   const op = 'gruLayer';
   const d = checkLayer(op, 3, x, [['h0', h0]], wIh, wHh, bIh, bHh);
-  const reverse = reverseOf(op, options);
+  const { reverse = false } = parseOptions(op, options, LAYER_SPEC);
   const { B, T, C, H } = d;
   const BH = B * H;
   const xt = timeMajor(x, d);
@@ -214,7 +213,7 @@ export function gruLayer(
       dy.subarray(outOff, outOff + T * BH), hs, gates, hn, xt, wIh.data, wHh.data, T, B, C, H, reverse,
     );
     if (dxt !== null) K.swapLeadingAxesAdd(x.gradBuffer(), dxt, T, B, C);
-  });
+  }, { reverse, hiddenSize: H, h0: h0 !== null, bias: bIh !== null || bHh !== null });
   return { output: outputPart(op, states, outOff, d), hN: statePart(`${op}.hN`, states, lastOff, d) };
 }
 
@@ -237,9 +236,7 @@ export function rnnLayer(
 ): RecurrentLayerResult {
   const op = 'rnnLayer';
   const d = checkLayer(op, 1, x, [['h0', h0]], wIh, wHh, bIh, bHh);
-  const reverse = reverseOf(op, options);
-  const nl = options?.nonlinearity ?? 'tanh';
-  if (nl !== 'tanh' && nl !== 'relu') throw new ArgumentError(`${op}: nonlinearity must be 'tanh' or 'relu', got ${describe(nl)}`);
+  const { reverse = false, nonlinearity: nl = 'tanh' } = parseOptions(op, options, RNN_SPEC);
   const relu = nl === 'relu';
   const { B, T, C, H } = d;
   const BH = B * H;
@@ -256,6 +253,6 @@ export function rnnLayer(
       dy.subarray(outOff, outOff + T * BH), hs, xt, wIh.data, wHh.data, T, B, C, H, relu, reverse,
     );
     if (dxt !== null) K.swapLeadingAxesAdd(x.gradBuffer(), dxt, T, B, C);
-  });
+  }, { reverse, hiddenSize: H, nonlinearity: nl, h0: h0 !== null, bias: bIh !== null || bHh !== null });
   return { output: outputPart(op, states, outOff, d), hN: statePart(`${op}.hN`, states, lastOff, d) };
 }

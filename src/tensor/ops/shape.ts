@@ -1,7 +1,8 @@
-import { record } from '../autograd';
+import { record, type OpAttrs } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import { addInto } from '../kernels/unary';
 import { stridedAccumulate, stridedCopy, stridedWrite, sumToShape } from '../kernels/strided';
+import { num, parseOptions } from '../options';
 import { broadcastStrides, checkShape, describe, normAxis, sameShape, sizeOf, stridesOf } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -11,11 +12,11 @@ function need(x: unknown, op: string, arg = 'x'): Tensor {
 }
 
 /** A view of x's buffer with another shape; backward adds dy straight through. */
-function view(op: string, x: Tensor, shape: number[]): Tensor {
+function view(op: string, x: Tensor, shape: number[], attrs: OpAttrs): Tensor {
   const out = new Tensor(x.data, shape);
   return record(op, out, [x], (dy) => {
     if (x.requiresGrad) addInto(x.gradBuffer(), dy, x.size);
-  });
+  }, attrs);
 }
 
 /**
@@ -45,7 +46,7 @@ export function reshape(xIn: Tensor, shape: readonly number[]): Tensor {
     s[infer] = x.size / known;
   }
   if (sizeOf(s) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${sizeOf(s)} elements)`);
-  return view('reshape', x, s);
+  return view('reshape', x, s, { shape: s });
 }
 
 /**
@@ -56,12 +57,12 @@ export function reshape(xIn: Tensor, shape: readonly number[]): Tensor {
  */
 export function flatten(xIn: Tensor, startAxis = 0, endAxis = -1): Tensor {
   const x = need(xIn, 'flatten');
-  if (x.ndim === 0) return view('flatten', x, [1]);
+  if (x.ndim === 0) return view('flatten', x, [1], { startAxis: 0, endAxis: 0 });
   const s = normAxis(startAxis, x.ndim, 'flatten', x.shape);
   const e = normAxis(endAxis, x.ndim, 'flatten', x.shape);
   if (s > e) throw new ArgumentError(`flatten: startAxis ${startAxis} comes after endAxis ${endAxis} for shape ${fmtShape(x.shape)}`);
   const shape = [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
-  return view('flatten', x, shape);
+  return view('flatten', x, shape, { startAxis: s, endAxis: e });
 }
 
 /**
@@ -72,10 +73,10 @@ export function flatten(xIn: Tensor, startAxis = 0, endAxis = -1): Tensor {
  */
 export function squeeze(xIn: Tensor, axis?: number): Tensor {
   const x = need(xIn, 'squeeze');
-  if (axis === undefined) return view('squeeze', x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined) return view('squeeze', x, x.shape.filter((d) => d !== 1), { axis: null });
   const a = normAxis(axis, x.ndim, 'squeeze', x.shape);
   if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${axis} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`);
-  return view('squeeze', x, x.shape.filter((_, i) => i !== a));
+  return view('squeeze', x, x.shape.filter((_, i) => i !== a), { axis: a });
 }
 
 /**
@@ -88,7 +89,7 @@ export function unsqueeze(xIn: Tensor, axis: number): Tensor {
   const a = normAxis(axis, x.ndim + 1, 'unsqueeze', x.shape);
   const s = x.shape.slice();
   s.splice(a, 0, 1);
-  return view('unsqueeze', x, s);
+  return view('unsqueeze', x, s, { axis: a });
 }
 
 /**
@@ -113,7 +114,7 @@ export function expand(xIn: Tensor, shape: readonly number[]): Tensor {
   stridedCopy(out.data, x.data, 0, target, st);
   return record('expand', out, [x], (dy) => {
     if (x.requiresGrad) sumToShape(x.gradBuffer(), dy, target, st);
-  });
+  }, { shape: target });
 }
 
 /**
@@ -137,17 +138,32 @@ export function permute(xIn: Tensor, perm: readonly number[]): Tensor {
   stridedCopy(out.data, x.data, 0, shape, st);
   return record('permute', out, [x], (dy) => {
     if (x.requiresGrad) stridedAccumulate(x.gradBuffer(), 0, shape, st, dy);
-  });
+  }, { perm: p });
 }
 
 /**
  * Permutes axes as NumPy's `transpose`: reverses them when `perm` is omitted, so for a matrix it
- * is the usual transpose.
+ * is the usual transpose. With two numbers, `transpose(x, 0, 2)` swaps those two axes (PyTorch's
+ * `torch.transpose(x, dim0, dim1)`).
  * @example transpose(zeros([2, 3])).shape; // [3, 2]
+ * @example transpose(zeros([2, 3, 4]), 0, 2).shape; // [4, 3, 2]
+ * @throws ArgumentError unless perm is a permutation, or both axes are given and in range.
  * @category Shape
  */
-export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor;
+export function transpose(x: Tensor, axis0: number, axis1: number): Tensor;
+export function transpose(x: Tensor, perm?: readonly number[] | number, axis1?: number): Tensor {
   const t = need(x, 'transpose');
+  if (typeof perm === 'number' || axis1 !== undefined) {
+    if (typeof perm !== 'number' || typeof axis1 !== 'number') {
+      throw new ArgumentError(`transpose: pass a permutation array or two axes to swap, got ${describe(perm)} and ${describe(axis1)}`);
+    }
+    const a = normAxis(perm, t.ndim, 'transpose', t.shape), b = normAxis(axis1, t.ndim, 'transpose', t.shape);
+    const p = t.shape.map((_, i) => i);
+    p[a] = b;
+    p[b] = a;
+    return permute(t, p);
+  }
   return permute(t, perm ?? t.shape.map((_, i) => t.ndim - 1 - i));
 }
 
@@ -197,7 +213,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
         for (let i = 0; i < chunk; i++) g[dst + i] += dy[src + i];
       }
     }
-  });
+  }, { axis: a });
 }
 
 /**
@@ -270,15 +286,19 @@ export function slice(xIn: Tensor, spec: readonly SliceSpec[]): Tensor {
   let offset = 0;
   const shape: number[] = [];
   const st: number[] = [];
+  // The spec resolved against x: one entry per axis, an index or [start, end, step] (for the trace).
+  const resolved: (number | [number, number, number])[] = [];
   for (let d = 0; d < x.ndim; d++) {
     const n = x.shape[d];
     const s = d < spec.length ? spec[d] : null;
     if (s === null || s === undefined) {
       shape.push(n);
       st.push(xs[d]);
+      resolved.push([0, n, 1]);
     } else if (typeof s === 'number') {
       if (!Number.isInteger(s) || s < -n || s >= n) throw new ArgumentError(`slice: index ${s} is out of range for axis ${d} of size ${n} in ${fmtShape(x.shape)}`);
       offset += (s < 0 ? s + n : s) * xs[d];
+      resolved.push(s < 0 ? s + n : s);
     } else if (Array.isArray(s)) {
       const step = s[2] ?? 1;
       if (!Number.isInteger(step) || step <= 0) throw new ArgumentError(`slice: step must be a positive integer, got ${describe(step)} on axis ${d}`);
@@ -294,14 +314,17 @@ export function slice(xIn: Tensor, spec: readonly SliceSpec[]): Tensor {
       offset += start * xs[d];
       shape.push(len);
       st.push(xs[d] * step);
+      resolved.push([start, Math.max(start, end), step]);
     } else throw new ArgumentError(`slice: spec[${d}] must be null, a number or [start, end, step], got ${describe(s)}`);
   }
   const out = Tensor.empty(shape);
   stridedCopy(out.data, x.data, offset, shape, st);
   return record('slice', out, [x], (dy) => {
     if (x.requiresGrad) stridedAccumulate(x.gradBuffer(), offset, shape, st, dy);
-  });
+  }, { spec: resolved });
 }
+
+const PAD_SPEC = { value: num({ nonFinite: true }) };
 
 /** Options of {@link pad}. */
 export interface PadOptions {
@@ -319,7 +342,7 @@ export interface PadOptions {
 export function pad(xIn: Tensor, widths: readonly (readonly [number, number])[], options: PadOptions = {}): Tensor {
   const x = need(xIn, 'pad');
   if (!Array.isArray(widths) || widths.length > x.ndim) throw new ArgumentError(`pad: widths must be an array of at most ${x.ndim} [before, after] pairs for x ${fmtShape(x.shape)}`);
-  const value = options?.value ?? 0;
+  const { value } = { value: 0, ...parseOptions('pad', options, PAD_SPEC) };
   const off = x.ndim - widths.length;
   const shape = x.shape.slice();
   const before = new Array<number>(x.ndim).fill(0);
@@ -331,18 +354,19 @@ export function pad(xIn: Tensor, widths: readonly (readonly [number, number])[],
     before[i + off] = w[0];
     shape[i + off] += w[0] + w[1];
   }
-  const out = Tensor.empty(shape);
+  const out = Tensor.empty(shape, 'pad');
   if (value !== 0) out.data.fill(value);
   const os = stridesOf(shape);
   let offset = 0;
   for (let d = 0; d < x.ndim; d++) offset += before[d] * os[d];
   stridedWrite(out.data, offset, x.shape, os, x.data);
+  const after = shape.map((d, i) => d - x.shape[i] - before[i]);
   return record('pad', out, [x], (dy) => {
     if (!x.requiresGrad) return;
     const tmp = new Float32Array(x.size);
     stridedCopy(tmp, dy, offset, x.shape, os);
     addInto(x.gradBuffer(), tmp, x.size);
-  });
+  }, { widths: before.map((b, i) => [b, after[i]]), value });
 }
 
 /**

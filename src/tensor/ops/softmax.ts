@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import * as K from '../kernels/softmax';
+import { badValue, int, isPlainObject, oneOf, parseOptions, prob, type Check } from '../options';
 import { describe, normAxis, sameShape, sizeOf, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';
 import type { Indices } from './index';
@@ -18,6 +19,23 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
   /** 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
+}
+
+const AXIS_SPEC = { axis: int() };
+const CE_WEIGHT: Check<Tensor | Float32Array | readonly number[] | null> = (v, name, op) => {
+  if (v === null || v instanceof Tensor || v instanceof Float32Array || Array.isArray(v)) return v as Tensor | Float32Array | readonly number[] | null;
+  throw badValue(op, name, 'a Tensor, Float32Array, number[] or null', v);
+};
+const CE_SPEC = {
+  weight: CE_WEIGHT,
+  ignoreIndex: int({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }),
+  labelSmoothing: prob,
+  reduction: oneOf(['mean', 'sum', 'none'] as const),
+};
+
+/** The axis of softmax/logSoftmax: a number (PyTorch's `dim`) or `{ axis }`. */
+function axisOf(op: string, axis: number | { axis?: number }): number {
+  return isPlainObject(axis) ? (parseOptions(op, axis, AXIS_SPEC).axis ?? -1) : (axis as number);
 }
 
 /** [O, R, I] view of `x` around `axis`; a scalar counts as one slice of length 1. */
@@ -42,13 +60,14 @@ function axisLayout(op: string, x: Tensor, axis: number): { O: number; R: number
  * @see {@link logSoftmax} for log-probabilities (more accurate than log(softmax(x))).
  * @category Neural network ops
  */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  const { O, R, I } = axisLayout('softmax', x, axis);
+export function softmax(x: Tensor, axis: number | { axis?: number } = -1): Tensor {
+  const a = axisOf('softmax', axis);
+  const { O, R, I } = axisLayout('softmax', x, a);
   const y = Tensor.empty(x.shape);
   K.softmaxForward(y.data, x.data, O, R, I);
   return record('softmax', y, [x], (dy) => {
     if (x.requiresGrad) K.softmaxBackward(x.gradBuffer(), dy, y.data, O, R, I);
-  });
+  }, { axis: x.ndim === 0 ? 0 : normAxis(a, x.ndim, 'softmax') });
 }
 
 /**
@@ -61,13 +80,14 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @throws ArgumentError if `axis` is out of range.
  * @category Neural network ops
  */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const { O, R, I } = axisLayout('logSoftmax', x, axis);
+export function logSoftmax(x: Tensor, axis: number | { axis?: number } = -1): Tensor {
+  const a = axisOf('logSoftmax', axis);
+  const { O, R, I } = axisLayout('logSoftmax', x, a);
   const y = Tensor.empty(x.shape);
   K.logSoftmaxForward(y.data, x.data, O, R, I);
   return record('logSoftmax', y, [x], (dy) => {
     if (x.requiresGrad) K.logSoftmaxBackward(x.gradBuffer(), dy, y.data, O, R, I);
-  });
+  }, { axis: x.ndim === 0 ? 0 : normAxis(a, x.ndim, 'logSoftmax') });
 }
 
 
@@ -103,18 +123,10 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy';
   if (!(logits instanceof Tensor)) throw new ArgumentError(`${op}: logits must be a Tensor, got ${describe(logits)}`);
-  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-  const { weight = null, ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = { ...options };
+  const { weight, ignoreIndex, labelSmoothing, reduction } = {
+    weight: null, ignoreIndex: -100, labelSmoothing: 0, reduction: 'mean' as Reduction, ...parseOptions(op, options, CE_SPEC),
+  };
   if (logits.ndim === 0) throw new ShapeError(`${op}: logits must have a class axis: (N, C), (N, C, d1, …) or (C); got a scalar []`);
-  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
-    throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${describe(reduction)}`);
-  }
-  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-    throw new ArgumentError(`${op}: labelSmoothing must be a number in [0, 1], got ${describe(labelSmoothing)}`);
-  }
-  if (!Number.isInteger(ignoreIndex) || Math.abs(ignoreIndex) >= 2 ** 31) {
-    throw new ArgumentError(`${op}: ignoreIndex must be a 32-bit integer, got ${describe(ignoreIndex)}`);
-  }
 
   const shape = logits.shape;
   const unbatched = logits.ndim === 1;
@@ -140,6 +152,7 @@ export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntr
     }
     w = weight instanceof Tensor ? weight.data : Float32Array.from(src);
   }
+  const attrs = { ignoreIndex, labelSmoothing, reduction, weight: w === null ? null : Array.from(w) };
 
   const out = Tensor.empty(reduction === 'none' ? itemShape : []);
   const loss = reduction === 'none' ? out.data : new Float32Array(M);
@@ -159,7 +172,7 @@ export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntr
       const dx = logits.requiresGrad ? logits.gradBuffer() : null;
       const dq = q.requiresGrad ? q.gradBuffer() : null;
       K.crossEntropyProbBackward(dx, dq, dy, reduction === 'none' ? 1 : 0, scale, logits.data, lse, q.data, w, labelSmoothing, O, C, I);
-    });
+    }, { ...attrs, target: 'probabilities' });
   }
 
   const t = toClassIndices(op, 'logits', target, C, ignoreIndex, itemShape, M, shape, `, probabilities ${fmtShape(shape)}`);
@@ -171,7 +184,7 @@ export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntr
     if (logits.requiresGrad) {
       K.crossEntropyBackward(logits.gradBuffer(), dy, reduction === 'none' ? 1 : 0, scale, logits.data, lse, t, w, ignoreIndex, labelSmoothing, O, C, I);
     }
-  });
+  }, { ...attrs, target: 'indices' });
 }
 
 function sum64(a: Float32Array): number {

@@ -1,7 +1,8 @@
-import { record } from '../autograd';
+import { record, type OpAttrs } from '../autograd';
 import { asTensor } from '../creation';
 import { ArgumentError } from '../errors';
 import * as K from '../kernels/unary';
+import { badValue, checkArg, isPlainObject, num, oneOf, parseOptions, positive, type Check } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -9,20 +10,25 @@ type Fwd = (out: Float32Array, x: Float32Array, N: number) => void;
 type Bwd = (dx: Float32Array, dy: Float32Array, saved: Float32Array, N: number) => void;
 
 /** One element-wise op: forward kernel, then a backward that reads x (`'x'`) or the output (`'y'`). */
-function unary(op: string, xIn: Tensor | number | number[], fwd: Fwd, bwd: Bwd | null, saved: 'x' | 'y' = 'x'): Tensor {
+function unary(op: string, xIn: Tensor | number | number[], fwd: Fwd, bwd: Bwd | null, saved: 'x' | 'y' = 'x', attrs?: OpAttrs): Tensor {
   const x = asTensor(xIn, op, 'x');
   const y = Tensor.empty(x.shape);
   fwd(y.data, x.data, x.size);
-  if (bwd === null) return record(op, y, [x], null);
+  if (bwd === null) return record(op, y, [x], null, attrs);
   return record(op, y, [x], (dy) => {
     if (x.requiresGrad) bwd(x.gradBuffer(), dy, saved === 'x' ? x.data : y.data, x.size);
-  });
+  }, attrs);
 }
 
-function finite(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new ArgumentError(`${op}: ${name} must be a number, got ${describe(v)}`);
+/** A number that is not NaN (±Inf is a meaningful bound). */
+const noNaN: Check<number> = (v, name, op) => {
+  if (typeof v !== 'number' || v !== v) throw badValue(op, name, 'a number (not NaN)', v);
   return v;
-}
+};
+const finiteNum: Check<number> = num();
+const GELU_SPEC = { approximate: oneOf(['none', 'tanh'] as const) };
+const SOFTPLUS_SPEC = { beta: positive, threshold: finiteNum };
+const CLAMP_SPEC = { min: noNaN, max: noNaN };
 
 /** −x. Gradient: dx = −dy. @example neg(tensor([1, -2])).toArray(); // [-1, 2] @category Elementwise */
 export function neg(x: Tensor): Tensor {
@@ -84,8 +90,8 @@ export function relu(x: Tensor): Tensor {
  * @category Activations
  */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  const slope = finite('leakyRelu', 'negativeSlope', negativeSlope);
-  return unary('leakyRelu', x, (o, v, N) => K.leakyReluForward(o, v, slope, N), (dx, dy, v, N) => K.leakyReluBackward(dx, dy, v, slope, N));
+  const slope = checkArg('leakyRelu', 'negativeSlope', negativeSlope, finiteNum);
+  return unary('leakyRelu', x, (o, v, N) => K.leakyReluForward(o, v, slope, N), (dx, dy, v, N) => K.leakyReluBackward(dx, dy, v, slope, N), 'x', { negativeSlope: slope });
 }
 
 /**
@@ -95,13 +101,13 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
  * @category Activations
  */
 export function elu(xIn: Tensor, alpha = 1): Tensor {
-  const a = finite('elu', 'alpha', alpha);
+  const a = checkArg('elu', 'alpha', alpha, finiteNum);
   const x = asTensor(xIn, 'elu', 'x');
   const y = Tensor.empty(x.shape);
   K.eluForward(y.data, x.data, a, x.size);
   return record('elu', y, [x], (dy) => {
     if (x.requiresGrad) K.eluBackward(x.gradBuffer(), dy, x.data, y.data, a, x.size);
-  });
+  }, { alpha: a });
 }
 
 /** Options of {@link gelu}. */
@@ -113,15 +119,18 @@ export interface GeluOptions {
 /**
  * Gaussian error linear unit x·Φ(x) (Hendrycks and Gimpel, 2016); exact erf form by default.
  * Gradient: dy (Φ(x) + x φ(x)) (or the tanh form's derivative).
+ * `gelu(x, 'tanh')` is accepted for `gelu(x, { approximate: 'tanh' })`.
  * @example gelu(tensor([0])).toArray(); // [0]
+ * @throws ArgumentError on an unknown option or an `approximate` other than 'none' or 'tanh'.
  * @see https://arxiv.org/abs/1606.08415
  * @category Activations
  */
-export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
-  const mode = options?.approximate ?? 'none';
-  if (mode === 'tanh') return unary('gelu', x, K.geluTanhForward, K.geluTanhBackward);
-  if (mode !== 'none') throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got ${describe(mode)}`);
-  return unary('gelu', x, K.geluForward, K.geluBackward);
+export function gelu(x: Tensor, options: GeluOptions | 'none' | 'tanh' = {}): Tensor {
+  const o = typeof options === 'string' ? { approximate: checkArg('gelu', 'approximate', options, GELU_SPEC.approximate) } : parseOptions('gelu', options, GELU_SPEC);
+  const mode = o.approximate ?? 'none';
+  const attrs = { approximate: mode };
+  if (mode === 'tanh') return unary('gelu', x, K.geluTanhForward, K.geluTanhBackward, 'x', attrs);
+  return unary('gelu', x, K.geluForward, K.geluBackward, 'x', attrs);
 }
 
 /** Options of {@link softplus}. */
@@ -133,16 +142,22 @@ export interface SoftplusOptions {
 }
 
 /**
- * Smooth ReLU (1/β) ln(1 + e^(βx)), computed without overflow.
+ * Smooth ReLU (1/β) ln(1 + e^(βx)), computed without overflow. PyTorch's positional form
+ * `softplus(x, beta, threshold)` is accepted too.
  * Gradient: dy σ(βx).
  * @example softplus(tensor([0])).toArray(); // [0.6931472]
+ * @throws ArgumentError on an unknown option, β ≤ 0 or a non-finite threshold.
  * @category Activations
  */
-export function softplus(x: Tensor, options: SoftplusOptions = {}): Tensor {
-  const beta = finite('softplus', 'beta', options?.beta ?? 1);
-  const threshold = finite('softplus', 'threshold', options?.threshold ?? 20);
-  if (beta <= 0) throw new ArgumentError(`softplus: beta must be positive, got ${beta}`);
-  return unary('softplus', x, (o, v, N) => K.softplusForward(o, v, beta, threshold, N), (dx, dy, v, N) => K.softplusBackward(dx, dy, v, beta, threshold, N));
+export function softplus(x: Tensor, options: SoftplusOptions | number = {}, thresholdArg?: number): Tensor {
+  const o = typeof options === 'number' ? { beta: options, threshold: thresholdArg } : (positionalAfterOptions('softplus', 'threshold', thresholdArg), options);
+  const { beta, threshold } = { beta: 1, threshold: 20, ...parseOptions('softplus', o, SOFTPLUS_SPEC) };
+  return unary('softplus', x, (o, v, N) => K.softplusForward(o, v, beta, threshold, N), (dx, dy, v, N) => K.softplusBackward(dx, dy, v, beta, threshold, N), 'x', { beta, threshold });
+}
+
+/** Refuses a positional argument given after an options object (it would otherwise be ignored). */
+function positionalAfterOptions(op: string, name: string, v: unknown): void {
+  if (v !== undefined) throw new ArgumentError(`${op}: ${name} ${describe(v)} was given positionally after an options object; put it in the options`);
 }
 
 /** sign(x) ∈ {−1, 0, 1} (NaN stays NaN). Gradient: zero everywhere. @example sign(tensor([-2, 0, 3])).toArray(); // [-1, 0, 1] @category Elementwise */
@@ -159,15 +174,29 @@ export interface ClampOptions {
 }
 
 /**
- * Limits every value to [min, max]; NaN stays NaN.
+ * Limits every value to [min, max]; NaN stays NaN. Takes `{ min, max }` or PyTorch's positional
+ * bounds `clamp(x, min, max)`, where either may be null (no bound): `clamp(x, -0.5, 0.7)`,
+ * `clamp(x, null, 1)`.
  * Gradient: dy where min ≤ x ≤ max (bounds included, as PyTorch), else 0.
  * @example clamp(tensor([-2, 0.5, 3]), { min: 0, max: 1 }).toArray(); // [0, 0.5, 1]
- * @throws ArgumentError if min > max or a bound is NaN.
+ * @example clamp(tensor([-2, 0.5, 3]), 0, 1).toArray(); // [0, 0.5, 1]
+ * @throws ArgumentError if min > max, a bound is NaN or not a number, or an option is unknown.
  * @category Elementwise
  */
-export function clamp(x: Tensor, options: ClampOptions): Tensor {
-  const lo = finite('clamp', 'min', options?.min ?? -Infinity);
-  const hi = finite('clamp', 'max', options?.max ?? Infinity);
+export function clamp(x: Tensor, options: ClampOptions | number | null, max?: number | null): Tensor {
+  let o: { min?: number; max?: number };
+  if (options === null || typeof options === 'number' || (max !== undefined && !isPlainObject(options))) {
+    o = {};
+    if (options !== null && options !== undefined) o.min = checkArg('clamp', 'min', options, noNaN);
+    if (max !== null && max !== undefined) o.max = checkArg('clamp', 'max', max, noNaN);
+  } else {
+    positionalAfterOptions('clamp', 'max', max);
+    o = parseOptions('clamp', options, CLAMP_SPEC);
+  }
+  const lo = o.min ?? -Infinity;
+  const hi = o.max ?? Infinity;
   if (lo > hi) throw new ArgumentError(`clamp: min ${lo} is greater than max ${hi}`);
-  return unary('clamp', x, (o, v, N) => K.clampForward(o, v, lo, hi, N), (dx, dy, v, N) => K.clampBackward(dx, dy, v, lo, hi, N));
+  // No bound is null in the attributes, so they stay JSON-safe.
+  const attrs = { min: lo === -Infinity ? null : lo, max: hi === Infinity ? null : hi };
+  return unary('clamp', x, (o, v, N) => K.clampForward(o, v, lo, hi, N), (dx, dy, v, N) => K.clampBackward(dx, dy, v, lo, hi, N), 'x', attrs);
 }
