@@ -24,7 +24,8 @@
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
  * padding is implied by OH/OW), DH DW dilation, G groups.
  */
-import { balancedBlock, gemm, micro4x4, packedDoubles } from './matmul';
+import { kernels } from './backend';
+import { balancedBlock, micro4x4, packedDoubles } from './matmul';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -234,7 +235,7 @@ export function conv2dForward(
     for (let b = 0; b < B; b++) {
       for (let gi = 0; gi < G; gi++) {
         const xOff = (b * G + gi) * Cg * HW;
-        gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, accumulate);
+        kernels.gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, accumulate);
       }
       if (bias !== null) addChannelBias(out, bias, b, OC, P);
     }
@@ -434,16 +435,16 @@ function conv2dInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B:
       C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH: 1, SW: 1,
       PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
     };
-    conv2dForward(dx, dy, flip, null, B, G * Cg, G, gT, true);
+    kernels.conv2dForward(dx, dy, flip, null, B, G * Cg, G, gT, true);
     return;
   }
   const dcols = point ? dx : scratch(Kc * P);
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
       const xOff = (b * G + gi) * Cg * HW, yOff = (b * OC + gi * OCg) * P, wOff = gi * OCg * Kc;
-      if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
+      if (point) kernels.gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
       else {
-        gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
+        kernels.gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
         col2im(dx, xOff, dcols, g);
       }
     }
@@ -487,7 +488,7 @@ function conv2dWeightGradAny(dw: Float32Array, dy: Float32Array, x: Float32Array
   const OCg = OC / G, P = OH * OW, HW = H * W;
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
-      gemm(dw, gi * OCg * Cg, dy, (b * OC + gi * OCg) * P, x, (b * G + gi) * Cg * HW, OCg, P, Cg, false, true, true);
+      kernels.gemm(dw, gi * OCg * Cg, dy, (b * OC + gi * OCg) * P, x, (b * G + gi) * Cg * HW, OCg, P, Cg, false, true, true);
     }
   }
 }
@@ -530,7 +531,7 @@ export function convTranspose2dBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
   dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
 ): void {
-  if (dx !== null) conv2dForward(dx, dy, w, null, B, Cin, G, g, true);
+  if (dx !== null) kernels.conv2dForward(dx, dy, w, null, B, Cin, G, g, true);
   if (dw !== null) conv2dWeightGradAny(dw, x, dy, B, Cin, G, g);
   if (dbias !== null) accumulateChannelBias(dbias, dy, B, g.C * G, g.H * g.W);
 }

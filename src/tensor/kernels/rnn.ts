@@ -1,4 +1,4 @@
-import { gemm } from './matmul';
+import { kernels } from './backend';
 
 // Recurrent layer kernels: one layer, one direction, the whole sequence per call.
 //
@@ -31,7 +31,7 @@ function inputProjection(
   gates: Float32Array, x: Float32Array, wIh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
   TB: number, C: number, GH: number, FH: number,
 ): void {
-  gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
+  kernels.gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
   if (bIh === null && bHh === null) return;
   const bias = new Float32Array(GH);
   if (bIh !== null) for (let j = 0; j < GH; j++) bias[j] = bIh[j];
@@ -63,9 +63,9 @@ function weightGrads(
   dGi: Float32Array, dGh: Float32Array, x: Float32Array, hs: Float32Array, hPrevOff: number, wIh: Float32Array,
   TB: number, C: number, H: number, GH: number,
 ): void {
-  if (dwIh !== null) gemm(dwIh, 0, dGi, 0, x, 0, GH, TB, C, true, false, true);
-  if (dwHh !== null) gemm(dwHh, 0, dGh, 0, hs, hPrevOff, GH, TB, H, true, false, true);
-  if (dx !== null) gemm(dx, 0, dGi, 0, wIh, 0, TB, GH, C, false, false, true);
+  if (dwIh !== null) kernels.gemm(dwIh, 0, dGi, 0, x, 0, GH, TB, C, true, false, true);
+  if (dwHh !== null) kernels.gemm(dwHh, 0, dGh, 0, hs, hPrevOff, GH, TB, H, true, false, true);
+  if (dx !== null) kernels.gemm(dx, 0, dGi, 0, wIh, 0, TB, GH, C, false, false, true);
   if (dbIh !== null) addColumnSums(dbIh, dGi, TB, GH);
   if (dbHh !== null) addColumnSums(dbHh, dGh, TB, GH);
 }
@@ -93,7 +93,7 @@ export function lstmForward(
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
-    gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
+    kernels.gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
     for (let b = 0; b < B; b++) {
       const gRow = gOff + b * GH;
       const sRow = b * H;
@@ -164,7 +164,7 @@ export function lstmBackward(
       }
     }
     // The last step's product only feeds dh0.
-    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, gOff, wHh, 0, B, GH, H, false, false, false);
+    if (s > 0 || dh0 !== null) kernels.gemm(dhNext, 0, dG, gOff, wHh, 0, B, GH, H, false, false, false);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   if (dc0 !== null) for (let k = 0; k < BH; k++) dc0[k] += dcNext[k];
@@ -195,7 +195,7 @@ export function gruForward(
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
-    gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
+    kernels.gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
     for (let b = 0; b < B; b++) {
       const gRow = gOff + b * GH;
       const hRow = b * GH;
@@ -263,7 +263,7 @@ export function gruBackward(
         dhNext[k] = dh * z;
       }
     }
-    gemm(dhNext, 0, dGh, gOff, wHh, 0, B, GH, H, false, false, true);
+    kernels.gemm(dhNext, 0, dGh, gOff, wHh, 0, B, GH, H, false, false, true);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dGi, dGh, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, GH);
@@ -291,7 +291,7 @@ export function rnnForward(
     const t = reverse ? T - 1 - s : s;
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
-    gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
+    kernels.gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
     if (relu) {
       for (let k = next; k < next + BH; k++) {
         const v = hs[k];
@@ -334,7 +334,7 @@ export function rnnBackward(
         dG[yOff + k] = (dhs[yOff + k] + dhNext[k]) * (1 - h * h);
       }
     }
-    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, yOff, wHh, 0, B, H, H, false, false, false);
+    if (s > 0 || dh0 !== null) kernels.gemm(dhNext, 0, dG, yOff, wHh, 0, B, H, H, false, false, false);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dG, dG, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, H);

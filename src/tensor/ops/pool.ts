@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/pool';
+import { kernels as K } from '../kernels/backend';
+import type { Pool2dParams } from '../kernels/pool';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -82,7 +83,7 @@ function fmtPair(p: readonly [number, number]): string {
 function geometry(
   x: Tensor, inp: Input4, op: string,
   options: { kernelSize: Size2; stride?: Size2; padding?: Size2; dilation?: Size2 },
-): { p: K.Pool2dParams; OH: number; OW: number } {
+): { p: Pool2dParams; OH: number; OW: number } {
   const k = pair(options.kernelSize, op, 'kernelSize', 1, x);
   const s = options.stride === undefined || options.stride === null ? k : pair(options.stride, op, 'stride', 1, x);
   const pad = pair(options.padding ?? 0, op, 'padding', 0, x);

@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/softmax';
+import { kernels as K } from '../kernels/backend';
 import { describe, normAxis, sameShape, sizeOf, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';
 import type { Indices } from './index';

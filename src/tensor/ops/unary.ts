@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { asTensor } from '../creation';
 import { ArgumentError } from '../errors';
-import * as K from '../kernels/unary';
+import { kernels as K } from '../kernels/backend';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 
