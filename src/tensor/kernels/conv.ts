@@ -536,8 +536,11 @@ export function convTranspose2dBackward(
   if (dbias !== null) accumulateChannelBias(dbias, dy, B, g.C * G, g.H * g.W);
 }
 
-/** Direct-loop twin of {@link conv2dForward} (the oracle). */
-export function conv2dForwardNaive(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+/** Direct-loop twin of {@link conv2dForward} (the oracle); overwrites out, or adds to it when `accumulate`. */
+export function conv2dForwardNaive(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate = false,
+): void {
   const { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
   const OCg = OC / G, C = Cg * G;
   for (let b = 0; b < B; b++) {
@@ -557,7 +560,8 @@ export function conv2dForwardNaive(out: Float32Array, x: Float32Array, w: Float3
               }
             }
           }
-          out[((b * OC + o) * OH + oh) * OW + ow] = s;
+          const k = ((b * OC + o) * OH + oh) * OW + ow;
+          out[k] = accumulate ? out[k] + s : s;
         }
       }
     }
@@ -594,6 +598,36 @@ export function conv2dBackwardNaive(
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * Direct-loop twin of {@link convTranspose2dForward} (the oracle): the input gradient of the conv
+ * that `g` describes, with x in the place of dy, plus the bias. Overwrites out.
+ */
+export function convTranspose2dForwardNaive(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
+  const OC = g.C * G, HW = g.H * g.W;
+  out.fill(0, 0, B * OC * HW);
+  conv2dBackwardNaive(out, null, null, x, new Float32Array(0), w, B, Cin, G, g);
+  if (bias !== null) {
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) for (let p = 0; p < HW; p++) out[(b * OC + o) * HW + p] += bias[o];
+    }
+  }
+}
+
+/** Direct-loop twin of {@link convTranspose2dBackward} (the oracle); accumulates. */
+export function convTranspose2dBackwardNaive(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
+): void {
+  if (dx !== null) conv2dForwardNaive(dx, dy, w, null, B, Cin, G, g, true);
+  if (dw !== null) conv2dBackwardNaive(null, dw, null, x, dy, w, B, Cin, G, g);
+  if (dbias !== null) {
+    const OC = g.C * G, HW = g.H * g.W;
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) for (let p = 0; p < HW; p++) dbias[o] += dy[(b * OC + o) * HW + p];
     }
   }
 }
