@@ -6,19 +6,14 @@
  * input gradient of a stride-1 convolution is itself such a forward pass (of dy, with the kernel
  * flipped); other strides use a GEMM into columns followed by col2im, the adjoint of im2col.
  * Depthwise convolutions (one input and one output channel per group) take a direct float64
- * path instead.
+ * path instead. Gathering panels beats building the im2col matrix because each gathered panel is
+ * written sequentially and then reused by every panel of the other operand; the timings of this
+ * and of the alternatives tried are in bench/RESULTS.md ("Kernel design notes").
  *
- * Measured at issue 3's shape (batch 64, 8 → 16 channels, 28×28, 3×3), kernels only, best of 24
- * alternating runs in one process:
- * - forward: im2col + gemm 40.5 ms, gathered panels 32 ms (3.6 GFLOP/s, about 85% of gemm at 256);
- * - weight gradient: im2col + gemm 41 ms, gathered panels 33 ms;
- * - input gradient: gemm + col2im 41–43 ms, forward pass with the flipped kernel 37–39 ms.
- * Alternatives measured and dropped: a register-blocked direct kernel (4 output channels × 4
- * columns, no im2col) ran at half the speed or less at C → OC = 1 → 8, 8 → 16, 16 → 32 and
- * 32 → 64; an im2col writing whole rows straight into gemm's packed layout was 5–10% slower
- * because of its strided writes (gathering one panel at a time writes sequentially instead); an
- * implicit GEMM reading each tap through the offset table inside the micro-kernel won only at
- * C = 1 and lost 30–40% at C = 8, 16 and 32, because every 4-row panel repeated the gather.
+ * The plain GEMMs (pointwise convolutions, the column matrix of strided input gradients) and the
+ * stride-1 input gradient call `gemm` and `conv2dForward` through the kernel table (backend.ts), so
+ * a backend that replaces those entries is used here too; the gathered paths run the JS backend's
+ * own micro-kernel on its packed panels.
  *
  * Dims: B batch, C input channels (per group: Cg), OC output channels (per group: OCg), H W input,
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
@@ -320,9 +315,7 @@ let tapWeightBuf: number[] = [];
  * {@link conv2dForward} for depthwise convolutions (one input and one output channel per group,
  * G = C = OC): K = KH·KW is too short for the GEMM's panels and a 4-row panel would be three
  * quarters padding, so each output is one float64 dot product of the kernel with its field in the
- * padded image. Measured at 64 channels, 28×28, 3×3: 0.78 GFLOP/s forward and 0.81 backward,
- * against 0.46 and 0.33 through the panels (tfjs's depthwiseConv2d: 0.32 forward). With two or
- * more output channels per group, or a first layer on grey images (1 → 8), the panels win.
+ * padded image (about 2× the panels; with two or more output channels per group the panels win).
  */
 function depthwiseForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, g: ConvGeom, accumulate: boolean): void {
   const { H, W, KH, KW, OH, OW, SH, SW } = g;

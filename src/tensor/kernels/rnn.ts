@@ -6,7 +6,8 @@ import { kernels } from './backend';
 // 1 for RNN), GH = G·H.
 //
 // Everything is time-major, so the rows that one step reads or writes are contiguous and each step
-// is one small GEMM. Weights keep PyTorch's layout and gate order: wIh (GH, C), wHh (GH, H),
+// is one small GEMM, called through the kernel table (backend.ts) so that a backend's `gemm` serves
+// the recurrent layers too. Weights keep PyTorch's layout and gate order: wIh (GH, C), wHh (GH, H),
 // bIh and bHh (GH) or null; LSTM gates i, f, g, o; GRU gates r, z, n.
 //
 // States live in slot buffers of (T + 1, B, H). The initial state sits in slot 0 (forward) or
