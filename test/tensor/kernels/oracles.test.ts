@@ -4,6 +4,19 @@ import { js, kernelNames, kernels, useKernels, type Kernels } from '../../../src
 import { oracles } from '../../../src/tensor/kernels/oracles';
 import type { ConvGeom } from '../../../src/tensor/kernels/conv';
 import type { Pool2dParams } from '../../../src/tensor/kernels/pool';
+import * as binaryK from '../../../src/tensor/kernels/binary';
+import * as convK from '../../../src/tensor/kernels/conv';
+import * as embeddingK from '../../../src/tensor/kernels/embedding';
+import * as gatherK from '../../../src/tensor/kernels/gather';
+import * as linalgK from '../../../src/tensor/kernels/linalg';
+import * as matmulK from '../../../src/tensor/kernels/matmul';
+import * as normK from '../../../src/tensor/kernels/norm';
+import * as poolK from '../../../src/tensor/kernels/pool';
+import * as reduceK from '../../../src/tensor/kernels/reduce';
+import * as rnnK from '../../../src/tensor/kernels/rnn';
+import * as softmaxK from '../../../src/tensor/kernels/softmax';
+import * as stridedK from '../../../src/tensor/kernels/strided';
+import * as unaryK from '../../../src/tensor/kernels/unary';
 
 // Every kernel of the active backend against its naive twin (src/tensor/kernels/oracles.ts), on
 // shapes drawn around 1, 3, 5 and 17 and ragged sizes in between. A new backend is checked against
@@ -294,6 +307,15 @@ describe('the oracle table', () => {
   it('names only kernels of the table, each with an argument generator here', () => {
     for (const name of Object.keys(oracles)) expect(kernelNames).toContain(name);
     expect(Object.keys(cases).sort()).toEqual(Object.keys(oracles).sort());
+  });
+
+  it('registers every naive twin a kernel file exports', () => {
+    const modules = [binaryK, convK, embeddingK, gatherK, linalgK, matmulK, normK, poolK, reduceK, rnnK, softmaxK, stridedK, unaryK];
+    // maxPool2dBackwardNaive recomputes the argmax from the input, so its signature is not the kernel's.
+    const otherSignature = new Set(['maxPool2dBackwardNaive']);
+    const twins = modules.flatMap((m) => Object.entries(m)).filter(([n]) => n.endsWith('Naive') && !otherSignature.has(n));
+    expect(twins.length).toBeGreaterThanOrEqual(Object.keys(oracles).length);
+    for (const [n, f] of twins) expect(oracles[n.slice(0, -'Naive'.length) as keyof Kernels], n).toBe(f);
   });
 
   it('is not the kernel table itself (every oracle is a separate implementation)', () => {
