@@ -141,16 +141,20 @@ function rnnInputs(r: { T: number; B: number; C: number; H: number; bias: boolea
   };
 }
 
+/** gemm with the given transpositions, random offsets and accumulate. */
+const gemmCase = (tA: boolean, tB: boolean): fc.Arbitrary<Call> => fc.record({
+  M: size, K: fc.oneof(size, fc.constant(33)), N: size, acc: fc.boolean(),
+  aOff: fc.integer({ min: 0, max: 3 }), bOff: fc.integer({ min: 0, max: 3 }), oOff: fc.integer({ min: 0, max: 3 }), seed,
+}).map((r) => ({
+  args: [rand(r.oOff + r.M * r.N + 2, r.seed), r.oOff, rand(r.aOff + r.M * r.K + 2, r.seed + 1), r.aOff,
+    rand(r.bOff + r.K * r.N + 2, r.seed + 2), r.bOff, r.M, r.K, r.N, tA, tB, r.acc],
+  outputs: [0], tol: 1e-5,
+}));
+const TRANSPOSITIONS = [[false, false], [false, true], [true, false], [true, true]] as const;
+
 /** Argument generators, one per oracle. */
 const cases: Partial<Record<keyof Kernels, fc.Arbitrary<Call>>> = {
-  gemm: fc.record({
-    M: size, K: fc.oneof(size, fc.constant(33)), N: size, tA: fc.boolean(), tB: fc.boolean(), acc: fc.boolean(),
-    aOff: fc.integer({ min: 0, max: 3 }), bOff: fc.integer({ min: 0, max: 3 }), oOff: fc.integer({ min: 0, max: 3 }), seed,
-  }).map((r) => ({
-    args: [rand(r.oOff + r.M * r.N + 2, r.seed), r.oOff, rand(r.aOff + r.M * r.K + 2, r.seed + 1), r.aOff,
-      rand(r.bOff + r.K * r.N + 2, r.seed + 2), r.bOff, r.M, r.K, r.N, r.tA, r.tB, r.acc],
-    outputs: [0], tol: 1e-5,
-  })),
+  gemm: fc.oneof(...TRANSPOSITIONS.map(([tA, tB]) => gemmCase(tA, tB))),
   mapRows: fc.record({
     shape: shapeArb, row: fc.constantFrom<keyof Kernels>('addRow', 'whereRow', 'maximumGradBRow', 'copyGradRow'),
     masks: fc.array(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }), seed,
@@ -328,7 +332,13 @@ describe.each(BACKENDS)('every kernel of the %s backend against its naive twin',
   beforeAll(() => { previous = useKernels(table); });
   afterAll(() => { useKernels(previous); });
 
+  for (const [tA, tB] of TRANSPOSITIONS) {
+    it(`gemm ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}`, () => {
+      fc.assert(fc.property(gemmCase(tA, tB), (call) => checkKernel('gemm', call)), { numRuns: 30 });
+    });
+  }
   for (const [name, arb] of Object.entries(cases) as [keyof Kernels, fc.Arbitrary<Call>][]) {
+    if (name === 'gemm') continue; // above, once per transposition
     it(name, () => {
       fc.assert(fc.property(arb, (call) => checkKernel(name, call)), { numRuns: 30 });
     });
