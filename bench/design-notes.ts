@@ -56,9 +56,9 @@ export const kernelDesignNotes: string[] = [
   '',
   '- Ops call every kernel through one mutable table object (a property load per kernel call, nothing per ' +
     'element). Measured against the code before the table, both loaded in one process (tfjs loaded too, as in ' +
-    'the benches), best CPU time of alternating rounds with the order flipped each round, four runs: gemm NN ' +
+    'the benches), best CPU time of alternating rounds with the order flipped each round, five runs: gemm NN ' +
     '256, NT 512, TN 512, NN 1024, conv2d forward, conv2d forward + backward, depthwise forward, LSTM train ' +
-    'step and LSTM forward all at 0.97–1.04× of before (one conv2d forward run at 0.88×, the other three at ' +
-    '1.00–1.03×), i.e. within the run-to-run noise.',
+    'step and LSTM forward all at 0.97–1.04× of before (one conv2d forward run at 0.88×, its other four at ' +
+    '0.97–1.03×), i.e. within the run-to-run noise (`npx tsx bench/ab.ts <base checkout> all 10` repeats it).',
   '',
 ];
