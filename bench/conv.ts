@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Generator, Tensor, conv2d, noGrad, sum, mul } from '../src/tensor/index';
-import { gemm } from '../src/tensor/kernels/matmul';
+import { kernels } from '../src/tensor/kernels/backend';
 import { registerTfGradients } from './tfgrads';
 import { isMain, makeRow, measure, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
@@ -40,7 +40,7 @@ export async function benchConv(): Promise<BenchRow[]> {
   // Our GEMM at 256, the efficiency yardstick.
   const n = 256;
   const A = rand(n * n, 5), Bm = rand(n * n, 6), Cm = new Float32Array(n * n);
-  const gemmCall = (): void => gemm(Cm, 0, A, 0, Bm, 0, n, n, n, false, false, false);
+  const gemmCall = (): void => kernels.gemm(Cm, 0, A, 0, Bm, 0, n, n, n, false, false, false);
   // Our forward + backward and the GEMM are timed together in three rounds spread around tfjs's
   // runs, each keeping its best, so one slow phase of this VM does not decide either ratio.
   let oursFwdBwd = Infinity, gemm256 = Infinity;

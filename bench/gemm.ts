@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Matrix } from 'ml-matrix';
-import { gemm } from '../src/tensor/kernels/matmul';
+import { kernels } from '../src/tensor/kernels/backend';
 import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
 interface GemmCase {
@@ -72,7 +72,7 @@ export async function benchGemm(): Promise<BenchRow[]> {
     const ma = toMatrix(aData, n, n);
     const mb = toMatrix(bData, n, n);
 
-    gemm(out, 0, aData, 0, bData, 0, n, n, n, transA, transB, false);
+    kernels.gemm(out, 0, aData, 0, bData, 0, n, n, n, transA, transB, false);
     const tc = tf.matMul(ta, tb, transA, transB);
     checkSame(out, tc.dataSync(), n, `${variant} ${n} vs tfjs`);
     tc.dispose();
@@ -81,7 +81,7 @@ export async function benchGemm(): Promise<BenchRow[]> {
       : variant === 'NT' ? () => ma.mmul(mb.transpose())
         : () => ma.transpose().mmul(mb);
     const best = measureInterleaved({
-      tensorkit: () => gemm(out, 0, aData, 0, bData, 0, n, n, n, transA, transB, false),
+      tensorkit: () => kernels.gemm(out, 0, aData, 0, bData, 0, n, n, n, transA, transB, false),
       'tfjs-cpu': () => {
         const c = tf.matMul(ta, tb, transA, transB);
         c.dataSync();

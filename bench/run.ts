@@ -1,10 +1,12 @@
 // Runs every bench suite, prints one markdown table, writes bench/out/results.json and rewrites
-// bench/RESULTS.md. Add a suite by appending it to SUITES.
+// bench/RESULTS.md (the tables, their notes, then the kernel design notes of design-notes.ts). Add a
+// suite by appending it to SUITES.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attentionNotes, benchAttention } from './attention';
 import { benchConv, convNotes } from './conv';
+import { kernelDesignNotes } from './design-notes';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
@@ -55,6 +57,7 @@ const md = [
   '',
   ...notes.map((n) => `- ${n}`),
   '',
+  ...kernelDesignNotes,
 ].join('\n');
 // A partial run (`npm run bench gemm`) prints its table but leaves the full RESULTS.md alone.
 if (only.length === 0) writeFileSync(path.join(here, 'RESULTS.md'), md);

@@ -1,4 +1,4 @@
-export { Module, type ModuleConfig, type StateDict, type LoadStateDictOptions, type LoadStateDictResult, type RemovableHandle, type ForwardHook, type ForwardPreHook, type HookOptions, type StateDictSource, type TensorJson } from './module';
+export { Module, type ModuleConfig, type StateDict, type LoadStateDictOptions, type LoadStateDictResult, type ForwardHook, type ForwardPreHook, type HookOptions, type StateDictSource, type TensorJson } from './module';
 export { Sequential } from './sequential';
 export {
   Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten,

@@ -1,5 +1,5 @@
 import {
-  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type TypedTensor, type TypedTensorJson,
+  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type RemovableHandle, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
 import { decodeNumbers } from '../tensor/json';
 import { arrayOf, bool, checkArg, func, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
@@ -57,11 +57,6 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-/** What `register*Hook` returns: `remove()` unregisters the hook (calling it again does nothing). */
-export interface RemovableHandle {
-  /** Unregisters the hook. */
-  remove(): void;
-}
 
 /**
  * A forward pre-hook: called with the module and the arguments of `forward` before it runs. It

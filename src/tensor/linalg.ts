@@ -1,10 +1,8 @@
 import { isGradEnabled, record } from './autograd';
 import { asTensor } from './creation';
 import { NumericError, ShapeError, TensorkitError, fmtShape } from './errors';
-import {
-  EPS64, choleskyFactor64, defaultRcond, hasNonFinite, householderQR64, applyQ64, identity64, lowerSolve64,
-  lowerTransSolve64, luDet64, luFactor64, luSolve64, lstsq64, singularTol, storeFloat32, toFloat64,
-} from './kernels/linalg';
+import { kernels } from './kernels/backend';
+import { EPS64, defaultRcond, hasNonFinite, identity64, singularTol, storeFloat32, toFloat64 } from './kernels/linalg';
 import { nonNeg, parseOptions } from './options';
 import { Tensor } from './tensor';
 
@@ -134,7 +132,7 @@ export function cholesky(aIn: Tensor): Tensor {
     return record('cholesky', out, [a], nanBackward([a]));
   }
   const L = toFloat64(a.data);
-  const info = choleskyFactor64(L, N);
+  const info = kernels.choleskyFactor64(L, N);
   if (info >= 0) {
     throw new NumericError(
       `cholesky: a ${fmtShape(a.shape)} is not positive-definite: pivot ${info} is ${L[info * N + info]} ≤ 0 ` +
@@ -156,9 +154,9 @@ export function cholesky(aIn: Tensor): Tensor {
       }
     }
     // X = L⁻ᵀ·S, then ā = X·L⁻¹ = (L⁻ᵀ·Xᵀ)ᵀ.
-    lowerTransSolve64(S, L, N, N, N);
+    kernels.lowerTransSolve64(S, L, N, N, N);
     transposeInPlace(S, N);
-    lowerTransSolve64(S, L, N, N, N);
+    kernels.lowerTransSolve64(S, L, N, N, N);
     const da = a.gradBuffer();
     for (let i = 0; i < N; i++) {
       for (let j = 0; j < N; j++) da[i * N + j] += S[j * N + i];
@@ -203,14 +201,14 @@ export function solve(aIn: Tensor, bIn: Tensor): Tensor {
   const lu = toFloat64(a.data);
   const piv = new Int32Array(N);
   const tol = singularTol(a.data, N);
-  const info = luFactor64(lu, piv, N, tol);
+  const info = kernels.luFactor64(lu, piv, N, tol);
   if (info >= 0) throw singularError('solve', a, lu, info, tol);
   const x = toFloat64(b.data);
-  luSolve64(x, lu, piv, N, NRHS, false);
+  kernels.luSolve64(x, lu, piv, N, NRHS, false);
   storeFloat32(out.data, x, N * NRHS);
   return record('solve', out, [a, b], (dx) => {
     const db = toFloat64(dx);
-    luSolve64(db, lu, piv, N, NRHS, true);
+    kernels.luSolve64(db, lu, piv, N, NRHS, true);
     if (b.requiresGrad) {
       const g = b.gradBuffer();
       for (let i = 0; i < g.length; i++) g[i] += db[i];
@@ -244,10 +242,10 @@ export function inv(aIn: Tensor): Tensor {
   const lu = toFloat64(a.data);
   const piv = new Int32Array(N);
   const tol = singularTol(a.data, N);
-  const info = luFactor64(lu, piv, N, tol);
+  const info = kernels.luFactor64(lu, piv, N, tol);
   if (info >= 0) throw singularError('inv', a, lu, info, tol);
   const y = identity64(N, N);
-  luSolve64(y, lu, piv, N, N, false);
+  kernels.luSolve64(y, lu, piv, N, N, false);
   storeFloat32(out.data, y, N * N);
   return record('inv', out, [a], (dy) => {
     if (!a.requiresGrad) return;
@@ -293,8 +291,8 @@ export function det(aIn: Tensor): Tensor {
   }
   const lu = toFloat64(a.data);
   const piv = new Int32Array(N);
-  const zeroPivot = luFactor64(lu, piv, N, 0);
-  const d = luDet64(lu, piv, N);
+  const zeroPivot = kernels.luFactor64(lu, piv, N, 0);
+  const d = kernels.luDet64(lu, piv, N);
   out.data[0] = d;
   return record('det', out, [a], (dy) => {
     if (!a.requiresGrad) return;
@@ -302,7 +300,7 @@ export function det(aIn: Tensor): Tensor {
     const da = a.gradBuffer();
     if (zeroPivot < 0) {
       const x = identity64(N, N);
-      luSolve64(x, lu, piv, N, N, true);
+      kernels.luSolve64(x, lu, piv, N, N, true);
       const s = g * d;
       for (let i = 0; i < N * N; i++) da[i] += s * x[i];
       return;
@@ -318,8 +316,8 @@ export function det(aIn: Tensor): Tensor {
           const aRow = r * N;
           for (let c = 0; c < N; c++) if (c !== j) minor[p++] = a.data[aRow + c];
         }
-        luFactor64(minor, mpiv, M, 0);
-        const cof = luDet64(minor, mpiv, M);
+        kernels.luFactor64(minor, mpiv, M, 0);
+        const cof = kernels.luDet64(minor, mpiv, M);
         da[i * N + j] += ((i + j) & 1 ? -g : g) * cof;
       }
     }
@@ -369,13 +367,13 @@ export function qr(aIn: Tensor): QRResult {
     const w = toFloat64(a.data);
     const tau = new Float64Array(K);
     const work = new Float64Array(Math.max(M, N));
-    householderQR64(w, tau, null, work, M, N);
+    kernels.householderQR64(w, tau, null, work, M, N);
     for (let i = 0; i < K; i++) {
       const row = i * N;
       for (let j = i; j < N; j++) r.data[row + j] = w[row + j];
     }
     const qq = identity64(M, K);
-    applyQ64(qq, w, tau, work, false, M, K, N, K);
+    kernels.applyQ64(qq, w, tau, work, false, M, K, N, K);
     storeFloat32(q.data, qq, M * K);
   }
   return { q: record('qr', q, [a], null, { output: 'q' }), r: record('qr', r, [a], null, { output: 'r' }) };
@@ -431,7 +429,7 @@ export function lstsq(aIn: Tensor, bIn: Tensor, options: LstsqOptions = {}): Ten
     return record('lstsq', out, [a, b], nanBackward([a, b]), { rcond });
   }
   const x = new Float64Array(N * NRHS);
-  const rank = lstsq64(x, toFloat64(a.data), toFloat64(b.data), M, N, NRHS, rcond);
+  const rank = kernels.lstsq64(x, toFloat64(a.data), toFloat64(b.data), M, N, NRHS, rcond);
   storeFloat32(out.data, x, N * NRHS);
   if (!needsGrad([a, b])) return record('lstsq', out, [a, b], null, { rcond });
   if (rank < Math.min(M, N)) {
@@ -494,7 +492,7 @@ function lstsqBackward(a: Tensor, b: Tensor, x: Float64Array, dxIn: Float32Array
 function cholGram64(a: Float32Array, M: number, N: number, cols: boolean): Float64Array {
   const g = gram64(a, M, N, cols);
   const n = cols ? N : M;
-  if (choleskyFactor64(g, n) >= 0) {
+  if (kernels.choleskyFactor64(g, n) >= 0) {
     // Only reachable when the rank test passed but the Gram matrix lost definiteness to round-off.
     throw new NumericError(
       `lstsq: backward: the Gram matrix of a ${fmtShape([M, N])} is not numerically positive-definite ` +
@@ -535,6 +533,6 @@ function gram64(a: Float32Array, M: number, N: number, cols: boolean): Float64Ar
 
 /** Solves L·Lᵀ·X = B in place from a Cholesky factor L. Shapes: l (N, N), b (N, R). */
 function cholSolve64(l: Float64Array, b: Float64Array, N: number, R: number): void {
-  lowerSolve64(b, l, N, N, R);
-  lowerTransSolve64(b, l, N, N, R);
+  kernels.lowerSolve64(b, l, N, N, R);
+  kernels.lowerTransSolve64(b, l, N, N, R);
 }

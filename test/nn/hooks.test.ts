@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AdaptiveAvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, type RemovableHandle,
+  AdaptiveAvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential,
 } from '../../src/nn/index';
 import {
-  ArgumentError, Generator, Tensor, add, conv2d, mul, randn, relu, tensor, zeros,
+  ArgumentError, Generator, Tensor, add, conv2d, mul, randn, relu, tensor, zeros, type RemovableHandle,
 } from '../../src/tensor/index';
 import { expectClose } from '../helpers/check';
 

@@ -6,25 +6,21 @@
  * input gradient of a stride-1 convolution is itself such a forward pass (of dy, with the kernel
  * flipped); other strides use a GEMM into columns followed by col2im, the adjoint of im2col.
  * Depthwise convolutions (one input and one output channel per group) take a direct float64
- * path instead.
+ * path instead. Gathering panels beats building the im2col matrix because each gathered panel is
+ * written sequentially and then reused by every panel of the other operand; the timings of this
+ * and of the alternatives tried are in bench/RESULTS.md ("Kernel design notes").
  *
- * Measured at issue 3's shape (batch 64, 8 → 16 channels, 28×28, 3×3), kernels only, best of 24
- * alternating runs in one process:
- * - forward: im2col + gemm 40.5 ms, gathered panels 32 ms (3.6 GFLOP/s, about 85% of gemm at 256);
- * - weight gradient: im2col + gemm 41 ms, gathered panels 33 ms;
- * - input gradient: gemm + col2im 41–43 ms, forward pass with the flipped kernel 37–39 ms.
- * Alternatives measured and dropped: a register-blocked direct kernel (4 output channels × 4
- * columns, no im2col) ran at half the speed or less at C → OC = 1 → 8, 8 → 16, 16 → 32 and
- * 32 → 64; an im2col writing whole rows straight into gemm's packed layout was 5–10% slower
- * because of its strided writes (gathering one panel at a time writes sequentially instead); an
- * implicit GEMM reading each tap through the offset table inside the micro-kernel won only at
- * C = 1 and lost 30–40% at C = 8, 16 and 32, because every 4-row panel repeated the gather.
+ * The plain GEMMs (pointwise convolutions, the column matrix of strided input gradients) and the
+ * stride-1 input gradient call `gemm` and `conv2dForward` through the kernel table (backend.ts), so
+ * a backend that replaces those entries is used here too; the gathered paths run the JS backend's
+ * own micro-kernel on its packed panels.
  *
  * Dims: B batch, C input channels (per group: Cg), OC output channels (per group: OCg), H W input,
  * OH OW output, KH KW kernel, SH SW stride, PH PW padding before (top, left; the bottom/right
  * padding is implied by OH/OW), DH DW dilation, G groups.
  */
-import { balancedBlock, gemm, micro4x4, packedDoubles } from './matmul';
+import { kernels } from './backend';
+import { balancedBlock, micro4x4, packedDoubles } from './matmul';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -234,7 +230,7 @@ export function conv2dForward(
     for (let b = 0; b < B; b++) {
       for (let gi = 0; gi < G; gi++) {
         const xOff = (b * G + gi) * Cg * HW;
-        gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, accumulate);
+        kernels.gemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, x, xOff, OCg, Kc, P, false, false, accumulate);
       }
       if (bias !== null) addChannelBias(out, bias, b, OC, P);
     }
@@ -319,9 +315,7 @@ let tapWeightBuf: number[] = [];
  * {@link conv2dForward} for depthwise convolutions (one input and one output channel per group,
  * G = C = OC): K = KH·KW is too short for the GEMM's panels and a 4-row panel would be three
  * quarters padding, so each output is one float64 dot product of the kernel with its field in the
- * padded image. Measured at 64 channels, 28×28, 3×3: 0.78 GFLOP/s forward and 0.81 backward,
- * against 0.46 and 0.33 through the panels (tfjs's depthwiseConv2d: 0.32 forward). With two or
- * more output channels per group, or a first layer on grey images (1 → 8), the panels win.
+ * padded image (about 2× the panels; with two or more output channels per group the panels win).
  */
 function depthwiseForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, g: ConvGeom, accumulate: boolean): void {
   const { H, W, KH, KW, OH, OW, SH, SW } = g;
@@ -434,16 +428,16 @@ function conv2dInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B:
       C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH: 1, SW: 1,
       PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
     };
-    conv2dForward(dx, dy, flip, null, B, G * Cg, G, gT, true);
+    kernels.conv2dForward(dx, dy, flip, null, B, G * Cg, G, gT, true);
     return;
   }
   const dcols = point ? dx : scratch(Kc * P);
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
       const xOff = (b * G + gi) * Cg * HW, yOff = (b * OC + gi * OCg) * P, wOff = gi * OCg * Kc;
-      if (point) gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
+      if (point) kernels.gemm(dx, xOff, w, wOff, dy, yOff, Kc, OCg, P, true, false, true);
       else {
-        gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
+        kernels.gemm(dcols, 0, w, wOff, dy, yOff, Kc, OCg, P, true, false, false);
         col2im(dx, xOff, dcols, g);
       }
     }
@@ -487,7 +481,7 @@ function conv2dWeightGradAny(dw: Float32Array, dy: Float32Array, x: Float32Array
   const OCg = OC / G, P = OH * OW, HW = H * W;
   for (let b = 0; b < B; b++) {
     for (let gi = 0; gi < G; gi++) {
-      gemm(dw, gi * OCg * Cg, dy, (b * OC + gi * OCg) * P, x, (b * G + gi) * Cg * HW, OCg, P, Cg, false, true, true);
+      kernels.gemm(dw, gi * OCg * Cg, dy, (b * OC + gi * OCg) * P, x, (b * G + gi) * Cg * HW, OCg, P, Cg, false, true, true);
     }
   }
 }
@@ -530,13 +524,16 @@ export function convTranspose2dBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
   dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
 ): void {
-  if (dx !== null) conv2dForward(dx, dy, w, null, B, Cin, G, g, true);
+  if (dx !== null) kernels.conv2dForward(dx, dy, w, null, B, Cin, G, g, true);
   if (dw !== null) conv2dWeightGradAny(dw, x, dy, B, Cin, G, g);
   if (dbias !== null) accumulateChannelBias(dbias, dy, B, g.C * G, g.H * g.W);
 }
 
-/** Direct-loop twin of {@link conv2dForward} (the oracle). */
-export function conv2dForwardNaive(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): void {
+/** Direct-loop twin of {@link conv2dForward} (the oracle); overwrites out, or adds to it when `accumulate`. */
+export function conv2dForwardNaive(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate = false,
+): void {
   const { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
   const OCg = OC / G, C = Cg * G;
   for (let b = 0; b < B; b++) {
@@ -556,7 +553,8 @@ export function conv2dForwardNaive(out: Float32Array, x: Float32Array, w: Float3
               }
             }
           }
-          out[((b * OC + o) * OH + oh) * OW + ow] = s;
+          const k = ((b * OC + o) * OH + oh) * OW + ow;
+          out[k] = accumulate ? out[k] + s : s;
         }
       }
     }
@@ -593,6 +591,36 @@ export function conv2dBackwardNaive(
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * Direct-loop twin of {@link convTranspose2dForward} (the oracle): the input gradient of the conv
+ * that `g` describes, with x in the place of dy, plus the bias. Overwrites out.
+ */
+export function convTranspose2dForwardNaive(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
+  const OC = g.C * G, HW = g.H * g.W;
+  out.fill(0, 0, B * OC * HW);
+  conv2dBackwardNaive(out, null, null, x, new Float32Array(0), w, B, Cin, G, g);
+  if (bias !== null) {
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) for (let p = 0; p < HW; p++) out[(b * OC + o) * HW + p] += bias[o];
+    }
+  }
+}
+
+/** Direct-loop twin of {@link convTranspose2dBackward} (the oracle); accumulates. */
+export function convTranspose2dBackwardNaive(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
+): void {
+  if (dx !== null) conv2dForwardNaive(dx, dy, w, null, B, Cin, G, g, true);
+  if (dw !== null) conv2dBackwardNaive(null, dw, null, x, dy, w, B, Cin, G, g);
+  if (dbias !== null) {
+    const OC = g.C * G, HW = g.H * g.W;
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) for (let p = 0; p < HW; p++) dbias[o] += dy[(b * OC + o) * HW + p];
     }
   }
 }

@@ -12,15 +12,11 @@ const MC = 64;
 const NC = 256;
 
 // Module-level scratch, grown on demand and reused so steady-state calls do not allocate. The
-// packed A block sits at [0, MC·KC) and the packed B block after it: with both operands in one
-// array the micro-kernel's loop checks one array instead of two (measured 4.0 against 3.45
-// GFLOP/s for the kernel alone). The panels are float64, so the micro-kernel's loads need no
-// conversion (7–10% faster than float32 panels at 256, 512 and 16×72×784), and they live in a
-// plain JS array of doubles rather than a number[]: once any ArrayBuffer in the process has
-// been detached (a transfer to a worker, structuredClone with a transfer list; tfjs does it),
-// V8 checks for detachment on every typed-array access, which cost the number[] panels 17–35%
-// (3.5 against 4.2 GFLOP/s at 256), while the array of doubles kept its speed, and was level or
-// slightly faster without any detachment.
+// packed A block sits at [0, MC·KC) and the packed B block after it, so the micro-kernel's loop
+// bounds-checks one array instead of two. The panels are float64 (the micro-kernel's loads need
+// no conversion) in a plain JS array of doubles rather than a typed array, whose every access V8
+// checks for detachment once any ArrayBuffer in the process has been detached (a transfer, or
+// loading tfjs). Measurements: bench/RESULTS.md, "Kernel design notes".
 const B_BASE = MC * KC;
 let pack: number[] = [];
 const tile = new Float32Array(16);
@@ -33,10 +29,11 @@ const tile = new Float32Array(16);
  * out (M, N) row-major. Each matrix starts at its offset (`aOff`, `bOff`, `outOff`) so batched
  * callers can address one matrix inside a larger buffer.
  *
- * Register-blocked 4×4 micro-kernel over packed panels, cache-blocked on K, M and N; matrix-vector
- * shapes (M = 1 or N = 1, as in batch-1 inference) take unrolled dot-product and row-streaming
- * loops instead. Sums are accumulated in float64 and
- * rounded to float32 once per K block. With `accumulate` false, out is fully overwritten (its
+ * The js backend's `gemm` (backend.ts); ops, the convolutions and the recurrent kernels call it
+ * through the kernel table. Register-blocked 4×4 micro-kernel over packed panels, cache-blocked on
+ * K, M and N; matrix-vector shapes (M = 1 or N = 1, as in batch-1 inference) take unrolled
+ * dot-product and row-streaming loops instead. Sums are accumulated in float64 and rounded to
+ * float32 once per K block. With `accumulate` false, out is fully overwritten (its
  * previous contents are never read); with K = 0 it is zero-filled (left unchanged when
  * `accumulate`); M = 0 or N = 0 is a no-op.
  *
@@ -116,8 +113,7 @@ export function gemm(
 /**
  * Dot products of `rows` contiguous rows of m (row stride ld) with the vector v:
  * out[i] (+)= Σ_k m[mOff + i·ld + k] · v[vOff + k]. Four rows at a time, so four independent
- * float64 sums hide the add latency that bounds a single running sum. With {@link gemvCols},
- * about 3× the plain loop: 1.7–2.1 against 0.5–0.65 GFLOP/s at 1 × 256 × 256 and 1 × 784 × 256.
+ * float64 sums hide the add latency that bounds a single running sum.
  */
 function gemvRows(
   out: Float32Array, outOff: number, m: Float32Array, mOff: number, ld: number, v: Float32Array, vOff: number,
@@ -233,7 +229,8 @@ export function gemmNaive(
 /**
  * 4×4 register block: out[o + r·ldo + c] (+)= Σ_k p[ia + 4k + r] · p[ib + 4k + c], for r, c < 4.
  * Shapes: p holds a packed A panel at ia and a packed B panel at ib, 4·kc floats each; out tile
- * with row stride ldo. Shared with the convolution kernels, which pack their own panels.
+ * with row stride ldo. Shared with the JS convolution kernels, which pack their own panels; not a
+ * kernel-table entry, since it works on the JS backend's packed arrays.
  */
 export function micro4x4(
   out: Float32Array, o: number, ldo: number, p: number[], ia: number, ib: number, kc: number, add: boolean,
@@ -242,7 +239,7 @@ export function micro4x4(
   let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
   let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  // `| 0` keeps index arithmetic in int32 without overflow checks (worth a few percent here).
+  // `| 0` keeps index arithmetic in int32, without overflow checks.
   const end = (ia + 4 * kc) | 0;
   for (; ia < end; ia = (ia + 4) | 0, ib = (ib + 4) | 0) {
     const b0 = p[ib], b1 = p[(ib + 1) | 0], b2 = p[(ib + 2) | 0], b3 = p[(ib + 3) | 0];

@@ -34,6 +34,17 @@ export function sumForward(out: Float32Array, x: Float32Array, scale: number, O:
   }
 }
 
+/** Naive twin of {@link sumForward}: one strided slice at a time. The test oracle. */
+export function sumForwardNaive(out: Float32Array, x: Float32Array, scale: number, O: number, R: number, I: number): void {
+  for (let o = 0; o < O; o++) {
+    for (let i = 0; i < I; i++) {
+      let s = 0;
+      for (let r = 0; r < R; r++) s += x[(o * R + r) * I + i];
+      out[o * I + i] = s * scale;
+    }
+  }
+}
+
 /** dx[o, r, i] += dy[o, i] · scale. Shapes: dy (O, I), dx (O, R, I). */
 export function sumBackward(dx: Float32Array, dy: Float32Array, scale: number, O: number, R: number, I: number): void {
   if (I === 1) {

@@ -1,4 +1,4 @@
-import { gemm } from './matmul';
+import { kernels } from './backend';
 
 // Recurrent layer kernels: one layer, one direction, the whole sequence per call.
 //
@@ -6,7 +6,8 @@ import { gemm } from './matmul';
 // 1 for RNN), GH = G·H.
 //
 // Everything is time-major, so the rows that one step reads or writes are contiguous and each step
-// is one small GEMM. Weights keep PyTorch's layout and gate order: wIh (GH, C), wHh (GH, H),
+// is one small GEMM, called through the kernel table (backend.ts) so that a backend's `gemm` serves
+// the recurrent layers too. Weights keep PyTorch's layout and gate order: wIh (GH, C), wHh (GH, H),
 // bIh and bHh (GH) or null; LSTM gates i, f, g, o; GRU gates r, z, n.
 //
 // States live in slot buffers of (T + 1, B, H). The initial state sits in slot 0 (forward) or
@@ -31,7 +32,7 @@ function inputProjection(
   gates: Float32Array, x: Float32Array, wIh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
   TB: number, C: number, GH: number, FH: number,
 ): void {
-  gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
+  kernels.gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
   if (bIh === null && bHh === null) return;
   const bias = new Float32Array(GH);
   if (bIh !== null) for (let j = 0; j < GH; j++) bias[j] = bIh[j];
@@ -63,9 +64,9 @@ function weightGrads(
   dGi: Float32Array, dGh: Float32Array, x: Float32Array, hs: Float32Array, hPrevOff: number, wIh: Float32Array,
   TB: number, C: number, H: number, GH: number,
 ): void {
-  if (dwIh !== null) gemm(dwIh, 0, dGi, 0, x, 0, GH, TB, C, true, false, true);
-  if (dwHh !== null) gemm(dwHh, 0, dGh, 0, hs, hPrevOff, GH, TB, H, true, false, true);
-  if (dx !== null) gemm(dx, 0, dGi, 0, wIh, 0, TB, GH, C, false, false, true);
+  if (dwIh !== null) kernels.gemm(dwIh, 0, dGi, 0, x, 0, GH, TB, C, true, false, true);
+  if (dwHh !== null) kernels.gemm(dwHh, 0, dGh, 0, hs, hPrevOff, GH, TB, H, true, false, true);
+  if (dx !== null) kernels.gemm(dx, 0, dGi, 0, wIh, 0, TB, GH, C, false, false, true);
   if (dbIh !== null) addColumnSums(dbIh, dGi, TB, GH);
   if (dbHh !== null) addColumnSums(dbHh, dGh, TB, GH);
 }
@@ -93,7 +94,7 @@ export function lstmForward(
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
-    gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
+    kernels.gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
     for (let b = 0; b < B; b++) {
       const gRow = gOff + b * GH;
       const sRow = b * H;
@@ -164,7 +165,7 @@ export function lstmBackward(
       }
     }
     // The last step's product only feeds dh0.
-    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, gOff, wHh, 0, B, GH, H, false, false, false);
+    if (s > 0 || dh0 !== null) kernels.gemm(dhNext, 0, dG, gOff, wHh, 0, B, GH, H, false, false, false);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   if (dc0 !== null) for (let k = 0; k < BH; k++) dc0[k] += dcNext[k];
@@ -195,7 +196,7 @@ export function gruForward(
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
-    gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
+    kernels.gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
     for (let b = 0; b < B; b++) {
       const gRow = gOff + b * GH;
       const hRow = b * GH;
@@ -263,7 +264,7 @@ export function gruBackward(
         dhNext[k] = dh * z;
       }
     }
-    gemm(dhNext, 0, dGh, gOff, wHh, 0, B, GH, H, false, false, true);
+    kernels.gemm(dhNext, 0, dGh, gOff, wHh, 0, B, GH, H, false, false, true);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dGi, dGh, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, GH);
@@ -291,7 +292,7 @@ export function rnnForward(
     const t = reverse ? T - 1 - s : s;
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
-    gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
+    kernels.gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
     if (relu) {
       for (let k = next; k < next + BH; k++) {
         const v = hs[k];
@@ -334,7 +335,7 @@ export function rnnBackward(
         dG[yOff + k] = (dhs[yOff + k] + dhNext[k]) * (1 - h * h);
       }
     }
-    if (s > 0 || dh0 !== null) gemm(dhNext, 0, dG, yOff, wHh, 0, B, H, H, false, false, false);
+    if (s > 0 || dh0 !== null) kernels.gemm(dhNext, 0, dG, yOff, wHh, 0, B, H, H, false, false, false);
   }
   if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
   weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dG, dG, x, hs, (reverse ? 1 : 0) * BH, wIh, TB, C, H, H);
@@ -368,4 +369,239 @@ export function swapLeadingAxesAdd(dout: Float32Array, dx: Float32Array, N0: num
       for (let f = 0; f < F; f++) dout[dst + f] += dx[src + f];
     }
   }
+}
+
+// ---- naive twins: each step's products written out as dot products, the weight gradients summed
+// step by step (no slot-aligned GEMMs); test oracles ----
+
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
+/**
+ * Pre-activations of one step for batch row b: pre[u] = bIh[u] + bHh[u] (the first `FH` units)
+ * + Σ_c x[t, b, c]·wIh[u, c] + Σ_j h[b, j]·wHh[u, j] (the last product only for u < FH; the
+ * rest, GRU's n gate, goes to hh). Shapes: pre, hh (GH) float64; h at hOff (B, H).
+ */
+function naivePre(
+  pre: Float64Array, hh: Float64Array, x: Float32Array, xRow: number, hs: Float32Array, hRow: number,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null, C: number, H: number, GH: number, FH: number,
+): void {
+  for (let u = 0; u < GH; u++) {
+    let a = bIh === null ? 0 : bIh[u];
+    for (let c = 0; c < C; c++) a += x[xRow + c] * wIh[u * C + c];
+    let h = 0;
+    for (let j = 0; j < H; j++) h += hs[hRow + j] * wHh[u * H + j];
+    if (u < FH) {
+      pre[u] = a + h + (bHh === null ? 0 : bHh[u]);
+      hh[u] = 0;
+    } else {
+      pre[u] = a;
+      hh[u] = h + (bHh === null ? 0 : bHh[u]);
+    }
+  }
+}
+
+/**
+ * One step's share of the gradients, for batch row b with input-side gate gradients gi and
+ * hidden-side gh (GH each): dx[t, b] += gi·wIh, dwIh += giᵀ x, dbIh += gi, dwHh += ghᵀ h₋₁,
+ * dbHh += gh, dhPrev[b] += gh·wHh.
+ */
+function naiveStepGrads(
+  gi: Float64Array, gh: Float64Array, xRow: number, hRow: number, b: number, dhPrev: Float64Array,
+  dx: Float32Array | null, dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  x: Float32Array, hs: Float32Array, wIh: Float32Array, wHh: Float32Array, C: number, H: number, GH: number,
+): void {
+  for (let u = 0; u < GH; u++) {
+    const a = gi[u], h = gh[u];
+    if (dbIh !== null) dbIh[u] += a;
+    if (dbHh !== null) dbHh[u] += h;
+    for (let c = 0; c < C; c++) {
+      if (dwIh !== null) dwIh[u * C + c] += a * x[xRow + c];
+      if (dx !== null) dx[xRow + c] += a * wIh[u * C + c];
+    }
+    for (let j = 0; j < H; j++) {
+      if (dwHh !== null) dwHh[u * H + j] += h * hs[hRow + j];
+      dhPrev[b * H + j] += h * wHh[u * H + j];
+    }
+  }
+}
+
+/** Naive twin of {@link lstmForward} (the oracle); same shapes and slots. */
+export function lstmForwardNaive(
+  hs: Float32Array, cs: Float32Array, gates: Float32Array,
+  x: Float32Array, h0: Float32Array, c0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 4 * H, BH = B * H;
+  const pre = new Float64Array(GH), unused = new Float64Array(GH);
+  const first = reverse ? T : 0;
+  for (let k = 0; k < BH; k++) {
+    hs[first * BH + k] = h0[k];
+    cs[first * BH + k] = c0[k];
+  }
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH, next = (reverse ? t : t + 1) * BH;
+    for (let b = 0; b < B; b++) {
+      naivePre(pre, unused, x, (t * B + b) * C, hs, prev + b * H, wIh, wHh, bIh, bHh, C, H, GH, GH);
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(pre[j]), f = sigmoid(pre[H + j]), g = Math.tanh(pre[2 * H + j]), o = sigmoid(pre[3 * H + j]);
+        const row = (t * B + b) * GH;
+        gates[row + j] = i; gates[row + H + j] = f; gates[row + 2 * H + j] = g; gates[row + 3 * H + j] = o;
+        const c = f * cs[prev + b * H + j] + i * g;
+        cs[next + b * H + j] = c;
+        hs[next + b * H + j] = o * Math.tanh(c);
+      }
+    }
+  }
+}
+
+/** Naive twin of {@link lstmBackward} (the oracle); accumulates. */
+export function lstmBackwardNaive(
+  dx: Float32Array | null, dh0: Float32Array | null, dc0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array, dcN: Float32Array | null,
+  hs: Float32Array, cs: Float32Array, gates: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 4 * H, BH = B * H;
+  let dhNext = new Float64Array(BH);
+  const dcNext = new Float64Array(BH);
+  if (dcN !== null) for (let k = 0; k < BH; k++) dcNext[k] = dcN[k];
+  const dg = new Float64Array(GH);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH, next = (reverse ? t : t + 1) * BH;
+    const dhPrev = new Float64Array(BH);
+    for (let b = 0; b < B; b++) {
+      const row = (t * B + b) * GH;
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        const i = gates[row + j], f = gates[row + H + j], g = gates[row + 2 * H + j], o = gates[row + 3 * H + j];
+        const tc = Math.tanh(cs[next + k]);
+        const dh = dhs[t * BH + k] + dhNext[k];
+        const dc = dcNext[k] + dh * o * (1 - tc * tc);
+        dg[j] = dc * g * i * (1 - i);
+        dg[H + j] = dc * cs[prev + k] * f * (1 - f);
+        dg[2 * H + j] = dc * i * (1 - g * g);
+        dg[3 * H + j] = dh * tc * o * (1 - o);
+        dcNext[k] = dc * f;
+      }
+      naiveStepGrads(dg, dg, (t * B + b) * C, prev + b * H, b, dhPrev, dx, dwIh, dwHh, dbIh, dbHh, x, hs, wIh, wHh, C, H, GH);
+    }
+    dhNext = dhPrev;
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
+  if (dc0 !== null) for (let k = 0; k < BH; k++) dc0[k] += dcNext[k];
+}
+
+/** Naive twin of {@link gruForward} (the oracle); same shapes and slots. */
+export function gruForwardNaive(
+  hs: Float32Array, gates: Float32Array, hn: Float32Array,
+  x: Float32Array, h0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 3 * H, BH = B * H;
+  const pre = new Float64Array(GH), hh = new Float64Array(GH);
+  const first = reverse ? T : 0;
+  for (let k = 0; k < BH; k++) hs[first * BH + k] = h0[k];
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH, next = (reverse ? t : t + 1) * BH;
+    for (let b = 0; b < B; b++) {
+      naivePre(pre, hh, x, (t * B + b) * C, hs, prev + b * H, wIh, wHh, bIh, bHh, C, H, GH, 2 * H);
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(pre[j]), z = sigmoid(pre[H + j]);
+        const hnv = hh[2 * H + j];
+        const n = Math.tanh(pre[2 * H + j] + r * hnv);
+        const row = (t * B + b) * GH;
+        gates[row + j] = r; gates[row + H + j] = z; gates[row + 2 * H + j] = n;
+        hn[t * BH + b * H + j] = hnv;
+        hs[next + b * H + j] = (1 - z) * n + z * hs[prev + b * H + j];
+      }
+    }
+  }
+}
+
+/** Naive twin of {@link gruBackward} (the oracle); accumulates. */
+export function gruBackwardNaive(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, gates: Float32Array, hn: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  const GH = 3 * H, BH = B * H;
+  let dhNext = new Float64Array(BH);
+  const gi = new Float64Array(GH), gh = new Float64Array(GH);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH;
+    const dhPrev = new Float64Array(BH);
+    for (let b = 0; b < B; b++) {
+      const row = (t * B + b) * GH;
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        const r = gates[row + j], z = gates[row + H + j], n = gates[row + 2 * H + j];
+        const dh = dhs[t * BH + k] + dhNext[k];
+        const dpn = dh * (1 - z) * (1 - n * n);
+        const dpr = dpn * hn[t * BH + k] * r * (1 - r);
+        const dpz = dh * (hs[prev + k] - n) * z * (1 - z);
+        gi[j] = dpr; gi[H + j] = dpz; gi[2 * H + j] = dpn;
+        gh[j] = dpr; gh[H + j] = dpz; gh[2 * H + j] = dpn * r;
+        dhPrev[k] += dh * z;
+      }
+      naiveStepGrads(gi, gh, (t * B + b) * C, prev + b * H, b, dhPrev, dx, dwIh, dwHh, dbIh, dbHh, x, hs, wIh, wHh, C, H, GH);
+    }
+    dhNext = dhPrev;
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
+}
+
+/** Naive twin of {@link rnnForward} (the oracle); same shapes and slots. */
+export function rnnForwardNaive(
+  hs: Float32Array, x: Float32Array, h0: Float32Array,
+  wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
+  T: number, B: number, C: number, H: number, relu: boolean, reverse: boolean,
+): void {
+  const BH = B * H;
+  const pre = new Float64Array(H), unused = new Float64Array(H);
+  const first = reverse ? T : 0;
+  for (let k = 0; k < BH; k++) hs[first * BH + k] = h0[k];
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH, next = (reverse ? t : t + 1) * BH;
+    for (let b = 0; b < B; b++) {
+      naivePre(pre, unused, x, (t * B + b) * C, hs, prev + b * H, wIh, wHh, bIh, bHh, C, H, H, H);
+      for (let j = 0; j < H; j++) hs[next + b * H + j] = relu ? Math.max(pre[j], 0) : Math.tanh(pre[j]);
+    }
+  }
+}
+
+/** Naive twin of {@link rnnBackward} (the oracle); accumulates. */
+export function rnnBackwardNaive(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, relu: boolean, reverse: boolean,
+): void {
+  const BH = B * H;
+  let dhNext = new Float64Array(BH);
+  const dg = new Float64Array(H);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * BH, next = (reverse ? t : t + 1) * BH;
+    const dhPrev = new Float64Array(BH);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j, h = hs[next + k], dh = dhs[t * BH + k] + dhNext[k];
+        dg[j] = relu ? (h > 0 ? dh : 0) : dh * (1 - h * h);
+      }
+      naiveStepGrads(dg, dg, (t * B + b) * C, prev + b * H, b, dhPrev, dx, dwIh, dwHh, dbIh, dbHh, x, hs, wIh, wHh, C, H, H);
+    }
+    dhNext = dhPrev;
+  }
+  if (dh0 !== null) for (let k = 0; k < BH; k++) dh0[k] += dhNext[k];
 }

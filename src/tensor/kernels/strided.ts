@@ -177,3 +177,56 @@ export function stridedWrite(out: Float32Array, offset: number, shape: readonly 
     for (let i = 0; i < n; i++) out[xi + i * step] = src[o + i];
   });
 }
+
+// ---- naive twins: one element at a time through the full multi-index, no coalescing; test oracles ----
+
+/** Calls fn(k, xi) for every element k of `shape` (row-major), xi = offset + Σ_d idx_d · strides_d. */
+function forEachElement(shape: readonly number[], strides: readonly number[], offset: number, fn: (k: number, xi: number) => void): void {
+  let total = 1;
+  for (let d = 0; d < shape.length; d++) total *= shape[d];
+  for (let k = 0; k < total; k++) {
+    let rest = k, xi = offset;
+    for (let d = shape.length - 1; d >= 0; d--) {
+      xi += (rest % shape[d]) * strides[d];
+      rest = Math.floor(rest / shape[d]);
+    }
+    fn(k, xi);
+  }
+}
+
+/** Naive twin of {@link mapRows}: calls `row` once per element (rows of length 1). */
+export function mapRowsNaive(
+  out: Float32Array, shape: readonly number[], row: RowKernel,
+  p: Float32Array, ps: readonly number[],
+  q: Float32Array | null, qs: readonly number[] | null,
+  r: Float32Array | null, rs: readonly number[] | null,
+): void {
+  const zeros = new Array<number>(shape.length).fill(0);
+  const pi: number[] = [], qi: number[] = [], ri: number[] = [];
+  forEachElement(shape, ps, 0, (k, i) => { pi[k] = i; });
+  forEachElement(shape, qs ?? zeros, 0, (k, i) => { qi[k] = i; });
+  forEachElement(shape, rs ?? zeros, 0, (k, i) => { ri[k] = i; });
+  for (let k = 0; k < pi.length; k++) row(out, k, 1, p, pi[k], 0, q ?? EMPTY, qi[k], 0, r ?? EMPTY, ri[k], 0);
+}
+
+/** Naive twin of {@link stridedCopy}. */
+export function stridedCopyNaive(out: Float32Array, x: Float32Array, offset: number, shape: readonly number[], strides: readonly number[]): void {
+  forEachElement(shape, strides, offset, (k, xi) => { out[k] = x[xi]; });
+}
+
+/** Naive twin of {@link stridedAccumulate}. */
+export function stridedAccumulateNaive(dx: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], dy: Float32Array): void {
+  forEachElement(shape, strides, offset, (k, xi) => { dx[xi] += dy[k]; });
+}
+
+/** Naive twin of {@link sumToShape}: float64 sums, added to dx once. */
+export function sumToShapeNaive(dx: Float32Array, dy: Float32Array, shape: readonly number[], strides: readonly number[]): void {
+  const acc = new Float64Array(dx.length);
+  forEachElement(shape, strides, 0, (k, xi) => { acc[xi] += dy[k]; });
+  for (let j = 0; j < dx.length; j++) dx[j] += acc[j];
+}
+
+/** Naive twin of {@link stridedWrite}. */
+export function stridedWriteNaive(out: Float32Array, offset: number, shape: readonly number[], strides: readonly number[], src: Float32Array): void {
+  forEachElement(shape, strides, offset, (k, xi) => { out[xi] = src[k]; });
+}

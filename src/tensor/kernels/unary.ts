@@ -116,9 +116,9 @@ export function sigmoidBackward(dx: Float32Array, dy: Float32Array, y: Float32Ar
 }
 
 // The ReLU family is written without data-dependent branches: on activations of random sign a
-// branch mispredicts half the time, and `v > 0 ? v : 0` measured 9× slower than (v + |v|) / 2
-// over 400k values (2.4 against 0.27 ms); `+(v > 0)` compiles to a flag, not a branch. The only
-// branches left test for rare values (−∞, a non-finite gradient) and are always predicted.
+// branch mispredicts half the time, so the forward is (v + |v|) / 2 and the mask `+(v > 0)`, which
+// compiles to a flag, not a branch (timings in bench/RESULTS.md). The only branches left test for
+// rare values (−∞, a non-finite gradient) and are always predicted.
 
 /** max(x, 0); NaN stays NaN and −∞ gives 0, as PyTorch (−0 gives +0, where PyTorch keeps −0). */
 export function reluForward(out: Float32Array, x: Float32Array, N: number): void {

@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { asTensor } from '../creation';
-import * as K from '../kernels/binary';
-import { mapRows, sumToShape, type RowKernel } from '../kernels/strided';
+import { kernels as K } from '../kernels/backend';
+import type { RowKernel } from '../kernels/strided';
 import { broadcastShapes, broadcastStrides, sameShape, sizeOf, stridesOf } from '../shape';
 import { Tensor } from '../tensor';
 
@@ -19,11 +19,11 @@ function accumulateGrad(
 ): void {
   const contiguous = stridesOf(outShape);
   if (sameShape(x.shape, outShape)) {
-    mapRows(x.gradBuffer(), outShape, row, dy, contiguous, a.data, as, b === null ? null : b.data, bs);
+    K.mapRows(x.gradBuffer(), outShape, row, dy, contiguous, a.data, as, b === null ? null : b.data, bs);
   } else {
     const tmp = new Float32Array(sizeOf(outShape));
-    mapRows(tmp, outShape, row, dy, contiguous, a.data, as, b === null ? null : b.data, bs);
-    sumToShape(x.gradBuffer(), tmp, outShape, broadcastStrides(x.shape, outShape));
+    K.mapRows(tmp, outShape, row, dy, contiguous, a.data, as, b === null ? null : b.data, bs);
+    K.sumToShape(x.gradBuffer(), tmp, outShape, broadcastStrides(x.shape, outShape));
   }
 }
 
@@ -34,7 +34,7 @@ function binary(op: string, aIn: TensorOrScalar, bIn: TensorOrScalar, fwd: RowKe
   const out = Tensor.empty(shape);
   const as = broadcastStrides(a.shape, shape);
   const bs = broadcastStrides(b.shape, shape);
-  mapRows(out.data, shape, fwd, a.data, as, b.data, bs, null, null);
+  K.mapRows(out.data, shape, fwd, a.data, as, b.data, bs, null, null);
   if (gradA === null || gradB === null) return record(op, out, [a, b], null);
   return record(op, out, [a, b], (dy) => {
     if (a.requiresGrad) accumulateGrad(a, shape, gradA, dy, a, as, b, bs);
@@ -166,7 +166,7 @@ export function where(cond: TensorOrScalar, aIn: TensorOrScalar, bIn: TensorOrSc
   const as = broadcastStrides(a.shape, shape);
   const bs = broadcastStrides(b.shape, shape);
   const out = Tensor.empty(shape);
-  mapRows(out.data, shape, K.whereRow, c.data, cs, a.data, as, b.data, bs);
+  K.mapRows(out.data, shape, K.whereRow, c.data, cs, a.data, as, b.data, bs);
   // cond is an input too (first, as ONNX's Where), so a trace sees it; it never gets a gradient.
   return record('where', out, [c, a, b], (dy) => {
     if (a.requiresGrad) accumulateGrad(a, shape, K.whereGradARow, dy, c, cs, null, null);

@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/conv';
-import { gemm } from '../kernels/matmul';
+import { kernels as K } from '../kernels/backend';
+import type { ConvGeom } from '../kernels/conv';
 import { anyOf, int, isPlainObject, oneOf, pairOf, parseOptions, posInt, type Check } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
@@ -97,7 +97,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const B = x.size / C;
   const out = Tensor.empty([...x.shape.slice(0, -1), OC], 'linear');
   const o = out.data;
-  gemm(o, 0, x.data, 0, weight.data, 0, B, C, OC, false, true, false);
+  K.gemm(o, 0, x.data, 0, weight.data, 0, B, C, OC, false, true, false);
   if (bias !== null) {
     const bd = bias.data;
     for (let b = 0; b < B; b++) {
@@ -107,8 +107,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   }
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record('linear', out, inputs, (dy) => {
-    if (x.requiresGrad) gemm(x.gradBuffer(), 0, dy, 0, weight.data, 0, B, OC, C, false, false, true);
-    if (weight.requiresGrad) gemm(weight.gradBuffer(), 0, dy, 0, x.data, 0, OC, B, C, true, false, true);
+    if (x.requiresGrad) K.gemm(x.gradBuffer(), 0, dy, 0, weight.data, 0, B, OC, C, false, false, true);
+    if (weight.requiresGrad) K.gemm(weight.gradBuffer(), 0, dy, 0, x.data, 0, OC, B, C, true, false, true);
     if (bias !== null && bias.requiresGrad) {
       const db = bias.gradBuffer();
       const acc = new Float64Array(OC);
@@ -126,7 +126,7 @@ interface Resolved {
   C: number;
   OC: number;
   G: number;
-  geom: K.ConvGeom;
+  geom: ConvGeom;
   unbatched: boolean;
 }
 
@@ -286,7 +286,7 @@ export function convTranspose2d(
   const OW = (W - 1) * SW - 2 * PW + DW * (KW - 1) + OPW + 1;
   if (OH <= 0 || OW <= 0) throw new ShapeError(`${op}: output size [${OH}, ${OW}] is not positive (x ${fmtShape(x.shape)}, padding [${PH}, ${PW}])`);
   // The geometry of the forward conv that maps an (OH, OW) image to the (H, W) grid of x.
-  const geom: K.ConvGeom = { C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH, SW, PH, PW, DH, DW };
+  const geom: ConvGeom = { C: OCg, H: OH, W: OW, KH, KW, OH: H, OW: W, SH, SW, PH, PW, DH, DW };
   const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW], op);
   K.convTranspose2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, C, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];

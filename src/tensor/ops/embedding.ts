@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/embedding';
+import { kernels as K } from '../kernels/backend';
 import { int, nullable, parseOptions } from '../options';
 import { describe, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';

@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/gather';
+import { kernels as K } from '../kernels/backend';
 import { describe, normAxis, sizeOf } from '../shape';
 import { Tensor } from '../tensor';
 

@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import { gemm } from '../kernels/matmul';
+import { kernels } from '../kernels/backend';
 import { broadcastShapes, broadcastStrides, describe, sizeOf } from '../shape';
 import { Tensor } from '../tensor';
 import { reshape } from './shape';
@@ -60,25 +60,25 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (bBatch.length === 0 && aBatch.length >= 0) {
     // b is one matrix: fold a's batch into rows and run one GEMM.
     const MM = sizeOf(aBatch) * M;
-    gemm(out.data, 0, a.data, 0, b.data, 0, MM, K, N, false, false, false);
+    kernels.gemm(out.data, 0, a.data, 0, b.data, 0, MM, K, N, false, false, false);
     return record('matmul', out, [a, b], (dy) => {
-      if (a.requiresGrad) gemm(a.gradBuffer(), 0, dy, 0, b.data, 0, MM, N, K, false, true, true);
-      if (b.requiresGrad) gemm(b.gradBuffer(), 0, a.data, 0, dy, 0, K, MM, N, true, false, true);
+      if (a.requiresGrad) kernels.gemm(a.gradBuffer(), 0, dy, 0, b.data, 0, MM, N, K, false, true, true);
+      if (b.requiresGrad) kernels.gemm(b.gradBuffer(), 0, a.data, 0, dy, 0, K, MM, N, true, false, true);
     });
   }
 
   const [ao, bo] = batchOffsets(batch, aBatch, bBatch);
   const nb = ao.length;
   const sa = M * K, sb = K * N, sc = M * N;
-  for (let k = 0; k < nb; k++) gemm(out.data, k * sc, a.data, ao[k] * sa, b.data, bo[k] * sb, M, K, N, false, false, false);
+  for (let k = 0; k < nb; k++) kernels.gemm(out.data, k * sc, a.data, ao[k] * sa, b.data, bo[k] * sb, M, K, N, false, false, false);
   return record('matmul', out, [a, b], (dy) => {
     if (a.requiresGrad) {
       const da = a.gradBuffer();
-      for (let k = 0; k < nb; k++) gemm(da, ao[k] * sa, dy, k * sc, b.data, bo[k] * sb, M, N, K, false, true, true);
+      for (let k = 0; k < nb; k++) kernels.gemm(da, ao[k] * sa, dy, k * sc, b.data, bo[k] * sb, M, N, K, false, true, true);
     }
     if (b.requiresGrad) {
       const db = b.gradBuffer();
-      for (let k = 0; k < nb; k++) gemm(db, bo[k] * sb, a.data, ao[k] * sa, dy, k * sc, K, M, N, true, false, true);
+      for (let k = 0; k < nb; k++) kernels.gemm(db, bo[k] * sb, a.data, ao[k] * sa, dy, k * sc, K, M, N, true, false, true);
     }
   });
 }

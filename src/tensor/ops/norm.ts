@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/norm';
+import { kernels as K } from '../kernels/backend';
 import { bool, checkArg, nonNeg, num, parseOptions } from '../options';
 import { describe, sameShape, sizeOf } from '../shape';
 import { Tensor } from '../tensor';

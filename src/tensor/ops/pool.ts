@@ -1,6 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/pool';
+import { kernels as K } from '../kernels/backend';
+import type { Pool2dParams } from '../kernels/pool';
 import { bool, checkArg, int, isPlainObject, pairOf, parseOptions, posInt } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
@@ -82,7 +83,7 @@ function outShape(inp: Input4, OH: number, OW: number): number[] {
 }
 
 
-function poolAttrs(p: K.Pool2dParams): Record<string, number[]> {
+function poolAttrs(p: Pool2dParams): Record<string, number[]> {
   return { kernelSize: [p.kH, p.kW], stride: [p.sH, p.sW], padding: [p.pH, p.pW], dilation: [p.dH, p.dW] };
 }
 
@@ -94,7 +95,7 @@ function fmtPair(p: readonly [number, number]): string {
 function geometry(
   x: Tensor, inp: Input4, op: string,
   options: { kernelSize?: [number, number]; stride?: [number, number] | null; padding?: [number, number]; dilation?: [number, number] },
-): { p: K.Pool2dParams; OH: number; OW: number } {
+): { p: Pool2dParams; OH: number; OW: number } {
   if (options.kernelSize === undefined) throw new ArgumentError(`${op}: kernelSize is required (x ${fmtShape(x.shape)})`);
   const k = options.kernelSize;
   const s = options.stride ?? k;

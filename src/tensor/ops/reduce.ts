@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/reduce';
+import { kernels as K } from '../kernels/backend';
 import { anyOf, arrayOf, bool, checkArg, int, nonNeg, parseOptions, type Check, type OptionSpec } from '../options';
 import { describe, normAxes, normAxis, sizeOf } from '../shape';
 import { Tensor } from '../tensor';

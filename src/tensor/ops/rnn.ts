@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/rnn';
+import { kernels as K } from '../kernels/backend';
 import { bool, oneOf, parseOptions } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';

@@ -1,7 +1,6 @@
 import { record, type OpAttrs } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import { addInto } from '../kernels/unary';
-import { stridedAccumulate, stridedCopy, stridedWrite, sumToShape } from '../kernels/strided';
+import { kernels as K } from '../kernels/backend';
 import { num, parseOptions } from '../options';
 import { broadcastStrides, checkShape, describe, normAxis, sameShape, sizeOf, stridesOf } from '../shape';
 import { Tensor } from '../tensor';
@@ -15,7 +14,7 @@ function need(x: unknown, op: string, arg = 'x'): Tensor {
 function view(op: string, x: Tensor, shape: number[], attrs: OpAttrs): Tensor {
   const out = new Tensor(x.data, shape);
   return record(op, out, [x], (dy) => {
-    if (x.requiresGrad) addInto(x.gradBuffer(), dy, x.size);
+    if (x.requiresGrad) K.addInto(x.gradBuffer(), dy, x.size);
   }, attrs);
 }
 
@@ -111,9 +110,9 @@ export function expand(xIn: Tensor, shape: readonly number[]): Tensor {
   }
   const st = broadcastStrides(x.shape, target);
   const out = Tensor.empty(target);
-  stridedCopy(out.data, x.data, 0, target, st);
+  K.stridedCopy(out.data, x.data, 0, target, st);
   return record('expand', out, [x], (dy) => {
-    if (x.requiresGrad) sumToShape(x.gradBuffer(), dy, target, st);
+    if (x.requiresGrad) K.sumToShape(x.gradBuffer(), dy, target, st);
   }, { shape: target });
 }
 
@@ -135,9 +134,9 @@ export function permute(xIn: Tensor, perm: readonly number[]): Tensor {
   const shape = p.map((a) => x.shape[a]);
   const st = p.map((a) => xs[a]);
   const out = Tensor.empty(shape);
-  stridedCopy(out.data, x.data, 0, shape, st);
+  K.stridedCopy(out.data, x.data, 0, shape, st);
   return record('permute', out, [x], (dy) => {
-    if (x.requiresGrad) stridedAccumulate(x.gradBuffer(), 0, shape, st, dy);
+    if (x.requiresGrad) K.stridedAccumulate(x.gradBuffer(), 0, shape, st, dy);
   }, { perm: p });
 }
 
@@ -318,9 +317,9 @@ export function slice(xIn: Tensor, spec: readonly SliceSpec[]): Tensor {
     } else throw new ArgumentError(`slice: spec[${d}] must be null, a number or [start, end, step], got ${describe(s)}`);
   }
   const out = Tensor.empty(shape);
-  stridedCopy(out.data, x.data, offset, shape, st);
+  K.stridedCopy(out.data, x.data, offset, shape, st);
   return record('slice', out, [x], (dy) => {
-    if (x.requiresGrad) stridedAccumulate(x.gradBuffer(), offset, shape, st, dy);
+    if (x.requiresGrad) K.stridedAccumulate(x.gradBuffer(), offset, shape, st, dy);
   }, { spec: resolved });
 }
 
@@ -359,13 +358,13 @@ export function pad(xIn: Tensor, widths: readonly (readonly [number, number])[],
   const os = stridesOf(shape);
   let offset = 0;
   for (let d = 0; d < x.ndim; d++) offset += before[d] * os[d];
-  stridedWrite(out.data, offset, x.shape, os, x.data);
+  K.stridedWrite(out.data, offset, x.shape, os, x.data);
   const after = shape.map((d, i) => d - x.shape[i] - before[i]);
   return record('pad', out, [x], (dy) => {
     if (!x.requiresGrad) return;
     const tmp = new Float32Array(x.size);
-    stridedCopy(tmp, dy, offset, x.shape, os);
-    addInto(x.gradBuffer(), tmp, x.size);
+    K.stridedCopy(tmp, dy, offset, x.shape, os);
+    K.addInto(x.gradBuffer(), tmp, x.size);
   }, { widths: before.map((b, i) => [b, after[i]]), value });
 }
 

@@ -1,6 +1,6 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/softmax';
+import { kernels as K } from '../kernels/backend';
 import { badValue, int, isPlainObject, oneOf, parseOptions, prob, type Check } from '../options';
 import { describe, normAxis, sameShape, sizeOf, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';

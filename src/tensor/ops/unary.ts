@@ -1,7 +1,7 @@
 import { record, type OpAttrs } from '../autograd';
 import { asTensor } from '../creation';
 import { ArgumentError } from '../errors';
-import * as K from '../kernels/unary';
+import { kernels as K } from '../kernels/backend';
 import { badValue, checkArg, isPlainObject, num, oneOf, parseOptions, positive, type Check } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
