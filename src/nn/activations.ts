@@ -1,8 +1,15 @@
-import { Tensor, elu, gelu, leakyRelu, relu, sigmoid, softplus, tanh } from '../tensor/index';
+import { Tensor, elu, gelu, leakyRelu, relu, sigmoid, softmax, softplus, tanh } from '../tensor/index';
+import { finite, int, oneOf, parseOptions, positive } from '../tensor/options';
+import { layerArgs } from './config';
 import { Module, type ModuleConfig } from './module';
 
 /** max(x, 0) as a module. @example new ReLU().forward(tensor([-1, 2])).toArray(); // [0, 2] @category Activations */
 export class ReLU extends Module {
+  /** @param options - None: accepted only so that `new ReLU(m.config().options)` works; any key is refused. */
+  constructor(options?: Record<string, never>) {
+    super();
+    parseOptions('ReLU', options, {});
+  }
   forward(x: Tensor): Tensor {
     return relu(x);
   }
@@ -17,9 +24,15 @@ export class ReLU extends Module {
  * @category Activations
  */
 export class GELU extends Module {
+  /** `'none'` (exact, the default) or `'tanh'`. */
+  readonly approximate: 'none' | 'tanh';
+  /** Builds the module from its config object (`m.config().options`). */
+  constructor(config: { approximate?: 'none' | 'tanh' });
   /** @param approximate - `'none'` for the exact x·Φ(x) with erf (default), `'tanh'` for the tanh approximation. */
-  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+  constructor(approximate?: 'none' | 'tanh');
+  constructor(approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }) {
     super();
+    this.approximate = layerArgs('GELU', { approximate: oneOf<'none' | 'tanh'>(['none', 'tanh']) }, ['approximate'], [approximate], undefined, []).approximate ?? 'none';
   }
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
@@ -31,6 +44,11 @@ export class GELU extends Module {
 
 /** tanh as a module. @example new Tanh().forward(tensor([0])).toArray(); // [0] @category Activations */
 export class Tanh extends Module {
+  /** @param options - None: accepted only so that `new Tanh(m.config().options)` works; any key is refused. */
+  constructor(options?: Record<string, never>) {
+    super();
+    parseOptions('Tanh', options, {});
+  }
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
@@ -41,6 +59,11 @@ export class Tanh extends Module {
 
 /** Logistic sigmoid as a module. @example new Sigmoid().forward(tensor([0])).toArray(); // [0.5] @category Activations */
 export class Sigmoid extends Module {
+  /** @param options - None: accepted only so that `new Sigmoid(m.config().options)` works; any key is refused. */
+  constructor(options?: Record<string, never>) {
+    super();
+    parseOptions('Sigmoid', options, {});
+  }
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
@@ -51,9 +74,15 @@ export class Sigmoid extends Module {
 
 /** Leaky ReLU as a module (slope 0.01 by default). @example new LeakyReLU(0.5).forward(tensor([-2])).toArray(); // [-1] @category Activations */
 export class LeakyReLU extends Module {
+  /** Slope for x < 0. */
+  readonly negativeSlope: number;
+  /** Builds the module from its config object (`m.config().options`). */
+  constructor(config: { negativeSlope?: number });
   /** @param negativeSlope - Slope for x < 0: y = negativeSlope·x there (default 0.01). */
-  constructor(readonly negativeSlope = 0.01) {
+  constructor(negativeSlope?: number);
+  constructor(negativeSlope?: number | { negativeSlope?: number }) {
     super();
+    this.negativeSlope = layerArgs('LeakyReLU', { negativeSlope: finite }, ['negativeSlope'], [negativeSlope], undefined, []).negativeSlope ?? 0.01;
   }
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
@@ -65,9 +94,15 @@ export class LeakyReLU extends Module {
 
 /** ELU as a module (α = 1 by default). @example new ELU().forward(tensor([1])).toArray(); // [1] @category Activations */
 export class ELU extends Module {
+  /** α in α(eˣ − 1) for x ≤ 0. */
+  readonly alpha: number;
+  /** Builds the module from its config object (`m.config().options`). */
+  constructor(config: { alpha?: number });
   /** @param alpha - α in α(eˣ − 1) for x ≤ 0 (default 1). */
-  constructor(readonly alpha = 1) {
+  constructor(alpha?: number);
+  constructor(alpha?: number | { alpha?: number }) {
     super();
+    this.alpha = layerArgs('ELU', { alpha: finite }, ['alpha'], [alpha], undefined, []).alpha ?? 1;
   }
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
@@ -79,12 +114,22 @@ export class ELU extends Module {
 
 /** Softplus as a module. @example new Softplus().forward(tensor([0])).toArray(); // [0.6931472] @category Activations */
 export class Softplus extends Module {
+  /** β in (1/β) ln(1 + e^(βx)). */
+  readonly beta: number;
+  /** Above βx > threshold the result is x. */
+  readonly threshold: number;
+  /** Builds the module from its config object (`m.config().options`). */
+  constructor(config: { beta?: number; threshold?: number });
   /**
    * @param beta - β in (1/β) ln(1 + e^(βx)) (default 1).
    * @param threshold - Above βx > threshold the result is x (default 20, as PyTorch).
    */
-  constructor(readonly beta = 1, readonly threshold = 20) {
+  constructor(beta?: number, threshold?: number);
+  constructor(beta?: number | { beta?: number; threshold?: number }, threshold?: number) {
     super();
+    const o = layerArgs('Softplus', { beta: positive, threshold: finite }, ['beta', 'threshold'], [beta, threshold], undefined, []);
+    this.beta = o.beta ?? 1;
+    this.threshold = o.threshold ?? 20;
   }
   forward(x: Tensor): Tensor {
     return softplus(x, { beta: this.beta, threshold: this.threshold });
@@ -96,10 +141,35 @@ export class Softplus extends Module {
 
 /** Passes its input through unchanged. @example new Identity().forward(tensor([3])).toArray(); // [3] @category Activations */
 export class Identity extends Module {
+  /** @param options - None: accepted only so that `new Identity(m.config().options)` works; any key is refused. */
+  constructor(options?: Record<string, never>) {
+    super();
+    parseOptions('Identity', options, {});
+  }
   forward(x: Tensor): Tensor {
     return x;
   }
   override config(): ModuleConfig {
     return { type: 'Identity' };
+  }
+}
+
+/** Softmax along an axis as a module (default the last). @example new Softmax().forward(tensor([0, 0])).toArray(); // [0.5, 0.5] @category Activations */
+export class Softmax extends Module {
+  /** The axis whose entries sum to 1. */
+  readonly axis: number;
+  /** Builds the module from its config object (`m.config().options`). */
+  constructor(config: { axis?: number });
+  /** @param axis - The axis whose entries sum to 1 (default −1, the last). */
+  constructor(axis?: number);
+  constructor(axis?: number | { axis?: number }) {
+    super();
+    this.axis = layerArgs('Softmax', { axis: int() }, ['axis'], [axis], undefined, []).axis ?? -1;
+  }
+  forward(x: Tensor): Tensor {
+    return softmax(x, this.axis);
+  }
+  override config(): ModuleConfig {
+    return { type: 'Softmax', options: { axis: this.axis } };
   }
 }
