@@ -5,7 +5,8 @@ import {
 import { record } from '../tensor/autograd';
 import { fmtShape } from '../tensor/errors';
 import { broadcastShapes, broadcastStrides, describe, sizeOf } from '../tensor/shape';
-import { bool, checkArg, finite, nonNegInt, parseOptions, posInt, prob, rng, type Check } from '../tensor/options';
+import { allocFloat32 } from '../tensor/alloc';
+import { bool, checkArg, finite, instanceOf, nonNegInt, parseOptions, posInt, prob, rng, type Check } from '../tensor/options';
 import { layerArgs, layerRng } from './config';
 import { Linear } from './layers';
 import { Module, type ModuleConfig, type StateDict } from './module';
@@ -54,7 +55,7 @@ function flattenBool(m: readonly NestedBool[], op: string, arg: string): { data:
     shape.push(level.length);
     level = level[0];
   }
-  const out = new Float32Array(sizeOf(shape));
+  const out = allocFloat32(sizeOf(shape), op);
   let k = 0;
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
@@ -81,7 +82,7 @@ function additiveMask(m: AttnMask, op: string, arg: string): MaskPart {
 /** A key padding mask as additive values: non-zero or true → −Infinity. */
 function paddingMask(m: KeyPaddingMask, op: string, arg: string): MaskPart {
   if (m instanceof Tensor) {
-    const out = new Float32Array(m.size);
+    const out = allocFloat32(m.size, op);
     const d = m.data;
     for (let i = 0; i < out.length; i++) if (d[i] !== 0) out[i] = -Infinity;
     return { data: out, shape: m.shape.slice(), source: null };
@@ -135,7 +136,7 @@ function maskPlan(parts: MaskPart[], scoresShape: readonly number[], causal: boo
     target = new Array<number>(nd).fill(1);
     for (const s of padded) for (let d = 0; d < nd; d++) target[d] = Math.max(target[d], s[d]);
     target[nd - 1] = S;
-    bias = new Float32Array(sizeOf(target));
+    bias = allocFloat32(sizeOf(target), 'attention mask');
     for (let i = 0; i < fixed.length; i++) {
       const off = offsets(target, broadcastStrides(padded[i], target));
       const src = fixed[i].data;
@@ -240,9 +241,10 @@ function attend(q: Tensor, kT: Tensor, v: Tensor, plan: MaskPlan, o: CoreOptions
   return { out: matmul(probs, v), probs };
 }
 
+const tensorArg = instanceOf(Tensor);
+
 function needTensor(x: unknown, op: string, arg: string): Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describe(x)}`);
-  return x;
+  return checkArg(op, arg, x, tensorArg);
 }
 
 /** A mask option: passed through here, checked (Tensor or nested booleans, and its shape) where it is used. */
