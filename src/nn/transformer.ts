@@ -368,6 +368,9 @@ function stackArgs<L extends Module>(
     if (norm !== null && !(norm instanceof LayerNorm)) throw new ArgumentError(`${op}: the child after the ${n} layers must be a LayerNorm, got ${describe(norm)}`);
     return { layers: kids.slice(0, n) as L[], norm, numLayers: n };
   }
+  if (typeof layer !== 'function' && !(layer instanceof Module)) {
+    throw new ArgumentError(`${op}: layer must be a Module or a factory (i) => layer, got ${describe(layer)}`);
+  }
   const n = posInt(numLayers, 'numLayers', op);
   const o = parseOptions(op, options, STACK_OPTIONS);
   return { layers: buildLayers(op, layer as L | ((i: number) => L), n, clone), norm: o.norm ?? null, numLayers: n };

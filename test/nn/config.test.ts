@@ -6,7 +6,7 @@ import {
   ReLU, RNN, Sequential, Sigmoid, Softmax, Softplus, Tanh, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
   TransformerEncoderLayer, type ModuleConfig,
 } from '../../src/nn/index';
-import { ArgumentError, Generator, Tensor, manualSeed, noGrad, randn, tensor } from '../../src/tensor/index';
+import { ArgumentError, Generator, Tensor, TensorkitError, manualSeed, noGrad, randn, tensor } from '../../src/tensor/index';
 
 // The Config round trip: every built-in class's constructor takes, as its single argument, its own
 // config().options (containers: with the rebuilt children), validated by the same spec as the
@@ -142,6 +142,28 @@ describe('one spec validates user options and configs alike', () => {
       expect(() => new C({ ...cfg.options, children: cfg.children === undefined ? undefined : [], bogus: 1 }), name).toThrow(ArgumentError);
       expect(() => new C({ ...cfg.options, bogus: 1 }), name).toThrow(/unknown option 'bogus'/);
     }
+  });
+});
+
+describe('no raw TypeError from any constructor', () => {
+  it('every class, given garbage in every argument position, throws only typed errors', () => {
+    const junk: unknown[] = [undefined, null, 0, -1, 1.5, NaN, 'a', true, {}, [], [1], { bogus: 1 }, () => 1, Symbol('s'), 10n, new ReLU(), 3];
+    const raw: string[] = [];
+    for (const [name, C] of classes) {
+      if (name === 'RNNBase') continue;
+      for (const a of junk) {
+        for (const b of junk) {
+          for (const c of [undefined, 'x', { bogus: 1 }, null, 5]) {
+            try {
+              new (C as unknown as new (...args: unknown[]) => Module)(a, b, c);
+            } catch (e) {
+              if (!(e instanceof ArgumentError || e instanceof TensorkitError)) raw.push(`${name}(${String(a)}, ${String(b)}, ${String(c)}): ${String(e)}`);
+            }
+          }
+        }
+      }
+    }
+    expect(raw.slice(0, 5)).toEqual([]);
   });
 });
 
