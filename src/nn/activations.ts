@@ -13,7 +13,7 @@ export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options?: Record<string, never> } {
     return { type: 'ReLU' };
   }
 }
@@ -37,7 +37,7 @@ export class GELU extends Module {
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { approximate: 'none' | 'tanh' } } {
     return { type: 'GELU', options: { approximate: this.approximate } };
   }
 }
@@ -52,7 +52,7 @@ export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options?: Record<string, never> } {
     return { type: 'Tanh' };
   }
 }
@@ -67,7 +67,7 @@ export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options?: Record<string, never> } {
     return { type: 'Sigmoid' };
   }
 }
@@ -87,7 +87,7 @@ export class LeakyReLU extends Module {
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { negativeSlope: number } } {
     return { type: 'LeakyReLU', options: { negativeSlope: this.negativeSlope } };
   }
 }
@@ -107,7 +107,7 @@ export class ELU extends Module {
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { alpha: number } } {
     return { type: 'ELU', options: { alpha: this.alpha } };
   }
 }
@@ -134,7 +134,7 @@ export class Softplus extends Module {
   forward(x: Tensor): Tensor {
     return softplus(x, { beta: this.beta, threshold: this.threshold });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { beta: number; threshold: number } } {
     return { type: 'Softplus', options: { beta: this.beta, threshold: this.threshold } };
   }
 }
@@ -149,7 +149,7 @@ export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options?: Record<string, never> } {
     return { type: 'Identity' };
   }
 }
@@ -169,7 +169,7 @@ export class Softmax extends Module {
   forward(x: Tensor): Tensor {
     return softmax(x, this.axis);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { axis: number } } {
     return { type: 'Softmax', options: { axis: this.axis } };
   }
 }

@@ -557,7 +557,7 @@ export class MultiHeadAttention extends Module {
     return this;
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: MultiHeadAttentionConfig } {
     return {
       type: 'MultiHeadAttention',
       options: { embedDim: this.embedDim, numHeads: this.numHeads, dropout: this.dropout, bias: this.qProj.bias !== null, kdim: this.kdim, vdim: this.vdim },

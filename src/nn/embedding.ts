@@ -61,7 +61,7 @@ export class Embedding extends Module {
   forward(indices: Tensor | Int32Array | number[]): Tensor {
     return embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: EmbeddingConfig } {
     return { type: 'Embedding', options: { numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim, paddingIdx: this.paddingIdx } };
   }
 }

@@ -75,7 +75,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: LinearConfig } {
     return { type: 'Linear', options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null } };
   }
 }
@@ -159,7 +159,7 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: Conv2dConfig } {
     return { type: 'Conv2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -241,7 +241,7 @@ export class Conv1d extends Module {
   forward(x: Tensor): Tensor {
     return conv1d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: Conv1dConfig } {
     return { type: 'Conv1d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -327,7 +327,7 @@ export class ConvTranspose2d extends Module {
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: ConvTranspose2dConfig } {
     return { type: 'ConvTranspose2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -371,7 +371,7 @@ export class MaxPool2d extends Module {
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: MaxPool2dLayerOptions & { kernelSize: Size2 } } {
     return { type: 'MaxPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
 }
@@ -415,7 +415,7 @@ export class AvgPool2d extends Module {
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: AvgPool2dLayerOptions & { kernelSize: Size2 } } {
     return { type: 'AvgPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
 }
@@ -440,7 +440,7 @@ export class AdaptiveAvgPool2d extends Module {
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { outputSize: Size2 } } {
     return { type: 'AdaptiveAvgPool2d', options: { outputSize: this.outputSize } };
   }
 }
@@ -472,7 +472,7 @@ export class Flatten extends Module {
   forward(x: Tensor): Tensor {
     return flatten(x, this.startAxis, this.endAxis);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { startAxis: number; endAxis: number } } {
     return { type: 'Flatten', options: { startAxis: this.startAxis, endAxis: this.endAxis } };
   }
 }
@@ -513,7 +513,7 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: layerRng(this.rng) });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: DropoutLayerOptions & { p: number } } {
     return { type: 'Dropout', options: { p: this.p } };
   }
 }

@@ -73,7 +73,7 @@ abstract class BatchNormBase extends Module {
       training: useBatch, momentum: this.momentum, eps: this.eps,
     });
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: BatchNormConfig } {
     return {
       type: this.typeName,
       options: { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.weight !== null, trackRunningStats: this.runningMean !== null },
@@ -175,7 +175,7 @@ export class LayerNorm extends Module {
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: LayerNormConfig } {
     return { type: 'LayerNorm', options: { normalizedShape: this.normalizedShape, eps: this.eps, elementwiseAffine: this.weight !== null } };
   }
 }

@@ -199,7 +199,7 @@ export class TransformerEncoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: TransformerLayerConfig } {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerEncoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -317,7 +317,7 @@ export class TransformerDecoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: TransformerLayerConfig } {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerDecoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -432,7 +432,7 @@ export class TransformerEncoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { numLayers: number } } {
     return {
       type: 'TransformerEncoder',
       options: { numLayers: this.numLayers },
@@ -478,7 +478,7 @@ export class TransformerDecoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: { numLayers: number } } {
     return {
       type: 'TransformerDecoder',
       options: { numLayers: this.numLayers },
@@ -572,7 +572,7 @@ export class PositionalEncoding extends Module {
     return this.dropout.forward(add(x, table));
   }
 
-  override config(): ModuleConfig {
+  override config(): ModuleConfig & { options: PositionalEncodingConfig } {
     return { type: 'PositionalEncoding', options: { dModel: this.dModel, maxLen: this.maxLen, dropout: this.dropout.p } };
   }
 }

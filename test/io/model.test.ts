@@ -486,6 +486,17 @@ describe('loadModel rebuilds only from the allowlist', () => {
   });
 });
 
+describe('BatchNorm files from before numBatchesTracked was 0-d', () => {
+  it('a [1] numBatchesTracked loads into the 0-d buffer (issue 12 made it PyTorch-shaped)', () => {
+    const bn = new BatchNorm1d(2);
+    const sd = { ...bn.stateDict(), numBatchesTracked: tensor([5]) };
+    const old = saveSafetensors(sd, { format: 'tensorkit', formatVersion: '1', config: JSON.stringify(bn.config()) });
+    const { model } = loadModel<BatchNorm1d>(old);
+    expect(model.numBatchesTracked!.shape).toEqual([]);
+    expect(model.numBatchesTracked!.item()).toBe(5);
+  });
+});
+
 describe('any Savable is a model file', () => {
   /** A tiny non-Module savable (as an estimator or a scaler is): a centring step with int counts. */
   class Centre {

@@ -95,6 +95,20 @@ describe('every built-in class rebuilds from its own config', () => {
     }
   });
 
+  it('config().options is typed as the constructor argument, so new C(m.config().options) type-checks', () => {
+    const lin = new Linear(3, 2, { bias: false });
+    expect(new Linear(lin.config().options).bias).toBeNull();
+    const lstm = new LSTM(2, 3, { numLayers: 2 });
+    expect(new LSTM(lstm.config().options).numLayers).toBe(2);
+    const rnn = new RNN(2, 3, { nonlinearity: 'relu' });
+    expect(new RNN(rnn.config().options).nonlinearity).toBe('relu');
+    expect(new ReLU(new ReLU().config().options)).toBeInstanceOf(ReLU);
+    expect(new GELU(new GELU('tanh').config().options).approximate).toBe('tanh');
+    const enc = new TransformerEncoder(new TransformerEncoderLayer(4, 1, { dimFeedforward: 4 }), 1);
+    expect(new TransformerEncoder({ ...enc.config().options, children: enc.layers }).numLayers).toBe(1);
+    expect(new Sequential({ children: new Sequential(new ReLU()).layers() }).length).toBe(1);
+  });
+
   it('the config form also takes rng, and refuses a second argument', () => {
     const a = new Linear({ inFeatures: 3, outFeatures: 2, rng: new Generator(5) });
     const b = new Linear(3, 2, { rng: new Generator(5) });
