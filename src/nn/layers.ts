@@ -14,11 +14,29 @@ const size2: Check<Size2> = anyOf('a positive integer or a pair [h, w] of them',
 const pad2: Check<Size2> = anyOf('an integer ≥ 0 or a pair [h, w] of them', nonNegInt, arrayOf(nonNegInt, { min: 2, max: 2 }) as unknown as Check<Size2>);
 const padMode = oneOf<'same' | 'valid'>(['same', 'valid']);
 
-/** Refuses a channel-group count that does not divide both channel counts. */
-function checkGroups(op: string, groups: number, inChannels: number, outChannels: number): void {
-  if (inChannels % groups !== 0 || outChannels % groups !== 0) {
-    throw new ArgumentError(`${op}: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
+/**
+ * The weight and bias of a convolution, after checking that `groups` divides both channel counts:
+ * weight [OC, C / groups, …kernel] ([C, OC / groups, …kernel] when transposed), both drawn from
+ * U(−k, k) with k = 1/√(weight.shape[1] · Π kernel), PyTorch's default.
+ */
+function convParams(
+  op: string, C: number, OC: number, groups: number, kernel: readonly number[], transposed: boolean,
+  bias: boolean | undefined, rng: Generator | undefined,
+): { weight: Parameter; bias: Parameter | null } {
+  if (C % groups !== 0 || OC % groups !== 0) {
+    throw new ArgumentError(`${op}: groups ${groups} must divide inChannels ${C} and outChannels ${OC}`);
   }
+  const shape = transposed ? [C, OC / groups, ...kernel] : [OC, C / groups, ...kernel];
+  let fanIn = shape[1];
+  for (const d of kernel) fanIn *= d;
+  const g = layerRng(rng);
+  const k = 1 / Math.sqrt(fanIn);
+  return { weight: Parameter.uniform(shape, -k, k, g), bias: bias === false ? null : Parameter.uniform([OC], -k, k, g) };
+}
+
+/** A kernel size as [KH, KW]. */
+function pair(v: Size2): readonly [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
 }
 
 /** Options of {@link Linear}. */
@@ -126,12 +144,6 @@ export class Conv2d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
-  /**
-   * @param inChannels - Channels C of the input image (B, C, H, W).
-   * @param outChannels - Channels produced, one per filter.
-   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
-   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv2dLayerOptions}).
-   */
   /** Channels C of the input image. */
   readonly inChannels: number;
   /** Channels produced. */
@@ -140,6 +152,12 @@ export class Conv2d extends Module {
   readonly kernelSize: Size2;
   /** Builds the layer from its config object (`conv.config().options`). */
   constructor(config: Conv2dConfig);
+  /**
+   * @param inChannels - Channels C of the input image (B, C, H, W).
+   * @param outChannels - Channels produced, one per filter.
+   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
+   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv2dLayerOptions}).
+   */
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options?: Conv2dLayerOptions);
   constructor(inChannels: number | Conv2dConfig, outChannels?: number, kernelSize?: Size2, options?: Conv2dLayerOptions) {
     super();
@@ -148,12 +166,9 @@ export class Conv2d extends Module {
     this.inChannels = C;
     this.outChannels = OC;
     this.kernelSize = o.kernelSize!;
-    const [kh, kw] = typeof this.kernelSize === 'number' ? [this.kernelSize, this.kernelSize] : this.kernelSize;
-    checkGroups('Conv2d', groups, C, OC);
-    const g = layerRng(o.rng);
-    const k = 1 / Math.sqrt((C / groups) * kh * kw);
-    this.weight = Parameter.uniform([OC, C / groups, kh, kw], -k, k, g);
-    this.bias = o.bias === false ? null : Parameter.uniform([OC], -k, k, g);
+    const p = convParams('Conv2d', C, OC, groups, pair(this.kernelSize), false, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
     this.opts = { stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1, groups };
   }
   forward(x: Tensor): Tensor {
@@ -209,12 +224,6 @@ export class Conv1d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv1dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
-  /**
-   * @param inChannels - Channels C of the input sequence (B, C, L).
-   * @param outChannels - Channels produced, one per filter.
-   * @param kernelSize - Kernel length K.
-   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv1dLayerOptions}).
-   */
   /** Channels C of the input sequence. */
   readonly inChannels: number;
   /** Channels produced. */
@@ -223,6 +232,12 @@ export class Conv1d extends Module {
   readonly kernelSize: number;
   /** Builds the layer from its config object (`conv.config().options`). */
   constructor(config: Conv1dConfig);
+  /**
+   * @param inChannels - Channels C of the input sequence (B, C, L).
+   * @param outChannels - Channels produced, one per filter.
+   * @param kernelSize - Kernel length K.
+   * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv1dLayerOptions}).
+   */
   constructor(inChannels: number, outChannels: number, kernelSize: number, options?: Conv1dLayerOptions);
   constructor(inChannels: number | Conv1dConfig, outChannels?: number, kernelSize?: number, options?: Conv1dLayerOptions) {
     super();
@@ -231,11 +246,9 @@ export class Conv1d extends Module {
     this.inChannels = C;
     this.outChannels = OC;
     this.kernelSize = K;
-    checkGroups('Conv1d', groups, C, OC);
-    const g = layerRng(o.rng);
-    const k = 1 / Math.sqrt((C / groups) * K);
-    this.weight = Parameter.uniform([OC, C / groups, K], -k, k, g);
-    this.bias = o.bias === false ? null : Parameter.uniform([OC], -k, k, g);
+    const p = convParams('Conv1d', C, OC, groups, [K], false, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
     this.opts = { stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1, groups };
   }
   forward(x: Tensor): Tensor {
@@ -292,12 +305,6 @@ export class ConvTranspose2d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<ConvTranspose2dLayerOptions, 'stride' | 'padding' | 'outputPadding' | 'dilation' | 'groups'>>;
-  /**
-   * @param inChannels - Channels C of the input image (B, C, H, W).
-   * @param outChannels - Channels produced.
-   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
-   * @param options - Stride, padding, output padding, dilation, groups, bias and generator ({@link ConvTranspose2dLayerOptions}).
-   */
   /** Channels C of the input image. */
   readonly inChannels: number;
   /** Channels produced. */
@@ -306,6 +313,12 @@ export class ConvTranspose2d extends Module {
   readonly kernelSize: Size2;
   /** Builds the layer from its config object (`conv.config().options`). */
   constructor(config: ConvTranspose2dConfig);
+  /**
+   * @param inChannels - Channels C of the input image (B, C, H, W).
+   * @param outChannels - Channels produced.
+   * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
+   * @param options - Stride, padding, output padding, dilation, groups, bias and generator ({@link ConvTranspose2dLayerOptions}).
+   */
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options?: ConvTranspose2dLayerOptions);
   constructor(inChannels: number | ConvTranspose2dConfig, outChannels?: number, kernelSize?: Size2, options?: ConvTranspose2dLayerOptions) {
     super();
@@ -314,12 +327,9 @@ export class ConvTranspose2d extends Module {
     this.inChannels = C;
     this.outChannels = OC;
     this.kernelSize = o.kernelSize!;
-    const [kh, kw] = typeof this.kernelSize === 'number' ? [this.kernelSize, this.kernelSize] : this.kernelSize;
-    checkGroups('ConvTranspose2d', groups, C, OC);
-    const g = layerRng(o.rng);
-    const k = 1 / Math.sqrt((OC / groups) * kh * kw);
-    this.weight = Parameter.uniform([C, OC / groups, kh, kw], -k, k, g);
-    this.bias = o.bias === false ? null : Parameter.uniform([OC], -k, k, g);
+    const p = convParams('ConvTranspose2d', C, OC, groups, pair(this.kernelSize), true, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
     this.opts = {
       stride: o.stride ?? 1, padding: o.padding ?? 0, outputPadding: o.outputPadding ?? 0, dilation: o.dilation ?? 1, groups,
     };
@@ -351,16 +361,16 @@ const MAXPOOL = { kernelSize: size2, stride: size2, padding: pad2, dilation: siz
  * @category Layers
  */
 export class MaxPool2d extends Module {
-  /**
-   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
-   * @param options - Stride, padding and dilation ({@link MaxPool2dLayerOptions}).
-   */
   /** Window height and width, as given. */
   readonly kernelSize: Size2;
   /** Stride, padding and dilation, as given (validated). */
   readonly options: MaxPool2dLayerOptions;
   /** Builds the layer from its config object (`pool.config().options`). */
   constructor(config: MaxPool2dLayerOptions & { kernelSize: Size2 });
+  /**
+   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
+   * @param options - Stride, padding and dilation ({@link MaxPool2dLayerOptions}).
+   */
   constructor(kernelSize: Size2, options?: MaxPool2dLayerOptions);
   constructor(kernelSize: Size2 | (MaxPool2dLayerOptions & { kernelSize: Size2 }), options?: MaxPool2dLayerOptions) {
     super();
@@ -395,16 +405,16 @@ const AVGPOOL = { kernelSize: size2, stride: size2, padding: pad2, countIncludeP
  * @category Layers
  */
 export class AvgPool2d extends Module {
-  /**
-   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
-   * @param options - Stride, padding and countIncludePad ({@link AvgPool2dLayerOptions}).
-   */
   /** Window height and width, as given. */
   readonly kernelSize: Size2;
   /** Stride, padding and countIncludePad, as given (validated). */
   readonly options: AvgPool2dLayerOptions;
   /** Builds the layer from its config object (`pool.config().options`). */
   constructor(config: AvgPool2dLayerOptions & { kernelSize: Size2 });
+  /**
+   * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
+   * @param options - Stride, padding and countIncludePad ({@link AvgPool2dLayerOptions}).
+   */
   constructor(kernelSize: Size2, options?: AvgPool2dLayerOptions);
   constructor(kernelSize: Size2 | (AvgPool2dLayerOptions & { kernelSize: Size2 }), options?: AvgPool2dLayerOptions) {
     super();

@@ -166,12 +166,12 @@ export abstract class RNNBase extends Module {
     this.rng = o.rng;
     this.cfg = c;
     this.layerName = layer;
-    this.init(o);
+    this.readExtraOptions(o);
     registerWeights(this, gates, c, layerRng(o.rng));
   }
 
   /** Reads what the subclass adds to the shared options (before the weights are drawn). @internal */
-  protected init(_options: Record<string, unknown>): void {}
+  protected readExtraOptions(_options: Record<string, unknown>): void {}
 
   /** One layer in one direction: the fused op of the subclass's cell. @internal */
   protected abstract cell(
@@ -348,7 +348,7 @@ export class RNN extends RNNBase {
     super('RNN', 1, RNN_SPEC, inputSize, hiddenSize, options);
   }
   /** @internal */
-  protected override init(options: { nonlinearity?: 'tanh' | 'relu' }): void {
+  protected override readExtraOptions(options: { nonlinearity?: 'tanh' | 'relu' }): void {
     (this as { nonlinearity: 'tanh' | 'relu' }).nonlinearity = options.nonlinearity ?? 'tanh';
   }
   /** Runs the stack over x [B, T, inputSize] from h0 (zeros when omitted). */
