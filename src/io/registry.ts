@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Module } from '../nn/index';
 import { ArgumentError, FormatError, TensorkitError } from '../tensor/index';
+import { arrayOf, nonNeg, object, parseOptions, str, type Check } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import { syncDir, writeFileAtomic } from './fs';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
 import { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type OptimizerStateSource, type Savable } from './model';
@@ -72,6 +74,10 @@ interface Index {
   versions: VersionEntry[];
 }
 
+const REGISTRY_OPTIONS = { lockTimeoutMs: nonNeg, staleLockMs: nonNeg };
+const anything: Check<unknown> = (v) => v; // checked by saveModel
+const SAVE_OPTIONS = { tags: arrayOf(str), metrics: object, optimizer: anything, metadata: anything };
+
 const INDEX = 'index.json';
 const LOCK = '.lock';
 // Temporary files of the registry's writes: uploads, and the atomic writes' own temporaries.
@@ -83,7 +89,7 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.startsWith('.')) {
-    throw new ArgumentError(`ModelRegistry: ${what} must be 1–128 characters of [A-Za-z0-9._-] not starting with '.', got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`);
+    throw new ArgumentError(`ModelRegistry: ${what} must be 1–128 characters of [A-Za-z0-9._-] not starting with '.', got ${describe(name)}`);
   }
   return name;
 }
@@ -95,7 +101,7 @@ function checkTag(tag: unknown): string {
 }
 
 function checkVersion(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`ModelRegistry: a version must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`ModelRegistry: a version must be a positive integer, got ${describe(v)}`);
   return v;
 }
 
@@ -174,13 +180,11 @@ export class ModelRegistry {
 
   /** A registry rooted at the directory `root` (created on first save). */
   constructor(root: string, options: ModelRegistryOptions = {}) {
-    if (typeof root !== 'string' || root === '') throw new ArgumentError('ModelRegistry: root must be a non-empty path');
+    if (typeof root !== 'string' || root === '') throw new ArgumentError(`ModelRegistry: root must be a non-empty path, got ${describe(root)}`);
     this.root = root;
-    this.lockTimeoutMs = options?.lockTimeoutMs ?? 10_000;
-    this.staleLockMs = options?.staleLockMs ?? 30_000;
-    for (const [k, v] of [['lockTimeoutMs', this.lockTimeoutMs], ['staleLockMs', this.staleLockMs]] as const) {
-      if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry: ${k} must be a finite number ≥ 0, got ${String(v)}`);
-    }
+    const o = parseOptions('ModelRegistry', options, REGISTRY_OPTIONS);
+    this.lockTimeoutMs = o.lockTimeoutMs ?? 10_000;
+    this.staleLockMs = o.staleLockMs ?? 30_000;
   }
 
   private dir(name: string): string {
@@ -207,13 +211,14 @@ export class ModelRegistry {
    */
   async save(name: string, model: Savable, options: RegistrySaveOptions = {}): Promise<number> {
     const dir = this.dir(name);
-    const tags = [...new Set((options?.tags ?? []).map(checkTag))];
+    const o = parseOptions('ModelRegistry.save', options, SAVE_OPTIONS) as RegistrySaveOptions;
+    const tags = [...new Set((o.tags ?? []).map(checkTag))];
     const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(options?.metrics ?? {})) {
-      if (k === '__proto__' || typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry.save: metric ${JSON.stringify(k)} must be a finite number, got ${String(v)}`);
+    for (const [k, v] of Object.entries(o.metrics ?? {})) {
+      if (k === '__proto__' || typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry.save: metric ${JSON.stringify(k)} must be a finite number, got ${describe(v)}`);
       metrics[k] = v;
     }
-    const bytes = saveModel(model, { optimizer: options?.optimizer, metadata: options?.metadata });
+    const bytes = saveModel(model, { optimizer: o.optimizer, metadata: o.metadata });
     const checksum = sha256(bytes);
     await mkdir(dir, { recursive: true });
     await this.sweepUploads(dir);

@@ -143,6 +143,12 @@ describe('ModelRegistry', () => {
     for (const tag of ['latest', '12', '../t', '']) await expect(reg.save('m', new ReLU(), { tags: [tag] }), tag).rejects.toThrow(ArgumentError);
     await expect(reg.save('m', new ReLU(), { metrics: { acc: NaN } })).rejects.toThrow(ArgumentError);
     await expect(reg.load('m', 0)).rejects.toThrow(ArgumentError);
+    // Options objects are validated like every other (issue 12): unknown keys, wrong types.
+    await expect(reg.save('m', new ReLU(), { tag: ['x'] } as never)).rejects.toThrow(/unknown option 'tag' \(did you mean 'tags'\?\)/);
+    await expect(reg.save('m', new ReLU(), { tags: 'x' as never })).rejects.toThrow(/ModelRegistry.save: tags must be an array/);
+    await expect(reg.save('m', new ReLU(), { metadata: 'abc' as never })).rejects.toThrow(/saveModel: metadata must be an object/);
+    expect(() => new ModelRegistry(reg.root, { lockTimeout: 5 } as never)).toThrow(/did you mean 'lockTimeoutMs'/);
+    expect(() => new ModelRegistry(reg.root, { staleLockMs: -1 })).toThrow(/staleLockMs must be a finite number ≥ 0, got -1/);
     expect(readdirSync(reg.root)).toEqual([]);
   });
 
