@@ -545,7 +545,8 @@ export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options
   const sd: Record<string, Tensor | TypedTensor> = {};
   for (const e of entries) if (!e.name.startsWith(OPTIM_PREFIX)) sd[e.name] = decodeEntry(e);
   // Files written before BatchNorm's numBatchesTracked became 0-d (as PyTorch's) hold it as [1].
-  const own = model.stateDict();
+  // Only a Module is asked for its state here: another savable may have none before loading.
+  const own = model instanceof Module ? model.stateDict() : {};
   for (const k of Object.keys(sd)) {
     const t = sd[k], want = Object.hasOwn(own, k) ? own[k] : undefined;
     if (/(^|\.)numBatchesTracked$/.test(k) && t instanceof Tensor && t.size === 1 && t.ndim === 1 && want?.shape.length === 0) sd[k] = new Tensor(t.data, []);

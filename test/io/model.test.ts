@@ -10,6 +10,7 @@ import {
   TransformerEncoderLayer, type ModuleConfig,
 } from '../../src/nn/index';
 import { Adam } from '../../src/optim/index';
+import { predict } from '../../src/train/index';
 import { ArgumentError, FormatError, Generator, Tensor, defaultGenerator, tensor, zeros } from '../../src/tensor/index';
 import { withAllocationLimit } from '../../src/tensor/alloc';
 
@@ -170,6 +171,13 @@ describe('saveModel / loadModel round-trip every layer with a config()', () => {
       expect(() => saveModel(new Linear(1, 1), { metadata: { [k]: 'x' } })).toThrow(ArgumentError);
     }
     expect(() => saveModel({} as Module)).toThrow(ArgumentError);
+  });
+
+  it('issue 12: loadModel<M> types the model, so predict(restored, x) type-checks', () => {
+    const net = new Sequential(new Linear(2, 3), new ReLU());
+    const { model } = loadModel<Sequential>(saveModel(net));
+    const x = randn([4, 2]);
+    expect(Array.from(predict(model, x).data)).toEqual(Array.from(predict(net, x).data));
   });
 
   it('the file is plain safetensors: weights load with loadSafetensors under their state-dict names', () => {
