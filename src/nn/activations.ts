@@ -1,7 +1,39 @@
 import { Tensor, elu, gelu, leakyRelu, relu, sigmoid, softmax, softplus, tanh } from '../tensor/index';
 import { finite, int, oneOf, parseOptions, positive } from '../tensor/options';
-import { layerArgs } from './config';
-import { Module, type ModuleConfig } from './module';
+import { type LayerConfig, type OptionlessConfig, layerArgs } from './config';
+import { Module } from './module';
+
+/** The single-argument form of {@link GELU}: what its `config().options` returns. */
+export interface GELUConfig {
+  /** `'none'` for the exact erf form (default), `'tanh'` for the approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
+/** The single-argument form of {@link LeakyReLU}: what its `config().options` returns. */
+export interface LeakyReLUConfig {
+  /** Slope for x < 0 (default 0.01). */
+  negativeSlope?: number;
+}
+
+/** The single-argument form of {@link ELU}: what its `config().options` returns. */
+export interface ELUConfig {
+  /** α in α(eˣ − 1) for x ≤ 0 (default 1). */
+  alpha?: number;
+}
+
+/** The single-argument form of {@link Softplus}: what its `config().options` returns. */
+export interface SoftplusConfig {
+  /** β (default 1). */
+  beta?: number;
+  /** Above βx > threshold the result is x (default 20). */
+  threshold?: number;
+}
+
+/** The single-argument form of {@link Softmax}: what its `config().options` returns. */
+export interface SoftmaxConfig {
+  /** The axis whose entries sum to 1 (default −1). */
+  axis?: number;
+}
 
 /** max(x, 0) as a module. @example new ReLU().forward(tensor([-1, 2])).toArray(); // [0, 2] @category Activations */
 export class ReLU extends Module {
@@ -13,7 +45,7 @@ export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
-  override config(): ModuleConfig & { options?: Record<string, never> } {
+  override config(): OptionlessConfig {
     return { type: 'ReLU' };
   }
 }
@@ -27,17 +59,17 @@ export class GELU extends Module {
   /** `'none'` (exact, the default) or `'tanh'`. */
   readonly approximate: 'none' | 'tanh';
   /** Builds the module from its config object (`m.config().options`). */
-  constructor(config: { approximate?: 'none' | 'tanh' });
+  constructor(config: GELUConfig);
   /** @param approximate - `'none'` for the exact x·Φ(x) with erf (default), `'tanh'` for the tanh approximation. */
   constructor(approximate?: 'none' | 'tanh');
-  constructor(approximate?: 'none' | 'tanh' | { approximate?: 'none' | 'tanh' }) {
+  constructor(approximate?: 'none' | 'tanh' | GELUConfig) {
     super();
     this.approximate = layerArgs('GELU', { approximate: oneOf<'none' | 'tanh'>(['none', 'tanh']) }, ['approximate'], [approximate], undefined, []).approximate ?? 'none';
   }
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
   }
-  override config(): ModuleConfig & { options: { approximate: 'none' | 'tanh' } } {
+  override config(): LayerConfig<GELUConfig> {
     return { type: 'GELU', options: { approximate: this.approximate } };
   }
 }
@@ -52,7 +84,7 @@ export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);
   }
-  override config(): ModuleConfig & { options?: Record<string, never> } {
+  override config(): OptionlessConfig {
     return { type: 'Tanh' };
   }
 }
@@ -67,7 +99,7 @@ export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
-  override config(): ModuleConfig & { options?: Record<string, never> } {
+  override config(): OptionlessConfig {
     return { type: 'Sigmoid' };
   }
 }
@@ -77,17 +109,17 @@ export class LeakyReLU extends Module {
   /** Slope for x < 0. */
   readonly negativeSlope: number;
   /** Builds the module from its config object (`m.config().options`). */
-  constructor(config: { negativeSlope?: number });
+  constructor(config: LeakyReLUConfig);
   /** @param negativeSlope - Slope for x < 0: y = negativeSlope·x there (default 0.01). */
   constructor(negativeSlope?: number);
-  constructor(negativeSlope?: number | { negativeSlope?: number }) {
+  constructor(negativeSlope?: number | LeakyReLUConfig) {
     super();
     this.negativeSlope = layerArgs('LeakyReLU', { negativeSlope: finite }, ['negativeSlope'], [negativeSlope], undefined, []).negativeSlope ?? 0.01;
   }
   forward(x: Tensor): Tensor {
     return leakyRelu(x, this.negativeSlope);
   }
-  override config(): ModuleConfig & { options: { negativeSlope: number } } {
+  override config(): LayerConfig<LeakyReLUConfig> {
     return { type: 'LeakyReLU', options: { negativeSlope: this.negativeSlope } };
   }
 }
@@ -97,17 +129,17 @@ export class ELU extends Module {
   /** α in α(eˣ − 1) for x ≤ 0. */
   readonly alpha: number;
   /** Builds the module from its config object (`m.config().options`). */
-  constructor(config: { alpha?: number });
+  constructor(config: ELUConfig);
   /** @param alpha - α in α(eˣ − 1) for x ≤ 0 (default 1). */
   constructor(alpha?: number);
-  constructor(alpha?: number | { alpha?: number }) {
+  constructor(alpha?: number | ELUConfig) {
     super();
     this.alpha = layerArgs('ELU', { alpha: finite }, ['alpha'], [alpha], undefined, []).alpha ?? 1;
   }
   forward(x: Tensor): Tensor {
     return elu(x, this.alpha);
   }
-  override config(): ModuleConfig & { options: { alpha: number } } {
+  override config(): LayerConfig<ELUConfig> {
     return { type: 'ELU', options: { alpha: this.alpha } };
   }
 }
@@ -119,13 +151,13 @@ export class Softplus extends Module {
   /** Above βx > threshold the result is x. */
   readonly threshold: number;
   /** Builds the module from its config object (`m.config().options`). */
-  constructor(config: { beta?: number; threshold?: number });
+  constructor(config: SoftplusConfig);
   /**
    * @param beta - β in (1/β) ln(1 + e^(βx)) (default 1).
    * @param threshold - Above βx > threshold the result is x (default 20, as PyTorch).
    */
   constructor(beta?: number, threshold?: number);
-  constructor(beta?: number | { beta?: number; threshold?: number }, threshold?: number) {
+  constructor(beta?: number | SoftplusConfig, threshold?: number) {
     super();
     const o = layerArgs('Softplus', { beta: positive, threshold: finite }, ['beta', 'threshold'], [beta, threshold], undefined, []);
     this.beta = o.beta ?? 1;
@@ -134,7 +166,7 @@ export class Softplus extends Module {
   forward(x: Tensor): Tensor {
     return softplus(x, { beta: this.beta, threshold: this.threshold });
   }
-  override config(): ModuleConfig & { options: { beta: number; threshold: number } } {
+  override config(): LayerConfig<SoftplusConfig> {
     return { type: 'Softplus', options: { beta: this.beta, threshold: this.threshold } };
   }
 }
@@ -149,7 +181,7 @@ export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;
   }
-  override config(): ModuleConfig & { options?: Record<string, never> } {
+  override config(): OptionlessConfig {
     return { type: 'Identity' };
   }
 }
@@ -159,17 +191,17 @@ export class Softmax extends Module {
   /** The axis whose entries sum to 1. */
   readonly axis: number;
   /** Builds the module from its config object (`m.config().options`). */
-  constructor(config: { axis?: number });
+  constructor(config: SoftmaxConfig);
   /** @param axis - The axis whose entries sum to 1 (default −1, the last). */
   constructor(axis?: number);
-  constructor(axis?: number | { axis?: number }) {
+  constructor(axis?: number | SoftmaxConfig) {
     super();
     this.axis = layerArgs('Softmax', { axis: int() }, ['axis'], [axis], undefined, []).axis ?? -1;
   }
   forward(x: Tensor): Tensor {
     return softmax(x, this.axis);
   }
-  override config(): ModuleConfig & { options: { axis: number } } {
+  override config(): LayerConfig<SoftmaxConfig> {
     return { type: 'Softmax', options: { axis: this.axis } };
   }
 }

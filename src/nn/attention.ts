@@ -7,9 +7,9 @@ import { fmtShape } from '../tensor/errors';
 import { broadcastShapes, broadcastStrides, describe, sizeOf } from '../tensor/shape';
 import { allocFloat32 } from '../tensor/alloc';
 import { bool, checkArg, finite, instanceOf, nonNegInt, parseOptions, posInt, prob, rng, type Check } from '../tensor/options';
-import { layerArgs, layerRng } from './config';
+import { type LayerConfig, layerArgs, layerRng } from './config';
 import { Linear } from './layers';
-import { Module, type ModuleConfig, type StateDict } from './module';
+import { Module, type StateDict } from './module';
 
 // Dims: B batch, T query positions, S key positions, E embedding width, NH heads, D = E / NH the
 // width of one head, R rows of a score matrix (every leading index, T included).
@@ -557,7 +557,7 @@ export class MultiHeadAttention extends Module {
     return this;
   }
 
-  override config(): ModuleConfig & { options: MultiHeadAttentionConfig } {
+  override config(): LayerConfig<MultiHeadAttentionConfig> {
     return {
       type: 'MultiHeadAttention',
       options: { embedDim: this.embedDim, numHeads: this.numHeads, dropout: this.dropout, bias: this.qProj.bias !== null, kdim: this.kdim, vdim: this.vdim },

@@ -1,4 +1,5 @@
 import { ArgumentError, Generator, defaultGenerator } from '../tensor/index';
+import type { ModuleConfig } from './module';
 import { isPlainObject, parseOptions, type OptionSpec, type Parsed } from '../tensor/options';
 
 // How every built-in layer reads its constructor arguments and its generator (internal: not
@@ -51,4 +52,21 @@ export function layerArgs<S extends OptionSpec>(
  */
 export function layerRng(rng: Generator | undefined): Generator {
   return rng ?? defaultGenerator();
+}
+
+/**
+ * What a built-in layer's `config()` returns: a {@link ModuleConfig} whose `options` are typed as
+ * the layer's single-argument constructor form, so `new Linear(lin.config().options)` type-checks.
+ * @example new Linear(new Linear(2, 3).config().options).outFeatures; // 3
+ * @category Modules
+ */
+export type LayerConfig<O> = ModuleConfig & {
+  /** What the constructor takes back as its single argument. */
+  options: O;
+};
+
+/** What `config()` of a module without options returns (ReLU, Tanh, Sigmoid, Identity). @category Modules */
+export interface OptionlessConfig extends ModuleConfig {
+  /** None: the module takes no options, and its constructor refuses any. */
+  options?: Record<string, never>;
 }

@@ -1,7 +1,7 @@
 import { ArgumentError, Generator, Parameter, Tensor, embedding } from '../tensor/index';
 import { int, nullable, posInt, rng } from '../tensor/options';
-import { layerArgs, layerRng } from './config';
-import { Module, type ModuleConfig } from './module';
+import { type LayerConfig, layerArgs, layerRng } from './config';
+import { Module } from './module';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingLayerOptions {
@@ -61,7 +61,7 @@ export class Embedding extends Module {
   forward(indices: Tensor | Int32Array | number[]): Tensor {
     return embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
-  override config(): ModuleConfig & { options: EmbeddingConfig } {
+  override config(): LayerConfig<EmbeddingConfig> {
     return { type: 'Embedding', options: { numEmbeddings: this.numEmbeddings, embeddingDim: this.embeddingDim, paddingIdx: this.paddingIdx } };
   }
 }

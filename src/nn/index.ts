@@ -1,17 +1,22 @@
 export { Module, type ModuleConfig, type StateDict, type LoadStateDictOptions, type LoadStateDictResult } from './module';
+export { type LayerConfig, type OptionlessConfig } from './config';
 export { Sequential, type SequentialConfig } from './sequential';
 export {
   Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout,
   type LinearOptions, type Conv1dLayerOptions, type Conv2dLayerOptions, type ConvTranspose2dLayerOptions,
   type MaxPool2dLayerOptions, type AvgPool2dLayerOptions, type DropoutLayerOptions,
   type LinearConfig, type Conv1dConfig, type Conv2dConfig, type ConvTranspose2dConfig,
+  type MaxPool2dConfig, type AvgPool2dConfig, type AdaptiveAvgPool2dConfig, type FlattenConfig, type DropoutConfig,
 } from './layers';
 export {
   BatchNorm1d, BatchNorm2d, LayerNorm,
   type BatchNormLayerOptions, type LayerNormLayerOptions, type BatchNormConfig, type LayerNormConfig,
 } from './normalization';
 export { Embedding, type EmbeddingLayerOptions, type EmbeddingConfig } from './embedding';
-export { ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Softmax } from './activations';
+export {
+  ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Softmax,
+  type GELUConfig, type LeakyReLUConfig, type ELUConfig, type SoftplusConfig, type SoftmaxConfig,
+} from './activations';
 export * as init from './init';
 export {
   mseLoss, l1Loss, huberLoss, crossEntropy, nllLoss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,

@@ -5,8 +5,8 @@ import {
 import {
   anyOf, arrayOf, bool, int, nonNegInt, num, oneOf, posInt, rng, type Check,
 } from '../tensor/options';
-import { layerArgs, layerRng } from './config';
-import { Module, type ModuleConfig } from './module';
+import { type LayerConfig, layerArgs, layerRng } from './config';
+import { Module } from './module';
 
 /** A size as one positive integer or a pair [h, w] of them, kept in the form given. */
 const size2: Check<Size2> = anyOf('a positive integer or a pair [h, w] of them', posInt, arrayOf(posInt, { min: 2, max: 2 }) as unknown as Check<Size2>);
@@ -93,7 +93,7 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
-  override config(): ModuleConfig & { options: LinearConfig } {
+  override config(): LayerConfig<LinearConfig> {
     return { type: 'Linear', options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null } };
   }
 }
@@ -174,7 +174,7 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig & { options: Conv2dConfig } {
+  override config(): LayerConfig<Conv2dConfig> {
     return { type: 'Conv2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -254,7 +254,7 @@ export class Conv1d extends Module {
   forward(x: Tensor): Tensor {
     return conv1d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig & { options: Conv1dConfig } {
+  override config(): LayerConfig<Conv1dConfig> {
     return { type: 'Conv1d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -337,7 +337,7 @@ export class ConvTranspose2d extends Module {
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig & { options: ConvTranspose2dConfig } {
+  override config(): LayerConfig<ConvTranspose2dConfig> {
     return { type: 'ConvTranspose2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -350,6 +350,12 @@ export interface MaxPool2dLayerOptions {
   padding?: Size2;
   /** Spacing between the taps of a window (default 1). */
   dilation?: Size2;
+}
+
+/** The single-argument form of {@link MaxPool2d}: what its `config().options` returns. */
+export interface MaxPool2dConfig extends MaxPool2dLayerOptions {
+  /** Window height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
 }
 
 const MAXPOOL = { kernelSize: size2, stride: size2, padding: pad2, dilation: size2 };
@@ -366,13 +372,13 @@ export class MaxPool2d extends Module {
   /** Stride, padding and dilation, as given (validated). */
   readonly options: MaxPool2dLayerOptions;
   /** Builds the layer from its config object (`pool.config().options`). */
-  constructor(config: MaxPool2dLayerOptions & { kernelSize: Size2 });
+  constructor(config: MaxPool2dConfig);
   /**
    * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
    * @param options - Stride, padding and dilation ({@link MaxPool2dLayerOptions}).
    */
   constructor(kernelSize: Size2, options?: MaxPool2dLayerOptions);
-  constructor(kernelSize: Size2 | (MaxPool2dLayerOptions & { kernelSize: Size2 }), options?: MaxPool2dLayerOptions) {
+  constructor(kernelSize: Size2 | MaxPool2dConfig, options?: MaxPool2dLayerOptions) {
     super();
     const { kernelSize: ks, ...rest } = layerArgs('MaxPool2d', MAXPOOL, ['kernelSize'], [kernelSize], options);
     this.kernelSize = ks!;
@@ -381,7 +387,7 @@ export class MaxPool2d extends Module {
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig & { options: MaxPool2dLayerOptions & { kernelSize: Size2 } } {
+  override config(): LayerConfig<MaxPool2dConfig> {
     return { type: 'MaxPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
 }
@@ -394,6 +400,12 @@ export interface AvgPool2dLayerOptions {
   padding?: Size2;
   /** Divide by KH·KW, counting padding as zeros (default true, as PyTorch); false divides by the in-bounds taps. */
   countIncludePad?: boolean;
+}
+
+/** The single-argument form of {@link AvgPool2d}: what its `config().options` returns. */
+export interface AvgPool2dConfig extends AvgPool2dLayerOptions {
+  /** Window height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
 }
 
 const AVGPOOL = { kernelSize: size2, stride: size2, padding: pad2, countIncludePad: bool };
@@ -410,13 +422,13 @@ export class AvgPool2d extends Module {
   /** Stride, padding and countIncludePad, as given (validated). */
   readonly options: AvgPool2dLayerOptions;
   /** Builds the layer from its config object (`pool.config().options`). */
-  constructor(config: AvgPool2dLayerOptions & { kernelSize: Size2 });
+  constructor(config: AvgPool2dConfig);
   /**
    * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
    * @param options - Stride, padding and countIncludePad ({@link AvgPool2dLayerOptions}).
    */
   constructor(kernelSize: Size2, options?: AvgPool2dLayerOptions);
-  constructor(kernelSize: Size2 | (AvgPool2dLayerOptions & { kernelSize: Size2 }), options?: AvgPool2dLayerOptions) {
+  constructor(kernelSize: Size2 | AvgPool2dConfig, options?: AvgPool2dLayerOptions) {
     super();
     const { kernelSize: ks, ...rest } = layerArgs('AvgPool2d', AVGPOOL, ['kernelSize'], [kernelSize], options);
     this.kernelSize = ks!;
@@ -425,9 +437,15 @@ export class AvgPool2d extends Module {
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig & { options: AvgPool2dLayerOptions & { kernelSize: Size2 } } {
+  override config(): LayerConfig<AvgPool2dConfig> {
     return { type: 'AvgPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
+}
+
+/** The single-argument form of {@link AdaptiveAvgPool2d}: what its `config().options` returns. */
+export interface AdaptiveAvgPool2dConfig {
+  /** Output height and width: one number or [OH, OW]. */
+  outputSize: Size2;
 }
 
 /**
@@ -440,19 +458,27 @@ export class AdaptiveAvgPool2d extends Module {
   /** Output height and width, as given. */
   readonly outputSize: Size2;
   /** Builds the layer from its config object (`pool.config().options`). */
-  constructor(config: { outputSize: Size2 });
+  constructor(config: AdaptiveAvgPool2dConfig);
   /** @param outputSize - Output height and width (OH, OW): one number for a square output, or [OH, OW]. */
   constructor(outputSize: Size2);
-  constructor(outputSize: Size2 | { outputSize: Size2 }) {
+  constructor(outputSize: Size2 | AdaptiveAvgPool2dConfig) {
     super();
     this.outputSize = layerArgs('AdaptiveAvgPool2d', { outputSize: size2 }, ['outputSize'], [outputSize], undefined).outputSize!;
   }
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
-  override config(): ModuleConfig & { options: { outputSize: Size2 } } {
+  override config(): LayerConfig<AdaptiveAvgPool2dConfig> {
     return { type: 'AdaptiveAvgPool2d', options: { outputSize: this.outputSize } };
   }
+}
+
+/** The single-argument form of {@link Flatten}: what its `config().options` returns. */
+export interface FlattenConfig {
+  /** First axis to flatten (default 1). */
+  startAxis?: number;
+  /** Last axis to flatten, inclusive (default −1). */
+  endAxis?: number;
 }
 
 /**
@@ -471,9 +497,9 @@ export class Flatten extends Module {
   /** Last axis flattened, inclusive. */
   readonly endAxis: number;
   /** Builds the layer from its config object (`flatten.config().options`). */
-  constructor(config: { startAxis?: number; endAxis?: number });
+  constructor(config: FlattenConfig);
   constructor(startAxis?: number, endAxis?: number);
-  constructor(startAxis?: number | { startAxis?: number; endAxis?: number }, endAxis?: number) {
+  constructor(startAxis?: number | FlattenConfig, endAxis?: number) {
     super();
     const o = layerArgs('Flatten', { startAxis: int(), endAxis: int() }, ['startAxis', 'endAxis'], [startAxis, endAxis], undefined, []);
     this.startAxis = o.startAxis ?? 1;
@@ -482,7 +508,7 @@ export class Flatten extends Module {
   forward(x: Tensor): Tensor {
     return flatten(x, this.startAxis, this.endAxis);
   }
-  override config(): ModuleConfig & { options: { startAxis: number; endAxis: number } } {
+  override config(): LayerConfig<FlattenConfig> {
     return { type: 'Flatten', options: { startAxis: this.startAxis, endAxis: this.endAxis } };
   }
 }
@@ -491,6 +517,12 @@ export class Flatten extends Module {
 export interface DropoutLayerOptions {
   /** Generator for the masks (default: the global one, looked up at each forward). */
   rng?: Generator;
+}
+
+/** The single-argument form of {@link Dropout}: what its `config().options` returns, plus `rng`. */
+export interface DropoutConfig extends DropoutLayerOptions {
+  /** Probability of zeroing each element in training (default 0.5). */
+  p?: number;
 }
 
 const DROPOUT = { p: num({ min: 0, max: 1 }), rng };
@@ -508,13 +540,13 @@ export class Dropout extends Module {
   readonly p: number;
   private readonly rng: Generator | undefined;
   /** Builds the layer from its config object (`drop.config().options`). */
-  constructor(config: DropoutLayerOptions & { p?: number });
+  constructor(config: DropoutConfig);
   /**
    * @param p - Probability of zeroing each element in training, in [0, 1] (default 0.5).
    * @param options - The mask generator ({@link DropoutLayerOptions}).
    */
   constructor(p?: number, options?: DropoutLayerOptions);
-  constructor(p?: number | (DropoutLayerOptions & { p?: number }), options?: DropoutLayerOptions) {
+  constructor(p?: number | DropoutConfig, options?: DropoutLayerOptions) {
     super();
     const o = layerArgs('Dropout', DROPOUT, ['p'], [p], options, []);
     this.p = o.p ?? 0.5;
@@ -523,7 +555,7 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     return dropout(x, this.p, { training: this.training, rng: layerRng(this.rng) });
   }
-  override config(): ModuleConfig & { options: DropoutLayerOptions & { p: number } } {
+  override config(): LayerConfig<DropoutConfig> {
     return { type: 'Dropout', options: { p: this.p } };
   }
 }

@@ -1,7 +1,7 @@
 import { ArgumentError, Parameter, Tensor, batchNorm, layerNorm, ones, zeros } from '../tensor/index';
 import { anyOf, arrayOf, bool, nonNeg, num, posInt } from '../tensor/options';
-import { layerArgs } from './config';
-import { Module, type ModuleConfig } from './module';
+import { type LayerConfig, layerArgs } from './config';
+import { Module } from './module';
 
 /** Options of {@link BatchNorm1d} and {@link BatchNorm2d}. */
 export interface BatchNormLayerOptions {
@@ -73,7 +73,7 @@ abstract class BatchNormBase extends Module {
       training: useBatch, momentum: this.momentum, eps: this.eps,
     });
   }
-  override config(): ModuleConfig & { options: BatchNormConfig } {
+  override config(): LayerConfig<BatchNormConfig> {
     return {
       type: this.typeName,
       options: { numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum, affine: this.weight !== null, trackRunningStats: this.runningMean !== null },
@@ -175,7 +175,7 @@ export class LayerNorm extends Module {
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
-  override config(): ModuleConfig & { options: LayerNormConfig } {
+  override config(): LayerConfig<LayerNormConfig> {
     return { type: 'LayerNorm', options: { normalizedShape: this.normalizedShape, eps: this.eps, elementwiseAffine: this.weight !== null } };
   }
 }

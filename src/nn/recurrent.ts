@@ -5,8 +5,8 @@ import { fmtShape } from '../tensor/errors';
 import { gruLayer, lstmLayer, rnnLayer, type LstmLayerResult, type RecurrentLayerResult } from '../tensor/ops/rnn';
 import { describe } from '../tensor/shape';
 import { bool, oneOf, posInt, prob, rng, type OptionSpec } from '../tensor/options';
-import { layerArgs, layerRng } from './config';
-import { Module, type ModuleConfig } from './module';
+import { type LayerConfig, layerArgs, layerRng } from './config';
+import { Module } from './module';
 
 /** Options of {@link RNN}, {@link LSTM} and {@link GRU}. */
 export interface RecurrentOptions {
@@ -217,7 +217,7 @@ export abstract class RNNBase extends Module {
     return { output: input, hN: stack(hN, 0), cN: cN.length > 0 ? stack(cN, 0) : null };
   }
 
-  override config(): ModuleConfig & { options: RecurrentConfig } {
+  override config(): LayerConfig<RecurrentConfig> {
     const c = this.cfg;
     return {
       type: this.layerName,
@@ -360,7 +360,7 @@ export class RNN extends RNNBase {
   protected cell(x: Tensor, h0: Tensor | null, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean): RecurrentLayerResult {
     return rnnLayer(x, h0, wIh, wHh, bIh, bHh, { reverse, nonlinearity: this.nonlinearity });
   }
-  override config(): ModuleConfig & { options: RNNConfig } {
+  override config(): LayerConfig<RNNConfig> {
     const c = super.config();
     return { ...c, options: { ...c.options, nonlinearity: this.nonlinearity } };
   }

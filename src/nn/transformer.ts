@@ -8,9 +8,9 @@ import {
   arrayOf, bool, instanceOf, isPlainObject, nonNeg, nullable, oneOf, parseOptions, posInt, prob, rng, type Check,
 } from '../tensor/options';
 import { MultiHeadAttention, type AttnMask, type KeyPaddingMask } from './attention';
-import { layerArgs } from './config';
+import { type LayerConfig, layerArgs } from './config';
 import { Dropout, Linear } from './layers';
-import { Module, type ModuleConfig } from './module';
+import { Module } from './module';
 import { LayerNorm } from './normalization';
 
 /** The feed-forward activation of the transformer layers. */
@@ -199,7 +199,7 @@ export class TransformerEncoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig & { options: TransformerLayerConfig } {
+  override config(): LayerConfig<TransformerLayerConfig> {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerEncoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -317,7 +317,7 @@ export class TransformerDecoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig & { options: TransformerLayerConfig } {
+  override config(): LayerConfig<TransformerLayerConfig> {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerDecoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -432,7 +432,7 @@ export class TransformerEncoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig & { options: { numLayers: number } } {
+  override config(): LayerConfig<Pick<TransformerStackConfig, 'numLayers'>> {
     return {
       type: 'TransformerEncoder',
       options: { numLayers: this.numLayers },
@@ -478,7 +478,7 @@ export class TransformerDecoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig & { options: { numLayers: number } } {
+  override config(): LayerConfig<Pick<TransformerStackConfig, 'numLayers'>> {
     return {
       type: 'TransformerDecoder',
       options: { numLayers: this.numLayers },
@@ -572,7 +572,7 @@ export class PositionalEncoding extends Module {
     return this.dropout.forward(add(x, table));
   }
 
-  override config(): ModuleConfig & { options: PositionalEncodingConfig } {
+  override config(): LayerConfig<PositionalEncodingConfig> {
     return { type: 'PositionalEncoding', options: { dModel: this.dModel, maxLen: this.maxLen, dropout: this.dropout.p } };
   }
 }
