@@ -4,6 +4,6 @@ export {
   type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo, type SafetensorsHeader,
 } from './safetensors';
 export {
-  saveModel, loadModel, Constructors, MODEL_FORMAT_VERSION,
-  type ModuleFactory, type OptimizerStateSource, type StatefulOptimizer, type SaveModelOptions, type LoadModelOptions, type LoadedModel,
+  saveModel, loadModel, Constructors, MODEL_FORMAT_VERSION, MAX_CONFIG_DEPTH, MAX_CONFIG_MODULES,
+  type Savable, type SavableConfig, type SavableClass, type ModuleFactory, type OptimizerStateSource, type StatefulOptimizer, type SaveModelOptions, type LoadModelOptions, type LoadedModel,
 } from './model';

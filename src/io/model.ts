@@ -2,24 +2,84 @@ import {
   AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout, ELU, Embedding,
   Flatten, GELU, GRU, Identity, LayerNorm, LeakyReLU, Linear, LSTM, MaxPool2d, Module, MultiHeadAttention, PositionalEncoding,
   ReLU, RNN, Sequential, Sigmoid, Softmax, Softplus, Tanh, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
-  TransformerEncoderLayer, type DecoderLayerLike, type EncoderLayerLike, type StateDict,
+  TransformerEncoderLayer,
 } from '../nn/index';
-import { ArgumentError, FormatError, Generator, Tensor, TensorkitError, type ErrorCode } from '../tensor/index';
+import { ArgumentError, FormatError, Tensor, TensorkitError, defaultGenerator, type ErrorCode } from '../tensor/index';
+import { withAllocationLimit } from '../tensor/alloc';
+import { encodeNumber } from '../tensor/json';
+import { bool, isPlainObject, object, parseOptions, type Check } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
 import {
   LONE_SURROGATE, parseSafetensors, decodeEntry, rawArray, saveSafetensors, type RawEntry, type TypedTensor,
 } from './safetensors';
 import { itemSize, type Dtype } from './dtypes';
 
+/** The config a {@link Savable} writes: its class's `type` name, constructor options and child configs. @category IO */
+export interface SavableConfig {
+  /** The name a registry maps to the class, e.g. `'Linear'`. */
+  type: string;
+  /** What the class's constructor takes back as its single argument (JSON-safe: no NaN, functions or class instances). */
+  options?: Record<string, unknown>;
+  /** Child configs, for containers; the rebuilt children come back to the constructor as `options.children`. */
+  children?: SavableConfig[];
+}
+
 /**
- * Rebuilds one module from its saved config: `options` is the JSON object the module's `config()`
- * wrote (already parsed, never evaluated), `children` the modules rebuilt from its child configs.
+ * Anything {@link saveModel} can save and {@link loadModel} rebuild: its `config()` names its class
+ * and holds the options its class's constructor takes back (`new C(config.options)`, or for a
+ * container `new C({ ...config.options, children })` with the children already rebuilt), and its
+ * state travels as tensors through `stateDict()` / `loadStateDict(sd, { strict })`. Structural: a
+ * class need not import anything to be savable. Every `Module` is one; so are the estimators,
+ * scalers and recommenders that implement these three methods.
+ * @example
+ * class Offset {
+ *   readonly b: Tensor;
+ *   constructor(readonly options: { n: number }) { this.b = zeros([options.n]); }
+ *   config() { return { type: 'Offset', options: this.options }; }
+ *   stateDict() { return { b: this.b }; }
+ *   loadStateDict(sd: Record<string, Tensor>) { this.b.data.set(sd.b.data); }
+ * }
+ * const o = new Offset({ n: 2 });
+ * o.b.data.set([1, 2]);
+ * const back = loadModel<Offset>(saveModel(o), { registry: { Offset } }).model;
+ * back.b.toArray(); // [1, 2]
  * @category IO
  */
-export type ModuleFactory = (options: Record<string, unknown>, children: Module[]) => Module;
+export interface Savable {
+  /** The class name and constructor options (see {@link SavableConfig}). */
+  config(): SavableConfig;
+  /** The state as tensors by name (float32 `Tensor`s or typed tensors). */
+  stateDict(): Record<string, Tensor | TypedTensor>;
+  /** Copies a state back in; with `strict`, refuses missing or unexpected names. */
+  loadStateDict(sd: Record<string, Tensor | TypedTensor>, options?: { strict?: boolean }): unknown;
+}
+
+/** A class {@link loadModel} can rebuild a {@link Savable} with: `new C(config.options)`. @category IO */
+export type SavableClass<T extends Savable = Savable> = new (options: never) => T;
+
+/**
+ * What {@link LoadModelOptions.registry} maps a config `type` to: a class (see {@link SavableClass}).
+ * @deprecated Since registries take classes, this is {@link SavableClass}; a factory function is refused.
+ * @category IO
+ */
+export type ModuleFactory = SavableClass;
 
 /** The format written by {@link saveModel}; {@link loadModel} refuses any other version. @category IO */
 export const MODEL_FORMAT_VERSION = '1';
+
+/**
+ * The deepest nesting of arrays and objects a model config may have, in {@link saveModel} and
+ * {@link loadModel} alike (a nested `Sequential` costs two levels: its object and its children
+ * array), so whatever saves also loads. @category IO
+ */
+export const MAX_CONFIG_DEPTH = 256;
+
+/** The most modules (config nodes) one model file may hold, in {@link saveModel} and {@link loadModel} alike. @category IO */
+export const MAX_CONFIG_MODULES = 100_000;
+
+// A built model may allocate a little more than its file carries (custom classes' scratch space).
+const ALLOCATION_SLACK = 4096;
 
 /** Metadata keys {@link saveModel} writes itself; a caller's metadata may not use them. */
 const RESERVED = ['format', 'formatVersion', 'config', 'optimizer'];
@@ -29,281 +89,81 @@ function badConfig(msg: string, code: ErrorCode = 'BAD_CONFIG'): never {
   throw new FormatError(`loadModel: ${msg}`, code);
 }
 
-// ------------------------------------------------------------------ option readers for built-ins
-
-type Opts = Record<string, unknown>;
-
-/** Copies the allowed keys of `o` that are present, refusing any other key. */
-function pick(type: string, o: Opts, allowed: readonly string[], children: Module[], maxChildren = 0): Opts {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) badConfig(`${type}: unknown option ${JSON.stringify(k)}`);
-  }
-  if (children.length > maxChildren) badConfig(`${type}: takes ${maxChildren === 0 ? 'no' : `at most ${maxChildren}`} children, got ${children.length}`);
-  return o;
-}
-
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
-/** Reads o[k] with a type check; undefined when absent and not required. */
-function read(type: string, o: Opts, k: string, kind: 'int' | 'posInt' | 'num' | 'bool' | 'size2' | 'pad' | 'intOrNull' | 'ints', required = false): unknown {
-  if (!Object.hasOwn(o, k)) {
-    if (required) badConfig(`${type}: missing option ${JSON.stringify(k)}`);
-    return undefined;
-  }
-  const v = o[k];
-  const pair = (x: unknown): boolean => isInt(x) || (Array.isArray(x) && x.length === 2 && x.every(isInt));
-  let ok: boolean;
-  switch (kind) {
-    case 'int': ok = isInt(v); break;
-    case 'posInt': ok = isInt(v) && v > 0; break;
-    case 'num': ok = typeof v === 'number'; break;
-    case 'bool': ok = typeof v === 'boolean'; break;
-    case 'size2': ok = pair(v); break;
-    case 'pad': ok = pair(v) || v === 'same' || v === 'valid'; break;
-    case 'intOrNull': ok = v === null || isInt(v); break;
-    case 'ints': ok = isInt(v) || (Array.isArray(v) && v.length > 0 && v.every(isInt)); break;
-  }
-  if (!ok) badConfig(`${type}: option ${JSON.stringify(k)} has the wrong type (${JSON.stringify(v)})`);
-  return v;
-}
-
-/** The present options among `keys`, each read with its kind. */
-function present(type: string, o: Opts, spec: Record<string, Parameters<typeof read>[3]>): Opts {
-  const out: Opts = {};
-  for (const k of Object.keys(spec)) {
-    const v = read(type, o, k, spec[k]);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
-
-function oneOf(type: string, o: Opts, k: string, values: readonly string[]): string | undefined {
-  if (!Object.hasOwn(o, k)) return undefined;
-  const v = o[k];
-  if (typeof v !== 'string' || !values.includes(v)) badConfig(`${type}: option ${JSON.stringify(k)} must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-// Init-only layers draw their (soon overwritten) initial weights from a scratch generator, so that
-// loading a model leaves the global generator where it was. Layers whose generator also drives
-// dropout masks keep the default, as a freshly built layer would.
-const scratch = (): Generator => new Generator(0);
-
-const CONV = { stride: 'size2', padding: 'pad', dilation: 'size2', groups: 'posInt', bias: 'bool' } as const;
-const LAYER = { dimFeedforward: 'posInt', dropout: 'num', layerNormEps: 'num', normFirst: 'bool' } as const;
-
-function stack<L>(type: string, o: Opts, children: Module[]): { layers: L[]; norm: LayerNorm | null; numLayers: number } {
-  pick(type, o, ['numLayers'], children, Number.MAX_SAFE_INTEGER);
-  const numLayers = read(type, o, 'numLayers', 'posInt', true) as number;
-  if (children.length !== numLayers && children.length !== numLayers + 1) {
-    badConfig(`${type}: numLayers ${numLayers} needs ${numLayers} children (plus an optional final LayerNorm), got ${children.length}`);
-  }
-  const norm = children.length > numLayers ? children[numLayers] : null;
-  if (norm !== null && !(norm instanceof LayerNorm)) badConfig(`${type}: the child after the layers must be a LayerNorm`);
-  return { layers: children.slice(0, numLayers) as L[], norm, numLayers };
-}
-
-const builtins: Record<string, ModuleFactory> = {
-  Linear: (o, c) => {
-    pick('Linear', o, ['inFeatures', 'outFeatures', 'bias'], c);
-    return new Linear(read('Linear', o, 'inFeatures', 'posInt', true) as number, read('Linear', o, 'outFeatures', 'posInt', true) as number, {
-      ...present('Linear', o, { bias: 'bool' }), rng: scratch(),
-    });
-  },
-  Conv1d: (o, c) => {
-    const t = 'Conv1d';
-    pick(t, o, ['inChannels', 'outChannels', 'kernelSize', ...Object.keys(CONV)], c);
-    const p = present(t, o, { stride: 'posInt', padding: 'pad', dilation: 'posInt', groups: 'posInt', bias: 'bool' });
-    if (Array.isArray(p.padding)) badConfig(`${t}: padding must be a number, 'same' or 'valid'`);
-    return new Conv1d(read(t, o, 'inChannels', 'posInt', true) as number, read(t, o, 'outChannels', 'posInt', true) as number,
-      read(t, o, 'kernelSize', 'posInt', true) as number, { ...p, rng: scratch() });
-  },
-  Conv2d: (o, c) => {
-    const t = 'Conv2d';
-    pick(t, o, ['inChannels', 'outChannels', 'kernelSize', ...Object.keys(CONV)], c);
-    return new Conv2d(read(t, o, 'inChannels', 'posInt', true) as number, read(t, o, 'outChannels', 'posInt', true) as number,
-      read(t, o, 'kernelSize', 'size2', true) as [number, number], { ...present(t, o, CONV), rng: scratch() });
-  },
-  ConvTranspose2d: (o, c) => {
-    const t = 'ConvTranspose2d';
-    const spec = { stride: 'size2', padding: 'size2', outputPadding: 'size2', dilation: 'size2', groups: 'posInt', bias: 'bool' } as const;
-    pick(t, o, ['inChannels', 'outChannels', 'kernelSize', ...Object.keys(spec)], c);
-    return new ConvTranspose2d(read(t, o, 'inChannels', 'posInt', true) as number, read(t, o, 'outChannels', 'posInt', true) as number,
-      read(t, o, 'kernelSize', 'size2', true) as [number, number], { ...present(t, o, spec), rng: scratch() });
-  },
-  MaxPool2d: (o, c) => {
-    const spec = { stride: 'size2', padding: 'size2', dilation: 'size2' } as const;
-    pick('MaxPool2d', o, ['kernelSize', ...Object.keys(spec)], c);
-    return new MaxPool2d(read('MaxPool2d', o, 'kernelSize', 'size2', true) as number, present('MaxPool2d', o, spec));
-  },
-  AvgPool2d: (o, c) => {
-    const spec = { stride: 'size2', padding: 'size2', countIncludePad: 'bool' } as const;
-    pick('AvgPool2d', o, ['kernelSize', ...Object.keys(spec)], c);
-    return new AvgPool2d(read('AvgPool2d', o, 'kernelSize', 'size2', true) as number, present('AvgPool2d', o, spec));
-  },
-  AdaptiveAvgPool2d: (o, c) => {
-    pick('AdaptiveAvgPool2d', o, ['outputSize'], c);
-    return new AdaptiveAvgPool2d(read('AdaptiveAvgPool2d', o, 'outputSize', 'size2', true) as number);
-  },
-  Flatten: (o, c) => {
-    pick('Flatten', o, ['startAxis', 'endAxis'], c);
-    return new Flatten(read('Flatten', o, 'startAxis', 'int') as number | undefined, read('Flatten', o, 'endAxis', 'int') as number | undefined);
-  },
-  Dropout: (o, c) => {
-    pick('Dropout', o, ['p'], c);
-    return new Dropout(read('Dropout', o, 'p', 'num') as number | undefined);
-  },
-  BatchNorm1d: (o, c) => batchNorm('BatchNorm1d', o, c),
-  BatchNorm2d: (o, c) => batchNorm('BatchNorm2d', o, c),
-  LayerNorm: (o, c) => {
-    pick('LayerNorm', o, ['normalizedShape', 'eps', 'elementwiseAffine'], c);
-    return new LayerNorm(read('LayerNorm', o, 'normalizedShape', 'ints', true) as number[], present('LayerNorm', o, { eps: 'num', elementwiseAffine: 'bool' }));
-  },
-  Embedding: (o, c) => {
-    const t = 'Embedding';
-    pick(t, o, ['numEmbeddings', 'embeddingDim', 'paddingIdx'], c);
-    return new Embedding(read(t, o, 'numEmbeddings', 'posInt', true) as number, read(t, o, 'embeddingDim', 'posInt', true) as number, {
-      ...present(t, o, { paddingIdx: 'intOrNull' }), rng: scratch(),
-    });
-  },
-  Softmax: (o, c) => {
-    pick('Softmax', o, ['axis'], c);
-    return new Softmax(read('Softmax', o, 'axis', 'int') as number | undefined);
-  },
-  ReLU: (o, c) => (pick('ReLU', o, [], c), new ReLU()),
-  Tanh: (o, c) => (pick('Tanh', o, [], c), new Tanh()),
-  Sigmoid: (o, c) => (pick('Sigmoid', o, [], c), new Sigmoid()),
-  Identity: (o, c) => (pick('Identity', o, [], c), new Identity()),
-  GELU: (o, c) => {
-    pick('GELU', o, ['approximate'], c);
-    return new GELU(oneOf('GELU', o, 'approximate', ['none', 'tanh']) as 'none' | 'tanh' | undefined);
-  },
-  LeakyReLU: (o, c) => {
-    pick('LeakyReLU', o, ['negativeSlope'], c);
-    return new LeakyReLU(read('LeakyReLU', o, 'negativeSlope', 'num') as number | undefined);
-  },
-  ELU: (o, c) => {
-    pick('ELU', o, ['alpha'], c);
-    return new ELU(read('ELU', o, 'alpha', 'num') as number | undefined);
-  },
-  Softplus: (o, c) => {
-    pick('Softplus', o, ['beta', 'threshold'], c);
-    return new Softplus(read('Softplus', o, 'beta', 'num') as number | undefined, read('Softplus', o, 'threshold', 'num') as number | undefined);
-  },
-  Sequential: (o, c) => {
-    pick('Sequential', o, [], c, Number.MAX_SAFE_INTEGER);
-    return new Sequential(...c);
-  },
-  MultiHeadAttention: (o, c) => {
-    const t = 'MultiHeadAttention';
-    const spec = { dropout: 'num', bias: 'bool', kdim: 'posInt', vdim: 'posInt' } as const;
-    pick(t, o, ['embedDim', 'numHeads', ...Object.keys(spec)], c);
-    return new MultiHeadAttention(read(t, o, 'embedDim', 'posInt', true) as number, read(t, o, 'numHeads', 'posInt', true) as number, present(t, o, spec));
-  },
-  TransformerEncoderLayer: (o, c) => transformerLayer('TransformerEncoderLayer', o, c),
-  TransformerDecoderLayer: (o, c) => transformerLayer('TransformerDecoderLayer', o, c),
-  TransformerEncoder: (o, c) => {
-    const s = stack<EncoderLayerLike>('TransformerEncoder', o, c);
-    return new TransformerEncoder((i) => s.layers[i], s.numLayers, { norm: s.norm });
-  },
-  TransformerDecoder: (o, c) => {
-    const s = stack<DecoderLayerLike>('TransformerDecoder', o, c);
-    return new TransformerDecoder((i) => s.layers[i], s.numLayers, { norm: s.norm });
-  },
-  RNN: (o, c) => {
-    const opts = recurrentOptions('RNN', o, c, ['nonlinearity']);
-    const nl = oneOf('RNN', o, 'nonlinearity', ['tanh', 'relu']);
-    return new RNN(read('RNN', o, 'inputSize', 'posInt', true) as number, read('RNN', o, 'hiddenSize', 'posInt', true) as number,
-      nl === undefined ? opts : { ...opts, nonlinearity: nl as 'tanh' | 'relu' });
-  },
-  LSTM: (o, c) => new LSTM(read('LSTM', o, 'inputSize', 'posInt', true) as number, read('LSTM', o, 'hiddenSize', 'posInt', true) as number, recurrentOptions('LSTM', o, c)),
-  GRU: (o, c) => new GRU(read('GRU', o, 'inputSize', 'posInt', true) as number, read('GRU', o, 'hiddenSize', 'posInt', true) as number, recurrentOptions('GRU', o, c)),
-  PositionalEncoding: (o, c) => {
-    const t = 'PositionalEncoding';
-    pick(t, o, ['dModel', 'maxLen', 'dropout'], c);
-    return new PositionalEncoding(read(t, o, 'dModel', 'posInt', true) as number, present(t, o, { maxLen: 'posInt', dropout: 'num' }));
-  },
-};
-
-function batchNorm(t: 'BatchNorm1d' | 'BatchNorm2d', o: Opts, c: Module[]): Module {
-  const spec = { eps: 'num', momentum: 'num', affine: 'bool', trackRunningStats: 'bool' } as const;
-  pick(t, o, ['numFeatures', ...Object.keys(spec)], c);
-  const Ctor = t === 'BatchNorm1d' ? BatchNorm1d : BatchNorm2d;
-  return new Ctor(read(t, o, 'numFeatures', 'posInt', true) as number, present(t, o, spec));
-}
-
-function recurrentOptions(t: string, o: Opts, c: Module[], extra: string[] = []): Opts {
-  const spec = { numLayers: 'posInt', bidirectional: 'bool', dropout: 'num', bias: 'bool' } as const;
-  pick(t, o, ['inputSize', 'hiddenSize', ...Object.keys(spec), ...extra], c);
-  return present(t, o, spec);
-}
-
-function transformerLayer(t: 'TransformerEncoderLayer' | 'TransformerDecoderLayer', o: Opts, c: Module[]): Module {
-  pick(t, o, ['dModel', 'nhead', 'activation', ...Object.keys(LAYER)], c);
-  const opts = { ...present(t, o, LAYER) } as Record<string, unknown>;
-  const act = oneOf(t, o, 'activation', ['relu', 'gelu']);
-  if (act !== undefined) opts.activation = act;
-  const Ctor = t === 'TransformerEncoderLayer' ? TransformerEncoderLayer : TransformerDecoderLayer;
-  return new Ctor(read(t, o, 'dModel', 'posInt', true) as number, read(t, o, 'nhead', 'posInt', true) as number, opts);
-}
-
 /**
- * A lower bound on the float32 elements a built-in layer allocates, from its (unvalidated) options:
- * checked against the elements the file holds before the layer is built, so a hostile config
- * (`Linear(1e6, 1e6)` next to a 1 kB state dict) is refused instead of allocating gigabytes.
- */
-function allocationBound(type: string, o: Opts): number {
-  const n = (k: string): number => {
-    const v = Object.hasOwn(o, k) ? o[k] : undefined;
-    if (isInt(v) && v > 0) return v;
-    if (Array.isArray(v) && v.length > 0 && v.every((x) => isInt(x) && x > 0)) return v.reduce((p: number, x: number) => p * x, 1);
-    return 0;
-  };
-  const per = (a: number, g: number): number => (g > 0 ? Math.floor(a / g) : a);
-  const kernel = (): number => {
-    const v = Object.hasOwn(o, 'kernelSize') ? o.kernelSize : undefined;
-    if (isInt(v) && v > 0) return type === 'Conv1d' ? v : v * v;
-    return n('kernelSize');
-  };
-  switch (type) {
-    case 'Linear': return n('inFeatures') * n('outFeatures');
-    case 'Conv1d': case 'Conv2d': return n('outChannels') * per(n('inChannels'), n('groups')) * kernel();
-    case 'ConvTranspose2d': return n('inChannels') * per(n('outChannels'), n('groups')) * kernel();
-    case 'BatchNorm1d': case 'BatchNorm2d': return o.affine === false && o.trackRunningStats === false ? 0 : n('numFeatures');
-    case 'LayerNorm': return o.elementwiseAffine === false ? 0 : n('normalizedShape');
-    case 'Embedding': return n('numEmbeddings') * n('embeddingDim');
-    case 'MultiHeadAttention': return n('embedDim') * n('embedDim');
-    case 'TransformerEncoderLayer': case 'TransformerDecoderLayer': {
-      const d = n('dModel');
-      return d * d + d * (Object.hasOwn(o, 'dimFeedforward') ? n('dimFeedforward') : 2048);
-    }
-    case 'PositionalEncoding': return n('dModel') * (Object.hasOwn(o, 'maxLen') ? n('maxLen') : 5000);
-    case 'RNN': case 'LSTM': case 'GRU': {
-      const h = n('hiddenSize');
-      return (type === 'LSTM' ? 4 : type === 'GRU' ? 3 : 1) * h * (n('inputSize') + h);
-    }
-    default: return 0;
-  }
-}
-
-/**
- * The closed allowlist of built-in layers {@link loadModel} can rebuild, by the `type` their
+ * The closed allowlist of built-in classes {@link loadModel} rebuilds, by the `type` their
  * `config()` writes: Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d,
  * AdaptiveAvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, Softmax,
  * ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Sequential, MultiHeadAttention,
  * TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
- * PositionalEncoding, RNN, LSTM, GRU. A frozen, null-prototype map: names from a file are looked up with
- * `Object.hasOwn`, so `'constructor'` or `'__proto__'` are just unknown. Each factory accepts only
- * the options its layer's `config()` writes, type-checked.
+ * PositionalEncoding, RNN, LSTM, GRU. A frozen, null-prototype map of the classes themselves:
+ * names from a file are looked up with `Object.hasOwn`, so `'constructor'` or `'__proto__'` are
+ * just unknown. Each class validates its own options, so a file's config goes through the same
+ * checks as a user's arguments.
  * @example
  * Object.hasOwn(Constructors, 'Linear'); // true
  * Object.hasOwn(Constructors, 'constructor'); // false
- * Constructors.Linear({ inFeatures: 2, outFeatures: 3 }, []).config().type; // 'Linear'
+ * Constructors.Linear === Linear; // true
+ * new Linear(new Linear(2, 3).config().options).outFeatures; // 3
  * @category IO
  */
-export const Constructors: Readonly<Record<string, ModuleFactory>> = Object.freeze(Object.assign(Object.create(null) as Record<string, ModuleFactory>, builtins));
+export const Constructors: Readonly<Record<string, SavableClass>> = Object.freeze(Object.assign(Object.create(null) as Record<string, SavableClass>, {
+  Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d,
+  LayerNorm, Embedding, Softmax, ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Sequential, MultiHeadAttention,
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, PositionalEncoding, RNN, LSTM, GRU,
+}));
+
+/** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */
+function isClass(v: unknown): v is SavableClass {
+  return typeof v === 'function' && Object.hasOwn(v, 'prototype') && typeof (v as { prototype: unknown }).prototype === 'object';
+}
+
+function isSavable(v: unknown): v is Savable {
+  const o = v as Record<string, unknown> | null;
+  return typeof o === 'object' && o !== null && typeof o.config === 'function' && typeof o.stateDict === 'function' && typeof o.loadStateDict === 'function';
+}
+
+/**
+ * Checks that a config is plain JSON data within the limits {@link loadModel} reads: nesting at
+ * most {@link MAX_CONFIG_DEPTH}, at most {@link MAX_CONFIG_MODULES} modules, only finite numbers.
+ * Iterative, so a hostile object cannot overflow the stack here.
+ */
+function checkConfig(config: unknown): void {
+  const bad = (path: string, what: string): never => {
+    throw new ArgumentError(`saveModel: config${path} ${what}`);
+  };
+  let modules = 0;
+  const stack: [unknown, number, string, boolean][] = [[config, 1, '', true]];
+  while (stack.length > 0) {
+    const [v, depth, path, isNode] = stack.pop()!;
+    if (v === null || typeof v === 'boolean' || typeof v === 'string') continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) bad(path, `is ${describe(v)}; a config holds finite numbers only (encode others as 'NaN', 'Infinity', '-Infinity')`);
+      continue;
+    }
+    if (typeof v !== 'object') bad(path, `is ${describe(v)}, which JSON cannot hold`);
+    if (depth > MAX_CONFIG_DEPTH) bad(path, `nests deeper than ${MAX_CONFIG_DEPTH} levels, more than loadModel reads`);
+    if (isNode) {
+      if (typeof (v as { type?: unknown }).type !== 'string') bad(path, 'has no string type');
+      if (++modules > MAX_CONFIG_MODULES) bad('', `has more than ${MAX_CONFIG_MODULES} modules, more than loadModel reads`);
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], depth + 1, `${path}[${i}]`, false]);
+      continue;
+    }
+    if (!isPlainObject(v)) bad(path, `is a ${(v as object).constructor?.name ?? 'class instance'}, not plain data`);
+    const obj = v as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      const x = obj[k];
+      if (x === undefined) continue;
+      if (isNode && k === 'children') {
+        if (!Array.isArray(x)) bad(`${path}.children`, 'must be an array of configs');
+        if (depth + 1 > MAX_CONFIG_DEPTH) bad(path, `nests deeper than ${MAX_CONFIG_DEPTH} levels, more than loadModel reads`);
+        const kids = x as unknown[];
+        for (let i = 0; i < kids.length; i++) stack.push([kids[i], depth + 2, `${path}.children[${i}]`, true]);
+      } else stack.push([x, depth + 1, `${path}.${k}`, false]);
+    }
+  }
+}
 
 // ------------------------------------------------------------------------- optimizer state
 
@@ -342,6 +202,38 @@ function asFileArray(v: ArrayBufferView): TypedTensor['data'] {
 
 const SPECIAL_NUMBERS = new Map<string, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['-0', -0]]);
 
+// Arrays of numbers at least this long are stored as binary tensors rather than JSON numbers (an
+// optimizer's stateDict writes its buffers as such arrays): a float32 takes 4 bytes instead of
+// ~10 characters, and the header stays small whatever the model size.
+const MIN_BINARY_ARRAY = 16;
+
+/**
+ * How an array of numbers is stored as a tensor, or null to leave it as JSON: `NumberArray` when
+ * every element is a number (NaN, ±Inf and −0 included), `EncodedNumberArray` when every element
+ * is a finite number or one of the strings 'NaN', 'Infinity', '-Infinity' (the tensor/json
+ * convention, which optimizers use), at least one a string. F32 when every value is a float32, else F64.
+ */
+function numberArrayKind(v: unknown[]): { kind: 'NumberArray' | 'EncodedNumberArray'; data: Float32Array | Float64Array } | null {
+  if (v.length < MIN_BINARY_ARRAY) return null;
+  const data = new Float64Array(v.length);
+  let strings = false, raw = false, f32 = true;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    let n: number;
+    if (typeof x === 'number') {
+      n = x;
+      if (!Number.isFinite(x)) raw = true;
+    } else if (x === 'NaN' || x === 'Infinity' || x === '-Infinity') {
+      n = Number(x);
+      strings = true;
+    } else return null;
+    if (strings && raw) return null;
+    if (f32 && Math.fround(n) !== n && n === n) f32 = false;
+    data[i] = n;
+  }
+  return { kind: strings ? 'EncodedNumberArray' : 'NumberArray', data: f32 ? Float32Array.from(data) : data };
+}
+
 /**
  * Splits an optimizer state into JSON (typed arrays replaced by null) and tensors under
  * `__optim__.<path>`, with a list of where each went. Non-finite numbers and −0, which JSON cannot
@@ -352,6 +244,12 @@ function encodeOptimizer(state: unknown, tensors: Record<string, Tensor | TypedT
   const ancestors = new Set<object>();
   const used = new Set<string>();
   const where = (path: (string | number)[]): string => `optimizer state at ${path.length ? path.join('.') : '(root)'}`;
+  const tensorName = (path: (string | number)[]): string => {
+    let name = OPTIM_PREFIX + path.join('.');
+    for (let i = 1; used.has(name) || Object.hasOwn(tensors, name); i++) name = `${OPTIM_PREFIX}${path.join('.')}#${i}`;
+    used.add(name);
+    return name;
+  };
   const walk = (v: unknown, path: (string | number)[]): Json => {
     if (v === null || typeof v === 'boolean') return v;
     if (typeof v === 'string') {
@@ -367,9 +265,7 @@ function encodeOptimizer(state: unknown, tensors: Record<string, Tensor | TypedT
     if (v instanceof Tensor || ArrayBuffer.isView(v)) {
       const kind = v instanceof Tensor ? 'Tensor' : typedKind(v);
       if (kind === null) throw new ArgumentError(`saveModel: ${where(path)} is a ${v.constructor.name}, which cannot be saved`);
-      let name = OPTIM_PREFIX + path.join('.');
-      for (let i = 1; used.has(name) || Object.hasOwn(tensors, name); i++) name = `${OPTIM_PREFIX}${path.join('.')}#${i}`;
-      used.add(name);
+      const name = tensorName(path);
       if (v instanceof Tensor) tensors[name] = new Tensor(v.data, v.shape);
       else {
         const dtype = ARRAY_KINDS[kind].dtype;
@@ -378,6 +274,15 @@ function encodeOptimizer(state: unknown, tensors: Record<string, Tensor | TypedT
       }
       refs.push({ path: [...path], kind, name });
       return null;
+    }
+    if (Array.isArray(v)) {
+      const nums = numberArrayKind(v);
+      if (nums !== null) {
+        const name = tensorName(path);
+        tensors[name] = { dtype: nums.data instanceof Float32Array ? 'F32' : 'F64', shape: [nums.data.length], data: nums.data };
+        refs.push({ path: [...path], kind: nums.kind, name });
+        return null;
+      }
     }
     if (ancestors.has(v)) throw new ArgumentError(`saveModel: ${where(path)} is a cycle`);
     ancestors.add(v);
@@ -427,6 +332,13 @@ function decodeOptimizer(text: string, optim: Map<string, RawEntry>): unknown {
       if (ref.kind === 'Tensor') {
         if (entry.dtype !== 'F32') bad(`tensor ${JSON.stringify(name)} must be F32`);
         value = decodeEntry(entry);
+      } else if (ref.kind === 'NumberArray' || ref.kind === 'EncodedNumberArray') {
+        if ((entry.dtype !== 'F32' && entry.dtype !== 'F64') || entry.shape.length !== 1) bad(`tensor ${JSON.stringify(name)} is ${entry.dtype} [${entry.shape.join(', ')}], not a 1-D F32 or F64 ${ref.kind}`);
+        const arr: Float32Array | Float64Array = entry.dtype === 'F32' ? rawArray(entry, Float32Array) : rawArray(entry, Float64Array);
+        const out = new Array<number | string>(arr.length);
+        if (ref.kind === 'NumberArray') for (let i = 0; i < arr.length; i++) out[i] = arr[i];
+        else for (let i = 0; i < arr.length; i++) out[i] = encodeNumber(arr[i]);
+        value = out;
       } else {
         const k = ARRAY_KIND_MAP.get(ref.kind);
         if (k === undefined) bad(`unknown kind ${JSON.stringify(ref.kind)}`);
@@ -474,40 +386,54 @@ export interface SaveModelOptions {
 
 /** Options of {@link loadModel}. @category IO */
 export interface LoadModelOptions {
-  /** Extra constructors by config `type`, for custom modules; they take precedence over {@link Constructors}. */
-  registry?: Record<string, ModuleFactory>;
+  /**
+   * Classes by config `type`, for custom modules and other savables (`{ MyNet }`); they take
+   * precedence over {@link Constructors}. Each value must be a class: `new C(options)` rebuilds it.
+   */
+  registry?: Record<string, SavableClass>;
   /** Require the file's tensors to match the rebuilt model's state dict exactly (default true). */
   strict?: boolean;
 }
 
 /** What {@link loadModel} returns. @category IO */
-export interface LoadedModel {
-  /** The rebuilt model with its weights loaded (in training mode). */
-  model: Module;
+export interface LoadedModel<M extends Savable = Module> {
+  /** The rebuilt model with its weights loaded (a Module comes back in training mode). */
+  model: M;
   /** The optimizer state saved with the model, for `optimizer.loadStateDict(...)`, if any. */
   optimizerState?: unknown;
   /** The caller's metadata given to {@link saveModel} (without the reserved keys). */
   metadata: Record<string, string>;
 }
 
+const optimizerSource: Check<OptimizerStateSource> = (v, name, op) => {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw new ArgumentError(`${op}: ${name} must be an optimizer or its state, got ${describe(v)}`);
+  return v as OptimizerStateSource;
+};
+const SAVE_OPTIONS = { optimizer: optimizerSource, metadata: object };
+const LOAD_OPTIONS = { registry: object, strict: bool };
+
 /**
- * Serializes a model (and optionally its optimizer's state) to safetensors bytes: the state dict
- * as F32 tensors under their dotted names, plus `__metadata__` entries `format: 'tensorkit'`,
- * `formatVersion: '1'`, `config` (JSON of `model.config()`) and `optimizer` (JSON of the optimizer
- * state in which every typed array is replaced by null and stored as a tensor named
- * `__optim__.<path>`, e.g. `__optim__.state.0.expAvg`, so buffers stay binary and bit-exact). Any
- * safetensors reader (Python's `safetensors.torch.load_file`) can read the weights.
+ * Serializes a model — any {@link Savable}: a Module, an estimator, a scaler, a recommender — and
+ * optionally its optimizer's state to safetensors bytes: the state dict as tensors under their
+ * dotted names, plus `__metadata__` entries `format: 'tensorkit'`, `formatVersion: '1'`, `config`
+ * (JSON of `model.config()`) and `optimizer` (JSON of the optimizer state in which every typed
+ * array, Tensor and array of 16 or more numbers is replaced by null and stored as a binary tensor
+ * named `__optim__.<path>`, e.g. `__optim__.state.0.expAvg`, so buffers stay binary and
+ * bit-exact). Any safetensors reader (Python's `safetensors.torch.load_file`) can read the weights.
  * @example
  * const net = new Sequential(new Linear(2, 3), new ReLU());
  * const back = loadModel(saveModel(net, { metadata: { epoch: '3' } }));
  * back.model.config().children!.length; // 2
  * back.metadata.epoch; // '3'
- * @throws ArgumentError for a reserved metadata key, a state-dict name under `__optim__.`, or an
- * optimizer state that is not plain data (functions, class instances, cycles).
+ * @throws ArgumentError for a model that is not savable, a config that is not plain JSON data or
+ * is past {@link MAX_CONFIG_DEPTH} / {@link MAX_CONFIG_MODULES}, a reserved or non-string metadata
+ * entry, a state-dict name under `__optim__.`, or an optimizer state that is not plain data
+ * (functions, class instances, cycles).
  * @category IO
  */
-export function saveModel(model: Module, options: SaveModelOptions = {}): Uint8Array {
-  if (!(model instanceof Module)) throw new ArgumentError(`saveModel: model must be a Module, got ${model === null ? 'null' : typeof model}`);
+export function saveModel(model: Savable, options: SaveModelOptions = {}): Uint8Array {
+  if (!isSavable(model)) throw new ArgumentError(`saveModel: model must be savable (a Module, or an object with config, stateDict and loadStateDict), got ${describe(model)}`);
+  const o = parseOptions('saveModel', options, SAVE_OPTIONS);
   const sd = model.stateDict();
   const tensors: Record<string, Tensor | TypedTensor> = {};
   for (const k of Object.keys(sd)) {
@@ -515,15 +441,18 @@ export function saveModel(model: Module, options: SaveModelOptions = {}): Uint8A
     tensors[k] = sd[k];
   }
   const meta: Record<string, string> = {};
-  const user = options?.metadata ?? {};
+  const user = o.metadata ?? {};
   for (const k of Object.keys(user)) {
     if (RESERVED.includes(k)) throw new ArgumentError(`saveModel: metadata key ${JSON.stringify(k)} is reserved`);
-    meta[k] = user[k];
+    if (typeof user[k] !== 'string') throw new ArgumentError(`saveModel: metadata.${k} must be a string, got ${describe(user[k])}`);
+    meta[k] = user[k] as string;
   }
+  const config = model.config();
+  checkConfig(config);
   meta.format = 'tensorkit';
   meta.formatVersion = MODEL_FORMAT_VERSION;
-  meta.config = JSON.stringify(model.config());
-  const opt = options?.optimizer;
+  meta.config = JSON.stringify(config);
+  const opt = o.optimizer;
   if (opt !== undefined) {
     const state = typeof (opt as { stateDict?: unknown }).stateDict === 'function' ? (opt as { stateDict(): unknown }).stateDict() : opt;
     meta.optimizer = encodeOptimizer(state, tensors);
@@ -533,81 +462,103 @@ export function saveModel(model: Module, options: SaveModelOptions = {}): Uint8A
 
 /**
  * Rebuilds a model saved by {@link saveModel}: checks `format` and `formatVersion`, parses the
- * config with a strict JSON parser, builds each module through the closed allowlist
- * {@link Constructors} (plus `registry`, for custom modules) — nothing in the file is evaluated or
- * used as a property name outside those maps — then loads the weights with
- * `loadStateDict(sd, { strict })`. Built-in layers' sizes are checked against the file's tensors
- * before anything is allocated. The model comes back in training mode; call `eval()` for inference.
+ * config with a strict JSON parser (nesting up to {@link MAX_CONFIG_DEPTH}), and builds each node,
+ * children first, as `new C(options)` — or `new C({ ...options, children })` for a container —
+ * with `C` from `registry` or the allowlist {@link Constructors}; nothing in the file is evaluated
+ * or used as a property name outside those maps, and each class validates its own options. The
+ * build runs under an allocation bound: it may allocate only about as many tensor elements as the
+ * file carries, so a hostile config (`numLayers: 1e9` next to a few bytes of weights) fails fast
+ * with `ALLOCATION_LIMIT`. The global generator is left as it was. Then the weights load with
+ * `loadStateDict(sd, { strict })`. A Module comes back in training mode; call `eval()` for
+ * inference. Pass the model's type for a typed result: `loadModel<Sequential>(bytes)`.
  * @example
  * const lin = new Linear(2, 1);
- * const { model } = loadModel(saveModel(lin));
- * (model as Linear).weight.toArray().join() === lin.weight.toArray().join(); // true
+ * const { model } = loadModel<Linear>(saveModel(lin));
+ * model.weight.toArray().join() === lin.weight.toArray().join(); // true
  * loadModel(saveModel(lin)).model instanceof Linear; // true
  * @throws FormatError: the safetensors codes, `BAD_METADATA` (not a tensorkit file, bad optimizer
- * section), `UNSUPPORTED_VERSION`, `BAD_CONFIG` (malformed config or options a layer refuses),
- * `UNKNOWN_CONSTRUCTOR` (a type in neither map), `STATE_DICT_MISMATCH` (missing, unexpected or
- * mis-sized tensors).
+ * section), `UNSUPPORTED_VERSION`, `BAD_CONFIG` (malformed config, too many modules, or options a
+ * class refuses), `UNKNOWN_CONSTRUCTOR` (a type in neither map), `ALLOCATION_LIMIT` (the config
+ * asks for more memory than the file carries), `STATE_DICT_MISMATCH` (missing, unexpected or
+ * mis-sized tensors). ArgumentError for bad options or a registry value that is not a class.
  * @category IO
  */
-export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): LoadedModel {
+export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options: LoadModelOptions = {}): LoadedModel<M> {
+  const o = parseOptions('loadModel', options, LOAD_OPTIONS);
+  const registry = o.registry ?? {};
+  for (const k of Object.keys(registry)) {
+    if (!isClass(registry[k])) {
+      throw new ArgumentError(`loadModel: registry.${k} must be a class (loadModel calls new ${k}(config.options)), got ${describe(registry[k])}; wrap a factory in a class or pass the class itself`);
+    }
+  }
   const { entries, metadata } = parseSafetensors(bytes);
   const md = metadata ?? {};
   if (md.format !== 'tensorkit' || !Object.hasOwn(md, 'config')) badConfig('not a tensorkit model file (no format: "tensorkit" and config metadata)', 'BAD_METADATA');
   if (md.formatVersion !== MODEL_FORMAT_VERSION) {
     badConfig(`formatVersion ${JSON.stringify(md.formatVersion ?? null)} is not supported (this version reads ${MODEL_FORMAT_VERSION})`, 'UNSUPPORTED_VERSION');
   }
-  const registry = options?.registry;
-  if (registry !== undefined && (typeof registry !== 'object' || registry === null)) throw new ArgumentError('loadModel: registry must be an object of type → factory');
 
-  const sd: StateDict = {};
   const optim = new Map<string, RawEntry>();
-  let budget = 0;
+  let carried = 0;
   for (const e of entries) {
     if (e.name.startsWith(OPTIM_PREFIX)) optim.set(e.name, e);
-    else budget += e.bytes.length / itemSize(e.dtype);
+    else carried += e.bytes.length / itemSize(e.dtype);
   }
-  const config = parseJsonStrict(md.config, { what: 'loadModel: config', maxDepth: 128 });
-  let used = 0;
-  const build = (cfg: Json, where: string): Module => {
+  const config = parseJsonStrict(md.config, { what: 'loadModel: config', maxDepth: MAX_CONFIG_DEPTH });
+  let modules = 0;
+  const build = (cfg: Json, where: string): Savable => {
     if (!isJsonObject(cfg)) badConfig(`${where}: a config must be an object`);
+    if (++modules > MAX_CONFIG_MODULES) badConfig(`${where}: more than ${MAX_CONFIG_MODULES} modules`);
     for (const k of Object.keys(cfg)) if (k !== 'type' && k !== 'options' && k !== 'children') badConfig(`${where}: unknown config field ${JSON.stringify(k)}`);
     const type = cfg.type;
     if (typeof type !== 'string') badConfig(`${where}: type must be a string`);
     const opts = Object.hasOwn(cfg, 'options') ? cfg.options : {};
     if (!isJsonObject(opts)) badConfig(`${where} (${type}): options must be an object`);
-    const kidsCfg = Object.hasOwn(cfg, 'children') ? cfg.children : [];
-    if (!Array.isArray(kidsCfg)) badConfig(`${where} (${type}): children must be an array`);
-    const custom = registry !== undefined && Object.hasOwn(registry, type);
-    const factory = custom ? registry![type] : Object.hasOwn(Constructors, type) ? Constructors[type] : undefined;
-    if (typeof factory !== 'function') {
-      badConfig(`${where}: unknown module type ${JSON.stringify(type)}; register it with loadModel(bytes, { registry: { ${/^[A-Za-z_$][\w$]*$/.test(type) ? type : JSON.stringify(type)}: (options, children) => … } })`, 'UNKNOWN_CONSTRUCTOR');
+    const hasKids = Object.hasOwn(cfg, 'children');
+    if (hasKids && !Array.isArray(cfg.children)) badConfig(`${where} (${type}): children must be an array`);
+    const C = Object.hasOwn(registry, type) ? registry[type] : Object.hasOwn(Constructors, type) ? Constructors[type] : undefined;
+    if (C === undefined) {
+      badConfig(`${where}: unknown type ${JSON.stringify(type)}; register its class with loadModel(bytes, { registry: { ${/^[A-Za-z_$][\w$]*$/.test(type) ? type : JSON.stringify(type)}: Class } })`, 'UNKNOWN_CONSTRUCTOR');
     }
-    const children = (kidsCfg as Json[]).map((c, i) => build(c, `${where}.children[${i}]`));
-    if (!custom) {
-      used += allocationBound(type, opts as Opts);
-      if (used > budget) badConfig(`${where} (${type}): the config needs at least ${used} parameters but the file holds ${budget}`);
-    }
+    const children = hasKids ? (cfg.children as Json[]).map((c, i) => build(c, `${where}.children[${i}]`)) : null;
     let m: unknown;
     try {
-      m = factory!(opts as Opts, children);
+      m = new (C as unknown as new (o: unknown) => unknown)(children === null ? opts : { ...(opts as object), children });
     } catch (e) {
-      if (e instanceof FormatError || !(e instanceof TensorkitError)) throw e;
-      return badConfig(`${where} (${type}): ${e.message}`);
+      if (e instanceof FormatError) throw new FormatError(`loadModel: ${where} (${type}): ${e.message.replace(/^loadModel: /, '')}`, e.code);
+      if (e instanceof TensorkitError) badConfig(`${where} (${type}): ${e.message}`);
+      throw e;
     }
-    if (!(m instanceof Module)) throw new ArgumentError(`loadModel: the factory for ${JSON.stringify(type)} returned ${m === null ? 'null' : typeof m}, not a Module`);
+    if (!isSavable(m)) throw new ArgumentError(`loadModel: new ${type}(options) gave ${describe(m)}, which has no config, stateDict and loadStateDict`);
     return m;
   };
-  const model = build(config, 'config');
-
-  for (const e of entries) if (!e.name.startsWith(OPTIM_PREFIX)) sd[e.name] = decodeEntry(e) as Tensor;
+  // Layers draw initial weights that the file's tensors overwrite: leave the global stream as it was.
+  const gen = defaultGenerator();
+  const genState = gen.getState();
+  let model: Savable;
   try {
-    model.loadStateDict(sd, { strict: options?.strict ?? true });
+    model = withAllocationLimit(carried + ALLOCATION_SLACK, 'loadModel', () => build(config, 'config'));
+  } finally {
+    gen.setState(genState);
+  }
+
+  const sd: Record<string, Tensor | TypedTensor> = {};
+  for (const e of entries) if (!e.name.startsWith(OPTIM_PREFIX)) sd[e.name] = decodeEntry(e);
+  // Files written before BatchNorm's numBatchesTracked became 0-d (as PyTorch's) hold it as [1].
+  // Only a Module is asked for its state here: another savable may have none before loading.
+  const own = model instanceof Module ? model.stateDict() : {};
+  for (const k of Object.keys(sd)) {
+    const t = sd[k], want = Object.hasOwn(own, k) ? own[k] : undefined;
+    if (/(^|\.)numBatchesTracked$/.test(k) && t instanceof Tensor && t.size === 1 && t.ndim === 1 && want?.shape.length === 0) sd[k] = new Tensor(t.data, []);
+  }
+  try {
+    model.loadStateDict(sd, { strict: o.strict ?? true });
   } catch (e) {
     if (e instanceof TensorkitError && !(e instanceof FormatError)) badConfig(e.message, 'STATE_DICT_MISMATCH');
     throw e;
   }
 
-  const out: LoadedModel = { model, metadata: {} };
+  const out: LoadedModel<M> = { model: model as M, metadata: {} };
   for (const k of Object.keys(md)) if (!RESERVED.includes(k)) out.metadata[k] = md[k];
   if (Object.hasOwn(md, 'optimizer')) out.optimizerState = decodeOptimizer(md.optimizer, optim);
   else if (optim.size > 0) badConfig(`${optim.size} ${OPTIM_PREFIX} tensors but no optimizer metadata`, 'BAD_METADATA');

@@ -4,9 +4,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Module } from '../nn/index';
 import { ArgumentError, FormatError, TensorkitError } from '../tensor/index';
+import { arrayOf, nonNeg, object, parseOptions, str, type Check } from '../tensor/options';
+import { describe } from '../tensor/shape';
 import { syncDir, writeFileAtomic } from './fs';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
-import { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type OptimizerStateSource } from './model';
+import { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type OptimizerStateSource, type Savable } from './model';
 
 /** Options of {@link ModelRegistry}. @category IO */
 export interface ModelRegistryOptions {
@@ -52,7 +54,7 @@ export interface ModelVersionInfo {
 }
 
 /** What {@link ModelRegistry.load} returns: {@link LoadedModel} and the version it resolved to. @category IO */
-export interface RegistryLoaded extends LoadedModel {
+export interface RegistryLoaded<M extends Savable = Module> extends LoadedModel<M> {
   /** The version the reference resolved to. */
   version: number;
 }
@@ -72,13 +74,22 @@ interface Index {
   versions: VersionEntry[];
 }
 
+const REGISTRY_OPTIONS = { lockTimeoutMs: nonNeg, staleLockMs: nonNeg };
+const anything: Check<unknown> = (v) => v; // checked by saveModel
+const SAVE_OPTIONS = { tags: arrayOf(str), metrics: object, optimizer: anything, metadata: anything };
+
 const INDEX = 'index.json';
 const LOCK = '.lock';
+// Temporary files of the registry's writes: uploads, and the atomic writes' own temporaries.
+const TEMP_RE = /^\.(\.?upload-|index\.json\.)[\w.-]+\.tmp$/;
+// A writer fills its lock file within milliseconds of creating it; an empty or unreadable lock
+// older than this was left by a crash between the two, and is broken.
+const LOCK_WRITE_GRACE_MS = 1000;
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !NAME_RE.test(name) || name.startsWith('.')) {
-    throw new ArgumentError(`ModelRegistry: ${what} must be 1–128 characters of [A-Za-z0-9._-] not starting with '.', got ${typeof name === 'string' ? JSON.stringify(name) : typeof name}`);
+    throw new ArgumentError(`ModelRegistry: ${what} must be 1–128 characters of [A-Za-z0-9._-] not starting with '.', got ${describe(name)}`);
   }
   return name;
 }
@@ -90,7 +101,7 @@ function checkTag(tag: unknown): string {
 }
 
 function checkVersion(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`ModelRegistry: a version must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ArgumentError(`ModelRegistry: a version must be a positive integer, got ${describe(v)}`);
   return v;
 }
 
@@ -169,13 +180,11 @@ export class ModelRegistry {
 
   /** A registry rooted at the directory `root` (created on first save). */
   constructor(root: string, options: ModelRegistryOptions = {}) {
-    if (typeof root !== 'string' || root === '') throw new ArgumentError('ModelRegistry: root must be a non-empty path');
+    if (typeof root !== 'string' || root === '') throw new ArgumentError(`ModelRegistry: root must be a non-empty path, got ${describe(root)}`);
     this.root = root;
-    this.lockTimeoutMs = options?.lockTimeoutMs ?? 10_000;
-    this.staleLockMs = options?.staleLockMs ?? 30_000;
-    for (const [k, v] of [['lockTimeoutMs', this.lockTimeoutMs], ['staleLockMs', this.staleLockMs]] as const) {
-      if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry: ${k} must be a finite number ≥ 0, got ${String(v)}`);
-    }
+    const o = parseOptions('ModelRegistry', options, REGISTRY_OPTIONS);
+    this.lockTimeoutMs = o.lockTimeoutMs ?? 10_000;
+    this.staleLockMs = o.staleLockMs ?? 30_000;
   }
 
   private dir(name: string): string {
@@ -195,28 +204,44 @@ export class ModelRegistry {
   }
 
   /**
-   * Saves a new version of `name` and returns its number; it becomes 'latest'.
-   * @throws ArgumentError for a bad name, tag or metric; TensorkitError `LOCK_TIMEOUT`.
+   * Saves a new version of `name` — any {@link Savable} — and returns its number; it becomes
+   * 'latest'. Temporary files of crashed saves older than `staleLockMs` are removed first.
+   * @throws ArgumentError for a bad name, tag or metric; TensorkitError `LOCK_TIMEOUT`, or
+   * `NOT_FOUND` when the model is removed while this save runs (nothing is saved then).
    */
-  async save(name: string, model: Module, options: RegistrySaveOptions = {}): Promise<number> {
+  async save(name: string, model: Savable, options: RegistrySaveOptions = {}): Promise<number> {
     const dir = this.dir(name);
-    const tags = [...new Set((options?.tags ?? []).map(checkTag))];
+    const o = parseOptions('ModelRegistry.save', options, SAVE_OPTIONS) as RegistrySaveOptions;
+    const tags = [...new Set((o.tags ?? []).map(checkTag))];
     const metrics: Record<string, number> = {};
-    for (const [k, v] of Object.entries(options?.metrics ?? {})) {
-      if (k === '__proto__' || typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry.save: metric ${JSON.stringify(k)} must be a finite number, got ${String(v)}`);
+    for (const [k, v] of Object.entries(o.metrics ?? {})) {
+      if (k === '__proto__' || typeof v !== 'number' || !Number.isFinite(v)) throw new ArgumentError(`ModelRegistry.save: metric ${JSON.stringify(k)} must be a finite number, got ${describe(v)}`);
       metrics[k] = v;
     }
-    const bytes = saveModel(model, { optimizer: options?.optimizer, metadata: options?.metadata });
+    const bytes = saveModel(model, { optimizer: o.optimizer, metadata: o.metadata });
     const checksum = sha256(bytes);
     await mkdir(dir, { recursive: true });
+    await this.sweepUploads(dir);
+    const removed = (): TensorkitError => new TensorkitError('NOT_FOUND', `ModelRegistry.save: ${JSON.stringify(name)} was removed from ${this.root} while this version was being saved; nothing was saved`);
     // The slow part, outside the lock: a complete, fsynced temporary file.
     const tmp = join(dir, `.upload-${randomUUID()}.tmp`);
-    await writeFileAtomic(tmp, bytes);
+    try {
+      await writeFileAtomic(tmp, bytes, 'ModelRegistry.save');
+    } catch (e) {
+      if (e instanceof TensorkitError && e.code === 'NOT_FOUND') throw removed();
+      throw e;
+    }
     try {
       return await this.locked(name, async () => {
         const ix = (await this.readIndex(name)) ?? { latest: null, nextVersion: 1, versions: [] };
         const version = ix.nextVersion;
-        await rename(tmp, join(dir, fileOf(version)));
+        try {
+          await rename(tmp, join(dir, fileOf(version)));
+        } catch (e) {
+          // A concurrent remove took the folder (and our temporary file) away.
+          if (isCode(e, 'ENOENT')) throw removed();
+          throw e;
+        }
         await syncDir(dir);
         for (const v of ix.versions) v.tags = v.tags.filter((t) => !tags.includes(t));
         ix.versions.push({ version, tags, metrics, createdAt: new Date().toISOString(), checksum, size: bytes.length });
@@ -227,6 +252,17 @@ export class ModelRegistry {
       });
     } finally {
       await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /** Removes temporary files of saves that crashed (older than staleLockMs); best effort. */
+  private async sweepUploads(dir: string): Promise<void> {
+    const items = await readdir(dir).catch(() => [] as string[]);
+    for (const f of items) {
+      if (!TEMP_RE.test(f)) continue;
+      const p = join(dir, f);
+      const st = await stat(p).catch(() => null);
+      if (st !== null && Date.now() - st.mtimeMs > this.staleLockMs) await unlink(p).catch(() => undefined);
     }
   }
 
@@ -245,18 +281,24 @@ export class ModelRegistry {
 
   /**
    * Loads a version (number), a tagged version, or 'latest' (default), after verifying its SHA-256.
-   * @throws TensorkitError `NOT_FOUND`; FormatError `CHECKSUM_MISMATCH`, `BAD_INDEX` or any
-   * {@link loadModel} code.
+   * @throws TensorkitError `NOT_FOUND` (no such model or version, or a version listed whose file
+   * is gone); FormatError `CHECKSUM_MISMATCH`, `BAD_INDEX` or any {@link loadModel} code.
    */
-  async load(name: string, ref: number | string = 'latest', options: LoadModelOptions = {}): Promise<RegistryLoaded> {
+  async load<M extends Savable = Module>(name: string, ref: number | string = 'latest', options: LoadModelOptions = {}): Promise<RegistryLoaded<M>> {
     const entry = await this.resolve(name, ref);
     const path = join(this.dir(name), fileOf(entry.version));
-    const bytes = await readFile(path);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) throw new TensorkitError('NOT_FOUND', `ModelRegistry: ${JSON.stringify(name)} version ${entry.version} is listed in the index but ${path} is missing (removed concurrently, or deleted by hand)`);
+      throw e;
+    }
     const sum = sha256(bytes);
     if (sum !== entry.checksum) {
       throw new FormatError(`ModelRegistry: ${path} has checksum ${sum} but the index records ${entry.checksum}; the file was altered or corrupted`, 'CHECKSUM_MISMATCH');
     }
-    return { ...loadModel(bytes, options), version: entry.version };
+    return { ...loadModel<M>(bytes, options), version: entry.version };
   }
 
   /** Every version of `name`, oldest first ([] for an unknown name). */
@@ -428,7 +470,9 @@ export class ModelRegistry {
     try {
       owner = parseJsonStrict(text, { maxDepth: 2 });
     } catch {
-      return false; // being written right now, or not ours to judge before it ages out
+      // Being written right now — or, past the grace period, left empty by a crash between
+      // creating the lock and writing its owner, which would otherwise block every writer.
+      return Date.now() - st.mtimeMs > LOCK_WRITE_GRACE_MS;
     }
     if (!isJsonObject(owner) || owner.host !== hostname() || typeof owner.pid !== 'number' || !Number.isSafeInteger(owner.pid) || owner.pid <= 0) return false;
     if (owner.pid === process.pid) return false;

@@ -1,12 +1,15 @@
 import {
-  ArgumentError, Generator, ShapeError, Tensor, add, defaultGenerator, dropout, matmul, mean, mul, permute, reshape,
+  ArgumentError, Generator, ShapeError, Tensor, add, dropout, matmul, mean, mul, permute, reshape,
   squeeze, unsqueeze,
 } from '../tensor/index';
 import { record } from '../tensor/autograd';
 import { fmtShape } from '../tensor/errors';
 import { broadcastShapes, broadcastStrides, describe, sizeOf } from '../tensor/shape';
+import { allocFloat32 } from '../tensor/alloc';
+import { bool, checkArg, finite, instanceOf, nonNegInt, parseOptions, posInt, prob, rng, type Check } from '../tensor/options';
+import { type LayerConfig, layerArgs, layerRng } from './config';
 import { Linear } from './layers';
-import { Module, type ModuleConfig, type StateDict } from './module';
+import { Module, type StateDict } from './module';
 
 // Dims: B batch, T query positions, S key positions, E embedding width, NH heads, D = E / NH the
 // width of one head, R rows of a score matrix (every leading index, T included).
@@ -52,7 +55,7 @@ function flattenBool(m: readonly NestedBool[], op: string, arg: string): { data:
     shape.push(level.length);
     level = level[0];
   }
-  const out = new Float32Array(sizeOf(shape));
+  const out = allocFloat32(sizeOf(shape), op);
   let k = 0;
   const walk = (v: unknown, depth: number): void => {
     if (depth === shape.length) {
@@ -79,7 +82,7 @@ function additiveMask(m: AttnMask, op: string, arg: string): MaskPart {
 /** A key padding mask as additive values: non-zero or true → −Infinity. */
 function paddingMask(m: KeyPaddingMask, op: string, arg: string): MaskPart {
   if (m instanceof Tensor) {
-    const out = new Float32Array(m.size);
+    const out = allocFloat32(m.size, op);
     const d = m.data;
     for (let i = 0; i < out.length; i++) if (d[i] !== 0) out[i] = -Infinity;
     return { data: out, shape: m.shape.slice(), source: null };
@@ -133,7 +136,7 @@ function maskPlan(parts: MaskPart[], scoresShape: readonly number[], causal: boo
     target = new Array<number>(nd).fill(1);
     for (const s of padded) for (let d = 0; d < nd; d++) target[d] = Math.max(target[d], s[d]);
     target[nd - 1] = S;
-    bias = new Float32Array(sizeOf(target));
+    bias = allocFloat32(sizeOf(target), 'attention mask');
     for (let i = 0; i < fixed.length; i++) {
       const off = offsets(target, broadcastStrides(padded[i], target));
       const src = fixed[i].data;
@@ -234,19 +237,20 @@ function attend(q: Tensor, kT: Tensor, v: Tensor, plan: MaskPlan, o: CoreOptions
     scale = 1;
   }
   let probs = maskedSoftmax(scores, scale, plan);
-  if (o.dropout > 0 && o.training) probs = dropout(probs, o.dropout, { training: true, rng: o.rng ?? defaultGenerator() });
+  if (o.dropout > 0 && o.training) probs = dropout(probs, o.dropout, { training: true, rng: layerRng(o.rng) });
   return { out: matmul(probs, v), probs };
 }
 
+const tensorArg = instanceOf(Tensor);
+
 function needTensor(x: unknown, op: string, arg: string): Tensor {
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: ${arg} must be a Tensor, got ${describe(x)}`);
-  return x;
+  return checkArg(op, arg, x, tensorArg);
 }
 
-function checkDropout(p: unknown, op: string): number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`${op}: dropout must be a probability in [0, 1], got ${describe(p)}`);
-  return p;
-}
+/** A mask option: passed through here, checked (Tensor or nested booleans, and its shape) where it is used. */
+const mask: Check<unknown> = (v) => v;
+
+const SDPA = { attnMask: mask, isCausal: bool, dropout: prob, training: bool, rng, scale: finite };
 
 /** Options of {@link scaledDotProductAttention}. */
 export interface ScaledDotProductAttentionOptions {
@@ -293,16 +297,14 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   const d = q.shape[q.ndim - 1];
   if (k.shape[k.ndim - 1] !== d) throw new ShapeError(`${op}: q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)} must have the same last dimension`);
   if (k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) throw new ShapeError(`${op}: k ${fmtShape(k.shape)} and v ${fmtShape(v.shape)} must have the same length (second-to-last dimension)`);
-  const o = { dropout: 0, training: true, isCausal: false, ...options };
-  checkDropout(o.dropout, op);
+  const o = { dropout: 0, training: true, isCausal: false, ...parseOptions(op, options, SDPA) };
   const scale = o.scale ?? 1 / Math.sqrt(d);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ArgumentError(`${op}: scale must be a finite number, got ${describe(scale)}`);
   const T = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2];
   const lead = broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2), op, ['q batch', 'k batch']);
   const scoresShape = [...lead, T, S];
   const parts: MaskPart[] = [];
   if (o.attnMask !== undefined && o.attnMask !== null) {
-    const m = additiveMask(o.attnMask, op, 'attnMask');
+    const m = additiveMask(o.attnMask as AttnMask, op, 'attnMask');
     const b = broadcastShapes(m.shape, scoresShape, op, ['attnMask', 'scores (…, T, S)']);
     if (b.length !== scoresShape.length || b.some((x, i) => x !== scoresShape[i])) {
       throw new ShapeError(`${op}: attnMask ${fmtShape(m.shape)} does not broadcast to the scores ${fmtShape(scoresShape)} of q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)}`);
@@ -322,10 +324,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
  * @category Layers
  */
 export function generateSquareSubsequentMask(T: number): Tensor {
-  if (!Number.isInteger(T) || T < 0) throw new ArgumentError(`generateSquareSubsequentMask: size must be a non-negative integer, got ${describe(T)}`);
-  const m = new Float32Array(T * T);
-  for (let t = 0; t < T; t++) m.fill(-Infinity, t * T + t + 1, (t + 1) * T);
-  return new Tensor(m, [T, T]);
+  checkArg('generateSquareSubsequentMask', 'size', T, nonNegInt);
+  const m = Tensor.empty([T, T]);
+  for (let t = 0; t < T; t++) m.data.fill(-Infinity, t * T + t + 1, (t + 1) * T);
+  return m;
 }
 
 /** Options of {@link MultiHeadAttention}. */
@@ -341,6 +343,17 @@ export interface MultiHeadAttentionOptions {
   /** Generator of the initial weights and of the dropout masks (default: the global one). */
   rng?: Generator;
 }
+
+/** The single-argument form of {@link MultiHeadAttention}: what its `config().options` returns, plus `rng`. */
+export interface MultiHeadAttentionConfig extends MultiHeadAttentionOptions {
+  /** E: the model width. */
+  embedDim: number;
+  /** NH: the number of heads; divides embedDim. */
+  numHeads: number;
+}
+
+const MHA = { embedDim: posInt, numHeads: posInt, dropout: prob, bias: bool, kdim: posInt, vdim: posInt, rng };
+const MHA_FORWARD = { keyPaddingMask: mask, attnMask: mask, isCausal: bool, needWeights: bool, averageAttnWeights: bool };
 
 /** Options of {@link MultiHeadAttention.forward}. */
 export interface MultiHeadAttentionForwardOptions {
@@ -419,24 +432,23 @@ export class MultiHeadAttention extends Module {
   readonly outProj: Linear;
   private readonly rng: Generator | undefined;
 
-  constructor(embedDim: number, numHeads: number, options: MultiHeadAttentionOptions = {}) {
+  /** Builds the layer from its config object (`mha.config().options`). */
+  constructor(config: MultiHeadAttentionConfig);
+  constructor(embedDim: number, numHeads: number, options?: MultiHeadAttentionOptions);
+  constructor(embedDim: number | MultiHeadAttentionConfig, numHeads?: number, options?: MultiHeadAttentionOptions) {
     super();
     const op = 'MultiHeadAttention';
-    const o = { dropout: 0, bias: true, ...options };
-    const posInt = (v: unknown, name: string): number => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
-      return v;
-    };
-    this.embedDim = posInt(embedDim, 'embedDim');
-    this.numHeads = posInt(numHeads, 'numHeads');
-    if (embedDim % numHeads !== 0) throw new ArgumentError(`${op}: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
-    this.headDim = embedDim / numHeads;
-    this.kdim = posInt(o.kdim ?? embedDim, 'kdim');
-    this.vdim = posInt(o.vdim ?? embedDim, 'vdim');
-    this.dropout = checkDropout(o.dropout, op);
-    const rng = o.rng ?? defaultGenerator();
+    const o = layerArgs(op, MHA, ['embedDim', 'numHeads'], [embedDim, numHeads], options);
+    const E = o.embedDim!, NH = o.numHeads!;
+    this.embedDim = E;
+    this.numHeads = NH;
+    if (E % NH !== 0) throw new ArgumentError(`${op}: embedDim ${E} must be divisible by numHeads ${NH}`);
+    this.headDim = E / NH;
+    this.kdim = o.kdim ?? E;
+    this.vdim = o.vdim ?? E;
+    this.dropout = o.dropout ?? 0;
     this.rng = o.rng;
-    const E = embedDim;
+    const rng = layerRng(o.rng);
     const bias = o.bias !== false;
     this.qProj = new Linear(E, E, { bias, rng });
     this.kProj = new Linear(this.kdim, E, { bias, rng });
@@ -462,7 +474,7 @@ export class MultiHeadAttention extends Module {
     needTensor(query, op, 'query');
     needTensor(key, op, 'key');
     needTensor(value, op, 'value');
-    const o = { needWeights: true, averageAttnWeights: true, isCausal: false, ...options };
+    const o = { needWeights: true, averageAttnWeights: true, isCausal: false, ...parseOptions(op, options, MHA_FORWARD) };
     const { embedDim: E, numHeads: NH, headDim: D } = this;
     const unbatched = query.ndim === 2;
     const rank = unbatched ? 2 : 3;
@@ -485,7 +497,7 @@ export class MultiHeadAttention extends Module {
     const scoresShape = [B, NH, T, S];
     const parts: MaskPart[] = [];
     if (o.attnMask !== undefined && o.attnMask !== null) {
-      const m = additiveMask(o.attnMask, op, 'attnMask');
+      const m = additiveMask(o.attnMask as AttnMask, op, 'attnMask');
       if (m.shape.length === 2 && m.shape[0] === T && m.shape[1] === S) parts.push(m);
       else if (m.shape.length === 3 && m.shape[0] === B * NH && m.shape[1] === T && m.shape[2] === S) parts.push({ ...m, shape: scoresShape });
       else {
@@ -494,7 +506,7 @@ export class MultiHeadAttention extends Module {
       if (m.source !== null && m.shape.length === 3) parts[0] = { ...m, source: reshape(m.source, scoresShape) };
     }
     if (o.keyPaddingMask !== undefined && o.keyPaddingMask !== null) {
-      const m = paddingMask(o.keyPaddingMask, op, 'keyPaddingMask');
+      const m = paddingMask(o.keyPaddingMask as KeyPaddingMask, op, 'keyPaddingMask');
       const want = unbatched ? [S] : [B, S];
       if (m.shape.length !== want.length || m.shape.some((x, i) => x !== want[i])) {
         throw new ShapeError(`${op}: keyPaddingMask ${fmtShape(m.shape)} must be ${unbatched ? '[S]' : '[B, S]'} = ${fmtShape(want)} for ${where}`);
@@ -545,7 +557,7 @@ export class MultiHeadAttention extends Module {
     return this;
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<MultiHeadAttentionConfig> {
     return {
       type: 'MultiHeadAttention',
       options: { embedDim: this.embedDim, numHeads: this.numHeads, dropout: this.dropout, bias: this.qProj.bias !== null, kdim: this.kdim, vdim: this.vdim },

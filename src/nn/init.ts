@@ -1,6 +1,8 @@
-import { ArgumentError, Generator, Tensor, defaultGenerator, noGrad, qr } from '../tensor/index';
+import { ArgumentError, Generator, Tensor, noGrad, qr, randn } from '../tensor/index';
 import { fmtShape } from '../tensor/errors';
 import { describe } from '../tensor/shape';
+import { checkArg, finite, instanceOf, nonNeg, oneOf, parseOptions, rng } from '../tensor/options';
+import { layerRng } from './config';
 
 /** Options of the random initializers. */
 export interface InitOptions {
@@ -13,6 +15,15 @@ export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
   | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
+const NONLINEARITIES: readonly Nonlinearity[] = [
+  'linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+  'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu',
+];
+const INIT = { rng };
+const XAVIER = { gain: finite, rng };
+const KAIMING = { a: finite, mode: oneOf<'fanIn' | 'fanOut'>(['fanIn', 'fanOut']), nonlinearity: oneOf(NONLINEARITIES), rng };
+const tensorArg = instanceOf(Tensor);
+
 /**
  * The recommended gain for a nonlinearity (PyTorch's `calculate_gain`): 1 for linear, the
  * convolutions and sigmoid, 5/3 for tanh, √2 for relu, √(2/(1 + slope²)) for leaky relu (slope
@@ -22,18 +33,17 @@ export type Nonlinearity =
  * @category Init
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  checkArg('calculateGain', 'nonlinearity', nonlinearity, oneOf(NONLINEARITIES));
   switch (nonlinearity) {
     case 'linear': case 'conv1d': case 'conv2d': case 'conv3d':
     case 'conv_transpose1d': case 'conv_transpose2d': case 'conv_transpose3d': case 'sigmoid': return 1;
     case 'tanh': return 5 / 3;
     case 'relu': return Math.SQRT2;
     case 'leaky_relu': {
-      const s = param ?? 0.01;
-      if (typeof s !== 'number' || !Number.isFinite(s)) throw new ArgumentError(`calculateGain: the leaky_relu slope must be a finite number, got ${describe(s)}`);
+      const s = checkArg('calculateGain', 'param (the leaky_relu slope)', param ?? 0.01, finite);
       return Math.sqrt(2 / (1 + s * s));
     }
-    case 'selu': return 3 / 4;
-    default: throw new ArgumentError(`calculateGain: unknown nonlinearity ${JSON.stringify(nonlinearity)}`);
+    default: return 3 / 4; // selu
   }
 }
 
@@ -56,14 +66,7 @@ export function fans(t: Tensor): {
 }
 
 function need(op: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: t must be a Tensor, got ${describe(t)}`);
-  return t;
-}
-
-function rngOf(op: string, options: InitOptions | undefined): Generator {
-  const rng = options?.rng ?? defaultGenerator();
-  if (!(rng instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(rng)}`);
-  return rng;
+  return checkArg(op, 't', t, tensorArg);
 }
 
 /**
@@ -73,10 +76,11 @@ function rngOf(op: string, options: InitOptions | undefined): Generator {
  */
 export function uniform(t: Tensor, low = 0, high = 1, options: InitOptions = {}): Tensor {
   need('uniform', t);
-  if (typeof low !== 'number' || typeof high !== 'number' || !Number.isFinite(low) || !Number.isFinite(high) || low > high) {
-    throw new ArgumentError(`uniform: need finite bounds low ≤ high, got low=${describe(low)}, high=${describe(high)}`);
-  }
-  rngOf('uniform', options).fillUniform(t.data, low, high);
+  const o = parseOptions('uniform', options, INIT);
+  checkArg('uniform', 'low', low, finite);
+  checkArg('uniform', 'high', high, finite);
+  if (low > high) throw new ArgumentError(`uniform: need low ≤ high, got low=${describe(low)}, high=${describe(high)}`);
+  layerRng(o.rng).fillUniform(t.data, low, high);
   return t;
 }
 
@@ -87,10 +91,10 @@ export function uniform(t: Tensor, low = 0, high = 1, options: InitOptions = {})
  */
 export function normal(t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor {
   need('normal', t);
-  if (typeof mean !== 'number' || typeof std !== 'number' || !Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
-    throw new ArgumentError(`normal: need a finite mean and std ≥ 0, got mean=${describe(mean)}, std=${describe(std)}`);
-  }
-  rngOf('normal', options).fillNormal(t.data, mean, std);
+  const o = parseOptions('normal', options, INIT);
+  checkArg('normal', 'mean', mean, finite);
+  checkArg('normal', 'std', std, nonNeg);
+  layerRng(o.rng).fillNormal(t.data, mean, std);
   return t;
 }
 
@@ -118,15 +122,17 @@ export interface XavierOptions extends InitOptions {
  * @category Init
  */
 export function xavierUniform(t: Tensor, options: XavierOptions = {}): Tensor {
+  const { gain = 1, ...o } = parseOptions('xavierUniform', options, XAVIER);
   const { fanIn, fanOut } = fans(t);
-  const a = (options?.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut));
-  return uniform(t, -a, a, options);
+  const a = gain * Math.sqrt(6 / (fanIn + fanOut));
+  return uniform(t, -a, a, o);
 }
 
 /** Xavier/Glorot normal: N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)). @category Init */
 export function xavierNormal(t: Tensor, options: XavierOptions = {}): Tensor {
+  const { gain = 1, ...o } = parseOptions('xavierNormal', options, XAVIER);
   const { fanIn, fanOut } = fans(t);
-  return normal(t, 0, (options?.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut)), options);
+  return normal(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), o);
 }
 
 /** Options of the Kaiming initializers. */
@@ -139,14 +145,13 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
-function kaimingStd(t: Tensor, o: KaimingOptions): number {
+/** The std of the Kaiming inits, and the options left for the fill (the generator). */
+function kaimingStd(op: string, t: Tensor, options: KaimingOptions): { std: number; rest: InitOptions } {
+  // Checked: an unchecked typo such as mode: 'fan_in' would silently pick fanOut.
+  const { a = 0, mode = 'fanIn', nonlinearity = 'leaky_relu', ...rest } = parseOptions(op, options, KAIMING);
   const { fanIn, fanOut } = fans(t);
-  const mode = o?.mode ?? 'fanIn';
-  // An unchecked typo such as 'fan_in' would silently pick fanOut.
-  if (mode !== 'fanIn' && mode !== 'fanOut') throw new ArgumentError(`kaiming: mode must be 'fanIn' or 'fanOut', got ${describe(mode)}`);
   const fan = mode === 'fanIn' ? fanIn : fanOut;
-  const gain = calculateGain(o?.nonlinearity ?? 'leaky_relu', o?.a ?? 0);
-  return gain / Math.sqrt(fan);
+  return { std: calculateGain(nonlinearity, a) / Math.sqrt(fan), rest };
 }
 
 /**
@@ -156,13 +161,15 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
  * @category Init
  */
 export function kaimingUniform(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const b = Math.sqrt(3) * kaimingStd(t, options);
-  return uniform(t, -b, b, options);
+  const { std, rest } = kaimingStd('kaimingUniform', t, options);
+  const b = Math.sqrt(3) * std;
+  return uniform(t, -b, b, rest);
 }
 
 /** Kaiming/He normal: N(0, σ²) with σ = gain / √fan. @category Init */
 export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
-  return normal(t, 0, kaimingStd(t, options), options);
+  const { std, rest } = kaimingStd('kaimingNormal', t, options);
+  return normal(t, 0, std, rest);
 }
 
 /**
@@ -172,14 +179,13 @@ export function kaimingNormal(t: Tensor, options: KaimingOptions = {}): Tensor {
  * @category Init
  */
 export function orthogonal(t: Tensor, options: XavierOptions = {}): Tensor {
-  if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`orthogonal: need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : typeof t}`);
-  const rng = rngOf('orthogonal', options);
+  if (!(t instanceof Tensor) || t.ndim < 2) throw new ArgumentError(`orthogonal: need a tensor with at least 2 dimensions, got ${t instanceof Tensor ? fmtShape(t.shape) : describe(t)}`);
+  const { gain = 1, rng: g } = parseOptions('orthogonal', options, XAVIER);
   if (t.size === 0) return t;
   const rows = t.shape[0], cols = t.size / rows;
-  const gain = options?.gain ?? 1;
   const tall = rows >= cols;
   const m = tall ? rows : cols, n = tall ? cols : rows;
-  const a = new Tensor(rng.fillNormal(new Float32Array(m * n)), [m, n]);
+  const a = randn([m, n], { rng: layerRng(g) });
   const { q, r } = noGrad(() => qr(a));
   // q is [m, n]; make it unique by the signs of diag(r).
   for (let j = 0; j < n; j++) {

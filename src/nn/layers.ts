@@ -1,12 +1,42 @@
 import {
   ArgumentError, Generator, Parameter, Tensor, adaptiveAvgPool2d, avgPool2d, conv1d, conv2d, convTranspose2d,
-  defaultGenerator, flatten, linear, maxPool2d, type Size2,
+  dropout, flatten, linear, maxPool2d, type Size2,
 } from '../tensor/index';
-import { Module, type ModuleConfig } from './module';
+import {
+  anyOf, arrayOf, bool, int, nonNegInt, num, oneOf, posInt, rng, type Check,
+} from '../tensor/options';
+import { type LayerConfig, layerArgs, layerRng } from './config';
+import { Module } from './module';
 
-function posInt(v: unknown, layer: string, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${layer}: ${name} must be a positive integer, got ${String(v)}`);
-  return v;
+/** A size as one positive integer or a pair [h, w] of them, kept in the form given. */
+const size2: Check<Size2> = anyOf('a positive integer or a pair [h, w] of them', posInt, arrayOf(posInt, { min: 2, max: 2 }) as unknown as Check<Size2>);
+/** A padding as one integer ≥ 0 or a pair of them. */
+const pad2: Check<Size2> = anyOf('an integer ≥ 0 or a pair [h, w] of them', nonNegInt, arrayOf(nonNegInt, { min: 2, max: 2 }) as unknown as Check<Size2>);
+const padMode = oneOf<'same' | 'valid'>(['same', 'valid']);
+
+/**
+ * The weight and bias of a convolution, after checking that `groups` divides both channel counts:
+ * weight [OC, C / groups, …kernel] ([C, OC / groups, …kernel] when transposed), both drawn from
+ * U(−k, k) with k = 1/√(weight.shape[1] · Π kernel), PyTorch's default.
+ */
+function convParams(
+  op: string, C: number, OC: number, groups: number, kernel: readonly number[], transposed: boolean,
+  bias: boolean | undefined, rng: Generator | undefined,
+): { weight: Parameter; bias: Parameter | null } {
+  if (C % groups !== 0 || OC % groups !== 0) {
+    throw new ArgumentError(`${op}: groups ${groups} must divide inChannels ${C} and outChannels ${OC}`);
+  }
+  const shape = transposed ? [C, OC / groups, ...kernel] : [OC, C / groups, ...kernel];
+  let fanIn = shape[1];
+  for (const d of kernel) fanIn *= d;
+  const g = layerRng(rng);
+  const k = 1 / Math.sqrt(fanIn);
+  return { weight: Parameter.uniform(shape, -k, k, g), bias: bias === false ? null : Parameter.uniform([OC], -k, k, g) };
+}
+
+/** A kernel size as [KH, KW]. */
+function pair(v: Size2): readonly [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
 }
 
 /** Options of {@link Linear}. */
@@ -17,11 +47,24 @@ export interface LinearOptions {
   rng?: Generator;
 }
 
+/** The single-argument form of {@link Linear}: what its `config().options` returns, plus `rng`. */
+export interface LinearConfig extends LinearOptions {
+  /** Size of each input sample. */
+  inFeatures: number;
+  /** Size of each output sample. */
+  outFeatures: number;
+}
+
+const LINEAR = { inFeatures: posInt, outFeatures: posInt, bias: bool, rng };
+
 /**
  * Fully connected layer y = x·Wᵀ + b.
  * Shapes: x (…, inFeatures) → (…, outFeatures); weight [outFeatures, inFeatures], bias [outFeatures].
  * Init: U(−k, k) with k = 1/√inFeatures for weight and bias (PyTorch's default).
- * @example new Linear(3, 2).forward(zeros([4, 3])).shape; // [4, 2]
+ * @example
+ * new Linear(3, 2).forward(zeros([4, 3])).shape; // [4, 2]
+ * new Linear({ inFeatures: 3, outFeatures: 2, bias: false }).bias; // null
+ * @throws ArgumentError for a size that is not a positive integer or an unknown or mistyped option.
  * @category Layers
  */
 export class Linear extends Module {
@@ -33,19 +76,24 @@ export class Linear extends Module {
   readonly inFeatures: number;
   /** Size of each output sample (the last axis of y). */
   readonly outFeatures: number;
-  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+  /** Builds the layer from its config object (`lin.config().options`). */
+  constructor(config: LinearConfig);
+  constructor(inFeatures: number, outFeatures: number, options?: LinearOptions);
+  constructor(inFeatures: number | LinearConfig, outFeatures?: number, options?: LinearOptions) {
     super();
-    this.inFeatures = posInt(inFeatures, 'Linear', 'inFeatures');
-    this.outFeatures = posInt(outFeatures, 'Linear', 'outFeatures');
-    const rng = options?.rng ?? defaultGenerator();
-    const k = 1 / Math.sqrt(inFeatures);
-    this.weight = Parameter.uniform([outFeatures, inFeatures], -k, k, rng);
-    this.bias = options?.bias === false ? null : Parameter.uniform([outFeatures], -k, k, rng);
+    const o = layerArgs('Linear', LINEAR, ['inFeatures', 'outFeatures'], [inFeatures, outFeatures], options);
+    const I = o.inFeatures!, O = o.outFeatures!;
+    this.inFeatures = I;
+    this.outFeatures = O;
+    const g = layerRng(o.rng);
+    const k = 1 / Math.sqrt(I);
+    this.weight = Parameter.uniform([O, I], -k, k, g);
+    this.bias = o.bias === false ? null : Parameter.uniform([O], -k, k, g);
   }
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<LinearConfig> {
     return { type: 'Linear', options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null } };
   }
 }
@@ -66,11 +114,21 @@ export interface Conv2dLayerOptions {
   rng?: Generator;
 }
 
-function kpair(v: Size2, layer: string): [number, number] {
-  const p = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n > 0)) throw new ArgumentError(`${layer}: kernelSize must be a positive integer or a pair, got ${JSON.stringify(v)}`);
-  return [p[0], p[1]];
+/** The single-argument form of {@link Conv2d}: what its `config().options` returns, plus `rng`. */
+export interface Conv2dConfig extends Conv2dLayerOptions {
+  /** Channels C of the input image. */
+  inChannels: number;
+  /** Channels produced, one per filter. */
+  outChannels: number;
+  /** Kernel height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
 }
+
+const CONV2D = {
+  inChannels: posInt, outChannels: posInt, kernelSize: size2, stride: size2,
+  padding: anyOf<Size2 | 'same' | 'valid'>("an integer ≥ 0, a pair of them, 'same' or 'valid'", pad2, padMode),
+  dilation: size2, groups: posInt, bias: bool, rng,
+};
 
 /**
  * 2-D convolution layer over NCHW images (see the `conv2d` op).
@@ -86,31 +144,37 @@ export class Conv2d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv2dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
+  /** Channels C of the input image. */
+  readonly inChannels: number;
+  /** Channels produced. */
+  readonly outChannels: number;
+  /** Kernel height and width, as given. */
+  readonly kernelSize: Size2;
+  /** Builds the layer from its config object (`conv.config().options`). */
+  constructor(config: Conv2dConfig);
   /**
    * @param inChannels - Channels C of the input image (B, C, H, W).
    * @param outChannels - Channels produced, one per filter.
    * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
    * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv2dLayerOptions}).
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Size2, options: Conv2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options?: Conv2dLayerOptions);
+  constructor(inChannels: number | Conv2dConfig, outChannels?: number, kernelSize?: Size2, options?: Conv2dLayerOptions) {
     super();
-    posInt(inChannels, 'Conv2d', 'inChannels');
-    posInt(outChannels, 'Conv2d', 'outChannels');
-    const [kh, kw] = kpair(kernelSize, 'Conv2d');
-    const groups = options?.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ArgumentError(`Conv2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
-    }
-    const rng = options?.rng ?? defaultGenerator();
-    const k = 1 / Math.sqrt((inChannels / groups) * kh * kw);
-    this.weight = Parameter.uniform([outChannels, inChannels / groups, kh, kw], -k, k, rng);
-    this.bias = options?.bias === false ? null : Parameter.uniform([outChannels], -k, k, rng);
-    this.opts = { stride: options?.stride ?? 1, padding: options?.padding ?? 0, dilation: options?.dilation ?? 1, groups };
+    const o = layerArgs('Conv2d', CONV2D, ['inChannels', 'outChannels', 'kernelSize'], [inChannels, outChannels, kernelSize], options);
+    const C = o.inChannels!, OC = o.outChannels!, groups = o.groups ?? 1;
+    this.inChannels = C;
+    this.outChannels = OC;
+    this.kernelSize = o.kernelSize!;
+    const p = convParams('Conv2d', C, OC, groups, pair(this.kernelSize), false, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
+    this.opts = { stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1, groups };
   }
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<Conv2dConfig> {
     return { type: 'Conv2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -131,6 +195,22 @@ export interface Conv1dLayerOptions {
   rng?: Generator;
 }
 
+/** The single-argument form of {@link Conv1d}: what its `config().options` returns, plus `rng`. */
+export interface Conv1dConfig extends Conv1dLayerOptions {
+  /** Channels C of the input sequence. */
+  inChannels: number;
+  /** Channels produced, one per filter. */
+  outChannels: number;
+  /** Kernel length K. */
+  kernelSize: number;
+}
+
+const CONV1D = {
+  inChannels: posInt, outChannels: posInt, kernelSize: posInt, stride: posInt,
+  padding: anyOf<number | 'same' | 'valid'>("an integer ≥ 0, 'same' or 'valid'", nonNegInt, padMode),
+  dilation: posInt, groups: posInt, bias: bool, rng,
+};
+
 /**
  * 1-D convolution layer over [B, C, L] sequences.
  * Shapes: x (B, inChannels, L) → (B, outChannels, OL); weight [outChannels, inChannels / groups, K].
@@ -144,31 +224,37 @@ export class Conv1d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<Conv1dLayerOptions, 'stride' | 'padding' | 'dilation' | 'groups'>>;
+  /** Channels C of the input sequence. */
+  readonly inChannels: number;
+  /** Channels produced. */
+  readonly outChannels: number;
+  /** Kernel length K. */
+  readonly kernelSize: number;
+  /** Builds the layer from its config object (`conv.config().options`). */
+  constructor(config: Conv1dConfig);
   /**
    * @param inChannels - Channels C of the input sequence (B, C, L).
    * @param outChannels - Channels produced, one per filter.
    * @param kernelSize - Kernel length K.
    * @param options - Stride, padding, dilation, groups, bias and generator ({@link Conv1dLayerOptions}).
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv1dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number, options?: Conv1dLayerOptions);
+  constructor(inChannels: number | Conv1dConfig, outChannels?: number, kernelSize?: number, options?: Conv1dLayerOptions) {
     super();
-    posInt(inChannels, 'Conv1d', 'inChannels');
-    posInt(outChannels, 'Conv1d', 'outChannels');
-    posInt(kernelSize, 'Conv1d', 'kernelSize');
-    const groups = options?.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ArgumentError(`Conv1d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
-    }
-    const rng = options?.rng ?? defaultGenerator();
-    const k = 1 / Math.sqrt((inChannels / groups) * kernelSize);
-    this.weight = Parameter.uniform([outChannels, inChannels / groups, kernelSize], -k, k, rng);
-    this.bias = options?.bias === false ? null : Parameter.uniform([outChannels], -k, k, rng);
-    this.opts = { stride: options?.stride ?? 1, padding: options?.padding ?? 0, dilation: options?.dilation ?? 1, groups };
+    const o = layerArgs('Conv1d', CONV1D, ['inChannels', 'outChannels', 'kernelSize'], [inChannels, outChannels, kernelSize], options);
+    const C = o.inChannels!, OC = o.outChannels!, K = o.kernelSize!, groups = o.groups ?? 1;
+    this.inChannels = C;
+    this.outChannels = OC;
+    this.kernelSize = K;
+    const p = convParams('Conv1d', C, OC, groups, [K], false, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
+    this.opts = { stride: o.stride ?? 1, padding: o.padding ?? 0, dilation: o.dilation ?? 1, groups };
   }
   forward(x: Tensor): Tensor {
     return conv1d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<Conv1dConfig> {
     return { type: 'Conv1d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -191,6 +277,21 @@ export interface ConvTranspose2dLayerOptions {
   rng?: Generator;
 }
 
+/** The single-argument form of {@link ConvTranspose2d}: what its `config().options` returns, plus `rng`. */
+export interface ConvTranspose2dConfig extends ConvTranspose2dLayerOptions {
+  /** Channels C of the input image. */
+  inChannels: number;
+  /** Channels produced. */
+  outChannels: number;
+  /** Kernel height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
+}
+
+const CONV_T2D = {
+  inChannels: posInt, outChannels: posInt, kernelSize: size2, stride: size2, padding: pad2, outputPadding: pad2,
+  dilation: size2, groups: posInt, bias: bool, rng,
+};
+
 /**
  * Transposed 2-D convolution layer (learned upsampling).
  * Shapes: x (B, inChannels, H, W) → (B, outChannels, OH, OW); weight [inChannels, outChannels / groups, KH, KW].
@@ -204,31 +305,39 @@ export class ConvTranspose2d extends Module {
   /** The per-output-channel bias, [outChannels]; null when built with `bias: false`. */
   readonly bias: Parameter | null;
   private readonly opts: Required<Pick<ConvTranspose2dLayerOptions, 'stride' | 'padding' | 'outputPadding' | 'dilation' | 'groups'>>;
+  /** Channels C of the input image. */
+  readonly inChannels: number;
+  /** Channels produced. */
+  readonly outChannels: number;
+  /** Kernel height and width, as given. */
+  readonly kernelSize: Size2;
+  /** Builds the layer from its config object (`conv.config().options`). */
+  constructor(config: ConvTranspose2dConfig);
   /**
    * @param inChannels - Channels C of the input image (B, C, H, W).
    * @param outChannels - Channels produced.
    * @param kernelSize - Kernel height and width: one number for a square kernel, or [KH, KW].
    * @param options - Stride, padding, output padding, dilation, groups, bias and generator ({@link ConvTranspose2dLayerOptions}).
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: Size2, options: ConvTranspose2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options?: ConvTranspose2dLayerOptions);
+  constructor(inChannels: number | ConvTranspose2dConfig, outChannels?: number, kernelSize?: Size2, options?: ConvTranspose2dLayerOptions) {
     super();
-    posInt(inChannels, 'ConvTranspose2d', 'inChannels');
-    posInt(outChannels, 'ConvTranspose2d', 'outChannels');
-    const [kh, kw] = kpair(kernelSize, 'ConvTranspose2d');
-    const groups = options?.groups ?? 1;
-    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-      throw new ArgumentError(`ConvTranspose2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
-    }
-    const rng = options?.rng ?? defaultGenerator();
-    const k = 1 / Math.sqrt((outChannels / groups) * kh * kw);
-    this.weight = Parameter.uniform([inChannels, outChannels / groups, kh, kw], -k, k, rng);
-    this.bias = options?.bias === false ? null : Parameter.uniform([outChannels], -k, k, rng);
-    this.opts = { stride: options?.stride ?? 1, padding: options?.padding ?? 0, outputPadding: options?.outputPadding ?? 0, dilation: options?.dilation ?? 1, groups };
+    const o = layerArgs('ConvTranspose2d', CONV_T2D, ['inChannels', 'outChannels', 'kernelSize'], [inChannels, outChannels, kernelSize], options);
+    const C = o.inChannels!, OC = o.outChannels!, groups = o.groups ?? 1;
+    this.inChannels = C;
+    this.outChannels = OC;
+    this.kernelSize = o.kernelSize!;
+    const p = convParams('ConvTranspose2d', C, OC, groups, pair(this.kernelSize), true, o.bias, o.rng);
+    this.weight = p.weight;
+    this.bias = p.bias;
+    this.opts = {
+      stride: o.stride ?? 1, padding: o.padding ?? 0, outputPadding: o.outputPadding ?? 0, dilation: o.dilation ?? 1, groups,
+    };
   }
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, this.opts);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<ConvTranspose2dConfig> {
     return { type: 'ConvTranspose2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
   }
 }
@@ -243,6 +352,14 @@ export interface MaxPool2dLayerOptions {
   dilation?: Size2;
 }
 
+/** The single-argument form of {@link MaxPool2d}: what its `config().options` returns. */
+export interface MaxPool2dConfig extends MaxPool2dLayerOptions {
+  /** Window height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
+}
+
+const MAXPOOL = { kernelSize: size2, stride: size2, padding: pad2, dilation: size2 };
+
 /**
  * Max pooling layer (see the `maxPool2d` op); stride defaults to the kernel size.
  * Shapes: (B, C, H, W) → (B, C, OH, OW).
@@ -250,17 +367,27 @@ export interface MaxPool2dLayerOptions {
  * @category Layers
  */
 export class MaxPool2d extends Module {
+  /** Window height and width, as given. */
+  readonly kernelSize: Size2;
+  /** Stride, padding and dilation, as given (validated). */
+  readonly options: MaxPool2dLayerOptions;
+  /** Builds the layer from its config object (`pool.config().options`). */
+  constructor(config: MaxPool2dConfig);
   /**
    * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
    * @param options - Stride, padding and dilation ({@link MaxPool2dLayerOptions}).
    */
-  constructor(readonly kernelSize: Size2, readonly options: MaxPool2dLayerOptions = {}) {
+  constructor(kernelSize: Size2, options?: MaxPool2dLayerOptions);
+  constructor(kernelSize: Size2 | MaxPool2dConfig, options?: MaxPool2dLayerOptions) {
     super();
+    const { kernelSize: ks, ...rest } = layerArgs('MaxPool2d', MAXPOOL, ['kernelSize'], [kernelSize], options);
+    this.kernelSize = ks!;
+    this.options = rest;
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<MaxPool2dConfig> {
     return { type: 'MaxPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
 }
@@ -275,6 +402,14 @@ export interface AvgPool2dLayerOptions {
   countIncludePad?: boolean;
 }
 
+/** The single-argument form of {@link AvgPool2d}: what its `config().options` returns. */
+export interface AvgPool2dConfig extends AvgPool2dLayerOptions {
+  /** Window height and width: one number or [KH, KW]. */
+  kernelSize: Size2;
+}
+
+const AVGPOOL = { kernelSize: size2, stride: size2, padding: pad2, countIncludePad: bool };
+
 /**
  * Average pooling layer (see the `avgPool2d` op).
  * Shapes: (B, C, H, W) → (B, C, OH, OW).
@@ -282,19 +417,35 @@ export interface AvgPool2dLayerOptions {
  * @category Layers
  */
 export class AvgPool2d extends Module {
+  /** Window height and width, as given. */
+  readonly kernelSize: Size2;
+  /** Stride, padding and countIncludePad, as given (validated). */
+  readonly options: AvgPool2dLayerOptions;
+  /** Builds the layer from its config object (`pool.config().options`). */
+  constructor(config: AvgPool2dConfig);
   /**
    * @param kernelSize - Window height and width: one number for a square window, or [KH, KW].
    * @param options - Stride, padding and countIncludePad ({@link AvgPool2dLayerOptions}).
    */
-  constructor(readonly kernelSize: Size2, readonly options: AvgPool2dLayerOptions = {}) {
+  constructor(kernelSize: Size2, options?: AvgPool2dLayerOptions);
+  constructor(kernelSize: Size2 | AvgPool2dConfig, options?: AvgPool2dLayerOptions) {
     super();
+    const { kernelSize: ks, ...rest } = layerArgs('AvgPool2d', AVGPOOL, ['kernelSize'], [kernelSize], options);
+    this.kernelSize = ks!;
+    this.options = rest;
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, { kernelSize: this.kernelSize, ...this.options });
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<AvgPool2dConfig> {
     return { type: 'AvgPool2d', options: { kernelSize: this.kernelSize, ...this.options } };
   }
+}
+
+/** The single-argument form of {@link AdaptiveAvgPool2d}: what its `config().options` returns. */
+export interface AdaptiveAvgPool2dConfig {
+  /** Output height and width: one number or [OH, OW]. */
+  outputSize: Size2;
 }
 
 /**
@@ -304,16 +455,30 @@ export class AvgPool2d extends Module {
  * @category Layers
  */
 export class AdaptiveAvgPool2d extends Module {
+  /** Output height and width, as given. */
+  readonly outputSize: Size2;
+  /** Builds the layer from its config object (`pool.config().options`). */
+  constructor(config: AdaptiveAvgPool2dConfig);
   /** @param outputSize - Output height and width (OH, OW): one number for a square output, or [OH, OW]. */
-  constructor(readonly outputSize: Size2) {
+  constructor(outputSize: Size2);
+  constructor(outputSize: Size2 | AdaptiveAvgPool2dConfig) {
     super();
+    this.outputSize = layerArgs('AdaptiveAvgPool2d', { outputSize: size2 }, ['outputSize'], [outputSize], undefined).outputSize!;
   }
   forward(x: Tensor): Tensor {
     return adaptiveAvgPool2d(x, this.outputSize);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<AdaptiveAvgPool2dConfig> {
     return { type: 'AdaptiveAvgPool2d', options: { outputSize: this.outputSize } };
   }
+}
+
+/** The single-argument form of {@link Flatten}: what its `config().options` returns. */
+export interface FlattenConfig {
+  /** First axis to flatten (default 1). */
+  startAxis?: number;
+  /** Last axis to flatten, inclusive (default −1). */
+  endAxis?: number;
 }
 
 /**
@@ -327,13 +492,70 @@ export class Flatten extends Module {
    * @param startAxis - First axis to flatten (default 1, keeping the batch axis); negative counts from the end.
    * @param endAxis - Last axis to flatten, inclusive (default −1, the last).
    */
-  constructor(readonly startAxis = 1, readonly endAxis = -1) {
+  /** First axis flattened. */
+  readonly startAxis: number;
+  /** Last axis flattened, inclusive. */
+  readonly endAxis: number;
+  /** Builds the layer from its config object (`flatten.config().options`). */
+  constructor(config: FlattenConfig);
+  constructor(startAxis?: number, endAxis?: number);
+  constructor(startAxis?: number | FlattenConfig, endAxis?: number) {
     super();
+    const o = layerArgs('Flatten', { startAxis: int(), endAxis: int() }, ['startAxis', 'endAxis'], [startAxis, endAxis], undefined, []);
+    this.startAxis = o.startAxis ?? 1;
+    this.endAxis = o.endAxis ?? -1;
   }
   forward(x: Tensor): Tensor {
     return flatten(x, this.startAxis, this.endAxis);
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<FlattenConfig> {
     return { type: 'Flatten', options: { startAxis: this.startAxis, endAxis: this.endAxis } };
+  }
+}
+
+/** Options of {@link Dropout}. */
+export interface DropoutLayerOptions {
+  /** Generator for the masks (default: the global one, looked up at each forward). */
+  rng?: Generator;
+}
+
+/** The single-argument form of {@link Dropout}: what its `config().options` returns, plus `rng`. */
+export interface DropoutConfig extends DropoutLayerOptions {
+  /** Probability of zeroing each element in training (default 0.5). */
+  p?: number;
+}
+
+const DROPOUT = { p: num({ min: 0, max: 1 }), rng };
+
+/**
+ * Zeroes each element with probability p in training and scales the rest by 1/(1 − p)
+ * (inverted dropout, Srivastava et al., 2014); the identity in eval mode.
+ * Shapes: any.
+ * @example new Dropout(0.5).eval().forward(ones([3])).toArray(); // [1, 1, 1]
+ * @see https://jmlr.org/papers/v15/srivastava14a.html
+ * @category Layers
+ */
+export class Dropout extends Module {
+  /** Probability of zeroing each element in training. */
+  readonly p: number;
+  private readonly rng: Generator | undefined;
+  /** Builds the layer from its config object (`drop.config().options`). */
+  constructor(config: DropoutConfig);
+  /**
+   * @param p - Probability of zeroing each element in training, in [0, 1] (default 0.5).
+   * @param options - The mask generator ({@link DropoutLayerOptions}).
+   */
+  constructor(p?: number, options?: DropoutLayerOptions);
+  constructor(p?: number | DropoutConfig, options?: DropoutLayerOptions) {
+    super();
+    const o = layerArgs('Dropout', DROPOUT, ['p'], [p], options, []);
+    this.p = o.p ?? 0.5;
+    this.rng = o.rng;
+  }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, { training: this.training, rng: layerRng(this.rng) });
+  }
+  override config(): LayerConfig<DropoutConfig> {
+    return { type: 'Dropout', options: { p: this.p } };
   }
 }

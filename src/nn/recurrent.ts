@@ -1,10 +1,12 @@
 import {
-  ArgumentError, Generator, Parameter, ShapeError, Tensor, concat, defaultGenerator, dropout, reshape, split, stack,
+  ArgumentError, Generator, Parameter, ShapeError, Tensor, concat, dropout, reshape, split, stack,
 } from '../tensor/index';
 import { fmtShape } from '../tensor/errors';
 import { gruLayer, lstmLayer, rnnLayer, type LstmLayerResult, type RecurrentLayerResult } from '../tensor/ops/rnn';
 import { describe } from '../tensor/shape';
-import { Module, type ModuleConfig } from './module';
+import { bool, oneOf, posInt, prob, rng, type OptionSpec } from '../tensor/options';
+import { type LayerConfig, layerArgs, layerRng } from './config';
+import { Module } from './module';
 
 /** Options of {@link RNN}, {@link LSTM} and {@link GRU}. */
 export interface RecurrentOptions {
@@ -24,6 +26,22 @@ export interface RecurrentOptions {
 export interface RNNOptions extends RecurrentOptions {
   /** Activation of the Elman cell (default `'tanh'`). */
   nonlinearity?: 'tanh' | 'relu';
+}
+
+/** The single-argument form of {@link LSTM} and {@link GRU}: what `config().options` returns, plus `rng`. */
+export interface RecurrentConfig extends RecurrentOptions {
+  /** Features C of each input time step. */
+  inputSize: number;
+  /** Hidden units H per direction. */
+  hiddenSize: number;
+}
+
+/** The single-argument form of {@link RNN}: what its `config().options` returns, plus `rng`. */
+export interface RNNConfig extends RNNOptions {
+  /** Features C of each input time step. */
+  inputSize: number;
+  /** Hidden units H per direction. */
+  hiddenSize: number;
 }
 
 /** What {@link RNN} and {@link GRU} return. */
@@ -57,25 +75,10 @@ interface Config {
   bias: boolean;
 }
 
-function posInt(v: unknown, layer: string, name: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${layer}: ${name} must be a positive integer, got ${describe(v)}`);
-  return v;
-}
-
-function resolve(layer: string, inputSize: number, hiddenSize: number, options: RecurrentOptions): Config {
-  const p = options?.dropout ?? 0;
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`${layer}: dropout must be a probability in [0, 1], got ${describe(p)}`);
-  const bidirectional = options?.bidirectional ?? false;
-  if (typeof bidirectional !== 'boolean') throw new ArgumentError(`${layer}: bidirectional must be a boolean, got ${describe(bidirectional)}`);
-  return {
-    inputSize: posInt(inputSize, layer, 'inputSize'),
-    hiddenSize: posInt(hiddenSize, layer, 'hiddenSize'),
-    numLayers: posInt(options?.numLayers ?? 1, layer, 'numLayers'),
-    bidirectional,
-    dropout: p,
-    bias: options?.bias !== false,
-  };
-}
+const RECURRENT = {
+  inputSize: posInt, hiddenSize: posInt, numLayers: posInt, bidirectional: bool, dropout: prob, bias: bool, rng,
+};
+const RNN_SPEC = { ...RECURRENT, nonlinearity: oneOf<'tanh' | 'relu'>(['tanh', 'relu']) };
 
 /** Field-name suffix of layer l, direction d: `0`, `0Reverse`, `1`, … */
 function suffix(l: number, d: number): string {
@@ -137,25 +140,38 @@ export abstract class RNNBase extends Module {
   readonly bias: boolean;
   /** The weights, reachable as fields by name (`weightIh0`, `biasHh1Reverse`, …). */
   [name: `weightIh${string}` | `weightHh${string}` | `biasIh${string}` | `biasHh${string}`]: Parameter;
-  private readonly rng: Generator;
+  private readonly rng: Generator | undefined;
   private readonly cfg: Config;
   private readonly layerName: string;
 
-  /** Validates the options and registers the weights of `gates` gates per layer and direction. @internal */
-  protected constructor(layer: string, gates: number, inputSize: number, hiddenSize: number, options: RecurrentOptions) {
+  /**
+   * Validates the arguments (positional or the config object, with `spec`) and registers the
+   * weights of `gates` gates per layer and direction. @internal
+   */
+  protected constructor(
+    layer: string, gates: number, spec: OptionSpec, inputSize: unknown, hiddenSize: number | undefined, options: RecurrentOptions | undefined,
+  ) {
     super();
-    const c = resolve(layer, inputSize, hiddenSize, options);
+    const o = layerArgs(layer, spec as typeof RNN_SPEC, ['inputSize', 'hiddenSize'], [inputSize, hiddenSize], options);
+    const c: Config = {
+      inputSize: o.inputSize!, hiddenSize: o.hiddenSize!, numLayers: o.numLayers ?? 1, bidirectional: o.bidirectional ?? false,
+      dropout: o.dropout ?? 0, bias: o.bias ?? true,
+    };
     this.inputSize = c.inputSize;
     this.hiddenSize = c.hiddenSize;
     this.numLayers = c.numLayers;
     this.bidirectional = c.bidirectional;
     this.dropout = c.dropout;
     this.bias = c.bias;
-    this.rng = options?.rng ?? defaultGenerator();
+    this.rng = o.rng;
     this.cfg = c;
     this.layerName = layer;
-    registerWeights(this, gates, c, this.rng);
+    this.readExtraOptions(o);
+    registerWeights(this, gates, c, layerRng(o.rng));
   }
+
+  /** Reads what the subclass adds to the shared options (before the weights are drawn). @internal */
+  protected readExtraOptions(_options: Record<string, unknown>): void {}
 
   /** One layer in one direction: the fused op of the subclass's cell. @internal */
   protected abstract cell(
@@ -195,13 +211,13 @@ export abstract class RNNBase extends Module {
         if (r.cN !== undefined) cN.push(r.cN);
       }
       let out = D === 1 ? outs[0] : concat(outs, 2);
-      if (l < c.numLayers - 1 && c.dropout > 0 && this.training) out = dropout(out, c.dropout, { training: true, rng: this.rng });
+      if (l < c.numLayers - 1 && c.dropout > 0 && this.training) out = dropout(out, c.dropout, { training: true, rng: layerRng(this.rng) });
       input = out;
     }
     return { output: input, hN: stack(hN, 0), cN: cN.length > 0 ? stack(cN, 0) : null };
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<RecurrentConfig> {
     const c = this.cfg;
     return {
       type: this.layerName,
@@ -242,8 +258,11 @@ export abstract class RNNBase extends Module {
  * @category Layers
  */
 export class LSTM extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
-    super('LSTM', 4, inputSize, hiddenSize, options);
+  /** Builds the layer from its config object (`lstm.config().options`). */
+  constructor(config: RecurrentConfig);
+  constructor(inputSize: number, hiddenSize: number, options?: RecurrentOptions);
+  constructor(inputSize: number | RecurrentConfig, hiddenSize?: number, options?: RecurrentOptions) {
+    super('LSTM', 4, RECURRENT, inputSize, hiddenSize, options);
   }
   /** Runs the stack over x [B, T, inputSize] from `state` (zeros for whatever is omitted). */
   forward(x: Tensor, state: LSTMState = {}): LSTMOutput {
@@ -281,8 +300,11 @@ export class LSTM extends RNNBase {
  * @category Layers
  */
 export class GRU extends RNNBase {
-  constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
-    super('GRU', 3, inputSize, hiddenSize, options);
+  /** Builds the layer from its config object (`gru.config().options`). */
+  constructor(config: RecurrentConfig);
+  constructor(inputSize: number, hiddenSize: number, options?: RecurrentOptions);
+  constructor(inputSize: number | RecurrentConfig, hiddenSize?: number, options?: RecurrentOptions) {
+    super('GRU', 3, RECURRENT, inputSize, hiddenSize, options);
   }
   /** Runs the stack over x [B, T, inputSize] from h0 (zeros when omitted). */
   forward(x: Tensor, h0: Tensor | null = null): RecurrentOutput {
@@ -318,12 +340,16 @@ export class GRU extends RNNBase {
  */
 export class RNN extends RNNBase {
   /** Activation of the cell. */
-  readonly nonlinearity: 'tanh' | 'relu';
-  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
-    const nl = options?.nonlinearity ?? 'tanh';
-    if (nl !== 'tanh' && nl !== 'relu') throw new ArgumentError(`RNN: nonlinearity must be 'tanh' or 'relu', got ${describe(nl)}`);
-    super('RNN', 1, inputSize, hiddenSize, options);
-    this.nonlinearity = nl;
+  declare readonly nonlinearity: 'tanh' | 'relu';
+  /** Builds the layer from its config object (`rnn.config().options`). */
+  constructor(config: RNNConfig);
+  constructor(inputSize: number, hiddenSize: number, options?: RNNOptions);
+  constructor(inputSize: number | RNNConfig, hiddenSize?: number, options?: RNNOptions) {
+    super('RNN', 1, RNN_SPEC, inputSize, hiddenSize, options);
+  }
+  /** @internal */
+  protected override readExtraOptions(options: { nonlinearity?: 'tanh' | 'relu' }): void {
+    (this as { nonlinearity: 'tanh' | 'relu' }).nonlinearity = options.nonlinearity ?? 'tanh';
   }
   /** Runs the stack over x [B, T, inputSize] from h0 (zeros when omitted). */
   forward(x: Tensor, h0: Tensor | null = null): RecurrentOutput {
@@ -334,7 +360,7 @@ export class RNN extends RNNBase {
   protected cell(x: Tensor, h0: Tensor | null, wIh: Tensor, wHh: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean): RecurrentLayerResult {
     return rnnLayer(x, h0, wIh, wHh, bIh, bHh, { reverse, nonlinearity: this.nonlinearity });
   }
-  override config(): ModuleConfig {
+  override config(): LayerConfig<RNNConfig> {
     const c = super.config();
     return { ...c, options: { ...c.options, nonlinearity: this.nonlinearity } };
   }

@@ -1,5 +1,15 @@
 import { ArgumentError, Tensor } from '../tensor/index';
+import { describe } from '../tensor/shape';
+import { arrayOf, instanceOf, isPlainObject, parseOptions } from '../tensor/options';
 import { Module, type ModuleConfig } from './module';
+
+/** The single-argument form of {@link Sequential}: the layers as `children` (what io passes back). */
+export interface SequentialConfig {
+  /** The layers in order. */
+  children: Module[];
+}
+
+const SEQUENTIAL = { children: arrayOf(instanceOf(Module)) };
 
 /**
  * Runs modules in order, each one's output feeding the next. Children are stored under the keys
@@ -9,18 +19,30 @@ import { Module, type ModuleConfig } from './module';
  * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
  * net.forward(zeros([5, 4])).shape; // [5, 2]
  * Object.keys(net.stateDict()); // ['0.weight', '0.bias', '2.weight', '2.bias']
+ * new Sequential({ children: net.layers() }).length; // 3
+ * @throws ArgumentError when a layer is not a Module.
  * @category Modules
  */
 export class Sequential extends Module {
   readonly [index: number]: Module;
   /** Number of layers. */
   declare readonly length: number;
-  constructor(...layers: Module[]) {
+  /** Builds the container from its config object with the already-built children (what `loadModel` does). */
+  constructor(config: SequentialConfig);
+  constructor(...layers: Module[]);
+  constructor(...args: Module[] | [SequentialConfig]) {
     super();
-    layers.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new ArgumentError(`Sequential: layer ${i} is not a Module (got ${m === null ? 'null' : typeof m})`);
+    let layers: readonly unknown[] = args;
+    if (args.length === 1 && isPlainObject(args[0])) {
+      const o = parseOptions('Sequential', args[0], SEQUENTIAL);
+      if (o.children === undefined) throw new ArgumentError('Sequential: a config object needs children (an array of Modules)');
+      layers = o.children;
+    }
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i];
+      if (!(m instanceof Module)) throw new ArgumentError(`Sequential: layer ${i} must be a Module, got ${describe(m)}`);
       (this as unknown as Record<number, Module>)[i] = m;
-    });
+    }
     Object.defineProperty(this, 'length', { value: layers.length, enumerable: false });
   }
   /** The layers in order. */

@@ -1,12 +1,17 @@
 import {
-  ArgumentError, Generator, ShapeError, Tensor, add, defaultGenerator, gelu, relu,
+  ArgumentError, Generator, ShapeError, Tensor, add, gelu, relu,
 } from '../tensor/index';
+import { allocFloat32 } from '../tensor/alloc';
 import { fmtShape } from '../tensor/errors';
 import { describe } from '../tensor/shape';
+import {
+  arrayOf, bool, instanceOf, isPlainObject, nonNeg, nullable, oneOf, parseOptions, posInt, prob, rng, type Check,
+} from '../tensor/options';
 import { MultiHeadAttention, type AttnMask, type KeyPaddingMask } from './attention';
-import { Linear } from './layers';
-import { Module, type ModuleConfig } from './module';
-import { Dropout, LayerNorm } from './normalization';
+import { type LayerConfig, layerArgs } from './config';
+import { Dropout, Linear } from './layers';
+import { Module } from './module';
+import { LayerNorm } from './normalization';
 
 /** The feed-forward activation of the transformer layers. */
 export type TransformerActivation = 'relu' | 'gelu';
@@ -53,6 +58,14 @@ export interface DecoderForwardOptions {
   memoryIsCausal?: boolean;
 }
 
+/** The single-argument form of the transformer layers: what `config().options` returns, plus `rng`. */
+export interface TransformerLayerConfig extends TransformerLayerOptions {
+  /** Model width. */
+  dModel: number;
+  /** Number of attention heads; divides dModel. */
+  nhead: number;
+}
+
 interface ResolvedLayerOptions {
   dimFeedforward: number;
   dropout: number;
@@ -61,20 +74,22 @@ interface ResolvedLayerOptions {
   normFirst: boolean;
 }
 
-function resolve(op: string, dModel: unknown, nhead: unknown, options: TransformerLayerOptions): ResolvedLayerOptions & { rng: Generator | undefined } {
-  const o = { dimFeedforward: 2048, dropout: 0.1, activation: 'relu' as TransformerActivation, layerNormEps: 1e-5, normFirst: false, ...options };
-  const posInt = (v: unknown, name: string): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
-  };
-  posInt(dModel, 'dModel');
-  posInt(nhead, 'nhead');
-  posInt(o.dimFeedforward, 'dimFeedforward');
-  if (o.activation !== 'relu' && o.activation !== 'gelu') throw new ArgumentError(`${op}: activation must be 'relu' or 'gelu', got ${describe(o.activation)}`);
-  if (typeof o.dropout !== 'number' || !(o.dropout >= 0 && o.dropout <= 1)) throw new ArgumentError(`${op}: dropout must be a probability in [0, 1], got ${describe(o.dropout)}`);
-  if (typeof o.layerNormEps !== 'number' || !(o.layerNormEps >= 0)) throw new ArgumentError(`${op}: layerNormEps must be a non-negative number, got ${describe(o.layerNormEps)}`);
+const LAYER = {
+  dModel: posInt, nhead: posInt, dimFeedforward: posInt, dropout: prob,
+  activation: oneOf<TransformerActivation>(['relu', 'gelu']), layerNormEps: nonNeg, normFirst: bool, rng,
+};
+/** A mask option: passed through here, checked where the attention uses it. */
+const mask: Check<unknown> = (v) => v;
+const ENCODER_FORWARD = { srcMask: mask, srcKeyPaddingMask: mask, isCausal: bool };
+const DECODER_FORWARD = {
+  tgtMask: mask, memoryMask: mask, tgtKeyPaddingMask: mask, memoryKeyPaddingMask: mask, tgtIsCausal: bool, memoryIsCausal: bool,
+};
+
+function resolve(op: string, dModel: unknown, nhead: unknown, options: unknown): ResolvedLayerOptions & { dModel: number; nhead: number; rng: Generator | undefined } {
+  const o = layerArgs(op, LAYER, ['dModel', 'nhead'], [dModel, nhead], options);
   return {
-    dimFeedforward: o.dimFeedforward, dropout: o.dropout, activation: o.activation, layerNormEps: o.layerNormEps,
-    normFirst: !!o.normFirst, rng: o.rng,
+    dModel: o.dModel!, nhead: o.nhead!, dimFeedforward: o.dimFeedforward ?? 2048, dropout: o.dropout ?? 0.1,
+    activation: o.activation ?? 'relu', layerNormEps: o.layerNormEps ?? 1e-5, normFirst: o.normFirst ?? false, rng: o.rng,
   };
 }
 
@@ -125,26 +140,35 @@ export class TransformerEncoderLayer extends Module {
   readonly dropout2: Dropout;
   /** The feed-forward activation, `'relu'` or `'gelu'`. */
   readonly activation: TransformerActivation;
+  /** Model width. */
+  readonly dModel: number;
+  /** Number of attention heads. */
+  readonly nhead: number;
   private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
 
+  /** Builds the layer from its config object (`layer.config().options`). */
+  constructor(config: TransformerLayerConfig);
   /**
    * @param dModel - Model width: the last axis of src and of the output.
    * @param nhead - Number of attention heads; divides dModel.
    * @param options - Feed-forward width, dropout, activation, norm placement and generator ({@link TransformerLayerOptions}).
    */
-  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+  constructor(dModel: number, nhead: number, options?: TransformerLayerOptions);
+  constructor(dModel: number | TransformerLayerConfig, nhead?: number, options?: TransformerLayerOptions) {
     super();
-    const o = resolve('TransformerEncoderLayer', dModel, nhead, options);
-    const rng = o.rng ?? defaultGenerator();
-    this.selfAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
-    this.linear1 = new Linear(dModel, o.dimFeedforward, { rng });
-    this.dropout = new Dropout(o.dropout, { rng: o.rng });
-    this.linear2 = new Linear(o.dimFeedforward, dModel, { rng });
+    const { dModel: E, nhead: NH, ...o } = resolve('TransformerEncoderLayer', dModel, nhead, options);
+    this.dModel = E;
+    this.nhead = NH;
+    const rng = o.rng;
+    this.selfAttn = new MultiHeadAttention(E, NH, { dropout: o.dropout, rng });
+    this.linear1 = new Linear(E, o.dimFeedforward, { rng });
+    this.dropout = new Dropout(o.dropout, { rng });
+    this.linear2 = new Linear(o.dimFeedforward, E, { rng });
     this.normFirst = o.normFirst;
-    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
-    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
-    this.dropout1 = new Dropout(o.dropout, { rng: o.rng });
-    this.dropout2 = new Dropout(o.dropout, { rng: o.rng });
+    this.norm1 = new LayerNorm(E, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(E, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout, { rng });
+    this.dropout2 = new Dropout(o.dropout, { rng });
     this.activation = o.activation;
     this.opts = o;
   }
@@ -152,7 +176,7 @@ export class TransformerEncoderLayer extends Module {
   /** Runs the layer on src (B, T, dModel); masks as in {@link MultiHeadAttention.forward}. */
   forward(src: Tensor, options: EncoderForwardOptions = {}): Tensor {
     checkInput('TransformerEncoderLayer', src, 'src', this.dModel);
-    const o = options ?? {};
+    const o = parseOptions('TransformerEncoderLayer', options, ENCODER_FORWARD) as EncoderForwardOptions;
     const sa = (x: Tensor): Tensor => this.dropout1.forward(this.selfAttn.forward(x, x, x, {
       attnMask: o.srcMask, keyPaddingMask: o.srcKeyPaddingMask, isCausal: o.isCausal, needWeights: false,
     }).output);
@@ -175,7 +199,7 @@ export class TransformerEncoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<TransformerLayerConfig> {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerEncoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -225,29 +249,38 @@ export class TransformerDecoderLayer extends Module {
   readonly dropout3: Dropout;
   /** The feed-forward activation, `'relu'` or `'gelu'`. */
   readonly activation: TransformerActivation;
+  /** Model width. */
+  readonly dModel: number;
+  /** Number of attention heads. */
+  readonly nhead: number;
   private readonly opts: ResolvedLayerOptions & { rng: Generator | undefined };
 
+  /** Builds the layer from its config object (`layer.config().options`). */
+  constructor(config: TransformerLayerConfig);
   /**
    * @param dModel - Model width: the last axis of tgt, memory and the output.
    * @param nhead - Number of attention heads; divides dModel.
    * @param options - Feed-forward width, dropout, activation, norm placement and generator ({@link TransformerLayerOptions}).
    */
-  constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
+  constructor(dModel: number, nhead: number, options?: TransformerLayerOptions);
+  constructor(dModel: number | TransformerLayerConfig, nhead?: number, options?: TransformerLayerOptions) {
     super();
-    const o = resolve('TransformerDecoderLayer', dModel, nhead, options);
-    const rng = o.rng ?? defaultGenerator();
-    this.selfAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
-    this.multiheadAttn = new MultiHeadAttention(dModel, nhead, { dropout: o.dropout, rng });
-    this.linear1 = new Linear(dModel, o.dimFeedforward, { rng });
-    this.dropout = new Dropout(o.dropout, { rng: o.rng });
-    this.linear2 = new Linear(o.dimFeedforward, dModel, { rng });
+    const { dModel: E, nhead: NH, ...o } = resolve('TransformerDecoderLayer', dModel, nhead, options);
+    this.dModel = E;
+    this.nhead = NH;
+    const rng = o.rng;
+    this.selfAttn = new MultiHeadAttention(E, NH, { dropout: o.dropout, rng });
+    this.multiheadAttn = new MultiHeadAttention(E, NH, { dropout: o.dropout, rng });
+    this.linear1 = new Linear(E, o.dimFeedforward, { rng });
+    this.dropout = new Dropout(o.dropout, { rng });
+    this.linear2 = new Linear(o.dimFeedforward, E, { rng });
     this.normFirst = o.normFirst;
-    this.norm1 = new LayerNorm(dModel, { eps: o.layerNormEps });
-    this.norm2 = new LayerNorm(dModel, { eps: o.layerNormEps });
-    this.norm3 = new LayerNorm(dModel, { eps: o.layerNormEps });
-    this.dropout1 = new Dropout(o.dropout, { rng: o.rng });
-    this.dropout2 = new Dropout(o.dropout, { rng: o.rng });
-    this.dropout3 = new Dropout(o.dropout, { rng: o.rng });
+    this.norm1 = new LayerNorm(E, { eps: o.layerNormEps });
+    this.norm2 = new LayerNorm(E, { eps: o.layerNormEps });
+    this.norm3 = new LayerNorm(E, { eps: o.layerNormEps });
+    this.dropout1 = new Dropout(o.dropout, { rng });
+    this.dropout2 = new Dropout(o.dropout, { rng });
+    this.dropout3 = new Dropout(o.dropout, { rng });
     this.activation = o.activation;
     this.opts = o;
   }
@@ -256,7 +289,7 @@ export class TransformerDecoderLayer extends Module {
   forward(tgt: Tensor, memory: Tensor, options: DecoderForwardOptions = {}): Tensor {
     checkInput('TransformerDecoderLayer', tgt, 'tgt', this.dModel);
     checkInput('TransformerDecoderLayer', memory, 'memory', this.dModel);
-    const o = options ?? {};
+    const o = parseOptions('TransformerDecoderLayer', options, DECODER_FORWARD) as DecoderForwardOptions;
     const sa = (x: Tensor): Tensor => this.dropout1.forward(this.selfAttn.forward(x, x, x, {
       attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, needWeights: false,
     }).output);
@@ -284,7 +317,7 @@ export class TransformerDecoderLayer extends Module {
     return c.train(this.training);
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<TransformerLayerConfig> {
     const { rng: _rng, ...options } = this.opts;
     return { type: 'TransformerDecoderLayer', options: { dModel: this.dModel, nhead: this.nhead, ...options } };
   }
@@ -308,8 +341,42 @@ export interface TransformerStackOptions {
   norm?: LayerNorm | null;
 }
 
+/** The single-argument form of {@link TransformerEncoder} and {@link TransformerDecoder}: `config().options` with the rebuilt children. */
+export interface TransformerStackConfig {
+  /** How many layers. */
+  numLayers: number;
+  /** The numLayers layers, then optionally the final LayerNorm (what `config().children` describes). */
+  children: Module[];
+}
+
+const STACK_CONFIG = { numLayers: posInt, children: arrayOf(instanceOf(Module)) };
+const STACK_OPTIONS = { norm: nullable(instanceOf(LayerNorm)) };
+
+/** The layers and final norm of a stack, from its positional arguments or its config object. */
+function stackArgs<L extends Module>(
+  op: string, layer: unknown, numLayers: unknown, options: unknown, clone: (l: L) => L,
+): { layers: L[]; norm: LayerNorm | null; numLayers: number } {
+  if (isPlainObject(layer)) {
+    if (numLayers !== undefined || options !== undefined) throw new ArgumentError(`${op}: a config object must be the only argument`);
+    const o = parseOptions(op, layer, STACK_CONFIG);
+    const n = o.numLayers ?? posInt(undefined, 'numLayers', op);
+    const kids = o.children ?? [];
+    if (kids.length !== n && kids.length !== n + 1) {
+      throw new ArgumentError(`${op}: numLayers ${n} needs ${n} children (plus an optional final LayerNorm), got ${kids.length}`);
+    }
+    const norm = kids.length > n ? kids[n] : null;
+    if (norm !== null && !(norm instanceof LayerNorm)) throw new ArgumentError(`${op}: the child after the ${n} layers must be a LayerNorm, got ${describe(norm)}`);
+    return { layers: kids.slice(0, n) as L[], norm, numLayers: n };
+  }
+  if (typeof layer !== 'function' && !(layer instanceof Module)) {
+    throw new ArgumentError(`${op}: layer must be a Module or a factory (i) => layer, got ${describe(layer)}`);
+  }
+  const n = posInt(numLayers, 'numLayers', op);
+  const o = parseOptions(op, options, STACK_OPTIONS);
+  return { layers: buildLayers(op, layer as L | ((i: number) => L), n, clone), norm: o.norm ?? null, numLayers: n };
+}
+
 function buildLayers<L extends Module>(op: string, layer: L | ((i: number) => L), numLayers: number, clone: (l: L) => L): L[] {
-  if (!Number.isInteger(numLayers) || numLayers <= 0) throw new ArgumentError(`${op}: numLayers must be a positive integer, got ${describe(numLayers)}`);
   const layers: L[] = [];
   for (let i = 0; i < numLayers; i++) {
     const l = typeof layer === 'function' ? layer(i) : clone(layer);
@@ -347,11 +414,15 @@ export class TransformerEncoder extends Module {
   /** The final normalization after the last layer, or null for none (the default). */
   readonly norm: LayerNorm | null;
 
-  constructor(layer: EncoderLayerLike | ((i: number) => EncoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
+  /** Builds the stack from its config object and the rebuilt children (what `loadModel` does). */
+  constructor(config: TransformerStackConfig);
+  constructor(layer: EncoderLayerLike | ((i: number) => EncoderLayerLike), numLayers: number, options?: TransformerStackOptions);
+  constructor(layer: EncoderLayerLike | ((i: number) => EncoderLayerLike) | TransformerStackConfig, numLayers?: number, options?: TransformerStackOptions) {
     super();
-    this.layers = buildLayers('TransformerEncoder', layer, numLayers, (l) => cloneLayer('TransformerEncoder', l));
-    this.numLayers = numLayers;
-    this.norm = options?.norm ?? null;
+    const s = stackArgs<EncoderLayerLike>('TransformerEncoder', layer, numLayers, options, (l) => cloneLayer('TransformerEncoder', l));
+    this.layers = s.layers;
+    this.numLayers = s.numLayers;
+    this.norm = s.norm;
   }
 
   /** Runs every layer in order with the same masks, then the final norm if any. */
@@ -361,7 +432,7 @@ export class TransformerEncoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<Pick<TransformerStackConfig, 'numLayers'>> {
     return {
       type: 'TransformerEncoder',
       options: { numLayers: this.numLayers },
@@ -389,11 +460,15 @@ export class TransformerDecoder extends Module {
   /** The final normalization after the last layer, or null for none (the default). */
   readonly norm: LayerNorm | null;
 
-  constructor(layer: DecoderLayerLike | ((i: number) => DecoderLayerLike), numLayers: number, options: TransformerStackOptions = {}) {
+  /** Builds the stack from its config object and the rebuilt children (what `loadModel` does). */
+  constructor(config: TransformerStackConfig);
+  constructor(layer: DecoderLayerLike | ((i: number) => DecoderLayerLike), numLayers: number, options?: TransformerStackOptions);
+  constructor(layer: DecoderLayerLike | ((i: number) => DecoderLayerLike) | TransformerStackConfig, numLayers?: number, options?: TransformerStackOptions) {
     super();
-    this.layers = buildLayers('TransformerDecoder', layer, numLayers, (l) => cloneLayer('TransformerDecoder', l));
-    this.numLayers = numLayers;
-    this.norm = options?.norm ?? null;
+    const s = stackArgs<DecoderLayerLike>('TransformerDecoder', layer, numLayers, options, (l) => cloneLayer('TransformerDecoder', l));
+    this.layers = s.layers;
+    this.numLayers = s.numLayers;
+    this.norm = s.norm;
   }
 
   /** Runs every layer in order against the same memory and masks, then the final norm if any. */
@@ -403,7 +478,7 @@ export class TransformerDecoder extends Module {
     return this.norm === null ? x : this.norm.forward(x);
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<Pick<TransformerStackConfig, 'numLayers'>> {
     return {
       type: 'TransformerDecoder',
       options: { numLayers: this.numLayers },
@@ -421,6 +496,14 @@ export interface PositionalEncodingOptions {
   /** Generator of the dropout masks (default: the global one). */
   rng?: Generator;
 }
+
+/** The single-argument form of {@link PositionalEncoding}: what its `config().options` returns, plus `rng`. */
+export interface PositionalEncodingConfig extends PositionalEncodingOptions {
+  /** Model width. */
+  dModel: number;
+}
+
+const POSITIONAL = { dModel: posInt, maxLen: posInt, dropout: prob, rng };
 
 /**
  * Sinusoidal positional encoding (Vaswani et al., 2017, §3.5) added to the input:
@@ -444,18 +527,24 @@ export class PositionalEncoding extends Module {
   /** Longest sequence the table covers: T ≤ maxLen (default 5000). */
   readonly maxLen: number;
 
+  /** Model width: the last axis of x, and of the table. */
+  readonly dModel: number;
+
+  /** Builds the layer from its config object (`pe.config().options`). */
+  constructor(config: PositionalEncodingConfig);
   /**
    * @param dModel - Model width: the last axis of x, and of the table.
    * @param options - maxLen, dropout and generator ({@link PositionalEncodingOptions}).
    */
-  constructor(readonly dModel: number, options: PositionalEncodingOptions = {}) {
+  constructor(dModel: number, options?: PositionalEncodingOptions);
+  constructor(dModelOrConfig: number | PositionalEncodingConfig, options?: PositionalEncodingOptions) {
     super();
-    const o = { maxLen: 5000, dropout: 0, ...options };
-    if (!Number.isInteger(dModel) || dModel <= 0) throw new ArgumentError(`PositionalEncoding: dModel must be a positive integer, got ${describe(dModel)}`);
-    if (!Number.isInteger(o.maxLen) || o.maxLen <= 0) throw new ArgumentError(`PositionalEncoding: maxLen must be a positive integer, got ${describe(o.maxLen)}`);
+    const o = { maxLen: 5000, dropout: 0, ...layerArgs('PositionalEncoding', POSITIONAL, ['dModel'], [dModelOrConfig], options) };
+    const dModel = o.dModel!;
+    this.dModel = dModel;
     this.maxLen = o.maxLen;
     this.dropout = new Dropout(o.dropout, { rng: o.rng });
-    const pe = new Float32Array(o.maxLen * dModel);
+    const pe = allocFloat32(o.maxLen * dModel, 'PositionalEncoding');
     const halves = Math.ceil(dModel / 2);
     const freq = new Float64Array(halves);
     for (let j = 0; j < halves; j++) freq[j] = Math.exp(-(2 * j) * Math.log(10000) / dModel);
@@ -483,7 +572,7 @@ export class PositionalEncoding extends Module {
     return this.dropout.forward(add(x, table));
   }
 
-  override config(): ModuleConfig {
+  override config(): LayerConfig<PositionalEncodingConfig> {
     return { type: 'PositionalEncoding', options: { dModel: this.dModel, maxLen: this.maxLen, dropout: this.dropout.p } };
   }
 }

@@ -53,7 +53,14 @@ describe('saveModelFile / loadModelFile', () => {
 
   it('fails without leaving a file behind when the directory is missing', async () => {
     const dir = tempDir();
-    await expect(saveModelFile(join(dir, 'no', 'such', 'm.safetensors'), new ReLU())).rejects.toThrow(/ENOENT/);
+    // Issue 12: a typed error naming the folder, not a raw ENOENT naming a temporary file.
+    const missing = join(dir, 'no', 'such');
+    const err = await saveModelFile(join(missing, 'm.safetensors'), new ReLU()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TensorkitError);
+    expect((err as TensorkitError).code).toBe('NOT_FOUND');
+    expect((err as TensorkitError).message).toContain(`the folder ${missing} does not exist`);
+    expect(await codeOf(loadModelFile(join(dir, 'absent.safetensors')))).toBe('NOT_FOUND');
+    expect(await codeOf(loadSafetensorsFile(join(dir, 'absent.safetensors')))).toBe('NOT_FOUND');
     expect(readdirSync(dir)).toEqual([]);
     await expect(saveModelFile('', new ReLU())).rejects.toThrow(ArgumentError);
   });
@@ -136,6 +143,12 @@ describe('ModelRegistry', () => {
     for (const tag of ['latest', '12', '../t', '']) await expect(reg.save('m', new ReLU(), { tags: [tag] }), tag).rejects.toThrow(ArgumentError);
     await expect(reg.save('m', new ReLU(), { metrics: { acc: NaN } })).rejects.toThrow(ArgumentError);
     await expect(reg.load('m', 0)).rejects.toThrow(ArgumentError);
+    // Options objects are validated like every other (issue 12): unknown keys, wrong types.
+    await expect(reg.save('m', new ReLU(), { tag: ['x'] } as never)).rejects.toThrow(/unknown option 'tag' \(did you mean 'tags'\?\)/);
+    await expect(reg.save('m', new ReLU(), { tags: 'x' as never })).rejects.toThrow(/ModelRegistry.save: tags must be an array/);
+    await expect(reg.save('m', new ReLU(), { metadata: 'abc' as never })).rejects.toThrow(/saveModel: metadata must be an object/);
+    expect(() => new ModelRegistry(reg.root, { lockTimeout: 5 } as never)).toThrow(/did you mean 'lockTimeoutMs'/);
+    expect(() => new ModelRegistry(reg.root, { staleLockMs: -1 })).toThrow(/staleLockMs must be a finite number ≥ 0, got -1/);
     expect(readdirSync(reg.root)).toEqual([]);
   });
 
@@ -224,5 +237,40 @@ describe('ModelRegistry', () => {
     utimesSync(lock, hourAgo, hourAgo);
     await reg.tag('m', 2, 'x');
     expect((await reg.list('m')).map((v) => [v.version, v.tags, v.latest])).toEqual([[1, [], true], [2, ['x'], false], [3, [], false]]);
+    // Issue 12: an empty lock left by a crash between creating it and writing its owner blocks
+    // writers only for the write grace (1 s), not until staleLockMs (60 s here).
+    writeFileSync(lock, '');
+    const twoSecondsAgo = new Date(Date.now() - 2000);
+    utimesSync(lock, twoSecondsAgo, twoSecondsAgo);
+    await reg.tag('m', 3, 'y');
+    expect((await reg.list('m'))[2].tags).toEqual(['y']);
+  });
+
+  it('issue 12: a version listed in the index but missing on disk is NOT_FOUND, not a raw ENOENT', async () => {
+    const reg = new ModelRegistry(tempDir());
+    await reg.save('m', marked(1));
+    await reg.save('m', marked(2));
+    rmSync(join(reg.root, 'm', 'v1.safetensors'));
+    const err = await reg.load('m', 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TensorkitError);
+    expect((err as TensorkitError).code).toBe('NOT_FOUND');
+    expect((err as TensorkitError).message).toMatch(/version 1 is listed in the index but .*v1\.safetensors is missing/);
+    expect(markOf((await reg.load('m')).model)).toBe(2);
+  });
+
+  it('issue 12: temporary files of crashed saves are removed by the next save once older than staleLockMs', async () => {
+    const reg = new ModelRegistry(tempDir(), { staleLockMs: 5000 });
+    await reg.save('m', marked(1));
+    const dir = join(reg.root, 'm');
+    const old = ['.upload-0b4e28ba-2fa1-11d2-883f-0016d3cca427.tmp', '..upload-0b4e28ba-2fa1-11d2-883f-0016d3cca427.tmp.1b4e28ba-2fa1-11d2-883f-0016d3cca427.tmp', '.index.json.2b4e28ba-2fa1-11d2-883f-0016d3cca427.tmp'];
+    const fresh = '.upload-3b4e28ba-2fa1-11d2-883f-0016d3cca427.tmp';
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const f of old) {
+      writeFileSync(join(dir, f), 'partial');
+      utimesSync(join(dir, f), hourAgo, hourAgo);
+    }
+    writeFileSync(join(dir, fresh), 'another save in flight');
+    await reg.save('m', marked(2));
+    expect(readdirSync(dir).sort()).toEqual([fresh, 'index.json', 'v1.safetensors', 'v2.safetensors'].sort());
   });
 });

@@ -164,7 +164,16 @@ describe('random initializers: moments and bounds of 60,000+ seeded samples matc
 
   it("kaiming rejects an unknown mode (a PyTorch spelling such as 'fan_in' used to pick fanOut silently)", () => {
     expect(() => init.kaimingUniform(zeros([4, 4]), { mode: 'fan_in' as never })).toThrow(ArgumentError);
-    expect(() => init.kaimingNormal(zeros([4, 4]), { mode: 'fanout' as never })).toThrow("'fanIn' or 'fanOut'");
+    expect(() => init.kaimingNormal(zeros([4, 4]), { mode: 'fanout' as never })).toThrow("mode must be one of 'fanIn', 'fanOut', got \"fanout\" (did you mean 'fanOut'?)");
+  });
+
+  it('options are validated like every other options object: unknown keys, wrong types, primitives', () => {
+    expect(() => init.xavierUniform(zeros([4, 4]), { gian: 2 } as never)).toThrow(/xavierUniform: unknown option 'gian' \(did you mean 'gain'\?\)/);
+    expect(() => init.uniform(zeros([2]), 0, 1, { rng: 7 as never })).toThrow(/uniform: rng must be a Generator/);
+    expect(() => init.kaimingUniform(zeros([4, 4]), { nonlinearity: 'Relu' as never })).toThrow(/did you mean 'relu'/);
+    expect(() => init.normal(zeros([2]), 0, 1, 5 as never)).toThrow(/normal: options must be an object, got 5/);
+    expect(() => init.orthogonal(zeros([2, 2]), { gain: NaN })).toThrow(/orthogonal: gain must be a finite number, got NaN/);
+    expect(() => init.calculateGain('swish' as never)).toThrow(/calculateGain: nonlinearity must be one of/);
   });
 });
 

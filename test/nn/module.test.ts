@@ -228,9 +228,9 @@ describe('layers against PyTorch', () => {
   });
 
   it('bad layer arguments are typed errors', () => {
-    expect(() => new Linear(0, 2)).toThrow(/Linear: inFeatures must be a positive integer, got 0/);
+    expect(() => new Linear(0, 2)).toThrow(/Linear: inFeatures must be an integer ≥ 1, got 0/);
     expect(() => new Conv2d(3, 4, 3, { groups: 2 })).toThrow(/groups 2 must divide inChannels 3/);
-    expect(() => new Dropout(1.5)).toThrow(/p must be in \[0, 1\]/);
-    expect(() => new Sequential(new Linear(1, 1), {} as Module)).toThrow(/layer 1 is not a Module/);
+    expect(() => new Dropout(1.5)).toThrow(/Dropout: p must be a finite number ≥ 0 and ≤ 1, got 1.5/);
+    expect(() => new Sequential(new Linear(1, 1), {} as Module)).toThrow(/Sequential: layer 1 must be a Module/);
   });
 });

@@ -487,7 +487,7 @@ describe('bad input', () => {
   it('invalid options → ArgumentError', () => {
     expect(() => new RNN(3, 4, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow(ArgumentError);
     expect(() => new LSTM(3, 4, { dropout: 1.5 })).toThrow(ArgumentError);
-    expect(() => new GRU(3, 0)).toThrow(/GRU: hiddenSize must be a positive integer, got 0/);
+    expect(() => new GRU(3, 0)).toThrow(/GRU: hiddenSize must be an integer ≥ 1, got 0/);
     expect(() => new GRU(3, 4, { numLayers: 1.5 })).toThrow(ArgumentError);
     expect(() => rnnLayer(zeros([1, 1, 1]), null, zeros([1, 1]), zeros([1, 1]), null, null, { nonlinearity: 'gelu' as 'relu' })).toThrow(ArgumentError);
   });

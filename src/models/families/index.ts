@@ -54,13 +54,11 @@ export function familyFromConfig(config: ModuleConfig, options: { rng?: unknown 
 }
 
 /**
- * Constructors of every model family by config `type`, in the shape `loadModel`'s `registry`
- * takes, so saved families load back: `loadModel(bytes, { registry: familyFactories })`. (`io`
+ * The classes of every model family by config `type`, in the shape `loadModel`'s `registry`
+ * takes (each constructor takes its own `config().options`), so saved families load back: `loadModel(bytes, { registry: familyFactories })`. (`io`
  * cannot import `models`, so the families are not in its built-in allowlist.)
  * @example
  * Object.keys(familyFactories).length; // 9
  * @category Models
  */
-export const familyFactories: Readonly<Record<string, (options: Record<string, unknown>) => Module>> = Object.freeze(
-  Object.fromEntries(Object.keys(FAMILIES).map((type) => [type, (options: Record<string, unknown>) => familyFromConfig({ type, options })])),
-);
+export const familyFactories: Readonly<Record<string, new (options: never) => Module>> = Object.freeze({ ...FAMILIES });
