@@ -10,6 +10,17 @@ import type { Dtype, TypedData, TypedTensor } from '../tensor/typed';
 // restores them. Their `toJSON()`/`fromJSON()` are written on top of those two, so a fitted object
 // has one state description. Internal helpers, shared by data and models.
 
+/**
+ * What `config()` of a savable returns: its class name and the options its constructor accepts
+ * back (the shape of nn's `ModuleConfig`).
+ */
+export interface SavableConfig {
+  /** The class name, e.g. `'StandardScaler'`. */
+  type: string;
+  /** The constructor options (JSON-safe). */
+  options: Record<string, unknown>;
+}
+
 /** A state entry: a float32 Tensor or a typed tensor (integer ids, float64 statistics). */
 export type StateEntry = Tensor | TypedTensor;
 
@@ -208,4 +219,16 @@ export function asFormat<T>(op: string, f: () => T): T {
     if (e instanceof FormatError) throw e;
     throw e instanceof TensorkitError ? new FormatError(`${op}: ${e.message}`) : e;
   }
+}
+
+/** `fromJSON` of a savable: `new C(options)` + `loadStateDict(state)`, errors as FormatError. @internal */
+export function transformerFromJSON<T extends { loadStateDict(sd: SavableState): unknown }>(
+  json: unknown, type: string, make: (options: Record<string, unknown>) => T,
+): T {
+  const { options, state } = savableFromJSON(json, type);
+  return asFormat(`${type}.fromJSON`, () => {
+    const t = make(options);
+    t.loadStateDict(state);
+    return t;
+  });
 }
