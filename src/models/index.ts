@@ -3,7 +3,7 @@ export {
   type Interactions, type IdArray, type RecommendOptions, type Recommendation, type RecommenderJSON,
   type MatrixFactorizationOptions, type MatrixFactorizationJSON, type BPROptions, type BPRJSON,
   type ItemKNNOptions, type ItemKNNJSON, type ContentBasedOptions, type ContentBasedJSON,
-  type HybridComponent, type HybridOptions, type HybridRecommenderJSON,
+  type HybridComponent, type HybridOptions, type HybridConfigOptions, type HybridRecommenderJSON,
 } from './recommenders';
 export type { TrainState, TrainStateJSON } from './recommenders/common';
 export { LinearRegression, type LinearRegressionOptions, type LinearRegressionParams, type LinearRegressionJSON, type LinearSolver } from './linear';

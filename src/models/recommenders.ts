@@ -6,5 +6,5 @@ export { BPR, type BPROptions, type BPRJSON } from './recommenders/bpr';
 export { ItemKNN, type ItemKNNOptions, type ItemKNNJSON } from './recommenders/itemknn';
 export { ContentBased, type ContentBasedOptions, type ContentBasedJSON } from './recommenders/content';
 export {
-  HybridRecommender, recommenderFromJSON, type HybridComponent, type HybridOptions, type HybridRecommenderJSON,
+  HybridRecommender, recommenderFromJSON, type HybridComponent, type HybridOptions, type HybridConfigOptions, type HybridRecommenderJSON,
 } from './recommenders/hybrid';
