@@ -18,6 +18,11 @@ import { itemSize, type Dtype } from './dtypes';
  */
 export type ModuleFactory = (options: Record<string, unknown>, children: Module[]) => Module;
 
+/** True for a class (called with `new`), false for a plain factory function. */
+function isClass(f: unknown): f is new (options: Record<string, unknown>) => Module {
+  return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
+}
+
 /** The format written by {@link saveModel}; {@link loadModel} refuses any other version. @category IO */
 export const MODEL_FORMAT_VERSION = '1';
 
@@ -474,8 +479,12 @@ export interface SaveModelOptions {
 
 /** Options of {@link loadModel}. @category IO */
 export interface LoadModelOptions {
-  /** Extra constructors by config `type`, for custom modules; they take precedence over {@link Constructors}. */
-  registry?: Record<string, ModuleFactory>;
+  /**
+   * Extra constructors by config `type`, for custom modules; they take precedence over {@link Constructors}.
+   * An entry is a factory `(options, children) => Module` or a class, called as `new C(options)`
+   * (`new C({ ...options, children })` for a container).
+   */
+  registry?: Record<string, ModuleFactory | (new (options: Record<string, unknown>) => Module)>;
   /** Require the file's tensors to match the rebuilt model's state dict exactly (default true). */
   strict?: boolean;
 }
@@ -589,7 +598,7 @@ export function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Lo
     }
     let m: unknown;
     try {
-      m = factory!(opts as Opts, children);
+      m = isClass(factory) ? new factory(children.length > 0 ? { ...(opts as Opts), children } : (opts as Opts)) : (factory as ModuleFactory)(opts as Opts, children);
     } catch (e) {
       if (e instanceof FormatError || !(e instanceof TensorkitError)) throw e;
       return badConfig(`${where} (${type}): ${e.message}`);

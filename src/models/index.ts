@@ -21,3 +21,4 @@ export {
   type GenerateOptions, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult,
   type AutoencoderOptions, type FamilyActivation,
 } from './families/index';
+export { modelClasses } from './registry';

@@ -54,13 +54,15 @@ export function familyFromConfig(config: ModuleConfig, options: { rng?: unknown 
 }
 
 /**
- * Constructors of every model family by config `type`, in the shape `loadModel`'s `registry`
- * takes, so saved families load back: `loadModel(bytes, { registry: familyFactories })`. (`io`
- * cannot import `models`, so the families are not in its built-in allowlist.)
+ * The model family classes by config `type`, in the shape `loadModel`'s `registry` takes (a type →
+ * a class called as `new C(config.options)`), so saved families load back:
+ * `loadModel(bytes, { registry: familyFactories })`. (`io` cannot import `models`, so the families
+ * are not in its built-in allowlist.) {@link modelClasses} holds these and every other savable.
  * @example
  * Object.keys(familyFactories).length; // 9
+ * new familyFactories.MLP(new MLP({ inFeatures: 2, outFeatures: 1 }).config().options!) instanceof MLP; // true
  * @category Models
  */
-export const familyFactories: Readonly<Record<string, (options: Record<string, unknown>) => Module>> = Object.freeze(
-  Object.fromEntries(Object.keys(FAMILIES).map((type) => [type, (options: Record<string, unknown>) => familyFromConfig({ type, options })])),
+export const familyFactories: Readonly<Record<string, new (options: Record<string, unknown>) => Module>> = Object.freeze(
+  { ...FAMILIES } as Record<string, new (options: Record<string, unknown>) => Module>,
 );
