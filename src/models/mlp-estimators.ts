@@ -524,7 +524,7 @@ function argmaxIndices(out: Tensor, K: number): Tensor {
  * @example
  * // y = 2x learned by a network with a linear ('identity') hidden layer:
  * const x = [[-1], [-0.5], [0], [0.5], [1]];
- * const reg = new MLPRegressor({ hiddenLayerSizes: [4], activation: 'identity', learningRateInit: 0.01, maxIter: 300, rng: new Generator(0) });
+ * const reg = new MLPRegressor({ hiddenLayerSizes: [4], activation: 'identity', learningRateInit: 0.01, maxIter: 300, rng: new Generator(2) });
  * reg.fit(x, [-2, -1, 0, 1, 2]).score(x, [-2, -1, 0, 1, 2]) > 0.99; // true
  * reg.predict([[0.25]]).shape; // [1]
  * @throws ArgumentError on a bad option or NaN/±Inf in x or y; ShapeError on mis-sized y or a
