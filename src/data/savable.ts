@@ -1,5 +1,6 @@
 import { ArgumentError, FormatError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
 import { decodeNumbers, encodeNumbers } from '../tensor/json';
+import { bool, parseOptions } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import type { Dtype, TypedData, TypedTensor } from '../tensor/typed';
@@ -133,14 +134,7 @@ function tensorFromJSON(v: unknown, where: string): StateEntry {
  */
 export function checkState(op: string, sd: unknown, need: readonly string[], may: readonly string[], options: unknown): LoadStateResult & { empty: boolean } {
   if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) throw new ArgumentError(`${op}: expected an object of name → Tensor, got ${describe(sd)}`);
-  let strict = true;
-  if (options !== undefined && options !== null) {
-    if (typeof options !== 'object' || Array.isArray(options)) throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-    for (const k of Object.keys(options)) if (k !== 'strict') throw new ArgumentError(`${op}: unknown option '${k}'; ${op} takes strict`);
-    const s = (options as { strict?: unknown }).strict;
-    if (s !== undefined && typeof s !== 'boolean') throw new ArgumentError(`${op}: strict must be a boolean, got ${describe(s)}`);
-    strict = s ?? true;
-  }
+  const strict = parseOptions(op, options, { strict: bool }).strict ?? true;
   const keys = Object.keys(sd);
   const known = new Set([...need, ...may]);
   const unexpected = keys.filter((k) => !known.has(k));
