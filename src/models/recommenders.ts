@@ -1,5 +1,5 @@
 export {
-  Recommender, type Interactions, type IdArray, type RecommendOptions, type Recommendation, type RecommenderJSON,
+  Recommender, type Interactions, type IdArray, type RecommendOptions, type Recommendation, type RecommenderJSON, type RecommenderConfig,
 } from './recommenders/common';
 export { MatrixFactorization, type MatrixFactorizationOptions, type MatrixFactorizationJSON } from './recommenders/mf';
 export { BPR, type BPROptions, type BPRJSON } from './recommenders/bpr';

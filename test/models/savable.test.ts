@@ -178,7 +178,7 @@ describe('recommenders round-trip through config() and stateDict()', () => {
   it('the hybrid config lists its components as children; fromJSON rebuilds them', () => {
     const h = cases[5][1]() as HybridRecommender;
     const c = h.config();
-    expect(c.children.map((k) => k.type)).toEqual(['ItemKNN', 'ContentBased']);
+    expect(c.children!.map((k) => k.type)).toEqual(['ItemKNN', 'ContentBased']);
     expect(c.options).toEqual({ normalize: 'zscore', weights: [0.5, 2] });
     expect(Object.keys(h.stateDict()).filter((k) => k.startsWith('components.1.'))).toContain('components.1.itemFeatures');
     const back = HybridRecommender.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));

@@ -47,6 +47,12 @@ export interface Recommendation {
   scores: Float32Array;
 }
 
+/** What a recommender's `config()` returns: `{ type, options }`, and for the hybrid its components' configs. */
+export interface RecommenderConfig extends SavableConfig {
+  /** The components' configs, in order (HybridRecommender only). */
+  children?: RecommenderConfig[];
+}
+
 /**
  * The JSON form every recommender writes: `config()` (options, and for the hybrid its components'
  * configs as `children`) and `stateDict()` (the training interactions `train.*` and the fitted
@@ -54,7 +60,7 @@ export interface Recommendation {
  */
 export type RecommenderJSON = SavableJSON & {
   /** The components' configs (HybridRecommender only). */
-  children?: SavableConfig[];
+  children?: RecommenderConfig[];
 };
 
 /**
@@ -373,7 +379,7 @@ export abstract class Recommender {
   protected abstract scoreUserInto(out: Float32Array, u: number): void;
 
   /** `{ type, options }` (and `children` for the hybrid); the constructor accepts `options` back. */
-  abstract config(): SavableConfig & { children?: SavableConfig[] };
+  abstract config(): RecommenderConfig;
 
   /** The fitted arrays beyond the training interactions, by name (only called when fitted). */
   protected abstract modelState(): SavableState;

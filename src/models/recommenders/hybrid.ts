@@ -1,5 +1,5 @@
 import {
-  asFormat, checkState, savableFromJSON, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableState,
+  asFormat, checkState, savableFromJSON, type LoadStateOptions, type LoadStateResult, type SavableState,
 } from '../../data/savable';
 import { ArgumentError, FormatError, ShapeError } from '../../tensor/errors';
 import { arrayOf, checkArg, finite, instanceOf, oneOf, parseOptions } from '../../tensor/options';
@@ -7,7 +7,7 @@ import { describe } from '../../tensor/shape';
 import { BPR } from './bpr';
 import {
   Recommender, TRAIN_KEYS, buildState, checkInteractions, notFitted, trainStateDict, trainStateFrom, trainStateOf,
-  type Interactions, type RecommenderJSON, type TrainState,
+  type Interactions, type RecommenderConfig, type RecommenderJSON, type TrainState,
 } from './common';
 import { ContentBased } from './content';
 import { ItemKNN } from './itemknn';
@@ -177,7 +177,7 @@ export class HybridRecommender extends Recommender {
   }
 
   /** `{ type: 'HybridRecommender', options: { normalize, weights }, children }` with each component's config. */
-  config(): SavableConfig & { children: SavableConfig[] } {
+  config(): RecommenderConfig {
     return {
       type: 'HybridRecommender',
       options: { normalize: this.normalize, weights: this.components.map((c) => c.weight) },
