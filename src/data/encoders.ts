@@ -74,12 +74,10 @@ function uniqueSorted(c: Column): number[] | string[] {
   return Array.from(new Set(c.values)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function fmtCat(v: Category): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
 
+/** Up to 8 categories for a message (describe shows an array only as its length). */
 function fmtList(vs: readonly Category[]): string {
-  const shown = vs.slice(0, 8).map(fmtCat).join(', ');
+  const shown = vs.slice(0, 8).map(describe).join(', ');
   return `[${shown}${vs.length > 8 ? `, … (${vs.length})` : ''}]`;
 }
 
@@ -181,7 +179,7 @@ export class OneHotEncoder {
         const v = c.values[n];
         const k = map.get(v === 0 ? 0 : v);
         if (k === undefined) {
-          if (this.handleUnknown === 'error') throw new ArgumentError(`${op}: unknown category ${fmtCat(v)} in column ${f} (row ${n}); known: ${fmtList(this.cats[f])}; pass { handleUnknown: 'ignore' } to encode it as zeros`);
+          if (this.handleUnknown === 'error') throw new ArgumentError(`${op}: unknown category ${describe(v)} in column ${f} (row ${n}); known: ${fmtList(this.cats[f])}; pass { handleUnknown: 'ignore' } to encode it as zeros`);
           continue;
         }
         out[n * D + off + k] = 1;
@@ -401,7 +399,7 @@ export class LabelEncoder<L extends Category = Category> {
     const out = new Float32Array(labels.length);
     for (let i = 0; i < labels.length; i++) {
       const k = this.index.get(labels[i]);
-      if (k === undefined) throw new ArgumentError(`${op}: y[${i}] = ${fmtCat(labels[i])} was not seen in fit; classes: ${fmtList(this.cls)}`);
+      if (k === undefined) throw new ArgumentError(`${op}: y[${i}] = ${describe(labels[i])} was not seen in fit; classes: ${fmtList(this.cls)}`);
       out[i] = k;
     }
     return new Tensor(out, [labels.length]);
