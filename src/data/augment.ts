@@ -2,6 +2,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { Generator, defaultGenerator } from '../tensor/random';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { checkArg, num, parseOptions, rng as rngCheck, type Check } from '../tensor/options';
 
 // Augmentations work on image batches [B, C, H, W] (gaussianNoise on any shape), draw from
 // `{ rng }` (default: the global generator), return new tensors and record no gradient: they
@@ -13,36 +14,11 @@ export interface AugmentOptions {
   rng?: Generator;
 }
 
-// Private copies of synthetic.ts's validators: index.ts re-exports both modules whole, so a shared
-// helper exported from either would leak into the public API.
-function checkKeys(op: string, options: object, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) {
-      throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
-    }
-  }
-}
+// Options: parseOptions (tensor/options) refuses a non-object and unknown keys; each value is then
+// checked where it is read, with checkArg and the same module's checks.
+/** Checked where the value is read (so a default can depend on other options). */
+const later: Check<unknown> = (v) => v;
 
-function checkNum(
-  op: string, name: string, v: unknown,
-  { min = -Infinity, max = Infinity, openMin = false }: { min?: number; max?: number; openMin?: boolean } = {},
-): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (openMin ? v <= min : v < min) || v > max) {
-    const lo = min === -Infinity ? '(−∞' : `${openMin ? '(' : '['}${min}`;
-    const hi = max === Infinity ? '∞)' : `${max}]`;
-    throw new ArgumentError(`${op}: ${name} must be a finite number in ${lo}, ${hi}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function checkRng(op: string, rng: unknown): Generator {
-  if (rng === undefined) return defaultGenerator();
-  if (!(rng instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(rng)}`);
-  return rng;
-}
 
 function checkImages(op: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: x must be a Tensor, got ${describe(x)}`);
@@ -89,10 +65,10 @@ function logGamma1(k: number, rng: Generator): number {
  */
 export function sampleGamma(shape: number, options: SampleGammaOptions = {}): number {
   const op = 'sampleGamma';
-  checkKeys(op, options, ['scale', 'rng']);
-  const k = checkNum(op, 'shape', shape, { min: 0, openMin: true });
-  const scale = checkNum(op, 'scale', options.scale ?? 1, { min: 0, openMin: true });
-  return scale * Math.exp(logGamma1(k, checkRng(op, options.rng)));
+  options = parseOptions(op, options, { scale: later, rng: later }) as typeof options;
+  const k = checkArg(op, 'shape', shape, num({ min: 0, openMin: true }));
+  const scale = checkArg(op, 'scale', options.scale ?? 1, num({ min: 0, openMin: true }));
+  return scale * Math.exp(logGamma1(k, (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck))));
 }
 
 /**
@@ -109,10 +85,10 @@ export function sampleGamma(shape: number, options: SampleGammaOptions = {}): nu
  */
 export function sampleBeta(alpha: number, beta: number, options: AugmentOptions = {}): number {
   const op = 'sampleBeta';
-  checkKeys(op, options, ['rng']);
-  const a = checkNum(op, 'alpha', alpha, { min: 0, openMin: true });
-  const b = checkNum(op, 'beta', beta, { min: 0, openMin: true });
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { rng: later }) as typeof options;
+  const a = checkArg(op, 'alpha', alpha, num({ min: 0, openMin: true }));
+  const b = checkArg(op, 'beta', beta, num({ min: 0, openMin: true }));
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const la = logGamma1(a, rng), lb = logGamma1(b, rng);
   return 1 / (1 + Math.exp(lb - la));
 }
@@ -141,9 +117,9 @@ export interface RandomHorizontalFlipOptions extends AugmentOptions {
 export function randomHorizontalFlip(x: Tensor, options: RandomHorizontalFlipOptions = {}): Tensor {
   const op = 'randomHorizontalFlip';
   checkImages(op, x);
-  checkKeys(op, options, ['p', 'rng']);
-  const p = checkNum(op, 'p', options.p ?? 0.5, { min: 0, max: 1 });
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { p: later, rng: later }) as typeof options;
+  const p = checkArg(op, 'p', options.p ?? 0.5, num({ min: 0, max: 1 }));
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const [B, C, H, W] = x.shape;
   const out = new Float32Array(x.size);
   const inp = x.data;
@@ -196,7 +172,7 @@ export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
   const op = 'randomCrop';
   checkImages(op, x);
   if (options === undefined) throw new ArgumentError(`${op}: options with a size are required, e.g. { size: 28, padding: 2 }`);
-  checkKeys(op, options, ['size', 'padding', 'paddingMode', 'fill', 'rng']);
+  options = parseOptions(op, options, { size: later, padding: later, paddingMode: later, fill: later, rng: later }) as typeof options;
   const [B, C, H, W] = x.shape;
   const sizeOpt = options.size;
   let h: number, w: number;
@@ -213,8 +189,8 @@ export function randomCrop(x: Tensor, options: RandomCropOptions): Tensor {
   if (mode === 'reflect' && (pad >= H || pad >= W)) {
     throw new ArgumentError(`${op}: reflect padding ${pad} must be smaller than the image sides of x ${fmtShape(x.shape)}`);
   }
-  const fill = checkNum(op, 'fill', options.fill ?? 0);
-  const rng = checkRng(op, options.rng);
+  const fill = checkArg(op, 'fill', options.fill ?? 0, num());
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const PH = H + 2 * pad, PW = W + 2 * pad;
   if (h > PH || w > PW) {
     throw new ArgumentError(`${op}: crop ${h} × ${w} is larger than the padded image ${PH} × ${PW} of x ${fmtShape(x.shape)} with padding ${pad}`);
@@ -284,18 +260,18 @@ export function gaussianNoise(x: Tensor, options: GaussianNoiseOptions): Tensor 
   const op = 'gaussianNoise';
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: x must be a Tensor, got ${describe(x)}`);
   if (options === undefined) throw new ArgumentError(`${op}: options with a std are required, e.g. { std: 0.1 }`);
-  checkKeys(op, options, ['std', 'mean', 'clip', 'rng']);
-  const std = checkNum(op, 'std', options.std, { min: 0 });
-  const mean = checkNum(op, 'mean', options.mean ?? 0);
+  options = parseOptions(op, options, { std: later, mean: later, clip: later, rng: later }) as typeof options;
+  const std = checkArg(op, 'std', options.std, num({ min: 0 }));
+  const mean = checkArg(op, 'mean', options.mean ?? 0, num());
   let lo = -Infinity, hi = Infinity;
   if (options.clip !== undefined) {
     const c = options.clip;
     if (!Array.isArray(c) || c.length !== 2) throw new ArgumentError(`${op}: clip must be [low, high], got ${describe(c)}`);
-    lo = checkNum(op, 'clip[0]', c[0]);
-    hi = checkNum(op, 'clip[1]', c[1]);
+    lo = checkArg(op, 'clip[0]', c[0], num());
+    hi = checkArg(op, 'clip[1]', c[1], num());
     if (lo > hi) throw new ArgumentError(`${op}: clip must have low ≤ high, got [${lo}, ${hi}]`);
   }
-  const rng = checkRng(op, options.rng);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const out = new Float32Array(x.size);
   const inp = x.data;
   for (let i = 0; i < out.length; i++) {
@@ -348,9 +324,9 @@ export function mixup(x: Tensor, y: Tensor | Int32Array | readonly number[], opt
   const op = 'mixup';
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: x must be a Tensor, got ${describe(x)}`);
   if (x.ndim < 1) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} needs a batch axis`);
-  checkKeys(op, options, ['alpha', 'numClasses', 'rng']);
-  const alpha = checkNum(op, 'alpha', options.alpha ?? 1, { min: 0 });
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { alpha: later, numClasses: later, rng: later }) as typeof options;
+  const alpha = checkArg(op, 'alpha', options.alpha ?? 1, num({ min: 0 }));
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const B = x.shape[0];
 
   let K: number;

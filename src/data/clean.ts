@@ -1,9 +1,13 @@
-import { ArgumentError, FormatError, ShapeError, fmtShape } from '../tensor/errors';
-import { describe } from '../tensor/shape';
+import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { Tensor } from '../tensor/tensor';
+import { finite, nonNeg, nullable, oneOf, parseOptions } from '../tensor/options';
 import {
-  checkNoInf, checkNonEmpty, columnMoments, decodeNums, featureMismatch, jsonObject, matrixTensor, medianSorted,
-  notFitted, oneOf, optionsOf, percentileSorted, sortedColumn, toMatrix, toTensorAny, wrapFormat, type MatrixLike,
+  checkState, savableToJSON, stateValues, transformerFromJSON, typed, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON,
+  type SavableState,
+} from './savable';
+import {
+  checkNoInf, checkNonEmpty, columnMoments, featureMismatch, matrixTensor, medianSorted,
+  notFitted, percentileSorted, sortedColumn, toMatrix, toTensorAny, type MatrixLike,
 } from './util';
 
 /** Imputation strategies of {@link SimpleImputer}. */
@@ -17,17 +21,8 @@ export interface SimpleImputerOptions {
   fillValue?: number;
 }
 
-/** The JSON form of a {@link SimpleImputer}. */
-export interface SimpleImputerJSON {
-  /** Type tag, always 'SimpleImputer'. */
-  type: 'SimpleImputer';
-  /** The imputation strategy. */
-  strategy: ImputeStrategy;
-  /** The constant fill value, or null for the default 0. */
-  fillValue: number | null;
-  /** The fill value of each column [F], or null before fit. */
-  statistics: number[] | null;
-}
+/** The JSON form of a {@link SimpleImputer}: `config().options` and the state dict (`statistics` [F]). */
+export type SimpleImputerJSON = SavableJSON<'SimpleImputer'>;
 
 /**
  * Replaces missing values (NaN) column by column with a statistic of the column's observed values
@@ -54,13 +49,12 @@ export class SimpleImputer {
   readonly fillValue: number | null;
   private stats: Float64Array | null = null;
 
+  /** Takes {@link SimpleImputerOptions}, or `config().options` of another SimpleImputer. */
   constructor(options: SimpleImputerOptions = {}) {
     const op = 'SimpleImputer';
-    const o = optionsOf(options, op, ['strategy', 'fillValue']);
-    this.strategy = oneOf(o.strategy, ['mean', 'median', 'mostFrequent', 'constant'] as const, 'mean', op, 'strategy');
-    const fv = o.fillValue ?? null;
-    if (fv !== null && (typeof fv !== 'number' || !Number.isFinite(fv))) throw new ArgumentError(`${op}: fillValue must be a finite number, got ${describe(fv)}`);
-    this.fillValue = fv;
+    const o = parseOptions(op, options, { strategy: oneOf(['mean', 'median', 'mostFrequent', 'constant'] as const), fillValue: nullable(finite) });
+    this.strategy = o.strategy ?? 'mean';
+    this.fillValue = o.fillValue ?? null;
   }
 
   /** The fill value of each column, or null before fit. */
@@ -119,25 +113,44 @@ export class SimpleImputer {
     return this.fit(x).transform(x);
   }
 
-  /** A JSON-safe snapshot. */
-  toJSON(): SimpleImputerJSON {
-    return { type: 'SimpleImputer', strategy: this.strategy, fillValue: this.fillValue, statistics: this.stats && Array.from(this.stats) };
+  /** `{ type: 'SimpleImputer', options: { strategy, fillValue } }`; the constructor accepts the options back. */
+  config(): SavableConfig {
+    return { type: 'SimpleImputer', options: { strategy: this.strategy, fillValue: this.fillValue } };
+  }
+
+  /** `statistics` [F], the fill values, as a float64 typed tensor; empty before fit. */
+  stateDict(): SavableState {
+    return this.stats === null ? {} : { statistics: typed('F64', this.stats.slice(), [this.stats.length]) };
   }
 
   /**
-   * Rebuilds an imputer from {@link toJSON} output.
+   * Restores the fill values of {@link SimpleImputer.stateDict} (an empty one unfits the imputer).
+   * @throws TensorkitError `INVALID_ARGUMENT` on a missing key; ArgumentError on a non-finite fill value.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'SimpleImputer.loadStateDict';
+    const r = checkState(op, sd, ['statistics'], [], options);
+    if (r.empty) {
+      this.stats = null;
+      return r;
+    }
+    const s = stateValues(op, sd, 'statistics', [-1]);
+    if (s.length === 0 || s.some((v) => !Number.isFinite(v))) throw new ArgumentError(`${op}: statistics must be a non-empty array of finite numbers`);
+    this.stats = s;
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link SimpleImputerJSON}. */
+  toJSON(): SimpleImputerJSON {
+    return savableToJSON('SimpleImputer', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds an imputer from {@link SimpleImputer.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): SimpleImputer {
-    const op = 'SimpleImputer.fromJSON';
-    const o = jsonObject(json, 'SimpleImputer');
-    const imp = wrapFormat(op, () => new SimpleImputer({ strategy: o.strategy as ImputeStrategy, fillValue: o.fillValue as number }));
-    if (o.statistics !== null && o.statistics !== undefined) {
-      const s = decodeNums(o.statistics, op, 'statistics');
-      if (s.length === 0 || s.some((v) => !Number.isFinite(v))) throw new FormatError(`${op}: statistics must be a non-empty array of finite numbers`);
-      imp.stats = s;
-    }
-    return imp;
+    return transformerFromJSON(json, 'SimpleImputer', (o) => new SimpleImputer(o as SimpleImputerOptions));
   }
 }
 
@@ -253,10 +266,9 @@ export interface ClipOutliersOptions {
  */
 export function clipOutliers(x: MatrixLike, options: ClipOutliersOptions = {}): Tensor {
   const op = 'clipOutliers';
-  const o = optionsOf(options, op, ['method', 'factor']);
-  const method = oneOf(o.method, ['iqr', 'zscore'] as const, 'iqr', op, 'method');
+  const o = parseOptions(op, options, { method: oneOf(['iqr', 'zscore'] as const), factor: nonNeg });
+  const method = o.method ?? 'iqr';
   const k = o.factor ?? (method === 'iqr' ? 1.5 : 3);
-  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new ArgumentError(`${op}: factor must be a finite number ≥ 0, got ${describe(k)}`);
   const m = toMatrix(x, op);
   checkNoInf(m.data, m.F, op);
   const { data, N, F } = m;

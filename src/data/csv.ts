@@ -1,7 +1,10 @@
 import { ArgumentError, FormatError } from '../tensor/errors';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { boolOpt, optionsOf } from './util';
+import { bool, parseOptions, type Check } from '../tensor/options';
+
+/** Checked after parsing by the code that uses it (it names the option in its own message). */
+const later: Check<unknown> = (v) => v;
 
 /** Options of {@link parseCsv}. */
 export interface CsvOptions {
@@ -145,8 +148,8 @@ function stringList(v: unknown, op: string, name: string): string[] | undefined 
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   const op = 'parseCsv';
   if (typeof text !== 'string') throw new ArgumentError(`${op}: text must be a string, got ${describe(text)}`);
-  const o = optionsOf(options, op, ['header', 'delimiter', 'columns', 'names', 'missing', 'stringColumns']);
-  const header = boolOpt(o.header, true, op, 'header');
+  const o = parseOptions(op, options, { header: bool, delimiter: later, columns: later, names: later, missing: later, stringColumns: later });
+  const header = o.header ?? true;
   const delimiter = o.delimiter ?? ',';
   if (typeof delimiter !== 'string' || delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
     throw new ArgumentError(`${op}: delimiter must be one character other than a quote or a line break, got ${describe(delimiter)}`);

@@ -2,7 +2,9 @@ import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import type { Generator } from '../tensor/random';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { boolOpt, optionsOf, posInt, rngOpt, toTensorAny } from './util';
+import { bool, func, parseOptions, posInt, rng as rngCheck } from '../tensor/options';
+import { defaultGenerator } from '../tensor/random';
+import { toTensorAny } from './util';
 
 /**
  * A finite, indexable collection of samples (PyTorch's map-style `Dataset`): `length` items,
@@ -122,23 +124,22 @@ export class DataLoader<T = Tensor[], B = Collated<T>> implements Iterable<B> {
    */
   constructor(readonly dataset: Dataset<T>, options: DataLoaderOptions<T, B> = {}) {
     const op = 'DataLoader';
-    const o = optionsOf(options, op, ['batchSize', 'shuffle', 'dropLast', 'rng', 'collate']);
+    const o = parseOptions(op, options, { batchSize: posInt, shuffle: bool, dropLast: bool, rng: rngCheck, collate: func });
     if (dataset === null || typeof dataset !== 'object' || typeof (dataset as Dataset<T>).get !== 'function') {
       throw new ArgumentError(`${op}: dataset must have a length and a get(i) method, got ${describe(dataset)}`);
     }
     const n = dataset.length;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`${op}: dataset.length must be a non-negative integer, got ${describe(n)}`);
     if (n === 0) throw new ArgumentError(`${op}: the dataset is empty`);
-    this.batchSize = posInt(o.batchSize ?? 1, op, 'batchSize');
-    this.shuffle = boolOpt(o.shuffle, false, op, 'shuffle');
-    this.dropLast = boolOpt(o.dropLast, false, op, 'dropLast');
+    this.batchSize = o.batchSize ?? 1;
+    this.shuffle = o.shuffle ?? false;
+    this.dropLast = o.dropLast ?? false;
     if (this.dropLast && this.batchSize > n) {
       throw new ArgumentError(`${op}: dropLast with batchSize ${this.batchSize} > dataset length ${n} would yield no batch`);
     }
     // Resolved per epoch when absent, so manualSeed() between epochs takes effect as in PyTorch.
-    this.rng = o.rng === undefined || o.rng === null ? null : rngOpt(o.rng, op);
-    if (o.collate !== undefined && typeof o.collate !== 'function') throw new ArgumentError(`${op}: collate must be a function, got ${describe(o.collate)}`);
-    this.collate = o.collate ?? null;
+    this.rng = o.rng ?? null;
+    this.collate = (o.collate as DataLoaderOptions<T, B>['collate']) ?? null;
   }
 
   /** Number of batches per epoch. */
@@ -151,7 +152,7 @@ export class DataLoader<T = Tensor[], B = Collated<T>> implements Iterable<B> {
   *[Symbol.iterator](): Iterator<B> {
     const n = this.dataset.length;
     let order: Int32Array | null = null;
-    if (this.shuffle) order = (this.rng ?? rngOpt(undefined, 'DataLoader')).permutation(n);
+    if (this.shuffle) order = (this.rng ?? defaultGenerator()).permutation(n);
     const nb = this.length;
     const fast = this.collate === null && this.dataset instanceof TensorDataset;
     for (let b = 0; b < nb; b++) {

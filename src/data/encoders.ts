@@ -1,7 +1,12 @@
-import { ArgumentError, FormatError, ShapeError, fmtShape } from '../tensor/errors';
+import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { jsonObject, matrixTensor, notFitted, oneOf, optionsOf, toMatrix, wrapFormat, type MatrixLike } from './util';
+import { arrayOf, nullable, oneOf, parseOptions, str } from '../tensor/options';
+import {
+  checkState, savableToJSON, stateValues, transformerFromJSON, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON,
+  type SavableState,
+} from './savable';
+import { matrixTensor, notFitted, toMatrix, type MatrixLike } from './util';
 
 /** A category value: a string, or a number compared at float32 precision (NaN is a category of its own). */
 export type Category = string | number;
@@ -69,12 +74,10 @@ function uniqueSorted(c: Column): number[] | string[] {
   return Array.from(new Set(c.values)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function fmtCat(v: Category): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
 
+/** Up to 8 categories for a message (describe shows an array only as its length). */
 function fmtList(vs: readonly Category[]): string {
-  const shown = vs.slice(0, 8).map(fmtCat).join(', ');
+  const shown = vs.slice(0, 8).map(describe).join(', ');
   return `[${shown}${vs.length > 8 ? `, … (${vs.length})` : ''}]`;
 }
 
@@ -82,17 +85,19 @@ function fmtList(vs: readonly Category[]): string {
 export interface OneHotEncoderOptions {
   /** What transform does with a category not seen in fit: throw ('error', default) or encode it as all zeros ('ignore'). */
   handleUnknown?: 'error' | 'ignore';
+  /**
+   * The fitted string categories of each column as `config()` writes them (null for a numeric
+   * column, whose categories are the state entry `categories.{f}`); `loadStateDict` completes them.
+   * Leave it out and call `fit` to learn the categories.
+   */
+  categories?: (string[] | null)[] | null;
 }
 
-/** The JSON form of a {@link OneHotEncoder}; NaN categories are written as null. */
-export interface OneHotEncoderJSON {
-  /** Type tag, always 'OneHotEncoder'. */
-  type: 'OneHotEncoder';
-  /** What transform does with an unseen category. */
-  handleUnknown: 'error' | 'ignore';
-  /** The sorted categories of each input column (a NaN category as null), or null before fit. */
-  categories: ((number | null)[] | string[])[] | null;
-}
+/**
+ * The JSON form of a {@link OneHotEncoder}: `config().options` (string categories) and the state
+ * dict (`nFeatures` [], numeric categories `categories.{f}` [K_f], NaN written as 'NaN').
+ */
+export type OneHotEncoderJSON = SavableJSON<'OneHotEncoder'>;
 
 /**
  * Encodes each categorical column as K indicator columns, one per category seen in fit (sorted),
@@ -117,10 +122,15 @@ export class OneHotEncoder {
   readonly handleUnknown: 'error' | 'ignore';
   private cats: (number[] | string[])[] | null = null;
   private lookup: Map<Category, number>[] = [];
+  private pendingStrings: (string[] | null)[] | null;
 
+  /** Takes {@link OneHotEncoderOptions}, or `config().options` of another OneHotEncoder. */
   constructor(options: OneHotEncoderOptions = {}) {
-    const o = optionsOf(options, 'OneHotEncoder', ['handleUnknown']);
-    this.handleUnknown = oneOf(o.handleUnknown, ['error', 'ignore'] as const, 'error', 'OneHotEncoder', 'handleUnknown');
+    const o = parseOptions('OneHotEncoder', options, {
+      handleUnknown: oneOf(['error', 'ignore'] as const), categories: nullable(arrayOf(nullable(arrayOf(str, { min: 1 })), { min: 1 })),
+    });
+    this.handleUnknown = o.handleUnknown ?? 'error';
+    this.pendingStrings = o.categories ?? null;
   }
 
   /** The sorted categories of each input column, or null before fit. */
@@ -169,7 +179,7 @@ export class OneHotEncoder {
         const v = c.values[n];
         const k = map.get(v === 0 ? 0 : v);
         if (k === undefined) {
-          if (this.handleUnknown === 'error') throw new ArgumentError(`${op}: unknown category ${fmtCat(v)} in column ${f} (row ${n}); known: ${fmtList(this.cats[f])}; pass { handleUnknown: 'ignore' } to encode it as zeros`);
+          if (this.handleUnknown === 'error') throw new ArgumentError(`${op}: unknown category ${describe(v)} in column ${f} (row ${n}); known: ${fmtList(this.cats[f])}; pass { handleUnknown: 'ignore' } to encode it as zeros`);
           continue;
         }
         out[n * D + off + k] = 1;
@@ -232,31 +242,68 @@ export class OneHotEncoder {
     return names;
   }
 
-  /** A JSON-safe snapshot. */
-  toJSON(): OneHotEncoderJSON {
-    return {
-      type: 'OneHotEncoder', handleUnknown: this.handleUnknown,
-      categories: this.cats && this.cats.map((c) => (c as Category[]).map((v) => (typeof v === 'number' && Number.isNaN(v) ? null : v)) as (number | null)[] | string[]),
-    };
+  /**
+   * `{ type: 'OneHotEncoder', options: { handleUnknown, categories } }` with the string categories of
+   * each column (null for numeric columns, and for all before fit).
+   */
+  config(): SavableConfig {
+    const cats = this.cats === null ? null : this.cats.map((c) => (typeof c[0] === 'string' ? (c as string[]).slice() : null));
+    return { type: 'OneHotEncoder', options: { handleUnknown: this.handleUnknown, categories: cats } };
+  }
+
+  /** `nFeatures` [] and the numeric categories `categories.{f}` [K_f] of each numeric column; empty before fit. */
+  stateDict(): SavableState {
+    if (this.cats === null) return {};
+    const sd: SavableState = { nFeatures: new Tensor(new Float32Array([this.cats.length]), []) };
+    this.cats.forEach((c, f) => {
+      if (typeof c[0] === 'number') sd[`categories.${f}`] = new Tensor(Float32Array.from(c as number[]), [c.length]);
+    });
+    return sd;
   }
 
   /**
-   * Rebuilds an encoder from {@link toJSON} output.
+   * Restores the categories from {@link OneHotEncoder.stateDict} and the string categories given to
+   * the constructor (an empty state dict unfits the encoder).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys; ArgumentError when they disagree with the options.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'OneHotEncoder.loadStateDict';
+    const strings = this.pendingStrings ?? [];
+    const numeric = Object.keys(sd ?? {}).filter((k) => /^categories\.\d+$/.test(k));
+    const r = checkState(op, sd, ['nFeatures'], numeric, options);
+    if (r.empty) {
+      this.cats = null;
+      return r;
+    }
+    const F = stateValues(op, sd, 'nFeatures', [])[0];
+    if (!Number.isSafeInteger(F) || F < 1) throw new ArgumentError(`${op}: nFeatures must be a positive integer, got ${F}`);
+    const cats: (number[] | string[])[] = [];
+    for (let f = 0; f < F; f++) {
+      const s = strings[f] ?? null;
+      const key = `categories.${f}`;
+      if (s !== null && !(key in sd)) cats.push(s.slice());
+      else if (s === null && key in sd) {
+        const v = Array.from(stateValues(op, sd, key, [-1]));
+        if (v.length === 0) throw new ArgumentError(`${op}: ${key} is empty`);
+        cats.push(v);
+      } else throw new ArgumentError(`${op}: column ${f} needs either string categories in the options or the state entry ${key}, not ${s === null ? 'neither' : 'both'}`);
+    }
+    if (strings.length > F) throw new ArgumentError(`${op}: the options give categories for ${strings.length} columns but nFeatures is ${F}`);
+    this.setCategories(cats);
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link OneHotEncoderJSON}. */
+  toJSON(): OneHotEncoderJSON {
+    return savableToJSON('OneHotEncoder', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds an encoder from {@link OneHotEncoder.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): OneHotEncoder {
-    const op = 'OneHotEncoder.fromJSON';
-    const o = jsonObject(json, 'OneHotEncoder');
-    const enc = wrapFormat(op, () => new OneHotEncoder({ handleUnknown: o.handleUnknown as 'error' }));
-    if (o.categories === null || o.categories === undefined) return enc;
-    if (!Array.isArray(o.categories) || o.categories.length === 0) throw new FormatError(`${op}: categories must be a non-empty array of arrays or null`);
-    enc.setCategories(o.categories.map((c: unknown, f: number) => {
-      if (!Array.isArray(c) || c.length === 0) throw new FormatError(`${op}: categories[${f}] must be a non-empty array`);
-      if (c.every((v) => typeof v === 'string')) return c as string[];
-      if (c.every((v) => typeof v === 'number' || v === null)) return c.map((v) => (v === null ? NaN : Math.fround(v as number)));
-      throw new FormatError(`${op}: categories[${f}] must hold only strings or only numbers (null for NaN)`);
-    }));
-    return enc;
+    return transformerFromJSON(json, 'OneHotEncoder', (o) => new OneHotEncoder(o as OneHotEncoderOptions));
   }
 }
 
@@ -285,13 +332,17 @@ export function readLabels(y: unknown, op: string): Category[] {
   return out;
 }
 
-/** The JSON form of a {@link LabelEncoder}. */
-export interface LabelEncoderJSON {
-  /** Type tag, always 'LabelEncoder'. */
-  type: 'LabelEncoder';
-  /** The sorted distinct labels seen in fit, or null before fit. */
-  classes: Category[] | null;
+/** Options of {@link LabelEncoder}. */
+export interface LabelEncoderOptions {
+  /**
+   * Fitted string classes as `config()` writes them (numeric classes are the state entry
+   * `classes`); `loadStateDict` completes them. Leave it out and call `fit`.
+   */
+  classes?: string[] | null;
 }
+
+/** The JSON form of a {@link LabelEncoder}: `config().options` (string classes) and the state dict (`nClasses` [], numeric `classes` [K]). */
+export type LabelEncoderJSON = SavableJSON<'LabelEncoder'>;
 
 /**
  * Maps labels to class indices 0 … K − 1 in sorted label order (sklearn.preprocessing.LabelEncoder):
@@ -311,6 +362,12 @@ export interface LabelEncoderJSON {
 export class LabelEncoder<L extends Category = Category> {
   private cls: L[] | null = null;
   private index = new Map<Category, number>();
+  private pendingStrings: string[] | null;
+
+  /** Takes {@link LabelEncoderOptions}, or `config().options` of another LabelEncoder. */
+  constructor(options: LabelEncoderOptions = {}) {
+    this.pendingStrings = parseOptions('LabelEncoder', options, { classes: nullable(arrayOf(str, { min: 1 })) }).classes ?? null;
+  }
 
   /** The sorted distinct labels seen in fit, or null before fit. */
   get classes(): L[] | null {
@@ -342,7 +399,7 @@ export class LabelEncoder<L extends Category = Category> {
     const out = new Float32Array(labels.length);
     for (let i = 0; i < labels.length; i++) {
       const k = this.index.get(labels[i]);
-      if (k === undefined) throw new ArgumentError(`${op}: y[${i}] = ${fmtCat(labels[i])} was not seen in fit; classes: ${fmtList(this.cls)}`);
+      if (k === undefined) throw new ArgumentError(`${op}: y[${i}] = ${describe(labels[i])} was not seen in fit; classes: ${fmtList(this.cls)}`);
       out[i] = k;
     }
     return new Tensor(out, [labels.length]);
@@ -371,25 +428,56 @@ export class LabelEncoder<L extends Category = Category> {
     return out;
   }
 
-  /** A JSON-safe snapshot. */
-  toJSON(): LabelEncoderJSON {
-    return { type: 'LabelEncoder', classes: this.cls && this.cls.slice() };
+  /** `{ type: 'LabelEncoder', options: { classes } }` with the string classes (null for numeric classes and before fit). */
+  config(): SavableConfig {
+    const c = this.cls !== null && typeof this.cls[0] === 'string' ? (this.cls as string[]).slice() : null;
+    return { type: 'LabelEncoder', options: { classes: c } };
+  }
+
+  /** `nClasses` [] and, for numeric labels, `classes` [K]; empty before fit. */
+  stateDict(): SavableState {
+    if (this.cls === null) return {};
+    const sd: SavableState = { nClasses: new Tensor(new Float32Array([this.cls.length]), []) };
+    if (typeof this.cls[0] === 'number') sd.classes = new Tensor(Float32Array.from(this.cls as number[]), [this.cls.length]);
+    return sd;
   }
 
   /**
-   * Rebuilds an encoder from {@link toJSON} output.
+   * Restores the classes from {@link LabelEncoder.stateDict} and the string classes given to the
+   * constructor (an empty state dict unfits the encoder).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys; ArgumentError when they disagree with the options.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'LabelEncoder.loadStateDict';
+    const r = checkState(op, sd, ['nClasses'], ['classes'], options);
+    if (r.empty) {
+      this.cls = null;
+      return r;
+    }
+    const K = stateValues(op, sd, 'nClasses', [])[0];
+    const strings = this.pendingStrings;
+    let cls: Category[];
+    if (strings !== null && !('classes' in sd)) cls = strings.slice();
+    else if (strings === null && 'classes' in sd) {
+      const v = Array.from(stateValues(op, sd, 'classes', [-1]));
+      if (v.some((x) => Number.isNaN(x))) throw new ArgumentError(`${op}: classes must not hold NaN`);
+      cls = v;
+    } else throw new ArgumentError(`${op}: needs either string classes in the options or the state entry classes, not ${strings === null ? 'neither' : 'both'}`);
+    if (cls.length !== K || K === 0) throw new ArgumentError(`${op}: nClasses is ${K} but there are ${cls.length} classes`);
+    this.setClasses(cls as L[]);
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link LabelEncoderJSON}. */
+  toJSON(): LabelEncoderJSON {
+    return savableToJSON('LabelEncoder', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds an encoder from {@link LabelEncoder.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON<L extends Category = Category>(json: unknown): LabelEncoder<L> {
-    const op = 'LabelEncoder.fromJSON';
-    const o = jsonObject(json, 'LabelEncoder');
-    const le = new LabelEncoder<L>();
-    if (o.classes === null || o.classes === undefined) return le;
-    const c = o.classes;
-    if (!Array.isArray(c) || c.length === 0 || !(c.every((v) => typeof v === 'string') || c.every((v) => typeof v === 'number' && !Number.isNaN(v)))) {
-      throw new FormatError(`${op}: classes must be a non-empty array of strings or of numbers, or null`);
-    }
-    le.setClasses(c.map((v) => (typeof v === 'number' ? Math.fround(v) : v)) as L[]);
-    return le;
+    return transformerFromJSON(json, 'LabelEncoder', (o) => new LabelEncoder<L>(o as LabelEncoderOptions));
   }
 }

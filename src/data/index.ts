@@ -6,7 +6,7 @@ export {
 } from './scalers';
 export {
   OneHotEncoder, LabelEncoder,
-  type Category, type CategoricalInput, type LabelsLike, type OneHotEncoderOptions, type OneHotEncoderJSON, type LabelEncoderJSON,
+  type Category, type CategoricalInput, type LabelsLike, type OneHotEncoderOptions, type OneHotEncoderJSON, type LabelEncoderOptions, type LabelEncoderJSON,
 } from './encoders';
 export {
   SimpleImputer, dropNonFinite, clipOutliers,
@@ -19,5 +19,8 @@ export {
 } from './split';
 export { parseCsv, type CsvOptions, type CsvTable } from './csv';
 export { type MatrixLike } from './util';
+export {
+  type SavableState, type StateEntry, type LoadStateOptions, type LoadStateResult, type SavableJSON, type TensorJSON,
+} from './savable';
 export * from './synthetic';
 export * from './augment';

@@ -1,9 +1,13 @@
-import { ArgumentError, FormatError } from '../tensor/errors';
-import { describe } from '../tensor/shape';
-import type { Tensor } from '../tensor/tensor';
+import { ArgumentError } from '../tensor/errors';
+import { arrayOf, badValue, bool, finite, num, parseOptions, type Check } from '../tensor/options';
+import { Tensor } from '../tensor/tensor';
 import {
-  boolOpt, checkNoInf, checkNonEmpty, columnMoments, decodeNums, encodeNums, featureMismatch, handleZeroScale,
-  jsonObject, matrixTensor, wrapFormat, medianSorted, notFitted, optionsOf, percentileSorted, sortedColumn, toMatrix,
+  checkState, savableToJSON, stateScalar, stateValues, transformerFromJSON, typed,
+  type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+} from './savable';
+import {
+  checkNoInf, checkNonEmpty, columnMoments, featureMismatch, handleZeroScale,
+  matrixTensor, medianSorted, notFitted, percentileSorted, sortedColumn, toMatrix,
   type Matrix, type MatrixLike,
 } from './util';
 
@@ -59,9 +63,28 @@ function filled(F: number, v: number): Float64Array {
   return new Float64Array(F).fill(v);
 }
 
-function nullableNums(o: Record<string, unknown>, field: string, op: string, length?: number): Float64Array | null {
-  return o[field] === null || o[field] === undefined ? null : decodeNums(o[field], op, field, length);
+/** A float64 statistic as a state entry. */
+function f64(a: Float64Array): SavableState[string] {
+  return typed('F64', a.slice(), [a.length]);
 }
+
+/** `[lo, hi]` with finite lo < hi (bounds checked by `inner`). */
+function orderedPair(inner: Check<number>, what: string): Check<[number, number]> {
+  const pair = arrayOf(inner, { min: 2, max: 2 });
+  return (v, name, op) => {
+    const r = (() => {
+      try {
+        return pair(v, name, op);
+      } catch {
+        throw badValue(op, name, what, v);
+      }
+    })();
+    // Both are checked numbers here, so the message can show them (describe shows an array's length).
+    if (!(r[0] < r[1])) throw new ArgumentError(`${op}: ${name} must be ${what}, got [${r[0]}, ${r[1]}]`);
+    return [r[0], r[1]];
+  };
+}
+
 
 /** Options of {@link StandardScaler}. */
 export interface StandardScalerOptions {
@@ -71,21 +94,8 @@ export interface StandardScalerOptions {
   withStd?: boolean;
 }
 
-/** The JSON form of a {@link StandardScaler}; statistics are null before fit, NaN is written as null. */
-export interface StandardScalerJSON {
-  /** Type tag, always 'StandardScaler'. */
-  type: 'StandardScaler';
-  /** Whether the mean is subtracted. */
-  withMean: boolean;
-  /** Whether values are divided by the standard deviation. */
-  withStd: boolean;
-  /** Per-feature mean [F] (null for NaN), or null before fit. */
-  mean: (number | null)[] | null;
-  /** Per-feature population variance [F] (null for NaN), or null before fit. */
-  var: (number | null)[] | null;
-  /** Per-feature divisor [F] (null for NaN), or null before fit or without `withStd`. */
-  scale: (number | null)[] | null;
-}
+/** The JSON form of a {@link StandardScaler}: `config().options` and the state dict (`mean`, `var`, `scale` [F]). */
+export type StandardScalerJSON = SavableJSON<'StandardScaler'>;
 
 /**
  * Standardizes features: z = (x − μ) / σ per column, with μ the mean and σ the population
@@ -113,10 +123,11 @@ export class StandardScaler {
   private varV: Float64Array | null = null;
   private scaleV: Float64Array | null = null;
 
+  /** Takes {@link StandardScalerOptions}, or `config().options` of another StandardScaler. */
   constructor(options: StandardScalerOptions = {}) {
-    const o = optionsOf(options, 'StandardScaler', ['withMean', 'withStd']);
-    this.withMean = boolOpt(o.withMean, true, 'StandardScaler', 'withMean');
-    this.withStd = boolOpt(o.withStd, true, 'StandardScaler', 'withStd');
+    const o = parseOptions('StandardScaler', options, { withMean: bool, withStd: bool });
+    this.withMean = o.withMean ?? true;
+    this.withStd = o.withStd ?? true;
   }
 
   /** Per-feature mean of the training data (NaN for an all-NaN column), or null before fit. */
@@ -182,30 +193,48 @@ export class StandardScaler {
     return [this.withMean ? this.meanV : filled(F, 0), this.scaleV ?? filled(F, 1)];
   }
 
-  /** A JSON-safe snapshot; `StandardScaler.fromJSON(s.toJSON())` transforms identically. */
-  toJSON(): StandardScalerJSON {
-    return {
-      type: 'StandardScaler', withMean: this.withMean, withStd: this.withStd,
-      mean: this.meanV && encodeNums(this.meanV), var: this.varV && encodeNums(this.varV), scale: this.scaleV && encodeNums(this.scaleV),
-    };
+  /** `{ type: 'StandardScaler', options: { withMean, withStd } }`; the constructor accepts the options back. */
+  config(): SavableConfig {
+    return { type: 'StandardScaler', options: { withMean: this.withMean, withStd: this.withStd } };
+  }
+
+  /** The fitted statistics as float64 typed tensors: `mean`, `var` and (with `withStd`) `scale`, each [F]; empty before fit. */
+  stateDict(): SavableState {
+    if (this.meanV === null || this.varV === null) return {};
+    return { mean: f64(this.meanV), var: f64(this.varV), ...(this.scaleV === null ? {} : { scale: f64(this.scaleV) }) };
   }
 
   /**
-   * Rebuilds a scaler from {@link toJSON} output.
+   * Restores the statistics of {@link StandardScaler.stateDict} (an empty one unfits the scaler).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing (or, with `strict`, unexpected) keys; ShapeError on sizes that disagree.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'StandardScaler.loadStateDict';
+    const r = checkState(op, sd, ['mean', 'var', ...(this.withStd ? ['scale'] : [])], [], options);
+    if (r.empty) {
+      this.meanV = this.varV = this.scaleV = null;
+      return r;
+    }
+    const mean = stateValues(op, sd, 'mean', [-1]);
+    const F = mean.length;
+    const v = stateValues(op, sd, 'var', [F]);
+    this.scaleV = this.withStd ? stateValues(op, sd, 'scale', [F]) : null;
+    this.meanV = mean;
+    this.varV = v;
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link StandardScalerJSON}; `fromJSON` transforms identically. */
+  toJSON(): StandardScalerJSON {
+    return savableToJSON('StandardScaler', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds a scaler from {@link StandardScaler.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): StandardScaler {
-    const op = 'StandardScaler.fromJSON';
-    const o = jsonObject(json, 'StandardScaler');
-    const s = wrapFormat(op, () => new StandardScaler({ withMean: o.withMean as boolean, withStd: o.withStd as boolean }));
-    s.meanV = nullableNums(o, 'mean', op);
-    const F = s.meanV?.length;
-    s.varV = nullableNums(o, 'var', op, F);
-    s.scaleV = nullableNums(o, 'scale', op, F);
-    if ((s.meanV === null) !== (s.varV === null) || (s.meanV !== null && s.withStd !== (s.scaleV !== null))) {
-      throw new FormatError(`${op}: fields 'mean', 'var' and 'scale' are inconsistent`);
-    }
-    return s;
+    return transformerFromJSON(json, 'StandardScaler', (o) => new StandardScaler(o as StandardScalerOptions));
   }
 }
 
@@ -217,23 +246,8 @@ export interface MinMaxScalerOptions {
   clip?: boolean;
 }
 
-/** The JSON form of a {@link MinMaxScaler}. */
-export interface MinMaxScalerJSON {
-  /** Type tag, always 'MinMaxScaler'. */
-  type: 'MinMaxScaler';
-  /** The target range [lo, hi]. */
-  featureRange: [number, number];
-  /** Whether transformed values are clipped into the range. */
-  clip: boolean;
-  /** Per-feature training minimum [F] (null for NaN), or null before fit. */
-  dataMin: (number | null)[] | null;
-  /** Per-feature training maximum [F] (null for NaN), or null before fit. */
-  dataMax: (number | null)[] | null;
-  /** Per-feature factor s [F] (null for NaN), or null before fit. */
-  scale: (number | null)[] | null;
-  /** Per-feature offset m [F] (null for NaN), or null before fit. */
-  min: (number | null)[] | null;
-}
+/** The JSON form of a {@link MinMaxScaler}: `config().options` and the state dict (`dataMin`, `dataMax`, `scale`, `min` [F]). */
+export type MinMaxScalerJSON = SavableJSON<'MinMaxScaler'>;
 
 /**
  * Rescales each feature linearly onto `featureRange` = [lo, hi], x′ = x · s + m with
@@ -260,15 +274,11 @@ export class MinMaxScaler {
   private scaleV: Float64Array | null = null;
   private minV: Float64Array | null = null;
 
+  /** Takes {@link MinMaxScalerOptions}, or `config().options` of another MinMaxScaler. */
   constructor(options: MinMaxScalerOptions = {}) {
-    const op = 'MinMaxScaler';
-    const o = optionsOf(options, op, ['featureRange', 'clip']);
-    const r = o.featureRange ?? [0, 1];
-    if (!Array.isArray(r) || r.length !== 2 || typeof r[0] !== 'number' || typeof r[1] !== 'number' || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
-      throw new ArgumentError(`${op}: featureRange must be [lo, hi] with finite lo < hi, got ${Array.isArray(r) ? `[${r.map(describe).join(', ')}]` : describe(r)}`);
-    }
-    this.featureRange = [r[0], r[1]];
-    this.clip = boolOpt(o.clip, false, op, 'clip');
+    const o = parseOptions('MinMaxScaler', options, { featureRange: orderedPair(finite, '[lo, hi] with finite lo < hi'), clip: bool });
+    this.featureRange = o.featureRange ?? [0, 1];
+    this.clip = o.clip ?? false;
   }
 
   /** Per-feature minimum of the training data, or null before fit. */
@@ -335,31 +345,46 @@ export class MinMaxScaler {
     return subDivMatrix(x, 'MinMaxScaler.inverseTransform', this.minV, this.scaleV);
   }
 
-  /** A JSON-safe snapshot. */
-  toJSON(): MinMaxScalerJSON {
-    const e = (a: Float64Array | null) => a && encodeNums(a);
-    return {
-      type: 'MinMaxScaler', featureRange: [this.featureRange[0], this.featureRange[1]], clip: this.clip,
-      dataMin: e(this.dataMinV), dataMax: e(this.dataMaxV), scale: e(this.scaleV), min: e(this.minV),
-    };
+  /** `{ type: 'MinMaxScaler', options: { featureRange, clip } }`; the constructor accepts the options back. */
+  config(): SavableConfig {
+    return { type: 'MinMaxScaler', options: { featureRange: [this.featureRange[0], this.featureRange[1]], clip: this.clip } };
+  }
+
+  /** The fitted statistics as float64 typed tensors `dataMin`, `dataMax`, `scale`, `min`, each [F]; empty before fit. */
+  stateDict(): SavableState {
+    if (this.dataMinV === null || this.dataMaxV === null || this.scaleV === null || this.minV === null) return {};
+    return { dataMin: f64(this.dataMinV), dataMax: f64(this.dataMaxV), scale: f64(this.scaleV), min: f64(this.minV) };
   }
 
   /**
-   * Rebuilds a scaler from {@link toJSON} output.
+   * Restores the statistics of {@link MinMaxScaler.stateDict} (an empty one unfits the scaler).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing (or, with `strict`, unexpected) keys; ShapeError on sizes that disagree.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'MinMaxScaler.loadStateDict';
+    const r = checkState(op, sd, ['dataMin', 'dataMax', 'scale', 'min'], [], options);
+    if (r.empty) {
+      this.dataMinV = this.dataMaxV = this.scaleV = this.minV = null;
+      return r;
+    }
+    const scale = stateValues(op, sd, 'scale', [-1]);
+    const F = scale.length;
+    const min = stateValues(op, sd, 'min', [F]), lo = stateValues(op, sd, 'dataMin', [F]), hi = stateValues(op, sd, 'dataMax', [F]);
+    [this.scaleV, this.minV, this.dataMinV, this.dataMaxV] = [scale, min, lo, hi];
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link MinMaxScalerJSON}. */
+  toJSON(): MinMaxScalerJSON {
+    return savableToJSON('MinMaxScaler', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds a scaler from {@link MinMaxScaler.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): MinMaxScaler {
-    const op = 'MinMaxScaler.fromJSON';
-    const o = jsonObject(json, 'MinMaxScaler');
-    const s = wrapFormat(op, () => new MinMaxScaler({ featureRange: o.featureRange as [number, number], clip: o.clip as boolean }));
-    s.scaleV = nullableNums(o, 'scale', op);
-    const F = s.scaleV?.length;
-    s.minV = nullableNums(o, 'min', op, F);
-    s.dataMinV = nullableNums(o, 'dataMin', op, F);
-    s.dataMaxV = nullableNums(o, 'dataMax', op, F);
-    const fitted = [s.scaleV, s.minV, s.dataMinV, s.dataMaxV].map((a) => a !== null);
-    if (fitted.some((f) => f !== fitted[0])) throw new FormatError(`${op}: fields 'dataMin', 'dataMax', 'scale' and 'min' must all be present or all null`);
-    return s;
+    return transformerFromJSON(json, 'MinMaxScaler', (o) => new MinMaxScaler(o as MinMaxScalerOptions));
   }
 }
 
@@ -373,23 +398,8 @@ export interface RobustScalerOptions {
   quantileRange?: readonly [number, number];
 }
 
-/** The JSON form of a {@link RobustScaler}. */
-export interface RobustScalerJSON {
-  /** Type tag, always 'RobustScaler'. */
-  type: 'RobustScaler';
-  /** Whether the median is subtracted. */
-  withCentering: boolean;
-  /** Whether values are divided by the quantile range. */
-  withScaling: boolean;
-  /** The percentiles [qLo, qHi] whose difference is the scale. */
-  quantileRange: [number, number];
-  /** Per-feature median [F] (null for NaN); null before fit or without centering. */
-  center: (number | null)[] | null;
-  /** Per-feature quantile range [F] (null for NaN); null before fit or without scaling. */
-  scale: (number | null)[] | null;
-  /** Number of features seen in fit, or null before fit. */
-  nFeatures: number | null;
-}
+/** The JSON form of a {@link RobustScaler}: `config().options` and the state dict (`center`, `scale` [F], `nFeatures` []). */
+export type RobustScalerJSON = SavableJSON<'RobustScaler'>;
 
 /**
  * Scales features robustly to outliers: x′ = (x − median) / (Q(qHi) − Q(qLo)) per column, with
@@ -418,16 +428,14 @@ export class RobustScaler {
   private scaleV: Float64Array | null = null;
   private F: number | null = null;
 
+  /** Takes {@link RobustScalerOptions}, or `config().options` of another RobustScaler. */
   constructor(options: RobustScalerOptions = {}) {
-    const op = 'RobustScaler';
-    const o = optionsOf(options, op, ['withCentering', 'withScaling', 'quantileRange']);
-    this.withCentering = boolOpt(o.withCentering, true, op, 'withCentering');
-    this.withScaling = boolOpt(o.withScaling, true, op, 'withScaling');
-    const q = o.quantileRange ?? [25, 75];
-    if (!Array.isArray(q) || q.length !== 2 || typeof q[0] !== 'number' || typeof q[1] !== 'number' || !(q[0] >= 0 && q[0] < q[1] && q[1] <= 100)) {
-      throw new ArgumentError(`${op}: quantileRange must be [qLo, qHi] with 0 ≤ qLo < qHi ≤ 100, got ${Array.isArray(q) ? `[${q.map(describe).join(', ')}]` : describe(q)}`);
-    }
-    this.quantileRange = [q[0], q[1]];
+    const o = parseOptions('RobustScaler', options, {
+      withCentering: bool, withScaling: bool, quantileRange: orderedPair(num({ min: 0, max: 100 }), '[qLo, qHi] with 0 ≤ qLo < qHi ≤ 100'),
+    });
+    this.withCentering = o.withCentering ?? true;
+    this.withScaling = o.withScaling ?? true;
+    this.quantileRange = o.quantileRange ?? [25, 75];
   }
 
   /** Per-feature median of the training data; null before fit or without centering. */
@@ -476,34 +484,53 @@ export class RobustScaler {
     return [this.centerV ?? filled(this.F, 0), this.scaleV ?? filled(this.F, 1)];
   }
 
-  /** A JSON-safe snapshot. */
-  toJSON(): RobustScalerJSON {
+  /** `{ type: 'RobustScaler', options: { withCentering, withScaling, quantileRange } }`; the constructor accepts the options back. */
+  config(): SavableConfig {
     return {
-      type: 'RobustScaler', withCentering: this.withCentering, withScaling: this.withScaling,
-      quantileRange: [this.quantileRange[0], this.quantileRange[1]],
-      center: this.centerV && encodeNums(this.centerV), scale: this.scaleV && encodeNums(this.scaleV), nFeatures: this.F,
+      type: 'RobustScaler',
+      options: { withCentering: this.withCentering, withScaling: this.withScaling, quantileRange: [this.quantileRange[0], this.quantileRange[1]] },
+    };
+  }
+
+  /** `nFeatures` [] and, per the options, `center` and `scale` [F] as float64 typed tensors; empty before fit. */
+  stateDict(): SavableState {
+    if (this.F === null) return {};
+    return {
+      nFeatures: new Tensor(new Float32Array([this.F]), []),
+      ...(this.centerV === null ? {} : { center: f64(this.centerV) }),
+      ...(this.scaleV === null ? {} : { scale: f64(this.scaleV) }),
     };
   }
 
   /**
-   * Rebuilds a scaler from {@link toJSON} output.
+   * Restores the statistics of {@link RobustScaler.stateDict} (an empty one unfits the scaler).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing (or, with `strict`, unexpected) keys; ShapeError on sizes that disagree.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'RobustScaler.loadStateDict';
+    const r = checkState(op, sd, ['nFeatures', ...(this.withCentering ? ['center'] : []), ...(this.withScaling ? ['scale'] : [])], [], options);
+    if (r.empty) {
+      this.F = this.centerV = this.scaleV = null;
+      return r;
+    }
+    const F = stateScalar(op, sd, 'nFeatures');
+    if (!Number.isSafeInteger(F) || F < 1) throw new ArgumentError(`${op}: nFeatures must be a positive integer, got ${F}`);
+    this.centerV = this.withCentering ? stateValues(op, sd, 'center', [F]) : null;
+    this.scaleV = this.withScaling ? stateValues(op, sd, 'scale', [F]) : null;
+    this.F = F;
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link RobustScalerJSON}. */
+  toJSON(): RobustScalerJSON {
+    return savableToJSON('RobustScaler', this.config().options, this.stateDict());
+  }
+
+  /**
+   * Rebuilds a scaler from {@link RobustScaler.toJSON} output.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): RobustScaler {
-    const op = 'RobustScaler.fromJSON';
-    const o = jsonObject(json, 'RobustScaler');
-    const s = wrapFormat(op, () => new RobustScaler({
-      withCentering: o.withCentering as boolean, withScaling: o.withScaling as boolean, quantileRange: o.quantileRange as [number, number],
-    }));
-    const F = o.nFeatures;
-    if (F !== null && (typeof F !== 'number' || !Number.isSafeInteger(F) || F < 1)) throw new FormatError(`${op}: nFeatures must be a positive integer or null, got ${describe(F)}`);
-    s.F = F;
-    const len = F ?? undefined;
-    s.centerV = nullableNums(o, 'center', op, len);
-    s.scaleV = nullableNums(o, 'scale', op, len);
-    if (F === null ? s.centerV !== null || s.scaleV !== null : (s.centerV !== null) !== s.withCentering || (s.scaleV !== null) !== s.withScaling) {
-      throw new FormatError(`${op}: fields 'center', 'scale' and 'nFeatures' are inconsistent with the options`);
-    }
-    return s;
+    return transformerFromJSON(json, 'RobustScaler', (o) => new RobustScaler(o as RobustScalerOptions));
   }
 }

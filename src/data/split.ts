@@ -4,7 +4,12 @@ import { describe } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 import { takeRows } from './clean';
 import { readLabels, type LabelsLike } from './encoders';
-import { boolOpt, optionsOf, rngOpt, toTensorAny } from './util';
+import { bool, int, parseOptions, rng as rngCheck, type Check } from '../tensor/options';
+import { defaultGenerator } from '../tensor/random';
+import { toTensorAny } from './util';
+
+/** Checked after parsing by the code that uses it (sizes against N, labels as labels). */
+const later: Check<unknown> = (v) => v;
 
 /** Samples along the first axis: a Tensor, nested arrays or a typed array. */
 export type SamplesLike = Tensor | readonly number[] | readonly (readonly number[])[] | Float32Array | Int32Array;
@@ -127,23 +132,23 @@ export function trainTestSplit(x: SamplesLike, y: SamplesLike, options?: TrainTe
 export function trainTestSplit(x: SamplesLike, y: null, options?: TrainTestSplitOptions): TrainTestSplitX;
 export function trainTestSplit(xIn: SamplesLike, yIn: SamplesLike | null, options: TrainTestSplitOptions = {}): TrainTestSplitX | TrainTestSplitXY {
   const op = 'trainTestSplit';
-  const o = optionsOf(options, op, ['testSize', 'shuffle', 'stratify', 'rng']);
+  const o = parseOptions(op, options, { testSize: later, shuffle: bool, stratify: later, rng: rngCheck });
   const x = toTensorAny(xIn, op, 'x');
   const y = yIn === null || yIn === undefined ? null : toTensorAny(yIn, op, 'y');
   const N = x.shape[0];
   if (y !== null && y.shape[0] !== N) throw new ShapeError(`${op}: x ${fmtShape(x.shape)} and y ${fmtShape(y.shape)} have different numbers of samples`);
   const [nTest, nTrain] = splitSizes(N, o.testSize ?? 0.25, op);
-  const shuffle = boolOpt(o.shuffle, true, op, 'shuffle');
-  const strat = o.stratify ?? false;
+  const shuffle = o.shuffle ?? true;
+  const strat = (o.stratify ?? false) as TrainTestSplitOptions['stratify'];
   let trainIndex: Int32Array, testIndex: Int32Array;
   if (strat !== false) {
     if (!shuffle) throw new ArgumentError(`${op}: stratify needs shuffle: true (scikit-learn refuses it too)`);
     if (strat === true && y === null) throw new ArgumentError(`${op}: stratify: true needs y; pass the labels instead`);
     const labels = readLabels(strat === true ? y : strat, `${op} (stratify)`);
     if (labels.length !== N) throw new ShapeError(`${op}: stratify has ${labels.length} labels but x ${fmtShape(x.shape)} has ${N} samples`);
-    [trainIndex, testIndex] = stratifiedShuffle(labels, nTrain, nTest, rngOpt(o.rng, op), op);
+    [trainIndex, testIndex] = stratifiedShuffle(labels, nTrain, nTest, o.rng ?? defaultGenerator(), op);
   } else if (shuffle) {
-    const perm = rngOpt(o.rng, op).permutation(N);
+    const perm = (o.rng ?? defaultGenerator()).permutation(N);
     testIndex = perm.slice(0, nTest);
     trainIndex = perm.slice(nTest);
   } else {
@@ -196,11 +201,10 @@ export interface KFoldOptions {
 }
 
 function kOptions(options: unknown, op: string): { k: number; shuffle: boolean; rng: Generator | null } {
-  const o = optionsOf(options as KFoldOptions, op, ['nSplits', 'shuffle', 'rng']);
+  const o = parseOptions(op, options, { nSplits: int({ min: 2 }), shuffle: bool, rng: rngCheck });
   const k = o.nSplits ?? 5;
-  if (typeof k !== 'number' || !Number.isSafeInteger(k) || k < 2) throw new ArgumentError(`${op}: nSplits must be an integer ≥ 2, got ${describe(k)}`);
-  const shuffle = boolOpt(o.shuffle, false, op, 'shuffle');
-  return { k, shuffle, rng: shuffle ? rngOpt(o.rng, op) : null };
+  const shuffle = o.shuffle ?? false;
+  return { k, shuffle, rng: shuffle ? (o.rng ?? defaultGenerator()) : null };
 }
 
 /** Folds from a test-fold assignment of each sample. */

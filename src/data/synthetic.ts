@@ -2,6 +2,7 @@ import { ArgumentError } from '../tensor/errors';
 import { Generator, defaultGenerator } from '../tensor/random';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
+import { bool, checkArg, int, num, parseOptions, rng as rngCheck, type Check } from '../tensor/options';
 
 export { loadIris, type IrisData } from './iris';
 
@@ -23,56 +24,11 @@ export interface SyntheticData {
   y: Tensor;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Validation helpers. Private on purpose: data/index.ts re-exports this whole module, so anything
-// exported here becomes public API (augment.ts keeps its own copies of the three it needs).
+// Options: parseOptions (tensor/options) refuses a non-object and unknown keys; each value is then
+// checked where it is read, with checkArg and the same module's checks.
+/** Checked where the value is read (so a default can depend on other options). */
+const later: Check<unknown> = (v) => v;
 
-/** Throws ArgumentError on keys that `allowed` does not list, so a typo such as `n_samples` is caught. */
-function checkKeys(op: string, options: object, allowed: readonly string[]): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) {
-      throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
-    }
-  }
-}
-
-/** An integer ≥ min, or ArgumentError. */
-function checkInt(op: string, name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new ArgumentError(`${op}: ${name} must be an integer ≥ ${min}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** A finite number in [min, max] (bounds optional; `openMin`/`openMax` exclude them), or ArgumentError. */
-function checkNum(
-  op: string, name: string, v: unknown,
-  { min = -Infinity, max = Infinity, openMin = false, openMax = false }: { min?: number; max?: number; openMin?: boolean; openMax?: boolean } = {},
-): number {
-  const ok = typeof v === 'number' && Number.isFinite(v)
-    && (openMin ? v > min : v >= min) && (openMax ? v < max : v <= max);
-  if (!ok) {
-    const lo = min === -Infinity ? '(−∞' : `${openMin ? '(' : '['}${min}`;
-    const hi = max === Infinity ? '∞)' : `${max}${openMax ? ')' : ']'}`;
-    throw new ArgumentError(`${op}: ${name} must be a finite number in ${lo}, ${hi}, got ${describe(v)}`);
-  }
-  return v as number;
-}
-
-/** The given generator or the global one; ArgumentError on anything else. */
-function checkRng(op: string, rng: unknown): Generator {
-  if (rng === undefined) return defaultGenerator();
-  if (!(rng instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(rng)}`);
-  return rng;
-}
-
-function checkBool(op: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
 
 /** Counts per group when `n` items are split as evenly as possible over `k` groups, the first `n mod k` getting one more (scikit-learn's rule). */
 function evenSplit(n: number, k: number): number[] {
@@ -134,13 +90,13 @@ export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & {
   centers: Tensor;
 } {
   const op = 'makeBlobs';
-  checkKeys(op, options, ['nSamples', 'centers', 'nFeatures', 'clusterStd', 'centerBox', 'shuffle', 'rng']);
-  const rng = checkRng(op, options.rng);
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
+  options = parseOptions(op, options, { nSamples: later, centers: later, nFeatures: later, clusterStd: later, centerBox: later, shuffle: later, rng: later }) as typeof options;
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
   const box = options.centerBox ?? [-10, 10];
   if (!Array.isArray(box) || box.length !== 2) throw new ArgumentError(`${op}: centerBox must be [low, high], got ${describe(box)}`);
-  const lo = checkNum(op, 'centerBox[0]', box[0]);
-  const hi = checkNum(op, 'centerBox[1]', box[1]);
+  const lo = checkArg(op, 'centerBox[0]', box[0], num());
+  const hi = checkArg(op, 'centerBox[1]', box[1], num());
   if (!(lo < hi)) throw new ArgumentError(`${op}: centerBox must have low < high, got [${lo}, ${hi}]`);
 
   const nSamplesOpt = options.nSamples ?? 100;
@@ -152,8 +108,8 @@ export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & {
   let F: number;
   let C: Float32Array;
   if (typeof centersOpt === 'number') {
-    K = checkInt(op, 'centers', centersOpt, 1);
-    F = checkInt(op, 'nFeatures', options.nFeatures ?? 2, 1);
+    K = checkArg(op, 'centers', centersOpt, int({ min: 1 }));
+    F = checkArg(op, 'nFeatures', options.nFeatures ?? 2, int({ min: 1 }));
     C = rng.fillUniform(new Float32Array(K * F), lo, hi);
   } else if (Array.isArray(centersOpt)) {
     K = centersOpt.length;
@@ -170,7 +126,7 @@ export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & {
       if (!Array.isArray(row) || row.length !== F) {
         throw new ArgumentError(`${op}: centers must all have ${F} coordinates; centers[${k}] is ${describe(row)}`);
       }
-      for (let f = 0; f < F; f++) C[k * F + f] = checkNum(op, `centers[${k}][${f}]`, row[f]);
+      for (let f = 0; f < F; f++) C[k * F + f] = checkArg(op, `centers[${k}][${f}]`, row[f], num());
     }
   } else throw new ArgumentError(`${op}: centers must be a count or an array of coordinates, got ${describe(centersOpt)}`);
 
@@ -178,13 +134,13 @@ export function makeBlobs(options: MakeBlobsOptions = {}): SyntheticData & {
   if (perCenterGiven) {
     const arr = nSamplesOpt as readonly number[];
     if (arr.length !== K) throw new ArgumentError(`${op}: nSamples lists ${arr.length} counts for ${K} centers`);
-    counts = arr.map((c, k) => checkInt(op, `nSamples[${k}]`, c, 0));
-  } else counts = evenSplit(checkInt(op, 'nSamples', nSamplesOpt, 1), K);
+    counts = arr.map((c, k) => checkArg(op, `nSamples[${k}]`, c, int({ min: 0 })));
+  } else counts = evenSplit(checkArg(op, 'nSamples', nSamplesOpt, int({ min: 1 })), K);
 
   const stdOpt = options.clusterStd ?? 1;
   const stds = new Float64Array(K);
-  if (typeof stdOpt === 'number') stds.fill(checkNum(op, 'clusterStd', stdOpt, { min: 0 }));
-  else if (Array.isArray(stdOpt) && stdOpt.length === K) for (let k = 0; k < K; k++) stds[k] = checkNum(op, `clusterStd[${k}]`, stdOpt[k], { min: 0 });
+  if (typeof stdOpt === 'number') stds.fill(checkArg(op, 'clusterStd', stdOpt, num({ min: 0 })));
+  else if (Array.isArray(stdOpt) && stdOpt.length === K) for (let k = 0; k < K; k++) stds[k] = checkArg(op, `clusterStd[${k}]`, stdOpt[k], num({ min: 0 }));
   else throw new ArgumentError(`${op}: clusterStd must be a number or one per center (${K}), got ${describe(stdOpt)}`);
 
   let N = 0;
@@ -231,11 +187,11 @@ export interface MakeMoonsOptions extends SyntheticOptions {
  */
 export function makeMoons(options: MakeMoonsOptions = {}): SyntheticData {
   const op = 'makeMoons';
-  checkKeys(op, options, ['nSamples', 'noise', 'shuffle', 'rng']);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
-  const noise = checkNum(op, 'noise', options.noise ?? 0, { min: 0 });
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { nSamples: later, noise: later, shuffle: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 100, int({ min: 1 }));
+  const noise = checkArg(op, 'noise', options.noise ?? 0, num({ min: 0 }));
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const nOut = Math.floor(N / 2), nIn = N - nOut;
   let x = new Float32Array(N * 2);
   let y = new Float32Array(N);
@@ -282,12 +238,12 @@ export interface MakeCirclesOptions extends SyntheticOptions {
  */
 export function makeCircles(options: MakeCirclesOptions = {}): SyntheticData {
   const op = 'makeCircles';
-  checkKeys(op, options, ['nSamples', 'noise', 'factor', 'shuffle', 'rng']);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
-  const noise = checkNum(op, 'noise', options.noise ?? 0, { min: 0 });
-  const factor = checkNum(op, 'factor', options.factor ?? 0.8, { min: 0, max: 1, openMax: true });
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { nSamples: later, noise: later, factor: later, shuffle: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 100, int({ min: 1 }));
+  const noise = checkArg(op, 'noise', options.noise ?? 0, num({ min: 0 }));
+  const factor = checkArg(op, 'factor', options.factor ?? 0.8, num({ min: 0, max: 1, openMax: true }));
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const nOut = Math.floor(N / 2), nIn = N - nOut;
   let x = new Float32Array(N * 2);
   let y = new Float32Array(N);
@@ -336,13 +292,13 @@ export interface MakeSpiralsOptions extends SyntheticOptions {
  */
 export function makeSpirals(options: MakeSpiralsOptions = {}): SyntheticData {
   const op = 'makeSpirals';
-  checkKeys(op, options, ['nSamples', 'nClasses', 'noise', 'turns', 'shuffle', 'rng']);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 300, 1);
-  const K = checkInt(op, 'nClasses', options.nClasses ?? 2, 1);
-  const noise = checkNum(op, 'noise', options.noise ?? 0, { min: 0 });
-  const turns = checkNum(op, 'turns', options.turns ?? 1, { min: 0, openMin: true });
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { nSamples: later, nClasses: later, noise: later, turns: later, shuffle: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 300, int({ min: 1 }));
+  const K = checkArg(op, 'nClasses', options.nClasses ?? 2, int({ min: 1 }));
+  const noise = checkArg(op, 'noise', options.noise ?? 0, num({ min: 0 }));
+  const turns = checkArg(op, 'turns', options.turns ?? 1, num({ min: 0, openMin: true }));
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const counts = evenSplit(N, K);
   let x = new Float32Array(N * 2);
   let y = new Float32Array(N);
@@ -414,17 +370,17 @@ export function makeRegression(options: MakeRegressionOptions = {}): SyntheticDa
   coef?: Tensor;
 } {
   const op = 'makeRegression';
-  checkKeys(op, options, ['nSamples', 'nFeatures', 'nInformative', 'nTargets', 'bias', 'noise', 'coef', 'shuffle', 'rng']);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
-  const F = checkInt(op, 'nFeatures', options.nFeatures ?? 100, 1);
-  const I = checkInt(op, 'nInformative', options.nInformative ?? Math.min(10, F), 0);
+  options = parseOptions(op, options, { nSamples: later, nFeatures: later, nInformative: later, nTargets: later, bias: later, noise: later, coef: later, shuffle: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 100, int({ min: 1 }));
+  const F = checkArg(op, 'nFeatures', options.nFeatures ?? 100, int({ min: 1 }));
+  const I = checkArg(op, 'nInformative', options.nInformative ?? Math.min(10, F), int({ min: 0 }));
   if (I > F) throw new ArgumentError(`${op}: nInformative = ${I} exceeds nFeatures = ${F}`);
-  const T = checkInt(op, 'nTargets', options.nTargets ?? 1, 1);
-  const bias = checkNum(op, 'bias', options.bias ?? 0);
-  const noise = checkNum(op, 'noise', options.noise ?? 0, { min: 0 });
-  const wantCoef = checkBool(op, 'coef', options.coef ?? false);
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
-  const rng = checkRng(op, options.rng);
+  const T = checkArg(op, 'nTargets', options.nTargets ?? 1, int({ min: 1 }));
+  const bias = checkArg(op, 'bias', options.bias ?? 0, num());
+  const noise = checkArg(op, 'noise', options.noise ?? 0, num({ min: 0 }));
+  const wantCoef = checkArg(op, 'coef', options.coef ?? false, bool);
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
 
   const x = rng.fillNormal(new Float32Array(N * F));
   const w = new Float32Array(F * T);
@@ -517,24 +473,21 @@ export interface MakeClassificationOptions extends SyntheticOptions {
  */
 export function makeClassification(options: MakeClassificationOptions = {}): SyntheticData {
   const op = 'makeClassification';
-  checkKeys(op, options, [
-    'nSamples', 'nFeatures', 'nInformative', 'nRedundant', 'nRepeated', 'nClasses', 'nClustersPerClass',
-    'weights', 'flipY', 'classSep', 'hypercube', 'shift', 'scale', 'shuffle', 'rng',
-  ]);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
-  const F = checkInt(op, 'nFeatures', options.nFeatures ?? 20, 1);
-  const I = checkInt(op, 'nInformative', options.nInformative ?? 2, 1);
-  const R = checkInt(op, 'nRedundant', options.nRedundant ?? 2, 0);
-  const P = checkInt(op, 'nRepeated', options.nRepeated ?? 0, 0);
-  const K = checkInt(op, 'nClasses', options.nClasses ?? 2, 1);
-  const CPC = checkInt(op, 'nClustersPerClass', options.nClustersPerClass ?? 2, 1);
-  const flipY = checkNum(op, 'flipY', options.flipY ?? 0.01, { min: 0, max: 1 });
-  const sep = checkNum(op, 'classSep', options.classSep ?? 1, { min: 0 });
-  const hypercube = checkBool(op, 'hypercube', options.hypercube ?? true);
-  const shift = checkNum(op, 'shift', options.shift ?? 0);
-  const scale = checkNum(op, 'scale', options.scale ?? 1);
-  const shuffle = checkBool(op, 'shuffle', options.shuffle ?? true);
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { nSamples: later, nFeatures: later, nInformative: later, nRedundant: later, nRepeated: later, nClasses: later, nClustersPerClass: later, weights: later, flipY: later, classSep: later, hypercube: later, shift: later, scale: later, shuffle: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 100, int({ min: 1 }));
+  const F = checkArg(op, 'nFeatures', options.nFeatures ?? 20, int({ min: 1 }));
+  const I = checkArg(op, 'nInformative', options.nInformative ?? 2, int({ min: 1 }));
+  const R = checkArg(op, 'nRedundant', options.nRedundant ?? 2, int({ min: 0 }));
+  const P = checkArg(op, 'nRepeated', options.nRepeated ?? 0, int({ min: 0 }));
+  const K = checkArg(op, 'nClasses', options.nClasses ?? 2, int({ min: 1 }));
+  const CPC = checkArg(op, 'nClustersPerClass', options.nClustersPerClass ?? 2, int({ min: 1 }));
+  const flipY = checkArg(op, 'flipY', options.flipY ?? 0.01, num({ min: 0, max: 1 }));
+  const sep = checkArg(op, 'classSep', options.classSep ?? 1, num({ min: 0 }));
+  const hypercube = checkArg(op, 'hypercube', options.hypercube ?? true, bool);
+  const shift = checkArg(op, 'shift', options.shift ?? 0, num());
+  const scale = checkArg(op, 'scale', options.scale ?? 1, num());
+  const shuffle = checkArg(op, 'shuffle', options.shuffle ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   if (I + R + P > F) {
     throw new ArgumentError(`${op}: nInformative + nRedundant + nRepeated = ${I} + ${R} + ${P} = ${I + R + P} exceeds nFeatures = ${F}`);
   }
@@ -549,7 +502,7 @@ export function makeClassification(options: MakeClassificationOptions = {}): Syn
       throw new ArgumentError(`${op}: weights must list nClasses (${K}) or nClasses − 1 proportions, got ${describe(w)}`);
     }
     let s = 0;
-    for (let k = 0; k < w.length; k++) s += weights[k] = checkNum(op, `weights[${k}]`, w[k], { min: 0 });
+    for (let k = 0; k < w.length; k++) s += weights[k] = checkArg(op, `weights[${k}]`, w[k], num({ min: 0 }));
     if (w.length === K - 1) {
       if (s > 1) throw new ArgumentError(`${op}: weights sum to ${s} > 1, leaving nothing for the last class`);
       weights[K - 1] = 1 - s;
@@ -693,12 +646,12 @@ export function makeShapes(options: MakeShapesOptions = {}): SyntheticData & {
   classNames: ShapeClass[];
 } {
   const op = 'makeShapes';
-  checkKeys(op, options, ['nSamples', 'size', 'noise', 'classes', 'radius', 'antialias', 'rng']);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 300, 1);
-  const S = checkInt(op, 'size', options.size ?? 16, 8);
-  const noise = checkNum(op, 'noise', options.noise ?? 0, { min: 0 });
-  const antialias = checkBool(op, 'antialias', options.antialias ?? true);
-  const rng = checkRng(op, options.rng);
+  options = parseOptions(op, options, { nSamples: later, size: later, noise: later, classes: later, radius: later, antialias: later, rng: later }) as typeof options;
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 300, int({ min: 1 }));
+  const S = checkArg(op, 'size', options.size ?? 16, int({ min: 8 }));
+  const noise = checkArg(op, 'noise', options.noise ?? 0, num({ min: 0 }));
+  const antialias = checkArg(op, 'antialias', options.antialias ?? true, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const classes = options.classes ?? ['circle', 'square', 'triangle'];
   if (!Array.isArray(classes) || classes.length === 0) throw new ArgumentError(`${op}: classes must be a non-empty array, got ${describe(classes)}`);
   const known = ['circle', 'square', 'triangle'];
@@ -708,8 +661,8 @@ export function makeShapes(options: MakeShapesOptions = {}): SyntheticData & {
   }
   const rad = options.radius ?? [0.25, 0.45];
   if (!Array.isArray(rad) || rad.length !== 2) throw new ArgumentError(`${op}: radius must be [low, high], got ${describe(rad)}`);
-  const rLo = checkNum(op, 'radius[0]', rad[0], { min: 0, max: 0.5, openMin: true });
-  const rHi = checkNum(op, 'radius[1]', rad[1], { min: 0, max: 0.5, openMin: true });
+  const rLo = checkArg(op, 'radius[0]', rad[0], num({ min: 0, max: 0.5, openMin: true }));
+  const rHi = checkArg(op, 'radius[1]', rad[1], num({ min: 0, max: 0.5, openMin: true }));
   if (rLo > rHi) throw new ArgumentError(`${op}: radius must have low ≤ high, got [${rLo}, ${rHi}]`);
 
   const K = classes.length;
@@ -829,13 +782,13 @@ const TASKS: readonly SequenceTask[] = ['copy', 'reverse', 'sort', 'sum', 'addin
 export function makeSequences(options: MakeSequencesOptions): SequenceData {
   const op = 'makeSequences';
   if (options === undefined) throw new ArgumentError(`${op}: options with a task are required, e.g. { task: 'reverse' }`);
-  checkKeys(op, options, ['task', 'nSamples', 'length', 'vocabSize', 'pattern', 'oneHot', 'rng']);
+  options = parseOptions(op, options, { task: later, nSamples: later, length: later, vocabSize: later, pattern: later, oneHot: later, rng: later }) as typeof options;
   const task = options.task;
   if (!TASKS.includes(task)) throw new ArgumentError(`${op}: task must be one of ${TASKS.join(', ')}, got ${describe(task)}`);
-  const N = checkInt(op, 'nSamples', options.nSamples ?? 100, 1);
-  const T = checkInt(op, 'length', options.length ?? 10, task === 'adding' ? 2 : 1);
-  const oneHot = checkBool(op, 'oneHot', options.oneHot ?? false);
-  const rng = checkRng(op, options.rng);
+  const N = checkArg(op, 'nSamples', options.nSamples ?? 100, int({ min: 1 }));
+  const T = checkArg(op, 'length', options.length ?? 10, int({ min: task === 'adding' ? 2 : 1 }));
+  const oneHot = checkArg(op, 'oneHot', options.oneHot ?? false, bool);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
 
   if (task === 'sum' || task === 'adding') {
     if (options.vocabSize !== undefined || options.pattern !== undefined || oneHot) {
@@ -865,7 +818,7 @@ export function makeSequences(options: MakeSequencesOptions): SequenceData {
   }
 
   const defaultV = task === 'parity' || task === 'majority' ? 2 : task === 'classifyPattern' || task === 'tag' ? 4 : 10;
-  const V = checkInt(op, 'vocabSize', options.vocabSize ?? defaultV, task === 'sort' || task === 'copy' || task === 'reverse' ? 1 : 2);
+  const V = checkArg(op, 'vocabSize', options.vocabSize ?? defaultV, int({ min: task === 'sort' || task === 'copy' || task === 'reverse' ? 1 : 2 }));
   if (task === 'parity' && V !== 2) throw new ArgumentError(`${op}: task 'parity' works on bits; vocabSize must be 2, got ${V}`);
   if (options.pattern !== undefined && task !== 'classifyPattern') throw new ArgumentError(`${op}: pattern applies only to task 'classifyPattern'`);
   const ids = new Int32Array(N * T);
@@ -1044,17 +997,17 @@ export interface RatingsData {
  */
 export function makeRatings(options: MakeRatingsOptions = {}): RatingsData {
   const op = 'makeRatings';
-  checkKeys(op, options, ['nUsers', 'nItems', 'rank', 'density', 'noise', 'implicit', 'biasStd', 'round', 'rng']);
-  const U = checkInt(op, 'nUsers', options.nUsers ?? 100, 1);
-  const I = checkInt(op, 'nItems', options.nItems ?? 100, 1);
-  const R = checkInt(op, 'rank', options.rank ?? 5, 1);
-  const density = checkNum(op, 'density', options.density ?? 0.1, { min: 0, max: 1, openMin: true });
-  const implicit = checkBool(op, 'implicit', options.implicit ?? false);
-  const noise = checkNum(op, 'noise', options.noise ?? (implicit ? 0 : 0.1), { min: 0 });
-  const biasStd = checkNum(op, 'biasStd', options.biasStd ?? 0.5, { min: 0 });
-  const round = checkBool(op, 'round', options.round ?? false);
+  options = parseOptions(op, options, { nUsers: later, nItems: later, rank: later, density: later, noise: later, implicit: later, biasStd: later, round: later, rng: later }) as typeof options;
+  const U = checkArg(op, 'nUsers', options.nUsers ?? 100, int({ min: 1 }));
+  const I = checkArg(op, 'nItems', options.nItems ?? 100, int({ min: 1 }));
+  const R = checkArg(op, 'rank', options.rank ?? 5, int({ min: 1 }));
+  const density = checkArg(op, 'density', options.density ?? 0.1, num({ min: 0, max: 1, openMin: true }));
+  const implicit = checkArg(op, 'implicit', options.implicit ?? false, bool);
+  const noise = checkArg(op, 'noise', options.noise ?? (implicit ? 0 : 0.1), num({ min: 0 }));
+  const biasStd = checkArg(op, 'biasStd', options.biasStd ?? 0.5, num({ min: 0 }));
+  const round = checkArg(op, 'round', options.round ?? false, bool);
   if (round && implicit) throw new ArgumentError(`${op}: round applies only to explicit ratings`);
-  const rng = checkRng(op, options.rng);
+  const rng = (options.rng === undefined ? defaultGenerator() : checkArg(op, 'rng', options.rng, rngCheck));
   const total = U * I;
   if (total > 2 ** 31 - 1) throw new ArgumentError(`${op}: nUsers·nItems = ${total} is too large`);
   const M = Math.round(density * total);

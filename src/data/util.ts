@@ -1,6 +1,5 @@
 import { tensor } from '../tensor/creation';
-import { ArgumentError, FormatError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
-import { Generator, defaultGenerator } from '../tensor/random';
+import { ArgumentError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
@@ -40,50 +39,6 @@ export function toTensorAny(x: unknown, op: string, arg: string): Tensor {
   else throw new ArgumentError(`${op}: ${arg} must be a Tensor or an array of numbers, got ${describe(x)}`);
   if (t.ndim === 0) throw new ShapeError(`${op}: ${arg} must have a first (sample) axis, got a scalar ${fmtShape(t.shape)}`);
   return t;
-}
-
-/**
- * The options object, or {} for undefined/null; anything else, or a key not in `allowed` (a typo
- * such as `batch_size`), is refused. @internal
- */
-export function optionsOf<T extends object>(o: T | undefined | null, op: string, allowed: readonly (keyof T & string)[]): Partial<T> {
-  if (o === undefined || o === null) return {};
-  if (typeof o !== 'object' || Array.isArray(o)) throw new ArgumentError(`${op}: options must be an object, got ${describe(o)}`);
-  for (const k of Object.keys(o)) {
-    if (!(allowed as readonly string[]).includes(k)) throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
-  }
-  return o;
-}
-
-/** Validates an optional boolean option. @internal */
-export function boolOpt(v: unknown, def: boolean, op: string, name: string): boolean {
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-/** Validates an optional generator option (default: the global generator). @internal */
-export function rngOpt(v: unknown, op: string): Generator {
-  if (v === undefined || v === null) return defaultGenerator();
-  if (!(v instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(v)}`);
-  return v;
-}
-
-/** Validates a positive integer. @internal */
-export function posInt(v: unknown, op: string, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** Validates that `v` is one of `choices`. @internal */
-export function oneOf<T extends string>(v: unknown, choices: readonly T[], def: T, op: string, name: string): T {
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new ArgumentError(`${op}: ${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
-  }
-  return v as T;
 }
 
 /** The error of a transform called before fit. @internal */
@@ -180,48 +135,7 @@ export function handleZeroScale(scale: number): number {
   return scale < 10 * Number.EPSILON ? 1 : scale;
 }
 
-// ---- JSON helpers: JSON has no NaN, so NaN is written as null and read back. ----
-
-/** Encodes numbers for JSON (NaN → null). @internal */
-export function encodeNums(a: ArrayLike<number>): (number | null)[] {
-  const out = new Array<number | null>(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = Number.isNaN(a[i]) ? null : a[i];
-  return out;
-}
-
-/** Decodes numbers from JSON (null → NaN) into a Float64Array; FormatError on anything else. @internal */
-export function decodeNums(a: unknown, op: string, field: string, length?: number): Float64Array {
-  if (!Array.isArray(a)) throw new FormatError(`${op}: field '${field}' must be an array of numbers, got ${describe(a)}`);
-  if (length !== undefined && a.length !== length) throw new FormatError(`${op}: field '${field}' has ${a.length} entries, expected ${length}`);
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    if (v === null) out[i] = NaN;
-    else if (typeof v === 'number') out[i] = v;
-    else throw new FormatError(`${op}: field '${field}'[${i}] must be a number or null, got ${describe(v)}`);
-  }
-  return out;
-}
-
-/** Checks the `type` tag of a serialized transformer and returns it as a record. @internal */
-export function jsonObject(json: unknown, type: string): Record<string, unknown> {
-  const op = `${type}.fromJSON`;
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new FormatError(`${op}: expected an object, got ${describe(json)}`);
-  const o = json as Record<string, unknown>;
-  if (o.type !== type) throw new FormatError(`${op}: expected type '${type}', got ${describe(o.type)}`);
-  return o;
-}
-
 /** Builds a [N, F] tensor from values. @internal */
 export function matrixTensor(data: Float32Array, N: number, F: number): Tensor {
   return new Tensor(data, [N, F]);
-}
-
-/** Runs a constructor on deserialized options, turning its ArgumentError into a FormatError. @internal */
-export function wrapFormat<T>(op: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw e instanceof ArgumentError ? new FormatError(`${op}: ${e.message}`) : e;
-  }
 }

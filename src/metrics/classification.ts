@@ -1,8 +1,26 @@
 import { ArgumentError, ShapeError } from '../tensor/index';
 import {
-  average, fmtList, labelVector, oneOf, positiveInt, sameLength, sampleWeights, uniqueSorted, values,
+  average, fmtList, labelVector, later, sameLength, sampleWeights, uniqueSorted, values,
   type MetricArray, type MetricMatrix,
 } from './util';
+import { badValue, bool, checkArg, nonNegInt, nullable, oneOf, parseOptions, posInt, type Check } from '../tensor/options';
+
+/** zeroDivision: 'warn', 0 or 1 (numbers, so not a oneOf of strings). */
+const zeroDivisionCheck: Check<ZeroDivision> = (v, name, op) => {
+  if (v !== 'warn' && v !== 0 && v !== 1) throw badValue(op, name, "'warn', 0 or 1", v);
+  return v;
+};
+
+/** fbeta's β: a number ≥ 0, Infinity included (β → ∞ is recall). */
+const betaCheck: Check<number> = (v, name, op) => {
+  if (typeof v !== 'number' || !(v >= 0)) throw badValue(op, name, 'a number ≥ 0 (Infinity allowed)', v);
+  return v;
+};
+
+const PRF_SPEC = {
+  average: nullable(oneOf(['binary', 'micro', 'macro', 'weighted'] as const)), posLabel: later, labels: later,
+  zeroDivision: zeroDivisionCheck, sampleWeight: later,
+};
 
 /**
  * What precision, recall and F-scores return when their denominator is zero (no predicted or no
@@ -95,8 +113,6 @@ function classCounts(yt: Float64Array, yp: Float64Array, w: Float64Array | null,
 /** scikit-learn's precision_recall_fscore_support, returning arrays (length 1 unless average is null or macro/weighted). */
 function prfs(fn: string, yTrue: MetricArray, yPred: MetricArray, opts: PrfOptions, beta: number): { per: Prf; average: Average; zd: number } {
   const { average: avg = 'binary', posLabel = 1, labels, zeroDivision = 'warn', sampleWeight } = opts;
-  oneOf(fn, 'average', avg, ['binary', 'micro', 'macro', 'weighted', null] as Average[]);
-  oneOf(fn, 'zeroDivision', zeroDivision, ['warn', 0, 1] as ZeroDivision[]);
   if (!(beta >= 0)) throw new ArgumentError(`${fn}: beta must be ≥ 0, got ${beta}`);
   const { yt, yp, w } = pair(fn, yTrue, yPred, sampleWeight);
   const present = uniqueSorted(yt, yp);
@@ -168,7 +184,7 @@ function reduce(fn: string, r: { per: Prf; average: Average }, key: 'precision' 
  * @category Metrics
  */
 export function accuracy(yTrue: MetricArray, yPred: MetricArray, options: AccuracyOptions = {}): number {
-  options ??= {};
+  options = parseOptions('accuracy', options, { normalize: bool, sampleWeight: later }) as typeof options;
   const { normalize = true, sampleWeight } = options;
   const { yt, yp, w } = pair('accuracy', yTrue, yPred, sampleWeight);
   const hit = new Float64Array(yt.length);
@@ -196,7 +212,7 @@ export function accuracy(yTrue: MetricArray, yPred: MetricArray, options: Accura
 export function precision(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function precision(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function precision(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('precision', options, PRF_SPEC) as typeof options;
   return reduce('precision', prfs('precision', yTrue, yPred, options, 1), 'precision');
 }
 
@@ -215,7 +231,7 @@ export function precision(yTrue: MetricArray, yPred: MetricArray, options: PrfOp
 export function recall(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function recall(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function recall(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('recall', options, PRF_SPEC) as typeof options;
   return reduce('recall', prfs('recall', yTrue, yPred, options, 1), 'recall');
 }
 
@@ -235,7 +251,8 @@ export function recall(yTrue: MetricArray, yPred: MetricArray, options: PrfOptio
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: PerClass<FbetaOptions>): number[];
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOptions): number;
 export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOptions): number | number[] {
-  if (options === undefined || options === null || typeof options.beta !== 'number') throw new ArgumentError('fbeta: options.beta (a number ≥ 0) is required');
+  options = parseOptions('fbeta', options, { ...PRF_SPEC, beta: betaCheck }) as FbetaOptions;
+  checkArg('fbeta', 'beta', options.beta, betaCheck);
   return reduce('fbeta', prfs('fbeta', yTrue, yPred, options, options.beta), 'f');
 }
 
@@ -253,7 +270,7 @@ export function fbeta(yTrue: MetricArray, yPred: MetricArray, options: FbetaOpti
 export function f1(yTrue: MetricArray, yPred: MetricArray, options: PerClass<PrfOptions>): number[];
 export function f1(yTrue: MetricArray, yPred: MetricArray, options?: PrfOptions): number;
 export function f1(yTrue: MetricArray, yPred: MetricArray, options: PrfOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('f1', options, PRF_SPEC) as typeof options;
   return reduce('f1', prfs('f1', yTrue, yPred, options, 1), 'f');
 }
 
@@ -277,10 +294,9 @@ export interface ConfusionMatrixOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function confusionMatrix(yTrue: MetricArray, yPred: MetricArray, options: ConfusionMatrixOptions = {}): number[][] {
-  options ??= {};
+  options = parseOptions('confusionMatrix', options, { labels: later, normalize: nullable(oneOf(['true', 'pred', 'all'] as const)), sampleWeight: later }) as typeof options;
   const fn = 'confusionMatrix';
   const { labels, normalize = null, sampleWeight } = options;
-  oneOf(fn, 'normalize', normalize, ['true', 'pred', 'all', null] as ConfusionMatrixOptions['normalize'][]);
   const { yt, yp, w } = pair(fn, yTrue, yPred, sampleWeight);
   return confusion(fn, yt, yp, w, labels === undefined ? null : Array.from(labelVector(fn, 'labels', labels)), normalize);
 }
@@ -416,10 +432,9 @@ function pySupport(x: number, weighted: boolean): string {
  * @category Metrics
  */
 export function classificationReport(yTrue: MetricArray, yPred: MetricArray, options: ClassificationReportOptions = {}): ClassificationReport {
-  options ??= {};
+  options = parseOptions('classificationReport', options, { labels: later, targetNames: later, digits: nonNegInt, zeroDivision: zeroDivisionCheck, sampleWeight: later }) as typeof options;
   const fn = 'classificationReport';
   const { labels, targetNames, digits = 2, zeroDivision = 'warn', sampleWeight } = options;
-  if (!Number.isInteger(digits) || digits < 0) throw new ArgumentError(`${fn}: digits must be a non-negative integer, got ${digits}`);
   const { yt, yp } = pair(fn, yTrue, yPred, sampleWeight);
   const present = uniqueSorted(yt, yp);
   const L = labels === undefined ? present : Array.from(labelVector(fn, 'labels', labels));
@@ -484,7 +499,7 @@ export function classificationReport(yTrue: MetricArray, yPred: MetricArray, opt
  * @category Metrics
  */
 export function matthewsCorrcoef(yTrue: MetricArray, yPred: MetricArray, options: SampleWeightOptions = {}): number {
-  options ??= {};
+  options = parseOptions('matthewsCorrcoef', options, { sampleWeight: later }) as typeof options;
   const fn = 'matthewsCorrcoef';
   const { yt, yp, w } = pair(fn, yTrue, yPred, options.sampleWeight);
   const C = confusion(fn, yt, yp, w, null);
@@ -524,10 +539,9 @@ export interface CohenKappaOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function cohenKappa(y1: MetricArray, y2: MetricArray, options: CohenKappaOptions = {}): number {
-  options ??= {};
+  options = parseOptions('cohenKappa', options, { labels: later, weights: nullable(oneOf(['linear', 'quadratic'] as const)), sampleWeight: later }) as typeof options;
   const fn = 'cohenKappa';
   const { labels, weights = null, sampleWeight } = options;
-  oneOf(fn, 'weights', weights, [null, 'linear', 'quadratic'] as CohenKappaOptions['weights'][]);
   const { yt, yp, w } = pair(fn, y1, y2, sampleWeight, ['y1', 'y2']);
   const C = confusion(fn, yt, yp, w, labels === undefined ? null : Array.from(labelVector(fn, 'labels', labels)));
   const n = C.length;
@@ -564,7 +578,7 @@ export interface BalancedAccuracyOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function balancedAccuracy(yTrue: MetricArray, yPred: MetricArray, options: BalancedAccuracyOptions = {}): number {
-  options ??= {};
+  options = parseOptions('balancedAccuracy', options, { adjusted: bool, sampleWeight: later }) as typeof options;
   const fn = 'balancedAccuracy';
   const { adjusted = false, sampleWeight } = options;
   const { yt, yp, w } = pair(fn, yTrue, yPred, sampleWeight);
@@ -609,17 +623,25 @@ export interface LogLossOptions extends SampleWeightOptions {
  * @example
  * logLoss([1, 0, 0, 1], [[0.1, 0.9], [0.9, 0.1], [0.8, 0.2], [0.35, 0.65]]); // 0.21616187468057912
  * logLoss([1, 0], [0.8, 0.3]); // 0.2899092476264711
- * @throws ShapeError if lengths or the number of columns and classes differ; ArgumentError if fewer than two classes are known or yTrue has a label outside `labels`.
+ * @throws ShapeError if lengths or the number of columns and classes differ; ArgumentError if fewer than two classes are known, yTrue has a label outside `labels`, or a probability lies outside [0, 1] (as `binaryCrossEntropy`; only values inside are clipped to [eps, 1 − eps]).
  * @see {@link crossEntropy} for the differentiable loss on logits.
  * @category Metrics
  */
 export function logLoss(yTrue: MetricArray, probs: MetricArray | MetricMatrix, options: LogLossOptions = {}): number {
-  options ??= {};
+  options = parseOptions('logLoss', options, { eps: later, normalize: bool, labels: later, sampleWeight: later }) as typeof options;
   const fn = 'logLoss';
   const { eps = 'auto', normalize = true, labels, sampleWeight } = options;
   const yt = labelVector(fn, 'yTrue', yTrue);
   const P = values(fn, 'probs', probs);
   sameLength(fn, 'yTrue', yt.length, 'probs', P.rows);
+  // As binaryCrossEntropy: a probability outside [0, 1] is a bug upstream, not something to clip.
+  for (let i = 0; i < P.data.length; i++) {
+    const v = P.data[i];
+    if (v < 0 || v > 1) {
+      const at = P.ndim === 1 ? `${i}` : `${Math.floor(i / P.cols)}, ${i % P.cols}`;
+      throw new ArgumentError(`${fn}: probs[${at}] is ${v}; probabilities must lie in [0, 1] (apply softmax or sigmoid to logits first)`);
+    }
+  }
   const w = sampleWeights(fn, sampleWeight, yt.length);
   const e = eps === 'auto' ? (P.f32 ? 2 ** -23 : 2 ** -52) : eps;
   if (typeof e !== 'number' || !(e >= 0 && e < 0.5)) throw new ArgumentError(`${fn}: eps must be 'auto' or a number in [0, 0.5), got ${String(eps)}`);
@@ -687,10 +709,9 @@ export interface TopKAccuracyOptions extends SampleWeightOptions {
  * @category Metrics
  */
 export function topKAccuracy(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: TopKAccuracyOptions = {}): number {
-  options ??= {};
+  options = parseOptions('topKAccuracy', options, { k: posInt, normalize: bool, labels: later, sampleWeight: later }) as typeof options;
   const fn = 'topKAccuracy';
   const { k = 2, normalize = true, labels, sampleWeight } = options;
-  positiveInt(fn, 'k', k);
   const yt = labelVector(fn, 'yTrue', yTrue);
   const S = values(fn, 'scores', scores);
   sameLength(fn, 'yTrue', yt.length, 'scores', S.rows);

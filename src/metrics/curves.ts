@@ -1,8 +1,9 @@
 import { ArgumentError, ShapeError } from '../tensor/index';
 import {
-  average, fmtList, labelVector, oneOf, sameLength, sampleWeights, uniqueSorted, values, vector,
+  average, fmtList, labelVector, later, sameLength, sampleWeights, uniqueSorted, values, vector,
   type MetricArray, type MetricMatrix,
 } from './util';
+import { bool, checkArg, nullable, oneOf, parseOptions } from '../tensor/options';
 
 /** Options of {@link rocCurve} and {@link precisionRecallCurve}. @category Metrics */
 export interface CurveOptions {
@@ -147,7 +148,7 @@ function rocFromCounts(c: ClfCurve, dropIntermediate: boolean): RocCurve {
  * @category Metrics
  */
 export function rocCurve(yTrue: MetricArray, yScore: MetricArray, options: RocCurveOptions = {}): RocCurve {
-  options ??= {};
+  options = parseOptions('rocCurve', options, { posLabel: later, dropIntermediate: bool, sampleWeight: later }) as typeof options;
   const fn = 'rocCurve';
   const { posLabel, dropIntermediate = true, sampleWeight } = options;
   const { yt, ys, w } = curveInputs(fn, yTrue, yScore, sampleWeight);
@@ -242,10 +243,9 @@ export interface RocAucOptions {
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: RocAucOptions & { average: null; multiClass: 'ovr' }): number[];
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options?: RocAucOptions): number;
 export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, options: RocAucOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('rocAuc', options, { multiClass: oneOf(['raise', 'ovr', 'ovo'] as const), average: later, labels: later, sampleWeight: later, maxFpr: later }) as typeof options;
   const fn = 'rocAuc';
   const { multiClass = 'raise', average: avg = 'macro', labels, sampleWeight, maxFpr = null } = options;
-  oneOf(fn, 'multiClass', multiClass, ['raise', 'ovr', 'ovo'] as const);
   const yt = labelVector(fn, 'yTrue', yTrue);
   const S = values(fn, 'scores', scores);
   sameLength(fn, 'yTrue', yt.length, 'scores', S.rows);
@@ -261,7 +261,7 @@ export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, o
   }
   if (maxFpr !== null && maxFpr !== 1) throw new ArgumentError(`${fn}: maxFpr (partial AUC) is not available for multiclass input`);
   if (multiClass === 'raise') throw new ArgumentError(`${fn}: yTrue has labels ${fmtList(present)} and scores ${S.cols} columns; multiclass ROC AUC needs multiClass 'ovr' or 'ovo'`);
-  oneOf(fn, 'average', avg, (multiClass === 'ovr' ? ['micro', 'macro', 'weighted', null] : ['macro', 'weighted']) as RocAucOptions['average'][]);
+  checkArg(fn, 'average', avg, multiClass === 'ovr' ? nullable(oneOf(['micro', 'macro', 'weighted'] as const)) : oneOf(['macro', 'weighted'] as const));
   const C = S.cols;
   for (let i = 0; i < S.rows; i++) {
     let s = 0;
@@ -353,7 +353,7 @@ export function rocAuc(yTrue: MetricArray, scores: MetricArray | MetricMatrix, o
  * @category Metrics
  */
 export function precisionRecallCurve(yTrue: MetricArray, yScore: MetricArray, options: CurveOptions = {}): PrecisionRecallCurve {
-  options ??= {};
+  options = parseOptions('precisionRecallCurve', options, { posLabel: later, sampleWeight: later }) as typeof options;
   const fn = 'precisionRecallCurve';
   const { yt, ys, w } = curveInputs(fn, yTrue, yScore, options.sampleWeight);
   return prCurve(clfCurve(positives(fn, yt, options.posLabel), ys, w));
@@ -395,7 +395,7 @@ export interface AveragePrecisionOptions {
  * @category Metrics
  */
 export function averagePrecision(yTrue: MetricArray, yScore: MetricArray | MetricMatrix, options: AveragePrecisionOptions = {}): number {
-  options ??= {};
+  options = parseOptions('averagePrecision', options, { posLabel: later, sampleWeight: later }) as typeof options;
   const fn = 'averagePrecision';
   const { posLabel = 1, sampleWeight } = options;
   const yt = labelVector(fn, 'yTrue', yTrue);

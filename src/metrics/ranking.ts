@@ -1,5 +1,8 @@
 import { ArgumentError, ShapeError } from '../tensor/index';
-import { average, positiveInt, sampleWeights, values, type MetricArray, type MetricMatrix } from './util';
+import { average, later, sampleWeights, values, type MetricArray, type MetricMatrix } from './util';
+import { bool, checkArg, oneOf, parseOptions, posInt } from '../tensor/options';
+
+const RANK_SPEC = { skipEmpty: bool };
 
 /**
  * Ranked recommendations: one list of item ids per user, best first.
@@ -105,8 +108,8 @@ function hitsAtK(u: User, k: number): number {
  * @category Metrics
  */
 export function precisionAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
-  options ??= {};
-  positiveInt('precisionAtK', 'k', k);
+  options = parseOptions('precisionAtK', options, RANK_SPEC) as typeof options;
+  checkArg('precisionAtK', 'k', k, posInt);
   return perUser('precisionAtK', recommended, relevant, options, (u) => hitsAtK(u, k) / k);
 }
 
@@ -121,8 +124,8 @@ export function precisionAtK(recommended: Recommendations, relevant: Relevance, 
  * @category Metrics
  */
 export function recallAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
-  options ??= {};
-  positiveInt('recallAtK', 'k', k);
+  options = parseOptions('recallAtK', options, RANK_SPEC) as typeof options;
+  checkArg('recallAtK', 'k', k, posInt);
   return perUser('recallAtK', recommended, relevant, options, (u) => hitsAtK(u, k) / u.grade.size);
 }
 
@@ -136,8 +139,8 @@ export function recallAtK(recommended: Recommendations, relevant: Relevance, k: 
  * @category Metrics
  */
 export function hitRateAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
-  options ??= {};
-  positiveInt('hitRateAtK', 'k', k);
+  options = parseOptions('hitRateAtK', options, RANK_SPEC) as typeof options;
+  checkArg('hitRateAtK', 'k', k, posInt);
   return perUser('hitRateAtK', recommended, relevant, options, (u) => (hitsAtK(u, k) > 0 ? 1 : 0));
 }
 
@@ -153,8 +156,8 @@ export function hitRateAtK(recommended: Recommendations, relevant: Relevance, k:
  * @category Metrics
  */
 export function mapAtK(recommended: Recommendations, relevant: Relevance, k: number, options: RankingOptions = {}): number {
-  options ??= {};
-  positiveInt('mapAtK', 'k', k);
+  options = parseOptions('mapAtK', options, RANK_SPEC) as typeof options;
+  checkArg('mapAtK', 'k', k, posInt);
   return perUser('mapAtK', recommended, relevant, options, (u) => {
     let hits = 0, s = 0;
     const m = Math.min(k, u.rec.length);
@@ -185,9 +188,8 @@ export interface MrrOptions extends RankingOptions {
  * @category Metrics
  */
 export function mrr(recommended: Recommendations, relevant: Relevance, options: MrrOptions = {}): number {
-  options ??= {};
+  options = parseOptions('mrr', options, { skipEmpty: bool, k: posInt }) as typeof options;
   const k = options.k ?? Infinity;
-  if (k !== Infinity) positiveInt('mrr', 'k', k);
   return perUser('mrr', recommended, relevant, options, (u) => {
     const m = Math.min(k, u.rec.length);
     for (let i = 0; i < m; i++) if (u.grade.has(u.rec[i])) return 1 / (i + 1);
@@ -210,11 +212,10 @@ export function mrr(recommended: Recommendations, relevant: Relevance, options: 
  * @category Metrics
  */
 export function ndcgAtK(recommended: Recommendations, relevant: Relevance, k: number, options: NdcgAtKOptions = {}): number {
-  options ??= {};
+  options = parseOptions('ndcgAtK', options, { skipEmpty: bool, gain: oneOf(['linear', 'exponential'] as const) }) as typeof options;
   const fn = 'ndcgAtK';
-  positiveInt(fn, 'k', k);
+  checkArg(fn, 'k', k, posInt);
   const { gain = 'linear' } = options;
-  if (gain !== 'linear' && gain !== 'exponential') throw new ArgumentError(`${fn}: gain must be 'linear' or 'exponential', got '${String(gain)}'`);
   const g = gain === 'linear' ? (x: number) => x : (x: number) => 2 ** x - 1;
   return perUser(fn, recommended, relevant, options, (u) => {
     let dcg = 0;
@@ -247,11 +248,10 @@ export interface CoverageOptions {
  * @category Metrics
  */
 export function coverage(recommended: Recommendations, nItems: number, options: CoverageOptions = {}): number {
-  options ??= {};
+  options = parseOptions('coverage', options, { k: posInt }) as typeof options;
   const fn = 'coverage';
-  positiveInt(fn, 'nItems', nItems);
+  checkArg(fn, 'nItems', nItems, posInt);
   const k = options.k ?? Infinity;
-  if (k !== Infinity) positiveInt(fn, 'k', k);
   if (!Array.isArray(recommended)) throw new ArgumentError(`${fn}: recommended must be an array of per-user item lists`);
   const seen = new Uint8Array(nItems);
   let n = 0;
@@ -295,7 +295,7 @@ export interface NdcgScoreOptions {
  * @category Metrics
  */
 export function ndcgScore(yTrue: MetricMatrix, yScore: MetricMatrix, options: NdcgScoreOptions = {}): number {
-  options ??= {};
+  options = parseOptions('ndcgScore', options, { k: posInt, sampleWeight: later, ignoreTies: bool }) as typeof options;
   const fn = 'ndcgScore';
   const { k, sampleWeight, ignoreTies = false } = options;
   const T = values(fn, 'yTrue', yTrue), S = values(fn, 'yScore', yScore);
@@ -305,7 +305,7 @@ export function ndcgScore(yTrue: MetricMatrix, yScore: MetricMatrix, options: Nd
   const N = T.rows, M = T.cols;
   if (N === 0) throw new ArgumentError(`${fn}: yTrue and yScore are empty`);
   if (M < 2) throw new ShapeError(`${fn}: NDCG needs at least 2 items per row, got shape [${N}, ${M}]`);
-  if (k !== undefined) positiveInt(fn, 'k', k);
+  if (k !== undefined) checkArg(fn, 'k', k, posInt);
   for (let i = 0; i < T.data.length; i++) {
     if (T.data[i] < 0) throw new ArgumentError(`${fn}: yTrue[${Math.floor(i / M)}, ${i % M}] is ${T.data[i]}; relevance grades must be ≥ 0`);
   }

@@ -1,5 +1,8 @@
 import { ArgumentError, ShapeError } from '../tensor/index';
-import { average, sampleWeights, values, vector, type MetricArray, type MetricMatrix } from './util';
+import { average, later, sampleWeights, values, vector, type MetricArray, type MetricMatrix } from './util';
+import { bool, parseOptions } from '../tensor/options';
+
+const REG_SPEC = { sampleWeight: later, multioutput: later };
 
 /**
  * How the scores of several outputs (columns of [N, K] targets) are combined: `'rawValues'` returns
@@ -108,7 +111,7 @@ function combine(fn: string, scores: Float64Array, mo: Targets['mo'], variance?:
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<MseOptions>): number[];
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: MseOptions): number;
 export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: MseOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('mse', options, { sampleWeight: later, multioutput: later, squared: bool }) as typeof options;
   const T = targets('mse', yTrue, yPred, options, false);
   const e = columnMeans('mse', T, (t, p) => (t - p) * (t - p));
   if (options.squared === false) for (let k = 0; k < e.length; k++) e[k] = Math.sqrt(e[k]);
@@ -128,7 +131,7 @@ export function mse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metr
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('rmse', options, REG_SPEC) as typeof options;
   return mse(yTrue, yPred, { ...options, squared: false });
 }
 
@@ -145,7 +148,7 @@ export function rmse(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Met
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('mae', options, REG_SPEC) as typeof options;
   const T = targets('mae', yTrue, yPred, options, false);
   return combine('mae', columnMeans('mae', T, (t, p) => Math.abs(p - t)), T.mo);
 }
@@ -163,7 +166,7 @@ export function mae(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metr
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('mape', options, REG_SPEC) as typeof options;
   const T = targets('mape', yTrue, yPred, options, false);
   const eps = 2 ** -52;
   return combine('mape', columnMeans('mape', T, (t, p) => Math.abs(p - t) / Math.max(Math.abs(t), eps)), T.mo);
@@ -184,7 +187,7 @@ export function mape(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Met
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<RegressionOptions>): number[];
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: RegressionOptions): number;
 export function medianAbsoluteError(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RegressionOptions = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('medianAbsoluteError', options, REG_SPEC) as typeof options;
   const fn = 'medianAbsoluteError';
   const T = targets(fn, yTrue, yPred, options, false);
   const { yt, yp, N, K, w } = T;
@@ -255,7 +258,7 @@ function assemble(fn: string, num: Float64Array, den: Float64Array, mo: Targets[
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<R2Options>): number[];
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: R2Options): number;
 export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: R2Options = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('r2', options, { sampleWeight: later, multioutput: later, forceFinite: bool }) as typeof options;
   const T = targets('r2', yTrue, yPred, options, true);
   if (T.N < 2) return T.mo === 'rawValues' ? new Array<number>(T.K).fill(NaN) : NaN;
   const { num, den } = r2Parts(T, 'r2');
@@ -278,7 +281,7 @@ export function r2(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | Metri
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: RawValues<R2Options>): number[];
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options?: R2Options): number;
 export function explainedVariance(yTrue: MetricArray | MetricMatrix, yPred: MetricArray | MetricMatrix, options: R2Options = {}): number | number[] {
-  options ??= {};
+  options = parseOptions('explainedVariance', options, { sampleWeight: later, multioutput: later, forceFinite: bool }) as typeof options;
   const fn = 'explainedVariance';
   const T = targets(fn, yTrue, yPred, options, true);
   const diffMean = columnMeans(fn, T, (t, p) => t - p);

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, Tensor } from '../tensor/index';
+import type { Check } from '../tensor/options';
 
 /**
  * A 1-D input of a metric: a plain array, a typed array or a Tensor of shape [N] (or [N, 1]).
@@ -121,16 +122,8 @@ export function fmtList(xs: ArrayLike<number>): string {
   return `[${Array.from(xs).join(', ')}]`;
 }
 
-/** Checks an option against its allowed values. @internal */
-export function oneOf<T>(fn: string, name: string, v: T, allowed: readonly T[]): T {
-  if (!allowed.includes(v)) {
-    throw new ArgumentError(`${fn}: ${name} must be one of ${allowed.map((a) => (a === null ? 'null' : typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
-  }
-  return v;
-}
-
-/** A positive integer option. @internal */
-export function positiveInt(fn: string, name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${typeof v === "symbol" ? "a symbol" : String(v)}`);
-  return v;
-}
+/**
+ * An option that the metric checks where it reads it (labels, weights and posLabel are checked
+ * against the data). @internal
+ */
+export const later: Check<unknown> = (v) => v;

@@ -1,15 +1,14 @@
 import { accuracy } from '../metrics/index';
 import { tensor } from '../tensor/creation';
-import { ArgumentError, FormatError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
-import { Generator, defaultGenerator } from '../tensor/random';
+import { ArgumentError, ShapeError, TensorkitError, fmtShape } from '../tensor/errors';
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 
 /*
  * Shared plumbing of the scikit-learn-style estimators (LinearRegression, LogisticRegression,
- * MLPClassifier, MLPRegressor): input reading and validation, label encoding, option checks, JSON
- * helpers and the float64 proximal-gradient solver (FISTA). Nothing here is public API except the
- * input types.
+ * MLPClassifier, MLPRegressor): input reading and validation, label encoding and the float64
+ * proximal-gradient solver (FISTA). Options go through tensor/options' parseOptions and the saved
+ * state through data/savable. Nothing here is public API except the input types.
  */
 
 /** Features of an estimator: a Tensor [N, F] or nested arrays (N rows of F numbers). @category Models */
@@ -83,6 +82,26 @@ export function readTargets(y: unknown, N: number, op: string, allow2D = true): 
   return { data: d, K, twoD: t.ndim === 2 };
 }
 
+/**
+ * Reads class labels y [N]: numbers that are integers (scikit-learn's `check_classification_targets`
+ * refuses continuous targets such as 0.5 rather than making each value a class).
+ * @throws ArgumentError naming y for strings (encode them with LabelEncoder) or non-integer values.
+ * @internal
+ */
+export function readLabels(y: unknown, N: number, op: string): Float32Array {
+  if (Array.isArray(y)) {
+    const i = y.findIndex((v) => typeof v === 'string');
+    if (i >= 0) throw new ArgumentError(`${op}: y holds the string ${describe(y[i])} at index ${i}; encode string labels as class indices with LabelEncoder first`);
+  }
+  const d = readTargets(y, N, op, false).data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isInteger(d[i])) {
+      throw new ArgumentError(`${op}: y holds the continuous value ${d[i]} at index ${i}; class labels must be integers (encode them with LabelEncoder, or fit a regressor to continuous targets)`);
+    }
+  }
+  return d;
+}
+
 /** The sorted distinct values of `labels` (the classes, as scikit-learn's `np.unique`). @internal */
 export function uniqueSorted(labels: Float32Array): number[] {
   const s = new Set<number>();
@@ -122,124 +141,6 @@ export function labelAccuracy(labels: Float32Array, pred: Float32Array, classes:
 /** The error of predict/score/attribute access before fit. @internal */
 export function notFitted(cls: string, what: string): TensorkitError {
   return new TensorkitError('NOT_FITTED', `${cls}.${what}: this ${cls} is not fitted yet; call fit(x, y) first`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Option validation
-
-/** Refuses a non-object options argument or a key not in `allowed` (a typo such as `l1_ratio`). @internal */
-export function checkOptions(op: string, o: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (o === undefined || o === null) return {};
-  if (typeof o !== 'object' || Array.isArray(o)) throw new ArgumentError(`${op}: options must be an object, got ${describe(o)}`);
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
-  }
-  return o as Record<string, unknown>;
-}
-
-/** Bounds of {@link numOpt}. @internal */
-export interface NumBounds {
-  min?: number;
-  max?: number;
-  /** Exclude `min` itself. */
-  openMin?: boolean;
-  /** Require an integer. */
-  integer?: boolean;
-}
-
-/** A finite number within bounds (or the default when undefined), else ArgumentError. @internal */
-export function numOpt(op: string, name: string, v: unknown, def: number, b: NumBounds = {}): number {
-  if (v === undefined) return def;
-  const { min = -Infinity, max = Infinity, openMin = false, integer = false } = b;
-  const ok = typeof v === 'number' && Number.isFinite(v) && (openMin ? v > min : v >= min) && v <= max
-    && (!integer || Number.isSafeInteger(v));
-  if (!ok) {
-    const lo = min === -Infinity ? '' : `${openMin ? '> ' : '≥ '}${min}`;
-    const hi = max === Infinity ? '' : `≤ ${max}`;
-    const range = [lo, hi].filter((s) => s !== '').join(' and ');
-    throw new ArgumentError(`${op}: ${name} must be a finite ${integer ? 'integer' : 'number'}${range ? ` ${range}` : ''}, got ${describe(v)}`);
-  }
-  return v as number;
-}
-
-/** One of `choices` (or the default when undefined), else ArgumentError. @internal */
-export function choiceOpt<T extends string>(op: string, name: string, v: unknown, choices: readonly T[], def: T): T {
-  if (v === undefined) return def;
-  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new ArgumentError(`${op}: ${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
-  }
-  return v as T;
-}
-
-/** A boolean (or the default when undefined), else ArgumentError. @internal */
-export function boolOpt(op: string, name: string, v: unknown, def: boolean): boolean {
-  if (v === undefined) return def;
-  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-/** A Generator (default: the global one), else ArgumentError. @internal */
-export function rngOpt(op: string, v: unknown): Generator {
-  if (v === undefined || v === null) return defaultGenerator();
-  if (!(v instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(v)}`);
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON
-
-/** Checks the `type` tag of a serialized estimator and returns it as a record. @internal */
-export function jsonOf(json: unknown, type: string): Record<string, unknown> {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new FormatError(`${type}.fromJSON: expected an object, got ${describe(json)}`);
-  }
-  const o = json as Record<string, unknown>;
-  if (o.type !== type) throw new FormatError(`${type}.fromJSON: expected type ${JSON.stringify(type)}, got ${describe(o.type)}`);
-  if (o.version !== 1) throw new FormatError(`${type}.fromJSON: unsupported version ${describe(o.version)} (expected 1)`);
-  return o;
-}
-
-/** Numbers as JSON (non-finite ones as the strings 'NaN', 'Infinity', '-Infinity'). @internal */
-export function encodeFloats(a: ArrayLike<number>): Array<number | string> {
-  const out = new Array<number | string>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    out[i] = v - v === 0 ? v : String(v);
-  }
-  return out;
-}
-
-/** Inverse of {@link encodeFloats}, checking the length when `n` is given. @internal */
-export function decodeFloats(v: unknown, where: string, n: number | null = null): number[] {
-  if (!Array.isArray(v)) throw new FormatError(`${where} must be an array of numbers, got ${describe(v)}`);
-  if (n !== null && v.length !== n) throw new FormatError(`${where} has ${v.length} values, expected ${n}`);
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (typeof x === 'number') out[i] = x;
-    else if (x === 'NaN') out[i] = NaN;
-    else if (x === 'Infinity') out[i] = Infinity;
-    else if (x === '-Infinity') out[i] = -Infinity;
-    else throw new FormatError(`${where}[${i}] must be a number, got ${describe(x)}`);
-  }
-  return out;
-}
-
-/** A serialized tensor `{ shape, data }` back into a Tensor. @internal */
-export function decodeTensor(v: unknown, where: string): Tensor {
-  if (v === null || typeof v !== 'object') throw new FormatError(`${where} must be { shape, data }, got ${describe(v)}`);
-  const { shape, data } = v as { shape: unknown; data: unknown };
-  if (!Array.isArray(shape) || !shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-    throw new FormatError(`${where}.shape must be an array of non-negative integers, got ${describe(shape)}`);
-  }
-  let n = 1;
-  for (const s of shape as number[]) n *= s;
-  return new Tensor(Float32Array.from(decodeFloats(data, `${where}.data`, n)), shape as number[]);
-}
-
-/** A tensor as JSON `{ shape, data }` (float32 values written exactly). @internal */
-export function encodeTensor(t: Tensor): { shape: number[]; data: Array<number | string> } {
-  return { shape: [...t.shape], data: encodeFloats(t.data) };
 }
 
 // ---------------------------------------------------------------------------------------------

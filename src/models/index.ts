@@ -1,9 +1,9 @@
 export {
   Recommender, MatrixFactorization, BPR, ItemKNN, ContentBased, HybridRecommender, recommenderFromJSON,
-  type Interactions, type IdArray, type RecommendOptions, type Recommendation, type RecommenderJSON,
+  type Interactions, type IdArray, type RecommendOptions, type Recommendation, type RecommenderJSON, type RecommenderConfig,
   type MatrixFactorizationOptions, type MatrixFactorizationJSON, type BPROptions, type BPRJSON,
   type ItemKNNOptions, type ItemKNNJSON, type ContentBasedOptions, type ContentBasedJSON,
-  type HybridComponent, type HybridOptions, type HybridRecommenderJSON,
+  type HybridComponent, type HybridOptions, type HybridConfigOptions, type HybridRecommenderJSON,
 } from './recommenders';
 export type { TrainState, TrainStateJSON } from './recommenders/common';
 export { LinearRegression, type LinearRegressionOptions, type LinearRegressionParams, type LinearRegressionJSON, type LinearSolver } from './linear';
@@ -21,3 +21,4 @@ export {
   type GenerateOptions, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult,
   type AutoencoderOptions, type FamilyActivation,
 } from './families/index';
+export { modelClasses } from './registry';

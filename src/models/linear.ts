@@ -3,14 +3,18 @@ import { r2 } from '../metrics/index';
 import { mseLoss } from '../nn/losses';
 import { Linear } from '../nn/layers';
 import { SGD } from '../optim/sgd';
-import { ArgumentError, FormatError } from '../tensor/errors';
-import { choleskyFactor64, defaultRcond, lowerSolve64, lowerTransSolve64, lstsq64 } from '../tensor/kernels/linalg';
-import type { Generator } from '../tensor/random';
-import { Tensor } from '../tensor/tensor';
 import {
-  affine, boolOpt, checkOptions, choiceOpt, decodeFloats, decodeTensor, encodeFloats, encodeTensor, jsonOf, notFitted,
-  numOpt, readFeatures, readTargets, rngOpt, softThreshold, type FeaturesLike, type TargetsLike,
-} from './estimator';
+  asFormat, checkState, savableFromJSON, savableToJSON, stateScalar, stateTensor, stateValues, typed,
+  type LoadStateOptions, type LoadStateResult, type SavableJSON, type SavableState,
+} from '../data/savable';
+import type { ModuleConfig } from '../nn/module';
+import { fitSync } from '../train/fit';
+import { ArgumentError } from '../tensor/errors';
+import { bool, nonNeg, nullable, oneOf, parseOptions, posInt, positive, prob, rng as rngCheck } from '../tensor/options';
+import { choleskyFactor64, defaultRcond, lowerSolve64, lowerTransSolve64, lstsq64 } from '../tensor/kernels/linalg';
+import { defaultGenerator, type Generator } from '../tensor/random';
+import { Tensor } from '../tensor/tensor';
+import { affine, notFitted, readFeatures, readTargets, softThreshold, type FeaturesLike, type TargetsLike } from './estimator';
 
 /** How {@link LinearRegression} minimizes its objective. */
 export type LinearSolver = 'normal' | 'gd' | 'sgd' | 'minibatch';
@@ -83,40 +87,21 @@ export interface LinearRegressionParams {
   maxIter: number;
 }
 
-/** The JSON form of a {@link LinearRegression} (see `toJSON`). */
-export interface LinearRegressionJSON {
-  /** Type tag, always 'LinearRegression'. */
-  type: 'LinearRegression';
-  /** Format version (1). */
-  version: 1;
-  /** The resolved hyperparameters (no `rng`). */
-  params: LinearRegressionParams;
-  /** The fitted state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
-  fitted: null | {
-    /** Coefficients w, [F] or [K, F]. */
-    coef: {
-      /** Dimensions, [F] or [K, F]. */
-      shape: number[];
-      /** Values, row-major. */
-      data: Array<number | string>;
-    };
-    /** Intercept b, [] or [K]. */
-    intercept: {
-      /** Dimensions, [] or [K]. */
-      shape: number[];
-      /** Values. */
-      data: Array<number | string>;
-    };
-    /** Feature count F seen in fit. */
-    nFeatures: number;
-    /** Epochs or sweeps run (1 for a closed form). */
-    nIter: number;
-    /** The objective after each epoch or sweep. */
-    lossCurve: Array<number | string>;
-  };
-}
+/**
+ * The JSON form of a {@link LinearRegression} (see `toJSON`): `config().options` and the state
+ * dict (`coef`, `intercept`, `nIter`, `lossCurve`; empty before fit).
+ */
+export type LinearRegressionJSON = SavableJSON<'LinearRegression'>;
 
-const OPTION_KEYS = ['solver', 'l2', 'l1', 'alpha', 'l1Ratio', 'fitIntercept', 'lr', 'epochs', 'batchSize', 'tol', 'nIterNoChange', 'maxIter', 'rng'];
+const SPEC = {
+  solver: oneOf(['normal', 'gd', 'sgd', 'minibatch'] as const), l2: nonNeg, l1: nonNeg, alpha: nullable(nonNeg), l1Ratio: prob,
+  fitIntercept: bool, lr: positive, epochs: posInt, batchSize: posInt, tol: nonNeg, nIterNoChange: posInt, maxIter: posInt, rng: rngCheck,
+};
+
+const DEFAULTS: LinearRegressionParams = {
+  solver: 'normal', l2: 0, l1: 0, alpha: null, l1Ratio: 0.5, fitIntercept: true, lr: 0.01, epochs: 100, batchSize: 32, tol: 1e-4,
+  nIterNoChange: 5, maxIter: 1000,
+};
 
 /**
  * Linear least squares with optional ridge (L2) and lasso (L1) penalties, minimizing
@@ -177,29 +162,17 @@ export class LinearRegression {
   private nIterV = 0;
   private curve: number[] = [];
 
+  /** Takes {@link LinearRegressionOptions}, or `config().options` of another LinearRegression. */
   constructor(options: LinearRegressionOptions = {}) {
     const op = 'LinearRegression';
-    const o = checkOptions(op, options, OPTION_KEYS);
-    const alpha = o.alpha === undefined ? null : numOpt(op, 'alpha', o.alpha, 0, { min: 0 });
+    const { rng, ...o } = parseOptions(op, options, SPEC);
+    const alpha = o.alpha ?? null;
     if (alpha !== null && (o.l1 !== undefined || o.l2 !== undefined)) {
       throw new ArgumentError(`${op}: pass either { l1, l2 } or scikit-learn's { alpha, l1Ratio }, not both`);
     }
     if (alpha === null && o.l1Ratio !== undefined) throw new ArgumentError(`${op}: l1Ratio needs alpha`);
-    this.params = {
-      solver: choiceOpt(op, 'solver', o.solver, ['normal', 'gd', 'sgd', 'minibatch'], 'normal'),
-      l2: numOpt(op, 'l2', o.l2, 0, { min: 0 }),
-      l1: numOpt(op, 'l1', o.l1, 0, { min: 0 }),
-      alpha,
-      l1Ratio: numOpt(op, 'l1Ratio', o.l1Ratio, 0.5, { min: 0, max: 1 }),
-      fitIntercept: boolOpt(op, 'fitIntercept', o.fitIntercept, true),
-      lr: numOpt(op, 'lr', o.lr, 0.01, { min: 0, openMin: true }),
-      epochs: numOpt(op, 'epochs', o.epochs, 100, { min: 1, integer: true }),
-      batchSize: numOpt(op, 'batchSize', o.batchSize, 32, { min: 1, integer: true }),
-      tol: numOpt(op, 'tol', o.tol, 1e-4, { min: 0 }),
-      nIterNoChange: numOpt(op, 'nIterNoChange', o.nIterNoChange, 5, { min: 1, integer: true }),
-      maxIter: numOpt(op, 'maxIter', o.maxIter, 1000, { min: 1, integer: true }),
-    };
-    this.rng = o.rng === undefined ? undefined : rngOpt(op, o.rng);
+    this.params = { ...DEFAULTS, ...o, alpha };
+    this.rng = rng;
   }
 
   /** Coefficients w, [F] (or [K, F] for K targets). @throws TensorkitError `NOT_FITTED` before fit. */
@@ -381,11 +354,16 @@ export class LinearRegression {
     this.nIterV = maxSweeps;
   }
 
+  /**
+   * The gradient solvers: `fit` from train on the package's `Linear` layer, `DataLoader` and `SGD`;
+   * a callback adds the proximal L1 step after each optimizer step and applies scikit-learn's
+   * `tol`/`nIterNoChange` stopping rule on the full objective after each epoch.
+   */
   private fitGradient(
     x: Float32Array, y: Float32Array, N: number, F: number, K: number, l1: number, l2: number, w: Float64Array, b: Float64Array,
   ): void {
     const p = this.params;
-    const rng = this.rng ?? rngOpt('LinearRegression', undefined);
+    const rng = this.rng ?? defaultGenerator();
     const layer = new Linear(F, K, { bias: p.fitIntercept, rng });
     layer.weight.data.fill(0);
     layer.bias?.data.fill(0);
@@ -399,28 +377,30 @@ export class LinearRegression {
     const wd = layer.weight.data;
     const bd = layer.bias === null ? new Float32Array(K) : layer.bias.data;
     const curve: number[] = [];
-    let best = Infinity, stale = 0, epoch = 0;
-    while (epoch < p.epochs) {
-      epoch++;
-      for (const [xb, yb] of loader) {
-        opt.zeroGrad();
-        const loss = mseLoss(layer.forward(xb), yb, { reduction: 'sum' }).mul(1 / (2 * xb.shape[0]));
-        loss.backward();
-        opt.step();
-        if (l1 > 0) softThreshold(wd, opt.lr * l1);
-      }
-      const obj = objective(x, y, wd, bd, N, F, K, l1, l2);
-      curve.push(obj);
-      if (!Number.isFinite(obj)) break;
-      if (obj > best - p.tol) stale++;
-      else stale = 0;
-      if (obj < best) best = obj;
-      if (stale >= p.nIterNoChange) break;
-    }
+    let best = Infinity, stale = 0;
+    const history = fitSync(layer, {
+      data: loader,
+      loss: (pred, target) => mseLoss(pred, target, { reduction: 'sum' }).mul(1 / (2 * pred.shape[0])),
+      optimizer: opt,
+      epochs: p.epochs,
+      callbacks: [{
+        onBatchEnd: () => {
+          if (l1 > 0) softThreshold(wd, opt.lr * l1);
+        },
+        onEpochEnd: (_epoch, _logs, ctx) => {
+          const obj = objective(x, y, wd, bd, N, F, K, l1, l2);
+          curve.push(obj);
+          if (obj > best - p.tol) stale++;
+          else stale = 0;
+          if (obj < best) best = obj;
+          if (!Number.isFinite(obj) || stale >= p.nIterNoChange) ctx.stopTraining = true;
+        },
+      }],
+    });
     for (let i = 0; i < K * F; i++) w[i] = wd[i];
     for (let k = 0; k < K; k++) b[k] = bd[k];
     this.curve = curve;
-    this.nIterV = epoch;
+    this.nIterV = history.epochs.length;
   }
 
   /**
@@ -449,20 +429,57 @@ export class LinearRegression {
     return r2(new Tensor(Y.data, Y.twoD ? [pred.shape[0], Y.K] : [pred.shape[0]]), pred);
   }
 
-  /** A JSON-safe snapshot: hyperparameters (without `rng`) and fitted state; `fromJSON` restores it exactly. */
-  toJSON(): LinearRegressionJSON {
+  /**
+   * `{ type: 'LinearRegression', options }`: the hyperparameters (without `rng`), which
+   * `new LinearRegression(options)` accepts back.
+   */
+  config(): ModuleConfig {
+    const { alpha, l1Ratio, l1, l2, ...rest } = this.params;
+    return { type: 'LinearRegression', options: alpha === null ? { ...rest, l1, l2 } : { ...rest, alpha, l1Ratio } };
+  }
+
+  /**
+   * The fitted state: `coef` [F] or [K, F], `intercept` [] or [K], `nIter` [] and `lossCurve`
+   * [epochs]; empty before fit. The tensors are the model's own (not copies).
+   */
+  stateDict(): SavableState {
+    if (this.coefT === null || this.interceptT === null) return {};
     return {
-      type: 'LinearRegression',
-      version: 1,
-      params: { ...this.params },
-      fitted: this.coefT === null || this.interceptT === null ? null : {
-        coef: encodeTensor(this.coefT),
-        intercept: encodeTensor(this.interceptT),
-        nFeatures: this.nFeaturesIn,
-        nIter: this.nIterV,
-        lossCurve: encodeFloats(this.curve),
-      },
+      coef: this.coefT, intercept: this.interceptT, nIter: new Tensor(new Float32Array([this.nIterV]), []),
+      lossCurve: typed('F64', Float64Array.from(this.curve), [this.curve.length]),
     };
+  }
+
+  /**
+   * Restores a fitted state from {@link LinearRegression.stateDict} (an empty one unfits the model).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys (or unexpected ones with `strict`);
+   *   ShapeError when coef and intercept disagree.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'LinearRegression.loadStateDict';
+    const r = checkState(op, sd, ['coef', 'intercept', 'nIter', 'lossCurve'], [], options);
+    if (r.empty) {
+      this.coefT = this.interceptT = null;
+      return r;
+    }
+    const coef = sd.coef;
+    if (coef.shape.length !== 1 && coef.shape.length !== 2) throw new ArgumentError(`${op}: coef must be [F] or [K, F], got [${coef.shape.join(', ')}]`);
+    const twoD = coef.shape.length === 2;
+    const coefT = stateTensor(op, sd, 'coef');
+    const interceptT = stateTensor(op, sd, 'intercept', twoD ? [coef.shape[0]] : []);
+    const nIter = stateScalar(op, sd, 'nIter');
+    const curve = Array.from(stateValues(op, sd, 'lossCurve', [-1]));
+    this.coefT = coefT;
+    this.interceptT = interceptT;
+    this.nFeaturesIn = coef.shape[coef.shape.length - 1];
+    this.nIterV = nIter;
+    this.curve = curve;
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link LinearRegressionJSON}; `fromJSON` restores it exactly. */
+  toJSON(): LinearRegressionJSON {
+    return savableToJSON('LinearRegression', this.config().options ?? {}, this.stateDict());
   }
 
   /**
@@ -470,24 +487,13 @@ export class LinearRegression {
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): LinearRegression {
-    const o = jsonOf(json, 'LinearRegression');
-    const params = o.params as LinearRegressionParams;
-    if (params === null || typeof params !== 'object') throw new FormatError('LinearRegression.fromJSON: params must be an object');
-    const { alpha, l1Ratio, l1, l2, ...rest } = params;
-    const m = new LinearRegression(alpha === null ? { ...rest, l1, l2 } : { ...rest, alpha, l1Ratio });
-    const f = o.fitted as LinearRegressionJSON['fitted'];
-    if (f !== null && f !== undefined) {
-      m.coefT = decodeTensor(f.coef, 'LinearRegression.fromJSON: coef');
-      m.interceptT = decodeTensor(f.intercept, 'LinearRegression.fromJSON: intercept');
-      m.nFeaturesIn = f.nFeatures;
-      m.nIterV = f.nIter;
-      m.curve = decodeFloats(f.lossCurve, 'LinearRegression.fromJSON: lossCurve');
-      const F = m.coefT.shape[m.coefT.ndim - 1];
-      if (F !== f.nFeatures || (m.coefT.ndim === 2 ? m.coefT.shape[0] : 1) !== m.interceptT.size) {
-        throw new FormatError(`LinearRegression.fromJSON: coef [${m.coefT.shape.join(', ')}], intercept [${m.interceptT.shape.join(', ')}] and nFeatures ${f.nFeatures} disagree`);
-      }
-    }
-    return m;
+    const op = 'LinearRegression.fromJSON';
+    const { options, state } = savableFromJSON(json, 'LinearRegression');
+    return asFormat(op, () => {
+      const m = new LinearRegression(options as LinearRegressionOptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 

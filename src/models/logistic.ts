@@ -1,9 +1,15 @@
 import { LBFGS } from '../optim/lbfgs';
-import { ArgumentError, FormatError } from '../tensor/errors';
+import {
+  asFormat, checkState, savableFromJSON, savableToJSON, stateScalar, stateTensor, stateValues, typed,
+  type LoadStateOptions, type LoadStateResult, type SavableJSON, type SavableState,
+} from '../data/savable';
+import type { ModuleConfig } from '../nn/module';
+import { ArgumentError } from '../tensor/errors';
+import { bool, nonNeg, oneOf, parseOptions, posInt, positive } from '../tensor/options';
 import { Parameter, Tensor } from '../tensor/tensor';
 import {
-  boolOpt, checkOptions, labelAccuracy, choiceOpt, decodeFloats, decodeTensor, encodeFloats, encodeLabels, encodeTensor, fista, jsonOf,
-  notFitted, numOpt, readFeatures, readTargets, uniqueSorted, type FeaturesLike, type SmoothFn, type TargetsLike,
+  labelAccuracy, encodeLabels, fista, notFitted, readFeatures, readLabels, readTargets, uniqueSorted,
+  type FeaturesLike, type SmoothFn, type TargetsLike,
 } from './estimator';
 
 /** Options of {@link LogisticRegression}. */
@@ -51,42 +57,18 @@ export interface LogisticRegressionParams {
   fitIntercept: boolean;
 }
 
-/** The JSON form of a {@link LogisticRegression} (see `toJSON`). */
-export interface LogisticRegressionJSON {
-  /** Type tag, always 'LogisticRegression'. */
-  type: 'LogisticRegression';
-  /** Format version (1). */
-  version: 1;
-  /** The resolved hyperparameters. */
-  params: LogisticRegressionParams;
-  /** The fitted state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
-  fitted: null | {
-    /** Weights, [1, F] or [K, F]. */
-    coef: {
-      /** Dimensions, [1, F] or [K, F]. */
-      shape: number[];
-      /** Values, row-major. */
-      data: Array<number | string>;
-    };
-    /** Intercepts, [1] or [K]. */
-    intercept: {
-      /** Dimensions, [1] or [K]. */
-      shape: number[];
-      /** Values. */
-      data: Array<number | string>;
-    };
-    /** The class labels seen in fit, sorted. */
-    classes: number[];
-    /** Whether the model is one softmax (true) rather than binary or one-vs-rest. */
-    multinomial: boolean;
-    /** Solver iterations (the largest over one-vs-rest problems). */
-    nIter: number;
-    /** The objective / (C·N) after each iteration. */
-    lossCurve: Array<number | string>;
-  };
-}
+/**
+ * The JSON form of a {@link LogisticRegression} (see `toJSON`): `config().options` and the state
+ * dict (`coef`, `intercept`, `classes`, `multinomial`, `nIter`, `lossCurve`; empty before fit).
+ */
+export type LogisticRegressionJSON = SavableJSON<'LogisticRegression'>;
 
-const OPTION_KEYS = ['penalty', 'C', 'multiClass', 'solver', 'maxIter', 'tol', 'fitIntercept'];
+const SPEC = {
+  penalty: oneOf(['l2', 'l1', 'none'] as const), C: positive, multiClass: oneOf(['auto', 'ovr', 'multinomial'] as const),
+  solver: oneOf(['lbfgs', 'gd'] as const), maxIter: posInt, tol: nonNeg, fitIntercept: bool,
+};
+
+const DEFAULTS: LogisticRegressionParams = { penalty: 'l2', C: 1, multiClass: 'auto', solver: 'lbfgs', maxIter: 100, tol: 1e-4, fitIntercept: true };
 
 /**
  * Logistic regression minimizing scikit-learn's objective C·Σᵢ loss(xᵢ, yᵢ) + ½‖W‖²
@@ -103,7 +85,8 @@ const OPTION_KEYS = ['penalty', 'C', 'multiClass', 'solver', 'maxIter', 'tol', '
  * FISTA with backtracking in float64 and soft-thresholds the weights (never the intercept) for L1.
  *
  * Labels are any numbers; `classes` holds them sorted, and for two classes the positive one is
- * `classes[1]` (as scikit-learn). Encode strings with `LabelEncoder`.
+ * `classes[1]` (as scikit-learn). Labels must be integers: continuous values such as 0.5 and
+ * strings are refused (encode strings with `LabelEncoder`).
  *
  * Fitted attributes: `coef` [1, F] for two classes (binary or multinomial, as scikit-learn) or
  * [K, F], `intercept` [1] or [K], `classes`, `nIter` (largest over one-vs-rest problems),
@@ -135,18 +118,10 @@ export class LogisticRegression {
   private nIterV = 0;
   private curve: number[] = [];
 
+  /** Takes {@link LogisticRegressionOptions}, or `config().options` of another LogisticRegression. */
   constructor(options: LogisticRegressionOptions = {}) {
     const op = 'LogisticRegression';
-    const o = checkOptions(op, options, OPTION_KEYS);
-    this.params = {
-      penalty: choiceOpt(op, 'penalty', o.penalty, ['l2', 'l1', 'none'], 'l2'),
-      C: numOpt(op, 'C', o.C, 1, { min: 0, openMin: true }),
-      multiClass: choiceOpt(op, 'multiClass', o.multiClass, ['auto', 'ovr', 'multinomial'], 'auto'),
-      solver: choiceOpt(op, 'solver', o.solver, ['lbfgs', 'gd'], 'lbfgs'),
-      maxIter: numOpt(op, 'maxIter', o.maxIter, 100, { min: 1, integer: true }),
-      tol: numOpt(op, 'tol', o.tol, 1e-4, { min: 0 }),
-      fitIntercept: boolOpt(op, 'fitIntercept', o.fitIntercept, true),
-    };
+    this.params = { ...DEFAULTS, ...parseOptions(op, options, SPEC) };
     if (this.params.penalty === 'l1' && this.params.solver === 'lbfgs') {
       throw new ArgumentError(`${op}: solver 'lbfgs' supports penalty 'l2' or 'none'; use solver 'gd' (proximal gradient) for 'l1'`);
     }
@@ -189,7 +164,7 @@ export class LogisticRegression {
   fit(x: FeaturesLike, y: TargetsLike): this {
     const op = 'LogisticRegression.fit';
     const X = readFeatures(x, op);
-    const labels = readTargets(y, X.N, op, false).data;
+    const labels = readLabels(y, X.N, op);
     const classes = uniqueSorted(labels);
     if (classes.length < 2) throw new ArgumentError(`${op}: y needs at least two classes, got ${classes.length} (${classes.join(', ')})`);
     const yi = encodeLabels(labels, classes, op);
@@ -398,21 +373,56 @@ export class LogisticRegression {
     return labelAccuracy(labels, pred.data, this.classesV, 'LogisticRegression.score');
   }
 
-  /** A JSON-safe snapshot of hyperparameters and fitted state; `fromJSON` restores it exactly. */
-  toJSON(): LogisticRegressionJSON {
+  /** `{ type: 'LogisticRegression', options }`: the hyperparameters, which the constructor accepts back. */
+  config(): ModuleConfig {
+    return { type: 'LogisticRegression', options: { ...this.params } };
+  }
+
+  /**
+   * The fitted state: `coef` [R, F], `intercept` [R] (R = 1 for two classes), `classes` [K] (the
+   * integer labels), `multinomial` [] (1 for one softmax), `nIter` [] and `lossCurve`
+   * [iterations]; empty before fit.
+   */
+  stateDict(): SavableState {
+    if (this.coefT === null || this.interceptT === null) return {};
     return {
-      type: 'LogisticRegression',
-      version: 1,
-      params: { ...this.params },
-      fitted: this.coefT === null || this.interceptT === null ? null : {
-        coef: encodeTensor(this.coefT),
-        intercept: encodeTensor(this.interceptT),
-        classes: this.classesV.slice(),
-        multinomial: this.multinomial,
-        nIter: this.nIterV,
-        lossCurve: encodeFloats(this.curve),
-      },
+      coef: this.coefT, intercept: this.interceptT,
+      classes: new Tensor(Float32Array.from(this.classesV), [this.classesV.length]),
+      multinomial: new Tensor(new Float32Array([this.multinomial ? 1 : 0]), []),
+      nIter: new Tensor(new Float32Array([this.nIterV]), []),
+      lossCurve: typed('F64', Float64Array.from(this.curve), [this.curve.length]),
     };
+  }
+
+  /**
+   * Restores a fitted state from {@link LogisticRegression.stateDict} (an empty one unfits the model).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys (or unexpected ones with `strict`);
+   *   ShapeError when coef, intercept and classes disagree.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'LogisticRegression.loadStateDict';
+    const r = checkState(op, sd, ['coef', 'intercept', 'classes', 'multinomial', 'nIter', 'lossCurve'], [], options);
+    if (r.empty) {
+      this.coefT = this.interceptT = null;
+      return r;
+    }
+    const coefT = stateTensor(op, sd, 'coef', [-1, -1]);
+    const [R, F] = coefT.shape;
+    const classes = Array.from(stateValues(op, sd, 'classes', [-1]));
+    const K = classes.length;
+    if (K < 2 || !(R === K || (K === 2 && R === 1))) throw new ArgumentError(`${op}: ${K} classes do not fit coef [${R}, ${F}]`);
+    this.interceptT = stateTensor(op, sd, 'intercept', [R]);
+    this.coefT = coefT;
+    this.classesV = classes;
+    this.multinomial = stateScalar(op, sd, 'multinomial') !== 0;
+    this.nIterV = stateScalar(op, sd, 'nIter');
+    this.curve = Array.from(stateValues(op, sd, 'lossCurve', [-1]));
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link LogisticRegressionJSON}; `fromJSON` restores it exactly. */
+  toJSON(): LogisticRegressionJSON {
+    return savableToJSON('LogisticRegression', this.config().options ?? {}, this.stateDict());
   }
 
   /**
@@ -420,22 +430,12 @@ export class LogisticRegression {
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): LogisticRegression {
-    const o = jsonOf(json, 'LogisticRegression');
-    const m = new LogisticRegression(o.params as LogisticRegressionParams);
-    const f = o.fitted as LogisticRegressionJSON['fitted'];
-    if (f !== null && f !== undefined) {
-      m.coefT = decodeTensor(f.coef, 'LogisticRegression.fromJSON: coef');
-      m.interceptT = decodeTensor(f.intercept, 'LogisticRegression.fromJSON: intercept');
-      m.classesV = decodeFloats(f.classes, 'LogisticRegression.fromJSON: classes');
-      m.multinomial = f.multinomial === true;
-      m.nIterV = f.nIter;
-      m.curve = decodeFloats(f.lossCurve, 'LogisticRegression.fromJSON: lossCurve');
-      const R = m.interceptT.size;
-      if (m.coefT.ndim !== 2 || m.coefT.shape[0] !== R || m.classesV.length < 2 || (R !== 1 && R !== m.classesV.length)) {
-        throw new FormatError(`LogisticRegression.fromJSON: coef [${m.coefT.shape.join(', ')}], intercept [${m.interceptT.shape.join(', ')}] and ${m.classesV.length} classes disagree`);
-      }
-    }
-    return m;
+    const { options, state } = savableFromJSON(json, 'LogisticRegression');
+    return asFormat('LogisticRegression.fromJSON', () => {
+      const m = new LogisticRegression(options as LogisticRegressionOptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 

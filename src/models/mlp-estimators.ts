@@ -1,22 +1,27 @@
 import { DataLoader, TensorDataset } from '../data/dataset';
 import { trainTestSplit } from '../data/split';
 import { accuracy, r2 } from '../metrics/index';
-import { Identity, ReLU, Sigmoid, Tanh } from '../nn/activations';
+import {
+  asFormat, checkState, savableFromJSON, savableToJSON, stateScalar, stateValues, typed,
+  type LoadStateOptions, type LoadStateResult, type SavableJSON, type SavableState,
+} from '../data/savable';
 import { Linear } from '../nn/layers';
 import { binaryCrossEntropyWithLogits, mseLoss } from '../nn/losses';
-import type { Module } from '../nn/module';
-import { Sequential } from '../nn/sequential';
+import type { ModuleConfig } from '../nn/module';
 import { Adam } from '../optim/adam';
 import { SGD } from '../optim/sgd';
+import { fitSync } from '../train/fit';
 import { noGrad } from '../tensor/autograd';
-import { ArgumentError, FormatError } from '../tensor/errors';
+import { ArgumentError } from '../tensor/errors';
 import { crossEntropy, softmax } from '../tensor/ops/softmax';
 import { square } from '../tensor/ops/unary';
-import type { Generator } from '../tensor/random';
+import { arrayOf, bool, nonNeg, nullable, num, oneOf, parseOptions, posInt, positive, prob, rng as rngCheck } from '../tensor/options';
+import { defaultGenerator, type Generator } from '../tensor/random';
 import { Parameter, Tensor } from '../tensor/tensor';
+import { MLP } from './families/mlp';
+import type { FamilyActivation } from './families/util';
 import {
-  boolOpt, checkOptions, labelAccuracy, choiceOpt, decodeFloats, decodeTensor, encodeFloats, encodeLabels, encodeTensor, jsonOf,
-  notFitted, numOpt, readFeatures, readTargets, rngOpt, uniqueSorted, type FeaturesLike, type TargetsLike,
+  labelAccuracy, encodeLabels, notFitted, readFeatures, readLabels, readTargets, uniqueSorted, type FeaturesLike, type TargetsLike,
 } from './estimator';
 
 /** Hidden-layer activation of the MLP estimators (scikit-learn's names). */
@@ -84,110 +89,56 @@ export interface MLPParams {
   shuffle: boolean;
 }
 
-/** The JSON form of {@link MLPClassifier} and {@link MLPRegressor} (see `toJSON`). */
-export interface MLPJSON {
-  /** Which estimator wrote it. */
-  type: 'MLPClassifier' | 'MLPRegressor';
-  /** Format version (1). */
-  version: 1;
-  /** The resolved hyperparameters (no `rng`). */
-  params: MLPParams;
-  /** The trained state, null before fit. Non-finite numbers are the strings 'NaN', 'Infinity', '-Infinity'. */
-  fitted: null | {
-    /** Feature count F seen in fit. */
-    nFeatures: number;
-    /** Width of the output layer (1 for two classes, else K). */
-    nOutputs: number;
-    /** Classifier labels; regressor: whether y was [N, K]. */
-    classes: number[] | null;
-    /** Regressor: whether y was [N, K] (false for the classifier). */
-    twoD: boolean;
-    /** The `Linear` layers in order, input first. */
-    layers: Array<{
-      /** Weight matrix [out, in]. */
-      weight: {
-        /** Dimensions, [out, in]. */
-        shape: number[];
-        /** Values, row-major. */
-        data: Array<number | string>;
-      };
-      /** Bias vector [out]. */
-      bias: {
-        /** Dimensions, [out]. */
-        shape: number[];
-        /** Values. */
-        data: Array<number | string>;
-      };
-    }>;
-    /** Epochs run. */
-    nIter: number;
-    /** Mean training loss of each epoch. */
-    lossCurve: Array<number | string>;
-    /** Validation score of each epoch (empty without early stopping). */
-    validationScores: Array<number | string>;
-  };
-}
+/**
+ * The JSON form of {@link MLPClassifier} and {@link MLPRegressor} (see `toJSON`): `config().options`
+ * and the state dict (the network's `layers.{i}.weight`/`bias`, `nIter`, `lossCurve`,
+ * `validationScores`, and `classes` or `twoD`; empty before fit).
+ */
+export type MLPJSON = SavableJSON<'MLPClassifier' | 'MLPRegressor'>;
 
-const OPTION_KEYS = [
-  'hiddenLayerSizes', 'activation', 'solver', 'alpha', 'batchSize', 'learningRateInit', 'maxIter', 'tol', 'nIterNoChange',
-  'earlyStopping', 'validationFraction', 'momentum', 'shuffle', 'rng',
-];
+const SPEC = {
+  hiddenLayerSizes: arrayOf(posInt), activation: oneOf(['relu', 'tanh', 'logistic', 'identity'] as const), solver: oneOf(['adam', 'sgd'] as const),
+  alpha: nonNeg, batchSize: nullable(posInt), learningRateInit: positive, maxIter: posInt, tol: nonNeg, nIterNoChange: posInt,
+  earlyStopping: bool, validationFraction: num({ min: 0, max: 1, openMin: true }), momentum: prob, shuffle: bool, rng: rngCheck,
+};
 
-function resolveParams(op: string, options: unknown): MLPParams {
-  const o = checkOptions(op, options, OPTION_KEYS);
-  const h = o.hiddenLayerSizes ?? [100];
-  if (!Array.isArray(h)) throw new ArgumentError(`${op}: hiddenLayerSizes must be an array of positive integers, got ${typeof h}`);
-  const sizes = h.map((v, i) => numOpt(op, `hiddenLayerSizes[${i}]`, v, 0, { min: 1, integer: true }));
-  return {
-    hiddenLayerSizes: sizes,
-    activation: choiceOpt(op, 'activation', o.activation, ['relu', 'tanh', 'logistic', 'identity'], 'relu'),
-    solver: choiceOpt(op, 'solver', o.solver, ['adam', 'sgd'], 'adam'),
-    alpha: numOpt(op, 'alpha', o.alpha, 1e-4, { min: 0 }),
-    batchSize: o.batchSize === undefined || o.batchSize === null ? null : numOpt(op, 'batchSize', o.batchSize, 0, { min: 1, integer: true }),
-    learningRateInit: numOpt(op, 'learningRateInit', o.learningRateInit, 1e-3, { min: 0, openMin: true }),
-    maxIter: numOpt(op, 'maxIter', o.maxIter, 200, { min: 1, integer: true }),
-    tol: numOpt(op, 'tol', o.tol, 1e-4, { min: 0 }),
-    nIterNoChange: numOpt(op, 'nIterNoChange', o.nIterNoChange, 10, { min: 1, integer: true }),
-    earlyStopping: boolOpt(op, 'earlyStopping', o.earlyStopping, false),
-    validationFraction: numOpt(op, 'validationFraction', o.validationFraction, 0.1, { min: 0, max: 1, openMin: true }),
-    momentum: numOpt(op, 'momentum', o.momentum, 0.9, { min: 0, max: 1 }),
-    shuffle: boolOpt(op, 'shuffle', o.shuffle, true),
-  };
-}
+const DEFAULTS: MLPParams = {
+  hiddenLayerSizes: [100], activation: 'relu', solver: 'adam', alpha: 1e-4, batchSize: null, learningRateInit: 1e-3, maxIter: 200,
+  tol: 1e-4, nIterNoChange: 10, earlyStopping: false, validationFraction: 0.1, momentum: 0.9, shuffle: true,
+};
+
+/** scikit-learn's activation names as the family MLP's. */
+const FAMILY_ACTIVATION: Record<MLPActivation, FamilyActivation> = { relu: 'relu', tanh: 'tanh', logistic: 'sigmoid', identity: 'identity' };
 
 /**
- * The network F → hidden… → outputs: `Linear` layers from nn with the activation between them and
- * none after the last. Init as scikit-learn (Glorot & Bengio 2010): weights and biases
- * U(−a, a), a = √(6/(fanIn + fanOut)) (√(2/(fanIn + fanOut)) for 'logistic').
+ * The network F → hidden… → outputs: the family {@link MLP} (Linear layers with the activation
+ * between them and none after the last). Init as scikit-learn (Glorot & Bengio 2010): weights and
+ * biases U(−a, a), a = √(6/(fanIn + fanOut)) (√(2/(fanIn + fanOut)) for 'logistic').
  */
-function buildNet(F: number, sizes: readonly number[], out: number, activation: MLPActivation, rng: Generator | null): Sequential {
-  const dims = [F, ...sizes, out];
-  const layers: Module[] = [];
-  for (let i = 0; i + 1 < dims.length; i++) {
-    const lin = new Linear(dims[i], dims[i + 1], rng === null ? {} : { rng });
-    if (rng !== null) {
-      const a = Math.sqrt((activation === 'logistic' ? 2 : 6) / (dims[i] + dims[i + 1]));
+function buildNet(F: number, sizes: readonly number[], out: number, activation: MLPActivation, rng: Generator | null): MLP {
+  const net = new MLP({ inFeatures: F, hiddenSizes: [...sizes], outFeatures: out, activation: FAMILY_ACTIVATION[activation], ...(rng === null ? {} : { rng }) });
+  if (rng !== null) {
+    for (const lin of linears(net)) {
+      const a = Math.sqrt((activation === 'logistic' ? 2 : 6) / (lin.inFeatures + lin.outFeatures));
       rng.fillUniform(lin.weight.data, -a, a);
       rng.fillUniform(lin.bias!.data, -a, a);
     }
-    layers.push(lin);
-    if (i + 2 < dims.length) {
-      layers.push(activation === 'relu' ? new ReLU() : activation === 'tanh' ? new Tanh() : activation === 'logistic' ? new Sigmoid() : new Identity());
-    }
   }
-  return new Sequential(...layers);
+  return net;
 }
 
-function linears(net: Sequential): Linear[] {
-  return net.layers().filter((m): m is Linear => m instanceof Linear);
+function linears(net: MLP): Linear[] {
+  return net.layers.filter((m): m is Linear => m instanceof Linear);
 }
 
 /**
- * Shared training loop of the MLP estimators (scikit-learn's `_fit_stochastic`): per epoch, batches
- * from a `DataLoader`, batch loss + α/(2B)·Σ‖W‖², one optimizer step each; `lossCurve` records the
- * sample-weighted mean batch loss of each epoch. Without early stopping the run ends once the epoch
- * loss has failed to beat the best by `tol` more than `nIterNoChange` times in a row; with it, the
- * same rule watches the validation score (accuracy or R²) and the best-scoring weights are kept.
+ * Shared training of the MLP estimators (scikit-learn's `_fit_stochastic`), run by `fit` from train:
+ * per epoch, batches from a `DataLoader`, batch loss + α/(2B)·Σ‖W‖², one optimizer step each;
+ * `lossCurve` is fit's epoch `loss` (the sample-weighted mean batch loss). A callback applies
+ * scikit-learn's stopping rule after each epoch: without early stopping the run ends once the
+ * epoch loss has failed to beat the best by `tol` more than `nIterNoChange` times in a row; with
+ * it, the same rule watches the validation score (accuracy or R²) and the best-scoring weights are
+ * kept.
  */
 abstract class MLPBase {
   /** The resolved hyperparameters. */
@@ -195,7 +146,7 @@ abstract class MLPBase {
   /** Generator for init, shuffles and the validation split (undefined: the global one). */
   protected readonly rng: Generator | undefined;
   /** The trained network, null before fit. */
-  protected net: Sequential | null = null;
+  protected net: MLP | null = null;
   /** Feature count F seen in fit. */
   protected nFeaturesIn = 0;
   /** Epochs run by the last fit. */
@@ -206,13 +157,13 @@ abstract class MLPBase {
   protected valScores: number[] = [];
 
   /**
-   * @param kind Which estimator this is; names it in errors and in the JSON `type`.
-   * @param options The {@link MLPOptions}, validated here.
+   * @param kind Which estimator this is; names it in errors and in `config().type`.
+   * @param options The {@link MLPOptions} (or `config().options`), validated here.
    */
   constructor(protected readonly kind: 'MLPClassifier' | 'MLPRegressor', options: unknown) {
-    const o = checkOptions(kind, options, OPTION_KEYS);
-    this.params = resolveParams(kind, o);
-    this.rng = o.rng === undefined ? undefined : rngOpt(kind, o.rng);
+    const { rng, ...o } = parseOptions(kind, options, SPEC);
+    this.params = { ...DEFAULTS, ...o, hiddenLayerSizes: [...(o.hiddenLayerSizes ?? DEFAULTS.hiddenLayerSizes)] };
+    this.rng = rng;
   }
 
   /** Number of epochs run. @throws TensorkitError `NOT_FITTED` before fit. */
@@ -245,8 +196,8 @@ abstract class MLPBase {
     return linears(this.net).map((l) => l.bias!.clone());
   }
 
-  /** The trained network (a `Sequential` of `Linear` layers and activations), to use as a Module. */
-  get module(): Sequential {
+  /** The trained network, the family {@link MLP} (Linear layers and activations), to use as a Module. */
+  get module(): MLP {
     if (this.net === null) throw notFitted(this.kind, 'module');
     return this.net;
   }
@@ -259,7 +210,7 @@ abstract class MLPBase {
   /** Trains a fresh network on x [N, F] → targets (already in the loss's form), nOut outputs. */
   protected train(x: Tensor, target: Tensor, nOut: number, stratify: Tensor | null): void {
     const p = this.params;
-    const rng = this.rng ?? rngOpt(this.kind, undefined);
+    const rng = this.rng ?? defaultGenerator();
     const F = x.shape[1];
     let xTrain = x, yTrain = target, xVal: Tensor | null = null, yVal: Tensor | null = null;
     if (p.earlyStopping) {
@@ -281,48 +232,47 @@ abstract class MLPBase {
     let bestLoss = Infinity, bestScore = -Infinity, stale = 0;
     let best: Float32Array[] | null = null;
     const params = net.parameters();
-    let epoch = 0;
     this.net = net;
     this.nFeaturesIn = F;
-    while (epoch < p.maxIter) {
-      epoch++;
-      net.train();
-      let total = 0;
-      for (const [xb, yb] of loader) {
-        opt.zeroGrad();
-        const b = xb.shape[0];
-        let loss = this.dataLoss(net.forward(xb), yb);
-        if (p.alpha > 0) {
-          let pen = square(weights[0]).sum();
-          for (let i = 1; i < weights.length; i++) pen = pen.add(square(weights[i]).sum());
-          loss = loss.add(pen.mul(p.alpha / (2 * b)));
-        }
-        loss.backward();
-        opt.step();
-        total += loss.item() * b;
-      }
-      const epochLoss = total / N;
-      this.curve.push(epochLoss);
-      if (!Number.isFinite(epochLoss)) break;
-      if (xVal !== null && yVal !== null) {
-        const s = this.scoreRaw(xVal, yVal);
-        this.valScores.push(s);
-        if (s < bestScore + p.tol) stale++;
-        else stale = 0;
-        if (s > bestScore) {
-          bestScore = s;
-          best = params.map((q) => q.data.slice());
-        }
-      } else {
-        if (epochLoss > bestLoss - p.tol) stale++;
-        else stale = 0;
-        if (epochLoss < bestLoss) bestLoss = epochLoss;
-      }
-      if (stale > p.nIterNoChange) break;
-    }
-    if (best !== null) params.forEach((q, i) => q.data.set(best![i]));
+    const loss = (out: Tensor, yb: Tensor): Tensor => {
+      const l = this.dataLoss(out, yb);
+      if (p.alpha === 0) return l;
+      let pen = square(weights[0]).sum();
+      for (let i = 1; i < weights.length; i++) pen = pen.add(square(weights[i]).sum());
+      return l.add(pen.mul(p.alpha / (2 * out.shape[0])));
+    };
+    const history = fitSync(net, {
+      data: loader, loss, optimizer: opt, epochs: p.maxIter,
+      callbacks: [{
+        onEpochEnd: (_epoch, logs, ctx) => {
+          const epochLoss = logs.loss;
+          this.curve.push(epochLoss);
+          if (!Number.isFinite(epochLoss)) {
+            ctx.stopTraining = true;
+            return;
+          }
+          if (xVal !== null && yVal !== null) {
+            const sc = this.scoreRaw(xVal, yVal);
+            this.valScores.push(sc);
+            if (sc < bestScore + p.tol) stale++;
+            else stale = 0;
+            if (sc > bestScore) {
+              bestScore = sc;
+              best = params.map((q) => q.data.slice());
+            }
+          } else {
+            if (epochLoss > bestLoss - p.tol) stale++;
+            else stale = 0;
+            if (epochLoss < bestLoss) bestLoss = epochLoss;
+          }
+          if (stale > p.nIterNoChange) ctx.stopTraining = true;
+        },
+      }],
+    });
+    const kept = best as Float32Array[] | null;
+    if (kept !== null) params.forEach((q, i) => q.data.set(kept[i]));
     net.eval();
-    this.nIterV = epoch;
+    this.nIterV = history.epochs.length;
   }
 
   /** Network outputs for validated x. */
@@ -339,44 +289,83 @@ abstract class MLPBase {
     return { out, N: X.N };
   }
 
-  /** The `fitted` part of {@link MLPJSON}, null before fit. */
-  protected fittedJSON(classes: number[] | null, twoD: boolean): MLPJSON['fitted'] {
-    if (this.net === null) return null;
-    const ls = linears(this.net);
+  /** `{ type, options }`: the hyperparameters (without `rng`), which the constructor accepts back. */
+  config(): ModuleConfig {
+    return { type: this.kind, options: { ...this.params, hiddenLayerSizes: [...this.params.hiddenLayerSizes] } };
+  }
+
+  /**
+   * The fitted state: the network's own tensors (`layers.{i}.weight` [out, in], `layers.{i}.bias`
+   * [out], the family MLP's names), `nIter` [], `lossCurve` [epochs], `validationScores` [epochs or
+   * 0], plus the estimator's own entries; empty before fit.
+   */
+  stateDict(): SavableState {
+    if (this.net === null) return {};
     return {
-      nFeatures: this.nFeaturesIn,
-      nOutputs: ls[ls.length - 1].outFeatures,
-      classes,
-      twoD,
-      layers: ls.map((l) => ({ weight: encodeTensor(l.weight), bias: encodeTensor(l.bias!) })),
-      nIter: this.nIterV,
-      lossCurve: encodeFloats(this.curve),
-      validationScores: encodeFloats(this.valScores),
+      ...this.net.stateDict(),
+      nIter: new Tensor(new Float32Array([this.nIterV]), []),
+      lossCurve: typed('F64', Float64Array.from(this.curve), [this.curve.length]),
+      validationScores: typed('F64', Float64Array.from(this.valScores), [this.valScores.length]),
+      ...this.ownState(),
     };
   }
 
-  /** Loads the network and curves from the `fitted` part of {@link MLPJSON}. @throws FormatError on malformed layers. */
-  protected restore(f: NonNullable<MLPJSON['fitted']>): void {
-    const where = `${this.kind}.fromJSON`;
-    const net = buildNet(f.nFeatures, this.params.hiddenLayerSizes, f.nOutputs, this.params.activation, null);
-    const ls = linears(net);
-    if (!Array.isArray(f.layers) || f.layers.length !== ls.length) {
-      throw new FormatError(`${where}: expected ${ls.length} layers for hiddenLayerSizes [${this.params.hiddenLayerSizes.join(', ')}], got ${Array.isArray(f.layers) ? f.layers.length : typeof f.layers}`);
+  /** The estimator's own state entries (classes or twoD). */
+  protected abstract ownState(): SavableState;
+  /** Their keys. */
+  protected abstract ownKeys(): string[];
+  /** Restores them from a checked state dict, given the output width; throws on a mismatch. */
+  protected abstract loadOwn(op: string, sd: SavableState, nOut: number): void;
+
+  /**
+   * Restores a fitted state from `stateDict()` (an empty one unfits the estimator): the network is
+   * rebuilt from `hiddenLayerSizes` and the layer shapes.
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys (or unexpected ones with `strict`);
+   *   ShapeError on layer shapes that do not fit `hiddenLayerSizes`.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = `${this.kind}.loadStateDict`;
+    const L = this.params.hiddenLayerSizes.length + 1;
+    const layerKeys: string[] = [];
+    for (let i = 0; i < L; i++) layerKeys.push(`layers.${2 * i}.weight`, `layers.${2 * i}.bias`);
+    const r = checkState(op, sd, [...layerKeys, 'nIter', 'lossCurve', 'validationScores', ...this.ownKeys()], [], options);
+    if (r.empty) {
+      this.net = null;
+      return r;
     }
-    ls.forEach((l, i) => {
-      const w = decodeTensor(f.layers[i].weight, `${where}: layers[${i}].weight`);
-      const b = decodeTensor(f.layers[i].bias, `${where}: layers[${i}].bias`);
-      if (w.size !== l.weight.size || b.size !== l.bias!.size) throw new FormatError(`${where}: layers[${i}] has the wrong size`);
-      l.weight.data.set(w.data);
-      l.bias!.data.set(b.data);
-    });
+    const first = sd['layers.0.weight'], last = sd[`layers.${2 * (L - 1)}.weight`];
+    if (first.shape.length !== 2 || last.shape.length !== 2) throw new ArgumentError(`${op}: layer weights must be [out, in]`);
+    const net = buildNet(first.shape[1], this.params.hiddenLayerSizes, last.shape[0], this.params.activation, null);
+    const own: Record<string, Tensor> = {};
+    for (const k of layerKeys) {
+      const t = sd[k];
+      own[k] = t instanceof Tensor ? t : new Tensor(Float32Array.from(t.data as ArrayLike<number>), [...t.shape]);
+    }
+    net.loadStateDict(own);
+    this.loadOwn(op, sd, last.shape[0]);
     net.eval();
     this.net = net;
-    this.nFeaturesIn = f.nFeatures;
-    this.nIterV = f.nIter;
-    this.curve = decodeFloats(f.lossCurve, `${where}: lossCurve`);
-    this.valScores = decodeFloats(f.validationScores, `${where}: validationScores`);
+    this.nFeaturesIn = first.shape[1];
+    this.nIterV = stateScalar(op, sd, 'nIter');
+    this.curve = Array.from(stateValues(op, sd, 'lossCurve', [-1]));
+    this.valScores = Array.from(stateValues(op, sd, 'validationScores', [-1]));
+    return r;
   }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link MLPJSON}; `fromJSON` restores it exactly. */
+  toJSON(): MLPJSON {
+    return savableToJSON(this.kind, this.config().options ?? {}, this.stateDict());
+  }
+}
+
+/** `fromJSON` of both estimators: `new C(options)` + `loadStateDict(state)`. */
+function mlpFromJSON<T extends MLPBase>(json: unknown, kind: 'MLPClassifier' | 'MLPRegressor', make: (o: MLPOptions) => T): T {
+  const { options, state } = savableFromJSON(json, kind);
+  return asFormat(`${kind}.fromJSON`, () => {
+    const m = make(options as MLPOptions);
+    m.loadStateDict(state);
+    return m;
+  });
 }
 
 /**
@@ -384,9 +373,8 @@ abstract class MLPBase {
  * cross-entropy + α/(2B)·Σ‖W‖² per batch of B rows: a sigmoid output with binary cross-entropy
  * for two classes, a softmax over K outputs otherwise.
  *
- * Built from nn (`Linear` layers and activation modules in a `Sequential`, see `module`) and
- * trained by a direct loop over the package's `DataLoader` with `Adam` or `SGD` (Nesterov momentum,
- * constant rate). Init: scikit-learn's Glorot-uniform, weights and biases U(−a, a) with
+ * The network is the family {@link MLP} (see `module`), trained by `fit` from train over the
+ * package's `DataLoader` with `Adam` or `SGD` (Nesterov momentum, constant rate). Init: scikit-learn's Glorot-uniform, weights and biases U(−a, a) with
  * a = √(6/(fanIn + fanOut)) (√(2/(fanIn + fanOut)) for 'logistic'). Stopping and early stopping
  * follow scikit-learn (see {@link MLPOptions}); the best validation weights are restored.
  *
@@ -406,6 +394,7 @@ abstract class MLPBase {
 export class MLPClassifier extends MLPBase {
   private classesV: number[] = [];
 
+  /** Takes {@link MLPOptions}, or `config().options` of another MLPClassifier. */
   constructor(options: MLPOptions = {}) {
     super('MLPClassifier', options);
   }
@@ -423,7 +412,7 @@ export class MLPClassifier extends MLPBase {
   fit(x: FeaturesLike, y: TargetsLike): this {
     const op = 'MLPClassifier.fit';
     const X = readFeatures(x, op);
-    const labels = readTargets(y, X.N, op, false).data;
+    const labels = readLabels(y, X.N, op);
     const classes = uniqueSorted(labels);
     if (classes.length < 2) throw new ArgumentError(`${op}: y needs at least two classes, got ${classes.length} (${classes.join(', ')})`);
     const idx = encodeLabels(labels, classes, op);
@@ -484,9 +473,20 @@ export class MLPClassifier extends MLPBase {
     return labelAccuracy(labels, pred.data, this.classesV, 'MLPClassifier.score');
   }
 
-  /** A JSON-safe snapshot (hyperparameters without `rng`, weights, curves); `fromJSON` restores it exactly. */
-  toJSON(): MLPJSON {
-    return { type: 'MLPClassifier', version: 1, params: { ...this.params, hiddenLayerSizes: [...this.params.hiddenLayerSizes] }, fitted: this.fittedJSON(this.classesV.slice(), false) };
+  protected ownState(): SavableState {
+    return { classes: new Tensor(Float32Array.from(this.classesV), [this.classesV.length]) };
+  }
+
+  protected ownKeys(): string[] {
+    return ['classes'];
+  }
+
+  protected loadOwn(op: string, sd: SavableState, nOut: number): void {
+    const classes = Array.from(stateValues(op, sd, 'classes', [-1]));
+    if (classes.length < 2 || nOut !== (classes.length === 2 ? 1 : classes.length)) {
+      throw new ArgumentError(`${op}: ${classes.length} classes do not fit ${nOut} outputs`);
+    }
+    this.classesV = classes;
   }
 
   /**
@@ -494,17 +494,7 @@ export class MLPClassifier extends MLPBase {
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): MLPClassifier {
-    const o = jsonOf(json, 'MLPClassifier');
-    const m = new MLPClassifier(o.params as MLPParams as MLPOptions);
-    const f = o.fitted as MLPJSON['fitted'];
-    if (f !== null && f !== undefined) {
-      m.classesV = decodeFloats(f.classes, 'MLPClassifier.fromJSON: classes');
-      if (m.classesV.length < 2 || f.nOutputs !== (m.classesV.length === 2 ? 1 : m.classesV.length)) {
-        throw new FormatError(`MLPClassifier.fromJSON: ${m.classesV.length} classes do not fit ${f.nOutputs} outputs`);
-      }
-      m.restore(f);
-    }
-    return m;
+    return mlpFromJSON(json, 'MLPClassifier', (o) => new MLPClassifier(o));
   }
 }
 
@@ -534,7 +524,7 @@ function argmaxIndices(out: Tensor, K: number): Tensor {
  * @example
  * // y = 2x learned by a network with a linear ('identity') hidden layer:
  * const x = [[-1], [-0.5], [0], [0.5], [1]];
- * const reg = new MLPRegressor({ hiddenLayerSizes: [4], activation: 'identity', learningRateInit: 0.01, maxIter: 300, rng: new Generator(0) });
+ * const reg = new MLPRegressor({ hiddenLayerSizes: [4], activation: 'identity', learningRateInit: 0.01, maxIter: 300, rng: new Generator(2) });
  * reg.fit(x, [-2, -1, 0, 1, 2]).score(x, [-2, -1, 0, 1, 2]) > 0.99; // true
  * reg.predict([[0.25]]).shape; // [1]
  * @throws ArgumentError on a bad option or NaN/±Inf in x or y; ShapeError on mis-sized y or a
@@ -545,6 +535,7 @@ function argmaxIndices(out: Tensor, K: number): Tensor {
 export class MLPRegressor extends MLPBase {
   private twoD = false;
 
+  /** Takes {@link MLPOptions}, or `config().options` of another MLPRegressor. */
   constructor(options: MLPOptions = {}) {
     super('MLPRegressor', options);
   }
@@ -591,9 +582,18 @@ export class MLPRegressor extends MLPBase {
     return r2(new Tensor(Y.data, Y.twoD ? [pred.shape[0], Y.K] : [pred.shape[0]]), pred);
   }
 
-  /** A JSON-safe snapshot (hyperparameters without `rng`, weights, curves); `fromJSON` restores it exactly. */
-  toJSON(): MLPJSON {
-    return { type: 'MLPRegressor', version: 1, params: { ...this.params, hiddenLayerSizes: [...this.params.hiddenLayerSizes] }, fitted: this.fittedJSON(null, this.twoD) };
+  protected ownState(): SavableState {
+    return { twoD: new Tensor(new Float32Array([this.twoD ? 1 : 0]), []) };
+  }
+
+  protected ownKeys(): string[] {
+    return ['twoD'];
+  }
+
+  protected loadOwn(op: string, sd: SavableState, nOut: number): void {
+    const twoD = stateScalar(op, sd, 'twoD') !== 0;
+    if (!twoD && nOut !== 1) throw new ArgumentError(`${op}: twoD is 0 but the network has ${nOut} outputs`);
+    this.twoD = twoD;
   }
 
   /**
@@ -601,13 +601,6 @@ export class MLPRegressor extends MLPBase {
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): MLPRegressor {
-    const o = jsonOf(json, 'MLPRegressor');
-    const m = new MLPRegressor(o.params as MLPParams as MLPOptions);
-    const f = o.fitted as MLPJSON['fitted'];
-    if (f !== null && f !== undefined) {
-      m.twoD = f.twoD === true;
-      m.restore(f);
-    }
-    return m;
+    return mlpFromJSON(json, 'MLPRegressor', (o) => new MLPRegressor(o));
   }
 }

@@ -197,10 +197,50 @@ export function valKey(name: string): string {
  * @category Training
  */
 export async function fit(model: TrainableModule | Module, options: FitOptions): Promise<History> {
-  checkArg('fit', 'model', model, modelArg);
-  const forward = forwardOf(model, 'fit');
-  const o = parseOptions('fit', options, FIT_SPEC);
-  for (const k of ['data', 'loss', 'optimizer', 'epochs'] as const) if (o[k] === undefined) FIT_SPEC[k](undefined, k, 'fit');
+  const it = fitLoop(model, options, false, 'fit');
+  let r = it.next();
+  while (!r.done) {
+    let v: unknown;
+    try {
+      v = await r.value;
+    } catch (e) {
+      r = it.throw(e);
+      continue;
+    }
+    r = it.next(v);
+  }
+  return r.value;
+}
+
+/**
+ * {@link fit} run to completion synchronously, for the estimators whose `fit(x, y)` returns `this`
+ * (MLPClassifier, LinearRegression's gradient solvers): the same loop, with callbacks that must not
+ * return a Promise and without yielding to the event loop.
+ * @throws ArgumentError if a callback returns a Promise; otherwise as {@link fit}.
+ * @internal
+ */
+export function fitSync(model: TrainableModule | Module, options: FitOptions): History {
+  const it = fitLoop(model, options, true, 'fitSync');
+  let r = it.next();
+  while (!r.done) {
+    if (r.value instanceof Promise) {
+      r = it.throw(new ArgumentError('fitSync: a callback returned a Promise; use the asynchronous fit for asynchronous callbacks'));
+      continue;
+    }
+    r = it.next(r.value);
+  }
+  return r.value;
+}
+
+/**
+ * The training loop of {@link fit} and {@link fitSync}: every value a callback returns is yielded
+ * (the async driver awaits it), and so is a pause for the event loop (unless `sync`).
+ */
+function* fitLoop(model: TrainableModule | Module, options: FitOptions, sync: boolean, op: string): Generator<unknown, History, unknown> {
+  checkArg(op, 'model', model, modelArg);
+  const forward = forwardOf(model, op);
+  const o = parseOptions(op, options, FIT_SPEC);
+  for (const k of ['data', 'loss', 'optimizer', 'epochs'] as const) if (o[k] === undefined) FIT_SPEC[k](undefined, k, op);
   const { validation, scheduler, metrics = {}, callbacks = [], signal } = o;
   const data = o.data!, loss = o.loss! as LossFn, optimizer = o.optimizer!, epochs = o.epochs!;
   const perBatch = o.schedulerStep === 'batch';
@@ -229,9 +269,9 @@ export async function fit(model: TrainableModule | Module, options: FitOptions):
   let lastYield = now();
   try {
     model.train(true);
-    for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
+    for (const cb of callbacks) yield cb.onTrainBegin?.(ctx);
     for (let epoch = 0; epoch < epochs && !ctx.stopTraining; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
+      for (const cb of callbacks) yield cb.onEpochBegin?.(epoch, ctx);
       let seen = 0;
       let lossSum = 0;
       const metricSums = new Float64Array(metricNames.length);
@@ -242,7 +282,7 @@ export async function fit(model: TrainableModule | Module, options: FitOptions):
           throw new ArgumentError(`fit: batch ${batch} of epoch ${epoch} is not an [x, y] pair of tensors`);
         }
         const [x, y] = item;
-        for (const cb of callbacks) await cb.onBatchBegin?.(batch, ctx);
+        for (const cb of callbacks) yield cb.onBatchBegin?.(batch, ctx);
         optimizer.zeroGrad();
         const pred = forward(x);
         const l = loss(pred, y);
@@ -252,7 +292,7 @@ export async function fit(model: TrainableModule | Module, options: FitOptions):
         const n = batchSizeOf(x);
         const logs: Logs = { loss: lv, size: n };
         ctx.skipStep = false;
-        for (const cb of stage) await cb.onBeforeStep!(batch, logs, ctx);
+        for (const cb of stage) yield cb.onBeforeStep!(batch, logs, ctx);
         if (!ctx.skipStep) optimizer.step();
         if (perBatch) scheduler?.step();
         seen += n;
@@ -268,10 +308,10 @@ export async function fit(model: TrainableModule | Module, options: FitOptions):
             });
           });
         }
-        for (const cb of callbacks) await cb.onBatchEnd?.(batch, logs, ctx);
+        for (const cb of callbacks) yield cb.onBatchEnd?.(batch, logs, ctx);
         batch++;
-        if (now() - lastYield > 50) {
-          await yieldToEventLoop();
+        if (!sync && now() - lastYield > 50) {
+          yield yieldToEventLoop();
           lastYield = now();
         }
       }
@@ -284,13 +324,13 @@ export async function fit(model: TrainableModule | Module, options: FitOptions):
       if (!perBatch) scheduler?.step(logs.valLoss ?? logs.loss);
       history.epochs.push(epoch);
       for (const [k, v] of Object.entries(logs)) push(k, v);
-      for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, ctx);
+      for (const cb of callbacks) yield cb.onEpochEnd?.(epoch, logs, ctx);
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
   history.stopReason = ctx.stopReason;
-  for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
+  for (const cb of callbacks) yield cb.onTrainEnd?.(ctx);
   return history;
 }
 

@@ -208,7 +208,7 @@ describe('gaussianNoise', () => {
     expectErr(() => gaussianNoise(zeros([2]), { std: NaN }), ArgumentError, /std/);
     expectErr(() => gaussianNoise(zeros([2]), { std: 1, clip: [1, 0] }), ArgumentError, /low ≤ high/);
     expectErr(() => gaussianNoise(zeros([2]), undefined as never), ArgumentError, /std/);
-    expectErr(() => gaussianNoise(zeros([2]), { std: 1, sigma: 2 } as never), ArgumentError, /unknown option "sigma"/);
+    expectErr(() => gaussianNoise(zeros([2]), { std: 1, sigma: 2 } as never), ArgumentError, /gaussianNoise: unknown option 'sigma'; gaussianNoise takes std, mean, clip, rng/);
   });
 });
 

@@ -162,7 +162,7 @@ describe('DataLoader', () => {
     expect(() => new DataLoader(indexed(3), { batchSize: 4, dropLast: true })).toThrow(ArgumentError);
     expect(() => new DataLoader(indexed(3), { shuffle: 1 } as never)).toThrow(ArgumentError);
     expect(() => new DataLoader(indexed(3), { rng: 7 } as never)).toThrow(ArgumentError);
-    expect(() => new DataLoader(indexed(3), { batch_size: 2 } as never)).toThrow(/unknown option "batch_size"/);
+    expect(() => new DataLoader(indexed(3), { batch_size: 2 } as never)).toThrow(/unknown option 'batch_size' \(did you mean 'batchSize'\?\)/);
     const ragged: Dataset<Tensor> = { length: 2, get: (i) => tensor(i === 0 ? [1, 2] : [1, 2, 3]) };
     expect(() => [...new DataLoader(ragged, { batchSize: 2 })]).toThrow(ShapeError);
     const strings: Dataset<string> = { length: 2, get: () => 's' };

@@ -138,10 +138,17 @@ describe('scalers', () => {
     expect(() => new RobustScaler({ quantileRange: [-1, 20] })).toThrow(ArgumentError);
     expect(() => StandardScaler.fromJSON({ type: 'MinMaxScaler' })).toThrow(FormatError);
     expect(() => StandardScaler.fromJSON(null)).toThrow(FormatError);
-    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', withMean: true, withStd: true, mean: [1], var: ['a'], scale: [1] })).toThrow(FormatError);
-    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', withMean: true, withStd: true, mean: [1, 2], var: [1], scale: [1] })).toThrow(FormatError);
-    expect(() => MinMaxScaler.fromJSON({ type: 'MinMaxScaler', featureRange: [2, 1], clip: false })).toThrow(FormatError);
-    expect(() => RobustScaler.fromJSON({ type: 'RobustScaler', withCentering: true, withScaling: true, quantileRange: [25, 75], center: [1], scale: null, nFeatures: 1 })).toThrow(FormatError);
+    const std = (state: Record<string, unknown>) => ({ type: 'StandardScaler', version: 2, options: { withMean: true, withStd: true }, state });
+    const v = (data: unknown[]) => ({ dtype: 'F64', shape: [data.length], data });
+    expect(StandardScaler.fromJSON(std({ mean: v([1]), var: v([4]), scale: v([2]) })).transform([[3]]).toArray()).toEqual([1]);
+    expect(() => StandardScaler.fromJSON(std({ mean: v([1]), var: v(['a']), scale: v([1]) }))).toThrow(FormatError);
+    expect(() => StandardScaler.fromJSON(std({ mean: v([1, 2]), var: v([1]), scale: v([1]) }))).toThrow(FormatError);
+    expect(() => StandardScaler.fromJSON(std({ mean: v([1]), var: v([1]) }))).toThrow(/missing keys: scale/);
+    expect(() => StandardScaler.fromJSON({ type: 'StandardScaler', withMean: true, withStd: true, mean: [1], var: [1], scale: [1] })).toThrow(/unsupported version/);
+    expect(() => MinMaxScaler.fromJSON({ type: 'MinMaxScaler', version: 2, options: { featureRange: [2, 1], clip: false }, state: {} })).toThrow(FormatError);
+    expect(() => RobustScaler.fromJSON({ type: 'RobustScaler', version: 2, options: {}, state: { nFeatures: { shape: [], data: [1] }, center: v([1]) } })).toThrow(/missing keys: scale/);
+    expect(() => new StandardScaler({ with_mean: false } as never)).toThrow("StandardScaler: unknown option 'with_mean' (did you mean 'withMean'?)");
+    expect(() => new MinMaxScaler({ featureRange: [1, 1] })).toThrow('MinMaxScaler: featureRange must be [lo, hi] with finite lo < hi, got [1, 1]');
   });
 
   it('an unfitted scaler round-trips through JSON as unfitted', () => {
@@ -150,10 +157,14 @@ describe('scalers', () => {
     expect(() => s.transform([[1]])).toThrow(TensorkitError);
   });
 
-  it('an all-NaN column round-trips through JSON (NaN written as null)', () => {
+  it("an all-NaN column round-trips through JSON (NaN written as 'NaN', ±Inf as 'Infinity'/'-Infinity')", () => {
     const s = new MinMaxScaler().fit([[NaN, 1], [NaN, 2]]);
-    const back = MinMaxScaler.fromJSON(JSON.parse(JSON.stringify(s)));
+    const json = JSON.parse(JSON.stringify(s));
+    expect(json.state.dataMin.data).toEqual(['NaN', 1]);
+    expect(json.state.dataMax.data).toEqual(['NaN', 2]);
+    const back = MinMaxScaler.fromJSON(json);
     expect(back.transform([[1, 1.5]]).toArray()).toEqual([NaN, 0.5]);
+    expect(back.dataMin).toEqual([NaN, 1]);
   });
 });
 
@@ -176,7 +187,10 @@ describe('SimpleImputer', () => {
     expect(() => new SimpleImputer({ strategy: 'max' } as never)).toThrow(ArgumentError);
     expect(() => new SimpleImputer({ strategy: 'constant', fillValue: NaN })).toThrow(ArgumentError);
     expect(() => new SimpleImputer().fit([[1, 2]]).transform([[1]])).toThrow(ShapeError);
-    expect(() => SimpleImputer.fromJSON({ type: 'SimpleImputer', strategy: 'mean', fillValue: null, statistics: [null] })).toThrow(FormatError);
+    const imp = (data: unknown[]) => ({ type: 'SimpleImputer', version: 2, options: { strategy: 'mean', fillValue: null }, state: { statistics: { shape: [data.length], data } } });
+    expect(SimpleImputer.fromJSON(imp([2])).transform([[NaN]]).toArray()).toEqual([2]);
+    expect(() => SimpleImputer.fromJSON(imp([null]))).toThrow(FormatError);
+    expect(() => SimpleImputer.fromJSON(imp(['NaN']))).toThrow(FormatError);
   });
 });
 
@@ -227,7 +241,11 @@ describe('OneHotEncoder equals scikit-learn', () => {
     expect(() => new OneHotEncoder().fit([[null]] as never)).toThrow(ArgumentError);
     expect(() => new OneHotEncoder().transform([[1]])).toThrow(expect.objectContaining({ code: 'NOT_FITTED' }));
     expect(() => new OneHotEncoder({ handleUnknown: 'warn' } as never)).toThrow(ArgumentError);
-    expect(() => OneHotEncoder.fromJSON({ type: 'OneHotEncoder', handleUnknown: 'error', categories: [['a', 1]] })).toThrow(FormatError);
+    const ohe = (categories: unknown, state: Record<string, unknown>) => ({ type: 'OneHotEncoder', version: 2, options: { handleUnknown: 'error', categories }, state });
+    const n = { nFeatures: { shape: [], data: [2] } };
+    expect(OneHotEncoder.fromJSON(ohe([['a', 'b'], null], { ...n, 'categories.1': { shape: [2], data: [1, 'NaN'] } })).categories).toEqual([['a', 'b'], [1, NaN]]);
+    expect(() => OneHotEncoder.fromJSON(ohe([['a', 1]], n))).toThrow(FormatError);
+    expect(() => OneHotEncoder.fromJSON(ohe([['a'], null], n))).toThrow(/column 1 needs either/);
   });
 });
 
@@ -258,7 +276,8 @@ describe('LabelEncoder equals scikit-learn', () => {
     expect(() => new LabelEncoder().fit([])).toThrow(ArgumentError);
     expect(() => new LabelEncoder().fit(tensor([[1, 2]]))).toThrow(ShapeError);
     expect(() => new LabelEncoder().transform([1])).toThrow(expect.objectContaining({ code: 'NOT_FITTED' }));
-    expect(() => LabelEncoder.fromJSON({ type: 'LabelEncoder', classes: ['a', 1] })).toThrow(FormatError);
+    expect(() => LabelEncoder.fromJSON({ type: 'LabelEncoder', version: 2, options: { classes: ['a', 1] }, state: { nClasses: { shape: [], data: [2] } } })).toThrow(FormatError);
+    expect(LabelEncoder.fromJSON({ type: 'LabelEncoder', version: 2, options: { classes: ['a', 'b'] }, state: { nClasses: { shape: [], data: [2] } } }).classes).toEqual(['a', 'b']);
   });
 });
 

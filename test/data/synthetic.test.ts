@@ -119,7 +119,7 @@ describe('makeBlobs', () => {
     expectArgError(() => makeBlobs({ nSamples: [1, 2], centers: 3 }), /2 counts for 3 centers/);
     expectArgError(() => makeBlobs({ nSamples: NaN }), /nSamples/);
     expectArgError(() => makeBlobs({ rng: 42 as unknown as Generator }), /rng must be a Generator/);
-    expectArgError(() => makeBlobs({ n_samples: 10 } as never), /unknown option "n_samples"/);
+    expectArgError(() => makeBlobs({ n_samples: 10 } as never), /unknown option 'n_samples' \(did you mean 'nSamples'\?\)/);
   });
 });
 

@@ -246,6 +246,15 @@ describe('logLoss', () => {
 
   it('errors: one class, column count, label outside labels', () => {
     expect(() => logLoss([1, 1], [0.2, 0.3])).toThrow(/only one label/);
+    // Probabilities outside [0, 1] are refused (as binaryCrossEntropy), not clipped as scikit-learn 1.2 does.
+    expect(() => logLoss([0, 1], [0.2, 1.5])).toThrow('logLoss: probs[1] is 1.5; probabilities must lie in [0, 1]');
+    expect(() => logLoss([0, 1], [[0.5, 0.5], [-0.1, 1.1]])).toThrow(/probs\[1, 0\] is -0.1/);
+    expect(logLoss([0, 1], [0, 1])).toBeCloseTo(2 ** -52, 20);
+    // Options go through the one validator: unknown keys (with a hint), wrong types, primitives.
+    expect(() => accuracy([0, 1], [0, 1], { sample_weight: [1, 1] } as never)).toThrow("accuracy: unknown option 'sample_weight' (did you mean 'sampleWeight'?)");
+    expect(() => precision([0, 1], [0, 1], { average: 'mean' } as never)).toThrow(/precision: average must be one of 'binary', 'micro', 'macro', 'weighted', got "mean"/);
+    expect(() => f1([0, 1], [0, 1], 3 as never)).toThrow('f1: options must be an object, got 3');
+    expect(() => logLoss([0, 1], [0.2, 0.8], { normalize: 'yes' } as never)).toThrow('logLoss: normalize must be a boolean, got "yes"');
     expect(() => logLoss([0, 1, 2], [0.2, 0.3, 0.4])).toThrow(ShapeError);
     expect(() => logLoss([0, 3], [[0.5, 0.5], [0.5, 0.5]], { labels: [0, 1] })).toThrow(/yTrue\[1\] = 3/);
     expect(() => logLoss([0, 1], [0.5, 0.5], { eps: 0.7 })).toThrow(ArgumentError);

@@ -213,20 +213,30 @@ describe('LogisticRegression against scikit-learn', () => {
     I.l1.coef.flat().forEach((c, j) => expect(m.coef.data[j] === 0).toBe(c === 0));
   });
 
-  it('predictProba rows sum to 1; predict is the argmax; score is the accuracy; labels may be any numbers', () => {
-    const y = B.y.map((v) => (v === 1 ? -5 : 7.5));
+  it('predictProba rows sum to 1; predict is the argmax; score is the accuracy; labels may be any integers', () => {
+    const y = B.y.map((v) => (v === 1 ? -5 : 7));
     const m = new LogisticRegression().fit(B.x, y);
-    expect(m.classes).toEqual([-5, 7.5]);
+    expect(m.classes).toEqual([-5, 7]);
     const p = m.predictProba(B.x);
     const pred = m.predict(B.x);
     let correct = 0;
     for (let n = 0; n < y.length; n++) {
       expect(p.data[2 * n] + p.data[2 * n + 1]).toBeCloseTo(1, 6);
-      expect(pred.data[n]).toBe(p.data[2 * n + 1] > p.data[2 * n] ? 7.5 : -5);
+      expect(pred.data[n]).toBe(p.data[2 * n + 1] > p.data[2 * n] ? 7 : -5);
       if (pred.data[n] === y[n]) correct++;
     }
     expect(m.score(B.x, y)).toBe(correct / y.length);
-    expect(agreement(pred, B.l2.predict.map((v) => (v === 1 ? -5 : 7.5)))).toBeGreaterThanOrEqual(0.99);
+    expect(agreement(pred, B.l2.predict.map((v) => (v === 1 ? -5 : 7)))).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('refuses continuous and string labels with an error naming y and LabelEncoder (scikit-learn refuses continuous targets)', () => {
+    const x = [[0], [1], [2]];
+    for (const m of [new LogisticRegression(), new MLPClassifier({ hiddenLayerSizes: [2], maxIter: 2, rng: new Generator(0) })]) {
+      expect(() => m.fit(x, [0, 1, 0.5])).toThrow(ArgumentError);
+      expect(() => m.fit(x, [0, 1, 0.5])).toThrow(/y holds the continuous value 0.5 at index 2.*LabelEncoder/);
+      expect(() => m.fit(x, ['a', 'b', 'a'] as unknown as number[])).toThrow(ArgumentError);
+      expect(() => m.fit(x, ['a', 'b', 'a'] as unknown as number[])).toThrow(/y holds the string "a" at index 0.*LabelEncoder/);
+    }
   });
 });
 
@@ -342,11 +352,18 @@ describe('toJSON / fromJSON round trips give identical predictions', () => {
   it('fromJSON refuses another type or a malformed object (FormatError)', () => {
     const json = new LinearRegression().fit(xs, R.y).toJSON();
     expect(() => LogisticRegression.fromJSON(json)).toThrow(FormatError);
-    expect(() => LinearRegression.fromJSON({ ...json, version: 2 })).toThrow(FormatError);
+    expect(() => LinearRegression.fromJSON({ ...json, version: 1 })).toThrow(FormatError);
     expect(() => LinearRegression.fromJSON(null)).toThrow(FormatError);
     const bad = JSON.parse(JSON.stringify(json));
-    bad.fitted.coef.data.pop();
+    bad.state.coef.data.pop();
     expect(() => LinearRegression.fromJSON(bad)).toThrow(FormatError);
+    const badOpt = JSON.parse(JSON.stringify(json));
+    badOpt.options.solver = 'qr';
+    expect(() => LinearRegression.fromJSON(badOpt)).toThrow(FormatError);
+    const inf = new LinearRegression().fit([[0], [1]], [0, 1]);
+    inf.coef.data[0] = Infinity;
+    expect(JSON.parse(JSON.stringify(inf.toJSON())).state.coef.data).toEqual(['Infinity']);
+    expect(LinearRegression.fromJSON(JSON.parse(JSON.stringify(inf.toJSON()))).coef.data[0]).toBe(Infinity);
   });
 });
 
@@ -422,6 +439,10 @@ describe('typed errors', () => {
       () => new MLPRegressor({ batch_size: 3 } as never),
     ];
     for (const f of bad) expect(f).toThrow(ArgumentError);
+    expect(() => new LinearRegression({ l1_ratio: 0.5 } as never)).toThrow("LinearRegression: unknown option 'l1_ratio' (did you mean 'l1Ratio'?)");
+    expect(() => new LogisticRegression({ C: 0 })).toThrow('LogisticRegression: C must be a finite number > 0, got 0');
+    expect(() => new MLPRegressor({ batch_size: 3 } as never)).toThrow(/did you mean 'batchSize'/);
+    expect(() => new MLPClassifier(5 as never)).toThrow('MLPClassifier: options must be an object, got 5');
   });
 
   it('fitted attributes throw NOT_FITTED before fit', () => {

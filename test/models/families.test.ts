@@ -411,7 +411,7 @@ describe('bad options → typed errors', () => {
   });
 
   it('names the class and the option in the message', () => {
-    expect(() => new CNN({ inputSize: 8, numClasses: 0 })).toThrow(/CNN: numClasses must be a positive integer, got 0/);
-    expect(() => new TransformerLM({ vocabSize: 5, dmodel: 8 } as never)).toThrow(/TransformerLM: unknown option dmodel/);
+    expect(() => new CNN({ inputSize: 8, numClasses: 0 })).toThrow(/CNN: numClasses must be an integer ≥ 1, got 0/);
+    expect(() => new TransformerLM({ vocabSize: 5, dmodel: 8 } as never)).toThrow(/TransformerLM: unknown option 'dmodel' \(did you mean 'dModel'\?\)/);
   });
 });

@@ -426,9 +426,13 @@ describe('toJSON / fromJSON', () => {
     expect(back.fitted).toBe(false);
     const j = JSON.parse(JSON.stringify(new ItemKNN().fit(small)));
     expectCode(() => ItemKNN.fromJSON({ ...j, type: 'BPR' }), FormatError);
-    expectCode(() => ItemKNN.fromJSON({ ...j, neighborSim: j.neighborSim.slice(1) }), FormatError);
+    const withState = (k: string, v: unknown) => ({ ...j, state: { ...j.state, [k]: v } });
+    expectCode(() => ItemKNN.fromJSON(withState('neighborSim', { shape: [j.state.neighborSim.shape[0] - 1], data: j.state.neighborSim.data.slice(1) })), FormatError);
     expectCode(() => ItemKNN.fromJSON({ ...j, options: { k: 0 } }), FormatError);
-    expectCode(() => ItemKNN.fromJSON({ ...j, state: { ...j.state, idx: j.state.idx.map(() => 99) } }), FormatError);
+    const idx = j.state['train.idx'];
+    expectCode(() => ItemKNN.fromJSON(withState('train.idx', { ...idx, data: idx.data.map(() => 99) })), FormatError);
+    const { neighborSim: _dropped, ...partial } = j.state;
+    expect(() => ItemKNN.fromJSON({ ...j, state: partial })).toThrow(/missing keys: neighborSim/);
     expectCode(() => recommenderFromJSON({ type: 'SVD++' }), FormatError);
     expectCode(() => recommenderFromJSON(null), FormatError);
   });

@@ -2,7 +2,9 @@ import { ArgumentError, Generator, ShapeError, Tensor, defaultGenerator, flatten
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Conv2d, ConvTranspose2d, Linear, Module, type ModuleConfig } from '../../nn/index';
-import { optionsOf, pair, posInt, required, rngOf } from './util';
+import { arrayOf, checkArg, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+
+const SPEC = { inChannels: posInt, inputSize: pairOf(posInt), latentDim: posInt, channels: arrayOf(posInt, { min: 1 }), rng: rngCheck };
 
 /** Options of {@link Autoencoder}. */
 export interface AutoencoderOptions {
@@ -52,18 +54,16 @@ export class Autoencoder extends Module {
   constructor(options: AutoencoderOptions) {
     super();
     const op = 'Autoencoder';
-    const o = optionsOf(op, options, ['inChannels', 'inputSize', 'latentDim', 'channels', 'rng']);
-    const inChannels = posInt(op, 'inChannels', o.inChannels ?? 1);
-    const inputSize = pair(op, 'inputSize', required(op, 'inputSize', o.inputSize));
-    const latentDim = posInt(op, 'latentDim', o.latentDim ?? 16);
+    const o = parseOptions(op, options, SPEC);
+    const inChannels = o.inChannels ?? 1;
+    const inputSize = checkArg(op, 'inputSize', o.inputSize, pairOf(posInt));
+    const latentDim = o.latentDim ?? 16;
     const channels = o.channels ?? [16, 32];
-    if (!Array.isArray(channels) || channels.length === 0) throw new ArgumentError(`${op}: channels must be a non-empty array of positive integers, got ${describe(channels)}`);
-    channels.forEach((c, i) => posInt(op, `channels[${i}]`, c));
     const f = 2 ** channels.length;
     if (inputSize[0] % f !== 0 || inputSize[1] % f !== 0) {
       throw new ArgumentError(`${op}: inputSize ${inputSize.join('×')} must be divisible by 2^${channels.length} = ${f} (one halving per entry of channels)`);
     }
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const rng = o.rng ?? defaultGenerator();
     this.encoderConvs = [];
     let C = inChannels;
     for (const c of channels) {

@@ -3,8 +3,9 @@ import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, type ModuleConfig } from '../../nn/index';
 import {
-  ACTIVATIONS, activationModule, bool, nonNegInt, oneOf, optionsOf, pair, posInt, prob, required, rngOf, type FamilyActivation,
-} from './util';
+  anyOf, arrayOf, bool, checkArg, nonNegInt, oneOf, pairOf, parseOptions, posInt, rng as rngCheck, type Check,
+} from '../../tensor/options';
+import { ACTIVATIONS, activationModule, dropoutProb, type FamilyActivation } from './util';
 
 /** One convolution block of a {@link CNN}: conv → [batch norm] → activation → [max pool] → [dropout]. */
 export interface ConvBlockOptions {
@@ -38,8 +39,21 @@ export interface CNNOptions {
   rng?: Generator;
 }
 
-const CNN_KEYS = ['inChannels', 'inputSize', 'numClasses', 'blocks', 'hidden', 'activation', 'rng'];
-const BLOCK_KEYS = ['channels', 'kernelSize', 'pool', 'batchNorm', 'dropout'];
+const BLOCK_SPEC = { channels: posInt, kernelSize: posInt, pool: nonNegInt, batchNorm: bool, dropout: dropoutProb };
+
+/** One block's options, read with their own spec (errors name `CNN blocks[i]`). */
+const block: Check<Required<ConvBlockOptions>> = (v, name, op) => {
+  const w = `${op} ${name}`;
+  const bo = parseOptions(w, v, BLOCK_SPEC);
+  const kernelSize = bo.kernelSize ?? 3;
+  if (kernelSize % 2 === 0) throw new ArgumentError(`${w}: kernelSize must be odd ('same' padding), got ${kernelSize}`);
+  return { channels: checkArg(w, 'channels', bo.channels, posInt), kernelSize, pool: bo.pool ?? 2, batchNorm: bo.batchNorm ?? false, dropout: bo.dropout ?? 0 };
+};
+
+const SPEC = {
+  inChannels: posInt, inputSize: pairOf(posInt), numClasses: posInt, blocks: arrayOf(block),
+  hidden: anyOf('a positive integer or an array of them', (v, n, o) => [posInt(v, n, o)], arrayOf(posInt)), activation: oneOf(ACTIVATIONS), rng: rngCheck,
+};
 
 /**
  * Convolutional classifier: blocks of conv (stride 1, 'same' padding) → [BatchNorm2d] → activation
@@ -71,32 +85,14 @@ export class CNN extends Module {
   constructor(options: CNNOptions) {
     super();
     const op = 'CNN';
-    const o = optionsOf(op, options, CNN_KEYS);
-    const inChannels = posInt(op, 'inChannels', o.inChannels ?? 1);
-    const inputSize = pair(op, 'inputSize', required(op, 'inputSize', o.inputSize));
-    const numClasses = posInt(op, 'numClasses', required(op, 'numClasses', o.numClasses));
-    const activation = oneOf(op, 'activation', o.activation ?? 'relu', ACTIVATIONS);
-    const rawBlocks = o.blocks ?? [{ channels: 8 }, { channels: 16 }];
-    if (!Array.isArray(rawBlocks)) throw new ArgumentError(`${op}: blocks must be an array of { channels, kernelSize, pool, batchNorm, dropout }, got ${describe(rawBlocks)}`);
-    const hiddenRaw = o.hidden ?? [];
-    const hidden = typeof hiddenRaw === 'number' ? [hiddenRaw] : hiddenRaw;
-    if (!Array.isArray(hidden)) throw new ArgumentError(`${op}: hidden must be a positive integer or an array of them, got ${describe(hiddenRaw)}`);
-    hidden.forEach((h, i) => posInt(op, `hidden[${i}]`, h));
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
-
-    const blocks: Required<ConvBlockOptions>[] = rawBlocks.map((b, i) => {
-      const w = `blocks[${i}]`;
-      const bo = optionsOf(`${op} ${w}`, b, BLOCK_KEYS);
-      const kernelSize = posInt(op, `${w}.kernelSize`, bo.kernelSize ?? 3);
-      if (kernelSize % 2 === 0) throw new ArgumentError(`${op}: ${w}.kernelSize must be odd ('same' padding), got ${kernelSize}`);
-      return {
-        channels: posInt(op, `${w}.channels`, required(op, `${w}.channels`, bo.channels)),
-        kernelSize,
-        pool: nonNegInt(op, `${w}.pool`, bo.pool ?? 2),
-        batchNorm: bool(op, `${w}.batchNorm`, bo.batchNorm ?? false),
-        dropout: prob(op, `${w}.dropout`, bo.dropout ?? 0),
-      };
-    });
+    const o = parseOptions(op, options, SPEC);
+    const inChannels = o.inChannels ?? 1;
+    const inputSize = checkArg(op, 'inputSize', o.inputSize, pairOf(posInt));
+    const numClasses = checkArg(op, 'numClasses', o.numClasses, posInt);
+    const activation = o.activation ?? 'relu';
+    const blocks = o.blocks ?? arrayOf(block)([{ channels: 8 }, { channels: 16 }], 'blocks', op);
+    const hidden = o.hidden ?? [];
+    const rng = o.rng ?? defaultGenerator();
 
     this.features = [];
     let [C, H, W] = [inChannels, inputSize[0], inputSize[1]];

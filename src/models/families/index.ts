@@ -54,11 +54,15 @@ export function familyFromConfig(config: ModuleConfig, options: { rng?: unknown 
 }
 
 /**
- * The classes of every model family by config `type`, in the shape `loadModel`'s `registry`
- * takes (each constructor takes its own `config().options`), so saved families load back: `loadModel(bytes, { registry: familyFactories })`. (`io`
- * cannot import `models`, so the families are not in its built-in allowlist.)
+ * The model family classes by config `type`, in the shape `loadModel`'s `registry` takes (a type →
+ * a class called as `new C(config.options)`), so saved families load back:
+ * `loadModel(bytes, { registry: familyFactories })`. (`io` cannot import `models`, so the families
+ * are not in its built-in allowlist.) {@link modelClasses} holds these and every other savable.
  * @example
  * Object.keys(familyFactories).length; // 9
+ * new familyFactories.MLP(new MLP({ inFeatures: 2, outFeatures: 1 }).config().options!) instanceof MLP; // true
  * @category Models
  */
-export const familyFactories: Readonly<Record<string, new (options: never) => Module>> = Object.freeze({ ...FAMILIES });
+export const familyFactories: Readonly<Record<string, new (options: Record<string, unknown>) => Module>> = Object.freeze(
+  { ...FAMILIES } as Record<string, new (options: Record<string, unknown>) => Module>,
+);

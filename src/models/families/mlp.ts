@@ -1,8 +1,9 @@
 import { ArgumentError, Generator, ShapeError, Tensor, defaultGenerator } from '../../tensor/index';
+import { arrayOf, bool, checkArg, oneOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { BatchNorm1d, Dropout, Linear, Module, type ModuleConfig } from '../../nn/index';
-import { ACTIVATIONS, activationModule, bool, oneOf, optionsOf, posInt, prob, required, rngOf, type FamilyActivation } from './util';
+import { ACTIVATIONS, activationModule, dropoutProb, type FamilyActivation } from './util';
 
 /** Options of {@link MLP}. */
 export interface MLPOptions {
@@ -22,7 +23,10 @@ export interface MLPOptions {
   rng?: Generator;
 }
 
-const MLP_KEYS = ['inFeatures', 'hiddenSizes', 'outFeatures', 'activation', 'dropout', 'batchNorm', 'rng'];
+const SPEC = {
+  inFeatures: posInt, hiddenSizes: arrayOf(posInt), outFeatures: posInt, activation: oneOf(ACTIVATIONS), dropout: dropoutProb,
+  batchNorm: bool, rng: rngCheck,
+};
 
 /**
  * Multilayer perceptron: for each hidden width hᵢ, x ← dropout(act(bn(x·Wᵢᵀ + bᵢ))), then a final
@@ -46,16 +50,15 @@ export class MLP extends Module {
   constructor(options: MLPOptions) {
     super();
     const op = 'MLP';
-    const o = optionsOf(op, options, MLP_KEYS);
-    const inFeatures = posInt(op, 'inFeatures', required(op, 'inFeatures', o.inFeatures));
-    const outFeatures = posInt(op, 'outFeatures', required(op, 'outFeatures', o.outFeatures));
+    const o = parseOptions(op, options, SPEC);
+    // Required: a missing one fails its check on undefined ("must be an integer ≥ 1, got undefined").
+    const inFeatures = checkArg(op, 'inFeatures', o.inFeatures, posInt);
+    const outFeatures = checkArg(op, 'outFeatures', o.outFeatures, posInt);
     const hiddenSizes = o.hiddenSizes ?? [64];
-    if (!Array.isArray(hiddenSizes)) throw new ArgumentError(`${op}: hiddenSizes must be an array of positive integers, got ${describe(hiddenSizes)}`);
-    hiddenSizes.forEach((h, i) => posInt(op, `hiddenSizes[${i}]`, h));
-    const activation = oneOf(op, 'activation', o.activation ?? 'relu', ACTIVATIONS);
-    const p = prob(op, 'dropout', o.dropout ?? 0);
-    const batchNorm = bool(op, 'batchNorm', o.batchNorm ?? false);
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const activation = o.activation ?? 'relu';
+    const p = o.dropout ?? 0;
+    const batchNorm = o.batchNorm ?? false;
+    const rng = o.rng ?? defaultGenerator();
     this.layers = [];
     let width = inFeatures;
     for (const h of hiddenSizes) {

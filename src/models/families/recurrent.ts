@@ -2,7 +2,8 @@ import { ArgumentError, Generator, ShapeError, Tensor, defaultGenerator, mean, p
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Dropout, Embedding, GRU, LSTM, Linear, Module, RNN, type ModuleConfig, type RecurrentOutput } from '../../nn/index';
-import { bool, oneOf, optionsOf, posInt, prob, required, rngOf } from './util';
+import { type Parsed, bool, checkArg, nullable, oneOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { dropoutProb } from './util';
 
 /** The recurrent cells the families can use. */
 export type RecurrentCell = 'rnn' | 'lstm' | 'gru';
@@ -60,22 +61,25 @@ interface Backbone {
   dropout: number;
 }
 
-const INPUT_KEYS = ['vocabSize', 'embeddingDim', 'inputSize', 'hiddenSize', 'numLayers', 'cell', 'dropout', 'rng', 'bidirectional'];
+const INPUT_SPEC = {
+  vocabSize: nullable(posInt), embeddingDim: nullable(posInt), inputSize: nullable(posInt), hiddenSize: posInt, numLayers: posInt,
+  cell: oneOf(CELLS), dropout: dropoutProb, rng: rngCheck, bidirectional: bool,
+};
 
-function resolveBackbone(op: string, o: Partial<RecurrentClassifierOptions & SequenceTaggerOptions>, bidirectionalDefault: boolean): Backbone {
+function resolveBackbone(op: string, o: Parsed<typeof INPUT_SPEC>, bidirectionalDefault: boolean): Backbone {
   const hasVocab = o.vocabSize !== undefined && o.vocabSize !== null;
   const hasInput = o.inputSize !== undefined && o.inputSize !== null;
   if (hasVocab === hasInput) throw new ArgumentError(`${op}: give exactly one of vocabSize (token ids) and inputSize (features), got ${hasVocab ? 'both' : 'neither'}`);
   if (!hasVocab && o.embeddingDim !== undefined && o.embeddingDim !== null) throw new ArgumentError(`${op}: embeddingDim applies only with vocabSize`);
   return {
-    vocabSize: hasVocab ? posInt(op, 'vocabSize', o.vocabSize) : null,
-    embeddingDim: hasVocab ? posInt(op, 'embeddingDim', o.embeddingDim ?? 16) : null,
-    inputSize: hasInput ? posInt(op, 'inputSize', o.inputSize) : null,
-    hiddenSize: posInt(op, 'hiddenSize', o.hiddenSize ?? 32),
-    numLayers: posInt(op, 'numLayers', o.numLayers ?? 1),
-    cell: oneOf(op, 'cell', o.cell ?? 'lstm', CELLS),
-    bidirectional: bool(op, 'bidirectional', o.bidirectional ?? bidirectionalDefault),
-    dropout: prob(op, 'dropout', o.dropout ?? 0),
+    vocabSize: hasVocab ? (o.vocabSize as number) : null,
+    embeddingDim: hasVocab ? (o.embeddingDim ?? 16) : null,
+    inputSize: hasInput ? (o.inputSize as number) : null,
+    hiddenSize: o.hiddenSize ?? 32,
+    numLayers: o.numLayers ?? 1,
+    cell: o.cell ?? 'lstm',
+    bidirectional: o.bidirectional ?? bidirectionalDefault,
+    dropout: o.dropout ?? 0,
   };
 }
 
@@ -127,11 +131,11 @@ export class RecurrentClassifier extends Module {
   constructor(options: RecurrentClassifierOptions) {
     super();
     const op = 'RecurrentClassifier';
-    const o = optionsOf(op, options, [...INPUT_KEYS, 'numClasses', 'pooling']);
+    const o = parseOptions(op, options, { ...INPUT_SPEC, numClasses: posInt, pooling: oneOf(['last', 'mean'] as const) });
     const b = resolveBackbone(op, o, false);
-    const numClasses = posInt(op, 'numClasses', required(op, 'numClasses', o.numClasses));
-    const pooling = oneOf(op, 'pooling', o.pooling ?? 'last', ['last', 'mean'] as const);
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const numClasses = checkArg(op, 'numClasses', o.numClasses, posInt);
+    const pooling = o.pooling ?? 'last';
+    const rng = o.rng ?? defaultGenerator();
     this.embedding = b.vocabSize === null ? null : new Embedding(b.vocabSize, b.embeddingDim as number, { rng });
     this.rnn = buildRnn(b, rng);
     this.dropout = new Dropout(b.dropout, { rng });
@@ -190,10 +194,10 @@ export class SequenceTagger extends Module {
   constructor(options: SequenceTaggerOptions) {
     super();
     const op = 'SequenceTagger';
-    const o = optionsOf(op, options, [...INPUT_KEYS, 'numTags']);
+    const o = parseOptions(op, options, { ...INPUT_SPEC, numTags: posInt });
     const b = resolveBackbone(op, o, true);
-    const numTags = posInt(op, 'numTags', required(op, 'numTags', o.numTags));
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const numTags = checkArg(op, 'numTags', o.numTags, posInt);
+    const rng = o.rng ?? defaultGenerator();
     this.embedding = b.vocabSize === null ? null : new Embedding(b.vocabSize, b.embeddingDim as number, { rng });
     this.rnn = buildRnn(b, rng);
     this.dropout = new Dropout(b.dropout, { rng });

@@ -5,7 +5,13 @@ import {
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Embedding, GRU, LSTM, Linear, Module, type LSTMOutput, type ModuleConfig, type RecurrentOutput } from '../../nn/index';
-import { idsBatch, oneOf, optionsOf, posInt, required, rngOf, tokenId } from './util';
+import { checkArg, int, nonNeg, nullable, oneOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { idsBatch } from './util';
+
+const SPEC = {
+  srcVocab: posInt, tgtVocab: posInt, embeddingDim: posInt, hiddenSize: posInt, cell: oneOf(['gru', 'lstm'] as const),
+  attention: oneOf(['dot', 'general', 'none'] as const), bosToken: int({ min: 0 }), eosToken: nullable(int({ min: 0 })), rng: rngCheck,
+};
 
 /** Luong's attention scores: 'dot' h_tᵀh̄_s, 'general' h_tᵀW_a h̄_s, or 'none' (no attention). */
 export type Seq2SeqAttention = 'dot' | 'general' | 'none';
@@ -104,18 +110,19 @@ export class Seq2Seq extends Module {
   constructor(options: Seq2SeqOptions) {
     super();
     const op = 'Seq2Seq';
-    const o = optionsOf(op, options, ['srcVocab', 'tgtVocab', 'embeddingDim', 'hiddenSize', 'cell', 'attention', 'bosToken', 'eosToken', 'rng']);
-    const srcVocab = posInt(op, 'srcVocab', required(op, 'srcVocab', o.srcVocab));
-    const tgtVocab = posInt(op, 'tgtVocab', required(op, 'tgtVocab', o.tgtVocab));
-    const E = posInt(op, 'embeddingDim', o.embeddingDim ?? 32);
-    const H = posInt(op, 'hiddenSize', o.hiddenSize ?? 64);
-    const cell = oneOf(op, 'cell', o.cell ?? 'gru', ['gru', 'lstm'] as const);
-    const attention = oneOf(op, 'attention', o.attention ?? 'general', ['dot', 'general', 'none'] as const);
-    const bosToken = tokenId(op, 'bosToken', required(op, 'bosToken', o.bosToken), tgtVocab);
+    const o = parseOptions(op, options, SPEC);
+    const srcVocab = checkArg(op, 'srcVocab', o.srcVocab, posInt);
+    const tgtVocab = checkArg(op, 'tgtVocab', o.tgtVocab, posInt);
+    const E = o.embeddingDim ?? 32;
+    const H = o.hiddenSize ?? 64;
+    const cell = o.cell ?? 'gru';
+    const attention = o.attention ?? 'general';
+    const tokenId = int({ min: 0, max: tgtVocab - 1 });
+    const bosToken = checkArg(op, 'bosToken', o.bosToken, tokenId);
     const eosRaw = o.eosToken ?? null;
-    const eosToken = eosRaw === null ? null : tokenId(op, 'eosToken', eosRaw, tgtVocab);
+    const eosToken = eosRaw === null ? null : checkArg(op, 'eosToken', eosRaw, tokenId);
     if (eosToken === bosToken) throw new ArgumentError(`${op}: bosToken and eosToken must differ, both are ${bosToken}`);
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const rng = o.rng ?? defaultGenerator();
     const Cell = cell === 'lstm' ? LSTM : GRU;
     this.srcEmbedding = new Embedding(srcVocab, E, { rng });
     this.encoder = new Cell(E, H, { rng });
@@ -143,8 +150,8 @@ export class Seq2Seq extends Module {
   greedyDecode(src: Tensor | number[] | Int32Array | number[][], options: GreedyDecodeOptions = {}): number[][] {
     const op = 'Seq2Seq.greedyDecode';
     const s = this.checkIds('src', idsBatch(op, src));
-    const o = optionsOf(op, options, ['maxLen']);
-    const maxLen = posInt(op, 'maxLen', o.maxLen ?? this.defaultMaxLen(s.shape[1]));
+    const o = parseOptions(op, options, { maxLen: posInt });
+    const maxLen = o.maxLen ?? this.defaultMaxLen(s.shape[1]);
     const { bosToken, eosToken } = this.opts;
     return this.inference(() => {
       const B = s.shape[0];
@@ -185,11 +192,10 @@ export class Seq2Seq extends Module {
   beamSearch(src: Tensor | number[] | Int32Array | number[][], options: BeamSearchOptions = {}): number[][] {
     const op = 'Seq2Seq.beamSearch';
     const s = this.checkIds('src', idsBatch(op, src));
-    const o = optionsOf(op, options, ['maxLen', 'beamWidth', 'lengthPenalty']);
-    const maxLen = posInt(op, 'maxLen', o.maxLen ?? this.defaultMaxLen(s.shape[1]));
-    const K = posInt(op, 'beamWidth', o.beamWidth ?? 4);
+    const o = parseOptions(op, options, { maxLen: posInt, beamWidth: posInt, lengthPenalty: nonNeg });
+    const maxLen = o.maxLen ?? this.defaultMaxLen(s.shape[1]);
+    const K = o.beamWidth ?? 4;
     const alpha = o.lengthPenalty ?? 0;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw new ArgumentError(`${op}: lengthPenalty must be a finite number ≥ 0, got ${describe(alpha)}`);
     const { bosToken, eosToken } = this.opts;
     const norm = (logp: number, len: number): number => (alpha === 0 ? logp : logp / ((5 + len) / 6) ** alpha);
     return this.inference(() => {

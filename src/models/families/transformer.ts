@@ -6,7 +6,8 @@ import { describe } from '../../tensor/shape';
 import {
   Embedding, LayerNorm, Linear, Module, PositionalEncoding, TransformerEncoder, TransformerEncoderLayer, type ModuleConfig,
 } from '../../nn/index';
-import { bool, idsBatch, oneOf, optionsOf, posInt, prob, required, rngOf } from './util';
+import { type Parsed, bool, checkArg, nonNeg, nonNegInt, oneOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { dropoutProb, idsBatch } from './util';
 
 /** Options shared by {@link TransformerClassifier} and {@link TransformerLM}. */
 export interface TransformerFamilyOptions {
@@ -51,21 +52,24 @@ export interface GenerateOptions {
 }
 
 type Resolved = Required<Omit<TransformerFamilyOptions, 'rng'>>;
-const FAMILY_KEYS = ['vocabSize', 'dModel', 'nhead', 'numLayers', 'dimFeedforward', 'maxLen', 'dropout', 'normFirst', 'rng'];
+const FAMILY_SPEC = {
+  vocabSize: posInt, dModel: posInt, nhead: posInt, numLayers: posInt, dimFeedforward: posInt, maxLen: posInt, dropout: dropoutProb,
+  normFirst: bool, rng: rngCheck,
+};
 
-function resolveFamily(op: string, o: Partial<TransformerFamilyOptions>): Resolved {
-  const dModel = posInt(op, 'dModel', o.dModel ?? 32);
-  const nhead = posInt(op, 'nhead', o.nhead ?? 2);
+function resolveFamily(op: string, o: Parsed<typeof FAMILY_SPEC>): Resolved {
+  const dModel = o.dModel ?? 32;
+  const nhead = o.nhead ?? 2;
   if (dModel % nhead !== 0) throw new ArgumentError(`${op}: dModel ${dModel} must be divisible by nhead ${nhead}`);
   return {
-    vocabSize: posInt(op, 'vocabSize', required(op, 'vocabSize', o.vocabSize)),
+    vocabSize: checkArg(op, 'vocabSize', o.vocabSize, posInt),
     dModel,
     nhead,
-    numLayers: posInt(op, 'numLayers', o.numLayers ?? 2),
-    dimFeedforward: posInt(op, 'dimFeedforward', o.dimFeedforward ?? 4 * dModel),
-    maxLen: posInt(op, 'maxLen', o.maxLen ?? 128),
-    dropout: prob(op, 'dropout', o.dropout ?? 0.1),
-    normFirst: bool(op, 'normFirst', o.normFirst ?? true),
+    numLayers: o.numLayers ?? 2,
+    dimFeedforward: o.dimFeedforward ?? 4 * dModel,
+    maxLen: o.maxLen ?? 128,
+    dropout: o.dropout ?? 0.1,
+    normFirst: o.normFirst ?? true,
   };
 }
 
@@ -116,11 +120,11 @@ export class TransformerClassifier extends Module {
   constructor(options: TransformerClassifierOptions) {
     super();
     const op = 'TransformerClassifier';
-    const o = optionsOf(op, options, [...FAMILY_KEYS, 'numClasses', 'pooling']);
+    const o = parseOptions(op, options, { ...FAMILY_SPEC, numClasses: posInt, pooling: oneOf(['cls', 'mean'] as const) });
     const r = resolveFamily(op, o);
-    const numClasses = posInt(op, 'numClasses', required(op, 'numClasses', o.numClasses));
-    const pooling = oneOf(op, 'pooling', o.pooling ?? 'cls', ['cls', 'mean'] as const);
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const numClasses = checkArg(op, 'numClasses', o.numClasses, posInt);
+    const pooling = o.pooling ?? 'cls';
+    const rng = o.rng ?? defaultGenerator();
     this.embedding = new Embedding(r.vocabSize, r.dModel, { rng });
     this.cls = pooling === 'cls' ? Parameter.normal([r.dModel], 0, 0.02, rng) : null;
     this.posEncoding = new PositionalEncoding(r.dModel, { maxLen: r.maxLen, dropout: r.dropout, rng });
@@ -181,9 +185,9 @@ export class TransformerLM extends Module {
   constructor(options: TransformerFamilyOptions) {
     super();
     const op = 'TransformerLM';
-    const o = optionsOf(op, options, FAMILY_KEYS);
+    const o = parseOptions(op, options, FAMILY_SPEC);
     const r = resolveFamily(op, o);
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const rng = o.rng ?? defaultGenerator();
     this.embedding = new Embedding(r.vocabSize, r.dModel, { rng });
     this.posEncoding = new PositionalEncoding(r.dModel, { maxLen: r.maxLen, dropout: r.dropout, rng });
     this.encoder = buildEncoder(r, rng);
@@ -207,13 +211,12 @@ export class TransformerLM extends Module {
    */
   generate(prompt: number[] | Int32Array, options: GenerateOptions): number[] {
     const op = 'TransformerLM.generate';
-    const o = optionsOf(op, options, ['maxTokens', 'temperature', 'topK', 'rng']);
-    const maxTokens = o.maxTokens === 0 ? 0 : posInt(op, 'maxTokens', required(op, 'maxTokens', o.maxTokens));
+    const o = parseOptions(op, options, { maxTokens: nonNegInt, temperature: nonNeg, topK: posInt, rng: rngCheck });
+    const maxTokens = checkArg(op, 'maxTokens', o.maxTokens, nonNegInt);
     const temperature = o.temperature ?? 1;
-    if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0) throw new ArgumentError(`${op}: temperature must be a finite number ≥ 0, got ${describe(temperature)}`);
     const V = this.opts.vocabSize;
-    const topK = o.topK === undefined ? V : Math.min(V, posInt(op, 'topK', o.topK));
-    const rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const topK = o.topK === undefined ? V : Math.min(V, o.topK);
+    const rng = o.rng ?? defaultGenerator();
     const seq = Array.from(idsBatch(op, prompt).data);
     seq.forEach((t, i) => {
       if (!Number.isInteger(t) || t < 0 || t >= V) throw new ArgumentError(`${op}: prompt[${i}] = ${t} is not a token id in [0, ${V - 1}]`);

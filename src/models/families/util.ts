@@ -1,79 +1,18 @@
-import { ArgumentError, Generator, ShapeError, Tensor, crossEntropy, reshape, type CrossEntropyOptions } from '../../tensor/index';
+import { ArgumentError, ShapeError, Tensor, crossEntropy, reshape, type CrossEntropyOptions } from '../../tensor/index';
+import { num, type Check } from '../../tensor/options';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
-import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh, type Module } from '../../nn/index';
+import { ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, type Module } from '../../nn/index';
 
-// Option checks shared by the model families. Every family takes one options object; these turn a
-// bad entry into an ArgumentError that names the class and the option.
-
-/** The options object itself, refusing keys the family does not know (a typo would otherwise be ignored). */
-export function optionsOf<T extends object>(op: string, options: T | undefined, known: readonly string[]): Partial<T> {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-  }
-  const unknown = Object.keys(options).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new ArgumentError(`${op}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  return options;
-}
-
-export function posInt(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ArgumentError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
-  return v;
-}
-
-export function nonNegInt(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ArgumentError(`${op}: ${name} must be a non-negative integer, got ${describe(v)}`);
-  return v;
-}
-
-export function required<T>(op: string, name: string, v: T | undefined): T {
-  if (v === undefined) throw new ArgumentError(`${op}: option ${name} is required`);
-  return v;
-}
+// Options of every family go through tensor/options' parseOptions (one spec per class, used for
+// user options and loaded configs alike); what the families share is below.
 
 /** A dropout probability in [0, 1). */
-export function prob(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ArgumentError(`${op}: ${name} must be a probability in [0, 1), got ${describe(v)}`);
-  return v;
-}
-
-export function bool(op: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-export function oneOf<T extends string>(op: string, name: string, v: unknown, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new ArgumentError(`${op}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(v)}`);
-  }
-  return v as T;
-}
-
-export function rngOf(op: string, v: unknown): Generator | undefined {
-  if (v === undefined) return undefined;
-  if (!(v instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(v)}`);
-  return v;
-}
-
-/** A size given as n or [H, W]. */
-export function pair(op: string, name: string, v: unknown): [number, number] {
-  const p = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n > 0)) {
-    throw new ArgumentError(`${op}: ${name} must be a positive integer or a pair [H, W], got ${JSON.stringify(v)}`);
-  }
-  return [p[0], p[1]];
-}
-
-/** A token id in [0, V). */
-export function tokenId(op: string, name: string, v: unknown, V: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= V) throw new ArgumentError(`${op}: ${name} must be a token id in [0, ${V - 1}], got ${describe(v)}`);
-  return v;
-}
+export const dropoutProb: Check<number> = num({ min: 0, max: 1, openMax: true });
 
 /** The hidden activations the families accept. */
-export type FamilyActivation = 'relu' | 'tanh' | 'gelu' | 'sigmoid' | 'leakyRelu' | 'elu';
-export const ACTIVATIONS: readonly FamilyActivation[] = ['relu', 'tanh', 'gelu', 'sigmoid', 'leakyRelu', 'elu'];
+export type FamilyActivation = 'relu' | 'tanh' | 'gelu' | 'sigmoid' | 'leakyRelu' | 'elu' | 'identity';
+export const ACTIVATIONS: readonly FamilyActivation[] = ['relu', 'tanh', 'gelu', 'sigmoid', 'leakyRelu', 'elu', 'identity'];
 
 export function activationModule(a: FamilyActivation): Module {
   switch (a) {
@@ -83,6 +22,7 @@ export function activationModule(a: FamilyActivation): Module {
     case 'sigmoid': return new Sigmoid();
     case 'leakyRelu': return new LeakyReLU();
     case 'elu': return new ELU();
+    case 'identity': return new Identity();
   }
 }
 

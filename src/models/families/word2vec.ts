@@ -1,7 +1,7 @@
 import { ArgumentError, Generator, Parameter, Tensor, defaultGenerator, embedding } from '../../tensor/index';
 import { describe } from '../../tensor/shape';
 import { Module, type ModuleConfig } from '../../nn/index';
-import { optionsOf, posInt, required, rngOf } from './util';
+import { checkArg, int, nonNeg, parseOptions, posInt, positive, rng as rngCheck } from '../../tensor/options';
 
 /** Options of {@link Word2Vec}. */
 export interface Word2VecOptions {
@@ -68,12 +68,12 @@ export class Word2Vec extends Module {
   constructor(options: Word2VecOptions) {
     super();
     const op = 'Word2Vec';
-    const o = optionsOf(op, options, ['vocabSize', 'embeddingDim', 'window', 'negative', 'rng']);
-    const V = posInt(op, 'vocabSize', required(op, 'vocabSize', o.vocabSize));
-    const D = posInt(op, 'embeddingDim', o.embeddingDim ?? 50);
-    const window = posInt(op, 'window', o.window ?? 5);
-    const negative = posInt(op, 'negative', o.negative ?? 5);
-    this.rng = rngOf(op, o.rng) ?? defaultGenerator();
+    const o = parseOptions(op, options, { vocabSize: posInt, embeddingDim: posInt, window: posInt, negative: posInt, rng: rngCheck });
+    const V = checkArg(op, 'vocabSize', o.vocabSize, posInt);
+    const D = o.embeddingDim ?? 50;
+    const window = o.window ?? 5;
+    const negative = o.negative ?? 5;
+    this.rng = o.rng ?? defaultGenerator();
     this.embeddings = Parameter.uniform([V, D], -0.5 / D, 0.5 / D, this.rng);
     this.contextEmbeddings = Parameter.full([V, D], 0);
     this.opts = { vocabSize: V, embeddingDim: D, window, negative };
@@ -103,8 +103,8 @@ export class Word2Vec extends Module {
   mostSimilar(word: number, k = 10): [number, number][] {
     const { vocabSize: V, embeddingDim: D } = this.opts;
     const op = 'Word2Vec.mostSimilar';
-    if (!Number.isInteger(word) || word < 0 || word >= V) throw new ArgumentError(`${op}: word must be a token id in [0, ${V - 1}], got ${describe(word)}`);
-    posInt(op, 'k', k);
+    checkArg(op, 'word', word, int({ min: 0, max: V - 1 }));
+    checkArg(op, 'k', k, posInt);
     const w = this.embeddings.data;
     const norms = new Float64Array(V);
     for (let v = 0; v < V; v++) {
@@ -148,12 +148,10 @@ export class Word2Vec extends Module {
 
   private fitSentences(sentences: number[][], options: Word2VecTrainOptions): Word2VecTrainResult {
     const op = 'Word2Vec.train';
-    const o = optionsOf(op, options, ['epochs', 'lr', 'subsample']);
-    const epochs = posInt(op, 'epochs', o.epochs ?? 5);
+    const o = parseOptions(op, options, { epochs: posInt, lr: positive, subsample: nonNeg });
+    const epochs = o.epochs ?? 5;
     const lr0 = o.lr ?? 0.025;
-    if (typeof lr0 !== 'number' || !(lr0 > 0) || !Number.isFinite(lr0)) throw new ArgumentError(`${op}: lr must be a positive number, got ${describe(lr0)}`);
     const sample = o.subsample ?? 0;
-    if (typeof sample !== 'number' || !(sample >= 0) || !Number.isFinite(sample)) throw new ArgumentError(`${op}: subsample must be a number ≥ 0, got ${describe(sample)}`);
     if (!Array.isArray(sentences)) throw new ArgumentError(`${op}: sentences must be an array of token-id arrays, got ${describe(sentences)}`);
     const { vocabSize: V, embeddingDim: D, window, negative } = this.opts;
 

@@ -1,9 +1,10 @@
 import { NumericError } from '../../tensor/errors';
-import type { Generator } from '../../tensor/random';
+import { defaultGenerator, type Generator } from '../../tensor/random';
+import { asFormat, savableFromJSON, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { nonNeg, nonNegInt, parseOptions, posInt, positive, rng as rngCheck } from '../../tensor/options';
+import { Tensor } from '../../tensor/tensor';
 import {
-  Recommender, buildState, checkInt, checkInteractions, checkKeys, checkNum, checkRng, jsonF32, jsonObject,
-  rowHas, stateFromJSON, stateToJSON, wrapFormat,
-  type IdArray, type Interactions, type RecommenderJSON, type TrainStateJSON,
+  Recommender, buildState, checkInteractions, rowHas, stateF32, type IdArray, type Interactions, type TrainState,
 } from './common';
 
 // Dims: U users, I items, R rank, M interactions (distinct (user, item) pairs).
@@ -24,31 +25,11 @@ export interface BPROptions {
   rng?: Generator;
 }
 
-/** The JSON form of a {@link BPR} model. */
-export interface BPRJSON extends RecommenderJSON {
-  type: 'BPR';
-  /** The resolved options (no `rng`). */
-  options: {
-    /** Number of latent factors R. */
-    rank: number;
-    /** Epochs. */
-    epochs: number;
-    /** SGD step size. */
-    lr: number;
-    /** Regularization λ. */
-    l2: number;
-    /** Std of the initial factors. */
-    initStd: number;
-  };
-  /** User factors P, [U, R] row-major (null before fit). */
-  userFactors: number[] | null;
-  /** Item factors Q, [I, R] row-major (null before fit). */
-  itemFactors: number[] | null;
-  /** Item biases bᵢ, [I] (null before fit). */
-  itemBias: number[] | null;
-  /** The training interactions (null before fit). */
-  state: TrainStateJSON | null;
-}
+/**
+ * The JSON form of a {@link BPR} model: `config().options` and the state dict (`train.*`,
+ * `userFactors` [U, R], `itemFactors` [I, R], `itemBias` [I]).
+ */
+export type BPRJSON = SavableJSON<'BPR'>;
 
 /**
  * Bayesian personalized ranking for implicit feedback (Rendle et al. 2009): score
@@ -100,16 +81,17 @@ export class BPR extends Recommender {
   /** Mean BPR loss −ln σ(x̂ᵤᵢ − x̂ᵤⱼ) of each epoch's triples (measured before each step). */
   history: number[] = [];
 
+  /** Takes {@link BPROptions}, or `config().options` of another BPR. */
   constructor(options: BPROptions = {}) {
     super();
     const op = 'BPR';
-    const o = checkKeys(op, options, ['rank', 'epochs', 'lr', 'l2', 'initStd', 'rng']);
-    this.rank = checkInt(op, 'rank', o.rank ?? 32, 1);
-    this.epochs = checkInt(op, 'epochs', o.epochs ?? 30, 0);
-    this.lr = checkNum(op, 'lr', o.lr ?? 0.05, 0, true);
-    this.l2 = checkNum(op, 'l2', o.l2 ?? 0.01, 0);
-    this.initStd = checkNum(op, 'initStd', o.initStd ?? 0.1, 0);
-    this.rng = checkRng(op, o.rng);
+    const o = parseOptions(op, options, { rank: posInt, epochs: nonNegInt, lr: positive, l2: nonNeg, initStd: nonNeg, rng: rngCheck });
+    this.rank = o.rank ?? 32;
+    this.epochs = o.epochs ?? 30;
+    this.lr = o.lr ?? 0.05;
+    this.l2 = o.l2 ?? 0.01;
+    this.initStd = o.initStd ?? 0.1;
+    this.rng = o.rng ?? defaultGenerator();
   }
 
   /** Fits to implicit interactions (refits from scratch). */
@@ -175,31 +157,41 @@ export class BPR extends Recommender {
     }
   }
 
-  toJSON(): BPRJSON {
-    const arr = (a: Float32Array | null) => (a === null ? null : Array.from(a));
+  /** `{ type: 'BPR', options }` with every option but `rng`. */
+  config(): SavableConfig {
+    return { type: 'BPR', options: { rank: this.rank, epochs: this.epochs, lr: this.lr, l2: this.l2, initStd: this.initStd } };
+  }
+
+  protected modelState(): SavableState {
+    const R = this.rank, I = this.itemBias!.length;
     return {
-      type: 'BPR',
-      options: { rank: this.rank, epochs: this.epochs, lr: this.lr, l2: this.l2, initStd: this.initStd },
-      userFactors: arr(this.userFactors), itemFactors: arr(this.itemFactors), itemBias: arr(this.itemBias),
-      state: stateToJSON(this.state),
+      userFactors: new Tensor(this.userFactors!.slice(), [this.userFactors!.length / R, R]),
+      itemFactors: new Tensor(this.itemFactors!.slice(), [I, R]), itemBias: new Tensor(this.itemBias!.slice(), [I]),
     };
   }
 
+  protected modelKeys(): string[] {
+    return ['userFactors', 'itemFactors', 'itemBias'];
+  }
+
+  protected loadModel(op: string, sd: SavableState, st: TrainState): void {
+    const R = this.rank;
+    this.userFactors = stateF32(op, sd, 'userFactors', [st.nUsers, R]);
+    this.itemFactors = stateF32(op, sd, 'itemFactors', [st.nItems, R]);
+    this.itemBias = stateF32(op, sd, 'itemBias', [st.nItems]);
+  }
+
   /**
-   * Rebuilds a model from {@link toJSON} output; it scores identically.
+   * Rebuilds a model from {@link BPR.toJSON} output; it scores identically.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): BPR {
-    const op = 'BPR.fromJSON';
-    const o = jsonObject(json, 'BPR');
-    const m = wrapFormat(op, () => new BPR(o.options as BPROptions));
-    const st = stateFromJSON(o.state, op);
-    if (st === null) return m;
-    m.userFactors = jsonF32(o, 'userFactors', op, st.nUsers * m.rank);
-    m.itemFactors = jsonF32(o, 'itemFactors', op, st.nItems * m.rank);
-    m.itemBias = jsonF32(o, 'itemBias', op, st.nItems);
-    m.state = st;
-    return m;
+    const { options, state } = savableFromJSON(json, 'BPR');
+    return asFormat('BPR.fromJSON', () => {
+      const m = new BPR(options as BPROptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 

@@ -1,9 +1,15 @@
-import { ArgumentError, FormatError, ShapeError, TensorkitError } from '../../tensor/errors';
-import { Generator, defaultGenerator } from '../../tensor/random';
+import {
+  checkState, savableToJSON, stateInts, stateScalar, stateTensor, typed,
+  type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+} from '../../data/savable';
+import { ArgumentError, ShapeError, TensorkitError } from '../../tensor/errors';
+import { bool, checkArg, nonNegInt, parseOptions, posInt } from '../../tensor/options';
 import { describe } from '../../tensor/shape';
+import { Tensor } from '../../tensor/tensor';
 
 // Shared machinery of the recommenders: input validation, the training-interaction matrix in CSR
-// form, top-k selection with deterministic ties, the Recommender base class, JSON helpers.
+// form, top-k selection with deterministic ties, the Recommender base class (a savable: config,
+// stateDict, loadStateDict, toJSON on top of them).
 // Only the types and the base class are public (re-exported by ../recommenders.ts).
 
 /** An integer id array as the recommenders accept it. */
@@ -41,12 +47,21 @@ export interface Recommendation {
   scores: Float32Array;
 }
 
-/** The JSON form every recommender writes: a `type` tag plus its own fields. */
-export interface RecommenderJSON {
-  /** Class name, e.g. `'MatrixFactorization'`. */
-  type: string;
-  [field: string]: unknown;
+/** What a recommender's `config()` returns: `{ type, options }`, and for the hybrid its components' configs. */
+export interface RecommenderConfig extends SavableConfig {
+  /** The components' configs, in order (HybridRecommender only). */
+  children?: RecommenderConfig[];
 }
+
+/**
+ * The JSON form every recommender writes: `config()` (options, and for the hybrid its components'
+ * configs as `children`) and `stateDict()` (the training interactions `train.*` and the fitted
+ * arrays).
+ */
+export type RecommenderJSON = SavableJSON & {
+  /** The components' configs (HybridRecommender only). */
+  children?: RecommenderConfig[];
+};
 
 /**
  * The training interactions a fitted recommender keeps: the user × item matrix in CSR form, with
@@ -84,54 +99,6 @@ export interface CheckedInteractions {
 // ---------------------------------------------------------------------------------------------
 // Validation
 
-/** Throws ArgumentError on keys that `allowed` does not list. @internal */
-export function checkKeys(op: string, options: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError(`${op}: options must be an object, got ${describe(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new ArgumentError(`${op}: unknown option ${JSON.stringify(k)}; expected one of ${allowed.join(', ')}`);
-  }
-  return options as Record<string, unknown>;
-}
-
-/** An integer ≥ min, or ArgumentError. @internal */
-export function checkInt(op: string, name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-    throw new ArgumentError(`${op}: ${name} must be an integer ≥ ${min}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** A finite number ≥ min (> min when `open`), or ArgumentError. @internal */
-export function checkNum(op: string, name: string, v: unknown, min = -Infinity, open = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (open ? v <= min : v < min)) {
-    throw new ArgumentError(`${op}: ${name} must be a finite number ${open ? '>' : '≥'} ${min}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** A boolean, or ArgumentError. @internal */
-export function checkBool(op: string, name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ArgumentError(`${op}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-/** One of `choices`, or ArgumentError. @internal */
-export function checkChoice<T extends string>(op: string, name: string, v: unknown, choices: readonly T[]): T {
-  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
-    throw new ArgumentError(`${op}: ${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${describe(v)}`);
-  }
-  return v as T;
-}
-
-/** The given generator or the global one. @internal */
-export function checkRng(op: string, v: unknown): Generator {
-  if (v === undefined) return defaultGenerator();
-  if (!(v instanceof Generator)) throw new ArgumentError(`${op}: rng must be a Generator, got ${describe(v)}`);
-  return v;
-}
-
 function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
@@ -168,8 +135,8 @@ export function checkInteractions(op: string, data: unknown): CheckedInteraction
     throw new ArgumentError(`${op}: interactions must be an object { users, items, ratings? }, got ${describe(data)}`);
   }
   const d = data as Record<string, unknown>;
-  const declU = d.nUsers === undefined ? Infinity : checkInt(op, 'interactions.nUsers', d.nUsers, 1);
-  const declI = d.nItems === undefined ? Infinity : checkInt(op, 'interactions.nItems', d.nItems, 1);
+  const declU = d.nUsers === undefined ? Infinity : checkArg(op, 'interactions.nUsers', d.nUsers, posInt);
+  const declI = d.nItems === undefined ? Infinity : checkArg(op, 'interactions.nItems', d.nItems, posInt);
   const users = checkIds(op, 'users', d.users, declU, 'nUsers');
   const items = checkIds(op, 'items', d.items, declI, 'nItems');
   const M = users.length;
@@ -411,8 +378,51 @@ export abstract class Recommender {
   /** Writes the model's score of every item for user u into out [nItems] (u in range, fitted). */
   protected abstract scoreUserInto(out: Float32Array, u: number): void;
 
-  /** A JSON-safe snapshot of the fitted (or unfitted) model. */
-  abstract toJSON(): RecommenderJSON;
+  /** `{ type, options }` (and `children` for the hybrid); the constructor accepts `options` back. */
+  abstract config(): RecommenderConfig;
+
+  /** The fitted arrays beyond the training interactions, by name (only called when fitted). */
+  protected abstract modelState(): SavableState;
+
+  /** The names {@link Recommender.modelState} writes. */
+  protected abstract modelKeys(): string[];
+
+  /** Restores the fitted arrays from a checked state dict, given the training interactions; throws on a mismatch. */
+  protected abstract loadModel(op: string, sd: SavableState, st: TrainState): void;
+
+  /**
+   * The fitted state: the training interactions (`train.ptr` [nUsers + 1], `train.idx` and
+   * `train.val` [nnz], `train.counts` [nItems] as int32/float32 tensors, `train.explicit` [])
+   * and the model's own arrays (see each class); empty before fit.
+   */
+  stateDict(): SavableState {
+    if (this.state === null) return {};
+    return { ...trainStateDict(this.state), ...this.modelState() };
+  }
+
+  /**
+   * Restores a fitted state from {@link Recommender.stateDict} (an empty one unfits the model).
+   * @throws TensorkitError `INVALID_ARGUMENT` on missing keys (or unexpected ones with `strict`);
+   *   ArgumentError or ShapeError on entries that do not fit together.
+   */
+  loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = `${this.constructor.name}.loadStateDict`;
+    const r = checkState(op, sd, [...TRAIN_KEYS, ...this.modelKeys()], [], options);
+    if (r.empty) {
+      this.state = null;
+      return r;
+    }
+    const st = trainStateFrom(op, sd);
+    this.loadModel(op, sd, st);
+    this.state = st;
+    return r;
+  }
+
+  /** A JSON-safe snapshot, `config()` and `stateDict()` as {@link RecommenderJSON}; the class's `fromJSON` restores it. */
+  toJSON(): RecommenderJSON {
+    const c = this.config();
+    return { ...savableToJSON(c.type, c.options, this.stateDict()), ...(c.children === undefined ? {} : { children: c.children }) };
+  }
 
   /** The training state, or NOT_FITTED. Overridden by the hybrid, which can borrow it. */
   protected trainState(method: string): TrainState {
@@ -498,9 +508,8 @@ export abstract class Recommender {
     const st = this.trainState('recommend');
     const op = `${this.constructor.name}.recommend`;
     const u = checkId(op, 'user', user, st.nUsers, 'nUsers');
-    checkInt(op, 'k', k, 0);
-    const o = checkKeys(op, options, ['excludeSeen']);
-    const excludeSeen = checkBool(op, 'excludeSeen', o.excludeSeen ?? true);
+    checkArg(op, 'k', k, nonNegInt);
+    const excludeSeen = parseOptions(op, options, { excludeSeen: bool }).excludeSeen ?? true;
     const row = new Float32Array(st.nItems);
     return this.recommendInto(row, st, u, k, excludeSeen);
   }
@@ -509,9 +518,8 @@ export abstract class Recommender {
   recommendAll(k = 10, options: RecommendOptions = {}): Recommendation[] {
     const st = this.trainState('recommendAll');
     const op = `${this.constructor.name}.recommendAll`;
-    checkInt(op, 'k', k, 0);
-    const o = checkKeys(op, options, ['excludeSeen']);
-    const excludeSeen = checkBool(op, 'excludeSeen', o.excludeSeen ?? true);
+    checkArg(op, 'k', k, nonNegInt);
+    const excludeSeen = parseOptions(op, options, { excludeSeen: bool }).excludeSeen ?? true;
     const row = new Float32Array(st.nItems);
     const out = new Array<Recommendation>(st.nUsers);
     for (let u = 0; u < st.nUsers; u++) out[u] = this.recommendInto(row, st, u, k, excludeSeen);
@@ -559,95 +567,45 @@ export interface TrainStateJSON {
   explicit: boolean;
 }
 
-/** @internal */
-export function stateToJSON(s: TrainState | null): TrainStateJSON | null {
-  if (s === null) return null;
+/** The state-dict names of the training interactions. @internal */
+export const TRAIN_KEYS = ['train.ptr', 'train.idx', 'train.val', 'train.counts', 'train.explicit'];
+
+/** The training interactions as state entries (copies). @internal */
+export function trainStateDict(s: TrainState): SavableState {
   return {
-    nUsers: s.nUsers, nItems: s.nItems, ptr: Array.from(s.ptr), idx: Array.from(s.idx),
-    val: Array.from(s.val), counts: Array.from(s.counts), explicit: s.explicit,
+    'train.ptr': typed('I32', s.ptr.slice(), [s.ptr.length]),
+    'train.idx': typed('I32', s.idx.slice(), [s.idx.length]),
+    'train.val': new Tensor(s.val.slice(), [s.val.length]),
+    'train.counts': typed('I32', s.counts.slice(), [s.counts.length]),
+    'train.explicit': new Tensor(new Float32Array([s.explicit ? 1 : 0]), []),
   };
 }
 
-/** Checks the `type` tag of a serialized recommender and returns it as a record. @internal */
-export function jsonObject(json: unknown, type: string): Record<string, unknown> {
-  const op = `${type}.fromJSON`;
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new FormatError(`${op}: expected an object, got ${describe(json)}`);
-  const o = json as Record<string, unknown>;
-  if (o.type !== type) throw new FormatError(`${op}: expected type '${type}', got ${describe(o.type)}`);
-  return o;
-}
-
-/** A numeric array field of a JSON object as a Float32Array of the given length. @internal */
-export function jsonF32(o: Record<string, unknown>, field: string, op: string, length: number): Float32Array {
-  const a = o[field];
-  if (!Array.isArray(a) || a.length !== length) {
-    throw new FormatError(`${op}: field '${field}' must be an array of ${length} numbers, got ${describe(a)}`);
-  }
-  const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) {
-    const v = a[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`${op}: field '${field}'[${i}] must be a finite number, got ${describe(v)}`);
-    out[i] = v;
-  }
-  return out;
-}
-
-/** An integer array field with entries in [0, max] as an Int32Array. @internal */
-export function jsonI32(o: Record<string, unknown>, field: string, op: string, length: number | null, max: number): Int32Array {
-  const a = o[field];
-  if (!Array.isArray(a) || (length !== null && a.length !== length)) {
-    throw new FormatError(`${op}: field '${field}' must be an array of ${length ?? 'some'} integers, got ${describe(a)}`);
-  }
-  const out = new Int32Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-      throw new FormatError(`${op}: field '${field}'[${i}] must be an integer in [0, ${max}], got ${describe(v)}`);
-    }
-    out[i] = v;
-  }
-  return out;
-}
-
-/** A positive integer field. @internal */
-export function jsonInt(o: Record<string, unknown>, field: string, op: string, min = 1): number {
-  const v = o[field];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new FormatError(`${op}: field '${field}' must be an integer ≥ ${min}, got ${describe(v)}`);
-  return v;
-}
-
-/** A finite number field. @internal */
-export function jsonNum(o: Record<string, unknown>, field: string, op: string): number {
-  const v = o[field];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`${op}: field '${field}' must be a finite number, got ${describe(v)}`);
-  return v;
-}
-
-/** Reads a training state written by {@link stateToJSON} (null stays null). @internal */
-export function stateFromJSON(v: unknown, op: string): TrainState | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new FormatError(`${op}: field 'state' must be an object or null, got ${describe(v)}`);
-  const o = v as Record<string, unknown>;
-  const nUsers = jsonInt(o, 'nUsers', op), nItems = jsonInt(o, 'nItems', op);
-  const ptr = jsonI32(o, 'ptr', op, nUsers + 1, 2 ** 31 - 1);
+/**
+ * Reads the training interactions of {@link trainStateDict}, checking the CSR invariants.
+ * @throws ArgumentError naming the entry that breaks them.
+ * @internal
+ */
+export function trainStateFrom(op: string, sd: SavableState): TrainState {
+  const ptr = stateInts(op, sd, 'train.ptr', [-1]);
+  const counts = stateInts(op, sd, 'train.counts', [-1]);
+  const nUsers = ptr.length - 1, nItems = counts.length;
+  if (nUsers < 1 || nItems < 1) throw new ArgumentError(`${op}: train.ptr and train.counts must describe at least one user and one item`);
+  if (ptr[0] !== 0) throw new ArgumentError(`${op}: train.ptr must start at 0`);
+  for (let u = 0; u < nUsers; u++) if (ptr[u + 1] < ptr[u]) throw new ArgumentError(`${op}: train.ptr must be non-decreasing`);
   const nnz = ptr[nUsers];
-  if (ptr[0] !== 0) throw new FormatError(`${op}: field 'ptr' must start at 0`);
-  for (let u = 0; u < nUsers; u++) if (ptr[u + 1] < ptr[u]) throw new FormatError(`${op}: field 'ptr' must be non-decreasing`);
-  const idx = jsonI32(o, 'idx', op, nnz, nItems - 1);
+  const idx = stateInts(op, sd, 'train.idx', [nnz], nItems);
   for (let u = 0; u < nUsers; u++) {
-    for (let t = ptr[u] + 1; t < ptr[u + 1]; t++) if (idx[t] <= idx[t - 1]) throw new FormatError(`${op}: row ${u} of field 'idx' is not strictly ascending`);
+    for (let t = ptr[u] + 1; t < ptr[u + 1]; t++) if (idx[t] <= idx[t - 1]) throw new ArgumentError(`${op}: row ${u} of train.idx is not strictly ascending`);
   }
-  const val = jsonF32(o, 'val', op, nnz);
-  const counts = jsonI32(o, 'counts', op, nItems, 2 ** 31 - 1);
-  if (typeof o.explicit !== 'boolean') throw new FormatError(`${op}: field 'explicit' must be a boolean`);
-  return { nUsers, nItems, ptr, idx, val, counts, explicit: o.explicit };
+  const val = stateTensor(op, sd, 'train.val', [nnz]).data;
+  for (let t = 0; t < nnz; t++) if (!Number.isFinite(val[t])) throw new ArgumentError(`${op}: train.val[${t}] = ${val[t]} is not finite`);
+  return { nUsers, nItems, ptr, idx, val, counts, explicit: stateScalar(op, sd, 'train.explicit') !== 0 };
 }
 
-/** Runs a constructor on deserialized options, turning its ArgumentError into a FormatError. @internal */
-export function wrapFormat<T>(op: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw e instanceof ArgumentError ? new FormatError(`${op}: ${e.message}`) : e;
-  }
+/** A float32 state entry of `n` finite values (a copy). @internal */
+export function stateF32(op: string, sd: SavableState, k: string, shape: readonly number[]): Float32Array {
+  const d = stateTensor(op, sd, k, shape).data;
+  for (let t = 0; t < d.length; t++) if (!Number.isFinite(d[t])) throw new ArgumentError(`${op}: ${k}[${t}] = ${d[t]} is not finite`);
+  return d;
 }

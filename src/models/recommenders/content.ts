@@ -1,33 +1,29 @@
-import { ArgumentError, FormatError, ShapeError, fmtShape } from '../../tensor/errors';
+import {
+  asFormat, savableFromJSON, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+} from '../../data/savable';
+import { ArgumentError, ShapeError, TensorkitError, fmtShape } from '../../tensor/errors';
+import { instanceOf, parseOptions, posInt } from '../../tensor/options';
 import { describe } from '../../tensor/shape';
 import { Tensor } from '../../tensor/tensor';
-import {
-  Recommender, buildState, checkInteractions, checkKeys, jsonF32, jsonInt, jsonObject, stateFromJSON, stateToJSON,
-  type IdArray, type Interactions, type RecommenderJSON, type TrainStateJSON,
-} from './common';
+import { Recommender, buildState, checkInteractions, stateF32, type IdArray, type Interactions, type TrainState } from './common';
 
 // Dims: U users, I items, F features.
 
 /** Options of {@link ContentBased}. */
 export interface ContentBasedOptions {
-  /** Item feature matrix [nItems, F] (e.g. one-hot genres, TF-IDF rows, embeddings). Required. */
-  itemFeatures: Tensor;
+  /** Item feature matrix [nItems, F] (e.g. one-hot genres, TF-IDF rows, embeddings). Required unless nItems and nFeatures are given. */
+  itemFeatures?: Tensor;
+  /** With `nFeatures` instead of `itemFeatures` (as `config()` writes them): zero features until `loadStateDict`. */
+  nItems?: number;
+  /** Number of features F, with `nItems`. */
+  nFeatures?: number;
 }
 
-/** The JSON form of a {@link ContentBased} model. */
-export interface ContentBasedJSON extends RecommenderJSON {
-  type: 'ContentBased';
-  /** Number of items I. */
-  nItems: number;
-  /** Number of features F. */
-  nFeatures: number;
-  /** Item features, [I, F] row-major. */
-  itemFeatures: number[];
-  /** User profiles πᵤ, [U, F] row-major (null before fit). */
-  profiles: number[] | null;
-  /** The training interactions (null before fit). */
-  state: TrainStateJSON | null;
-}
+/**
+ * The JSON form of a {@link ContentBased} model: `config().options` (`nItems`, `nFeatures`) and the
+ * state dict (`itemFeatures` [I, F], and once fitted `train.*` and `profiles` [U, F]).
+ */
+export type ContentBasedJSON = SavableJSON<'ContentBased'>;
 
 /**
  * Content-based recommender: a user's profile is the weighted mean of the features of the items she
@@ -60,10 +56,19 @@ export class ContentBased extends Recommender {
   private itemNorm: Float64Array;
   private profileNorm: Float64Array | null = null;
 
+  /** Takes {@link ContentBasedOptions}, or `config().options` of another ContentBased (then `loadStateDict` brings the features). */
   constructor(options: ContentBasedOptions) {
     super();
     const op = 'ContentBased';
-    const o = checkKeys(op, options, ['itemFeatures']);
+    const o = parseOptions(op, options, { itemFeatures: instanceOf(Tensor, 'Tensor [nItems, F]'), nItems: posInt, nFeatures: posInt });
+    if (o.itemFeatures === undefined && o.nItems !== undefined && o.nFeatures !== undefined) {
+      this.numItems = o.nItems;
+      this.nFeatures = o.nFeatures;
+      this.itemFeatures = new Float32Array(o.nItems * o.nFeatures);
+      this.itemNorm = new Float64Array(o.nItems);
+      return;
+    }
+    if (o.nItems !== undefined || o.nFeatures !== undefined) throw new ArgumentError(`${op}: pass either itemFeatures or both nItems and nFeatures`);
     const x = o.itemFeatures;
     if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: itemFeatures must be a Tensor [nItems, F], got ${describe(x)}`);
     if (x.ndim !== 2 || x.shape[0] < 1 || x.shape[1] < 1) throw new ArgumentError(`${op}: itemFeatures must be a non-empty 2-D tensor [nItems, F], got ${fmtShape(x.shape)}`);
@@ -132,31 +137,56 @@ export class ContentBased extends Recommender {
     return dot / den;
   }
 
-  toJSON(): ContentBasedJSON {
-    return {
-      type: 'ContentBased', nItems: this.numItems, nFeatures: this.nFeatures,
-      itemFeatures: Array.from(this.itemFeatures),
-      profiles: this.profiles === null ? null : Array.from(this.profiles),
-      state: stateToJSON(this.state),
-    };
+  /** `{ type: 'ContentBased', options: { nItems, nFeatures } }`; the features themselves are in the state dict. */
+  config(): SavableConfig {
+    return { type: 'ContentBased', options: { nItems: this.numItems, nFeatures: this.nFeatures } };
+  }
+
+  /** `itemFeatures` [I, F] (also before fit), then the fitted state of {@link Recommender.stateDict}. */
+  override stateDict(): SavableState {
+    return { itemFeatures: new Tensor(this.itemFeatures.slice(), [this.numItems, this.nFeatures]), ...super.stateDict() };
   }
 
   /**
-   * Rebuilds a model from {@link toJSON} output; it scores identically.
+   * Restores the item features and, when present, the fitted state.
+   * @throws TensorkitError `INVALID_ARGUMENT` without `itemFeatures`; as {@link Recommender.loadStateDict} otherwise.
+   */
+  override loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'ContentBased.loadStateDict';
+    if (sd === null || typeof sd !== 'object' || !('itemFeatures' in sd)) throw new TensorkitError('INVALID_ARGUMENT', `${op}: missing keys: itemFeatures`);
+    const { itemFeatures, ...rest } = sd;
+    const x = stateF32(op, { itemFeatures }, 'itemFeatures', [this.numItems, this.nFeatures]);
+    const r = super.loadStateDict(rest, options);
+    this.itemFeatures.set(x);
+    this.itemNorm = rowNorms(this.itemFeatures, this.numItems, this.nFeatures);
+    return r;
+  }
+
+  protected modelState(): SavableState {
+    return { profiles: new Tensor(this.profiles!.slice(), [this.profiles!.length / this.nFeatures, this.nFeatures]) };
+  }
+
+  protected modelKeys(): string[] {
+    return ['profiles'];
+  }
+
+  protected loadModel(op: string, sd: SavableState, st: TrainState): void {
+    if (st.nItems !== this.numItems) throw new ShapeError(`${op}: train.counts has ${st.nItems} items but itemFeatures has ${this.numItems} rows`);
+    this.profiles = stateF32(op, sd, 'profiles', [st.nUsers, this.nFeatures]);
+    this.profileNorm = rowNorms(this.profiles, st.nUsers, this.nFeatures);
+  }
+
+  /**
+   * Rebuilds a model from {@link ContentBased.toJSON} output; it scores identically.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): ContentBased {
-    const op = 'ContentBased.fromJSON';
-    const o = jsonObject(json, 'ContentBased');
-    const I = jsonInt(o, 'nItems', op), F = jsonInt(o, 'nFeatures', op);
-    const m = new ContentBased({ itemFeatures: new Tensor(jsonF32(o, 'itemFeatures', op, I * F), [I, F]) });
-    const st = stateFromJSON(o.state, op);
-    if (st === null) return m;
-    if (st.nItems !== I) throw new FormatError(`${op}: state has ${st.nItems} items but itemFeatures has ${I} rows`);
-    m.profiles = jsonF32(o, 'profiles', op, st.nUsers * F);
-    m.profileNorm = rowNorms(m.profiles, st.nUsers, F);
-    m.state = st;
-    return m;
+    const { options, state } = savableFromJSON(json, 'ContentBased');
+    return asFormat('ContentBased.fromJSON', () => {
+      const m = new ContentBased(options as ContentBasedOptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 

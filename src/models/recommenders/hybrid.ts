@@ -1,9 +1,13 @@
+import {
+  asFormat, checkState, savableFromJSON, type LoadStateOptions, type LoadStateResult, type SavableState,
+} from '../../data/savable';
 import { ArgumentError, FormatError, ShapeError } from '../../tensor/errors';
+import { arrayOf, checkArg, finite, instanceOf, oneOf, parseOptions } from '../../tensor/options';
 import { describe } from '../../tensor/shape';
 import { BPR } from './bpr';
 import {
-  Recommender, buildState, checkChoice, checkInteractions, checkKeys, checkNum, jsonObject, notFitted, stateFromJSON,
-  stateToJSON, trainStateOf, wrapFormat, type Interactions, type RecommenderJSON, type TrainState, type TrainStateJSON,
+  Recommender, TRAIN_KEYS, buildState, checkInteractions, notFitted, trainStateDict, trainStateFrom, trainStateOf,
+  type Interactions, type RecommenderConfig, type RecommenderJSON, type TrainState,
 } from './common';
 import { ContentBased } from './content';
 import { ItemKNN } from './itemknn';
@@ -23,21 +27,23 @@ export interface HybridOptions {
   normalize?: 'minmax' | 'zscore' | 'none';
 }
 
-/** The JSON form of a {@link HybridRecommender}. */
-export interface HybridRecommenderJSON extends RecommenderJSON {
-  type: 'HybridRecommender';
-  /** Per-user normalization of the component scores. */
-  normalize: 'minmax' | 'zscore' | 'none';
-  /** The components in order. */
-  components: {
-    /** Weight wₘ in the blend. */
-    weight: number;
-    /** The component's own JSON form. */
-    model: RecommenderJSON;
-  }[];
-  /** The hybrid's own training interactions (null before its `fit`, e.g. over pre-fitted components). */
-  state: TrainStateJSON | null;
+/**
+ * The single-argument form of the {@link HybridRecommender} constructor, as `config().options` plus
+ * the rebuilt components (the container convention): `new HybridRecommender({ ...h.config().options, children })`.
+ */
+export interface HybridConfigOptions extends HybridOptions {
+  /** The weight of each component, in order. */
+  weights: number[];
+  /** The components, in order (rebuilt from `config().children`). */
+  children: Recommender[];
 }
+
+/**
+ * The JSON form of a {@link HybridRecommender}: `config()` (options `normalize` and `weights`, the
+ * components' configs as `children`) and the state dict (the components' states under
+ * `components.{m}.`, and the hybrid's own `train.*` once it was fitted).
+ */
+export type HybridRecommenderJSON = RecommenderJSON;
 
 /**
  * Weighted blend of recommenders: ŝᵤᵢ = Σₘ wₘ·normᵤ(sₘ)ᵢ, where sₘ = `model.scoreItems(u)` is
@@ -81,9 +87,24 @@ export class HybridRecommender extends Recommender {
   /** Per-user normalization of each component's scores before blending. */
   readonly normalize: 'minmax' | 'zscore' | 'none';
 
-  constructor(components: readonly HybridComponent[], options: HybridOptions = {}) {
+  /**
+   * @param components The members and their weights, or (single-argument form) `config().options`
+   *   with the rebuilt `children` (see {@link HybridConfigOptions}).
+   * @param options Normalization (two-argument form).
+   */
+  constructor(components: readonly HybridComponent[] | HybridConfigOptions, options: HybridOptions = {}) {
     super();
     const op = 'HybridRecommender';
+    if (components !== null && typeof components === 'object' && !Array.isArray(components)) {
+      const c = parseOptions(op, components, {
+        normalize: oneOf(['minmax', 'zscore', 'none'] as const), weights: arrayOf(finite, { min: 1 }), children: arrayOf(instanceOf(Recommender), { min: 1 }),
+      });
+      const kids = checkArg(op, 'children', c.children, arrayOf(instanceOf(Recommender), { min: 1 }));
+      const ws = c.weights ?? kids.map(() => 1);
+      if (ws.length !== kids.length) throw new ArgumentError(`${op}: weights has ${ws.length} entries but there are ${kids.length} children`);
+      components = kids.map((model, m) => ({ model, weight: ws[m] }));
+      options = { normalize: c.normalize };
+    }
     if (!Array.isArray(components) || components.length === 0) {
       throw new ArgumentError(`${op}: components must be a non-empty array of { model, weight }, got ${describe(components)}`);
     }
@@ -91,10 +112,10 @@ export class HybridRecommender extends Recommender {
       if (c === null || typeof c !== 'object' || !(c.model instanceof Recommender)) {
         throw new ArgumentError(`${op}: components[${m}].model must be a Recommender, got ${describe(c?.model)}`);
       }
-      return { model: c.model, weight: checkNum(op, `components[${m}].weight`, c.weight ?? 1) };
+      return { model: c.model, weight: checkArg(op, `components[${m}].weight`, c.weight ?? 1, finite) };
     });
-    const o = checkKeys(op, options, ['normalize']);
-    this.normalize = checkChoice(op, 'normalize', o.normalize ?? 'minmax', ['minmax', 'zscore', 'none'] as const);
+    const o = parseOptions(op, options, { normalize: oneOf(['minmax', 'zscore', 'none'] as const) });
+    this.normalize = o.normalize ?? 'minmax';
   }
 
   /** Fits every component on the interactions, then records them for excludeSeen and popularity. */
@@ -155,31 +176,88 @@ export class HybridRecommender extends Recommender {
     for (let i = 0; i < I; i++) out[i] = acc[i];
   }
 
-  toJSON(): HybridRecommenderJSON {
+  /** `{ type: 'HybridRecommender', options: { normalize, weights }, children }` with each component's config. */
+  config(): RecommenderConfig {
     return {
-      type: 'HybridRecommender', normalize: this.normalize,
-      components: this.components.map((c) => ({ weight: c.weight, model: c.model.toJSON() })),
-      state: stateToJSON(this.state),
+      type: 'HybridRecommender',
+      options: { normalize: this.normalize, weights: this.components.map((c) => c.weight) },
+      children: this.components.map((c) => c.model.config()),
     };
   }
 
+  /** Each component's state dict under `components.{m}.`, and the hybrid's own `train.*` once it was fitted. */
+  override stateDict(): SavableState {
+    const sd: SavableState = this.state === null ? {} : trainStateDict(this.state);
+    this.components.forEach((c, m) => {
+      for (const [k, v] of Object.entries(c.model.stateDict())) sd[`components.${m}.${k}`] = v;
+    });
+    return sd;
+  }
+
   /**
-   * Rebuilds a hybrid and its components from {@link toJSON} output.
+   * Loads each component's part (`components.{m}.`) into it, and the hybrid's own training
+   * interactions when present.
+   * @throws as each component's `loadStateDict`; TensorkitError `INVALID_ARGUMENT` on other keys with `strict`.
+   */
+  override loadStateDict(sd: SavableState, options: LoadStateOptions = {}): LoadStateResult {
+    const op = 'HybridRecommender.loadStateDict';
+    const own: SavableState = {};
+    const parts: SavableState[] = this.components.map(() => ({}));
+    for (const [k, v] of Object.entries(sd ?? {})) {
+      const m = /^components\.(\d+)\.(.+)$/.exec(k);
+      if (m !== null && Number(m[1]) < parts.length) parts[Number(m[1])][m[2]] = v;
+      else own[k] = v;
+    }
+    const r = checkState(op, own, [], TRAIN_KEYS, options);
+    const unexpected = [...r.unexpectedKeys];
+    parts.forEach((p, m) => {
+      const rm = this.components[m].model.loadStateDict(p, options);
+      unexpected.push(...rm.unexpectedKeys.map((k) => `components.${m}.${k}`));
+    });
+    this.state = r.empty ? null : trainStateFrom(op, own);
+    return { missingKeys: [], unexpectedKeys: unexpected };
+  }
+
+  protected modelState(): SavableState {
+    return {};
+  }
+
+  protected modelKeys(): string[] {
+    return [];
+  }
+
+  protected loadModel(): void {}
+
+  /**
+   * Rebuilds a hybrid and its components from {@link HybridRecommender.toJSON} output.
    * @throws FormatError on a malformed object or an unknown component type.
    */
   static fromJSON(json: unknown): HybridRecommender {
     const op = 'HybridRecommender.fromJSON';
-    const o = jsonObject(json, 'HybridRecommender');
-    if (!Array.isArray(o.components)) throw new FormatError(`${op}: field 'components' must be an array`);
-    const comps = o.components.map((c: unknown, m: number) => {
-      if (c === null || typeof c !== 'object') throw new FormatError(`${op}: components[${m}] must be an object`);
-      const cc = c as Record<string, unknown>;
-      return { model: recommenderFromJSON(cc.model), weight: cc.weight as number };
+    const { options, state } = savableFromJSON(json, 'HybridRecommender');
+    const children = (json as { children?: unknown }).children;
+    return asFormat(op, () => {
+      const h = recommenderFromConfig({ type: 'HybridRecommender', options, children }, op) as HybridRecommender;
+      h.loadStateDict(state);
+      return h;
     });
-    const h = wrapFormat(op, () => new HybridRecommender(comps, { normalize: o.normalize as HybridOptions['normalize'] }));
-    h.state = stateFromJSON(o.state, op);
-    return h;
   }
+}
+
+/** The recommender classes by config `type`. */
+const RECOMMENDERS: Record<string, new (options: never) => Recommender> = { MatrixFactorization, BPR, ItemKNN, ContentBased };
+
+/** A fresh recommender from a config (a hybrid's children rebuilt first). */
+function recommenderFromConfig(c: unknown, op: string): Recommender {
+  if (c === null || typeof c !== 'object') throw new FormatError(`${op}: a component config must be { type, options }, got ${describe(c)}`);
+  const { type, options, children } = c as { type?: unknown; options?: unknown; children?: unknown };
+  if (type === 'HybridRecommender') {
+    if (!Array.isArray(children)) throw new FormatError(`${op}: a HybridRecommender config needs children, got ${describe(children)}`);
+    return new HybridRecommender({ ...(options as HybridOptions & { weights: number[] }), children: children.map((k) => recommenderFromConfig(k, op)) });
+  }
+  const Cls = typeof type === 'string' && Object.hasOwn(RECOMMENDERS, type) ? RECOMMENDERS[type] : undefined;
+  if (Cls === undefined) throw new FormatError(`${op}: unknown recommender type ${describe(type)}; expected MatrixFactorization, BPR, ItemKNN, ContentBased or HybridRecommender`);
+  return new Cls(options as never);
 }
 
 /**

@@ -1,8 +1,10 @@
-import { FormatError } from '../../tensor/errors';
+import { ArgumentError } from '../../tensor/errors';
+import { asFormat, savableFromJSON, stateInts, typed, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { nonNeg, oneOf, parseOptions, posInt } from '../../tensor/options';
+import { Tensor } from '../../tensor/tensor';
 import {
-  Recommender, TopK, buildState, checkChoice, checkId, checkInt, checkInteractions, checkKeys, checkNum, jsonF32,
-  jsonI32, jsonObject, stateFromJSON, stateToJSON, wrapFormat,
-  type Interactions, type Recommendation, type RecommenderJSON, type TrainState, type TrainStateJSON,
+  Recommender, TopK, buildState, checkId, checkInteractions, stateF32,
+  type Interactions, type Recommendation, type TrainState,
 } from './common';
 
 // Dims: U users, I items, K neighbours kept per item, nnz stored (user, item) cells.
@@ -17,27 +19,11 @@ export interface ItemKNNOptions {
   similarity?: 'cosine';
 }
 
-/** The JSON form of an {@link ItemKNN} model. */
-export interface ItemKNNJSON extends RecommenderJSON {
-  type: 'ItemKNN';
-  /** The resolved options. */
-  options: {
-    /** Neighbourhood size. */
-    k: number;
-    /** Shrinkage s added to the cosine denominator. */
-    shrink: number;
-    /** Similarity measure. */
-    similarity: 'cosine';
-  };
-  /** Row pointers of the neighbour lists, [I + 1] (null before fit). */
-  neighborPtr: number[] | null;
-  /** Neighbour item ids, most similar first within each item (null before fit). */
-  neighborIdx: number[] | null;
-  /** Similarity of each entry of `neighborIdx` (null before fit). */
-  neighborSim: number[] | null;
-  /** The training interactions (null before fit). */
-  state: TrainStateJSON | null;
-}
+/**
+ * The JSON form of an {@link ItemKNN} model: `config().options` and the state dict (`train.*`,
+ * `neighborPtr` [I + 1], `neighborIdx` and `neighborSim` [nnz]).
+ */
+export type ItemKNNJSON = SavableJSON<'ItemKNN'>;
 
 /**
  * Item–item collaborative filtering (Sarwar et al. 2001) with cosine similarity on the columns of
@@ -81,13 +67,14 @@ export class ItemKNN extends Recommender {
   private revIdx: Int32Array | null = null;
   private revSim: Float32Array | null = null;
 
+  /** Takes {@link ItemKNNOptions}, or `config().options` of another ItemKNN. */
   constructor(options: ItemKNNOptions = {}) {
     super();
     const op = 'ItemKNN';
-    const o = checkKeys(op, options, ['k', 'shrink', 'similarity']);
-    this.k = checkInt(op, 'k', o.k ?? 50, 1);
-    this.shrink = checkNum(op, 'shrink', o.shrink ?? 0, 0);
-    this.similarity = checkChoice(op, 'similarity', o.similarity ?? 'cosine', ['cosine'] as const);
+    const o = parseOptions(op, options, { k: posInt, shrink: nonNeg, similarity: oneOf(['cosine'] as const) });
+    this.k = o.k ?? 50;
+    this.shrink = o.shrink ?? 0;
+    this.similarity = o.similarity ?? 'cosine';
   }
 
   /** Fits to implicit or explicit interactions (computes the item neighbourhoods). */
@@ -143,37 +130,44 @@ export class ItemKNN extends Recommender {
     this.revSim = rSim;
   }
 
-  toJSON(): ItemKNNJSON {
-    const arr = (a: Int32Array | Float32Array | null) => (a === null ? null : Array.from(a));
+  /** `{ type: 'ItemKNN', options: { k, shrink, similarity } }`. */
+  config(): SavableConfig {
+    return { type: 'ItemKNN', options: { k: this.k, shrink: this.shrink, similarity: this.similarity } };
+  }
+
+  protected modelState(): SavableState {
+    const ptr = this.nbrPtr!, idx = this.nbrIdx!, sim = this.nbrSim!;
     return {
-      type: 'ItemKNN',
-      options: { k: this.k, shrink: this.shrink, similarity: this.similarity },
-      neighborPtr: arr(this.nbrPtr), neighborIdx: arr(this.nbrIdx), neighborSim: arr(this.nbrSim),
-      state: stateToJSON(this.state),
+      neighborPtr: typed('I32', ptr.slice(), [ptr.length]), neighborIdx: typed('I32', idx.slice(), [idx.length]),
+      neighborSim: new Tensor(sim.slice(), [sim.length]),
     };
   }
 
+  protected modelKeys(): string[] {
+    return ['neighborPtr', 'neighborIdx', 'neighborSim'];
+  }
+
+  protected loadModel(op: string, sd: SavableState, st: TrainState): void {
+    const ptr = stateInts(op, sd, 'neighborPtr', [st.nItems + 1]);
+    if (ptr[0] !== 0) throw new ArgumentError(`${op}: neighborPtr must start at 0`);
+    for (let j = 0; j < st.nItems; j++) if (ptr[j + 1] < ptr[j]) throw new ArgumentError(`${op}: neighborPtr must be non-decreasing`);
+    const n = ptr[st.nItems];
+    const idx = stateInts(op, sd, 'neighborIdx', [n], st.nItems);
+    const sim = stateF32(op, sd, 'neighborSim', [n]);
+    this.setNeighbors(ptr, idx, sim);
+  }
+
   /**
-   * Rebuilds a model from {@link toJSON} output; it scores identically.
+   * Rebuilds a model from {@link ItemKNN.toJSON} output; it scores identically.
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): ItemKNN {
-    const op = 'ItemKNN.fromJSON';
-    const o = jsonObject(json, 'ItemKNN');
-    const m = wrapFormat(op, () => new ItemKNN(o.options as ItemKNNOptions));
-    const st = stateFromJSON(o.state, op);
-    if (st === null) return m;
-    const ptr = jsonI32(o, 'neighborPtr', op, st.nItems + 1, 2 ** 31 - 1);
-    const n = ptr[st.nItems];
-    const idx = jsonI32(o, 'neighborIdx', op, n, st.nItems - 1);
-    const sim = jsonF32(o, 'neighborSim', op, n);
-    if (ptr[0] !== 0) throw new FormatError(`${op}: field 'neighborPtr' must start at 0`);
-    for (let j = 0; j < st.nItems; j++) {
-      if (ptr[j + 1] < ptr[j]) throw new FormatError(`${op}: field 'neighborPtr' must be non-decreasing`);
-    }
-    m.state = st;
-    m.setNeighbors(ptr, idx, sim);
-    return m;
+    const { options, state } = savableFromJSON(json, 'ItemKNN');
+    return asFormat('ItemKNN.fromJSON', () => {
+      const m = new ItemKNN(options as ItemKNNOptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 

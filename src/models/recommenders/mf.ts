@@ -1,10 +1,11 @@
 import { ArgumentError, NumericError } from '../../tensor/errors';
 import { choleskyFactor64, lowerSolve64, lowerTransSolve64 } from '../../tensor/kernels/linalg';
-import type { Generator } from '../../tensor/random';
+import { asFormat, savableFromJSON, stateScalar, typed, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { bool, nonNeg, nonNegInt, oneOf, parseOptions, posInt, positive, rng as rngCheck } from '../../tensor/options';
+import { defaultGenerator, type Generator } from '../../tensor/random';
+import { Tensor } from '../../tensor/tensor';
 import {
-  Recommender, buildState, checkBool, checkChoice, checkInt, checkInteractions, checkKeys, checkNum, checkRng,
-  groupBy, jsonF32, jsonNum, jsonObject, stateFromJSON, stateToJSON, wrapFormat,
-  type IdArray, type Interactions, type RecommenderJSON, type TrainStateJSON,
+  Recommender, buildState, checkInteractions, groupBy, stateF32, type IdArray, type Interactions, type TrainState,
 } from './common';
 
 // Dims: U users, I items, R rank, M ratings, D = R + 1 (factor plus bias) in the ALS solves.
@@ -29,39 +30,11 @@ export interface MatrixFactorizationOptions {
   rng?: Generator;
 }
 
-/** The JSON form of a {@link MatrixFactorization}. */
-export interface MatrixFactorizationJSON extends RecommenderJSON {
-  type: 'MatrixFactorization';
-  /** The resolved options (no `rng`). */
-  options: {
-    /** Number of latent factors R. */
-    rank: number;
-    /** `'sgd'` or `'als'`. */
-    solver: 'sgd' | 'als';
-    /** Passes (sgd) or sweeps (als). */
-    epochs: number;
-    /** SGD step size. */
-    lr: number;
-    /** Regularization λ. */
-    l2: number;
-    /** Whether user and item biases are learned. */
-    biases: boolean;
-    /** Std of the initial factors. */
-    initStd: number;
-  };
-  /** μ, the mean training rating (NaN before fit). */
-  globalMean: number;
-  /** User factors P, [U, R] row-major (null before fit). */
-  userFactors: number[] | null;
-  /** Item factors Q, [I, R] row-major (null before fit). */
-  itemFactors: number[] | null;
-  /** User biases bᵤ, [U] (null before fit). */
-  userBias: number[] | null;
-  /** Item biases bᵢ, [I] (null before fit). */
-  itemBias: number[] | null;
-  /** The training interactions (null before fit). */
-  state: TrainStateJSON | null;
-}
+/**
+ * The JSON form of a {@link MatrixFactorization}: `config().options` and the state dict (`train.*`,
+ * `globalMean` [] (float64), `userFactors` [U, R], `itemFactors` [I, R], `userBias` [U], `itemBias` [I]).
+ */
+export type MatrixFactorizationJSON = SavableJSON<'MatrixFactorization'>;
 
 /**
  * Biased matrix factorization for explicit ratings (Koren, Bell and Volinsky 2009):
@@ -128,18 +101,21 @@ export class MatrixFactorization extends Recommender {
   /** Training RMSE of each epoch (sgd: measured during the pass; als: after the sweep). */
   history: number[] = [];
 
+  /** Takes {@link MatrixFactorizationOptions}, or `config().options` of another MatrixFactorization. */
   constructor(options: MatrixFactorizationOptions = {}) {
     super();
     const op = 'MatrixFactorization';
-    const o = checkKeys(op, options, ['rank', 'solver', 'epochs', 'lr', 'l2', 'biases', 'initStd', 'rng']);
-    this.rank = checkInt(op, 'rank', o.rank ?? 32, 1);
-    this.solver = checkChoice(op, 'solver', o.solver ?? 'sgd', ['sgd', 'als'] as const);
-    this.epochs = checkInt(op, 'epochs', o.epochs ?? (this.solver === 'sgd' ? 20 : 10), 0);
-    this.lr = checkNum(op, 'lr', o.lr ?? 0.01, 0, true);
-    this.l2 = checkNum(op, 'l2', o.l2 ?? 0.02, 0);
-    this.biases = checkBool(op, 'biases', o.biases ?? true);
-    this.initStd = checkNum(op, 'initStd', o.initStd ?? 0.1, 0);
-    this.rng = checkRng(op, o.rng);
+    const o = parseOptions(op, options, {
+      rank: posInt, solver: oneOf(['sgd', 'als'] as const), epochs: nonNegInt, lr: positive, l2: nonNeg, biases: bool, initStd: nonNeg, rng: rngCheck,
+    });
+    this.rank = o.rank ?? 32;
+    this.solver = o.solver ?? 'sgd';
+    this.epochs = o.epochs ?? (this.solver === 'sgd' ? 20 : 10);
+    this.lr = o.lr ?? 0.01;
+    this.l2 = o.l2 ?? 0.02;
+    this.biases = o.biases ?? true;
+    this.initStd = o.initStd ?? 0.1;
+    this.rng = o.rng ?? defaultGenerator();
   }
 
   /**
@@ -218,36 +194,50 @@ export class MatrixFactorization extends Recommender {
     }
   }
 
-  toJSON(): MatrixFactorizationJSON {
-    const arr = (a: Float32Array | null) => (a === null ? null : Array.from(a));
+  /** `{ type: 'MatrixFactorization', options }` with every option but `rng`. */
+  config(): SavableConfig {
     return {
       type: 'MatrixFactorization',
       options: { rank: this.rank, solver: this.solver, epochs: this.epochs, lr: this.lr, l2: this.l2, biases: this.biases, initStd: this.initStd },
-      globalMean: this.globalMean,
-      userFactors: arr(this.userFactors), itemFactors: arr(this.itemFactors), userBias: arr(this.userBias), itemBias: arr(this.itemBias),
-      state: stateToJSON(this.state),
     };
   }
 
+  protected modelState(): SavableState {
+    const R = this.rank;
+    const U = this.userBias!.length, I = this.itemBias!.length;
+    return {
+      globalMean: typed('F64', new Float64Array([this.globalMean]), []),
+      userFactors: new Tensor(this.userFactors!.slice(), [U, R]), itemFactors: new Tensor(this.itemFactors!.slice(), [I, R]),
+      userBias: new Tensor(this.userBias!.slice(), [U]), itemBias: new Tensor(this.itemBias!.slice(), [I]),
+    };
+  }
+
+  protected modelKeys(): string[] {
+    return ['globalMean', 'userFactors', 'itemFactors', 'userBias', 'itemBias'];
+  }
+
+  protected loadModel(op: string, sd: SavableState, st: TrainState): void {
+    const R = this.rank;
+    const mu = stateScalar(op, sd, 'globalMean');
+    this.userFactors = stateF32(op, sd, 'userFactors', [st.nUsers, R]);
+    this.itemFactors = stateF32(op, sd, 'itemFactors', [st.nItems, R]);
+    this.userBias = stateF32(op, sd, 'userBias', [st.nUsers]);
+    this.itemBias = stateF32(op, sd, 'itemBias', [st.nItems]);
+    this.globalMean = mu;
+  }
+
   /**
-   * Rebuilds a model from {@link toJSON} output; it predicts identically (the rng is not saved:
-   * a refit draws from the global generator unless you fit a new model with one).
+   * Rebuilds a model from {@link MatrixFactorization.toJSON} output; it predicts identically (the
+   * rng is not saved: a refit draws from the global generator unless you fit a new model with one).
    * @throws FormatError on a malformed object.
    */
   static fromJSON(json: unknown): MatrixFactorization {
-    const op = 'MatrixFactorization.fromJSON';
-    const o = jsonObject(json, 'MatrixFactorization');
-    const m = wrapFormat(op, () => new MatrixFactorization(o.options as MatrixFactorizationOptions));
-    const st = stateFromJSON(o.state, op);
-    if (st === null) return m;
-    const R = m.rank;
-    m.globalMean = jsonNum(o, 'globalMean', op);
-    m.userFactors = jsonF32(o, 'userFactors', op, st.nUsers * R);
-    m.itemFactors = jsonF32(o, 'itemFactors', op, st.nItems * R);
-    m.userBias = jsonF32(o, 'userBias', op, st.nUsers);
-    m.itemBias = jsonF32(o, 'itemBias', op, st.nItems);
-    m.state = st;
-    return m;
+    const { options, state } = savableFromJSON(json, 'MatrixFactorization');
+    return asFormat('MatrixFactorization.fromJSON', () => {
+      const m = new MatrixFactorization(options as MatrixFactorizationOptions);
+      m.loadStateDict(state);
+      return m;
+    });
   }
 }
 
