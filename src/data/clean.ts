@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { Tensor } from '../tensor/tensor';
 import { finite, nonNeg, nullable, oneOf, parseOptions } from '../tensor/options';
 import {
-  checkState, savableToJSON, stateValues, transformerFromJSON, typed, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON,
+  checkState, savableToJSON, stateValues, transformerFromJSON, typed, type LoadStateOptions, type LoadStateResult, type FittedConfig, type SavableJSON,
   type SavableState,
 } from './savable';
 import {
@@ -114,7 +114,7 @@ export class SimpleImputer {
   }
 
   /** `{ type: 'SimpleImputer', options: { strategy, fillValue } }`; the constructor accepts the options back. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'SimpleImputer', options: { strategy: this.strategy, fillValue: this.fillValue } };
   }
 

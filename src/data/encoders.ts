@@ -3,7 +3,7 @@ import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { arrayOf, nullable, oneOf, parseOptions, str } from '../tensor/options';
 import {
-  checkState, savableToJSON, stateValues, transformerFromJSON, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON,
+  checkState, savableToJSON, stateValues, transformerFromJSON, type LoadStateOptions, type LoadStateResult, type FittedConfig, type SavableJSON,
   type SavableState,
 } from './savable';
 import { matrixTensor, notFitted, toMatrix, type MatrixLike } from './util';
@@ -246,7 +246,7 @@ export class OneHotEncoder {
    * `{ type: 'OneHotEncoder', options: { handleUnknown, categories } }` with the string categories of
    * each column (null for numeric columns, and for all before fit).
    */
-  config(): SavableConfig {
+  config(): FittedConfig {
     const cats = this.cats === null ? null : this.cats.map((c) => (typeof c[0] === 'string' ? (c as string[]).slice() : null));
     return { type: 'OneHotEncoder', options: { handleUnknown: this.handleUnknown, categories: cats } };
   }
@@ -429,7 +429,7 @@ export class LabelEncoder<L extends Category = Category> {
   }
 
   /** `{ type: 'LabelEncoder', options: { classes } }` with the string classes (null for numeric classes and before fit). */
-  config(): SavableConfig {
+  config(): FittedConfig {
     const c = this.cls !== null && typeof this.cls[0] === 'string' ? (this.cls as string[]).slice() : null;
     return { type: 'LabelEncoder', options: { classes: c } };
   }

@@ -20,7 +20,7 @@ export {
 export { parseCsv, type CsvOptions, type CsvTable } from './csv';
 export { type MatrixLike } from './util';
 export {
-  type SavableState, type StateEntry, type LoadStateOptions, type LoadStateResult, type SavableJSON, type TensorJSON,
+  type FittedConfig, type SavableState, type StateEntry, type LoadStateOptions, type LoadStateResult, type SavableJSON, type TensorJSON,
 } from './savable';
 export * from './synthetic';
 export * from './augment';

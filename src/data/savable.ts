@@ -15,7 +15,7 @@ import type { Dtype, TypedData, TypedTensor } from '../tensor/typed';
  * What `config()` of a savable returns: its class name and the options its constructor accepts
  * back (the shape of nn's `ModuleConfig`).
  */
-export interface SavableConfig {
+export interface FittedConfig {
   /** The class name, e.g. `'StandardScaler'`. */
   type: string;
   /** The constructor options (JSON-safe). */

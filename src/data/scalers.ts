@@ -3,7 +3,7 @@ import { arrayOf, badValue, bool, finite, num, parseOptions, type Check } from '
 import { Tensor } from '../tensor/tensor';
 import {
   checkState, savableToJSON, stateScalar, stateValues, transformerFromJSON, typed,
-  type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+  type LoadStateOptions, type LoadStateResult, type FittedConfig, type SavableJSON, type SavableState,
 } from './savable';
 import {
   checkNoInf, checkNonEmpty, columnMoments, featureMismatch, handleZeroScale,
@@ -194,7 +194,7 @@ export class StandardScaler {
   }
 
   /** `{ type: 'StandardScaler', options: { withMean, withStd } }`; the constructor accepts the options back. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'StandardScaler', options: { withMean: this.withMean, withStd: this.withStd } };
   }
 
@@ -346,7 +346,7 @@ export class MinMaxScaler {
   }
 
   /** `{ type: 'MinMaxScaler', options: { featureRange, clip } }`; the constructor accepts the options back. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'MinMaxScaler', options: { featureRange: [this.featureRange[0], this.featureRange[1]], clip: this.clip } };
   }
 
@@ -485,7 +485,7 @@ export class RobustScaler {
   }
 
   /** `{ type: 'RobustScaler', options: { withCentering, withScaling, quantileRange } }`; the constructor accepts the options back. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return {
       type: 'RobustScaler',
       options: { withCentering: this.withCentering, withScaling: this.withScaling, quantileRange: [this.quantileRange[0], this.quantileRange[1]] },

@@ -15,15 +15,9 @@ import {
 } from './safetensors';
 import { itemSize, type Dtype } from './dtypes';
 
-/** The config a {@link Savable} writes: its class's `type` name, constructor options and child configs. @category IO */
-export interface SavableConfig {
-  /** The name a registry maps to the class, e.g. `'Linear'`. */
-  type: string;
-  /** What the class's constructor takes back as its single argument (JSON-safe: no NaN, functions or class instances). */
-  options?: Record<string, unknown>;
-  /** Child configs, for containers; the rebuilt children come back to the constructor as `options.children`. */
-  children?: SavableConfig[];
-}
+export type { SavableConfig } from '../tensor/savable';
+import type { SavableConfig } from '../tensor/savable';
+
 
 /**
  * Anything {@link saveModel} can save and {@link loadModel} rebuild: its `config()` names its class

@@ -1,6 +1,6 @@
 import { NumericError } from '../../tensor/errors';
 import { defaultGenerator, type Generator } from '../../tensor/random';
-import { asFormat, savableFromJSON, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { asFormat, savableFromJSON, type FittedConfig, type SavableJSON, type SavableState } from '../../data/savable';
 import { nonNeg, nonNegInt, parseOptions, posInt, positive, rng as rngCheck } from '../../tensor/options';
 import { Tensor } from '../../tensor/tensor';
 import {
@@ -158,7 +158,7 @@ export class BPR extends Recommender {
   }
 
   /** `{ type: 'BPR', options }` with every option but `rng`. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'BPR', options: { rank: this.rank, epochs: this.epochs, lr: this.lr, l2: this.l2, initStd: this.initStd } };
   }
 

@@ -1,6 +1,6 @@
 import {
   checkState, savableToJSON, stateInts, stateScalar, stateTensor, typed,
-  type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+  type LoadStateOptions, type LoadStateResult, type FittedConfig, type SavableJSON, type SavableState,
 } from '../../data/savable';
 import { ArgumentError, ShapeError, TensorkitError } from '../../tensor/errors';
 import { bool, checkArg, nonNegInt, parseOptions, posInt } from '../../tensor/options';
@@ -48,7 +48,7 @@ export interface Recommendation {
 }
 
 /** What a recommender's `config()` returns: `{ type, options }`, and for the hybrid its components' configs. */
-export interface RecommenderConfig extends SavableConfig {
+export interface RecommenderConfig extends FittedConfig {
   /** The components' configs, in order (HybridRecommender only). */
   children?: RecommenderConfig[];
 }

@@ -1,5 +1,5 @@
 import {
-  asFormat, savableFromJSON, type LoadStateOptions, type LoadStateResult, type SavableConfig, type SavableJSON, type SavableState,
+  asFormat, savableFromJSON, type LoadStateOptions, type LoadStateResult, type FittedConfig, type SavableJSON, type SavableState,
 } from '../../data/savable';
 import { ArgumentError, ShapeError, TensorkitError, fmtShape } from '../../tensor/errors';
 import { instanceOf, parseOptions, posInt } from '../../tensor/options';
@@ -138,7 +138,7 @@ export class ContentBased extends Recommender {
   }
 
   /** `{ type: 'ContentBased', options: { nItems, nFeatures } }`; the features themselves are in the state dict. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'ContentBased', options: { nItems: this.numItems, nFeatures: this.nFeatures } };
   }
 

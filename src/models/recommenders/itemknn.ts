@@ -1,5 +1,5 @@
 import { ArgumentError } from '../../tensor/errors';
-import { asFormat, savableFromJSON, stateInts, typed, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { asFormat, savableFromJSON, stateInts, typed, type FittedConfig, type SavableJSON, type SavableState } from '../../data/savable';
 import { nonNeg, oneOf, parseOptions, posInt } from '../../tensor/options';
 import { Tensor } from '../../tensor/tensor';
 import {
@@ -131,7 +131,7 @@ export class ItemKNN extends Recommender {
   }
 
   /** `{ type: 'ItemKNN', options: { k, shrink, similarity } }`. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return { type: 'ItemKNN', options: { k: this.k, shrink: this.shrink, similarity: this.similarity } };
   }
 

@@ -1,6 +1,6 @@
 import { ArgumentError, NumericError } from '../../tensor/errors';
 import { choleskyFactor64, lowerSolve64, lowerTransSolve64 } from '../../tensor/kernels/linalg';
-import { asFormat, savableFromJSON, stateScalar, typed, type SavableConfig, type SavableJSON, type SavableState } from '../../data/savable';
+import { asFormat, savableFromJSON, stateScalar, typed, type FittedConfig, type SavableJSON, type SavableState } from '../../data/savable';
 import { bool, nonNeg, nonNegInt, oneOf, parseOptions, posInt, positive, rng as rngCheck } from '../../tensor/options';
 import { defaultGenerator, type Generator } from '../../tensor/random';
 import { Tensor } from '../../tensor/tensor';
@@ -195,7 +195,7 @@ export class MatrixFactorization extends Recommender {
   }
 
   /** `{ type: 'MatrixFactorization', options }` with every option but `rng`. */
-  config(): SavableConfig {
+  config(): FittedConfig {
     return {
       type: 'MatrixFactorization',
       options: { rank: this.rank, solver: this.solver, epochs: this.epochs, lr: this.lr, l2: this.l2, biases: this.biases, initStd: this.initStd },
