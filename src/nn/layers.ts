@@ -530,7 +530,7 @@ const DROPOUT = { p: num({ min: 0, max: 1 }), rng };
 /**
  * Zeroes each element with probability p in training and scales the rest by 1/(1 − p)
  * (inverted dropout, Srivastava et al., 2014); the identity in eval mode.
- * Shapes: any.
+ * Shapes: x of every shape, returned unchanged.
  * @example new Dropout(0.5).eval().forward(ones([3])).toArray(); // [1, 1, 1]
  * @see https://jmlr.org/papers/v15/srivastava14a.html
  * @category Layers

@@ -17,7 +17,7 @@ const normOrder: Check<number> = (v, name, op) => {
 
 /** Options of {@link clipGradNorm}. */
 export interface ClipGradNormOptions {
-  /** p of the norm: any number > 0, or Infinity for the max norm (default 2). */
+  /** p of the norm: a number > 0, or Infinity for the max norm (default 2). */
   normType?: number;
   /** Throw a `NumericError` when the total norm is NaN or ±Inf (default false: the grads become NaN, as PyTorch). */
   errorIfNonfinite?: boolean;

@@ -38,7 +38,7 @@ export interface GradcheckResult {
  * check_vjp): for u ~ N(0, I) over the output and v ~ N(0, I) over the inputs, compares
  * ⟨backward(u), v⟩ with (⟨u, f(x + εv)⟩ − ⟨u, f(x − εv)⟩) / 2ε. A random cotangent (never all
  * ones) catches gradients that are wrong only off the diagonal. Use it to test custom ops.
- * Shapes: any inputs; `fn` returns a tensor of any shape.
+ * Shapes: inputs of every shape; `fn` returns a tensor of whatever shape it computes.
  * @example
  * gradcheck((x) => mul(x, x), [randn([3])]).ok; // true
  * @throws ArgumentError if an input is not a Tensor.

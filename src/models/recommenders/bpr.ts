@@ -44,7 +44,7 @@ export type BPRJSON = SavableJSON<'BPR'>;
  * (user, item) pairs; a triple takes a uniformly random training pair (u, i) — with replacement,
  * so users are drawn in proportion to their activity — and a negative j uniformly from all items,
  * redrawn until u has not interacted with j. Users who interacted with every item are skipped.
- * Ratings, if given, are ignored: any interaction is a positive.
+ * Ratings, if given, are ignored: every interaction is a positive.
  *
  * Cold start: a user without training interactions has pᵤ = 0, so `predict` gives bᵢ (the learned
  * popularity); `recommend` returns the most popular items (see {@link Recommender}). Items never

@@ -103,7 +103,7 @@ function isArrayLike(v: unknown): v is ArrayLike<unknown> {
   return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 }
 
-/** Integer ids in [0, n) (n = Infinity: any non-negative safe integer) copied into an Int32Array. @internal */
+/** Integer ids in [0, n) (n = Infinity: every non-negative safe integer allowed) copied into an Int32Array. @internal */
 export function checkIds(op: string, name: string, v: unknown, n: number, what: string): Int32Array {
   if (!isArrayLike(v)) throw new ArgumentError(`${op}: ${name} must be an Int32Array or an array of integers, got ${describe(v)}`);
   const out = new Int32Array(v.length);

@@ -30,6 +30,7 @@ import * as conv from './conv';
 import * as embedding from './embedding';
 import * as gather from './gather';
 import * as linalg from './linalg';
+import * as losses from './losses';
 import * as matmul from './matmul';
 import * as norm from './norm';
 import * as pool from './pool';
@@ -177,6 +178,23 @@ export interface Kernels {
   indexSelectBackward: typeof gather.indexSelectBackward;
   gatherForward: typeof gather.gatherForward;
   gatherBackward: typeof gather.gatherBackward;
+  // fused losses
+  mseForward: typeof losses.mseForward;
+  mseBackward: typeof losses.mseBackward;
+  l1Forward: typeof losses.l1Forward;
+  l1Backward: typeof losses.l1Backward;
+  huberForward: typeof losses.huberForward;
+  huberBackward: typeof losses.huberBackward;
+  bceForward: typeof losses.bceForward;
+  bceBackward: typeof losses.bceBackward;
+  bceLogitsForward: typeof losses.bceLogitsForward;
+  bceLogitsBackward: typeof losses.bceLogitsBackward;
+  klDivForward: typeof losses.klDivForward;
+  klDivBackward: typeof losses.klDivBackward;
+  nllForward: typeof losses.nllForward;
+  nllBackward: typeof losses.nllBackward;
+  firstOutside: typeof losses.firstOutside;
+  sum64: typeof losses.sum64;
   // dense linear algebra in float64 (the conversions, tolerances and constants stay plain imports)
   choleskyFactor64: typeof linalg.choleskyFactor64;
   lowerSolve64: typeof linalg.lowerSolve64;
@@ -313,6 +331,22 @@ export const js: Readonly<Kernels> = Object.freeze({
   indexSelectBackward: gather.indexSelectBackward,
   gatherForward: gather.gatherForward,
   gatherBackward: gather.gatherBackward,
+  mseForward: losses.mseForward,
+  mseBackward: losses.mseBackward,
+  l1Forward: losses.l1Forward,
+  l1Backward: losses.l1Backward,
+  huberForward: losses.huberForward,
+  huberBackward: losses.huberBackward,
+  bceForward: losses.bceForward,
+  bceBackward: losses.bceBackward,
+  bceLogitsForward: losses.bceLogitsForward,
+  bceLogitsBackward: losses.bceLogitsBackward,
+  klDivForward: losses.klDivForward,
+  klDivBackward: losses.klDivBackward,
+  nllForward: losses.nllForward,
+  nllBackward: losses.nllBackward,
+  firstOutside: losses.firstOutside,
+  sum64: losses.sum64,
   choleskyFactor64: linalg.choleskyFactor64,
   lowerSolve64: linalg.lowerSolve64,
   lowerTransSolve64: linalg.lowerTransSolve64,

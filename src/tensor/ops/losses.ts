@@ -1,14 +1,13 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
-import * as K from '../kernels/losses';
-import { stridedCopy } from '../kernels/strided';
+import { kernels as K } from '../kernels/backend';
 import {
   arrayOf, badValue, bool, int, num, oneOf, parseOptions, positive, type Check,
 } from '../options';
 import { broadcastStrides, describe, sameShape, sizeOf, fmtPosition } from '../shape';
 import { Tensor } from '../tensor';
 import type { Indices } from './index';
-import { toClassIndices, type Reduction } from './softmax';
+import { classLayout, toClassIndices, type Reduction } from './softmax';
 
 // The fused losses: each validates, calls its kernel pair (kernels/losses.ts) and records its
 // hand-written backward, like every op. Their public home is nn/losses.ts (torch.nn.functional),
@@ -128,7 +127,7 @@ function broadcastWeight(op: string, name: string, w: LossWeight | null, shape: 
   if (!fits) throw new ShapeError(`${op}: ${name} ${fmtShape(ws)} cannot be broadcast to the input's shape ${fmtShape(shape)}`);
   if (sameShape(ws, shape)) return src.data;
   const out = new Float32Array(sizeOf(shape));
-  stridedCopy(out, src.data, 0, shape, broadcastStrides(ws, shape));
+  K.stridedCopy(out, src.data, 0, shape, broadcastStrides(ws, shape));
   return out;
 }
 
@@ -225,14 +224,8 @@ export function nllLoss(logProbs: Tensor, target: Indices, options: NllLossOptio
   const op = 'nllLoss';
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = parseOptions(op, options, NLL_SPEC);
   if (!(logProbs instanceof Tensor)) throw new ArgumentError(`${op}: logProbs must be a Tensor, got ${describe(logProbs)}`);
-  if (logProbs.ndim === 0) throw new ShapeError(`${op}: logProbs must have a class axis: (N, C), (N, C, d1, …) or (C); got a scalar []`);
+  const { C, O, I, M, itemShape } = classLayout(logProbs, op, 'logProbs');
   const shape = logProbs.shape;
-  const unbatched = logProbs.ndim === 1;
-  const C = unbatched ? shape[0] : shape[1];
-  const O = unbatched ? 1 : shape[0];
-  const I = unbatched ? 1 : sizeOf(shape.slice(2));
-  const M = O * I;
-  const itemShape = unbatched ? [] : [shape[0], ...shape.slice(2)];
 
   let w: Float32Array | null = null;
   const ws = weightSource(weight);

@@ -126,15 +126,8 @@ export function crossEntropy(logits: Tensor, target: Indices, options: CrossEntr
   const { weight, ignoreIndex, labelSmoothing, reduction } = {
     weight: null, ignoreIndex: -100, labelSmoothing: 0, reduction: 'mean' as Reduction, ...parseOptions(op, options, CE_SPEC),
   };
-  if (logits.ndim === 0) throw new ShapeError(`${op}: logits must have a class axis: (N, C), (N, C, d1, …) or (C); got a scalar []`);
-
+  const { C, O, I, M, itemShape } = classLayout(logits, op, 'logits');
   const shape = logits.shape;
-  const unbatched = logits.ndim === 1;
-  const C = unbatched ? shape[0] : shape[1];
-  const O = unbatched ? 1 : shape[0];
-  const I = unbatched ? 1 : sizeOf(shape.slice(2));
-  const M = O * I;
-  const itemShape = unbatched ? [] : [shape[0], ...shape.slice(2)];
 
   let w: Float32Array | null = null;
   if (weight !== null) {
@@ -191,6 +184,23 @@ function sum64(a: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
+}
+
+/**
+ * The layout of a classification input with its class axis at 1, (N, C, d1, …), or unbatched (C):
+ * C classes, O leading items, I trailing positions per item, M = O·I items in all, and the shape
+ * of one target per item. Shared by crossEntropy and nllLoss.
+ * @throws ShapeError for a scalar input.
+ * @internal
+ */
+export function classLayout(x: Tensor, op: string, arg: string): { C: number; O: number; I: number; M: number; itemShape: number[] } {
+  if (x.ndim === 0) throw new ShapeError(`${op}: ${arg} must have a class axis: (N, C), (N, C, d1, …) or (C); got a scalar []`);
+  const shape = x.shape;
+  const unbatched = x.ndim === 1;
+  const C = unbatched ? shape[0] : shape[1];
+  const O = unbatched ? 1 : shape[0];
+  const I = unbatched ? 1 : sizeOf(shape.slice(2));
+  return { C, O, I, M: O * I, itemShape: unbatched ? [] : [shape[0], ...shape.slice(2)] };
 }
 
 /**
