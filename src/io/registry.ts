@@ -167,7 +167,7 @@ function serializeIndex(ix: Index): string {
  * @example
  * // Node only, from 'tensorkit/io/node':
  * // const reg = new ModelRegistry('./models');
- * // const v = await reg.save('mnist', net, { tags: ['candidate'], metrics: { accuracy: 0.98 } }); → version 1
+ * // const v = await reg.save('mnist', net, { tags: ['candidate'], metrics: { accuracy: 0.98 } }); // v === 1 in a new registry
  * // const { model } = await reg.load('mnist', 'candidate');
  * // await reg.rollback('mnist', 1);
  * @category IO

@@ -17,7 +17,8 @@ export type ErrorCode =
  * Base class of every error tensorkit throws on purpose. The message names the op, the argument and
  * every shape involved, e.g. `matmul: a [2, 3] and b [4, 5]: inner dimensions 3 and 4 differ`.
  * @example
- * try { matmul(zeros([2, 3]), zeros([4, 5])); } catch (e) { (e as TensorkitError).code; } // 'SHAPE_MISMATCH'
+ * const codeOf = (f: () => unknown) => { try { f(); return null; } catch (e) { return (e as TensorkitError).code; } };
+ * codeOf(() => matmul(zeros([2, 3]), zeros([4, 5]))); // 'SHAPE_MISMATCH'
  * @category Errors
  */
 export class TensorkitError extends Error {

@@ -41,7 +41,7 @@ const tile = new Float32Array(16);
  * // [[1, 2], [3, 4]] · [[5, 6], [7, 8]]
  * const out = new Float32Array(4);
  * gemm(out, 0, Float32Array.of(1, 2, 3, 4), 0, Float32Array.of(5, 6, 7, 8), 0, 2, 2, 2, false, false, false);
- * // out = [19, 22, 43, 50]
+ * Array.from(out); // [19, 22, 43, 50]
  * @see {@link gemmNaive}, the reference it is tested against.
  * @category Kernels
  */
@@ -202,7 +202,7 @@ export function balancedBlock(n: number, max: number, unit: number): number {
  * @example
  * const out = new Float32Array(1);
  * gemmNaive(out, 0, Float32Array.of(1, 2, 3), 0, Float32Array.of(4, 5, 6), 0, 1, 3, 1, false, false, false);
- * // out = [32]
+ * Array.from(out); // [32]
  * @category Kernels
  */
 export function gemmNaive(

@@ -24,7 +24,7 @@ export interface DropoutOptions {
  * Gradient: dx = dy · m / (1 − p), with the same mask.
  * `dropout(x, p, false)` (PyTorch's positional `training`) is accepted for `{ training: false }`.
  * @example
- * // each entry 0 or 1/(1 − p) = 2, the same for every run with this seed
+ * // each entry 0 or 1/(1 − p) = 2, the same for every run with this seed:
  * dropout(ones([6]), 0.5, { rng: new Generator(1) }).toArray(); // [2, 2, 2, 0, 0, 2]
  * @throws ArgumentError if p is not a number in [0, 1], or on an unknown or mistyped option.
  * @see Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting" (2014), https://jmlr.org/papers/v15/srivastava14a.html
