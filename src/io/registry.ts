@@ -59,14 +59,8 @@ export interface RegistryLoaded<M extends Savable = Module> extends LoadedModel<
   version: number;
 }
 
-interface VersionEntry {
-  version: number;
-  tags: string[];
-  metrics: Record<string, number>;
-  createdAt: string;
-  checksum: string;
-  size: number;
-}
+/** A version as the index file stores it ('latest' is derived, not stored). */
+type VersionEntry = Omit<ModelVersionInfo, 'latest'>;
 
 interface Index {
   latest: number | null;

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { gradcheck, Generator, Tensor, type GradcheckOptions } from '../../src/tensor/index';
+import { stridesOf } from '../../src/tensor/shape';
 
 /** Asserts |a − e| ≤ atol + rtol·|e| element-wise (NaN must match NaN), with the worst index in the message. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-5): void {
@@ -45,16 +46,8 @@ export function expectGrad(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], op
   if (!r.ok) throw new Error(`gradcheck failed: analytic ${r.analytic}, numeric ${r.numeric}, error ${r.error}`);
 }
 
-/** Nested-loop reference helpers. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const st = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    st[i] = s;
-    s *= shape[i];
-  }
-  return st;
-}
+/** Nested-loop reference helpers (row-major strides come from the library's own helper). */
+export { stridesOf };
 
 /** Unravels flat index k of `shape` into a multi-index. */
 export function unravel(k: number, shape: readonly number[]): number[] {

@@ -333,7 +333,7 @@ describe('embedding', () => {
   it('bad indices are named with their position; bad weight and paddingIdx', () => {
     const w = zeros([10, 4]);
     expect(() => embedding([1, 10], w)).toThrow(ArgumentError);
-    expect(() => embedding([1, 10], w)).toThrow(/embedding: indices\[1\] = 10 is out of range \[0, 9\] for weight \[10, 4\]/);
+    expect(() => embedding([1, 10], w)).toThrow(/embedding: indices\[1\] = 10 is not an integer index in \[0, 9\] for weight \[10, 4\]/);
     expect(() => embedding(tensor([[0, 1], [-1, 2]]), w)).toThrow(/indices\[1, 0\] = -1/);
     expect(() => embedding([1.5], w)).toThrow(/indices\[0\] = 1.5/);
     expect(() => embedding([0], zeros([10]))).toThrow(/weight \[10\] must be 2-D/);

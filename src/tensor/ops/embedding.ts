@@ -2,9 +2,9 @@ import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import { kernels as K } from '../kernels/backend';
 import { int, nullable, parseOptions } from '../options';
-import { describe, fmtPosition } from '../shape';
+import { describe } from '../shape';
 import { Tensor } from '../tensor';
-import type { Indices } from './index';
+import { toIndexArray, type Indices } from './index';
 
 const EMBEDDING_SPEC = { paddingIdx: nullable(int()) };
 
@@ -44,24 +44,8 @@ export function embedding(indices: Indices, weight: Tensor, options: EmbeddingOp
     }
     pad = paddingIdx < 0 ? paddingIdx + V : paddingIdx;
   }
-  let src: ArrayLike<number>;
-  let shape: number[];
-  if (indices instanceof Tensor) {
-    src = indices.data;
-    shape = indices.shape.slice();
-  } else if (indices instanceof Int32Array || Array.isArray(indices)) {
-    src = indices as ArrayLike<number>;
-    shape = [src.length];
-  } else throw new ArgumentError(`${op}: indices must be a Tensor, Int32Array or number[], got ${describe(indices)}`);
-  const N = src.length;
-  const idx = new Int32Array(N);
-  for (let n = 0; n < N; n++) {
-    const v = src[n];
-    if (!Number.isInteger(v) || v < 0 || v >= V) {
-      throw new ArgumentError(`${op}: indices[${fmtPosition(n, shape)}] = ${describe(v)} is out of range [0, ${V - 1}] for weight ${fmtShape(weight.shape)}`);
-    }
-    idx[n] = v;
-  }
+  const { idx, shape } = toIndexArray(indices, V, op, 'indices', { negative: false, context: ` for weight ${fmtShape(weight.shape)}` });
+  const N = idx.length;
   const out = Tensor.empty([...shape, D]);
   K.embeddingForward(out.data, weight.data, idx, N, D);
   return record(op, out, [weight], (dy) => {

@@ -1,7 +1,7 @@
 import { record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import { kernels as K } from '../kernels/backend';
-import { describe, normAxis, sizeOf } from '../shape';
+import { describe, fmtPosition, normAxis, sizeOf } from '../shape';
 import { Tensor } from '../tensor';
 
 /** Integer indices: a tensor of exact integer values, an `Int32Array` or a `number[]`. */
@@ -9,10 +9,13 @@ export type Indices = Tensor | Int32Array | readonly number[];
 
 /**
  * Converts indices to an Int32Array, checking each is an integer in [−n, n) (negative counts from
- * the end, as PyTorch) and naming the first bad one.
+ * the end, as PyTorch) or, with `negative: false`, in [0, n), and naming the first bad one by its
+ * position; `context` ends that message (e.g. ` for weight [10, 4]`).
  * @internal
  */
-export function toIndexArray(indices: Indices, n: number, op: string, arg = 'indices'): { idx: Int32Array; shape: number[] } {
+export function toIndexArray(
+  indices: Indices, n: number, op: string, arg = 'indices', opts: { negative?: boolean; context?: string } = {},
+): { idx: Int32Array; shape: number[] } {
   let src: ArrayLike<number>;
   let shape: number[];
   if (indices instanceof Tensor) {
@@ -22,11 +25,12 @@ export function toIndexArray(indices: Indices, n: number, op: string, arg = 'ind
     src = indices as ArrayLike<number>;
     shape = [src.length];
   } else throw new ArgumentError(`${op}: ${arg} must be a Tensor, Int32Array or number[], got ${describe(indices)}`);
+  const lo = opts.negative === false ? 0 : -n;
   const idx = new Int32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
-    if (!Number.isInteger(v) || v < -n || v >= n) {
-      throw new ArgumentError(`${op}: ${arg}[${i}] = ${describe(v)} is not an integer index in [${-n}, ${n - 1}]`);
+    if (!Number.isInteger(v) || v < lo || v >= n) {
+      throw new ArgumentError(`${op}: ${arg}[${fmtPosition(i, shape)}] = ${describe(v)} is not an integer index in [${lo}, ${n - 1}]${opts.context ?? ''}`);
     }
     idx[i] = v < 0 ? v + n : v;
   }
