@@ -23,6 +23,7 @@ export default defineConfig({
     'optim/index': 'src/optim/index.ts',
     'metrics/index': 'src/metrics/index.ts',
     'models/index': 'src/models/index.ts',
+    'compress/index': 'src/compress/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',
     'data/index': 'src/data/index.ts',
