@@ -1,6 +1,7 @@
 import {
   ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type RemovableHandle, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
+import { brand } from '../tensor/brand';
 import { decodeNumbers } from '../tensor/json';
 import { arrayOf, bool, checkArg, func, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
 import { describe, sameShape, sizeOf } from '../tensor/shape';
@@ -150,6 +151,9 @@ function addHook<F>(m: Module, list: 'pre' | 'post', fn: F, options: unknown, op
   };
 }
 
+// Recognised by brand (see tensor/brand), so that an ESM and a CommonJS copy accept each other's modules.
+const MODULE = brand('Module');
+
 function isModule(v: unknown): v is Module {
   return v instanceof Module;
 }
@@ -210,6 +214,15 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
  * @category Modules
  */
 export abstract class Module {
+  /**
+   * `x instanceof Module` is true for a module of any copy of tensorkit in this process (brand
+   * `Symbol.for('tensorkit.Module')`); `x instanceof Linear` or a user class is the ordinary
+   * prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return MODULE.hasInstance(Module, this, v);
+  }
+
   /** Training mode (true) or evaluation mode (false); affects dropout and batch norm. */
   training = true;
 
@@ -484,3 +497,5 @@ export abstract class Module {
     ].join('\n');
   }
 }
+
+MODULE.mark(Module.prototype);

@@ -1,3 +1,4 @@
+import { brand } from './brand';
 import { ArgumentError } from './errors';
 import { describe } from './shape';
 
@@ -36,7 +37,18 @@ function splitmix32(state: { x: number }): number {
  * @see https://prng.di.unimi.it/
  * @category Random
  */
+// Recognised by brand (see ./brand), so that an ESM and a CommonJS copy accept each other's generators.
+const GENERATOR = brand('Generator');
+
 export class Generator {
+  /**
+   * `x instanceof Generator` is true for a generator of any copy of tensorkit in this process
+   * (brand `Symbol.for('tensorkit.Generator')`); a subclass gets the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return GENERATOR.hasInstance(Generator, this, v);
+  }
+
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
@@ -191,6 +203,8 @@ export class Generator {
     return new Generator().setState(this.getState());
   }
 }
+
+GENERATOR.mark(Generator.prototype);
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

@@ -1,5 +1,6 @@
 import { runBackward, type BackwardOptions, type GradHook, type GradNode, type RemovableHandle } from './autograd';
 import { allocFloat32 } from './alloc';
+import { brand } from './brand';
 import { ArgumentError, ShapeError, fmtShape } from './errors';
 import { defaultGenerator, type Generator } from './random';
 import { add, div, mul, pow, sub } from './ops/binary';
@@ -23,6 +24,11 @@ function dimsOf(op: string, args: readonly unknown[]): readonly number[] {
   }
   return args as readonly number[];
 }
+
+// Tensors and parameters are recognised by brand (see ./brand), so that the ESM and the CommonJS
+// copy of the library in one process accept each other's.
+const TENSOR = brand('Tensor');
+const PARAMETER = brand('Parameter');
 
 /** Nested arrays of numbers, as returned by {@link Tensor.tolist}. */
 export type NestedArray = number | NestedArray[];
@@ -59,6 +65,15 @@ export class Tensor {
   retainsGrad = false;
   /** Gradient hooks in registration order, or null when there are none. @internal */
   hooks: GradHook[] | null = null;
+
+  /**
+   * `x instanceof Tensor` is true for a tensor of any copy of tensorkit loaded in this process (an
+   * ESM and a CommonJS copy side by side): it checks the brand `Symbol.for('tensorkit.Tensor')`, not
+   * the prototype chain. For a subclass, `x instanceof MyTensor` is the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return TENSOR.hasInstance(Tensor, this, v);
+  }
 
   /**
    * Wraps `data` (not copied) with `shape`.
@@ -295,6 +310,11 @@ export class Tensor {
  * @category Tensor
  */
 export class Parameter extends Tensor {
+  /** Like `instanceof Tensor`: true for a parameter of any copy of tensorkit (brand `Symbol.for('tensorkit.Parameter')`). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return PARAMETER.hasInstance(Parameter, this, v);
+  }
+
   /** Wraps a tensor's data (shared, not copied) or a Float32Array with its shape. */
   constructor(data: Tensor | Float32Array, shape?: readonly number[], requiresGrad = true) {
     if (data instanceof Tensor) super(data.data, data.shape, requiresGrad);
@@ -335,3 +355,6 @@ export class Parameter extends Tensor {
     return new Parameter(allocFloat32(sizeOf(s), 'Parameter.full').fill(value), s);
   }
 }
+
+TENSOR.mark(Tensor.prototype);
+PARAMETER.mark(Parameter.prototype);
