@@ -45,8 +45,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
 export const MAX_TENSORS = 100_000;
 
 /**
- * The most JSON keys and values a header may hold (2,000,000: 20 per tensor at
- * {@link MAX_TENSORS}; a tensor entry of rank r takes 10 + r, a metadata entry 2). Each
+ * The most JSON keys and values a header may hold (2,000,000: {@link MAX_TENSORS} tensors of rank
+ * 9 or less; a tensor entry of rank r takes 10 + r, a metadata entry 2). Each
  * parsed value costs tens of bytes, so without it a header of millions of tiny metadata entries or
  * dimensions would need many times the file's size. They are counted on the raw bytes before
  * parsing (one plus every `{`, `[`, `,` and `:` outside strings, an upper bound), so such a header
@@ -132,12 +132,13 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
     const v = header[name];
     if (name === '__metadata__') {
       if (!isJsonObject(v)) bad('BAD_METADATA', '__metadata__ is not an object of strings');
-      metadata = {};
       for (const k of Object.keys(v)) {
         const s = v[k];
         if (typeof s !== 'string') bad('BAD_METADATA', `__metadata__[${JSON.stringify(k)}] is not a string (${describeJson(s)})`);
-        metadata[k] = s;
       }
+      // The parsed object itself (a plain object of strings now), not a copy: a header of many
+      // metadata entries would otherwise hold two dictionaries of them.
+      metadata = v as Record<string, string>;
       continue;
     }
     const where = `tensor ${JSON.stringify(name)}`;
@@ -314,7 +315,8 @@ export function rawArray<T>(e: RawEntry, ctor: new (buf: ArrayBuffer) => T): T {
  * beyond ±2^53).
  *
  * The loader is safe on untrusted bytes: it never reads out of bounds, allocates at most about
- * twice the file's size plus about 1.5 KB per tensor (at most {@link MAX_TENSORS} of them),
+ * twice the file's size plus about 1.5 KB per tensor (at most {@link MAX_TENSORS} of them) and
+ * 200 bytes per metadata entry (at most {@link MAX_HEADER_VALUES} keys and values in all),
  * and rejects with a {@link FormatError} whose `code` names the problem:
  * `TRUNCATED`, `HEADER_TOO_LARGE` (> 100 MB, more than {@link MAX_TENSORS} tensors, or more than {@link MAX_HEADER_VALUES} JSON values), `BAD_JSON` (invalid UTF-8 or JSON), `DUPLICATE_KEY`,
  * `FORBIDDEN_KEY` (`__proto__`), `BAD_HEADER`, `BAD_DTYPE`, `BAD_SHAPE`, `SIZE_MISMATCH`,
