@@ -26,6 +26,9 @@ function splitmix32(state: { x: number }): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+// Recognised by brand (see ./brand), so that an ESM and a CommonJS copy accept each other's generators.
+const GENERATOR = brand('Generator');
+
 /**
  * Seeded pseudo-random generator: xoshiro128** (Blackman and Vigna, 2018), 32-bit state words,
  * period 2¹²⁸ − 1. Every function in tensorkit that draws random numbers takes `{ rng }` and uses
@@ -37,9 +40,6 @@ function splitmix32(state: { x: number }): number {
  * @see https://prng.di.unimi.it/
  * @category Random
  */
-// Recognised by brand (see ./brand), so that an ESM and a CommonJS copy accept each other's generators.
-const GENERATOR = brand('Generator');
-
 export class Generator {
   /**
    * `x instanceof Generator` is true for a generator of any copy of tensorkit in this process
