@@ -5,7 +5,8 @@
 // (Node resolves a self-reference `tensorkit` / `tensorkit/<subpath>` via package.json "exports"):
 //   ESM  import('tensorkit'), import('tensorkit/tensor'), import('tensorkit/linalg')
 //   CJS  require('tensorkit'), require('tensorkit/tensor'), require('tensorkit/linalg')
-// and in each runs a tiny forward + backward pass whose gradients were computed by hand.
+// and in each runs a tiny forward + backward pass whose gradients were computed by hand; then
+// passes objects of the ESM copy to the CJS copy's functions and back (the dual-package hazard).
 // Prints one line per check; exits 1 with a clear message if any check fails.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -135,6 +136,54 @@ check('class names survive the build (messages and stack traces say Tensor, Shap
   }
   return problems;
 });
+
+// The dual-package hazard: an application whose dependencies load both builds (one through
+// `import`, one through `require`) has two copies of every class. Objects of one copy must work in
+// the other's functions, because tensorkit recognises its classes by a Symbol.for brand.
+function crossCopy(a, b) {
+  const problems = [];
+  // a tensor of `a` in b's ops, through backward (b's graph reaches into a's leaf)
+  const x = a.tensor([[1, 2], [3, 4]], undefined, { requiresGrad: true });
+  if (!(x instanceof b.Tensor)) problems.push('a tensor is not instanceof the other copy\'s Tensor');
+  const y = b.sum(b.mul(x, b.tensor([[1, 0], [2, 1]])));
+  expectClose(problems, 'sum(x·w) across copies', [y.item()], [1 + 6 + 4]);
+  y.backward();
+  expectClose(problems, 'x.grad across copies', x.grad, [1, 0, 2, 1]);
+  expectClose(problems, 'b.matmul(a tensor)', b.matmul(a.eye(2), a.tensor([[5], [6]])).data, [5, 6]);
+  // a Parameter of `a` in a Module of `b`, found by parameters(), trained by b's optimizer
+  class Net extends b.Module {
+    constructor() { super(); this.w = a.Parameter.full([2], 1); this.inner = new a.Linear(2, 1, { rng: new a.Generator(0) }); }
+    forward(t) { return this.inner.forward(b.mul(t, this.w)); }
+  }
+  const net = new Net();
+  const names = net.namedParameters().map(([n]) => n).join(',');
+  if (names !== 'w,inner.weight,inner.bias') problems.push(`namedParameters across copies: ${names}`);
+  if (!(net.w instanceof b.Parameter) || net.w instanceof a.Linear) problems.push('Parameter brand check wrong across copies');
+  const opt = new b.SGD(net.parameters(), { lr: 0.1 });
+  const before = net.w.toArray();
+  b.sum(net.forward(b.ones([3, 2]))).backward();
+  opt.step();
+  if (net.w.toArray().join() === before.join()) problems.push('b.SGD did not update a Parameter of copy a');
+  // a Module of `a` accepted by b's optimizer, saveModel and Sequential; a's loadModel reads it back
+  const lin = new a.Linear(2, 3, { rng: new a.Generator(1) });
+  new b.Adam(lin.parameters());
+  const seq = new b.Sequential(lin, new a.ReLU());
+  if (seq.forward(a.ones([1, 2])).shape.join() !== '1,3') problems.push('b.Sequential of a\'s layers');
+  const bytes = b.saveModel(lin);
+  const back = a.loadModel(bytes).model;
+  if (back.weight.toArray().join() !== lin.weight.toArray().join()) problems.push('saveModel(b) → loadModel(a) changed the weights');
+  // a Generator of `a` as the rng of b
+  const r1 = b.randn([4], { rng: new a.Generator(7) }).toArray().join();
+  const r2 = b.randn([4], { rng: new b.Generator(7) }).toArray().join();
+  if (r1 !== r2) problems.push('a Generator as b\'s rng drew another stream');
+  if (!(new a.Linear(2, 2) instanceof b.Module) || b.Module.prototype instanceof b.Module) problems.push('Module brand check wrong');
+  // a TypedBuffer of `a` as a buffer of a b Module
+  class Masked extends b.Module { constructor() { super(); this.mask = new a.TypedBuffer('U8', [2]); } forward() { return null; } }
+  if (new Masked().stateDict().mask?.dtype !== 'U8') problems.push('TypedBuffer of a is not a buffer of b\'s Module');
+  return problems;
+}
+check('ESM tensors, parameters, modules, generators work in the CJS copy', () => crossCopy(esm.root, cjs.root));
+check('CJS tensors, parameters, modules, generators work in the ESM copy', () => crossCopy(cjs.root, esm.root));
 
 // TypeScript consumers on the old `moduleResolution: node10` resolve the subpaths through
 // typesVersions (node10 ignores the exports map).

@@ -1,6 +1,6 @@
 export { type Dtype } from './dtypes';
 export {
-  saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES, MAX_TENSORS,
+  saveSafetensors, loadSafetensors, inspectSafetensors, MAX_HEADER_BYTES, MAX_TENSORS, MAX_HEADER_VALUES,
   type TypedTensor, type TypedData, type SafetensorsContents, type SafetensorsEntryInfo, type SafetensorsHeader,
 } from './safetensors';
 export {

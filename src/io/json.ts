@@ -1,4 +1,4 @@
-import { FormatError } from '../tensor/errors';
+import { FormatError, type ErrorCode } from '../tensor/errors';
 
 /** A parsed JSON value. Objects are plain objects whose keys were checked (see {@link parseJsonStrict}). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -9,7 +9,19 @@ export interface ParseJsonOptions {
   maxDepth?: number;
   /** Name of the document for messages, e.g. 'safetensors header'. */
   what?: string;
+  /**
+   * Most values accepted, counting every number, string, literal, array, object and object key
+   * (default unlimited). Checked before each value is built, so a document of millions of tiny
+   * values fails before it costs memory.
+   */
+  maxValues?: number;
+  /** The error code of exceeding `maxValues` (default `BAD_JSON`). */
+  maxValuesCode?: ErrorCode;
 }
+
+// Decoded strings with escapes are built in chunks of this many UTF-16 units (String.fromCharCode
+// takes them as arguments), then joined once.
+const CHUNK = 8192;
 
 /**
  * Parses RFC 8259 JSON strictly, unlike `JSON.parse`: a key repeated in one object is
@@ -21,11 +33,16 @@ export interface ParseJsonOptions {
 export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): Json {
   const maxDepth = options.maxDepth ?? 64;
   const what = options.what ?? 'JSON';
+  const maxValues = options.maxValues ?? Infinity;
   let pos = 0;
+  let values = 0;
   const n = text.length;
 
-  const fail = (msg: string, code: 'BAD_JSON' | 'DUPLICATE_KEY' | 'FORBIDDEN_KEY' = 'BAD_JSON'): never => {
+  const fail = (msg: string, code: ErrorCode = 'BAD_JSON'): never => {
     throw new FormatError(`${what}: ${msg} at offset ${pos}`, code);
+  };
+  const count = (): void => {
+    if (++values > maxValues) fail(`more than ${maxValues} values (numbers, strings, keys, arrays, objects)`, options.maxValuesCode ?? 'BAD_JSON');
   };
   const skipWs = (): void => {
     while (pos < n) {
@@ -34,70 +51,102 @@ export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): J
       else break;
     }
   };
-  const hex4 = (): number => {
-    if (pos + 4 > n) fail('truncated \\u escape');
+  /** The value of the 4 hex digits at `p`, or -1. */
+  const hexAt = (p: number): number => {
+    if (p + 4 > n) return -1;
     let v = 0;
     for (let i = 0; i < 4; i++) {
-      const c = text.charCodeAt(pos++);
+      const c = text.charCodeAt(p + i);
       const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
-      if (d < 0) fail('invalid hex digit in \\u escape');
+      if (d < 0) return -1;
       v = v * 16 + d;
     }
     return v;
   };
+  const ESCAPED: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+  // Two passes, so that no string is built per escape (a `+=` per escape makes a rope of millions
+  // of nodes, several times the input): the first validates and counts the UTF-16 units of the
+  // result, the second writes them into one array, turned into a string in a few large chunks.
   const parseString = (): string => {
     pos++; // opening quote
-    let out = '';
-    let runStart = pos;
+    const start = pos;
+    let units = 0;
+    let escapes = false;
     for (;;) {
       if (pos >= n) fail('unterminated string');
       const c = text.charCodeAt(pos);
-      if (c === 0x22) {
-        out += text.slice(runStart, pos);
-        pos++;
-        return out;
-      }
+      if (c === 0x22) break;
       if (c < 0x20) fail('unescaped control character in string');
       if (c >= 0xd800 && c <= 0xdfff) {
         // TextDecoder never yields lone surrogates, but callers may pass any JS string.
         const next = text.charCodeAt(pos + 1);
         if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) fail('lone surrogate in string');
         pos += 2;
+        units += 2;
         continue;
       }
       if (c !== 0x5c) {
         pos++;
+        units++;
         continue;
       }
-      out += text.slice(runStart, pos);
-      pos++;
-      const e = text.charCodeAt(pos++);
-      switch (e) {
-        case 0x22: out += '"'; break;
-        case 0x5c: out += '\\'; break;
-        case 0x2f: out += '/'; break;
-        case 0x62: out += '\b'; break;
-        case 0x66: out += '\f'; break;
-        case 0x6e: out += '\n'; break;
-        case 0x72: out += '\r'; break;
-        case 0x74: out += '\t'; break;
-        case 0x75: {
-          const u = hex4();
-          if (u >= 0xd800 && u <= 0xdbff) {
-            if (text.charCodeAt(pos) !== 0x5c || text.charCodeAt(pos + 1) !== 0x75) fail('lone high surrogate escape');
-            pos += 2;
-            const lo = hex4();
-            if (lo < 0xdc00 || lo > 0xdfff) fail('high surrogate escape not followed by a low one');
-            out += String.fromCharCode(u, lo);
-          } else if (u >= 0xdc00 && u <= 0xdfff) {
-            fail('lone low surrogate escape');
-          } else out += String.fromCharCode(u);
-          break;
+      escapes = true;
+      const e = text.charCodeAt(pos + 1);
+      if (e === 0x75) {
+        const u = hexAt(pos + 2);
+        if (u < 0) {
+          pos = Math.min(pos + 2, n);
+          fail(pos + 4 > n ? 'truncated \\u escape' : 'invalid hex digit in \\u escape');
         }
-        default: fail('invalid escape');
+        if (u >= 0xd800 && u <= 0xdbff) {
+          if (text.charCodeAt(pos + 6) !== 0x5c || text.charCodeAt(pos + 7) !== 0x75) {
+            pos += 6;
+            fail('lone high surrogate escape');
+          }
+          const lo = hexAt(pos + 8);
+          if (lo < 0xdc00 || lo > 0xdfff) {
+            pos += 8;
+            fail(lo < 0 ? 'invalid hex digit in \\u escape' : 'high surrogate escape not followed by a low one');
+          }
+          pos += 12;
+          units += 2;
+        } else if (u >= 0xdc00 && u <= 0xdfff) {
+          pos += 6;
+          fail('lone low surrogate escape');
+        } else {
+          pos += 6;
+          units++;
+        }
+      } else if (ESCAPED[e] !== undefined) {
+        pos += 2;
+        units++;
+      } else {
+        pos += 2;
+        fail('invalid escape');
       }
-      runStart = pos;
     }
+    const end = pos;
+    pos++; // closing quote
+    if (!escapes) return text.slice(start, end);
+    const out = new Uint16Array(units);
+    let k = 0;
+    for (let p = start; p < end;) {
+      const c = text.charCodeAt(p);
+      if (c !== 0x5c) {
+        out[k++] = c;
+        p++;
+      } else if (text.charCodeAt(p + 1) === 0x75) {
+        out[k++] = hexAt(p + 2);
+        p += 6;
+      } else {
+        out[k++] = ESCAPED[text.charCodeAt(p + 1)];
+        p += 2;
+      }
+    }
+    if (units <= CHUNK) return String.fromCharCode.apply(null, out as unknown as number[]);
+    const parts: string[] = [];
+    for (let i = 0; i < units; i += CHUNK) parts.push(String.fromCharCode.apply(null, out.subarray(i, i + CHUNK) as unknown as number[]));
+    return parts.join('');
   };
   const parseNumber = (): number => {
     const start = pos;
@@ -132,12 +181,12 @@ export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): J
   const parseValue = (depth: number): Json => {
     skipWs();
     if (pos >= n) fail('unexpected end of input');
+    count();
     const c = text.charCodeAt(pos);
     if (c === 0x7b) {
       if (depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
       pos++;
       const obj: { [key: string]: Json } = {};
-      const seen = new Set<string>();
       skipWs();
       if (text.charCodeAt(pos) === 0x7d) {
         pos++;
@@ -147,16 +196,17 @@ export function parseJsonStrict(text: string, options: ParseJsonOptions = {}): J
         skipWs();
         if (text.charCodeAt(pos) !== 0x22) fail('expected a string key');
         const keyAt = pos;
+        count();
         const key = parseString();
         if (key === '__proto__') {
           pos = keyAt;
           fail('forbidden key "__proto__"', 'FORBIDDEN_KEY');
         }
-        if (seen.has(key)) {
+        // `__proto__` is refused above, so an own-property test sees every earlier key.
+        if (Object.hasOwn(obj, key)) {
           pos = keyAt;
           fail(`duplicate key ${JSON.stringify(key)}`, 'DUPLICATE_KEY');
         }
-        seen.add(key);
         skipWs();
         if (text.charCodeAt(pos) !== 0x3a) fail('expected ":"');
         pos++;

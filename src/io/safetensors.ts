@@ -44,6 +44,18 @@ export const MAX_HEADER_BYTES = 100_000_000;
  */
 export const MAX_TENSORS = 100_000;
 
+/**
+ * The most JSON keys and values a header may hold (2,000,000: {@link MAX_TENSORS} tensors of rank
+ * 9 or less; a tensor entry of rank r takes 10 + r, a metadata entry 2). Each
+ * parsed value costs tens of bytes, so without it a header of millions of tiny metadata entries or
+ * dimensions would need many times the file's size. They are counted on the raw bytes before
+ * parsing (one plus every `{`, `[`, `,` and `:` outside strings, an upper bound), so such a header
+ * is `HEADER_TOO_LARGE` before anything is built; `saveSafetensors` counts the same way.
+ * @example MAX_HEADER_VALUES; // 2000000
+ * @category IO
+ */
+export const MAX_HEADER_VALUES = 2_000_000;
+
 const TWO32 = 4294967296;
 const TWO53 = 9007199254740992;
 
@@ -100,8 +112,9 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
   if (8 + N > L) bad('TRUNCATED', `header length ${N} runs past the end of the ${L}-byte file`);
 
   // One more than MAX_TENSORS for __metadata__; the exact count is checked after parsing.
-  const declared = countEntries(bytes, 8, 8 + N);
+  const { entries: declared, values } = countEntries(bytes, 8, 8 + N);
   if (declared > MAX_TENSORS + 1) bad('HEADER_TOO_LARGE', `the header declares ${declared} entries, over the ${MAX_TENSORS}-tensor limit`);
+  if (values > MAX_HEADER_VALUES) bad('HEADER_TOO_LARGE', `the header holds about ${values} JSON keys and values, over the ${MAX_HEADER_VALUES} limit`);
 
   let text: string;
   try {
@@ -110,7 +123,7 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
   } catch {
     return bad('BAD_JSON', 'header is not valid UTF-8');
   }
-  const header = parseJsonStrict(text, { what: 'loadSafetensors: header', maxDepth: 16 });
+  const header = parseJsonStrict(text, { what: 'loadSafetensors: header', maxDepth: 16, maxValues: MAX_HEADER_VALUES, maxValuesCode: 'HEADER_TOO_LARGE' });
   if (!isJsonObject(header)) bad('BAD_HEADER', 'header is not a JSON object');
 
   let metadata: Record<string, string> | null = null;
@@ -119,12 +132,13 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
     const v = header[name];
     if (name === '__metadata__') {
       if (!isJsonObject(v)) bad('BAD_METADATA', '__metadata__ is not an object of strings');
-      metadata = {};
       for (const k of Object.keys(v)) {
         const s = v[k];
         if (typeof s !== 'string') bad('BAD_METADATA', `__metadata__[${JSON.stringify(k)}] is not a string (${describeJson(s)})`);
-        metadata[k] = s;
       }
+      // The parsed object itself (a plain object of strings now), not a copy: a header of many
+      // metadata entries would otherwise hold two dictionaries of them.
+      metadata = v as Record<string, string>;
       continue;
     }
     const where = `tensor ${JSON.stringify(name)}`;
@@ -185,14 +199,16 @@ export function parseSafetensors(bytes: Uint8Array): { entries: RawEntry[]; meta
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * Number of values opened at depth 1 of the header's JSON (`{` or `[` directly inside the top-level
- * object: the tensor entries and `__metadata__`), counted on the raw UTF-8 bytes without
- * allocating, so that a header of a million entries is refused before it is parsed. Bytes inside
- * strings do not count (UTF-8 continuation bytes are never ASCII). Malformed JSON is left to the
- * parser.
+ * Counts on the raw UTF-8 bytes of the header's JSON, without allocating, so that a header of a
+ * million entries is refused before it is parsed: `entries`, the values opened at depth 1 (`{` or
+ * `[` directly inside the top-level object: the tensor entries and `__metadata__`), and `values`,
+ * an upper bound of the keys and values the parser would build: one (the root) plus every `{`, `[`,
+ * `,` and `:` (each key or value but the root is a container's first item or follows a `,` or a
+ * `:`). Bytes inside strings do not count (UTF-8 continuation bytes are never ASCII). Malformed
+ * JSON is left to the parser.
  */
-function countEntries(b: Uint8Array, from: number, to: number): number {
-  let depth = 0, count = 0, inString = false;
+function countEntries(b: Uint8Array, from: number, to: number): { entries: number; values: number } {
+  let depth = 0, entries = 0, values = 1, inString = false;
   for (let i = from; i < to; i++) {
     const c = b[i];
     if (inString) {
@@ -200,11 +216,13 @@ function countEntries(b: Uint8Array, from: number, to: number): number {
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (depth === 1) count++;
+      if (depth === 1) entries++;
       depth++;
+      values++;
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c || c === 0x3a) values++;
   }
-  return count;
+  return { entries, values };
 }
 
 function describeJson(v: Json | undefined): string {
@@ -297,9 +315,10 @@ export function rawArray<T>(e: RawEntry, ctor: new (buf: ArrayBuffer) => T): T {
  * beyond ±2^53).
  *
  * The loader is safe on untrusted bytes: it never reads out of bounds, allocates at most about
- * twice the file's size plus about 1.5 KB per tensor (at most {@link MAX_TENSORS} of them),
+ * twice the file's size plus about 1.5 KB per tensor (at most {@link MAX_TENSORS} of them) and
+ * 200 bytes per metadata entry (at most {@link MAX_HEADER_VALUES} keys and values in all),
  * and rejects with a {@link FormatError} whose `code` names the problem:
- * `TRUNCATED`, `HEADER_TOO_LARGE` (> 100 MB, or more than {@link MAX_TENSORS} tensors), `BAD_JSON` (invalid UTF-8 or JSON), `DUPLICATE_KEY`,
+ * `TRUNCATED`, `HEADER_TOO_LARGE` (> 100 MB, more than {@link MAX_TENSORS} tensors, or more than {@link MAX_HEADER_VALUES} JSON values), `BAD_JSON` (invalid UTF-8 or JSON), `DUPLICATE_KEY`,
  * `FORBIDDEN_KEY` (`__proto__`), `BAD_HEADER`, `BAD_DTYPE`, `BAD_SHAPE`, `SIZE_MISMATCH`,
  * `BAD_OFFSETS` (overlaps or gaps), `TRAILING_BYTES`, `BAD_METADATA` (non-string values), `BAD_VALUE`.
  *
@@ -466,7 +485,7 @@ function writeData(out: Uint8Array, pos: number, p: Prepared): void {
  * const bytes = saveSafetensors({ a: tensor([1, 2]), ids: { dtype: 'I32', shape: [2], data: new Int32Array([7, 8]) } });
  * Object.keys(inspectSafetensors(bytes).tensors); // ['a', 'ids']
  * Array.from((loadSafetensors(bytes).tensors.ids as TypedTensor).data); // [7, 8]
- * @throws ArgumentError for more than {@link MAX_TENSORS} tensors, a reserved or malformed name
+ * @throws ArgumentError for more than {@link MAX_TENSORS} tensors or {@link MAX_HEADER_VALUES} header values, a reserved or malformed name
  * (`__metadata__`, `__proto__`, a lone surrogate), an unknown dtype, data of the wrong array type or length, a BOOL value other than 0
  * and 1, an I64/U64 value that is not an exact integer, or a metadata value that is not a string.
  * @category IO
@@ -510,6 +529,9 @@ export function saveSafetensors(tensors: Record<string, Tensor | TypedTensor>, m
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const N = Math.ceil(json.length / 8) * 8;
   if (N > MAX_HEADER_BYTES) throw new ArgumentError(`${op}: the header would be ${N} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers enforce`);
+  // Counted as the reader counts, so that every file written here loads back.
+  const { values } = countEntries(json, 0, json.length);
+  if (values > MAX_HEADER_VALUES) throw new ArgumentError(`${op}: the header would hold about ${values} JSON keys and values, over the ${MAX_HEADER_VALUES} that readers of tensorkit accept`);
   const out = new Uint8Array(8 + N + offset);
   new DataView(out.buffer).setUint32(0, N, true);
   out.set(json, 8);

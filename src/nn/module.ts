@@ -1,9 +1,10 @@
 import {
-  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type RemovableHandle, type TypedTensor, type TypedTensorJson,
+  ArgumentError, ShapeError, Tensor, Parameter, TensorkitError, TypedBuffer, noGrad, zeros, type RemovableHandle, type TensorJson, type TypedTensor, type TypedTensorJson,
 } from '../tensor/index';
-import { decodeNumbers } from '../tensor/json';
+import { brand } from '../tensor/brand';
 import { arrayOf, bool, checkArg, func, isPlainObject, nonNegInt, parseOptions, str } from '../tensor/options';
-import { describe, sameShape, sizeOf } from '../tensor/shape';
+import { describe, sameShape } from '../tensor/shape';
+import { floatsFromJson } from '../tensor/tensor';
 
 /** A JSON description of a module that is enough to rebuild it (see {@link Module.config}). */
 export interface ModuleConfig {
@@ -22,19 +23,8 @@ export interface ModuleConfig {
  */
 export type StateDict = Record<string, Tensor | TypedBuffer>;
 
-/**
- * The JSON form of a float tensor, `{ shape, data }`, with non-finite values as the strings
- * `'NaN'`, `'Infinity'`, `'-Infinity'` (what `JSON.parse(JSON.stringify(model.stateDict()))`
- * gives); `dtype`, when present, is `'F32'`.
- */
-export interface TensorJson {
-  /** The dimensions. */
-  shape: readonly number[];
-  /** The values, row-major. */
-  data: ReadonlyArray<number | string>;
-  /** `'F32'` if given. */
-  dtype?: 'F32';
-}
+/** The JSON form of a float tensor (defined with `Tensor.toJSON` in the tensor core; re-exported here). */
+export type { TensorJson };
 
 /**
  * What {@link Module.loadStateDict} reads: a {@link StateDict}, the tensors of `loadSafetensors`
@@ -150,6 +140,9 @@ function addHook<F>(m: Module, list: 'pre' | 'post', fn: F, options: unknown, op
   };
 }
 
+// Recognised by brand (see tensor/brand), so that an ESM and a CommonJS copy accept each other's modules.
+const MODULE = brand('Module');
+
 function isModule(v: unknown): v is Module {
   return v instanceof Module;
 }
@@ -176,16 +169,12 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
   if (src === null || typeof src !== 'object' || !Array.isArray((src as { shape?: unknown }).shape)) {
     return `not a Tensor, a typed tensor or its JSON { shape, data } (got ${describe(src)})`;
   }
-  const { dtype = 'F32', shape, data } = src as { dtype?: unknown; shape: unknown[]; data: unknown };
+  const { dtype = 'F32', shape } = src as { dtype?: unknown; shape: unknown[] };
   if (typeof dtype !== 'string') return `dtype must be a string, got ${describe(dtype)}`;
   const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
   if (dtype !== want || !sameShape(dims, target.shape)) return mismatch(dtype, dims);
   try {
-    if (target instanceof Tensor) {
-      const n = sizeOf(target.shape);
-      if (!(data instanceof Float32Array)) return Float32Array.from(decodeNumbers(data, 'data', n));
-      return data.length === n ? data : `data has ${data.length} values, expected ${n}`;
-    }
+    if (target instanceof Tensor) return floatsFromJson(src, 'JSON tensor', 'loadStateDict').data;
     return TypedBuffer.from(src as TypedTensor).data;
   } catch (e) {
     if (e instanceof TensorkitError) return e.message;
@@ -210,6 +199,15 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
  * @category Modules
  */
 export abstract class Module {
+  /**
+   * `x instanceof Module` is true for a module of any copy of tensorkit in this process (brand
+   * `Symbol.for('tensorkit.Module')`); `x instanceof Linear` or a user class is the ordinary
+   * prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return MODULE.hasInstance(Module, this, v);
+  }
+
   /** Training mode (true) or evaluation mode (false); affects dropout and batch norm. */
   training = true;
 
@@ -484,3 +482,5 @@ export abstract class Module {
     ].join('\n');
   }
 }
+
+MODULE.mark(Module.prototype);

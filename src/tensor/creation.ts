@@ -4,7 +4,7 @@ import { ArgumentError, ShapeError, fmtShape } from './errors';
 import { bool, isPlainObject, parseOptions, rng as rngCheck } from './options';
 import { defaultGenerator, type Generator } from './random';
 import { checkShape, describe, sizeOf } from './shape';
-import { Tensor, type NestedArray } from './tensor';
+import { Tensor, floatsFromJson, type NestedArray, type TensorJson } from './tensor';
 
 /** Options of the creation functions. */
 export interface CreationOptions {
@@ -32,8 +32,8 @@ function randomOptions(op: string, options: unknown): { requiresGrad: boolean; r
   return { requiresGrad: o.requiresGrad === true, rng: o.rng ?? defaultGenerator() };
 }
 
-/** Anything `tensor()` accepts. */
-export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Float64Array | Int32Array;
+/** Anything `tensor()` accepts: values, or the JSON form of a tensor ({@link Tensor.toJSON}). */
+export type TensorLike = number | NestedArray | ArrayLike<number> | Float32Array | Float64Array | Int32Array | TensorJson;
 
 function inferShape(values: unknown, op: string): number[] {
   const shape: number[] = [];
@@ -71,14 +71,18 @@ function fill(out: Float32Array, values: unknown, shape: number[], dim: number, 
 
 /**
  * Builds a tensor from a number, nested arrays, or a flat array/typed array with an explicit
- * shape. Values are copied into a new `Float32Array`.
- * Shapes: inferred from nesting, or `shape` (whose product must equal the number of values).
+ * shape. Values are copied into a new `Float32Array`. The JSON form of a tensor (`{ shape, data }`,
+ * what `JSON.stringify(t)` writes; see {@link Tensor.toJSON}) is read back too.
+ * Shapes: inferred from nesting, or `shape` (whose product must equal the number of values), or
+ * the JSON form's `shape`.
  * The options may come second when there is no shape: `tensor([1, 2], { requiresGrad: true })`.
  * @example
  * tensor([[1, 2, 3], [4, 5, 6]]).shape; // [2, 3]
  * tensor([1, 2, 3, 4], [2, 2]).tolist(); // [[1, 2], [3, 4]]
  * tensor(5).shape; // []
- * @throws ShapeError on ragged arrays or a shape that does not match the value count; ArgumentError on non-numbers or an unknown option.
+ * tensor({ shape: [2], data: [1, '-Infinity'] }).toArray(); // [1, -Infinity]
+ * @throws ShapeError on ragged arrays or a shape that does not match the value count; ArgumentError on non-numbers or an unknown option;
+ * FormatError on a malformed JSON form (naming its shape and data length).
  * @category Creation
  */
 export function tensor(values: TensorLike, shape?: readonly number[] | CreationOptions, options: CreationOptions = {}): Tensor {
@@ -89,6 +93,11 @@ export function tensor(values: TensorLike, shape?: readonly number[] | CreationO
   const requiresGrad = requiresGradOf('tensor', options);
   let data: Float32Array;
   let s: number[];
+  if (isPlainObject(values)) {
+    if (shape !== undefined) throw new ArgumentError(`tensor: a JSON tensor { shape, data } carries its shape; got a shape ${describe(shape)} too`);
+    const r = floatsFromJson(values, 'tensor: the JSON tensor', 'tensor');
+    return new Tensor(r.data, r.shape, requiresGrad);
+  }
   if (shape !== undefined) {
     s = checkShape(shape, 'tensor');
     const n = sizeOf(s);

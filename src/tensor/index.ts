@@ -1,4 +1,4 @@
-export { Tensor, Parameter, type NestedArray } from './tensor';
+export { Tensor, Parameter, type NestedArray, type TensorJson } from './tensor';
 export {
   TensorkitError, ShapeError, ArgumentError, FormatError, NumericError, type ErrorCode,
 } from './errors';

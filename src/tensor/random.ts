@@ -1,3 +1,4 @@
+import { brand } from './brand';
 import { ArgumentError } from './errors';
 import { describe } from './shape';
 
@@ -25,6 +26,9 @@ function splitmix32(state: { x: number }): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+// Recognised by brand (see ./brand), so that an ESM and a CommonJS copy accept each other's generators.
+const GENERATOR = brand('Generator');
+
 /**
  * Seeded pseudo-random generator: xoshiro128** (Blackman and Vigna, 2018), 32-bit state words,
  * period 2¹²⁸ − 1. Every function in tensorkit that draws random numbers takes `{ rng }` and uses
@@ -38,6 +42,14 @@ function splitmix32(state: { x: number }): number {
  * @category Random
  */
 export class Generator {
+  /**
+   * `x instanceof Generator` is true for a generator of any copy of tensorkit in this process
+   * (brand `Symbol.for('tensorkit.Generator')`); a subclass gets the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return GENERATOR.hasInstance(Generator, this, v);
+  }
+
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
@@ -192,6 +204,8 @@ export class Generator {
     return new Generator().setState(this.getState());
   }
 }
+
+GENERATOR.mark(Generator.prototype);
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

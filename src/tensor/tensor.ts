@@ -1,6 +1,8 @@
 import { runBackward, type BackwardOptions, type GradHook, type GradNode, type RemovableHandle } from './autograd';
 import { allocFloat32 } from './alloc';
-import { ArgumentError, ShapeError, fmtShape } from './errors';
+import { brand } from './brand';
+import { ArgumentError, FormatError, ShapeError, fmtShape } from './errors';
+import { decodeNumber, encodeNumbers } from './json';
 import { defaultGenerator, type Generator } from './random';
 import { add, div, mul, pow, sub } from './ops/binary';
 import { matmul } from './ops/matmul';
@@ -22,6 +24,65 @@ function dimsOf(op: string, args: readonly unknown[]): readonly number[] {
     }
   }
   return args as readonly number[];
+}
+
+// Tensors and parameters are recognised by brand (see ./brand), so that the ESM and the CommonJS
+// copy of the library in one process accept each other's.
+const TENSOR = brand('Tensor');
+const PARAMETER = brand('Parameter');
+
+/**
+ * The JSON form of a float tensor, as {@link Tensor.toJSON} writes it: `{ shape, data }`, the values
+ * row-major with non-finite ones as the strings `'NaN'`, `'Infinity'`, `'-Infinity'`; `dtype`, when
+ * present, is `'F32'`. `tensor(json)` and `Module.loadStateDict` read it back.
+ * @category Tensor
+ */
+export interface TensorJson {
+  /** The dimensions. */
+  shape: readonly number[];
+  /** The values, row-major. */
+  data: ReadonlyArray<number | string>;
+  /** `'F32'` if given. */
+  dtype?: 'F32';
+}
+
+/**
+ * Reads the JSON form of a float tensor (`{ shape, data, dtype? }`, data a number array in the
+ * JSON number convention or a Float32Array) into new float32 storage; `where` names it in errors.
+ * @throws FormatError naming `where`, the shape and the data length on a malformed form.
+ * @internal
+ */
+export function floatsFromJson(v: unknown, where: string, op: string): { shape: number[]; data: Float32Array } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) {
+    throw new FormatError(`${where} must be a JSON tensor { shape, data }, got ${describe(v)}`);
+  }
+  const o = v as { shape?: unknown; data?: unknown; dtype?: unknown };
+  for (const k of Object.keys(o)) {
+    if (k !== 'shape' && k !== 'data' && k !== 'dtype') throw new FormatError(`${where}: unknown field '${k}' in a JSON tensor (it has shape, data and dtype)`);
+  }
+  if (o.dtype !== undefined && o.dtype !== 'F32') throw new FormatError(`${where}: dtype of a float tensor must be 'F32', got ${describe(o.dtype)}`);
+  let shape: number[];
+  try {
+    shape = checkShape(o.shape, where);
+  } catch (e) {
+    throw new FormatError((e as Error).message);
+  }
+  const n = sizeOf(shape);
+  const data = o.data;
+  const isF32 = data instanceof Float32Array;
+  if (!isF32 && !Array.isArray(data)) throw new FormatError(`${where}: data must be an array of numbers (shape ${fmtShape(shape)}), got ${describe(data)}`);
+  const src = data as ArrayLike<unknown>;
+  if (src.length !== n) throw new FormatError(`${where}: data has ${src.length} values but shape ${fmtShape(shape)} needs ${n}`);
+  const out = allocFloat32(n, op);
+  if (isF32) out.set(data);
+  else {
+    for (let i = 0; i < n; i++) {
+      const x = decodeNumber(src[i]);
+      if (x === undefined) throw new FormatError(`${where}: data[${i}] must be a number (or 'NaN', 'Infinity', '-Infinity'), got ${describe(src[i])} (shape ${fmtShape(shape)}, ${n} values)`);
+      out[i] = x;
+    }
+  }
+  return { shape, data: out };
 }
 
 /** Nested arrays of numbers, as returned by {@link Tensor.tolist}. */
@@ -59,6 +120,15 @@ export class Tensor {
   retainsGrad = false;
   /** Gradient hooks in registration order, or null when there are none. @internal */
   hooks: GradHook[] | null = null;
+
+  /**
+   * `x instanceof Tensor` is true for a tensor of any copy of tensorkit loaded in this process (an
+   * ESM and a CommonJS copy side by side): it checks the brand `Symbol.for('tensorkit.Tensor')`, not
+   * the prototype chain. For a subclass, `x instanceof MyTensor` is the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return TENSOR.hasInstance(Tensor, this, v);
+  }
 
   /**
    * Wraps `data` (not copied) with `shape`.
@@ -213,6 +283,21 @@ export class Tensor {
     return build(0, 0);
   }
 
+  /**
+   * The JSON form `{ shape, data }` (what `JSON.stringify(t)` writes, also inside a state dict),
+   * non-finite values as `'NaN'`, `'Infinity'`, `'-Infinity'`. `tensor(json)` and
+   * `Module.loadStateDict` read it back with every value exact (each float32 is written as the
+   * shortest decimal of its double, which reads back to the same float), except that −0 reads back
+   * as 0 and every NaN as the one quiet NaN; safetensors keeps those bits too. The graph and
+   * `requiresGrad` are not written.
+   * @example
+   * tensor([[1, NaN]]).toJSON(); // { shape: [1, 2], data: [1, 'NaN'] }
+   * tensor(JSON.parse(JSON.stringify(tensor([0.1, 2])))).toArray(); // [0.10000000149011612, 2]
+   */
+  toJSON(): TensorJson {
+    return { shape: [...this.shape], data: encodeNumbers(this.data) };
+  }
+
   /** A short description: shape, flags and up to six values. */
   toString(): string {
     const vals = Array.from(this.data.subarray(0, 6), (v) => +v.toPrecision(6)).join(', ');
@@ -295,6 +380,11 @@ export class Tensor {
  * @category Tensor
  */
 export class Parameter extends Tensor {
+  /** Like `instanceof Tensor`: true for a parameter of any copy of tensorkit (brand `Symbol.for('tensorkit.Parameter')`). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return PARAMETER.hasInstance(Parameter, this, v);
+  }
+
   /** Wraps a tensor's data (shared, not copied) or a Float32Array with its shape. */
   constructor(data: Tensor | Float32Array, shape?: readonly number[], requiresGrad = true) {
     if (data instanceof Tensor) super(data.data, data.shape, requiresGrad);
@@ -335,3 +425,6 @@ export class Parameter extends Tensor {
     return new Parameter(allocFloat32(sizeOf(s), 'Parameter.full').fill(value), s);
   }
 }
+
+TENSOR.mark(Tensor.prototype);
+PARAMETER.mark(Parameter.prototype);

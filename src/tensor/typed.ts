@@ -1,4 +1,5 @@
 import { chargeAllocation } from './alloc';
+import { brand } from './brand';
 import { ArgumentError, fmtShape } from './errors';
 import { checkShape, describe, sizeOf } from './shape';
 
@@ -72,7 +73,7 @@ const TWO53 = 2 ** 53;
 
 // Recognised by a brand rather than `instanceof`, so that two copies of the library in one process
 // (an ESM and a CommonJS build) accept each other's buffers.
-const BRAND = Symbol.for('tensorkit.TypedBuffer');
+const BRAND = brand('TypedBuffer');
 
 function isIntegerDtype(v: unknown): v is IntegerDtype {
   return typeof v === 'string' && Object.hasOwn(ARRAY_OF, v);
@@ -192,9 +193,14 @@ export class TypedBuffer implements TypedTensor {
     return new TypedBuffer(dtype, s, out);
   }
 
+  /** Like {@link TypedBuffer.isTypedBuffer} for `x instanceof TypedBuffer`; a subclass gets the ordinary prototype check. */
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return BRAND.hasInstance(TypedBuffer, this, v);
+  }
+
   /** True for a {@link TypedBuffer} of any copy of the library (a brand check, not `instanceof`). */
   static isTypedBuffer(v: unknown): v is TypedBuffer {
-    return typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
+    return BRAND.is(v);
   }
 
   /** Number of dimensions. */
@@ -223,4 +229,4 @@ export class TypedBuffer implements TypedTensor {
   }
 }
 
-Object.defineProperty(TypedBuffer.prototype, BRAND, { value: true });
+BRAND.mark(TypedBuffer.prototype);

@@ -1,4 +1,5 @@
 import { ArgumentError, Tensor } from '../tensor/index';
+import { encodeNumbers } from '../tensor/json';
 import { badValue, bool, finite, func, nonNegInt, oneOf, parseOptions, str, type Check } from '../tensor/options';
 import type { StateDict } from '../nn/index';
 import type { Callback, Logs, TrainContext } from './types';
@@ -192,7 +193,11 @@ export interface CheckpointInfo {
   logs: Logs;
   /** A snapshot (cloned tensors) of the model's state dict. */
   modelState: StateDict;
-  /** The optimizer's state dict, if it has one. */
+  /**
+   * The optimizer's state dict, if it has one, as a JSON copy (typed arrays as number arrays,
+   * NaN and ±Inf as `'NaN'`, `'Infinity'`, `'-Infinity'`); `JSON.stringify(info)` writes the
+   * whole checkpoint, the model state through `Tensor.toJSON`.
+   */
   optimizerState: unknown;
 }
 
@@ -252,7 +257,7 @@ export class ModelCheckpoint implements Callback {
     const opt = ctx.optimizer.stateDict?.();
     const info: CheckpointInfo = {
       epoch, logs: { ...logs }, modelState: snapshot(ctx.model.stateDict()),
-      optimizerState: opt === undefined ? null : JSON.parse(JSON.stringify(opt, (_k, val) => (val instanceof Float32Array ? Array.from(val) : val))),
+      optimizerState: opt === undefined ? null : JSON.parse(JSON.stringify(opt, (_k, val) => (val instanceof Float32Array || val instanceof Float64Array ? encodeNumbers(val) : val))),
     };
     this.last = info;
     if (this.save) await this.save(info);
