@@ -11,7 +11,7 @@ import { bool, isPlainObject, object, parseOptions, type Check } from '../tensor
 import { describe } from '../tensor/shape';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
 import {
-  LONE_SURROGATE, parseSafetensors, decodeEntry, rawArray, saveSafetensors, type RawEntry, type TypedTensor,
+  LONE_SURROGATE, MAX_HEADER_VALUES, parseSafetensors, decodeEntry, rawArray, saveSafetensors, type RawEntry, type TypedTensor,
 } from './safetensors';
 import { itemSize, type Dtype } from './dtypes';
 
@@ -305,7 +305,7 @@ function encodeOptimizer(state: unknown, tensors: Record<string, Tensor | TypedT
 
 function decodeOptimizer(text: string, optim: Map<string, RawEntry>): unknown {
   const bad = (msg: string): never => badConfig(`optimizer state: ${msg}`, 'BAD_METADATA');
-  const doc = parseJsonStrict(text, { what: 'loadModel: optimizer metadata', maxDepth: 128 });
+  const doc = parseJsonStrict(text, { what: 'loadModel: optimizer metadata', maxDepth: 128, maxValues: MAX_HEADER_VALUES });
   if (!isJsonObject(doc) || !Object.hasOwn(doc, 'value') || !Array.isArray(doc.refs) || Object.keys(doc).length !== 2) bad('expected { value, refs }');
   const root: { v: unknown } = { v: (doc as { value: Json }).value };
   const seen = new Set<string>();
@@ -498,7 +498,7 @@ export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options
     if (e.name.startsWith(OPTIM_PREFIX)) optim.set(e.name, e);
     else carried += e.bytes.length / itemSize(e.dtype);
   }
-  const config = parseJsonStrict(md.config, { what: 'loadModel: config', maxDepth: MAX_CONFIG_DEPTH });
+  const config = parseJsonStrict(md.config, { what: 'loadModel: config', maxDepth: MAX_CONFIG_DEPTH, maxValues: MAX_HEADER_VALUES });
   let modules = 0;
   const build = (cfg: Json, where: string): Savable => {
     if (!isJsonObject(cfg)) badConfig(`${where}: a config must be an object`);
