@@ -5,4 +5,5 @@ export * from './data/index';
 export * from './train/index';
 export * from './metrics/index';
 export * from './models/index';
+export * from './compress/index';
 export * from './io/index';

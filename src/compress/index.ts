@@ -4,4 +4,14 @@
  * distillation. See docs/compress.md.
  * @module compress
  */
-export {};
+export {
+  QuantizedTensor, quantizePerTensor, quantizePerChannel, dequantize, roundHalfEven, qRange,
+  type QDtype, type QScheme, type QRange,
+} from './quantize';
+export {
+  ObserverBase, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
+  MovingAveragePerChannelMinMaxObserver,
+  type QParams, type ObserverOptions, type MovingAverageObserverOptions, type PerChannelObserverOptions,
+  type MovingAveragePerChannelObserverOptions,
+} from './observers';
+export { fakeQuantizePerTensorAffine, fakeQuantizePerChannelAffine } from './fake-quantize';
