@@ -7,6 +7,7 @@ import * as train from '../src/train/index';
 import * as data from '../src/data/index';
 import * as optim from '../src/optim/index';
 import * as gemmKernels from '../src/tensor/kernels/matmul';
+import * as int8Kernels from '../src/tensor/kernels/int8';
 import * as linalg from '../src/tensor/linalg';
 import * as nn from '../src/nn/index';
 import * as compress from '../src/compress/index';
@@ -17,7 +18,7 @@ import * as compress from '../src/compress/index';
  * not checked; `// throws Name` expects that error class.
  */
 const SRC = resolve(__dirname, '../src');
-const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data, ...optim, ...compress };
+const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...int8Kernels, ...nn, ...train, ...data, ...optim, ...compress };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -8,7 +8,7 @@ import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { checkArg, finite, int } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { channelLayout, invScaleOf, roundHalfEven } from './quantize';
+import { channelLayout, invScaleOf, nearbyint } from './quantize';
 
 function checkRange(op: string, quantMin: unknown, quantMax: unknown): [number, number] {
   const lo = checkArg(op, 'quantMin', quantMin, int());
@@ -30,7 +30,7 @@ function checkScale(op: string, name: string, v: unknown): number {
 function fakeQuant(
   x: Float32Array, y: Float32Array, mask: Uint8Array, i: number, scale: number, inv: number, zp: number, lo: number, hi: number,
 ): void {
-  const qf = zp + roundHalfEven(Math.fround(x[i] * inv));
+  const qf = zp + nearbyint(Math.fround(x[i] * inv));
   const q = qf < lo ? lo : qf > hi ? hi : qf;
   y[i] = (q - zp) * scale;
   mask[i] = lo <= qf && qf <= hi ? 1 : 0;

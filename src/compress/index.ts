@@ -15,3 +15,7 @@ export {
   type MovingAveragePerChannelObserverOptions,
 } from './observers';
 export { fakeQuantizePerTensorAffine, fakeQuantizePerChannelAffine } from './fake-quantize';
+export {
+  QuantizedLinear, quantizeDynamic,
+  type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
+} from './quantized-linear';

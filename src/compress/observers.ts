@@ -8,7 +8,7 @@ import { ArgumentError } from '../tensor/errors';
 import { bool, int, num, oneOf, parseOptions, type Check } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { QDTYPE, roundHalfEven, type QDtype, type QScheme } from './quantize';
+import { QDTYPE, nearbyint, type QDtype, type QScheme } from './quantize';
 
 /** float32's machine epsilon, PyTorch's default floor on a scale (`torch.finfo(torch.float32).eps`). */
 const FLOAT32_EPS = 2 ** -23;
@@ -132,7 +132,7 @@ function qparamsOf(minVal: number, maxVal: number, r: Resolved, out: QParams, c:
   } else {
     const scale = Math.max(f(f(maxPos - minNeg) / (r.quantMax - r.quantMin)), eps);
     out.scale[c] = scale;
-    const zp = r.quantMin - roundHalfEven(f(minNeg / scale));
+    const zp = r.quantMin - nearbyint(f(minNeg / scale));
     out.zeroPoint[c] = Math.min(Math.max(zp, r.quantMin), r.quantMax);
   }
 }

@@ -37,15 +37,23 @@ export const QDTYPE: Check<QDtype> = oneOf(['qint8', 'quint8']);
 
 /**
  * Rounds to the nearest integer, ties to the even one (C's `nearbyint` in the default rounding
- * mode, which PyTorch's quantizers use): 0.5 → 0, 1.5 → 2, 2.5 → 2, −0.5 → −0.
+ * mode, which PyTorch's quantizers use): 0.5 → 0, 1.5 → 2, 2.5 → 2, −0.5 → −0. NaN and ±Infinity
+ * come back unchanged.
  * @example roundHalfEven(2.5); // 2
  * @example roundHalfEven(-1.5); // -2
+ * @throws ArgumentError if x is not a number.
  * @category Quantization
  */
 export function roundHalfEven(x: number): number {
+  if (typeof x !== 'number') throw new ArgumentError(`roundHalfEven: x must be a number, got ${describe(x)}`);
+  return nearbyint(x);
+}
+
+/** {@link roundHalfEven} without the argument check, for the quantizers' inner loops. @internal */
+export function nearbyint(x: number): number {
   const r = Math.round(x);
   // Math.round sends every tie up (towards +∞); move the odd ones back down.
-  return r - x === 0.5 && (r & 1) !== 0 ? r - 1 : r;
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
@@ -55,7 +63,7 @@ export function roundHalfEven(x: number): number {
  * @internal
  */
 export function quantizeValue(x: number, invScale: number, zeroPoint: number, quantMin: number, quantMax: number): number {
-  const q = roundHalfEven(Math.fround(x * invScale)) + zeroPoint;
+  const q = nearbyint(Math.fround(x * invScale)) + zeroPoint;
   return q < quantMin ? quantMin : q > quantMax ? quantMax : q;
 }
 

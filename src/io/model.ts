@@ -14,6 +14,9 @@ import {
   LONE_SURROGATE, MAX_HEADER_VALUES, parseSafetensors, decodeEntry, rawArray, saveSafetensors, type RawEntry, type TypedTensor,
 } from './safetensors';
 import { itemSize, type Dtype } from './dtypes';
+import {
+  MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QuantizedLinear,
+} from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
 import type { SavableConfig } from '../tensor/savable';
@@ -104,6 +107,7 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d,
   LayerNorm, Embedding, Softmax, ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Sequential, MultiHeadAttention,
   TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, PositionalEncoding, RNN, LSTM, GRU,
+  QuantizedLinear, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */

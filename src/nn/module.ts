@@ -386,8 +386,16 @@ export abstract class Module {
       throw new TensorkitError('INVALID_ARGUMENT', `${op}: ${parts.join('; ')} (pass { strict: false } to load the rest)`);
     }
     for (const [t, v] of values) (t.data as { set(a: ArrayLike<number>): void }).set(v);
+    for (const m of this.modules()) m.stateLoaded();
     return { missingKeys: missing, unexpectedKeys: unexpected };
   }
+
+  /**
+   * Called on this module and every descendant after {@link Module.loadStateDict} has copied new
+   * values into their parameters and buffers. The default does nothing; a module that caches
+   * something derived from its buffers (a quantized layer's weight row sums) drops the cache here.
+   */
+  protected stateLoaded(): void {}
 
   /**
    * Registers `hook` to run before every `forward` call of this module (PyTorch's

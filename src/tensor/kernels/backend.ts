@@ -29,6 +29,7 @@ import * as binary from './binary';
 import * as conv from './conv';
 import * as embedding from './embedding';
 import * as gather from './gather';
+import * as int8 from './int8';
 import * as linalg from './linalg';
 import * as losses from './losses';
 import * as matmul from './matmul';
@@ -47,6 +48,8 @@ import * as unary from './unary';
 export interface Kernels {
   // matmul
   gemm: typeof matmul.gemm;
+  // quantized matmul: uint8 activations × int8 weights → int32
+  gemmU8I8: typeof int8.gemmU8I8;
   // strided iteration (broadcasting, permutes, slices)
   mapRows: typeof strided.mapRows;
   stridedCopy: typeof strided.stridedCopy;
@@ -210,6 +213,7 @@ export interface Kernels {
 /** The default backend: the scalar TypeScript kernels. */
 export const js: Readonly<Kernels> = Object.freeze({
   gemm: matmul.gemm,
+  gemmU8I8: int8.gemmU8I8,
   mapRows: strided.mapRows,
   stridedCopy: strided.stridedCopy,
   stridedAccumulate: strided.stridedAccumulate,

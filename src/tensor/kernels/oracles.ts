@@ -11,6 +11,7 @@
  */
 import type { Kernels } from './backend';
 import { conv2dBackwardNaive, conv2dForwardNaive, convTranspose2dBackwardNaive, convTranspose2dForwardNaive } from './conv';
+import { gemmU8I8Naive } from './int8';
 import { gemmNaive } from './matmul';
 import { batchNormBackwardNaive, batchNormStatsNaive } from './norm';
 import {
@@ -29,6 +30,7 @@ import {
 /** Kernel name → naive twin, for every kernel that has one. */
 export const oracles: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: gemmNaive,
+  gemmU8I8: gemmU8I8Naive,
   mapRows: mapRowsNaive,
   stridedCopy: stridedCopyNaive,
   stridedAccumulate: stridedAccumulateNaive,

@@ -9,6 +9,7 @@ import * as convK from '../../../src/tensor/kernels/conv';
 import * as embeddingK from '../../../src/tensor/kernels/embedding';
 import * as gatherK from '../../../src/tensor/kernels/gather';
 import * as linalgK from '../../../src/tensor/kernels/linalg';
+import * as int8K from '../../../src/tensor/kernels/int8';
 import * as matmulK from '../../../src/tensor/kernels/matmul';
 import * as normK from '../../../src/tensor/kernels/norm';
 import * as poolK from '../../../src/tensor/kernels/pool';
@@ -152,9 +153,27 @@ const gemmCase = (tA: boolean, tB: boolean): fc.Arbitrary<Call> => fc.record({
 }));
 const TRANSPOSITIONS = [[false, false], [false, true], [true, false], [true, true]] as const;
 
+/** Random integers in [lo, hi] into an array of `Cls`. */
+function randInts<T extends Uint8Array | Int8Array | Int32Array>(Cls: new (n: number) => T, n: number, s: number, lo: number, hi: number): T {
+  const out = new Cls(n);
+  const r = rand(n, s);
+  for (let i = 0; i < n; i++) out[i] = lo + Math.floor(((r[i] + 1) / 2) * (hi - lo + 1));
+  return out;
+}
+
 /** Argument generators, one per oracle. */
 const cases: Partial<Record<keyof Kernels, fc.Arbitrary<Call>>> = {
   gemm: fc.oneof(...TRANSPOSITIONS.map(([tA, tB]) => gemmCase(tA, tB))),
+  gemmU8I8: fc.record({
+    M: size, K: fc.oneof(size, fc.constantFrom(33, 255)), N: size, acc: fc.boolean(),
+    aOff: fc.integer({ min: 0, max: 3 }), wOff: fc.integer({ min: 0, max: 3 }), oOff: fc.integer({ min: 0, max: 3 }), seed,
+  }).map((r) => ({
+    // Extremes included: 255 · −128 products at every k.
+    args: [randInts(Int32Array, r.oOff + r.M * r.N + 2, r.seed, -1000, 1000), r.oOff,
+      randInts(Uint8Array, r.aOff + r.M * r.K + 2, r.seed + 1, 0, 255), r.aOff,
+      randInts(Int8Array, r.wOff + r.N * r.K + 2, r.seed + 2, -128, 127), r.wOff, r.M, r.K, r.N, r.acc],
+    outputs: [0], tol: 0,
+  })),
   mapRows: fc.record({
     shape: shapeArb, row: fc.constantFrom<keyof Kernels>('addRow', 'whereRow', 'maximumGradBRow', 'copyGradRow'),
     masks: fc.array(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }), seed,
@@ -314,7 +333,7 @@ describe('the oracle table', () => {
   });
 
   it('registers every naive twin a kernel file exports', () => {
-    const modules = [binaryK, convK, embeddingK, gatherK, linalgK, matmulK, normK, poolK, reduceK, rnnK, softmaxK, stridedK, unaryK];
+    const modules = [binaryK, convK, embeddingK, gatherK, int8K, linalgK, matmulK, normK, poolK, reduceK, rnnK, softmaxK, stridedK, unaryK];
     // maxPool2dBackwardNaive recomputes the argmax from the input, so its signature is not the kernel's.
     const otherSignature = new Set(['maxPool2dBackwardNaive']);
     const twins = modules.flatMap((m) => Object.entries(m)).filter(([n]) => n.endsWith('Naive') && !otherSignature.has(n));

@@ -1,0 +1,330 @@
+/**
+ * The dynamically quantized Linear (torch.ao.nn.quantized.dynamic.Linear) and
+ * `quantizeDynamic`, which swaps a model's Linear layers for it.
+ */
+import type { LayerConfig } from '../nn/config';
+import { Linear } from '../nn/layers';
+import { Module } from '../nn/module';
+import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
+import { kernels as K } from '../tensor/kernels/backend';
+import { arrayOf, bool, checkArg, func, instanceOf, parseOptions, posInt, str, anyOf, type Check } from '../tensor/options';
+import { describe } from '../tensor/shape';
+import { Tensor } from '../tensor/tensor';
+import { TypedBuffer } from '../tensor/typed';
+import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
+import { invScaleOf, nearbyint } from './quantize';
+
+/** PyTorch's SMALL_SCALE_THRESHOLD: activation scales below it are raised to it. */
+const SMALL_SCALE = Math.fround(6.1e-5);
+
+/**
+ * PyTorch's `ChooseQuantizationParams` (quant_utils.h), which its dynamic layers run on every
+ * input: the range [min(min, 0), max(max, 0)] onto [qmin, qmax] (halved with `reduceRange`), the
+ * scale in double then float32, the zero point from whichever end adds the smaller error, nudged
+ * to an integer inside the range.
+ * @internal
+ */
+export function chooseQParams(min: number, max: number, qmin: number, qmax: number, reduceRange: boolean): { scale: number; zeroPoint: number } {
+  if (reduceRange) {
+    qmin = Math.trunc(qmin / 2);
+    qmax = Math.trunc(qmax / 2);
+  }
+  min = Math.min(min, 0);
+  max = Math.max(max, 0);
+  let scale = (max - min) / (qmax - qmin);
+  if (Math.fround(scale) === 0 || !Number.isFinite(1 / Math.fround(scale))) scale = 0.1;
+  if (scale < SMALL_SCALE) {
+    const org = scale;
+    scale = SMALL_SCALE;
+    if (min === 0) max = SMALL_SCALE * (qmax - qmin);
+    else if (max === 0) min = -SMALL_SCALE * (qmax - qmin);
+    else {
+      const amp = Math.fround(SMALL_SCALE / org);
+      min = Math.fround(min * amp);
+      max = Math.fround(max * amp);
+    }
+  }
+  const zMin = qmin - min / scale, zMax = qmax - max / scale;
+  const eMin = Math.abs(qmin) - Math.abs(min / scale), eMax = Math.abs(qmax) - Math.abs(max / scale);
+  const z0 = eMin < eMax ? zMin : zMax;
+  const zeroPoint = z0 < qmin ? qmin : z0 > qmax ? qmax : nearbyint(z0);
+  return { scale: Math.fround(scale), zeroPoint };
+}
+
+/** Options of {@link QuantizedLinear.fromFloat} and {@link quantizeDynamic}. @category Quantization */
+export interface DynamicQuantOptions {
+  /**
+   * One weight scale per output feature (`per_channel_dynamic_qconfig`) instead of one for the
+   * whole weight (PyTorch's default). Default false.
+   */
+  perChannel?: boolean;
+  /**
+   * Quantize activations to [0, 127] instead of [0, 255] (PyTorch's x86 default, true), which
+   * leaves headroom for SIMD kernels that sum pairs of products in int16.
+   */
+  reduceRange?: boolean;
+}
+
+/** What {@link QuantizedLinear}'s constructor takes back: its `config().options`. @category Quantization */
+export type QuantizedLinearConfig = {
+  /** Input features K. */
+  inFeatures: number;
+  /** Output features N. */
+  outFeatures: number;
+  /** Whether the layer adds a (float) bias. */
+  bias: boolean;
+  /** Per-output-feature weight scales. */
+  perChannel: boolean;
+  /** Activations in [0, 127] rather than [0, 255]. */
+  reduceRange: boolean;
+};
+
+const CONFIG_SPEC = { inFeatures: posInt, outFeatures: posInt, bias: bool, perChannel: bool, reduceRange: bool };
+const DYNAMIC_SPEC = { perChannel: bool, reduceRange: bool };
+
+/**
+ * A Linear layer with int8 weights that quantizes its input to uint8 on every call and multiplies
+ * in integers (PyTorch's dynamic quantized Linear): the weight stays int8 in memory (a quarter of
+ * the float bytes), each forward takes the input's min and max, quantizes it with
+ * ChooseQuantizationParams, runs the uint8 × int8 → int32 kernel and rescales to float32:
+ * y = sₓ·s_w·(Σₖ (qx − zₓ)(q_w − z_w)) + bias. Build it from a trained layer with
+ * {@link QuantizedLinear.fromFloat} or {@link quantizeDynamic}; it is for inference (no autograd
+ * through it).
+ *
+ * Shapes: x (…, inFeatures) → (…, outFeatures). Buffers: `weight` I8 [out, in], `weightScale`
+ * [1] or [out], `weightZeroPoint` I32 [1] or [out], `bias` [out] or null.
+ * @example
+ * const q = QuantizedLinear.fromFloat(new Linear(4, 2, { rng: new Generator(0) }));
+ * q.forward(ones([3, 4])).shape; // [3, 2]
+ * q.weight.dtype; // 'I8'
+ * @category Quantization
+ */
+export class QuantizedLinear extends Module {
+  /** The int8 weight, [outFeatures, inFeatures]. */
+  readonly weight: TypedBuffer;
+  /** float32 weight scale(s): [1], or [outFeatures] per channel. */
+  readonly weightScale: Tensor;
+  /** Weight zero point(s), I32: [1] or [outFeatures] (0 for the symmetric weights made here). */
+  readonly weightZeroPoint: TypedBuffer;
+  /** The float bias, [outFeatures], or null. */
+  readonly bias: Tensor | null;
+  /** Input features K. */
+  readonly inFeatures: number;
+  /** Output features N. */
+  readonly outFeatures: number;
+  /** Per-output-feature weight scales. */
+  readonly perChannel: boolean;
+  /** Activations in [0, 127] rather than [0, 255]. */
+  readonly reduceRange: boolean;
+  private rowSums: Int32Array | null = null;
+
+  /**
+   * Allocates a layer with zero weights from its config (`q.config().options`), for loading a
+   * saved one; {@link QuantizedLinear.fromFloat} builds one from a trained `Linear`.
+   */
+  constructor(config: QuantizedLinearConfig) {
+    super();
+    const op = 'QuantizedLinear';
+    const o = parseOptions(op, config, CONFIG_SPEC);
+    for (const k of ['inFeatures', 'outFeatures'] as const) if (o[k] === undefined) CONFIG_SPEC[k](undefined, k, op);
+    this.inFeatures = o.inFeatures!;
+    this.outFeatures = o.outFeatures!;
+    this.perChannel = o.perChannel ?? false;
+    this.reduceRange = o.reduceRange ?? true;
+    const nq = this.perChannel ? this.outFeatures : 1;
+    this.weight = new TypedBuffer('I8', [this.outFeatures, this.inFeatures]);
+    this.weightScale = Tensor.empty([nq]);
+    this.weightScale.data.fill(1);
+    this.weightZeroPoint = new TypedBuffer('I32', [nq]);
+    this.bias = (o.bias ?? true) ? Tensor.empty([this.outFeatures]) : null;
+    this.bias?.data.fill(0);
+  }
+
+  /**
+   * Quantizes a trained Linear's weight to int8 with PyTorch's dynamic qconfig: a symmetric
+   * qint8 MinMaxObserver over the whole weight (or a PerChannelMinMaxObserver along the output
+   * axis with `perChannel`); the bias stays float.
+   * @example QuantizedLinear.fromFloat(new Linear(3, 2), { perChannel: true }).weightScale.shape; // [2]
+   * @throws ArgumentError if `linear` is not a Linear, its weight holds NaN or ±Infinity, or an
+   * option is unknown or mistyped.
+   */
+  static fromFloat(linear: Linear, options: DynamicQuantOptions = {}): QuantizedLinear {
+    const op = 'QuantizedLinear.fromFloat';
+    checkArg(op, 'linear', linear, instanceOf(Linear));
+    const o = parseOptions(op, options, DYNAMIC_SPEC);
+    const w = linear.weight;
+    for (let i = 0; i < w.size; i++) {
+      if (!Number.isFinite(w.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(w.shape)} holds ${describe(w.data[i])} at element ${i}; only finite weights can be quantized`);
+    }
+    const q = new QuantizedLinear({
+      inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, bias: linear.bias !== null,
+      perChannel: o.perChannel ?? false, reduceRange: o.reduceRange ?? true,
+    });
+    const obs = q.perChannel
+      ? new PerChannelMinMaxObserver({ dtype: 'qint8', qscheme: 'perChannelSymmetric', chAxis: 0 })
+      : new MinMaxObserver({ dtype: 'qint8', qscheme: 'perTensorSymmetric' });
+    obs.forward(w);
+    const { scale, zeroPoint } = obs.calculateQparams();
+    q.weightScale.data.set(scale);
+    q.weightZeroPoint.data.set(zeroPoint);
+    const K = q.inFeatures, qw = q.weight.data as Int8Array;
+    for (let n = 0; n < q.outFeatures; n++) {
+      const c = q.perChannel ? n : 0;
+      const inv = invScaleOf(scale[c]), zp = zeroPoint[c];
+      for (let k = 0; k < K; k++) {
+        const v = nearbyint(Math.fround(w.data[n * K + k] * inv)) + zp;
+        qw[n * K + k] = v < -128 ? -128 : v > 127 ? 127 : v;
+      }
+    }
+    if (linear.bias !== null) q.bias!.data.set(linear.bias.data);
+    return q;
+  }
+
+  /** The dequantized weight as float32 [outFeatures, inFeatures] (for inspection and reports). */
+  dequantizedWeight(): Tensor {
+    const out = Tensor.empty([this.outFeatures, this.inFeatures]);
+    const K = this.inFeatures, w = this.weight.data, s = this.weightScale.data, z = this.weightZeroPoint.data;
+    for (let i = 0; i < out.size; i++) {
+      const c = this.perChannel ? Math.floor(i / K) : 0;
+      out.data[i] = (w[i] - z[c]) * s[c];
+    }
+    return out;
+  }
+
+  forward(x: Tensor): Tensor {
+    const op = 'QuantizedLinear';
+    if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: input must be a Tensor, got ${describe(x)}`);
+    const Kf = this.inFeatures, N = this.outFeatures;
+    if (x.ndim === 0 || x.shape[x.ndim - 1] !== Kf) {
+      throw new ShapeError(`${op}: input ${fmtShape(x.shape)} must end in inFeatures = ${Kf} (weight [${N}, ${Kf}])`);
+    }
+    const M = x.size / Kf;
+    const out = Tensor.empty([...x.shape.slice(0, -1), N]);
+    if (M === 0) return out;
+    const d = x.data;
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (!Number.isFinite(v)) throw new ArgumentError(`${op}: input ${fmtShape(x.shape)} holds ${describe(v)} at element ${i}; a dynamically quantized layer needs finite inputs`);
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const { scale: sx, zeroPoint: zx } = chooseQParams(lo, hi, 0, 255, this.reduceRange);
+    const qmax = this.reduceRange ? 127 : 255;
+    const inv = invScaleOf(sx);
+    const qx = new Uint8Array(d.length);
+    const rowSumX = new Float64Array(M);
+    for (let m = 0; m < M; m++) {
+      let s = 0;
+      for (let k = 0; k < Kf; k++) {
+        const i = m * Kf + k;
+        const v = nearbyint(Math.fround(d[i] * inv)) + zx;
+        const q = v < 0 ? 0 : v > qmax ? qmax : v;
+        qx[i] = q;
+        s += q;
+      }
+      rowSumX[m] = s;
+    }
+    const acc = new Int32Array(M * N);
+    K.gemmU8I8(acc, 0, qx, 0, this.weight.data as Int8Array, 0, M, Kf, N, false);
+    const rowSumW = this.weightRowSums();
+    const ws = this.weightScale.data, wz = this.weightZeroPoint.data, b = this.bias?.data ?? null, o = out.data;
+    for (let n = 0; n < N; n++) {
+      const c = this.perChannel ? n : 0;
+      const scale = sx * ws[c], z = wz[c];
+      // Σ (qx − zx)(qw − zw) = Σ qx·qw − zx·Σqw − zw·Σqx + K·zx·zw
+      const colTerm = zx * rowSumW[n] - Kf * zx * z;
+      const bias = b === null ? 0 : b[n];
+      for (let m = 0; m < M; m++) o[m * N + n] = scale * (acc[m * N + n] - colTerm - z * rowSumX[m]) + bias;
+    }
+    return out;
+  }
+
+  private weightRowSums(): Int32Array {
+    if (this.rowSums !== null) return this.rowSums;
+    const K = this.inFeatures, w = this.weight.data, sums = new Int32Array(this.outFeatures);
+    for (let n = 0; n < this.outFeatures; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += w[n * K + k];
+      sums[n] = s;
+    }
+    this.rowSums = sums;
+    return sums;
+  }
+
+  /** Drops the cached weight row sums when new weights are loaded. @internal */
+  protected override stateLoaded(): void {
+    this.rowSums = null;
+  }
+
+  override config(): LayerConfig<QuantizedLinearConfig> {
+    return {
+      type: 'QuantizedLinear',
+      options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, perChannel: this.perChannel, reduceRange: this.reduceRange },
+    };
+  }
+}
+
+/** Options of {@link quantizeDynamic}. @category Quantization */
+export interface QuantizeDynamicOptions extends DynamicQuantOptions {
+  /**
+   * Which layers to quantize: layer classes (`[Linear]`, the default and today the only one
+   * supported), or the dotted names of particular layers (`['0', 'head.fc']`).
+   */
+  modules?: (string | typeof Linear)[];
+}
+
+const MODULE_ENTRY: Check<string | typeof Linear> = anyOf<string | typeof Linear>('a layer class or a dotted layer name', str as Check<string | typeof Linear>, func as unknown as Check<typeof Linear>);
+
+/**
+ * Replaces a model's Linear layers with {@link QuantizedLinear} (torch.ao.quantization
+ * .quantize_dynamic): int8 weights, uint8 activations quantized on every call. The model is
+ * changed in place and returned (PyTorch copies unless `inplace=True`; save the float model first,
+ * or rebuild a copy with `loadModel(saveModel(model))`, to keep it). Quantized models are for
+ * inference, so it is put in eval mode.
+ * @example
+ * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
+ * quantizeDynamic(net)[2].constructor.name; // 'QuantizedLinear'
+ * @throws ArgumentError if `model` is not a Module, a named layer does not exist or is not a
+ * Linear, a class other than Linear is asked for, or the model has no layer to quantize.
+ * @category Quantization
+ */
+export function quantizeDynamic<M extends Module>(model: M, options: QuantizeDynamicOptions = {}): M {
+  const op = 'quantizeDynamic';
+  checkArg(op, 'model', model, instanceOf(Module));
+  const o = parseOptions(op, options, { ...DYNAMIC_SPEC, modules: arrayOf(MODULE_ENTRY, { min: 1 }) });
+  const wanted = o.modules ?? [Linear];
+  for (const w of wanted) {
+    if (typeof w === 'function' && w !== Linear) throw new ArgumentError(`${op}: modules: ${w.name || 'this class'} has no quantized form yet; dynamic quantization covers Linear`);
+  }
+  const names = new Set(wanted.filter((w): w is string => typeof w === 'string'));
+  const byClass = wanted.includes(Linear);
+  const all = new Map(model.namedModules());
+  for (const n of names) {
+    const m = all.get(n);
+    if (m === undefined) throw new ArgumentError(`${op}: modules: the model has no layer '${n}'`);
+    if (!(m instanceof Linear)) throw new ArgumentError(`${op}: modules: layer '${n}' is a ${m.constructor.name}, not a Linear`);
+  }
+  let count = 0;
+  for (const [name, m] of all) {
+    if (!(m instanceof Linear) || !(byClass || names.has(name))) continue;
+    replaceModule(model, name, QuantizedLinear.fromFloat(m, { perChannel: o.perChannel, reduceRange: o.reduceRange }));
+    count++;
+  }
+  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Linear layer to quantize`);
+  model.eval();
+  return model;
+}
+
+/** Puts `replacement` where the dotted `name` points in `root` (a field, or an array field's entry). */
+function replaceModule(root: Module, name: string, replacement: Module): void {
+  if (name === '') throw new ArgumentError('quantizeDynamic: the model itself is a Linear; wrap it in a Sequential to quantize it');
+  const parts = name.split('.');
+  let parent: Record<string, unknown> = root as unknown as Record<string, unknown>;
+  for (let i = 0; i < parts.length - 1; i++) parent = parent[parts[i]] as Record<string, unknown>;
+  const last = parts[parts.length - 1];
+  const desc = Object.getOwnPropertyDescriptor(parent, last);
+  if (desc !== undefined && !desc.writable && desc.set === undefined) {
+    Object.defineProperty(parent, last, { ...desc, value: replacement });
+  } else parent[last] = replacement;
+}
