@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attentionNotes, benchAttention } from './attention';
+import { benchCompress, compressNotes } from './compress';
 import { benchConv, convNotes } from './conv';
 import { kernelDesignNotes } from './design-notes';
 import { benchGemm, gemmNotes } from './gemm';
@@ -22,6 +23,7 @@ const SUITES: BenchSuite[] = [
   { name: 'train', run: benchTrain, notes: trainNotes },
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
   { name: 'inference', run: benchInference, notes: inferenceNotes },
+  { name: 'compress', run: benchCompress, notes: compressNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -4,9 +4,9 @@
  */
 
 /**
- * out[m, n] = Σ_k a[m, k] · w[n, k] (+ out[m, n] when `accumulate`), exact int32 sums of uint8 ×
+ * out[m, n] = Σ_k a[m, k] · w[n, k] (+ out[m, n] when `accumulate`), int32 sums of uint8 ×
  * int8 products. Each product is at most 255 · 128 = 32 640 in magnitude, so a sum is exact for K
- * below 65 793 (2³¹ / 32 640); longer rows wrap modulo 2³², as C's int32 would.
+ * up to 65 793 (2³¹ / 32 640); longer rows wrap modulo 2³², as C's int32 would.
  *
  * Shapes: a (M, K) row-major uint8; w (N, K) row-major int8 (a Linear weight, one row per output);
  * out (M, N) int32, each starting at its offset.
@@ -20,41 +20,75 @@ export function gemmU8I8(
   out: Int32Array, outOff: number, a: Uint8Array, aOff: number, w: Int8Array, wOff: number,
   M: number, K: number, N: number, accumulate: boolean,
 ): void {
-  // Four output columns per pass over a row of a: each a[m, k] load feeds four products, and the
-  // four weight rows stream in order. Sums stay below 2⁵³ (exact as doubles) and are truncated to
-  // int32 once.
-  const n4 = N - (N % 4);
-  for (let m = 0; m < M; m++) {
-    const ar = aOff + m * K, orow = outOff + m * N;
-    let n = 0;
-    for (; n < n4; n += 4) {
+  // A 4 × 4 tile of outputs per pass over K: four rows of a and four weight rows are read once for
+  // sixteen products. Sums are int32 (Math.imul and |0 keep V8 on integer instructions).
+  const m4 = M - (M % 4), n4 = N - (N % 4);
+  for (let m = 0; m < m4; m += 4) {
+    const a0 = aOff + m * K, a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
+    for (let n = 0; n < n4; n += 4) {
+      const w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let k = 0; k < K; k++) {
+        const b0 = w[w0 + k], b1 = w[w1 + k], b2 = w[w2 + k], b3 = w[w3 + k];
+        let x = a[a0 + k];
+        s00 = (s00 + Math.imul(x, b0)) | 0; s01 = (s01 + Math.imul(x, b1)) | 0;
+        s02 = (s02 + Math.imul(x, b2)) | 0; s03 = (s03 + Math.imul(x, b3)) | 0;
+        x = a[a1 + k];
+        s10 = (s10 + Math.imul(x, b0)) | 0; s11 = (s11 + Math.imul(x, b1)) | 0;
+        s12 = (s12 + Math.imul(x, b2)) | 0; s13 = (s13 + Math.imul(x, b3)) | 0;
+        x = a[a2 + k];
+        s20 = (s20 + Math.imul(x, b0)) | 0; s21 = (s21 + Math.imul(x, b1)) | 0;
+        s22 = (s22 + Math.imul(x, b2)) | 0; s23 = (s23 + Math.imul(x, b3)) | 0;
+        x = a[a3 + k];
+        s30 = (s30 + Math.imul(x, b0)) | 0; s31 = (s31 + Math.imul(x, b1)) | 0;
+        s32 = (s32 + Math.imul(x, b2)) | 0; s33 = (s33 + Math.imul(x, b3)) | 0;
+      }
+      store4(out, outOff + m * N + n, s00, s01, s02, s03, accumulate);
+      store4(out, outOff + (m + 1) * N + n, s10, s11, s12, s13, accumulate);
+      store4(out, outOff + (m + 2) * N + n, s20, s21, s22, s23, accumulate);
+      store4(out, outOff + (m + 3) * N + n, s30, s31, s32, s33, accumulate);
+    }
+  }
+  // Rows past the last full block of four: four columns per pass over a row.
+  for (let m = m4; m < M; m++) {
+    const ar = aOff + m * K;
+    for (let n = 0; n < n4; n += 4) {
       const w0 = wOff + n * K, w1 = w0 + K, w2 = w1 + K, w3 = w2 + K;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let k = 0; k < K; k++) {
-        const av = a[ar + k];
-        s0 += av * w[w0 + k];
-        s1 += av * w[w1 + k];
-        s2 += av * w[w2 + k];
-        s3 += av * w[w3 + k];
+        const x = a[ar + k];
+        s0 = (s0 + Math.imul(x, w[w0 + k])) | 0;
+        s1 = (s1 + Math.imul(x, w[w1 + k])) | 0;
+        s2 = (s2 + Math.imul(x, w[w2 + k])) | 0;
+        s3 = (s3 + Math.imul(x, w[w3 + k])) | 0;
       }
-      if (accumulate) {
-        out[orow + n] += s0;
-        out[orow + n + 1] += s1;
-        out[orow + n + 2] += s2;
-        out[orow + n + 3] += s3;
-      } else {
-        out[orow + n] = s0;
-        out[orow + n + 1] = s1;
-        out[orow + n + 2] = s2;
-        out[orow + n + 3] = s3;
-      }
+      store4(out, outOff + m * N + n, s0, s1, s2, s3, accumulate);
     }
-    for (; n < N; n++) {
+  }
+  // Columns past the last full block of four, every row.
+  for (let m = 0; m < M; m++) {
+    const ar = aOff + m * K, orow = outOff + m * N;
+    for (let n = n4; n < N; n++) {
       const wr = wOff + n * K;
       let s = 0;
-      for (let k = 0; k < K; k++) s += a[ar + k] * w[wr + k];
-      out[orow + n] = accumulate ? out[orow + n] + s : s;
+      for (let k = 0; k < K; k++) s = (s + Math.imul(a[ar + k], w[wr + k])) | 0;
+      out[orow + n] = accumulate ? (out[orow + n] + s) | 0 : s;
     }
+  }
+}
+
+function store4(out: Int32Array, o: number, s0: number, s1: number, s2: number, s3: number, accumulate: boolean): void {
+  if (accumulate) {
+    out[o] += s0;
+    out[o + 1] += s1;
+    out[o + 2] += s2;
+    out[o + 3] += s3;
+  } else {
+    out[o] = s0;
+    out[o + 1] = s1;
+    out[o + 2] = s2;
+    out[o + 3] = s3;
   }
 }
 

@@ -1,0 +1,44 @@
+import { QuantizedLinear } from '../src/compress/index';
+import { Linear } from '../src/nn/layers';
+import { Generator, noGrad, randn } from '../src/tensor/index';
+import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
+
+// A 1024 × 1024 Linear against the same layer dynamically quantized (int8 weights, uint8
+// activations quantized on every call), on whichever kernel backend is active.
+const N = 1024;
+
+export const compressNotes = [
+  `compress: \`QuantizedLinear.fromFloat(new Linear(${N}, ${N}))\` (int8 weights per tensor, uint8 activations chosen per call ` +
+    'with reduceRange, int32 sums by the gemmU8I8 kernel) against the float `Linear` it came from, forward only under `noGrad`, ' +
+    'in the same process, alternating rounds; samples/s = batch / best wall time. The peer column is the float layer, so ' +
+    'the ratio is the speed-up quantization gives on this backend (the scalar JS kernels here; the SIMD int8 kernel is issue 13).',
+];
+
+/** QuantizedLinear against Linear at batch 1 and 64. */
+export async function benchCompress(): Promise<BenchRow[]> {
+  const rng = new Generator(7);
+  const lin = new Linear(N, N, { rng });
+  const q = QuantizedLinear.fromFloat(lin);
+  const rows: BenchRow[] = [];
+  for (const B of [1, 64]) {
+    const x = randn([B, N], { rng });
+    const ref = noGrad(() => lin.forward(x));
+    const y = q.forward(x);
+    let err = 0;
+    for (let i = 0; i < y.size; i++) err = Math.max(err, Math.abs(y.data[i] - ref.data[i]));
+    if (!(err < 0.1)) throw new Error(`compress bench: quantized output differs from float by ${err}`);
+    const best = measureInterleaved({
+      quantized: () => void q.forward(x),
+      float: () => void noGrad(() => lin.forward(x)),
+    }, 3, { budgetMs: 600, minRuns: 3 });
+    rows.push(makeRow('QuantizedLinear forward vs float Linear', `${N}×${N}, batch ${B}`, 'samples/s', B / best.quantized, { 'Linear (float32)': B / best.float }));
+  }
+  return rows;
+}
+
+if (isMain(import.meta.url)) {
+  const rows = await benchCompress();
+  console.log(toMarkdown(rows));
+  console.log();
+  for (const note of compressNotes) console.log(note);
+}
