@@ -7,7 +7,7 @@ import {
 import { ArgumentError, FormatError, Tensor, TensorkitError, defaultGenerator, type ErrorCode } from '../tensor/index';
 import { withAllocationLimit } from '../tensor/alloc';
 import { encodeNumber } from '../tensor/json';
-import { bool, isPlainObject, object, parseOptions, type Check } from '../tensor/options';
+import { bool, isPlainObject, object, oneOf, parseOptions, type Check } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
 import {
@@ -380,6 +380,14 @@ export interface SaveModelOptions {
   optimizer?: OptimizerStateSource;
   /** Extra string metadata (keys `format`, `formatVersion`, `config`, `optimizer` are reserved). */
   metadata?: Record<string, string>;
+  /**
+   * How the model's float tensors are stored: `'F32'` (default, exact), or half precision, `'F16'`
+   * (IEEE binary16: 11 significant bits, ±65 504, finer near 0) or `'BF16'` (bfloat16: float32's
+   * range with 8 significant bits), each rounded to nearest even — half the bytes. Loading gives
+   * float32 tensors holding the rounded values. Integer buffers (int8 weights, masks) and the
+   * optimizer state are stored as they are.
+   */
+  dtype?: 'F32' | 'F16' | 'BF16';
 }
 
 /** Options of {@link loadModel}. @category IO */
@@ -407,7 +415,7 @@ const optimizerSource: Check<OptimizerStateSource> = (v, name, op) => {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function')) throw new ArgumentError(`${op}: ${name} must be an optimizer or its state, got ${describe(v)}`);
   return v as OptimizerStateSource;
 };
-const SAVE_OPTIONS = { optimizer: optimizerSource, metadata: object };
+const SAVE_OPTIONS = { optimizer: optimizerSource, metadata: object, dtype: oneOf(['F32', 'F16', 'BF16'] as const) };
 const LOAD_OPTIONS = { registry: object, strict: bool };
 
 /**
@@ -436,7 +444,8 @@ export function saveModel(model: Savable, options: SaveModelOptions = {}): Uint8
   const tensors: Record<string, Tensor | TypedTensor> = {};
   for (const k of Object.keys(sd)) {
     if (k.startsWith(OPTIM_PREFIX)) throw new ArgumentError(`saveModel: state-dict name ${JSON.stringify(k)} uses the reserved prefix ${OPTIM_PREFIX}`);
-    tensors[k] = sd[k];
+    const t = sd[k];
+    tensors[k] = o.dtype !== undefined && o.dtype !== 'F32' && t instanceof Tensor ? { dtype: o.dtype, shape: t.shape, data: t.data } : t;
   }
   const meta: Record<string, string> = {};
   const user = o.metadata ?? {};

@@ -146,3 +146,33 @@ describe('quantizeDynamic', () => {
     expect(() => quantizeDynamic({} as Sequential)).toThrow(ArgumentError);
   });
 });
+
+describe('half-precision storage (saveModel dtype F16 / BF16)', () => {
+  it('halves the file, rounds to nearest even, and loads back as float32', () => {
+    const rng = new Generator(4);
+    const net = new Sequential(new Linear(32, 32, { rng }), new ReLU(), new Linear(32, 4, { rng }));
+    const f32 = saveModel(net);
+    for (const dtype of ['F16', 'BF16'] as const) {
+      const bytes = saveModel(net, { dtype });
+      expect(bytes.length, dtype).toBeLessThan(0.6 * f32.length);
+      const { model } = loadModel<Sequential>(bytes);
+      const w = (model[0] as Linear).weight.data, w0 = (net[0] as Linear).weight.data;
+      expect(w).toBeInstanceOf(Float32Array);
+      // Relative rounding error of one half-precision step at most: 2⁻¹¹ for F16, 2⁻⁸ for BF16.
+      const tol = dtype === 'F16' ? 2 ** -11 : 2 ** -8;
+      for (let i = 0; i < w.length; i++) expect(Math.abs(w[i] - w0[i])).toBeLessThanOrEqual(tol * Math.abs(w0[i]) + 1e-7);
+      // Rounding is to nearest even: 1 + 2⁻¹¹ (a tie in F16) goes down to 1, 1 + 3·2⁻¹¹ up to 1 + 2⁻⁹.
+      const lin = new Linear(2, 1, { bias: false });
+      lin.weight.data.set([1 + 2 ** -11, 1 + 3 * 2 ** -11]);
+      const back = loadModel<Linear>(saveModel(lin, { dtype: 'F16' })).model.weight.data;
+      expect(Array.from(back)).toEqual([1, 1 + 2 ** -9]);
+    }
+  });
+
+  it('keeps int8 buffers as they are and refuses other dtypes', () => {
+    const net = quantizeDynamic(new Sequential(new Linear(8, 8)));
+    const { model } = loadModel<Sequential>(saveModel(net, { dtype: 'F16' }));
+    expect(Array.from((model[0] as QuantizedLinear).weight.data)).toEqual(Array.from((net[0] as QuantizedLinear).weight.data));
+    expect(() => saveModel(net, { dtype: 'F8' as 'F16' })).toThrow(/dtype must be one of 'F32', 'F16', 'BF16'/);
+  });
+});
