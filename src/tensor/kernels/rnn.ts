@@ -77,23 +77,24 @@ export function tanhFast(x: number): number {
 }
 
 /**
- * Input projection of every position at once: gates[tb, :] = x[tb, :]·wIhᵀ + bIh + bHh, where
- * only the first `FH` entries of bHh are folded in (GRU keeps its n-gate bHh apart).
- * Shapes: gates (TB, GH) overwritten, x (TB, C), wIh (GH, C), bIh/bHh (GH) or null.
+ * Input projection of every position at once, one GEMM: gates[tb, :] = x[tb, :]·wIhᵀ. The biases
+ * are not added here but by the step loops, from {@link gateBias}, which saves a pass over gates.
+ * Shapes: gates (TB, GH) overwritten, x (TB, C), wIh (GH, C).
  */
-function inputProjection(
-  gates: Float32Array, x: Float32Array, wIh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
-  TB: number, C: number, GH: number, FH: number,
-): void {
+function inputProjection(gates: Float32Array, x: Float32Array, wIh: Float32Array, TB: number, C: number, GH: number): void {
   kernels.gemm(gates, 0, x, 0, wIh, 0, TB, C, GH, false, true, false);
-  if (bIh === null && bHh === null) return;
-  const bias = new Float32Array(GH);
-  if (bIh !== null) for (let j = 0; j < GH; j++) bias[j] = bIh[j];
-  if (bHh !== null) for (let j = 0; j < FH; j++) bias[j] += bHh[j];
-  for (let r = 0; r < TB; r++) {
-    const row = r * GH;
-    for (let j = 0; j < GH; j++) gates[row + j] += bias[j];
-  }
+}
+
+/**
+ * The bias the step loops add to each gate's pre-activation: bIh + bHh, where only the first
+ * `FH` entries of bHh are folded in (GRU keeps its n-gate bHh apart); zeros without biases.
+ * Shapes: bIh, bHh (GH) or null → GH doubles.
+ */
+function gateBias(bIh: Float32Array | null, bHh: Float32Array | null, GH: number, FH: number): number[] {
+  const bias: number[] = [];
+  for (let j = 0; j < GH; j++) bias.push(0.5);
+  for (let j = 0; j < GH; j++) bias[j] = (bIh === null ? 0 : bIh[j]) + (bHh === null || j >= FH ? 0 : bHh[j]);
+  return bias;
 }
 
 /**
@@ -157,7 +158,8 @@ export function lstmForward(
   T: number, B: number, C: number, H: number, reverse: boolean,
 ): void {
   const GH = 4 * H, BH = B * H, H2 = 2 * H, H3 = 3 * H;
-  inputProjection(gates, x, wIh, bIh, bHh, T * B, C, GH, GH);
+  inputProjection(gates, x, wIh, T * B, C, GH);
+  const bias = gateBias(bIh, bHh, GH, GH);
   const first = reverse ? T : 0;
   hs.set(h0, first * BH);
   cs.set(c0, first * BH);
@@ -172,10 +174,10 @@ export function lstmForward(
       const sRow = b * H;
       for (let j = 0; j < H; j++) {
         const gi = gRow + j;
-        const i = sigmoidFast(gates[gi]);
-        const f = sigmoidFast(gates[gi + H]);
-        const g = tanhFast(gates[gi + H2]);
-        const o = sigmoidFast(gates[gi + H3]);
+        const i = sigmoidFast(gates[gi] + bias[j]);
+        const f = sigmoidFast(gates[gi + H] + bias[j + H]);
+        const g = tanhFast(gates[gi + H2] + bias[j + H2]);
+        const o = sigmoidFast(gates[gi + H3] + bias[j + H3]);
         gates[gi] = i;
         gates[gi + H] = f;
         gates[gi + H2] = g;
@@ -259,7 +261,8 @@ export function gruForward(
   T: number, B: number, C: number, H: number, reverse: boolean,
 ): void {
   const GH = 3 * H, BH = B * H, H2 = 2 * H;
-  inputProjection(gates, x, wIh, bIh, bHh, T * B, C, GH, H2);
+  inputProjection(gates, x, wIh, T * B, C, GH);
+  const bias = gateBias(bIh, bHh, GH, H2);
   scratchG = grow(scratchG, B * GH);
   const hh = scratchG;
   hs.set(h0, (reverse ? T : 0) * BH);
@@ -276,10 +279,10 @@ export function gruForward(
       for (let j = 0; j < H; j++) {
         const gi = gRow + j;
         const hi = hRow + j;
-        const r = sigmoidFast(gates[gi] + hh[hi]);
-        const z = sigmoidFast(gates[gi + H] + hh[hi + H]);
+        const r = sigmoidFast(gates[gi] + bias[j] + hh[hi]);
+        const z = sigmoidFast(gates[gi + H] + bias[j + H] + hh[hi + H]);
         const hnv = bHh === null ? hh[hi + H2] : hh[hi + H2] + bHh[H2 + j];
-        const n = tanhFast(gates[gi + H2] + r * hnv);
+        const n = tanhFast(gates[gi + H2] + bias[j + H2] + r * hnv);
         gates[gi] = r;
         gates[gi + H] = z;
         gates[gi + H2] = n;
@@ -358,20 +361,24 @@ export function rnnForward(
   // accumulates h·wHhᵀ onto it and applies the activation in place.
   const outOff = (reverse ? 0 : 1) * BH;
   const proj = hs.subarray(outOff, outOff + T * BH);
-  inputProjection(proj, x, wIh, bIh, bHh, T * B, C, H, H);
+  inputProjection(proj, x, wIh, T * B, C, H);
+  const bias = gateBias(bIh, bHh, H, H);
   hs.set(h0, (reverse ? T : 0) * BH);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const prev = (reverse ? t + 1 : t) * BH;
     const next = (reverse ? t : t + 1) * BH;
     kernels.gemm(hs, next, hs, prev, wHh, 0, B, H, H, false, true, true);
-    if (relu) {
-      for (let k = next; k < next + BH; k++) {
-        const v = hs[k];
-        hs[k] = v > 0 ? v : v !== v ? v : 0;
+    for (let b = 0; b < B; b++) {
+      const row = next + b * H;
+      if (relu) {
+        for (let j = 0; j < H; j++) {
+          const v = hs[row + j] + bias[j];
+          hs[row + j] = v > 0 ? v : v !== v ? v : 0;
+        }
+      } else {
+        for (let j = 0; j < H; j++) hs[row + j] = tanhFast(hs[row + j] + bias[j]);
       }
-    } else {
-      for (let k = next; k < next + BH; k++) hs[k] = tanhFast(hs[k]);
     }
   }
 }
