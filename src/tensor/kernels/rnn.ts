@@ -157,7 +157,7 @@ export function lstmForward(
   wIh: Float32Array, wHh: Float32Array, bIh: Float32Array | null, bHh: Float32Array | null,
   T: number, B: number, C: number, H: number, reverse: boolean,
 ): void {
-  const GH = 4 * H, BH = B * H, H2 = 2 * H, H3 = 3 * H;
+  const GH = 4 * H, BH = B * H;
   inputProjection(gates, x, wIh, T * B, C, GH);
   const bias = gateBias(bIh, bHh, GH, GH);
   const first = reverse ? T : 0;
@@ -169,23 +169,37 @@ export function lstmForward(
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
     kernels.gemm(gates, gOff, hs, prev, wHh, 0, B, H, GH, false, true, true);
-    for (let b = 0; b < B; b++) {
-      const gRow = gOff + b * GH;
-      const sRow = b * H;
-      for (let j = 0; j < H; j++) {
-        const gi = gRow + j;
-        const i = sigmoidFast(gates[gi] + bias[j]);
-        const f = sigmoidFast(gates[gi + H] + bias[j + H]);
-        const g = tanhFast(gates[gi + H2] + bias[j + H2]);
-        const o = sigmoidFast(gates[gi + H3] + bias[j + H3]);
-        gates[gi] = i;
-        gates[gi + H] = f;
-        gates[gi + H2] = g;
-        gates[gi + H3] = o;
-        const c = f * cs[prev + sRow + j] + i * g;
-        cs[next + sRow + j] = c;
-        hs[next + sRow + j] = o * tanhFast(c);
-      }
+    lstmCells(gates, gOff, bias, hs, cs, prev, next, B, H);
+  }
+}
+
+// The elementwise part of one step lives in its own function, with few call sites of
+// sigmoidFast/tanhFast: V8 inlines callees into a function only up to a cumulative bytecode
+// budget, and five sites in the step loop left one σ as a real call.
+
+/**
+ * One LSTM step's gates and cells, in place: the pre-activations at gOff (B, 4H) plus bias become
+ * i, f, g, o; c' = f ⊙ c + i ⊙ g at slot next of cs, h' = o ⊙ tanh(c') at slot next of hs.
+ */
+function lstmCells(
+  gates: Float32Array, gOff: number, bias: number[], hs: Float32Array, cs: Float32Array, prev: number, next: number,
+  B: number, H: number,
+): void {
+  const GH = 4 * H, H2 = 2 * H, H3 = 3 * H;
+  for (let b = 0; b < B; b++) {
+    const gRow = gOff + b * GH;
+    // σ on i, f and o (columns [0, 2H) and [3H, 4H)), tanh on g.
+    for (let q = 0; q < H3; q++) {
+      const u = q < H2 ? q : q + H;
+      gates[gRow + u] = sigmoidFast(gates[gRow + u] + bias[u]);
+    }
+    for (let u = H2; u < H3; u++) gates[gRow + u] = tanhFast(gates[gRow + u] + bias[u]);
+    const sRow = b * H;
+    for (let j = 0; j < H; j++) {
+      const gi = gRow + j;
+      const c = gates[gi + H] * cs[prev + sRow + j] + gates[gi] * gates[gi + H2];
+      cs[next + sRow + j] = c;
+      hs[next + sRow + j] = gates[gi + H3] * tanhFast(c);
     }
   }
 }
@@ -272,23 +286,33 @@ export function gruForward(
     const next = (reverse ? t : t + 1) * BH;
     const gOff = t * B * GH;
     kernels.gemm(hh, 0, hs, prev, wHh, 0, B, H, GH, false, true, false);
-    for (let b = 0; b < B; b++) {
-      const gRow = gOff + b * GH;
-      const hRow = b * GH;
-      const sRow = b * H;
-      for (let j = 0; j < H; j++) {
-        const gi = gRow + j;
-        const hi = hRow + j;
-        const r = sigmoidFast(gates[gi] + bias[j] + hh[hi]);
-        const z = sigmoidFast(gates[gi + H] + bias[j + H] + hh[hi + H]);
-        const hnv = bHh === null ? hh[hi + H2] : hh[hi + H2] + bHh[H2 + j];
-        const n = tanhFast(gates[gi + H2] + bias[j + H2] + r * hnv);
-        gates[gi] = r;
-        gates[gi + H] = z;
-        gates[gi + H2] = n;
-        hn[t * BH + sRow + j] = hnv;
-        hs[next + sRow + j] = (1 - z) * n + z * hs[prev + sRow + j];
-      }
+    gruCells(gates, gOff, hh, bias, bHh, hn, t * BH, hs, prev, next, B, H);
+  }
+}
+
+/**
+ * One GRU step's gates and state, in place (see {@link lstmCells} on why a function of its own):
+ * the input pre-activations at gOff (B, 3H) plus bias and the hidden products hh (B, 3H) become
+ * r, z, n; hn at hnOff receives W_hn h + b_hn; h' = (1 − z) ⊙ n + z ⊙ h at slot next of hs.
+ */
+function gruCells(
+  gates: Float32Array, gOff: number, hh: Float32Array, bias: number[], bHh: Float32Array | null,
+  hn: Float32Array, hnOff: number, hs: Float32Array, prev: number, next: number, B: number, H: number,
+): void {
+  const GH = 3 * H, H2 = 2 * H;
+  for (let b = 0; b < B; b++) {
+    const gRow = gOff + b * GH;
+    const hRow = b * GH;
+    for (let u = 0; u < H2; u++) gates[gRow + u] = sigmoidFast(gates[gRow + u] + bias[u] + hh[hRow + u]);
+    const sRow = b * H;
+    for (let j = 0; j < H; j++) {
+      const gi = gRow + j;
+      const hnv = bHh === null ? hh[hRow + H2 + j] : hh[hRow + H2 + j] + bHh[H2 + j];
+      const r = gates[gi], z = gates[gi + H];
+      const n = tanhFast(gates[gi + H2] + bias[j + H2] + r * hnv);
+      gates[gi + H2] = n;
+      hn[hnOff + sRow + j] = hnv;
+      hs[next + sRow + j] = (1 - z) * n + z * hs[prev + sRow + j];
     }
   }
 }
