@@ -1,14 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { LSTM } from '../src/nn/recurrent';
 import { Linear } from '../src/nn/layers';
+import { crossEntropy } from '../src/nn/losses';
+import { Adam } from '../src/optim/index';
 import { Generator, Tensor, mean, noGrad, reshape, square, sub } from '../src/tensor/index';
 import { registerTfGradients } from './tfgrads';
-import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
+import { isMain, makeRow, measureInterleaved, measureInterleavedAsync, toMarkdown, type BenchRow } from './util';
 
-// One LSTM layer, batch first, regression head on the final hidden state, MSE loss, plain SGD.
+// One LSTM layer, batch first, regression head on the final hidden state, MSE loss, plain SGD;
+// and the same layer with a K-class head, softmax cross-entropy and Adam against tfjs-layers.
 const B = 64, T = 32, C = 16, H = 64;
 const LR = 0.01;
+const K = 10;
 
 export const lstmNotes = [
   `LSTM: one layer, batch ${B}, ${T} steps, ${C} → ${H} units, a Linear(${H}, 1) head on the final hidden state, ` +
@@ -18,6 +26,16 @@ export const lstmNotes = [
     'tfjs-cpu: the same math with tfjs-core ops on the CPU backend — `tf.basicLSTMCell` per step ' +
     '(forgetBias 0, weights ported from ours so both compute the same loss), `tf.variableGrads` for the gradient, ' +
     '`tf.tidy` around the step.',
+  `LSTM classifier: the same layer with a Linear(${H}, ${K}) head on the final hidden state, softmax cross-entropy over ${K} classes ` +
+    '(mean over the batch), Adam (lr 1e-3), same data, same initial weights (the losses are checked to agree before timing). ' +
+    'tensorkit: `nn.LSTM` + `nn.Linear`, `crossEntropy(logits, labels)`, `optim.Adam`. ' +
+    `tfjs-layers: \`tf.sequential([tf.layers.lstm({ units: ${H}, recurrentActivation: 'sigmoid', inputShape: [${T}, ${C}] }), ` +
+    `tf.layers.dense({ units: ${K} })])\` compiled with \`tf.train.adam(1e-3)\` and \`loss: tf.losses.softmaxCrossEntropy\` ` +
+    '(one-hot labels, logits in; the same loss as ours), one step = `await model.trainOnBatch(x, yOneHot)`, ' +
+    "`recurrentActivation: 'sigmoid'` in place of tfjs's default hard sigmoid so both compute PyTorch's LSTM. " +
+    'Row "tfjs-layers": the tfjs CPU backend (the backend of the other tfjs-cpu rows); row "tfjs-layers-wasm": the same model ' +
+    "on tfjs's WebAssembly backend (XNNPACK), timed in its own alternating pair with ours. Async rounds, since trainOnBatch " +
+    'returns a promise (our step is wrapped in one for symmetry).',
 ];
 
 function randomData(n: number, seed: number, scale = 1): Float32Array {
@@ -49,6 +67,104 @@ function toTfLayout(lstm: LSTM): { kernel: Float32Array; bias: Float32Array } {
     }
   }
   return { kernel, bias };
+}
+
+/**
+ * tfjs-layers calls chained tensor methods (`t.flatten()` in its orthogonal initializer), which the
+ * Node entry of tfjs-core does not install; like the gradients (tfgrads.ts), they are registered
+ * on the global Tensor class by a dist module that needs CommonJS resolution.
+ */
+function registerTfChainedOps(): void {
+  createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
+}
+
+/** Labels 0..K−1 drawn from `seed`, as class indices and as one-hot rows (B, K). */
+function classLabels(seed: number): { idx: Float32Array; oneHot: Float32Array } {
+  const idx = new Float32Array(B), oneHot = new Float32Array(B * K);
+  const u = randomData(B, seed);
+  for (let b = 0; b < B; b++) {
+    idx[b] = Math.min(K - 1, Math.floor((u[b] + 0.5) * K));
+    oneHot[b * K + idx[b]] = 1;
+  }
+  return { idx, oneHot };
+}
+
+/**
+ * Our LSTM weights in tfjs-layers' layout: kernel [C, 4H] = W_ihᵀ, recurrentKernel [H, 4H] = W_hhᵀ,
+ * bias = b_ih + b_hh; the gate order (i, f, c, o) is PyTorch's (i, f, g, o).
+ */
+function toLayersLayout(lstm: LSTM): Float32Array[] {
+  const kernel = new Float32Array(C * 4 * H), recurrent = new Float32Array(H * 4 * H), bias = new Float32Array(4 * H);
+  const wIh = lstm.weightIh0.data, wHh = lstm.weightHh0.data, bIh = lstm.biasIh0.data, bHh = lstm.biasHh0.data;
+  for (let r = 0; r < 4 * H; r++) {
+    for (let c = 0; c < C; c++) kernel[c * 4 * H + r] = wIh[r * C + c];
+    for (let k = 0; k < H; k++) recurrent[k * 4 * H + r] = wHh[r * H + k];
+    bias[r] = bIh[r] + bHh[r];
+  }
+  return [kernel, recurrent, bias];
+}
+
+/**
+ * The classifier rows: tensorkit against tfjs-layers' `tf.layers.lstm` trained with `trainOnBatch`,
+ * on tfjs's CPU backend and then on its WebAssembly backend (one alternating pair per backend).
+ */
+async function benchLstmClassifier(xData: Float32Array): Promise<BenchRow[]> {
+  registerTfChainedOps();
+  const rng = new Generator(2);
+  const lstm = new LSTM(C, H, { rng });
+  const head = new Linear(H, K, { rng });
+  const { idx, oneHot } = classLabels(13);
+  const x = new Tensor(xData, [B, T, C]);
+  const y = new Tensor(idx, [B]);
+  const opt = new Adam([...lstm.parameters(), ...head.parameters()], { lr: 1e-3 });
+  const ourLoss = (): Tensor => crossEntropy(head.forward(reshape(lstm.forward(x).hN, [B, H])), y);
+  const ourStep = async (): Promise<void> => {
+    opt.zeroGrad();
+    ourLoss().backward();
+    opt.step();
+  };
+  // Both sides start from the same weights: tfjs-layers gets ours before each backend's pair.
+  const [kernel, recurrent, bias] = toLayersLayout(lstm);
+  // head.weight [K, H] transposed is the dense kernel [H, K].
+  const dense = new Float32Array(H * K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < H; j++) dense[j * K + k] = head.weight.data[k * H + j];
+  const headBias = head.bias!.data.slice();
+  const l0 = ourLoss().item();
+
+  const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  setWasmPaths(wasmDir + path.sep);
+  const rows: BenchRow[] = [];
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await tf.setBackend(backend);
+    await tf.ready();
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.lstm({ units: H, recurrentActivation: 'sigmoid', inputShape: [T, C] }),
+        tfl.layers.dense({ units: K }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.adam(1e-3), loss: tf.losses.softmaxCrossEntropy });
+    const init = [
+      tf.tensor2d(kernel, [C, 4 * H]), tf.tensor2d(recurrent, [H, 4 * H]), tf.tensor1d(bias),
+      tf.tensor2d(dense, [H, K]), tf.tensor1d(headBias),
+    ];
+    model.setWeights(init);
+    tf.dispose(init);
+    const tx = tf.tensor3d(xData, [B, T, C]);
+    const ty = tf.tensor2d(oneHot, [B, K]);
+    const tfStep = async (): Promise<void> => {
+      await model.trainOnBatch(tx, ty);
+    };
+    const l1 = tf.tidy(() => tf.losses.softmaxCrossEntropy(ty, model.predict(tx) as tf.Tensor).dataSync()[0]);
+    if (!(Math.abs(l0 - l1) <= 1e-4 * Math.max(1, Math.abs(l1)))) throw new Error(`lstm bench: tensorkit CE loss ${l0} vs tfjs-layers (${backend}) ${l1}`);
+    const peer = backend === 'cpu' ? 'tfjs-layers' : 'tfjs-layers-wasm';
+    const t = await measureInterleavedAsync({ tensorkit: ourStep, [peer]: tfStep }, 3, { budgetMs: 1000, minRuns: 2 });
+    rows.push(makeRow('LSTM classifier train step (Adam, CE)', `B${B} T${T} ${C}→${H}→${K}`, 'samples/s', B / t.tensorkit, { [peer]: B / t[peer] }));
+    model.dispose();
+    tf.dispose([tx, ty]);
+  }
+  await tf.setBackend('cpu');
+  return rows;
 }
 
 /** LSTM training step and inference, tensorkit against tfjs's CPU backend. */
@@ -125,6 +241,7 @@ export async function benchLstm(): Promise<BenchRow[]> {
 
   for (const v of tVars) v.dispose();
   tf.dispose([tx, ty, forgetBias, ...xs]);
+  rows.push(...(await benchLstmClassifier(xData)));
   return rows;
 }
 

@@ -68,6 +68,37 @@ export function measureInterleaved(
   return best;
 }
 
+/** {@link measure} for a step that returns a promise (tfjs-layers' `trainOnBatch`): best wall time in seconds. */
+export async function measureAsync(
+  fn: () => Promise<void>, { budgetMs = 300, minRuns = 2, warmup = true }: MeasureOptions = {},
+): Promise<number> {
+  if (warmup) await fn();
+  let best = Infinity;
+  let spent = 0;
+  for (let runs = 0; runs < minRuns || spent < budgetMs; runs++) {
+    const t0 = performance.now();
+    await fn();
+    const dt = performance.now() - t0;
+    if (dt < best) best = dt;
+    spent += dt;
+  }
+  return best / 1000;
+}
+
+/** {@link measureInterleaved} for steps that return promises; each contender's best time in seconds. */
+export async function measureInterleavedAsync(
+  fns: Record<string, () => Promise<void>>, rounds: number, opts: MeasureOptions = {},
+): Promise<Record<string, number>> {
+  const best: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const name of Object.keys(fns)) {
+      const t = await measureAsync(fns[name], { ...opts, warmup: r === 0 && opts.warmup !== false });
+      if (!(name in best) || t < best[name]) best[name] = t;
+    }
+  }
+  return best;
+}
+
 /** Builds a row from figures where higher is better (throughput). */
 export function makeRow(name: string, size: string, unit: string, ours: number, peers: Record<string, number>): BenchRow {
   const ratio: Record<string, number> = {};
