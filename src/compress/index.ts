@@ -19,3 +19,7 @@ export {
   QuantizedLinear, quantizeDynamic,
   type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
 } from './quantized-linear';
+export {
+  FakeQuantize, QatLinear, prepareQat, convert,
+  type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
+} from './qat';

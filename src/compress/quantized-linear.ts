@@ -156,27 +156,52 @@ export class QuantizedLinear extends Module {
     for (let i = 0; i < w.size; i++) {
       if (!Number.isFinite(w.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(w.shape)} holds ${describe(w.data[i])} at element ${i}; only finite weights can be quantized`);
     }
-    const q = new QuantizedLinear({
-      inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, bias: linear.bias !== null,
-      perChannel: o.perChannel ?? false, reduceRange: o.reduceRange ?? true,
-    });
-    const obs = q.perChannel
+    const obs = o.perChannel
       ? new PerChannelMinMaxObserver({ dtype: 'qint8', qscheme: 'perChannelSymmetric', chAxis: 0 })
       : new MinMaxObserver({ dtype: 'qint8', qscheme: 'perTensorSymmetric' });
     obs.forward(w);
-    const { scale, zeroPoint } = obs.calculateQparams();
+    return QuantizedLinear.fromFloatWith(w, linear.bias, { ...obs.calculateQparams(), quantMin: -128, quantMax: 127, reduceRange: o.reduceRange });
+  }
+
+  /**
+   * Quantizes a float weight [out, in] (and keeps a float bias) with given parameters: one scale
+   * and zero point, or one per output feature, and the integer range the weights are clamped to
+   * (narrower than int8 for the 4-bit weights of quantization-aware training).
+   * @example QuantizedLinear.fromFloatWith(ones([2, 3]), null, { scale: Float32Array.of(0.5), zeroPoint: Int32Array.of(0), quantMin: -8, quantMax: 7 }).weight.toArray(); // [2, 2, 2, 2, 2, 2]
+   * @throws ArgumentError if the weight is not a finite 2-D tensor, the parameters' lengths are
+   * neither 1 nor the output features, or the range does not fit int8.
+   */
+  static fromFloatWith(
+    weight: Tensor, bias: Tensor | null,
+    params: { scale: Float32Array; zeroPoint: Int32Array; quantMin: number; quantMax: number; reduceRange?: boolean },
+  ): QuantizedLinear {
+    const op = 'QuantizedLinear.fromFloatWith';
+    checkArg(op, 'weight', weight, instanceOf(Tensor));
+    if (weight.ndim !== 2) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} must be 2-D [outFeatures, inFeatures]`);
+    const [N, K] = weight.shape;
+    for (let i = 0; i < weight.size; i++) {
+      if (!Number.isFinite(weight.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(weight.shape)} holds ${describe(weight.data[i])} at element ${i}; only finite weights can be quantized`);
+    }
+    if (bias !== null && (!(bias instanceof Tensor) || bias.size !== N)) throw new ShapeError(`${op}: bias must be null or a [${N}] tensor for weight ${fmtShape(weight.shape)}, got ${describe(bias)}`);
+    const { scale, zeroPoint, quantMin, quantMax } = params;
+    const nq = scale.length;
+    if ((nq !== 1 && nq !== N) || zeroPoint.length !== nq) throw new ShapeError(`${op}: ${nq} scales and ${zeroPoint.length} zero points for ${N} output features; give 1 of each or ${N}`);
+    if (!(Number.isInteger(quantMin) && Number.isInteger(quantMax) && -128 <= quantMin && quantMin <= quantMax && quantMax <= 127)) {
+      throw new ArgumentError(`${op}: the range [${describe(quantMin)}, ${describe(quantMax)}] must be integers within int8's [-128, 127]`);
+    }
+    const q = new QuantizedLinear({ inFeatures: K, outFeatures: N, bias: bias !== null, perChannel: nq > 1, reduceRange: params.reduceRange ?? true });
     q.weightScale.data.set(scale);
     q.weightZeroPoint.data.set(zeroPoint);
-    const K = q.inFeatures, qw = q.weight.data as Int8Array;
-    for (let n = 0; n < q.outFeatures; n++) {
-      const c = q.perChannel ? n : 0;
+    const qw = q.weight.data as Int8Array;
+    for (let n = 0; n < N; n++) {
+      const c = nq > 1 ? n : 0;
       const inv = invScaleOf(scale[c]), zp = zeroPoint[c];
       for (let k = 0; k < K; k++) {
-        const v = nearbyint(Math.fround(w.data[n * K + k] * inv)) + zp;
-        qw[n * K + k] = v < -128 ? -128 : v > 127 ? 127 : v;
+        const v = nearbyint(Math.fround(weight.data[n * K + k] * inv)) + zp;
+        qw[n * K + k] = v < quantMin ? quantMin : v > quantMax ? quantMax : v;
       }
     }
-    if (linear.bias !== null) q.bias!.data.set(linear.bias.data);
+    if (bias !== null) q.bias!.data.set(bias.data);
     return q;
   }
 
@@ -316,9 +341,12 @@ export function quantizeDynamic<M extends Module>(model: M, options: QuantizeDyn
   return model;
 }
 
-/** Puts `replacement` where the dotted `name` points in `root` (a field, or an array field's entry). */
-function replaceModule(root: Module, name: string, replacement: Module): void {
-  if (name === '') throw new ArgumentError('quantizeDynamic: the model itself is a Linear; wrap it in a Sequential to quantize it');
+/**
+ * Puts `replacement` where the dotted `name` points in `root` (a field, or an array field's entry).
+ * @internal
+ */
+export function replaceModule(root: Module, name: string, replacement: Module, op = 'quantizeDynamic'): void {
+  if (name === '') throw new ArgumentError(`${op}: the model itself is a ${root.constructor.name}; wrap it in a Sequential to swap it`);
   const parts = name.split('.');
   let parent: Record<string, unknown> = root as unknown as Record<string, unknown>;
   for (let i = 0; i < parts.length - 1; i++) parent = parent[parts[i]] as Record<string, unknown>;

@@ -15,7 +15,8 @@ import {
 } from './safetensors';
 import { itemSize, type Dtype } from './dtypes';
 import {
-  MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QuantizedLinear,
+  FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QatLinear,
+  QuantizedLinear,
 } from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
@@ -107,7 +108,8 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, BatchNorm1d, BatchNorm2d,
   LayerNorm, Embedding, Softmax, ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Sequential, MultiHeadAttention,
   TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, PositionalEncoding, RNN, LSTM, GRU,
-  QuantizedLinear, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
+  QuantizedLinear, QatLinear, FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
+  MovingAveragePerChannelMinMaxObserver,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */
