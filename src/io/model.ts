@@ -17,6 +17,7 @@ import { itemSize, type Dtype } from './dtypes';
 
 export type { SavableConfig } from '../tensor/savable';
 import type { SavableConfig } from '../tensor/savable';
+import { restorePruning } from '../compress/prune';
 
 
 /**
@@ -545,6 +546,8 @@ export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options
     const t = sd[k], want = Object.hasOwn(own, k) ? own[k] : undefined;
     if (/(^|\.)numBatchesTracked$/.test(k) && t instanceof Tensor && t.size === 1 && t.ndim === 1 && want?.shape.length === 0) sd[k] = new Tensor(t.data, []);
   }
+  // A pruned model's file holds …weightOrig and …weightMask: reparametrize those layers first.
+  if (model instanceof Module) restorePruning(model, sd);
   try {
     model.loadStateDict(sd, { strict: o.strict ?? true });
   } catch (e) {
