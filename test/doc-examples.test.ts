@@ -9,6 +9,7 @@ import * as optim from '../src/optim/index';
 import * as gemmKernels from '../src/tensor/kernels/matmul';
 import * as linalg from '../src/tensor/linalg';
 import * as nn from '../src/nn/index';
+import * as compress from '../src/compress/index';
 
 /**
  * Every `@example` in a TSDoc block runs, and each line of the form `expr; // value` checks that
@@ -16,7 +17,7 @@ import * as nn from '../src/nn/index';
  * not checked; `// throws Name` expects that error class.
  */
 const SRC = resolve(__dirname, '../src');
-const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data, ...optim };
+const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...nn, ...train, ...data, ...optim, ...compress };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
