@@ -6,7 +6,7 @@ import { Linear, Module, ReLU, Sequential } from '../../src/nn/index';
 import { Adam, SGD } from '../../src/optim/index';
 import { evaluate, fit } from '../../src/train/index';
 import { Distiller, distillationLoss } from '../../src/compress/index';
-import { expectClose } from '../helpers/check';
+import { expectClose, expectGrad, randT } from '../helpers/check';
 
 interface Case { temperature: number; alpha: number; s: number[]; t: number[]; y: number[]; loss: number; kl: number; grad: number[] }
 const fx = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/prune.json'), 'utf8')) as { distill: Case[] };
@@ -52,6 +52,16 @@ describe('distillationLoss', () => {
       for (let c = 0; c < 3; c++) want.push((1 * T / 2) * (ps[c] - pt[c]));
     }
     expectClose(leaf.grad!, want, 1e-6, 1e-5);
+  });
+
+  it('gradient by central differences in random directions (student only), for a few T and α', () => {
+    const g = new Generator(21);
+    for (const [T, alpha] of [[1, 0.5], [3, 0.9], [0.5, 0.2]]) {
+      const s = randT([3, 4], g);
+      s.requiresGrad = true;
+      const t = randT([3, 4], g, { scale: 2 });
+      expectGrad((x) => distillationLoss(x, t, [0, 3, 1], { temperature: T, alpha }), [s], { rng: g });
+    }
   });
 
   it('bad input', () => {

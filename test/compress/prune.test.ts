@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, Generator, NumericError, Parameter, Tensor, TensorkitError, noGrad, randn, sum, tensor,
 } from '../../src/tensor/index';
-import { Conv2d, Linear, Module, ReLU, Sequential, mseLoss } from '../../src/nn/index';
+import { Conv2d, LSTM, Linear, Module, ReLU, Sequential, mseLoss } from '../../src/nn/index';
 import { SGD } from '../../src/optim/index';
 import { loadModel, saveModel } from '../../src/io/index';
 import {
@@ -190,6 +190,34 @@ describe('reparametrization', () => {
     const second = maskOf(a);
     expect(second.filter((v) => v === 0).length).toBe(30 + 35);
     first.forEach((v, i) => { if (v === 0) expect(second[i]).toBe(0); });
+  });
+
+  it('an LSTM weight prunes too: its output is that of an LSTM holding orig · mask', () => {
+    const a = new LSTM(3, 4, { rng: new Generator(8) });
+    const b = new LSTM(3, 4, { rng: new Generator(8) });
+    const p = l1Unstructured(a, 'weightHh0', { amount: 0.6 });
+    b.weightHh0.data.set(p.weightHh0Orig.data.map((v, i) => v * p.weightHh0Mask.data[i]));
+    const x = randn([2, 5, 3], { rng: new Generator(9) });
+    expect(Array.from(a.forward(x).output.data)).toEqual(Array.from(b.forward(x).output.data));
+    expect(Object.keys(a.stateDict()).slice(0, 5)).toEqual(['weightIh0', 'biasIh0', 'biasHh0', 'weightHh0Orig', 'weightHh0Mask']);
+  });
+
+  it('l1Unstructured against a sort oracle on random shapes and amounts (no ties): exactly the k smallest |w|', () => {
+    const g = new Generator(30);
+    for (let trial = 0; trial < 25; trial++) {
+      const shape = [1 + Math.floor(g.random() * 5), 1 + Math.floor(g.random() * 7)];
+      const n = shape[0] * shape[1];
+      const holder = new Holder({ shape, data: Array.from({ length: n }, () => g.normal()) });
+      const amount = Math.floor(g.random() * 11) / 10;
+      const w = Array.from(holder.weight.data);
+      l1Unstructured(holder, 'weight', { amount });
+      const x = amount * n, f = Math.floor(x);
+      const k = x - f > 0.5 ? f + 1 : x - f < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+      const cut = [...w.map(Math.abs)].sort((p, q) => p - q);
+      const m = maskOf(holder);
+      expect(m.filter((v) => v === 0).length).toBe(k);
+      w.forEach((v, i) => expect(m[i]).toBe(k > 0 && Math.abs(v) <= cut[k - 1] ? 0 : 1));
+    }
   });
 
   it('Conv2d output channels: lnStructured dim 0 zeroes whole filters under noGrad forward too', () => {
