@@ -3,6 +3,7 @@ import { nonNegInt, num, oneOf, parseOptions, posInt, prob, checkArg } from '../
 import type { Module } from '../nn/index';
 import type { Callback, TrainContext } from '../train/index';
 import { globalUnstructured, l1Unstructured, prunePairs, prunedCounts } from './prune';
+import { roundHalfEven } from './prune-masks';
 
 /** Options of {@link PruningSchedule}. */
 export interface PruningScheduleOptions {
@@ -118,10 +119,7 @@ export class PruningSchedule implements Callback {
     const op = 'PruningSchedule';
     const s = checkArg(`${op}.pruneTo`, 'sparsity', sparsity, prob);
     const counts = prunedCounts(op, this.params);
-    const want = (n: number): number => {
-      const x = s * n, f = Math.floor(x), d = x - f;
-      return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
-    };
+    const want = (n: number): number => roundHalfEven(s * n);
     if (this.scope === 'global') {
       let pruned = 0, total = 0;
       for (const c of counts) {
