@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError, Tensor, add, crossEntropy, logSoftmax, mul, 
 import { fmtShape } from '../tensor/errors';
 import { badValue, checkArg, instanceOf, parseOptions, positive, prob } from '../tensor/options';
 import { klDiv } from '../nn/index';
-import { Module } from '../nn/index';
+import { Module, type ModuleConfig } from '../nn/index';
 
 /** Options of {@link distillationLoss} and {@link Distiller}. */
 export interface DistillationOptions {
@@ -119,6 +119,15 @@ export class Distiller extends Module {
     Object.defineProperty(this, 'teacher', { value: teacher, enumerable: false });
     Object.defineProperty(this, 'loss', { value: loss, enumerable: false });
     Object.defineProperty(this, 'run', { value: forward, enumerable: false });
+  }
+
+  /**
+   * Not savable: a distiller is a training harness around the student, and its teacher is not part
+   * of its state. Save `distiller.student`.
+   * @throws ArgumentError always (so `saveModel(distiller)` says what to save instead).
+   */
+  override config(): ModuleConfig {
+    throw new ArgumentError('Distiller: a distiller is not saved; save distiller.student (the trained model) instead');
   }
 
   /** The student's logits for `x`; the teacher's logits of `x` are kept for {@link Distiller.loss}. */

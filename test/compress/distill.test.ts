@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, Generator, ShapeError, Tensor, TensorkitError, crossEntropy, randn, tensor } from '../../src/tensor/index';
 import { Linear, Module, ReLU, Sequential } from '../../src/nn/index';
 import { Adam, SGD } from '../../src/optim/index';
+import { saveModel } from '../../src/io/index';
 import { evaluate, fit } from '../../src/train/index';
 import { Distiller, distillationLoss } from '../../src/compress/index';
 import { expectClose, expectGrad, randT } from '../helpers/check';
@@ -137,5 +138,7 @@ describe('Distiller', () => {
     expectThrows(() => new Distiller(a, 3 as never), ArgumentError, 'teacher must be a Module');
     expectThrows(() => new Distiller(a, a), ArgumentError, 'two models');
     expectThrows(() => new Distiller(a, b, { alpha: -1 }), ArgumentError, 'alpha must be');
+    expectThrows(() => saveModel(d), ArgumentError, 'save distiller.student');
+    expect(saveModel(d.student)).toBeInstanceOf(Uint8Array);
   });
 });

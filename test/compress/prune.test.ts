@@ -220,6 +220,17 @@ describe('reparametrization', () => {
     }
   });
 
+  it('globalUnstructured with randomUnstructured: the exact count over the union, reproducible with rng', () => {
+    const run = () => {
+      const a = new Linear(6, 5, { rng: new Generator(1) }), b = new Linear(5, 4, { rng: new Generator(2) });
+      globalUnstructured([[a, 'weight'], [b, 'weight']], { amount: 0.5, pruningMethod: randomUnstructured, rng: new Generator(3) });
+      return [...maskOf(a), ...maskOf(b)];
+    };
+    const m = run();
+    expect(m.filter((v) => v === 0).length).toBe(25);
+    expect(run()).toEqual(m);
+  });
+
   it('Conv2d output channels: lnStructured dim 0 zeroes whole filters under noGrad forward too', () => {
     const conv = new Conv2d(2, 4, 3, { rng: new Generator(3) });
     const pc = lnStructured(conv, 'weight', { amount: 0.5, n: 1, dim: 0 });
