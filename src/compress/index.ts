@@ -23,3 +23,11 @@ export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
 } from './qat';
+export {
+  l1Unstructured, randomUnstructured, lnStructured, globalUnstructured, customFromMask, identityPruning, removePruning, isPruned,
+  prunedNames, restorePruning,
+  type PruningAmount, type Pruned, type L1UnstructuredOptions, type RandomUnstructuredOptions, type LnStructuredOptions,
+  type GlobalUnstructuredOptions, type UnstructuredMethod,
+} from './prune';
+export { PruningSchedule, type PruningScheduleOptions } from './prune-schedule';
+export { distillationLoss, Distiller, type DistillationOptions, type DistillerOptions } from './distill';

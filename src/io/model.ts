@@ -21,6 +21,7 @@ import {
 
 export type { SavableConfig } from '../tensor/savable';
 import type { SavableConfig } from '../tensor/savable';
+import { restorePruning } from '../compress/prune';
 
 
 /**
@@ -560,6 +561,8 @@ export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options
     const t = sd[k], want = Object.hasOwn(own, k) ? own[k] : undefined;
     if (/(^|\.)numBatchesTracked$/.test(k) && t instanceof Tensor && t.size === 1 && t.ndim === 1 && want?.shape.length === 0) sd[k] = new Tensor(t.data, []);
   }
+  // A pruned model's file holds …weightOrig and …weightMask: reparametrize those layers first.
+  if (model instanceof Module) restorePruning(model, sd);
   try {
     model.loadStateDict(sd, { strict: o.strict ?? true });
   } catch (e) {
