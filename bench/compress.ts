@@ -1,4 +1,4 @@
-import { QuantizedLinear } from '../src/compress/index';
+import { QuantizedLinear, SparseLinear, l1Unstructured, removePruning } from '../src/compress/index';
 import { Linear } from '../src/nn/layers';
 import { Generator, noGrad, randn } from '../src/tensor/index';
 import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
@@ -11,7 +11,9 @@ export const compressNotes = [
   `compress: \`QuantizedLinear.fromFloat(new Linear(${N}, ${N}))\` (int8 weights per tensor, uint8 activations chosen per call ` +
     'with reduceRange, int32 sums by the gemmU8I8 kernel) against the float `Linear` it came from, forward only under `noGrad`, ' +
     'in the same process, alternating rounds; samples/s = batch / best wall time. The peer column is the float layer, so ' +
-    'the ratio is the speed-up quantization gives on this backend (the scalar JS kernels here; the SIMD int8 kernel is issue 13).',
+    'the ratio is the speed-up quantization gives on this backend (the scalar JS kernels here; the SIMD int8 kernel is issue 13). ' +
+    `SparseLinear: the same ${N} × ${N} Linear pruned to 95% with l1Unstructured and removePruning, stored in CSR by ` +
+    '`SparseLinear.fromDense`, against the dense layer holding the same zeros.',
 ];
 
 /** QuantizedLinear against Linear at batch 1 and 64. */
@@ -32,6 +34,24 @@ export async function benchCompress(): Promise<BenchRow[]> {
       float: () => void noGrad(() => lin.forward(x)),
     }, 3, { budgetMs: 600, minRuns: 3 });
     rows.push(makeRow('QuantizedLinear forward vs float Linear', `${N}×${N}, batch ${B}`, 'samples/s', B / best.quantized, { 'Linear (float32)': B / best.float }));
+  }
+  // SparseLinear at 95% sparsity (l1Unstructured, made permanent) against the dense layer it came from.
+  const pruned = new Linear(N, N, { rng });
+  l1Unstructured(pruned, 'weight', { amount: 0.95 });
+  removePruning(pruned, 'weight');
+  const sparse = SparseLinear.fromDense(pruned);
+  for (const B of [1, 64]) {
+    const x = randn([B, N], { rng });
+    const ref = noGrad(() => pruned.forward(x));
+    const y = noGrad(() => sparse.forward(x));
+    let err = 0;
+    for (let i = 0; i < y.size; i++) err = Math.max(err, Math.abs(y.data[i] - ref.data[i]));
+    if (!(err < 1e-3)) throw new Error(`compress bench: sparse output differs from dense by ${err}`);
+    const best = measureInterleaved({
+      sparse: () => void noGrad(() => sparse.forward(x)),
+      dense: () => void noGrad(() => pruned.forward(x)),
+    }, 3, { budgetMs: 600, minRuns: 3 });
+    rows.push(makeRow('SparseLinear (95% sparse) forward vs dense Linear', `${N}×${N}, batch ${B}`, 'samples/s', B / best.sparse, { 'Linear (float32)': B / best.dense }));
   }
   return rows;
 }

@@ -8,6 +8,7 @@ import * as data from '../src/data/index';
 import * as optim from '../src/optim/index';
 import * as gemmKernels from '../src/tensor/kernels/matmul';
 import * as int8Kernels from '../src/tensor/kernels/int8';
+import * as sparseKernels from '../src/tensor/kernels/sparse';
 import * as linalg from '../src/tensor/linalg';
 import * as nn from '../src/nn/index';
 import * as compress from '../src/compress/index';
@@ -18,7 +19,7 @@ import * as compress from '../src/compress/index';
  * not checked; `// throws Name` expects that error class.
  */
 const SRC = resolve(__dirname, '../src');
-const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...int8Kernels, ...nn, ...train, ...data, ...optim, ...compress };
+const scope: Record<string, unknown> = { ...tk, ...linalg, ...gemmKernels, ...int8Kernels, ...sparseKernels, ...nn, ...train, ...data, ...optim, ...compress };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -31,3 +31,4 @@ export {
 } from './prune';
 export { PruningSchedule, type PruningScheduleOptions } from './prune-schedule';
 export { distillationLoss, Distiller, type DistillationOptions, type DistillerOptions } from './distill';
+export { SparseLinear, type SparseLinearConfig } from './sparse-linear';

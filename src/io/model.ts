@@ -16,7 +16,7 @@ import {
 import { itemSize, type Dtype } from './dtypes';
 import {
   FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QatLinear,
-  QuantizedLinear,
+  QuantizedLinear, SparseLinear,
 } from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
@@ -110,7 +110,7 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   LayerNorm, Embedding, Softmax, ReLU, GELU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus, Identity, Sequential, MultiHeadAttention,
   TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, PositionalEncoding, RNN, LSTM, GRU,
   QuantizedLinear, QatLinear, FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
-  MovingAveragePerChannelMinMaxObserver,
+  MovingAveragePerChannelMinMaxObserver, SparseLinear,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */

@@ -38,6 +38,7 @@ import * as pool from './pool';
 import * as reduce from './reduce';
 import * as rnn from './rnn';
 import * as softmax from './softmax';
+import * as sparse from './sparse';
 import * as strided from './strided';
 import * as unary from './unary';
 
@@ -50,6 +51,9 @@ export interface Kernels {
   gemm: typeof matmul.gemm;
   // quantized matmul: uint8 activations × int8 weights → int32
   gemmU8I8: typeof int8.gemmU8I8;
+  // sparse (CSR) weight × dense input
+  csrLinearForward: typeof sparse.csrLinearForward;
+  csrLinearBackwardInput: typeof sparse.csrLinearBackwardInput;
   // strided iteration (broadcasting, permutes, slices)
   mapRows: typeof strided.mapRows;
   stridedCopy: typeof strided.stridedCopy;
@@ -214,6 +218,8 @@ export interface Kernels {
 export const js: Readonly<Kernels> = Object.freeze({
   gemm: matmul.gemm,
   gemmU8I8: int8.gemmU8I8,
+  csrLinearForward: sparse.csrLinearForward,
+  csrLinearBackwardInput: sparse.csrLinearBackwardInput,
   mapRows: strided.mapRows,
   stridedCopy: strided.stridedCopy,
   stridedAccumulate: strided.stridedAccumulate,

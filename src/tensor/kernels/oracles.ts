@@ -22,6 +22,7 @@ import { sumForwardNaive } from './reduce';
 import {
   gruBackwardNaive, gruForwardNaive, lstmBackwardNaive, lstmForwardNaive, rnnBackwardNaive, rnnForwardNaive,
 } from './rnn';
+import { csrLinearBackwardInputNaive, csrLinearForwardNaive } from './sparse';
 import { logSoftmaxBackwardNaive, logSoftmaxForwardNaive, softmaxBackwardNaive, softmaxForwardNaive } from './softmax';
 import {
   mapRowsNaive, stridedAccumulateNaive, stridedCopyNaive, stridedWriteNaive, sumToShapeNaive,
@@ -31,6 +32,8 @@ import {
 export const oracles: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: gemmNaive,
   gemmU8I8: gemmU8I8Naive,
+  csrLinearForward: csrLinearForwardNaive,
+  csrLinearBackwardInput: csrLinearBackwardInputNaive,
   mapRows: mapRowsNaive,
   stridedCopy: stridedCopyNaive,
   stridedAccumulate: stridedAccumulateNaive,

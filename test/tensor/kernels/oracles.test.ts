@@ -10,6 +10,7 @@ import * as embeddingK from '../../../src/tensor/kernels/embedding';
 import * as gatherK from '../../../src/tensor/kernels/gather';
 import * as linalgK from '../../../src/tensor/kernels/linalg';
 import * as int8K from '../../../src/tensor/kernels/int8';
+import * as sparseK from '../../../src/tensor/kernels/sparse';
 import * as matmulK from '../../../src/tensor/kernels/matmul';
 import * as normK from '../../../src/tensor/kernels/norm';
 import * as poolK from '../../../src/tensor/kernels/pool';
@@ -153,6 +154,22 @@ const gemmCase = (tA: boolean, tB: boolean): fc.Arbitrary<Call> => fc.record({
 }));
 const TRANSPOSITIONS = [[false, false], [false, true], [true, false], [true, true]] as const;
 
+/** A random CSR weight (N, K) with about `density` of its entries, and the dense operands. */
+const csrCase = (backward: boolean): fc.Arbitrary<Call> => fc.record({
+  M: size, K: size, N: size, density: fc.constantFrom(0, 0.05, 0.3, 1), bias: fc.boolean(), seed,
+}).map((r) => {
+  const keep = rand(r.N * r.K, r.seed + 3);
+  const rowPtr = new Int32Array(r.N + 1), cols: number[] = [];
+  for (let n = 0; n < r.N; n++) {
+    for (let k = 0; k < r.K; k++) if ((keep[n * r.K + k] + 1) / 2 < r.density) cols.push(k);
+    rowPtr[n + 1] = cols.length;
+  }
+  const colIdx = Int32Array.from(cols), values = rand(cols.length, r.seed + 4);
+  return backward
+    ? { args: [rand(r.M * r.K, r.seed), rand(r.M * r.N, r.seed + 1), rowPtr, colIdx, values, r.M, r.K, r.N], outputs: [0], tol: 1e-5 }
+    : { args: [rand(r.M * r.N, r.seed), rand(r.M * r.K, r.seed + 1), rowPtr, colIdx, values, r.bias ? rand(r.N, r.seed + 2) : null, r.M, r.K, r.N], outputs: [0], tol: 1e-5 };
+});
+
 /** Random integers in [lo, hi] into an array of `Cls`. */
 function randInts<T extends Uint8Array | Int8Array | Int32Array>(Cls: new (n: number) => T, n: number, s: number, lo: number, hi: number): T {
   const out = new Cls(n);
@@ -164,6 +181,8 @@ function randInts<T extends Uint8Array | Int8Array | Int32Array>(Cls: new (n: nu
 /** Argument generators, one per oracle. */
 const cases: Partial<Record<keyof Kernels, fc.Arbitrary<Call>>> = {
   gemm: fc.oneof(...TRANSPOSITIONS.map(([tA, tB]) => gemmCase(tA, tB))),
+  csrLinearForward: csrCase(false),
+  csrLinearBackwardInput: csrCase(true),
   gemmU8I8: fc.record({
     M: size, K: fc.oneof(size, fc.constantFrom(33, 255)), N: size, acc: fc.boolean(),
     aOff: fc.integer({ min: 0, max: 3 }), wOff: fc.integer({ min: 0, max: 3 }), oOff: fc.integer({ min: 0, max: 3 }), seed,
@@ -333,7 +352,7 @@ describe('the oracle table', () => {
   });
 
   it('registers every naive twin a kernel file exports', () => {
-    const modules = [binaryK, convK, embeddingK, gatherK, int8K, linalgK, matmulK, normK, poolK, reduceK, rnnK, softmaxK, stridedK, unaryK];
+    const modules = [binaryK, convK, embeddingK, gatherK, int8K, linalgK, matmulK, normK, poolK, reduceK, rnnK, softmaxK, sparseK, stridedK, unaryK];
     // maxPool2dBackwardNaive recomputes the argmax from the input, so its signature is not the kernel's.
     const otherSignature = new Set(['maxPool2dBackwardNaive']);
     const twins = modules.flatMap((m) => Object.entries(m)).filter(([n]) => n.endsWith('Naive') && !otherSignature.has(n));
