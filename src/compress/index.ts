@@ -32,4 +32,4 @@ export {
 export { PruningSchedule, type PruningScheduleOptions } from './prune-schedule';
 export { distillationLoss, Distiller, type DistillationOptions, type DistillerOptions } from './distill';
 export { SparseLinear, type SparseLinearConfig } from './sparse-linear';
-export { compressionReport, type CompressionReport, type CompressionReportOptions, type ModelFigures } from './report';
+export { compressionReport, type CompressionReport, type CompressionReportOptions, type ModelFigures, type ReportData } from './report';

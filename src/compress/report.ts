@@ -42,10 +42,18 @@ export interface CompressionReport {
   toString(): string;
 }
 
+/** Inputs and targets for {@link compressionReport}. @category Compression */
+export interface ReportData {
+  /** The inputs, one batch: `forward(x)` is timed and scored. */
+  x: Tensor;
+  /** The targets the metric compares the predictions with. */
+  y: Tensor;
+}
+
 /** Options of {@link compressionReport}. @category Compression */
 export interface CompressionReportOptions {
   /** Inputs and targets to measure the metric and latency on. */
-  data?: { x: Tensor; y: Tensor };
+  data?: ReportData;
   /** `(yTrue, yPred) => number` with predictions from `forward(x)` (e.g. an accuracy on logits). */
   metric?: (yTrue: Tensor, yPred: Tensor) => number;
   /** Timed forward calls per model (default 5; the median is reported). */
