@@ -1,5 +1,8 @@
-import { QuantizedLinear, SparseLinear, l1Unstructured, removePruning } from '../src/compress/index';
-import { Linear } from '../src/nn/layers';
+import { QuantizedLinear, SparseLinear, l1Unstructured, lnStructured, removePruning, shrink } from '../src/compress/index';
+import { Conv2d, Flatten, Linear, MaxPool2d } from '../src/nn/layers';
+import { ReLU } from '../src/nn/activations';
+import { Sequential } from '../src/nn/sequential';
+import { loadModel, saveModel } from '../src/io/model';
 import { Generator, noGrad, randn } from '../src/tensor/index';
 import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
@@ -13,7 +16,9 @@ export const compressNotes = [
     'in the same process, alternating rounds; samples/s = batch / best wall time. The peer column is the float layer, so ' +
     'the ratio is the speed-up quantization gives on this backend (the scalar JS kernels here; the SIMD int8 kernel is issue 13). ' +
     `SparseLinear: the same ${N} × ${N} Linear pruned to 95% with l1Unstructured and removePruning, stored in CSR by ` +
-    '`SparseLinear.fromDense`, against the dense layer holding the same zeros.',
+    '`SparseLinear.fromDense`, against the dense layer holding the same zeros. shrink: the CNN with half of each convolution\'s ' +
+    'output channels zeroed by `lnStructured(…, { amount: 0.5, n: 1, dim: 0 })` (and their biases zeroed), made physical by ' +
+    '`shrink`, against the masked network (outputs checked equal first).',
 ];
 
 /** QuantizedLinear against Linear at batch 1 and 64. */
@@ -53,6 +58,33 @@ export async function benchCompress(): Promise<BenchRow[]> {
     }, 3, { budgetMs: 600, minRuns: 3 });
     rows.push(makeRow('SparseLinear (95% sparse) forward vs dense Linear', `${N}×${N}, batch ${B}`, 'samples/s', B / best.sparse, { 'Linear (float32)': B / best.dense }));
   }
+  // shrink: a CNN with half of each conv's output channels zeroed (lnStructured, weights and biases),
+  // cut out physically, against the same masked network.
+  const cnn = new Sequential(
+    new Conv2d(1, 32, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(32, 64, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(64 * 7 * 7, 10, { rng }),
+  );
+  for (const i of [0, 3]) {
+    const conv = cnn[i] as Conv2d;
+    lnStructured(conv, 'weight', { amount: 0.5, n: 1, dim: 0 });
+    removePruning(conv, 'weight');
+    const per = conv.weight.size / conv.outChannels;
+    for (let c = 0; c < conv.outChannels; c++) if (conv.weight.data.subarray(c * per, (c + 1) * per).every((v) => v === 0)) conv.bias!.data[c] = 0;
+  }
+  cnn.eval();
+  const small = loadModel<Sequential>(saveModel(cnn)).model;
+  const steps = shrink(small);
+  if (steps.length !== 2) throw new Error(`compress bench: shrink cut ${steps.length} layers, expected 2`);
+  const xc = randn([64, 1, 28, 28], { rng });
+  const refC = noGrad(() => cnn.forward(xc)), yC = noGrad(() => small.forward(xc));
+  let errC = 0;
+  for (let i = 0; i < yC.size; i++) errC = Math.max(errC, Math.abs(yC.data[i] - refC.data[i]));
+  if (!(errC < 1e-3)) throw new Error(`compress bench: shrunk CNN differs from the masked one by ${errC}`);
+  const bestC = measureInterleaved({
+    shrunk: () => void noGrad(() => small.forward(xc)),
+    masked: () => void noGrad(() => cnn.forward(xc)),
+  }, 3, { budgetMs: 800, minRuns: 3 });
+  rows.push(makeRow('shrink: CNN with 50% of conv channels cut, forward', 'c32-p-c64-p-fc10, 28×28, batch 64', 'samples/s', 64 / bestC.shrunk, { 'masked CNN': 64 / bestC.masked }));
   return rows;
 }
 

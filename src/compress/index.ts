@@ -33,3 +33,4 @@ export { PruningSchedule, type PruningScheduleOptions } from './prune-schedule';
 export { distillationLoss, Distiller, type DistillationOptions, type DistillerOptions } from './distill';
 export { SparseLinear, type SparseLinearConfig } from './sparse-linear';
 export { compressionReport, type CompressionReport, type CompressionReportOptions, type ModelFigures, type ReportData } from './report';
+export { shrink, type ShrinkStep } from './shrink';
