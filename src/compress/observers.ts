@@ -224,6 +224,14 @@ export abstract class ObserverBase extends Module {
   }
 }
 
+/** min and max buffers of `shape` before any input: +∞ and −∞. */
+function emptyRange(shape: number[]): [Tensor, Tensor] {
+  const lo = Tensor.empty(shape), hi = Tensor.empty(shape);
+  lo.data.fill(Infinity);
+  hi.data.fill(-Infinity);
+  return [lo, hi];
+}
+
 /** min and max of a tensor's values, refusing NaN (a NaN would poison every later scale). */
 function minMaxOf(op: string, d: Float32Array): [number, number] {
   let lo = Infinity, hi = -Infinity;
@@ -256,10 +264,7 @@ export class MinMaxObserver extends ObserverBase {
   /** @param options - dtype, qscheme, reduceRange, a custom range and eps ({@link ObserverOptions}). */
   constructor(options: ObserverOptions = {}) {
     super('MinMaxObserver', parseOptions('MinMaxObserver', options, { ...BASE_SPEC, qscheme: oneOf(SCHEMES_TENSOR) }), SCHEMES_TENSOR);
-    this.minVal = Tensor.empty([]);
-    this.maxVal = Tensor.empty([]);
-    this.minVal.data[0] = Infinity;
-    this.maxVal.data[0] = -Infinity;
+    [this.minVal, this.maxVal] = emptyRange([]);
   }
 
   /** @internal */
@@ -305,10 +310,7 @@ export class MovingAverageMinMaxObserver extends ObserverBase {
     const o = parseOptions(op, options, { ...BASE_SPEC, qscheme: oneOf(SCHEMES_TENSOR), averagingConstant: num({ min: 0, max: 1, openMin: true }) });
     super(op, o, SCHEMES_TENSOR);
     this.averagingConstant = o.averagingConstant ?? 0.01;
-    this.minVal = Tensor.empty([]);
-    this.maxVal = Tensor.empty([]);
-    this.minVal.data[0] = Infinity;
-    this.maxVal.data[0] = -Infinity;
+    [this.minVal, this.maxVal] = emptyRange([]);
   }
 
   /** @internal */
@@ -369,10 +371,7 @@ abstract class PerChannelBase extends ObserverBase {
     // A saved observer's config carries the channel count it had seen, so its buffers load back.
     const n = (o.numChannels as number | undefined) ?? 0;
     if (n > 0) {
-      this.minVal = Tensor.empty([n]);
-      this.maxVal = Tensor.empty([n]);
-      this.minVal.data.fill(Infinity);
-      this.maxVal.data.fill(-Infinity);
+      [this.minVal, this.maxVal] = emptyRange([n]);
     }
   }
 

@@ -1,27 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, ShapeError, Tensor, TensorkitError, crossEntropy, randn, tensor } from '../../src/tensor/index';
+import { ArgumentError, Generator, ShapeError, Tensor, crossEntropy, randn, tensor } from '../../src/tensor/index';
 import { Linear, Module, ReLU, Sequential } from '../../src/nn/index';
 import { Adam, SGD } from '../../src/optim/index';
 import { saveModel } from '../../src/io/index';
 import { evaluate, fit } from '../../src/train/index';
 import { Distiller, distillationLoss } from '../../src/compress/index';
-import { expectClose, expectGrad, randT } from '../helpers/check';
+import { expectClose, expectGrad, randT, expectThrows } from '../helpers/check';
 
 interface Case { temperature: number; alpha: number; s: number[]; t: number[]; y: number[]; loss: number; kl: number; grad: number[] }
 const fx = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/prune.json'), 'utf8')) as { distill: Case[] };
 
-function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...parts: string[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 describe('distillationLoss', () => {
   for (const c of fx.distill) {

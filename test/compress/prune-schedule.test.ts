@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, Tensor, TensorkitError, randn } from '../../src/tensor/index';
+import { ArgumentError, Generator, Tensor, randn } from '../../src/tensor/index';
 import { Linear, ReLU, Sequential, mseLoss } from '../../src/nn/index';
 import { SGD } from '../../src/optim/index';
 import { fit } from '../../src/train/index';
 import { PruningSchedule, isPruned } from '../../src/compress/index';
+import { expectThrows } from '../helpers/check';
 
-function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...parts: string[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 const zerosOfMask = (m: Linear): number => Array.from((m as unknown as { weightMask: Tensor }).weightMask.data).filter((v) => v === 0).length;
 

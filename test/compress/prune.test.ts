@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, Generator, NumericError, Parameter, Tensor, TensorkitError, noGrad, randn, sum, tensor,
+  ArgumentError, Generator, NumericError, Parameter, Tensor, noGrad, randn, sum, tensor,
 } from '../../src/tensor/index';
 import { Conv2d, LSTM, Linear, Module, ReLU, Sequential, mseLoss } from '../../src/nn/index';
 import { SGD } from '../../src/optim/index';
@@ -11,6 +11,7 @@ import {
   customFromMask, globalUnstructured, identityPruning, isPruned, l1Unstructured, lnStructured, prunedNames, randomUnstructured,
   removePruning, restorePruning, type PruningAmount,
 } from '../../src/compress/index';
+import { expectThrows } from '../helpers/check';
 
 interface Fx {
   weights: Record<'W' | 'C', { shape: number[]; data: number[] }>;
@@ -37,16 +38,6 @@ function maskOf(m: Module): number[] {
   return Array.from((m as unknown as { weightMask: Tensor }).weightMask.data);
 }
 
-function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...parts: string[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected an error').toBeInstanceOf(cls);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 describe('masks equal PyTorch 1.13 torch.nn.utils.prune', () => {
   for (const c of fx.cases) {

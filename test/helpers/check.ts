@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { gradcheck, Generator, Tensor, type GradcheckOptions } from '../../src/tensor/index';
+import { gradcheck, Generator, Tensor, type GradcheckOptions, type TensorkitError } from '../../src/tensor/index';
 import { stridesOf } from '../../src/tensor/shape';
 
 /** Asserts |a − e| ≤ atol + rtol·|e| element-wise (NaN must match NaN), with the worst index in the message. */
@@ -78,4 +78,16 @@ export function randDistinct(shape: number[], rng: Generator): Tensor {
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = (perm[i] + 0.3) * 0.05 * (rng.random() < 0.5 ? -1 : 1);
   return new Tensor(d, shape);
+}
+
+/** Expects `fn` to throw an instance of `cls` whose message contains every one of `parts`. */
+export function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...parts: string[]): void {
+  let err: unknown = null;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected an error').toBeInstanceOf(cls);
+  for (const p of parts) expect((err as Error).message).toContain(p);
 }

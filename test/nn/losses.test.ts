@@ -7,7 +7,7 @@ import {
 import {
   binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
 } from '../../src/nn/losses';
-import { expectClose, expectGrad, randPos, randT } from '../helpers/check';
+import { expectClose, expectGrad, randPos, randT, expectThrows } from '../helpers/check';
 
 type Red = 'mean' | 'sum' | 'none';
 const REDS: Red[] = ['mean', 'sum', 'none'];
@@ -24,16 +24,6 @@ function grads(loss: Tensor, ...inputs: Tensor[]): number[][] {
   return inputs.map((x) => Array.from(x.grad ?? new Float32Array(x.size)));
 }
 
-function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...parts: string[]): void {
-  let err: unknown = null;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a throw').toBeInstanceOf(cls);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 describe('mseLoss', () => {
   // x − y = [1, 0, −2, 3] → squares [1, 0, 4, 9]: sum 14, mean 3.5; d(mean)/dx = 2d/4 = [0.5, 0, −1, 1.5].
