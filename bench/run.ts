@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { attentionNotes, benchAttention } from './attention';
 import { benchCompress, compressNotes } from './compress';
+import { benchCompressAccuracy, compressAccuracyNotes } from './compress-accuracy';
 import { benchConv, convNotes } from './conv';
 import { kernelDesignNotes } from './design-notes';
 import { benchGemm, gemmNotes } from './gemm';
@@ -24,6 +25,7 @@ const SUITES: BenchSuite[] = [
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
   { name: 'inference', run: benchInference, notes: inferenceNotes },
   { name: 'compress', run: benchCompress, notes: compressNotes },
+  { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
