@@ -182,7 +182,10 @@ function packBN(m: Float32Array, base: number, b: Float32Array, bOff: number, N:
     let p = base + j * kc;
     let s = bOff + k0 * N + j;
     if (nr === 8) {
-      for (let k = 0; k < kc; k++, p += 8, s += N) m.set(b.subarray(s, s + 8), p);
+      for (let k = 0; k < kc; k++, p += 8, s += N) {
+        m[p] = b[s]; m[p + 1] = b[s + 1]; m[p + 2] = b[s + 2]; m[p + 3] = b[s + 3];
+        m[p + 4] = b[s + 4]; m[p + 5] = b[s + 5]; m[p + 6] = b[s + 6]; m[p + 7] = b[s + 7];
+      }
     } else {
       for (let k = 0; k < kc; k++, p += 8, s += N) {
         for (let c = 0; c < 8; c++) m[p + c] = c < nr ? b[s + c] : 0;
