@@ -2,7 +2,7 @@
  * Public backend selection (DESIGN.md §15): which kernel table the ops run on. The mechanism is
  * the kernel table of kernels/backend.ts; this file is its validated public face.
  */
-import { activeBackend, installBackend, type BackendName } from './kernels/backend';
+import { activeBackend, installBackend } from './kernels/backend';
 import { simdSupported } from './kernels/wasm/index';
 import { ArgumentError } from './errors';
 import { checkArg, oneOf } from './options';
@@ -13,13 +13,13 @@ import { checkArg, oneOf } from './options';
  * TypeScript kernels.
  * @category Backend
  */
-export type Backend = BackendName;
+export type Backend = 'wasm' | 'js';
 
 /**
  * Selects the backend every op runs on from now on. The default is `'wasm'` where the engine
  * validates WebAssembly SIMD128 (Node 20, current browsers) and `'js'` otherwise. Results agree
  * within float32 rounding (SIMD sums in another order); switching does not touch existing
- * tensors.
+ * tensors. Guide: docs/backends.md.
  *
  * Throws `ArgumentError` for an unknown name, and when `'wasm'` is asked for in an engine without
  * WebAssembly SIMD (the backend then stays as it was).
