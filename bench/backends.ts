@@ -3,7 +3,7 @@
 // Each contender is timed in alternating rounds (order flipped every round), backend switched with
 // setBackend before each timed block; figure = best samples/s, with the per-round spread of the
 // wasm/js ratio. Rows: MLP 784-256-256-10 train step and inference (batch 64), CNN
-// conv8-pool-conv16-pool-dense10 train step (batch 64), LSTM 16→64 (T 32, batch 64) train step
+// conv8-pool-conv16-pool-dense10 train step and inference (batch 64), LSTM 16→64 (T 32, batch 64) train step
 // and forward, and LSTM 64→128 (T 32, batch 16) forward (the inference row).
 import { Conv2d, Flatten, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
 import { Adam } from '../src/optim/index';
@@ -44,6 +44,7 @@ function cases(): Case[] {
     { name: 'train MLP 784-256-256-10, batch 64', samples: B, fn: () => { mlpOpt.zeroGrad(); crossEntropy(mlp.forward(xm), y10).backward(); mlpOpt.step(); } },
     { name: 'infer MLP 784-256-256-10, batch 64', samples: B, fn: () => { noGrad(() => mlp.forward(xm)); } },
     { name: 'train CNN c8-p-c16-p-fc10, batch 64', samples: B, fn: () => { cnnOpt.zeroGrad(); crossEntropy(cnn.forward(xc), y10).backward(); cnnOpt.step(); } },
+    { name: 'infer CNN c8-p-c16-p-fc10, batch 64', samples: B, fn: () => { noGrad(() => cnn.forward(xc)); } },
     {
       name: 'train LSTM 16→64, T 32, batch 64', samples: B, fn: () => {
         lstmOpt.zeroGrad();

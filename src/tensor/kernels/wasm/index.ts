@@ -8,11 +8,13 @@
  */
 import type { Kernels } from '../backend';
 import { ModuleBuilder, V128 } from './encoder';
+import { wasmConv2dForward } from './conv';
 import { wasmGemm } from './gemm';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
+  conv2dForward: wasmConv2dForward,
 });
 
 let probed: boolean | null = null;
