@@ -9,9 +9,10 @@
  *
  * `js` is the default backend, the scalar TypeScript kernels of this folder. A backend is a
  * complete {@link Kernels} table; one that implements only some kernels spreads `js` for the rest
- * (`{ ...js, gemm: simdGemm }`). `useKernels` installs a table (tests do, with an oracle table or a
- * spy); it is internal until the public `setBackend('wasm' | 'js')` arrives with the SIMD kernels
- * (DESIGN.md §15).
+ * (`{ ...js, gemm: simdGemm }`), as `wasm` does. `useKernels` installs a table (tests do, with an
+ * oracle table or a spy); `installBackend('wasm' | 'js')` installs a named one and is what the
+ * public `setBackend` (tensor/backend.ts) calls. The default is `wasm` where the SIMD probe
+ * validates, `js` otherwise (DESIGN.md §15).
  *
  * What a backend may replace, and at which granularity: whole entries of this table, each with the
  * contract documented on its JS implementation (shapes, offsets, overwrite or accumulate). The
@@ -41,6 +42,7 @@ import * as softmax from './softmax';
 import * as sparse from './sparse';
 import * as strided from './strided';
 import * as unary from './unary';
+import { simdSupported, wasmOverrides } from './wasm/index';
 
 /**
  * Every kernel the ops call. Each entry has the signature and contract of the JS kernel of the
@@ -368,6 +370,12 @@ export const js: Readonly<Kernels> = Object.freeze({
   lstsq64: linalg.lstsq64,
 });
 
+/**
+ * The wasm backend: the js table with the entries written in WebAssembly SIMD (wasm/index.ts)
+ * in place of their JS twins. Only usable where {@link simdSupported} is true.
+ */
+export const wasm: Readonly<Kernels> = Object.freeze({ ...js, ...wasmOverrides });
+
 /** The names of every kernel, in the interface's order. */
 export const kernelNames: readonly (keyof Kernels)[] = Object.freeze(Object.keys(js) as (keyof Kernels)[]);
 
@@ -376,6 +384,34 @@ export const kernelNames: readonly (keyof Kernels)[] = Object.freeze(Object.keys
  * {@link useKernels}, so importers keep one reference and always see the active backend.
  */
 export const kernels: Kernels = { ...js };
+
+/** A named backend. */
+export type BackendName = 'wasm' | 'js';
+
+let active: BackendName = 'js';
+
+/** The backend used when none is chosen: `wasm` where the SIMD probe validates, else `js`. */
+export function defaultBackend(): BackendName {
+  return simdSupported() ? 'wasm' : 'js';
+}
+
+/**
+ * Installs the named backend's table; returns false (and changes nothing) when it is `wasm` and
+ * the engine has no WebAssembly SIMD. Internal: the public, validating form is `setBackend`.
+ */
+export function installBackend(name: BackendName): boolean {
+  if (name === 'wasm' && !simdSupported()) return false;
+  useKernels(name === 'wasm' ? wasm : js);
+  active = name;
+  return true;
+}
+
+/** The backend last installed by {@link installBackend} (`useKernels` with a custom table does not change it). */
+export function activeBackend(): BackendName {
+  return active;
+}
+
+installBackend(defaultBackend());
 
 /** A copy of the active table's entries. */
 export function getKernels(): Kernels {

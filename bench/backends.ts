@@ -1,0 +1,90 @@
+// The same models on the js and the wasm backend, side by side in one process:
+//   npx tsx bench/backends.ts [rounds]
+// Each contender is timed in alternating rounds (order flipped every round), backend switched with
+// setBackend before each timed block; figure = best samples/s, with the per-round spread of the
+// wasm/js ratio. Rows: MLP 784-256-256-10 train step and inference (batch 64), CNN
+// conv8-pool-conv16-pool-dense10 train step and inference (batch 64), LSTM 16→64 (T 32, batch 64) train step
+// and forward, and LSTM 64→128 (T 32, batch 16) forward (the issue's inference row).
+import { Conv2d, Flatten, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
+import { Adam } from '../src/optim/index';
+import { Generator, Tensor, noGrad, reshape, setBackend, type Backend } from '../src/tensor/index';
+
+function rand(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+interface Case { name: string; samples: number; fn: () => void }
+
+function cases(): Case[] {
+  const B = 64;
+  const g = new Generator(1);
+  const y10 = new Tensor(Float32Array.from({ length: B }, (_, i) => i % 10), [B]);
+  const mlp = new Sequential(new Linear(784, 256, { rng: g }), new ReLU(), new Linear(256, 256, { rng: g }), new ReLU(), new Linear(256, 10, { rng: g }));
+  const mlpOpt = new Adam(mlp.parameters(), { lr: 1e-3 });
+  const xm = new Tensor(rand(B * 784, 2), [B, 784]);
+  const cnn = new Sequential(
+    new Conv2d(1, 8, 3, { padding: 1, rng: g }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(8, 16, 3, { padding: 1, rng: g }), new ReLU(), new MaxPool2d(2),
+    new Flatten(), new Linear(7 * 7 * 16, 10, { rng: g }),
+  );
+  const cnnOpt = new Adam(cnn.parameters(), { lr: 1e-3 });
+  const xc = new Tensor(rand(B * 784, 3), [B, 1, 28, 28]);
+  const lstm = new LSTM(16, 64, { rng: g }), head = new Linear(64, 1, { rng: g });
+  const lstmOpt = new Adam([...lstm.parameters(), ...head.parameters()], { lr: 1e-3 });
+  const xl = new Tensor(rand(B * 32 * 16, 4), [B, 32, 16]), yl = new Tensor(rand(B, 5), [B, 1]);
+  const big = new LSTM(64, 128, { rng: g });
+  const xb = new Tensor(rand(16 * 32 * 64, 6), [16, 32, 64]);
+  return [
+    { name: 'train MLP 784-256-256-10, batch 64', samples: B, fn: () => { mlpOpt.zeroGrad(); crossEntropy(mlp.forward(xm), y10).backward(); mlpOpt.step(); } },
+    { name: 'infer MLP 784-256-256-10, batch 64', samples: B, fn: () => { noGrad(() => mlp.forward(xm)); } },
+    { name: 'train CNN c8-p-c16-p-fc10, batch 64', samples: B, fn: () => { cnnOpt.zeroGrad(); crossEntropy(cnn.forward(xc), y10).backward(); cnnOpt.step(); } },
+    { name: 'infer CNN c8-p-c16-p-fc10, batch 64', samples: B, fn: () => { noGrad(() => cnn.forward(xc)); } },
+    {
+      name: 'train LSTM 16→64, T 32, batch 64', samples: B, fn: () => {
+        lstmOpt.zeroGrad();
+        const { hN } = lstm.forward(xl);
+        mseLoss(head.forward(reshape(hN, [B, 64])), yl).backward();
+        lstmOpt.step();
+      },
+    },
+    { name: 'infer LSTM 16→64, T 32, batch 64', samples: B, fn: () => { noGrad(() => lstm.forward(xl)); } },
+    { name: 'infer LSTM 64→128, T 32, batch 16', samples: 16, fn: () => { noGrad(() => big.forward(xb)); } },
+  ];
+}
+
+function bestSeconds(fn: () => void, budgetMs: number): number {
+  let best = Infinity, spent = 0;
+  for (let k = 0; k < 3 || spent < budgetMs; k++) {
+    const t0 = performance.now();
+    fn();
+    const dt = performance.now() - t0;
+    spent += dt;
+    best = Math.min(best, dt);
+  }
+  return best / 1000;
+}
+
+const rounds = Number(process.argv[2] ?? 4);
+const backends: Backend[] = ['js', 'wasm'];
+console.log('| case | js samples/s | wasm samples/s | wasm / js (best) | per-round wasm / js |');
+console.log('|---|---:|---:|---:|---|');
+for (const c of cases()) {
+  for (const b of backends) { setBackend(b); c.fn(); c.fn(); }
+  const per: Record<string, number[]> = { js: [], wasm: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const b of r % 2 === 0 ? backends : [...backends].reverse()) {
+      setBackend(b);
+      per[b].push(bestSeconds(c.fn, 400));
+    }
+  }
+  const js = Math.min(...per.js), wasm = Math.min(...per.wasm);
+  const ratios = per.js.map((t, r) => t / per.wasm[r]);
+  console.log(`| ${c.name} | ${(c.samples / js).toFixed(0)} | ${(c.samples / wasm).toFixed(0)} | ${(js / wasm).toFixed(2)}× | ` +
+    `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} |`);
+}
