@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { randomData as rand } from './util';
 
 type Lib = { tk: any; matmul: any; recurrent: any; layers: any };
 
@@ -20,15 +21,6 @@ async function load(root: string): Promise<Lib> {
   };
 }
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function cpuTime(fn: () => void): number {
   const t0 = process.cpuUsage();

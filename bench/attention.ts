@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { MultiHeadAttention } from '../src/nn/attention';
 import { Generator, Tensor, mul, sum } from '../src/tensor/index';
 import { registerTfGradients } from './tfgrads';
-import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
+import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow, randomData } from './util';
 
 registerTfGradients();
 
@@ -20,10 +20,6 @@ export const attentionNotes = [
     'against each other before timing.',
 ];
 
-function randomData(n: number, seed: number, scale = 1): Float32Array {
-  const g = new Generator(seed);
-  return g.fillNormal(new Float32Array(n), 0, scale);
-}
 
 function worstRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0, norm = 0;

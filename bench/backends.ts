@@ -8,16 +8,8 @@
 import { Conv2d, Flatten, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
 import { Adam } from '../src/optim/index';
 import { Generator, Tensor, noGrad, reshape, setBackend, type Backend } from '../src/tensor/index';
+import { randomData as rand } from './util';
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 interface Case { name: string; samples: number; fn: () => void }
 

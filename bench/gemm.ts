@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { js, kernels, wasm } from '../src/tensor/kernels/backend';
 import { matmulModel } from './onnx-matmul';
-import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow } from './util';
+import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow, randomData } from './util';
 
 interface GemmCase {
   /** NN: A·B, NT: A·Bᵀ (b stored (N, K)), TN: Aᵀ·B (a stored (K, M)). */
@@ -46,15 +46,6 @@ export const gemmNotes = [
     'max/min of the per-round bests of ours.',
 ];
 
-function randomData(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function toMatrix(data: Float32Array, rows: number, cols: number): Matrix {
   return Matrix.from1DArray(rows, cols, Array.from(data));

@@ -10,7 +10,7 @@ import { crossEntropy } from '../src/nn/losses';
 import { Adam } from '../src/optim/index';
 import { Generator, Tensor, mean, noGrad, reshape, square, sub } from '../src/tensor/index';
 import { registerTfGradients } from './tfgrads';
-import { isMain, makeRow, measureInterleaved, measureInterleavedAsync, toMarkdown, type BenchRow } from './util';
+import { isMain, makeRow, measureInterleaved, measureInterleavedAsync, toMarkdown, type BenchRow, randomData } from './util';
 
 // One LSTM layer, batch first, regression head on the final hidden state, MSE loss, plain SGD;
 // and the same layer with a K-class head, softmax cross-entropy and Adam against tfjs-layers.
@@ -38,15 +38,6 @@ export const lstmNotes = [
     'returns a promise (our step is wrapped in one for symmetry).',
 ];
 
-function randomData(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * scale;
-  }
-  return out;
-}
 
 /**
  * Our weights in tfjs's basicLSTMCell layout: kernel [C + H, 4H] = [W_ihᵀ; W_hhᵀ] with the gate

@@ -138,3 +138,14 @@ export function machineInfo(): string {
 export function isMain(metaUrl: string): boolean {
   return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(metaUrl);
 }
+
+/** Seeded values uniform in [−scale/2, scale/2) (a 32-bit LCG): the inputs every bench feeds both contenders. */
+export function randomData(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32 - 0.5) * scale;
+  }
+  return out;
+}

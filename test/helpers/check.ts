@@ -91,3 +91,17 @@ export function expectThrows(fn: () => unknown, cls: typeof TensorkitError, ...p
   expect(err, 'expected an error').toBeInstanceOf(cls);
   for (const p of parts) expect((err as Error).message).toContain(p);
 }
+
+/** Seeded uniform values in [lo, hi) (mulberry32), for kernel tests whose buffers are too large for fast-check. */
+export function seededUniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * (hi - lo);
+  }
+  return out;
+}

@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gemm, gemmNaive } from '../../../src/tensor/kernels/matmul';
+import { seededUniform as randomArray } from '../../helpers/check';
 
-/** Seeded uniform values in [−1, 1): mulberry32, so large buffers do not go through fast-check. */
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 function absArray(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);

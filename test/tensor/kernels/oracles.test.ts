@@ -19,25 +19,13 @@ import * as rnnK from '../../../src/tensor/kernels/rnn';
 import * as softmaxK from '../../../src/tensor/kernels/softmax';
 import * as stridedK from '../../../src/tensor/kernels/strided';
 import * as unaryK from '../../../src/tensor/kernels/unary';
+import { seededUniform as rand } from '../../helpers/check';
 
 // Every kernel of the active backend against its naive twin (src/tensor/kernels/oracles.ts), on
 // shapes drawn around 1, 3, 5 and 17 and ragged sizes in between. A new backend is checked against
 // the whole table by adding it to BACKENDS.
 const BACKENDS: [string, Kernels][] = [['js', js]];
 
-/** Seeded uniform values in [lo, hi): mulberry32. */
-function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + ((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * (hi - lo));
-  }
-  return out;
-}
 
 /** A kernel call: its arguments, which of them the kernel writes, and the tolerance. */
 interface Call {

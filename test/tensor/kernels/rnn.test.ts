@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import * as R from '../../../src/tensor/kernels/rnn';
+import { seededUniform as rand } from '../../helpers/check';
 
 // What the recurrent kernels add beyond the oracle suite (oracles.test.ts fuzzes every kernel
 // against its naive twin): the inlined σ and tanh they evaluate gates with, and the bias-gradient
 // paths (one column-sum pass feeding both biases, four rows per pass plus a remainder) on fixed
 // shapes, including saturated gates.
 
-/** Seeded uniform values in [lo, hi). */
-function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (s / 2 ** 32) * (hi - lo);
-  }
-  return out;
-}
 
 const sigmoidRef = (x: number): number => 1 / (1 + Math.exp(-x));
 

@@ -2,16 +2,8 @@ import { describe, it } from 'vitest';
 import fc from 'fast-check';
 import { conv2dForwardNaive, type ConvGeom } from '../../../src/tensor/kernels/conv';
 import { wasmConv2dForward } from '../../../src/tensor/kernels/wasm/conv';
+import { seededUniform as rand } from '../../helpers/check';
 
-function rand(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 describe('wasmConv2dForward against conv2dForwardNaive (tolerance 4·2⁻²⁴·(C·KH·KW + 2)·(1 + Σ|x||w| + |bias|))', () => {
   it('random geometries: stride, padding, dilation, groups, bias, accumulate', () => {

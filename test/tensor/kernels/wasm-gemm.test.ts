@@ -3,20 +3,8 @@ import fc from 'fast-check';
 import { gemmNaive } from '../../../src/tensor/kernels/matmul';
 import { wasmGemm } from '../../../src/tensor/kernels/wasm/gemm';
 import { ensureBytes, f32View, memoryBytes } from '../../../src/tensor/kernels/wasm/memory';
+import { seededUniform as randomArray } from '../../helpers/check';
 
-/** Seeded uniform values in [−1, 1): mulberry32. */
-function randomArray(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
 const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
 
 interface Case { M: number; K: number; N: number; transA: boolean; transB: boolean; accumulate: boolean; aOff: number; bOff: number; outOff: number; seed: number }
