@@ -113,15 +113,13 @@ function fmt(x: number): string {
 
 /** Markdown table of rows: one column per peer figure, then one per ratio. */
 export function toMarkdown(rows: BenchRow[]): string {
-  const peerNames: string[] = [];
-  for (const r of rows) for (const p of Object.keys(r.peers)) if (!peerNames.includes(p)) peerNames.push(p);
-  const head = ['case', 'size', 'unit', 'tensorkit', ...peerNames, ...peerNames.map((p) => `ours / ${p}`)];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 3 ? '---' : '---:')).join('|')}|`];
+  // One column per peer stops being readable past a handful of peers; each row lists its own
+  // peers instead, as "name figure (ours/peer)".
+  const head = ['case', 'size', 'unit', 'tensorkit', 'peers: figure (tensorkit / peer)'];
+  const lines = [`| ${head.join(' | ')} |`, '|---|---|---|---:|---|'];
   for (const r of rows) {
-    const cells = [r.name, r.size, r.unit, fmt(r.ours)];
-    for (const p of peerNames) cells.push(p in r.peers ? fmt(r.peers[p]) : '—');
-    for (const p of peerNames) cells.push(p in r.ratio ? `${r.ratio[p].toFixed(1)}×` : '—');
-    lines.push(`| ${cells.join(' | ')} |`);
+    const peers = Object.keys(r.peers).map((p) => `${p} ${fmt(r.peers[p])} (${Number.isFinite(r.ratio[p]) ? `${r.ratio[p].toFixed(1)}×` : '—'})`);
+    lines.push(`| ${[r.name, r.size, r.unit, fmt(r.ours), peers.join('; ') || '—'].join(' | ')} |`);
   }
   return lines.join('\n');
 }
