@@ -4,7 +4,8 @@
 // Serves dist/ (entries, shared chunk files, source maps) plus a tiny HTML page from a Node http
 // server on 127.0.0.1 (random free port), opens the page in headless Chromium via playwright-core,
 // and checks the numbers the page computes with `import * as tk from './index.js'`: a matmul, a
-// sum and a backward pass (plus a solve from './tensor/linalg.js'). Exits non-zero on a wrong
+// sum and a backward pass (plus a solve from './tensor/linalg.js'), and that the default backend is
+// the WebAssembly SIMD one with a 64³ matmul equal to the scalar kernels'. Exits non-zero on a wrong
 // number, a page error, or when the whole run takes longer than 60 s; the browser and the server are
 // always closed.
 //
@@ -42,7 +43,21 @@ try {
   const y = tk.tensor([3, 5]);
   const x = linalg.solve(A, y);
   tk.sum(x).backward();
+  // The SIMD path: the default backend, and a 64³ product (above the JS fallback size) on wasm
+  // against the same product on the scalar js kernels.
+  const defaultBackend = tk.getBackend();
+  const P = tk.tensor(Array.from({ length: 64 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j))));
+  const Q = tk.tensor(Array.from({ length: 64 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.cos(i - 2 * j))));
+  tk.setBackend('wasm');
+  const viaWasm = tk.matmul(P, Q).data;
+  tk.setBackend('js');
+  const viaJs = tk.matmul(P, Q).data;
+  tk.setBackend(defaultBackend);
+  let simdDiff = 0;
+  for (let i = 0; i < viaJs.length; i++) simdDiff = Math.max(simdDiff, Math.abs(viaWasm[i] - viaJs[i]));
   window.result = {
+    defaultBackend,
+    simdDiff,
     ok: true,
     userAgent: navigator.userAgent,
     shape: Array.from(c.shape),
@@ -177,6 +192,9 @@ async function main() {
       compare(problems, 'b.grad', result.bGrad, [5, 7, 9]);
       compare(problems, 'linalg.solve(A, y)', result.x, [0.8, 1.4]);
       compare(problems, 'A.grad', result.AGrad, [-0.32, -0.56, -0.16, -0.28]);
+      const simd = result.defaultBackend === 'wasm' && result.simdDiff < 1e-3;
+      console.log(`${simd ? 'ok  ' : 'FAIL'}  default backend ${result.defaultBackend}; a 64³ matmul on wasm SIMD equals the js kernels' (max difference ${result.simdDiff})`);
+      if (!simd) problems.push('the SIMD backend is not the default in Chromium, or its matmul differs from the js kernels');
       const same = result.sameTensorClass === true;
       console.log(`${same ? 'ok  ' : 'FAIL'}  './tensor/linalg.js' returns the same Tensor class as './index.js'`);
       if (!same) problems.push('Tensor class differs between entries');
