@@ -14,8 +14,9 @@ export const compressNotes = [
   `compress: \`QuantizedLinear.fromFloat(new Linear(${N}, ${N}))\` (int8 weights per tensor, uint8 activations chosen per call ` +
     'with reduceRange, int32 sums by the gemmU8I8 kernel) against the float `Linear` it came from, forward only under `noGrad`, ' +
     'in the same process, alternating rounds; samples/s = batch / best wall time. The peer column is the float layer, so ' +
-    'the ratio is the speed-up quantization gives on the default backend (wasm: the float GEMM is SIMD, while the int8 and CSR ' +
-    'kernels are still scalar JavaScript — the SIMD int8 kernel is issue 13\'s; at batch 1 the float layer takes the JS gemv). ' +
+    'the ratio is the speed-up quantization gives on the default backend (wasm: the float GEMM and the int8 product ' +
+    '(i32x4.dot_i16x8_s) are SIMD, the CSR kernel is scalar JavaScript; at batch 1 the float layer takes the scalar JS gemv, ' +
+    'as the wasm GEMM does for M < 4). ' +
     `SparseLinear: the same ${N} × ${N} Linear pruned to 95% with l1Unstructured and removePruning, stored in CSR by ` +
     '`SparseLinear.fromDense`, against the dense layer holding the same zeros. shrink: the CNN with half of each convolution\'s ' +
     'output channels zeroed by `lnStructured(…, { amount: 0.5, n: 1, dim: 0 })` (and their biases zeroed), made physical by ' +

@@ -148,6 +148,10 @@ export class Code {
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f).raw(lane); }
   i32x4Add(): this { return this.simd(0xae); }
   i32x4DotI16x8S(): this { return this.simd(0xba); }
+  i16x8ExtendLowI8x16S(): this { return this.simd(0x87); }
+  i16x8ExtendHighI8x16S(): this { return this.simd(0x88); }
+  i16x8ExtendLowI8x16U(): this { return this.simd(0x89); }
+  i16x8ExtendHighI8x16U(): this { return this.simd(0x8a); }
   f32x4Neg(): this { return this.simd(0xe1); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
