@@ -254,13 +254,19 @@ export class QuantizedLinear extends Module {
     K.gemmU8I8(acc, 0, qx, 0, this.weight.data as Int8Array, 0, M, Kf, N, false);
     const rowSumW = this.weightRowSums();
     const ws = this.weightScale.data, wz = this.weightZeroPoint.data, b = this.bias?.data ?? null, o = out.data;
+    // Per output feature: its scale, zero point, and the terms that do not depend on the row, so
+    // the rescaling below runs row by row over contiguous memory.
+    // Σ (qx − zx)(qw − zw) = Σ qx·qw − zx·Σqw − zw·Σqx + K·zx·zw
+    const scale = new Float64Array(N), zw = new Float64Array(N), shift = new Float64Array(N);
     for (let n = 0; n < N; n++) {
       const c = this.perChannel ? n : 0;
-      const scale = sx * ws[c], z = wz[c];
-      // Σ (qx − zx)(qw − zw) = Σ qx·qw − zx·Σqw − zw·Σqx + K·zx·zw
-      const colTerm = zx * rowSumW[n] - Kf * zx * z;
-      const bias = b === null ? 0 : b[n];
-      for (let m = 0; m < M; m++) o[m * N + n] = scale * (acc[m * N + n] - colTerm - z * rowSumX[m]) + bias;
+      scale[n] = sx * ws[c];
+      zw[n] = wz[c];
+      shift[n] = (b === null ? 0 : b[n]) - scale[n] * (zx * rowSumW[n] - Kf * zx * wz[c]);
+    }
+    for (let m = 0; m < M; m++) {
+      const r = m * N, sxm = rowSumX[m];
+      for (let n = 0; n < N; n++) o[r + n] = scale[n] * (acc[r + n] - zw[n] * sxm) + shift[n];
     }
     return out;
   }
