@@ -235,25 +235,13 @@ export class QuantizedLinear extends Module {
       if (v > hi) hi = v;
     }
     const { scale: sx, zeroPoint: zx } = chooseQParams(lo, hi, 0, 255, this.reduceRange);
-    const qmax = this.reduceRange ? 127 : 255;
-    const inv = invScaleOf(sx);
     const qx = new Uint8Array(d.length);
     const rowSumX = new Float64Array(M);
-    for (let m = 0; m < M; m++) {
-      let s = 0;
-      for (let k = 0; k < Kf; k++) {
-        const i = m * Kf + k;
-        const v = nearbyint(Math.fround(d[i] * inv)) + zx;
-        const q = v < 0 ? 0 : v > qmax ? qmax : v;
-        qx[i] = q;
-        s += q;
-      }
-      rowSumX[m] = s;
-    }
+    quantizeRows(d, qx, rowSumX, M, Kf, invScaleOf(sx), zx, this.reduceRange ? 127 : 255);
     const acc = new Int32Array(M * N);
     K.gemmU8I8(acc, 0, qx, 0, this.weight.data as Int8Array, 0, M, Kf, N, false);
     const rowSumW = this.weightRowSums();
-    const ws = this.weightScale.data, wz = this.weightZeroPoint.data, b = this.bias?.data ?? null, o = out.data;
+    const ws = this.weightScale.data, wz = this.weightZeroPoint.data, b = this.bias?.data ?? null;
     // Per output feature: its scale, zero point, and the terms that do not depend on the row, so
     // the rescaling below runs row by row over contiguous memory.
     // Σ (qx − zx)(qw − zw) = Σ qx·qw − zx·Σqw − zw·Σqx + K·zx·zw
@@ -264,10 +252,7 @@ export class QuantizedLinear extends Module {
       zw[n] = wz[c];
       shift[n] = (b === null ? 0 : b[n]) - scale[n] * (zx * rowSumW[n] - Kf * zx * wz[c]);
     }
-    for (let m = 0; m < M; m++) {
-      const r = m * N, sxm = rowSumX[m];
-      for (let n = 0; n < N; n++) o[r + n] = scale[n] * (acc[r + n] - zw[n] * sxm) + shift[n];
-    }
+    rescaleRows(out.data, acc, rowSumX, scale, zw, shift, M, N);
     return out;
   }
 
@@ -293,6 +278,36 @@ export class QuantizedLinear extends Module {
       type: 'QuantizedLinear',
       options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, perChannel: this.perChannel, reduceRange: this.reduceRange },
     };
+  }
+}
+
+/** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. */
+function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
+  for (let m = 0; m < M; m++) {
+    let s = 0;
+    const base = m * K;
+    for (let k = 0; k < K; k++) {
+      // roundHalfEven inline: y lies within the integer range (x is within [min, max]), so the
+      // parity test can use int32 bits.
+      const y = Math.fround(d[base + k] * inv);
+      let r = Math.round(y);
+      if (r - y === 0.5 && (r & 1) !== 0) r -= 1;
+      const v = r + zp;
+      const q = v < 0 ? 0 : v > qmax ? qmax : v;
+      qx[base + k] = q;
+      s += q;
+    }
+    rowSum[m] = s;
+  }
+}
+
+/** o[m, n] = scale[n]·(acc[m, n] − zw[n]·rowSum[m]) + shift[n], row by row. */
+function rescaleRows(
+  o: Float32Array, acc: Int32Array, rowSum: Float64Array, scale: Float64Array, zw: Float64Array, shift: Float64Array, M: number, N: number,
+): void {
+  for (let m = 0; m < M; m++) {
+    const r = m * N, sxm = rowSum[m];
+    for (let n = 0; n < N; n++) o[r + n] = scale[n] * (acc[r + n] - zw[n] * sxm) + shift[n];
   }
 }
 
