@@ -32,12 +32,7 @@ interface Split { xTrain: Tensor; yTrain: number[]; xTest: Tensor; yTest: number
 function loadDigits(seed: number): Split {
   const fx = JSON.parse(readFileSync(path.join(here, '../test/fixtures/digits.json'), 'utf8')) as { n: number; pixels: string; labels: string };
   const alphabet = '0123456789abcdefg';
-  const order = Array.from({ length: fx.n }, (_, i) => i);
-  const rng = new Generator(seed);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
+  const order = Array.from(new Generator(seed).permutation(fx.n));
   const nTest = Math.round(fx.n * 0.2);
   const take = (idx: number[]): [Tensor, number[]] => {
     const x = new Float32Array(idx.length * 64);
@@ -68,11 +63,7 @@ function train(model: Module, d: Split, epochs: number, seed: number, loss?: (ou
   const n = d.yTrain.length, B = 32;
   model.train();
   for (let e = 0; e < epochs; e++) {
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rng.random() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = Array.from(rng.permutation(n));
     for (let s = 0; s < n; s += B) {
       const idx = order.slice(s, s + B);
       const xb = new Tensor(new Float32Array(idx.length * 64), [idx.length, 64]);

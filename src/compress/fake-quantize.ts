@@ -4,23 +4,17 @@
  * torch.fake_quantize_per_channel_affine). The backward is the straight-through estimator.
  */
 import { record } from '../tensor/autograd';
-import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
-import { checkArg, finite, int } from '../tensor/options';
+import { ArgumentError, ShapeError } from '../tensor/errors';
+import { checkArg, int } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { channelLayout, invScaleOf, nearbyint } from './quantize';
+import { channelLayout, channelValues, checkScale, invScaleOf, nearbyint } from './quantize';
 
 function checkRange(op: string, quantMin: unknown, quantMax: unknown): [number, number] {
   const lo = checkArg(op, 'quantMin', quantMin, int());
   const hi = checkArg(op, 'quantMax', quantMax, int());
   if (lo > hi) throw new ArgumentError(`${op}: quantMin ${lo} must not exceed quantMax ${hi}`);
   return [lo, hi];
-}
-
-function checkScale(op: string, name: string, v: unknown): number {
-  const s = Math.fround(checkArg(op, name, v, finite));
-  if (!(s > 0) || !Number.isFinite(s)) throw new ArgumentError(`${op}: ${name} must be a positive number that float32 can hold, got ${describe(v)}`);
-  return s;
 }
 
 /**
@@ -81,14 +75,8 @@ export function fakeQuantizePerChannelAffine(
   const ax = normAxis(checkArg(op, 'axis', axis, int()), x.ndim, op);
   const [lo, hi] = checkRange(op, quantMin, quantMax);
   const { inner, n } = channelLayout(x.shape, ax);
-  const sIn = scales instanceof Tensor ? scales.data : scales;
-  const zIn = zeroPoints instanceof Tensor ? zeroPoints.data : zeroPoints;
-  for (const [name, arr] of [['scales', sIn], ['zeroPoints', zIn]] as const) {
-    if (arr === null || typeof arr !== 'object' || typeof arr.length !== 'number') {
-      throw new ArgumentError(`${op}: ${name} must be a Tensor, a typed array or a number[], got ${describe(arr)}`);
-    }
-    if (arr.length !== n) throw new ShapeError(`${op}: ${name} has ${arr.length} entries but axis ${ax} of x ${fmtShape(x.shape)} has ${n}`);
-  }
+  const sIn = channelValues(op, 'scales', scales, n, ax, x.shape);
+  const zIn = channelValues(op, 'zeroPoints', zeroPoints, n, ax, x.shape);
   const s = new Float32Array(n), inv = new Float32Array(n), z = new Int32Array(n);
   for (let c = 0; c < n; c++) {
     s[c] = checkScale(op, `scales[${c}]`, sIn[c]);

@@ -8,7 +8,7 @@ import { ArgumentError } from '../tensor/errors';
 import { bool, int, num, oneOf, parseOptions, type Check } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { QDTYPE, nearbyint, type QDtype, type QScheme } from './quantize';
+import { QDTYPE, channelLayout, nearbyint, type QDtype, type QScheme } from './quantize';
 
 /** float32's machine epsilon, PyTorch's default floor on a scale (`torch.finfo(torch.float32).eps`). */
 const FLOAT32_EPS = 2 ** -23;
@@ -339,10 +339,7 @@ export class MovingAverageMinMaxObserver extends ObserverBase {
 
 /** Per-channel min and max of x along `axis`. */
 function channelMinMax(op: string, x: Tensor, axis: number): { lo: Float32Array; hi: Float32Array } {
-  const ax = normAxis(axis, x.ndim, op, x.shape);
-  const n = x.shape[ax];
-  let inner = 1;
-  for (let d = ax + 1; d < x.ndim; d++) inner *= x.shape[d];
+  const { inner, n } = channelLayout(x.shape, normAxis(axis, x.ndim, op, x.shape));
   const lo = new Float32Array(n).fill(Infinity), hi = new Float32Array(n).fill(-Infinity);
   const d = x.data;
   for (let i = 0; i < d.length; i++) {

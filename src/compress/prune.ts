@@ -203,7 +203,7 @@ function applyMethod(op: string, tgt: ReturnType<typeof target>, method: Method)
  * zero and get no gradient. Pruning again ranks only the entries still kept (PyTorch's
  * PruningContainer), so `0.3` then `0.5` leaves 0.7 · 0.5 = 35% of the weights. Ties in |w| are
  * pruned lower flat index first.
- * Shapes: any parameter; the mask has its shape.
+ * Shapes: a parameter of every shape; the mask has its shape.
  * @returns the module.
  * @example
  * const lin = new Linear(2, 2, { bias: false });
@@ -230,7 +230,7 @@ export function l1Unstructured<M extends Module, N extends string>(module: M, na
  * Prunes `amount` entries of `module[name]` chosen uniformly at random among those still kept
  * (PyTorch's `prune.random_unstructured`: the k largest of uniform draws), reparametrized as
  * {@link l1Unstructured}.
- * Shapes: any parameter; the mask has its shape.
+ * Shapes: a parameter of every shape; the mask has its shape.
  * @returns the module.
  * @example
  * const lin = new Linear(4, 5);
@@ -325,7 +325,7 @@ export function identityPruning<M extends Module, N extends string>(module: M, n
  * `prune.global_unstructured`), so layers lose different fractions: |w| of every tensor is ranked
  * together (after the masks already there: only entries still kept count), and each parameter
  * gets its slice of the global mask, composed with its own as {@link customFromMask}.
- * Shapes: any parameters.
+ * Shapes: parameters of every shape.
  * @param params - `[module, name]` pairs, e.g. `[[fc1, 'weight'], [fc2, 'weight']]`.
  * @example
  * const a = new Linear(2, 1, { bias: false }), b = new Linear(2, 1, { bias: false });

@@ -8,12 +8,13 @@ import { Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { linear } from '../tensor/ops/conv';
 import { ArgumentError } from '../tensor/errors';
-import { bool, checkArg, instanceOf, int, num, oneOf, parseOptions } from '../tensor/options';
+import { bool, checkArg, instanceOf, int, num, oneOf, parseOptions, posInt } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { Parameter, Tensor } from '../tensor/tensor';
 import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from './fake-quantize';
 import { MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, type ObserverBase } from './observers';
-import { QuantizedLinear, replaceModule } from './quantized-linear';
+import { QuantizedLinear } from './quantized-linear';
+import { replaceModule } from './swap';
 import type { QDtype, QScheme } from './quantize';
 
 /** Options of {@link FakeQuantize}. @category Quantization */
@@ -122,6 +123,8 @@ export interface PrepareQatOptions {
   perChannel?: boolean;
 }
 
+const QAT_CONFIG_SPEC = { inFeatures: posInt, outFeatures: posInt, bias: bool, weightBits: int({ min: 2, max: 8 }), perChannel: bool };
+
 /** What {@link QatLinear}'s constructor takes back: its `config().options`. @category Quantization */
 export type QatLinearConfig = {
   /** Input features. */
@@ -179,8 +182,9 @@ export class QatLinear extends Module {
       lin = float;
       o = parseOptions(op, options, { weightBits: int({ min: 2, max: 8 }), perChannel: bool });
     } else {
-      const c = parseOptions(op, float, { inFeatures: int({ min: 1 }), outFeatures: int({ min: 1 }), bias: bool, weightBits: int({ min: 2, max: 8 }), perChannel: bool });
-      lin = new Linear(c.inFeatures ?? int({ min: 1 })(undefined, 'inFeatures', op), c.outFeatures ?? int({ min: 1 })(undefined, 'outFeatures', op), { bias: c.bias ?? true });
+      const c = parseOptions(op, float, QAT_CONFIG_SPEC);
+      for (const key of ['inFeatures', 'outFeatures'] as const) if (c[key] === undefined) QAT_CONFIG_SPEC[key](undefined, key, op);
+      lin = new Linear(c.inFeatures!, c.outFeatures!, { bias: c.bias ?? true });
       o = c;
     }
     this.weight = lin.weight;

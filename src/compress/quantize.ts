@@ -196,7 +196,8 @@ function checkTensor(op: string, x: unknown): Tensor {
   return x;
 }
 
-function checkScale(op: string, name: string, v: unknown): number {
+/** A positive scale that float32 can hold, rounded to float32. @internal */
+export function checkScale(op: string, name: string, v: unknown): number {
   const s = checkArg(op, name, v, finite);
   const f = Math.fround(s);
   if (!(f > 0) || !Number.isFinite(f)) throw new ArgumentError(`${op}: ${name} must be a positive number that float32 can hold, got ${describe(v)}`);
@@ -234,8 +235,8 @@ export function quantizePerTensor(x: Tensor, scale: number, zeroPoint: number, d
   return new QuantizedTensor(x.shape, dtype, q, Float32Array.of(s), Int32Array.of(zp));
 }
 
-/** Per-channel parameters from a tensor, a typed array or a number[]. */
-function channelValues(op: string, name: string, v: unknown, n: number, axis: number, shape: readonly number[]): ArrayLike<number> {
+/** Per-channel parameters from a tensor, a typed array or a number[], one per index along `axis`. @internal */
+export function channelValues(op: string, name: string, v: unknown, n: number, axis: number, shape: readonly number[]): ArrayLike<number> {
   const arr: ArrayLike<number> | null = v instanceof Tensor ? v.data
     : Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array ? v as ArrayLike<number> : null;
   if (arr === null) throw new ArgumentError(`${op}: ${name} must be a Tensor, a typed array or a number[], got ${describe(v)}`);

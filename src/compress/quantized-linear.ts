@@ -12,7 +12,8 @@ import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { TypedBuffer } from '../tensor/typed';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
-import { invScaleOf, nearbyint } from './quantize';
+import { checkScale, invScaleOf, nearbyint } from './quantize';
+import { replaceModule } from './swap';
 
 /** PyTorch's SMALL_SCALE_THRESHOLD: activation scales below it are raised to it. */
 const SMALL_SCALE = Math.fround(6.1e-5);
@@ -153,14 +154,12 @@ export class QuantizedLinear extends Module {
     checkArg(op, 'linear', linear, instanceOf(Linear));
     const o = parseOptions(op, options, DYNAMIC_SPEC);
     const w = linear.weight;
-    for (let i = 0; i < w.size; i++) {
-      if (!Number.isFinite(w.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(w.shape)} holds ${describe(w.data[i])} at element ${i}; only finite weights can be quantized`);
-    }
+    checkFiniteWeight(op, w);
     const obs = o.perChannel
       ? new PerChannelMinMaxObserver({ dtype: 'qint8', qscheme: 'perChannelSymmetric', chAxis: 0 })
       : new MinMaxObserver({ dtype: 'qint8', qscheme: 'perTensorSymmetric' });
     obs.forward(w);
-    return QuantizedLinear.fromFloatWith(w, linear.bias, { ...obs.calculateQparams(), quantMin: -128, quantMax: 127, reduceRange: o.reduceRange });
+    return quantizeWith(w, linear.bias, { ...obs.calculateQparams(), quantMin: -128, quantMax: 127, reduceRange: o.reduceRange });
   }
 
   /**
@@ -178,31 +177,20 @@ export class QuantizedLinear extends Module {
     const op = 'QuantizedLinear.fromFloatWith';
     checkArg(op, 'weight', weight, instanceOf(Tensor));
     if (weight.ndim !== 2) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} must be 2-D [outFeatures, inFeatures]`);
-    const [N, K] = weight.shape;
-    for (let i = 0; i < weight.size; i++) {
-      if (!Number.isFinite(weight.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(weight.shape)} holds ${describe(weight.data[i])} at element ${i}; only finite weights can be quantized`);
-    }
+    const N = weight.shape[0];
+    checkFiniteWeight(op, weight);
     if (bias !== null && (!(bias instanceof Tensor) || bias.size !== N)) throw new ShapeError(`${op}: bias must be null or a [${N}] tensor for weight ${fmtShape(weight.shape)}, got ${describe(bias)}`);
     const { scale, zeroPoint, quantMin, quantMax } = params;
+    if (!(scale instanceof Float32Array) || !(zeroPoint instanceof Int32Array)) {
+      throw new ArgumentError(`${op}: params.scale must be a Float32Array and params.zeroPoint an Int32Array, got ${describe(scale)} and ${describe(zeroPoint)}`);
+    }
     const nq = scale.length;
+    scale.forEach((v, c) => checkScale(op, `params.scale[${c}]`, v));
     if ((nq !== 1 && nq !== N) || zeroPoint.length !== nq) throw new ShapeError(`${op}: ${nq} scales and ${zeroPoint.length} zero points for ${N} output features; give 1 of each or ${N}`);
     if (!(Number.isInteger(quantMin) && Number.isInteger(quantMax) && -128 <= quantMin && quantMin <= quantMax && quantMax <= 127)) {
       throw new ArgumentError(`${op}: the range [${describe(quantMin)}, ${describe(quantMax)}] must be integers within int8's [-128, 127]`);
     }
-    const q = new QuantizedLinear({ inFeatures: K, outFeatures: N, bias: bias !== null, perChannel: nq > 1, reduceRange: params.reduceRange ?? true });
-    q.weightScale.data.set(scale);
-    q.weightZeroPoint.data.set(zeroPoint);
-    const qw = q.weight.data as Int8Array;
-    for (let n = 0; n < N; n++) {
-      const c = nq > 1 ? n : 0;
-      const inv = invScaleOf(scale[c]), zp = zeroPoint[c];
-      for (let k = 0; k < K; k++) {
-        const v = nearbyint(Math.fround(weight.data[n * K + k] * inv)) + zp;
-        qw[n * K + k] = v < quantMin ? quantMin : v > quantMax ? quantMax : v;
-      }
-    }
-    if (bias !== null) q.bias!.data.set(bias.data);
-    return q;
+    return quantizeWith(weight, bias, params);
   }
 
   /** The dequantized weight as float32 [outFeatures, inFeatures] (for inspection and reports). */
@@ -281,6 +269,37 @@ export class QuantizedLinear extends Module {
   }
 }
 
+/** Refuses a weight holding NaN or ±Infinity (they have no integer). */
+function checkFiniteWeight(op: string, w: Tensor): void {
+  for (let i = 0; i < w.size; i++) {
+    if (!Number.isFinite(w.data[i])) throw new ArgumentError(`${op}: the weight ${fmtShape(w.shape)} holds ${describe(w.data[i])} at element ${i}; only finite weights can be quantized`);
+  }
+}
+
+/** Builds the layer from a checked weight [N, K], bias and parameters. */
+function quantizeWith(
+  weight: Tensor, bias: Tensor | null,
+  params: { scale: Float32Array; zeroPoint: Int32Array; quantMin: number; quantMax: number; reduceRange?: boolean },
+): QuantizedLinear {
+  const [N, K] = weight.shape;
+  const { scale, zeroPoint, quantMin, quantMax } = params;
+  const nq = scale.length;
+  const q = new QuantizedLinear({ inFeatures: K, outFeatures: N, bias: bias !== null, perChannel: nq > 1, reduceRange: params.reduceRange ?? true });
+  q.weightScale.data.set(scale);
+  q.weightZeroPoint.data.set(zeroPoint);
+  const qw = q.weight.data as Int8Array;
+  for (let n = 0; n < N; n++) {
+    const c = nq > 1 ? n : 0;
+    const inv = invScaleOf(scale[c]), zp = zeroPoint[c];
+    for (let k = 0; k < K; k++) {
+      const v = nearbyint(Math.fround(weight.data[n * K + k] * inv)) + zp;
+      qw[n * K + k] = v < quantMin ? quantMin : v > quantMax ? quantMax : v;
+    }
+  }
+  if (bias !== null) q.bias!.data.set(bias.data);
+  return q;
+}
+
 /** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. */
 function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
   for (let m = 0; m < M; m++) {
@@ -354,26 +373,10 @@ export function quantizeDynamic<M extends Module>(model: M, options: QuantizeDyn
   let count = 0;
   for (const [name, m] of all) {
     if (!(m instanceof Linear) || !(byClass || names.has(name))) continue;
-    replaceModule(model, name, QuantizedLinear.fromFloat(m, { perChannel: o.perChannel, reduceRange: o.reduceRange }));
+    replaceModule(model, name, QuantizedLinear.fromFloat(m, { perChannel: o.perChannel, reduceRange: o.reduceRange }), op);
     count++;
   }
   if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Linear layer to quantize`);
   model.eval();
   return model;
-}
-
-/**
- * Puts `replacement` where the dotted `name` points in `root` (a field, or an array field's entry).
- * @internal
- */
-export function replaceModule(root: Module, name: string, replacement: Module, op = 'quantizeDynamic'): void {
-  if (name === '') throw new ArgumentError(`${op}: the model itself is a ${root.constructor.name}; wrap it in a Sequential to swap it`);
-  const parts = name.split('.');
-  let parent: Record<string, unknown> = root as unknown as Record<string, unknown>;
-  for (let i = 0; i < parts.length - 1; i++) parent = parent[parts[i]] as Record<string, unknown>;
-  const last = parts[parts.length - 1];
-  const desc = Object.getOwnPropertyDescriptor(parent, last);
-  if (desc !== undefined && !desc.writable && desc.set === undefined) {
-    Object.defineProperty(parent, last, { ...desc, value: replacement });
-  } else parent[last] = replacement;
 }

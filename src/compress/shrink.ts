@@ -9,11 +9,11 @@ import { Module } from '../nn/module';
 import { BatchNorm1d, BatchNorm2d } from '../nn/normalization';
 import { Sequential } from '../nn/sequential';
 import { noGrad } from '../tensor/autograd';
-import { ArgumentError } from '../tensor/errors';
+import { ArgumentError, TensorkitError } from '../tensor/errors';
 import { checkArg, instanceOf } from '../tensor/options';
 import { Tensor } from '../tensor/tensor';
 import { prunedNames } from './prune';
-import { replaceModule } from './quantized-linear';
+import { replaceModule } from './swap';
 
 /** What {@link shrink} did to one producer layer. @category Compression */
 export interface ShrinkStep {
@@ -27,10 +27,15 @@ export interface ShrinkStep {
 
 type Producer = Conv2d | Linear;
 
+/** A padding option (a number or a [h, w] pair) that adds nothing. */
+function isZeroPadding(p: unknown): boolean {
+  return p === 0 || (Array.isArray(p) && p.every((v) => v === 0));
+}
+
 /** Layers a dead channel's constant passes through unchanged in position (per-channel maps). */
 function isPassThrough(m: Module): boolean {
   if (m instanceof MaxPool2d || m instanceof Dropout || m instanceof Flatten || m instanceof BatchNorm1d || m instanceof BatchNorm2d) return true;
-  if (m instanceof AvgPool2d) return m.config().options.padding === 0 || JSON.stringify(m.config().options.padding) === '[0,0]';
+  if (m instanceof AvgPool2d) return isZeroPadding(m.config().options.padding);
   return m instanceof ReLU || m instanceof LeakyReLU || m instanceof ELU || m instanceof GELU || m instanceof Tanh
     || m instanceof Sigmoid || m instanceof Softplus || m instanceof Identity;
 }
@@ -109,7 +114,7 @@ function shrinkSequential(seq: Sequential, prefix: string, steps: ShrinkStep[]):
     const nextIn = next instanceof Linear ? next.inFeatures : next.inChannels;
     if (nextIn % C !== 0) continue;
     const span = nextIn / C; // flattened features per channel (1 for a Conv2d or a plain Linear)
-    const padded = next instanceof Conv2d && JSON.stringify(next.config().options.padding) !== '[0,0]' && next.config().options.padding !== 0;
+    const padded = next instanceof Conv2d && !isZeroPadding(next.config().options.padding);
     const remove = dead.filter((c) => consts[c] === 0 || !padded);
     if (remove.length === 0 || remove.length === C) continue;
     const keep = [...Array(C).keys()].filter((c) => !remove.includes(c));
@@ -136,8 +141,11 @@ function channelConstants(p: Producer, cell: Record<number, Module>, from: numbe
     noGrad(() => {
       for (let k = from; k < to; k++) h = (cell[k].forward as (t: Tensor) => Tensor)(h);
     });
-  } catch {
-    return null;
+  } catch (e) {
+    // A layer in between that cannot take the 16 × 16 map (a pooling window past it): the
+    // constants are unknown, so this producer's channels are kept.
+    if (e instanceof TensorkitError) return null;
+    throw e;
   }
   const per = h.size / C;
   const out = new Float64Array(C);

@@ -50,7 +50,7 @@ export interface LoadStateDictResult {
 
 /**
  * A forward pre-hook: called with the module and the arguments of `forward` before it runs. It
- * may return replacement arguments: an array replaces the argument list, any other value replaces
+ * may return replacement arguments: an array replaces the argument list, every other value replaces
  * the single argument; `undefined` keeps them.
  */
 export type ForwardPreHook<M extends Module = Module> = (module: M, inputs: unknown[]) => unknown;
@@ -185,7 +185,7 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
 /**
  * Base class of every layer and model (PyTorch's `nn.Module`). Parameters, buffers and child
  * modules are found by reflection over the instance's own fields in assignment order: a
- * `Parameter` field is a parameter, any other `Tensor` field is a buffer (saved in the state
+ * `Parameter` field is a parameter, every other `Tensor` field is a buffer (saved in the state
  * dict, not trained), a `Module` field is a child; arrays of these are walked too and named by
  * index (`layers.0.weight`). Nothing is registered by hand.
  *
@@ -200,7 +200,7 @@ function readEntry(src: unknown, target: Tensor | TypedBuffer): Float32Array | T
  */
 export abstract class Module {
   /**
-   * `x instanceof Module` is true for a module of any copy of tensorkit in this process (brand
+   * `x instanceof Module` is true for a module of every copy of tensorkit in this process (brand
    * `Symbol.for('tensorkit.Module')`); `x instanceof Linear` or a user class is the ordinary
    * prototype check.
    */

@@ -38,7 +38,7 @@ export interface EncoderForwardOptions {
   srcMask?: AttnMask | null;
   /** Shape [B, T]; true / non-zero marks a padding position to ignore. */
   srcKeyPaddingMask?: KeyPaddingMask | null;
-  /** Causal self-attention (position t sees 0 … t), on top of any other mask. */
+  /** Causal self-attention (position t sees 0 … t), on top of a given mask. */
   isCausal?: boolean;
 }
 

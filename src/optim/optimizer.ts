@@ -15,7 +15,7 @@ export interface BaseOptions {
 }
 
 /**
- * A parameter group (PyTorch's param groups): its own parameters and any hyperparameters that
+ * A parameter group (PyTorch's param groups): its own parameters and the hyperparameters that
  * differ from the optimizer's defaults, e.g. `{ params: [bias], lr: 0.1, weightDecay: 0 }`.
  */
 export type ParamGroup<O extends object = BaseOptions> = {
@@ -390,15 +390,15 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions, S extends P
       const st = this.state.get(p);
       if (st === undefined) return null;
       const o: { [key: string]: JsonValue } = {};
-      let any = false;
+      let found = false;
       for (const k of Object.keys(st)) {
         const v = st[k];
         if (v instanceof Float32Array) o[k] = encodeNumbers(v);
         else if (typeof v === 'number') o[k] = encodeNumber(v);
         else continue;
-        any = true;
+        found = true;
       }
-      return any ? o : null;
+      return found ? o : null;
     });
   }
 

@@ -20,7 +20,7 @@ function penalty(params: Tensor | readonly Tensor[], where: string, term: (p: Te
 /**
  * L1 penalty Σᵢ Σⱼ |wᵢⱼ| over every parameter, as a differentiable scalar Tensor (add
  * `λ · l1Penalty(params)` to a loss for lasso-style sparsity). Gradient: sign(w) (0 at 0).
- * Shapes: parameters of any shapes → scalar `[]` (0 for an empty list).
+ * Shapes: parameters of every shape → scalar `[]` (0 for an empty list).
  * @example
  * const w = new Parameter(tensor([1, -2]));
  * l1Penalty([w]).item(); // 3
@@ -34,7 +34,7 @@ export function l1Penalty(params: Tensor | readonly Tensor[]): Tensor {
 /**
  * L2 penalty Σᵢ Σⱼ wᵢⱼ² over every parameter (no ½ factor), as a differentiable scalar Tensor.
  * Gradient: 2w. Adding `λ · l2Penalty(params)` to a loss equals SGD `weightDecay: 2λ`.
- * Shapes: parameters of any shapes → scalar `[]` (0 for an empty list).
+ * Shapes: parameters of every shape → scalar `[]` (0 for an empty list).
  * @example
  * const w = new Parameter(tensor([1, -2]));
  * l2Penalty([w]).item(); // 5

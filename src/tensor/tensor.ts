@@ -96,7 +96,7 @@ export type NestedArray = number | NestedArray[];
  * tensor and never mutates its inputs. There is no `dispose()`: the garbage collector frees
  * tensors, and `backward()` releases the graph.
  *
- * Shapes: any; `size` = Π shape, `ndim` = shape.length.
+ * Shapes: every rank and size; `size` = Π shape, `ndim` = shape.length.
  * @example
  * const x = tensor([[1, 2], [3, 4]]);
  * x.shape; // [2, 2]

@@ -108,7 +108,7 @@ function checkValues(op: string, dtype: IntegerDtype, data: ArrayLike<number>): 
  * wherever one is, and it is recognised by a brand ({@link TypedBuffer.isTypedBuffer}), not by
  * `instanceof`.
  *
- * Shapes: any; `size` = Π shape.
+ * Shapes: every rank and size; `size` = Π shape.
  * @example
  * const mask = new TypedBuffer('U8', [2, 2], new Uint8Array([1, 0, 0, 1]));
  * mask.size; // 4

@@ -176,3 +176,15 @@ describe('half-precision storage (saveModel dtype F16 / BF16)', () => {
     expect(() => saveModel(net, { dtype: 'F8' as 'F16' })).toThrow(/dtype must be one of 'F32', 'F16', 'BF16'/);
   });
 });
+
+describe('QuantizedLinear.fromFloatWith', () => {
+  it('refuses scales that are not positive, mismatched lengths and ranges past int8', () => {
+    const w = new Tensor(new Float32Array(6).fill(1), [2, 3]);
+    const ok = { scale: Float32Array.of(0.5), zeroPoint: Int32Array.of(0), quantMin: -8, quantMax: 7 };
+    expect(Array.from(QuantizedLinear.fromFloatWith(w, null, ok).weight.data)).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(() => QuantizedLinear.fromFloatWith(w, null, { ...ok, scale: Float32Array.of(0) })).toThrow(/params.scale\[0\] must be a positive number/);
+    expect(() => QuantizedLinear.fromFloatWith(w, null, { ...ok, scale: Float32Array.of(1, 1, 1) , zeroPoint: Int32Array.of(0, 0, 0) })).toThrow(ShapeError);
+    expect(() => QuantizedLinear.fromFloatWith(w, null, { ...ok, quantMax: 200 })).toThrow(/within int8's \[-128, 127\]/);
+    expect(() => QuantizedLinear.fromFloatWith(w, null, { ...ok, scale: [0.5] as unknown as Float32Array })).toThrow(/must be a Float32Array/);
+  });
+});

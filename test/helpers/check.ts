@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import fc from 'fast-check';
 import { gradcheck, Generator, Tensor, type GradcheckOptions, type TensorkitError } from '../../src/tensor/index';
 import { stridesOf } from '../../src/tensor/shape';
 
@@ -104,4 +105,20 @@ export function seededUniform(n: number, seed: number, lo = -1, hi = 1): Float32
     out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * (hi - lo);
   }
   return out;
+}
+
+/** One GEMM case of a kernel test: sizes, transpositions, accumulate, offsets and a seed. */
+export interface GemmCase {
+  M: number; K: number; N: number; transA: boolean; transB: boolean; accumulate: boolean;
+  aOff: number; bOff: number; outOff: number; seed: number;
+}
+
+/** GEMM cases with sizes drawn from `dim` (K also at the 256-deep block edges), up to 2M multiply-adds. */
+export function gemmCases(dim: fc.Arbitrary<number>, transA: boolean, transB: boolean): fc.Arbitrary<GemmCase> {
+  return fc.record({
+    M: dim, K: fc.oneof(dim, fc.constantFrom(256, 300, 513)), N: dim,
+    transA: fc.constant(transA), transB: fc.constant(transB), accumulate: fc.boolean(),
+    aOff: fc.integer({ min: 0, max: 7 }), bOff: fc.integer({ min: 0, max: 7 }), outOff: fc.integer({ min: 0, max: 7 }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  }).filter((c) => c.M * c.K * c.N <= 2_000_000);
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { gemmNaive } from '../../../src/tensor/kernels/matmul';
 import { wasmGemm } from '../../../src/tensor/kernels/wasm/gemm';
 import { ensureBytes, f32View, memoryBytes } from '../../../src/tensor/kernels/wasm/memory';
-import { seededUniform as randomArray } from '../../helpers/check';
+import { seededUniform as randomArray, gemmCases } from '../../helpers/check';
 
 const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
 
@@ -37,12 +37,7 @@ function check(c: Case): void {
 
 // Sizes around the 4×8 tile, the 64-row chunk and the 256-deep K block, and the JS fallback below.
 const dim = fc.oneof(fc.constantFrom(1, 3, 4, 5, 7, 8, 9, 17, 63, 65, 255), fc.integer({ min: 1, max: 40 }));
-const caseArb = (transA: boolean, transB: boolean) => fc.record({
-  M: dim, K: fc.oneof(dim, fc.constantFrom(256, 300, 513)), N: dim,
-  transA: fc.constant(transA), transB: fc.constant(transB), accumulate: fc.boolean(),
-  aOff: fc.integer({ min: 0, max: 7 }), bOff: fc.integer({ min: 0, max: 7 }), outOff: fc.integer({ min: 0, max: 7 }),
-  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-}).filter((c) => c.M * c.K * c.N <= 2_000_000);
+const caseArb = (transA: boolean, transB: boolean) => gemmCases(dim, transA, transB);
 
 describe('wasmGemm against gemmNaive (tolerance 4·2⁻²⁴·(K + 2)·(1 + Σ|a||b|))', () => {
   for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {

@@ -15,117 +15,83 @@ import { ensureBytes, wasmMemory } from './memory';
 export const WASM_INT8_MIN_WORK = 16 * 16 * 16;
 
 /**
- * Two functions over one memory: `dot2(ap, wp, op, M, Np, Kp)`, out (M, Np) int32 = a (M, Kp) ·
- * w (Np, Kp)ᵀ for M even, a 2 × 4 tile of outputs per pass over K (each 16-byte load of a weight
- * row, widened once, feeds two dot products; each load of a feeds four); and `dot1`, the same
- * with 1 × 4 tiles, for a single row. Pointers in bytes, Np a multiple of 4.
+ * Appends `dot{R}(ap, wp, op, M, Np, Kp)`: out (M, Np) int32 = a (M, Kp) · w (Np, Kp)ᵀ with R × 4
+ * tiles of outputs per pass over K (M a multiple of R, Np of 4, pointers in bytes). Each 16-byte
+ * load of a weight row, widened once, feeds R dot products; each load of a row of a feeds four.
  */
-export function buildInt8Module(): Uint8Array<ArrayBuffer> {
-  const m = new ModuleBuilder();
-  m.importMemory('env', 'mem', 1);
+function addDot(m: ModuleBuilder, R: 1 | 2): void {
   const [ap, wp, op, M, Np, Kp] = [0, 1, 2, 3, 4, 5];
-  const [mi, n, k, pa0, pa1, w0, w1, w2, w3, po] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-  const acc = [16, 17, 18, 19, 20, 21, 22, 23]; // acc[4·row + col]
-  const [t, lo0, hi0, lo1, hi1, wl, wh] = [24, 25, 26, 27, 28, 29, 30];
-  const locals: ValType[] = [...Array<ValType>(10).fill(I32), ...Array<ValType>(15).fill(V128)];
-  const ws = [w0, w1, w2, w3];
-  m.func('dot2', [I32, I32, I32, I32, I32, I32], [], locals, (f: Code) => {
+  // i32 locals: the row and column counters, the K steps, R row pointers of a, four weight-row
+  // pointers, the output pointer; v128 locals: 4R accumulators, the loaded vector, the widened
+  // halves of each row of a and of the current weight row.
+  let next = 6;
+  const [mi, n, k] = [next++, next++, next++];
+  const pa = Array.from({ length: R }, () => next++);
+  const ws = Array.from({ length: 4 }, () => next++);
+  const po = next++;
+  const nI32 = next - 6;
+  const acc = Array.from({ length: 4 * R }, () => next++); // acc[4·row + col]
+  const t = next++;
+  const lo = Array.from({ length: R }, () => next++), hi = Array.from({ length: R }, () => next++);
+  const wl = next++, wh = next++;
+  const locals: ValType[] = [...Array<ValType>(nI32).fill(I32), ...Array<ValType>(next - 6 - nI32).fill(V128)];
+  m.func(`dot${R}`, [I32, I32, I32, I32, I32, I32], [], locals, (f: Code) => {
     f.i32Const(0).localSet(mi);
-    f.loop(); // pairs of rows of a
+    f.loop(); // R rows of a at a time
     f.i32Const(0).localSet(n);
     f.loop(); // four weight rows at a time
-    f.localGet(ap).localGet(mi).localGet(Kp).i32Mul().i32Add().localSet(pa0);
-    f.localGet(pa0).localGet(Kp).i32Add().localSet(pa1);
-    f.localGet(wp).localGet(n).localGet(Kp).i32Mul().i32Add().localSet(w0);
-    f.localGet(w0).localGet(Kp).i32Add().localSet(w1);
-    f.localGet(w1).localGet(Kp).i32Add().localSet(w2);
-    f.localGet(w2).localGet(Kp).i32Add().localSet(w3);
-    for (const r of acc) f.v128ConstF32(0).localSet(r);
+    f.localGet(ap).localGet(mi).localGet(Kp).i32Mul().i32Add().localSet(pa[0]);
+    for (let r = 1; r < R; r++) f.localGet(pa[r - 1]).localGet(Kp).i32Add().localSet(pa[r]);
+    f.localGet(wp).localGet(n).localGet(Kp).i32Mul().i32Add().localSet(ws[0]);
+    for (let c = 1; c < 4; c++) f.localGet(ws[c - 1]).localGet(Kp).i32Add().localSet(ws[c]);
+    for (const x of acc) f.v128ConstF32(0).localSet(x);
     f.localGet(Kp).i32Const(4).i32ShrU().localSet(k);
     f.loop(); // 16 bytes of K per step
-    f.localGet(pa0).v128Load(0, 0).localSet(t);
-    f.localGet(t).i16x8ExtendLowI8x16U().localSet(lo0);
-    f.localGet(t).i16x8ExtendHighI8x16U().localSet(hi0);
-    f.localGet(pa1).v128Load(0, 0).localSet(t);
-    f.localGet(t).i16x8ExtendLowI8x16U().localSet(lo1);
-    f.localGet(t).i16x8ExtendHighI8x16U().localSet(hi1);
+    for (let r = 0; r < R; r++) {
+      f.localGet(pa[r]).v128Load(0, 0).localSet(t);
+      f.localGet(t).i16x8ExtendLowI8x16U().localSet(lo[r]);
+      f.localGet(t).i16x8ExtendHighI8x16U().localSet(hi[r]);
+    }
     for (let c = 0; c < 4; c++) {
       f.localGet(ws[c]).v128Load(0, 0).localSet(t);
       f.localGet(t).i16x8ExtendLowI8x16S().localSet(wl);
       f.localGet(t).i16x8ExtendHighI8x16S().localSet(wh);
-      f.localGet(acc[c]).localGet(lo0).localGet(wl).i32x4DotI16x8S().i32x4Add()
-        .localGet(hi0).localGet(wh).i32x4DotI16x8S().i32x4Add().localSet(acc[c]);
-      f.localGet(acc[4 + c]).localGet(lo1).localGet(wl).i32x4DotI16x8S().i32x4Add()
-        .localGet(hi1).localGet(wh).i32x4DotI16x8S().i32x4Add().localSet(acc[4 + c]);
+      for (let r = 0; r < R; r++) {
+        f.localGet(acc[4 * r + c]).localGet(lo[r]).localGet(wl).i32x4DotI16x8S().i32x4Add()
+          .localGet(hi[r]).localGet(wh).i32x4DotI16x8S().i32x4Add().localSet(acc[4 * r + c]);
+      }
       f.localGet(ws[c]).i32Const(16).i32Add().localSet(ws[c]);
     }
-    f.localGet(pa0).i32Const(16).i32Add().localSet(pa0);
-    f.localGet(pa1).i32Const(16).i32Add().localSet(pa1);
+    for (let r = 0; r < R; r++) f.localGet(pa[r]).i32Const(16).i32Add().localSet(pa[r]);
     f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
     f.end();
     // out[m + row, n + c] = the four lanes of acc[4·row + c] summed.
-    for (let row = 0; row < 2; row++) {
-      f.localGet(op).localGet(mi).i32Const(row).i32Add().localGet(Np).i32Mul().localGet(n).i32Add().i32Const(2).i32Shl().i32Add().localSet(po);
+    for (let r = 0; r < R; r++) {
+      f.localGet(op).localGet(mi).i32Const(r).i32Add().localGet(Np).i32Mul().localGet(n).i32Add().i32Const(2).i32Shl().i32Add().localSet(po);
       for (let c = 0; c < 4; c++) {
-        const a4 = acc[4 * row + c];
+        const x = acc[4 * r + c];
         f.localGet(po)
-          .localGet(a4).i32x4ExtractLane(0).localGet(a4).i32x4ExtractLane(1).i32Add()
-          .localGet(a4).i32x4ExtractLane(2).i32Add().localGet(a4).i32x4ExtractLane(3).i32Add()
+          .localGet(x).i32x4ExtractLane(0).localGet(x).i32x4ExtractLane(1).i32Add()
+          .localGet(x).i32x4ExtractLane(2).i32Add().localGet(x).i32x4ExtractLane(3).i32Add()
           .i32Store(4 * c);
       }
     }
     f.localGet(n).i32Const(4).i32Add().localTee(n).localGet(Np).i32LtS().brIf(0);
     f.end();
-    f.localGet(mi).i32Const(2).i32Add().localTee(mi).localGet(M).i32LtS().brIf(0);
+    f.localGet(mi).i32Const(R).i32Add().localTee(mi).localGet(M).i32LtS().brIf(0);
     f.end();
   });
-  {
-    // dot1: the same for single rows (M = 1, and the last row when M is odd): 1 × 4 tiles.
-    const [ap, wp, op, M, Np, Kp] = [0, 1, 2, 3, 4, 5];
-    const [mi, n, k, pa, w0, w1, w2, w3, po] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
-    const acc = [15, 16, 17, 18];
-    const [t, lo, hi] = [19, 20, 21];
-    const locals: ValType[] = [...Array<ValType>(9).fill(I32), ...Array<ValType>(7).fill(V128)];
-    const ws = [w0, w1, w2, w3];
-    m.func('dot1', [I32, I32, I32, I32, I32, I32], [], locals, (f: Code) => {
-      f.i32Const(0).localSet(mi);
-      f.loop(); // rows of a
-      f.i32Const(0).localSet(n);
-      f.loop(); // four weight rows at a time
-      f.localGet(ap).localGet(mi).localGet(Kp).i32Mul().i32Add().localSet(pa);
-      f.localGet(wp).localGet(n).localGet(Kp).i32Mul().i32Add().localSet(w0);
-      f.localGet(w0).localGet(Kp).i32Add().localSet(w1);
-      f.localGet(w1).localGet(Kp).i32Add().localSet(w2);
-      f.localGet(w2).localGet(Kp).i32Add().localSet(w3);
-      for (const r of acc) f.v128ConstF32(0).localSet(r);
-      f.localGet(Kp).i32Const(4).i32ShrU().localSet(k);
-      f.loop(); // 16 bytes of K per step
-      f.localGet(pa).v128Load(0, 0).localSet(t);
-      f.localGet(t).i16x8ExtendLowI8x16U().localSet(lo);
-      f.localGet(t).i16x8ExtendHighI8x16U().localSet(hi);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(ws[r]).v128Load(0, 0).localSet(t);
-        f.localGet(acc[r]).localGet(lo).localGet(t).i16x8ExtendLowI8x16S().i32x4DotI16x8S().i32x4Add()
-          .localGet(hi).localGet(t).i16x8ExtendHighI8x16S().i32x4DotI16x8S().i32x4Add().localSet(acc[r]);
-        f.localGet(ws[r]).i32Const(16).i32Add().localSet(ws[r]);
-      }
-      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
-      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
-      f.end();
-      // out[m, n + r] = the four lanes of acc[r] summed.
-      f.localGet(op).localGet(mi).localGet(Np).i32Mul().localGet(n).i32Add().i32Const(2).i32Shl().i32Add().localSet(po);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(po)
-          .localGet(acc[r]).i32x4ExtractLane(0).localGet(acc[r]).i32x4ExtractLane(1).i32Add()
-          .localGet(acc[r]).i32x4ExtractLane(2).i32Add().localGet(acc[r]).i32x4ExtractLane(3).i32Add()
-          .i32Store(4 * r);
-      }
-      f.localGet(n).i32Const(4).i32Add().localTee(n).localGet(Np).i32LtS().brIf(0);
-      f.end();
-      f.localGet(mi).i32Const(1).i32Add().localTee(mi).localGet(M).i32LtS().brIf(0);
-      f.end();
-    });
-  }
+}
+
+/**
+ * The int8 module over the shared memory: `dot2` (2 × 4 tiles, for an even number of rows) and
+ * `dot1` (1 × 4 tiles, for batch 1 and a last odd row).
+ */
+export function buildInt8Module(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'mem', 1);
+  addDot(m, 2);
+  addDot(m, 1);
   return m.build();
 }
 
