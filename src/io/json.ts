@@ -1,6 +1,6 @@
 import { FormatError, type ErrorCode } from '../tensor/errors';
 
-/** A parsed JSON value. Objects are plain objects whose keys were checked (see {@link parseJsonStrict}). */
+/** A JSON value: null, a boolean, a finite number, a string, an array or a plain object of JSON values. @category IO */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Options of {@link parseJsonStrict}. @internal */

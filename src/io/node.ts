@@ -10,6 +10,7 @@ import { loadSafetensors, saveSafetensors, type SafetensorsContents, type TypedT
 export {
   ModelRegistry, type ModelRegistryOptions, type RegistrySaveOptions, type ModelVersionInfo, type RegistryLoaded,
 } from './registry';
+export { openAuditLog } from './audit-file';
 
 function toPath(p: string | URL, op: string): string {
   if (p instanceof URL) return fileURLToPath(p);

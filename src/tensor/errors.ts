@@ -11,7 +11,7 @@ export type ErrorCode =
   | 'NUMERIC'
   | 'GRAPH_RELEASED'
   | 'NOT_DIFFERENTIABLE'
-  | 'TRUNCATED' | 'HEADER_TOO_LARGE' | 'BAD_JSON' | 'DUPLICATE_KEY' | 'FORBIDDEN_KEY' | 'BAD_HEADER' | 'BAD_DTYPE' | 'BAD_SHAPE' | 'SIZE_MISMATCH' | 'BAD_OFFSETS' | 'TRAILING_BYTES' | 'BAD_METADATA' | 'BAD_VALUE' | 'BAD_CONFIG' | 'STATE_DICT_MISMATCH' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_CONSTRUCTOR' | 'CHECKSUM_MISMATCH' | 'BAD_INDEX' | 'LOCK_TIMEOUT' | 'NOT_FOUND' | 'ALLOCATION_LIMIT';
+  | 'TRUNCATED' | 'HEADER_TOO_LARGE' | 'BAD_JSON' | 'DUPLICATE_KEY' | 'FORBIDDEN_KEY' | 'BAD_HEADER' | 'BAD_DTYPE' | 'BAD_SHAPE' | 'SIZE_MISMATCH' | 'BAD_OFFSETS' | 'TRAILING_BYTES' | 'BAD_METADATA' | 'BAD_VALUE' | 'BAD_CONFIG' | 'STATE_DICT_MISMATCH' | 'UNSUPPORTED_VERSION' | 'UNKNOWN_CONSTRUCTOR' | 'CHECKSUM_MISMATCH' | 'BAD_INDEX' | 'LOCK_TIMEOUT' | 'NOT_FOUND' | 'ALLOCATION_LIMIT' | 'INTEGRITY';
 
 /**
  * Base class of every error tensorkit throws on purpose. The message names the op, the argument and
@@ -71,6 +71,19 @@ export class FormatError extends TensorkitError {
 export class NumericError extends TensorkitError {
   constructor(message: string) {
     super('NUMERIC', message);
+  }
+}
+
+/**
+ * Data that failed an integrity check: a model file that does not decrypt under the given key, a
+ * flipped bit in an encrypted or signed file, a signature that does not verify, an audit log whose
+ * hash chain is broken. Code `INTEGRITY`. The message says what failed, never which byte, and no
+ * partial plaintext is ever returned.
+ * @category Errors
+ */
+export class IntegrityError extends TensorkitError {
+  constructor(message: string) {
+    super('INTEGRITY', message);
   }
 }
 

@@ -1,6 +1,6 @@
 export { Tensor, Parameter, type NestedArray, type TensorJson } from './tensor';
 export {
-  TensorkitError, ShapeError, ArgumentError, FormatError, NumericError, type ErrorCode,
+  TensorkitError, ShapeError, ArgumentError, FormatError, NumericError, IntegrityError, type ErrorCode,
 } from './errors';
 export { Generator, manualSeed, defaultGenerator, type GeneratorState, type IndexableArray } from './random';
 export {
