@@ -17,3 +17,5 @@ export {
   type AuditRecord, type AuditEntry, type AuditHead, type AuditLogOptions, type AuditVerification,
 } from './audit';
 export { type Json } from './json';
+export { AuditCallback, fingerprintData, type AuditCallbackOptions, type FitAuditDetails } from './audit-callback';
+export { modelCard, type ModelCardOptions } from './model-card';

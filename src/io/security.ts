@@ -106,7 +106,7 @@ function keyArg(op: string, key: unknown): ModelKey {
 /**
  * Encrypts a model file (the bytes of {@link saveModel}, or any bytes) with AES-256-GCM through
  * WebCrypto: a random 96-bit IV per call, the header authenticated with the data, the layout
- * documented in `docs/security.md` (version {@link ENCRYPTION_FORMAT_VERSION}). With a passphrase,
+ * documented in `docs/trust.md` (version {@link ENCRYPTION_FORMAT_VERSION}). With a passphrase,
  * the key is PBKDF2-SHA-256 over a random 128-bit salt, {@link PBKDF2_ITERATIONS} iterations
  * unless `iterations` says otherwise (at least {@link MIN_PBKDF2_ITERATIONS}).
  * @example

@@ -48,3 +48,4 @@ export {
 } from './ops/rnn';
 export { TypedBuffer, type Dtype, type TypedData, type TypedTensor, type IntegerDtype, type IntegerData, type TypedTensorJson } from './typed';
 export { setBackend, getBackend, wasmAvailable, type Backend } from './backend';
+export { VERSION } from './version';
