@@ -54,9 +54,21 @@ export interface FitAuditDetails {
   /** The model's `config()` (architecture and options). */
   architecture: Json;
   /** The optimizer's class name and final learning rate. */
-  optimizer: { type: string; lr: number };
+  optimizer: {
+    /** The optimizer's class name. */
+    type: string;
+    /** Its learning rate when training ended. */
+    lr: number;
+  };
   /** Epochs run and planned, and why training stopped early (or null). */
-  epochs: { run: number; planned: number; stopReason: string | null };
+  epochs: {
+    /** Epochs run. */
+    run: number;
+    /** Epochs planned. */
+    planned: number;
+    /** Why training stopped early, or null. */
+    stopReason: string | null;
+  };
   /** The seed given, or null. */
   seed: number | null;
   /** {@link fingerprintData} of the data given, or null. */

@@ -19,7 +19,16 @@ export interface ModelCardOptions {
   /** Feature attributions (e.g. permutation importances), by feature name; listed largest first. */
   explanations?: Record<string, number>;
   /** The differential-privacy budget the model was trained under. */
-  privacy?: { epsilon: number; delta: number; noiseMultiplier?: number; maxGradNorm?: number };
+  privacy?: {
+    /** ε of the (ε, δ) guarantee. */
+    epsilon: number;
+    /** δ of the (ε, δ) guarantee. */
+    delta: number;
+    /** σ of DP-SGD's Gaussian noise, in units of maxGradNorm. */
+    noiseMultiplier?: number;
+    /** The per-sample gradient norm bound C. */
+    maxGradNorm?: number;
+  };
   /** More sections: heading → Markdown text. */
   sections?: Record<string, string>;
 }
