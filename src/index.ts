@@ -7,3 +7,4 @@ export * from './metrics/index';
 export * from './models/index';
 export * from './compress/index';
 export * from './io/index';
+export * from './explain/index';

@@ -1,0 +1,10 @@
+export { type Predictor } from './predictor';
+export {
+  permutationImportance, partialDependence,
+  type PermutationImportanceOptions, type PermutationImportance, type PartialDependenceOptions, type PartialDependence,
+} from './inspection';
+export {
+  saliency, inputXGradient, integratedGradients,
+  type Target, type Attribution, type IntegratedGradientsResult, type IntegratedGradientsOptions, type IntegrationMethod,
+} from './gradients';
+export { kernelShap, linearShap, type ShapExplanation, type KernelShapOptions } from './shap';
