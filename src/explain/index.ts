@@ -8,3 +8,4 @@ export {
   type Target, type Attribution, type IntegratedGradientsResult, type IntegratedGradientsOptions, type IntegrationMethod,
 } from './gradients';
 export { kernelShap, linearShap, type ShapExplanation, type KernelShapOptions } from './shap';
+export { lime, type LimeOptions, type LimeExplanation } from './lime';

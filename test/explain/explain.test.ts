@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  integratedGradients, inputXGradient, kernelShap, linearShap, partialDependence, permutationImportance, saliency,
+  integratedGradients, inputXGradient, kernelShap, lime, linearShap, partialDependence, permutationImportance, saliency,
 } from '../../src/explain/index';
 import { featureGrid } from '../../src/explain/inspection';
 import { integrationSteps, legendreGauss } from '../../src/explain/gradients';
@@ -235,5 +235,32 @@ describe('SHAP', () => {
     expect(() => linearShap({ coef: [[1, 2]] }, row, bg)).toThrow(/4 finite numbers per output/);
     expect(() => kernelShap(lin, [1, 2], bg)).toThrow(/one sample of 4 features/);
     expect(() => kernelShap(lin, row, bg, { nSamples: 0 })).toThrow(ArgumentError);
+  });
+});
+
+describe('lime (LimeTabularExplainer defaults)', () => {
+  it('ranks a linear model\'s features by |coefficient|, with a good local fit, and repeats under a seed', () => {
+    const row = fx.X[7] as number[];
+    const e = lime(linearModel, row, { trainingData: X, rng: new Generator(1) });
+    expect(e.features.map((f) => f.feature).slice(0, 3)).toEqual([1, 0, 2]);
+    // Coefficient −2 on x1: being in x's bin lowers the output when x1 is above the middle (data centred on 0).
+    expect(Math.sign(e.features[0].weight)).toBe(-Math.sign(row[1]));
+    expect(e.score).toBeGreaterThan(0.5);
+    expect(e.score).toBeLessThanOrEqual(1);
+    expect(e.modelPrediction).toBeCloseTo(linearModel(tensor([row])).data[0], 5);
+    expect(e.features[0].condition).toMatch(/x1/);
+    const again = lime(linearModel, row, { trainingData: X, rng: new Generator(1) });
+    expect(again).toEqual(e);
+    const few = lime(linearModel, row, { trainingData: X, rng: new Generator(1), numFeatures: 2 });
+    expect(few.features.map((f) => f.feature).sort()).toEqual([0, 1]);
+  });
+
+  it('explains the positive class of a binary classifier by default; bad input is an ArgumentError', () => {
+    const e = lime(logistic('binary'), fx.X[3], { trainingData: X, numSamples: 1000, rng: new Generator(2) });
+    expect(e.modelPrediction).toBeCloseTo(logistic('binary')(tensor([fx.X[3]])).data[1], 5);
+    expect(() => lime(linearModel, fx.X[0], {} as never)).toThrow(/trainingData is required/);
+    expect(() => lime(linearModel, [1, 2], { trainingData: X })).toThrow(/one sample of 4 features/);
+    expect(() => lime(logistic('multi'), fx.X[0], { trainingData: X, numSamples: 10 })).toThrow(/3 outputs; say which to explain with label/);
+    expect(() => lime(linearModel, fx.X[0], { trainingData: X, discretize: 'decile' as never })).toThrow(/discretize/);
   });
 });
