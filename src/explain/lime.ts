@@ -29,7 +29,14 @@ export interface LimeOptions {
 /** What {@link lime} returns. @category Explain */
 export interface LimeExplanation {
   /** The chosen features, largest |weight| first: the feature, its condition on x (e.g. `x2 > 0.41`), and its weight. */
-  features: { feature: number; condition: string; weight: number }[];
+  features: {
+    /** The feature's column index. */
+    feature: number;
+    /** The bin x falls in, e.g. `x2 > 0.41` or `-0.3 < x0 <= 0.12`. */
+    condition: string;
+    /** The local model's weight of "in that bin". */
+    weight: number;
+  }[];
   /** The local model's intercept. */
   intercept: number;
   /** R² of the local model on the perturbed samples, weighted by the kernel (lime's `score`). */
