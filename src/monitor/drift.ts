@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../tensor/index';
 import { bool, num, parseOptions, posInt } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { vector } from '../metrics/util';
-import { sortedSample, type Sample } from './ks';
+import { sortedSample, type DriftSample } from './ks';
 import { chi2Sf } from './special';
 
 // ------------------------------------------------------------------------------ quantiles and bins
@@ -136,7 +136,7 @@ export function chiSquareFromCounts(ref: ArrayLike<number>, cur: ArrayLike<numbe
 // ------------------------------------------------------------------------------ categories
 
 /** A categorical sample: category codes (numbers) or names (strings). @category Monitor */
-export type CategoricalSample = Sample | readonly string[];
+export type CategoricalSample = DriftSample | readonly string[];
 
 function categories(op: string, name: string, x: CategoricalSample): Map<number | string, number> {
   if (!(Array.isArray(x) || x instanceof Float32Array || x instanceof Float64Array)) {
@@ -219,8 +219,8 @@ export function psi(reference: CategoricalSample, current: CategoricalSample, op
     const [r, c] = alignedCounts(categories(op, 'reference', reference), categories(op, 'current', current));
     return psiFromCounts(r, c, epsilon);
   }
-  const ref = sortedSample(op, 'reference', reference as Sample);
-  const cur = sortedSample(op, 'current', current as Sample);
+  const ref = sortedSample(op, 'reference', reference as DriftSample);
+  const cur = sortedSample(op, 'current', current as DriftSample);
   const edges = quantileEdges(ref, bins);
   return psiFromCounts(binCounts(edges, ref), binCounts(edges, cur), epsilon);
 }
@@ -260,7 +260,7 @@ const JS_SPEC = {
  * @see {@link psi}
  * @category Monitor
  */
-export function jensenShannon(p: Sample, q: Sample, options: JensenShannonOptions = {}): number {
+export function jensenShannon(p: DriftSample, q: DriftSample, options: JensenShannonOptions = {}): number {
   const op = 'jensenShannon';
   const { base } = { base: Math.E, ...parseOptions(op, options, JS_SPEC) };
   const pd = distribution(op, 'p', p);
@@ -269,7 +269,7 @@ export function jensenShannon(p: Sample, q: Sample, options: JensenShannonOption
   return jsFromCounts(pd, qd, Math.log(base));
 }
 
-function distribution(op: string, name: string, x: Sample): Float64Array {
+function distribution(op: string, name: string, x: DriftSample): Float64Array {
   const d = vector(op, name, x as never);
   if (d.length === 0) throw new ArgumentError(`${op}: ${name} must be a non-empty array, got ${describe(x)}`);
   let s = 0;

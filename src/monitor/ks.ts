@@ -11,7 +11,7 @@ import { roundHalfEven } from './special';
  * A sample of a drift statistic: a plain array or a typed array of finite numbers.
  * @category Monitor
  */
-export type Sample = readonly number[] | Float32Array | Float64Array;
+export type DriftSample = readonly number[] | Float32Array | Float64Array;
 
 /**
  * The alternative hypothesis of {@link ks2Samp}, as in SciPy: `'two-sided'` (the two
@@ -64,7 +64,7 @@ const MAX_AUTO_N = 10000;
 const INT32_MAX = 2147483647;
 
 /** A checked, non-empty sample as sorted float64. @internal */
-export function sortedSample(op: string, name: string, x: Sample): Float64Array {
+export function sortedSample(op: string, name: string, x: DriftSample): Float64Array {
   const d = vector(op, name, x as never);
   if (d.length === 0) throw new ArgumentError(`${op}: ${name} must be a non-empty array, got ${describe(x)}`);
   // vector() returns a fresh copy, so sorting it in place leaves the caller's array alone.
@@ -156,7 +156,7 @@ function exactP(n1: number, n2: number, g: number, d: number, alternative: KsAlt
  * @see {@link psi}, {@link Monitor}
  * @category Monitor
  */
-export function ks2Samp(a: Sample, b: Sample, options: Ks2SampOptions = {}): KsResult {
+export function ks2Samp(a: DriftSample, b: DriftSample, options: Ks2SampOptions = {}): KsResult {
   const op = 'ks2Samp';
   const { alternative, method } = { alternative: 'two-sided' as KsAlternative, method: 'auto' as const, ...parseOptions(op, options, KS_SPEC) };
   return ks2SampSorted(sortedSample(op, 'a', a), sortedSample(op, 'b', b), alternative, method);

@@ -64,6 +64,17 @@ export interface MonitorAlert {
 }
 
 /**
+ * A test's statistic and p-value, as they appear in a {@link FeatureDrift}.
+ * @category Monitor
+ */
+export interface DriftTest {
+  /** The test statistic (KS's D, or Pearson's chi-square). */
+  statistic: number;
+  /** Its p-value. */
+  pValue: number;
+}
+
+/**
  * The drift of one feature (or of the predictions) between the reference and the current window.
  * Statistics are null while the window is empty and where they do not apply to the kind.
  * @category Monitor
@@ -76,11 +87,11 @@ export interface FeatureDrift {
   /** Population stability index against the reference ({@link psi}). */
   psi: number | null;
   /** Two-sided two-sample KS test against the reference ({@link ks2Samp}); numeric features only. */
-  ks: { statistic: number; pValue: number } | null;
+  ks: DriftTest | null;
   /** Jensen–Shannon distance (natural log) between the binned reference and window ({@link jensenShannon}). */
   jensenShannon: number | null;
   /** Chi-square test of homogeneity of the category counts ({@link chiSquare}); categorical features only. */
-  chiSquare: { statistic: number; pValue: number } | null;
+  chiSquare: DriftTest | null;
   /** `'ok'`, `'warning'` or `'drift'` under the thresholds (see {@link MonitorThresholds}). */
   level: 'ok' | 'warning' | 'drift';
   /** True when the level is `'drift'`. */
