@@ -219,6 +219,9 @@ export function psi(reference: CategoricalSample, current: CategoricalSample, op
     const [r, c] = alignedCounts(categories(op, 'reference', reference), categories(op, 'current', current));
     return psiFromCounts(r, c, epsilon);
   }
+  for (const [name, x] of [['reference', reference], ['current', current]] as const) {
+    if (Array.isArray(x) && typeof x[0] === 'string') throw new ArgumentError(`${op}: ${name} holds strings; pass { categorical: true } for categories`);
+  }
   const ref = sortedSample(op, 'reference', reference as DriftSample);
   const cur = sortedSample(op, 'current', current as DriftSample);
   const edges = quantileEdges(ref, bins);

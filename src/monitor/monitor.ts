@@ -175,7 +175,7 @@ export interface MonitorOptions {
 export interface Observation {
   /** Input rows × features (the reference's feature count); an empty array for a request without rows. */
   inputs: MonitorMatrix;
-  /** One prediction per input row, in the form of `predictionReference`. */
+  /** One prediction per input row, in the form of `predictionReference` (ignored without one). */
   predictions?: MonitorPredictions;
   /** The request's latency in milliseconds. */
   latencyMs?: number;
@@ -469,8 +469,10 @@ export class Monitor {
       out.psi = psiFromCounts(ref.counts!, counts, this.epsilon);
       out.jensenShannon = jsFromCounts(ref.counts!, counts, 1);
       const ks: KsResult = ks2SampSorted(ref.sorted!, cur, 'two-sided', this.ksMethod);
-      out.ks = { statistic: ks.statistic, pValue: ks.pValue };
-      pValue = ks.pValue;
+      // The asymptotic p-value is undefined (NaN, as SciPy) only for a reference and a window of
+      // one row each; the report stays JSON by leaving the test out there.
+      out.ks = Number.isNaN(ks.pValue) ? null : { statistic: ks.statistic, pValue: ks.pValue };
+      pValue = out.ks === null ? 1 : ks.pValue;
     } else {
       const curCats = countCategories(cur);
       const keys = [...new Set([...ref.categories!.keys(), ...curCats.keys()])].sort((a, b) => a - b);

@@ -124,6 +124,19 @@ describe('Monitor report', () => {
   });
 });
 
+describe('Monitor edge cases', () => {
+  it('one reference row and one window row under asymptotic KS: the test is left out (SciPy gives NaN), the report stays JSON', () => {
+    const mon = new Monitor({ reference: [[1]], window: 1, ksMethod: 'asymp' });
+    mon.observe({ inputs: [[2]] });
+    const r = mon.report();
+    expect(r.features[0].ks).toBeNull();
+    // The one edge is 1: the reference fills the bin ≤ 1, the window the bin above it.
+    expect(r.features[0].psi).toBeCloseTo(2 * (1 - 1e-4) * Math.log(1 / 1e-4), 12);
+    expect(r.features[0].drifted).toBe(true);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+});
+
 describe('Monitor alerts', () => {
   // One numeric feature, so that the sampling noise of other features cannot add alerts. PSI of a
   // window of W rows against the reference is noisy (an empty bin alone adds ≈ 0.1·ln(0.1/ε)), so

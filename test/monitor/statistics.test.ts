@@ -195,5 +195,6 @@ describe('bad input is a typed error naming the function and the argument', () =
     expectThrows(() => jensenShannon([1], [2], { base: -2 }), ArgumentError, 'base');
     expectThrows(() => chiSquare([1], [2], { correction: 'yes' } as never), ArgumentError, 'correction must be a boolean');
     expectThrows(() => chiSquare([1], [{}] as never), ArgumentError, 'current[0] is Object');
+    expectThrows(() => psi(['a', 'b'], ['a']), ArgumentError, 'psi: reference holds strings; pass { categorical: true }');
   });
 });
