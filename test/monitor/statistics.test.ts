@@ -39,9 +39,15 @@ describe('ks2Samp', () => {
     const a = [0.5, 0.1, 0.9, 0.3];
     const b = [0.7, 0.2, 0.8];
     const want = ks2Samp(a, b);
-    expect(ks2Samp(Float64Array.from(a), Float32Array.from(b).map((v) => v))).toEqual(ks2Samp(Float64Array.from(a), Float32Array.from(b)));
     expect(ks2Samp(Float64Array.from(a), Float64Array.from(b))).toEqual(want);
+    // A Float32Array is read as the float64 values of its float32 entries.
+    const b32 = Float32Array.from(b);
+    expect(ks2Samp(a, b32)).toEqual(ks2Samp(a, Array.from(b32)));
+    expect(ks2Samp([0.3], Float32Array.of(0.1)).statisticLocation).toBe(Math.fround(0.1));
+    const a64 = Float64Array.from(a);
+    ks2Samp(a64, b);
     expect(a).toEqual([0.5, 0.1, 0.9, 0.3]);
+    expect(Array.from(a64)).toEqual(a);
   });
 
   it('statistic and p-value lie in [0, 1]; two-sided D is the larger one-sided D; swapping the samples swaps less and greater', () => {
