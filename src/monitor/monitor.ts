@@ -252,9 +252,10 @@ interface ColumnRef {
 }
 
 function matrix(op: string, name: string, x: unknown, cols: number | null, allowEmpty: boolean): Values {
-  if (allowEmpty && Array.isArray(x) && x.length === 0) return { data: new Float64Array(0), rows: 0, cols: cols ?? 0, ndim: 2, f32: false };
   const v = values(op, name, x as never);
-  if (v.rows === 0) throw new ArgumentError(`${op}: ${name} must have at least one row, got ${describe(x)}`);
+  if (v.rows === 0 && !allowEmpty) throw new ArgumentError(`${op}: ${name} must have at least one row, got ${describe(x)}`);
+  // `[]` (or a [0, C] tensor) is a request without rows.
+  if (v.rows === 0 && v.ndim === 1) return { ...v, cols: cols ?? 0, ndim: 2 };
   if (v.ndim !== 2) throw new ShapeError(`${op}: ${name} must be rows × features (nested arrays or a 2-D Tensor), got a 1-D input of ${v.rows} values`);
   if (cols !== null && v.cols !== cols) throw new ShapeError(`${op}: ${name} has ${v.cols} features per row but the reference has ${cols}`);
   return v;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, ShapeError, tensor } from '../../src/tensor/index';
+import { ArgumentError, ShapeError, tensor, zeros } from '../../src/tensor/index';
 import { chiSquare, jensenShannon, ks2Samp, Monitor, psi, type MonitorAlert } from '../../src/monitor/index';
 import { expectThrows, seededUniform } from '../helpers/check';
 
@@ -111,7 +111,7 @@ describe('Monitor report', () => {
 
   it('latency percentiles interpolate linearly (NumPy) and the error rate counts the last `window` observations', () => {
     const mon = new Monitor({ ...OPTS, window: 100 });
-    for (let i = 1; i <= 150; i++) mon.observe({ inputs: [], latencyMs: i, error: i % 10 === 0 ? new Error('boom') : i % 5 === 0 });
+    for (let i = 1; i <= 150; i++) mon.observe({ inputs: i % 2 ? [] : zeros([0, 3]), latencyMs: i, error: i % 10 === 0 ? new Error('boom') : i % 5 === 0 });
     const r = mon.report();
     // The window holds latencies 51…150: mean 100.5, median 100.5, 99th percentile 51 + 0.99·99 = 149.01.
     expect(r.latency.count).toBe(100);
@@ -222,6 +222,8 @@ describe('Monitor bad input', () => {
     const mon = new Monitor({ ...OPTS, predictionReference: [1, 2, 3] });
     expectThrows(() => mon.observe({ inputs: [[1, 2]] }), ShapeError, 'Monitor.observe: inputs has 2 features per row but the reference has 3');
     expectThrows(() => mon.observe({ inputs: [[1, 2, NaN]] }), ArgumentError, 'inputs[0, 2] is NaN');
+    expectThrows(() => mon.observe({ inputs: zeros([0, 2]) }), ShapeError, 'inputs has 2 features per row but the reference has 3');
+    expectThrows(() => mon.observe({ inputs: [1, 2, 3] as never }), ShapeError, 'inputs must be rows × features');
     expectThrows(() => mon.observe({ inputs: [[1, 2, 3]], predictions: [1, 2] }), ShapeError, 'predictions has 2 values but inputs has 1 rows');
     expectThrows(() => mon.observe({ inputs: [[1, 2, 3]], latencyMs: -1 }), ArgumentError, 'latencyMs must be a finite number ≥ 0, got -1');
     expectThrows(() => mon.observe({ inputs: [[1, 2, 3]], error: 'yes' as never }), ArgumentError, 'error must be a boolean or an Error');
