@@ -6,5 +6,6 @@ export * from './train/index';
 export * from './metrics/index';
 export * from './models/index';
 export * from './compress/index';
+export * from './monitor/index';
 export * from './io/index';
 export * from './explain/index';
