@@ -302,8 +302,8 @@ function quantizeWith(
   return q;
 }
 
-/** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. */
-function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
+/** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. @internal */
+export function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
   for (let m = 0; m < M; m++) {
     let s = 0;
     const base = m * K;

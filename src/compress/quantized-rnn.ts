@@ -10,11 +10,13 @@ import { GRU, LSTM, type LSTMOutput, type LSTMState, type RecurrentOutput } from
 import { record } from '../tensor/autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { sigmoidFast, tanhFast } from '../tensor/kernels/rnn';
+import { kernels as K } from '../tensor/kernels/backend';
 import { bool, checkArg, instanceOf, parseOptions, posInt } from '../tensor/options';
 import { describe, fmtPosition } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
-import { QuantizedLinear, type DynamicQuantOptions } from './quantized-linear';
+import { QuantizedLinear, chooseQParams, quantizeRows, type DynamicQuantOptions } from './quantized-linear';
+import { invScaleOf } from './quantize';
 
 /** What {@link QuantizedLSTM}'s and {@link QuantizedGRU}'s constructors take back: their `config().options`. @category Quantization */
 export type QuantizedRecurrentConfig = {
@@ -52,6 +54,63 @@ function checkFinite(op: string, name: string, t: Tensor, why: string): void {
   }
 }
 
+/** uint8 activations of M rows of K with one scale and zero point (PyTorch's per-call choice). */
+interface QuantizedRows { q: Uint8Array; rowSum: Float64Array; scale: number; zeroPoint: number }
+
+/**
+ * Quantizes M rows of K values to uint8 as a dynamic layer does on every call: the range of all
+ * of them through ChooseQuantizationParams (halved with `reduceRange`), round half to even.
+ */
+function quantizeActivations(
+  d: Float32Array, M: number, K: number, reduceRange: boolean,
+  q: Uint8Array = new Uint8Array(M * K), rowSum: Float64Array = new Float64Array(M),
+): QuantizedRows {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < M * K; i++) {
+    const v = d[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const { scale, zeroPoint } = chooseQParams(lo, hi, 0, 255, reduceRange);
+  quantizeRows(d, q, rowSum, M, K, invScaleOf(scale), zeroPoint, reduceRange ? 127 : 255);
+  return { q, rowSum, scale, zeroPoint };
+}
+
+/** Σₖ w[n, k] per output row of a quantized layer's int8 weight. */
+function weightRowSums(ql: QuantizedLinear): Float64Array {
+  const Kf = ql.inFeatures, N = ql.outFeatures, w = ql.weight.data, sums = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    let s = 0;
+    for (let k = 0; k < Kf; k++) s += w[n * Kf + k];
+    sums[n] = s;
+  }
+  return sums;
+}
+
+/**
+ * out (M, N) = the layer's output for the quantized rows, as {@link QuantizedLinear.forward}
+ * computes it (the same int32 kernel and the same float rescaling, so the same float32 values),
+ * into buffers the caller reuses: sₓ·s_w·(Σ qx·qw − z_w·Σqx − zₓ·Σqw + K·zₓ·z_w) + bias.
+ */
+function project(ql: QuantizedLinear, x: QuantizedRows, M: number, acc: Int32Array, out: Float32Array, rowSumW = weightRowSums(ql)): void {
+  const Kf = ql.inFeatures, N = ql.outFeatures;
+  if (M === 0) return;
+  K.gemmU8I8(acc, 0, x.q, 0, ql.weight.data as Int8Array, 0, M, Kf, N, false);
+  const ws = ql.weightScale.data, wz = ql.weightZeroPoint.data, b = ql.bias?.data ?? null, per = ql.perChannel;
+  const sx = x.scale, zx = x.zeroPoint, rowSumX = x.rowSum;
+  const scale = new Float64Array(N), zw = new Float64Array(N), shift = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const ch = per ? n : 0;
+    scale[n] = sx * ws[ch];
+    zw[n] = wz[ch];
+    shift[n] = (b === null ? 0 : b[n]) - scale[n] * (zx * rowSumW[n] - Kf * zx * wz[ch]);
+  }
+  for (let m = 0; m < M; m++) {
+    const r = m * N, sxm = rowSumX[m];
+    for (let n = 0; n < N; n++) out[r + n] = scale[n] * (acc[r + n] - zw[n] * sxm) + shift[n];
+  }
+}
+
 /** The recurrent part of one direction of one layer: h and c per step, written into the outputs. */
 type Step = (gx: Float32Array, gh: Float32Array, t: number, h: Float32Array, c: Float32Array) => void;
 
@@ -78,6 +137,7 @@ export abstract class QuantizedRNNBase extends Module {
   /** The quantized products by name: `ih0`, `hh0`, `ih0Reverse`, `hh1`, … */
   [name: `ih${number}${string}` | `hh${number}${string}`]: QuantizedLinear;
   private readonly layerName: string;
+  private readonly gates: number;
 
   /** Validates the config and allocates zero int8 weights. @internal */
   protected constructor(layer: string, gates: number, config: QuantizedRecurrentConfig) {
@@ -85,6 +145,7 @@ export abstract class QuantizedRNNBase extends Module {
     const o = parseOptions(layer, config, SPEC);
     for (const k of ['inputSize', 'hiddenSize'] as const) if (o[k] === undefined) SPEC[k](undefined, k, layer);
     this.layerName = layer;
+    this.gates = gates;
     this.inputSize = o.inputSize!;
     this.hiddenSize = o.hiddenSize!;
     this.numLayers = o.numLayers ?? 1;
@@ -167,22 +228,31 @@ export abstract class QuantizedRNNBase extends Module {
     const h0 = state('h0', h0In), c0 = withCell ? state('c0', c0In) : null;
     const fields = this as unknown as Record<string, QuantizedLinear>;
     const hN = Tensor.empty([LD, B, H]), cN = withCell ? Tensor.empty([LD, B, H]) : null;
-    const BH = B * H;
+    const BH = B * H, GH = this.gates * H, M = B * T;
+    // Buffers reused by every step and direction: the quantized hidden state, its row sums, the
+    // int32 products and the float projections.
+    const qh = new Uint8Array(BH), rowSumH = new Float64Array(B), accH = new Int32Array(B * GH), gh = new Float32Array(B * GH);
+    const accX = new Int32Array(M * GH), gx = new Float32Array(M * GH);
+    const h = new Float32Array(BH), c = new Float32Array(BH);
     let input = x;
     for (let l = 0; l < L; l++) {
-      const out = Tensor.empty([B, T, D * H]);
+      const inSize = input.shape[2], out = Tensor.empty([B, T, D * H]), o = out.data;
+      // The layer input is quantized once, for both directions (PyTorch quantizes the same tensor
+      // with the same parameters for each).
+      const qIn = quantizeActivations(input.data, M, inSize, this.reduceRange);
       for (let d = 0; d < D; d++) {
-        const k = l * D + d, s = suffix(l, d), hh = fields[`hh${s}`];
-        const gx = fields[`ih${s}`].forward(input).data;
-        const h = new Float32Array(BH), c = new Float32Array(BH);
+        const k = l * D + d, s = suffix(l, d), ih = fields[`ih${s}`], hh = fields[`hh${s}`];
+        project(ih, qIn, M, accX, gx);
+        const rowSumWh = weightRowSums(hh);
+        h.fill(0);
+        c.fill(0);
         if (h0 !== null) h.set(h0.subarray(k * BH, (k + 1) * BH));
         if (c0 !== null) c.set(c0.subarray(k * BH, (k + 1) * BH));
         const cell = this.step(B, T, H);
-        const hT = new Tensor(h, [B, H]);
         for (let i = 0; i < T; i++) {
           const t = d === 1 ? T - 1 - i : i;
-          cell(gx, hh.forward(hT).data, t, h, c);
-          const o = out.data;
+          project(hh, quantizeActivations(h, B, H, this.reduceRange, qh, rowSumH), B, accH, gh, rowSumWh);
+          cell(gx, gh, t, h, c);
           for (let b = 0; b < B; b++) o.set(h.subarray(b * H, (b + 1) * H), (b * T + t) * D * H + d * H);
         }
         hN.data.set(h, k * BH);
