@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, ShapeError, Tensor, noGrad, randn, sum } from '../../src/tensor/index';
+import { ArgumentError, Generator, ShapeError, Tensor, getBackend, noGrad, randn, setBackend, sum, wasmAvailable } from '../../src/tensor/index';
 import { GRU, LSTM, Linear, Module, RNN, ReLU, Sequential } from '../../src/nn/index';
 import { QuantizedGRU, QuantizedLSTM, QuantizedLinear, quantizeDynamic } from '../../src/compress/index';
 import { loadModel, saveModel } from '../../src/io/index';
@@ -91,6 +91,23 @@ describe('QuantizedLSTM and QuantizedGRU against the float layers', () => {
     expect(err).toBeGreaterThan(0); // really quantized
     expect(maxDiff(r.hN.data, ref.hN.data)).toBeLessThan(0.03);
     if (r.cN !== undefined) expect(maxDiff(r.cN.data, (ref as unknown as { cN: Tensor }).cN.data)).toBeLessThan(0.06);
+  });
+
+  it.skipIf(!wasmAvailable())('gives the same outputs on the wasm and js backends (the int8 products are exact)', () => {
+    const rng = new Generator(15);
+    const q = QuantizedGRU.fromFloat(new GRU(9, 12, { bidirectional: true, numLayers: 2, rng }), { perChannel: true });
+    const x = randn([5, 7, 9], { rng });
+    const before = getBackend();
+    try {
+      setBackend('js');
+      const a = q.forward(x);
+      setBackend('wasm');
+      const b = q.forward(x);
+      expect(Array.from(b.output.data)).toEqual(Array.from(a.output.data));
+      expect(Array.from(b.hN.data)).toEqual(Array.from(a.hN.data));
+    } finally {
+      setBackend(before);
+    }
   });
 
   it('reads h0 and c0, a one-step sequence and an empty batch', () => {
