@@ -7,10 +7,11 @@ import {
 import { loadModel, saveModel } from '../src/io/model';
 import { ReLU } from '../src/nn/activations';
 import { Linear } from '../src/nn/layers';
-import type { Module } from '../src/nn/module';
+import { Module } from '../src/nn/module';
+import { RecurrentClassifier } from '../src/models/index';
 import { Sequential } from '../src/nn/sequential';
 import { Adam } from '../src/optim/index';
-import { Generator, Tensor, crossEntropy, noGrad, tensor } from '../src/tensor/index';
+import { Generator, Tensor, crossEntropy, noGrad, reshape, tensor } from '../src/tensor/index';
 import { isMain, toMarkdown, type BenchRow } from './util';
 
 // What compression costs in accuracy on a real data set: scikit-learn's digits (1797 8×8 images,
@@ -25,7 +26,40 @@ export const compressAccuracyNotes = [
     'the fake quantizer; "80% pruned": `globalUnstructured` over both weights, then 5 epochs of fine-tuning with the masks; ' +
     '"KD student": a 64-12-10 MLP trained 40 epochs against the float network\'s logits (`Distiller`, T = 4, α = 0.9) ' +
     'against the same student trained alone, mean over 5 seeds. Size = bytes of the `saveModel` file.',
+  'compress accuracy (recurrent): the same digits split read as sequences, each image as T = 8 steps of its 8-pixel rows ' +
+    '(row-by-row "sequential digits"), into a `RecurrentClassifier` (inputSize 8, hiddenSize 64, last hidden state → ' +
+    'Linear 64→10, cell LSTM or GRU) trained 30 epochs with Adam (lr 1e-3, batch 32); "int8 dynamic": `quantizeDynamic` ' +
+    'of the trained model (QuantizedLSTM/QuantizedGRU and QuantizedLinear, per tensor, reduceRange). Size = bytes of the ' +
+    '`saveModel` file. Run alone with `npx tsx bench/compress-accuracy.ts --recurrent`.',
 ];
+
+/** Reads a batch of flattened 8×8 digits [B, 64] as 8 time steps of 8 pixels each. */
+class RowSequences extends Module {
+  readonly clf: RecurrentClassifier;
+  constructor(clf: RecurrentClassifier) {
+    super();
+    this.clf = clf;
+  }
+  forward(x: Tensor): Tensor {
+    return this.clf.forward(reshape(x, [x.shape[0], 8, 8]));
+  }
+}
+
+/** Dynamic int8 LSTM and GRU classifiers of the digits read row by row, against the float ones. */
+export async function benchCompressRecurrentAccuracy(): Promise<BenchRow[]> {
+  const d = loadDigits(0);
+  const rows: BenchRow[] = [];
+  for (const cell of ['lstm', 'gru'] as const) {
+    const net = new RowSequences(new RecurrentClassifier({ inputSize: 8, hiddenSize: 64, numClasses: 10, cell, rng: new Generator(21) }));
+    train(net, d, 30, 22);
+    const accF = accuracy(net, d.xTest, d.yTest);
+    const bytesF = saveModel(net.clf).length;
+    quantizeDynamic(net);
+    const acc8 = accuracy(net, d.xTest, d.yTest);
+    rows.push(row(`int8 dynamic ${cell.toUpperCase()} (quantizeDynamic), digits as 8 rows`, acc8, accF, `file ${(saveModel(net.clf).length / bytesF).toFixed(2)}× the float one`));
+  }
+  return rows;
+}
 
 interface Split { xTrain: Tensor; yTrain: number[]; xTest: Tensor; yTest: number[] }
 
@@ -127,11 +161,12 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
     kd += accuracy(st, d.xTest, d.yTest) / seeds.length;
   }
   rows.push({ name: 'KD student 64-12-10 vs the same student alone', size: 'mean of 5 seeds', unit: 'test accuracy %', ours: kd, peers: { 'student alone': alone }, ratio: { 'student alone': kd / alone } });
+  rows.push(...await benchCompressRecurrentAccuracy());
   return rows;
 }
 
 if (isMain(import.meta.url)) {
-  const rows = await benchCompressAccuracy();
+  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrentAccuracy() : await benchCompressAccuracy();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressAccuracyNotes) console.log(note);

@@ -1,5 +1,7 @@
-import { QuantizedLinear, SparseLinear, l1Unstructured, lnStructured, removePruning, shrink } from '../src/compress/index';
+import { QuantizedLSTM, QuantizedLinear, SparseLinear, l1Unstructured, lnStructured, removePruning, shrink } from '../src/compress/index';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../src/nn/layers';
+import { LSTM } from '../src/nn/recurrent';
+import { getBackend, setBackend, wasmAvailable } from '../src/tensor/backend';
 import { ReLU } from '../src/nn/activations';
 import { Sequential } from '../src/nn/sequential';
 import { loadModel, saveModel } from '../src/io/model';
@@ -21,7 +23,45 @@ export const compressNotes = [
     '`SparseLinear.fromDense`, against the dense layer holding the same zeros. shrink: the CNN with half of each convolution\'s ' +
     'output channels zeroed by `lnStructured(…, { amount: 0.5, n: 1, dim: 0 })` (and their biases zeroed), made physical by ' +
     '`shrink`, against the masked network (outputs checked equal first).',
+  'compress (recurrent): `QuantizedLSTM.fromFloat(new LSTM(64, 128))` (int8 weights per tensor; per layer the whole input ' +
+    'sequence quantized once for W_ih, the hidden state every step for W_hh, with reduceRange; gates in float32) against the ' +
+    'float `LSTM` (the fused lstmLayer op) under `noGrad`, T = 32, on the wasm backend and on the scalar js backend ' +
+    '(`setBackend`), alternating rounds in one process; samples/s = batch / best wall time. Run alone with ' +
+    '`npx tsx bench/compress.ts --recurrent`.',
 ];
+
+/** QuantizedLSTM 64→128, T 32, against the float LSTM at batch 1 and 16, on the wasm and js backends. */
+export async function benchCompressRecurrent(): Promise<BenchRow[]> {
+  const rng = new Generator(9);
+  const C = 64, H = 128, T = 32;
+  const lstm = new LSTM(C, H, { rng });
+  lstm.eval();
+  const q = QuantizedLSTM.fromFloat(lstm);
+  const rows: BenchRow[] = [];
+  const before = getBackend();
+  const backends = wasmAvailable() ? (['wasm', 'js'] as const) : (['js'] as const);
+  try {
+    for (const backend of backends) {
+      setBackend(backend);
+      for (const B of [1, 16]) {
+        const x = randn([B, T, C], { rng });
+        const ref = noGrad(() => lstm.forward(x)).output;
+        const y = q.forward(x).output;
+        let err = 0;
+        for (let i = 0; i < y.size; i++) err = Math.max(err, Math.abs(y.data[i] - ref.data[i]));
+        if (!(err < 0.05)) throw new Error(`compress bench: quantized LSTM output differs from float by ${err}`);
+        const best = measureInterleaved({
+          quantized: () => void noGrad(() => q.forward(x)),
+          float: () => void noGrad(() => lstm.forward(x)),
+        }, 3, { budgetMs: 600, minRuns: 3 });
+        rows.push(makeRow(`QuantizedLSTM forward vs float LSTM (${backend})`, `${C}→${H}, T ${T}, batch ${B}`, 'samples/s', B / best.quantized, { 'LSTM (float32)': B / best.float }));
+      }
+    }
+  } finally {
+    setBackend(before);
+  }
+  return rows;
+}
 
 /** QuantizedLinear against Linear at batch 1 and 64. */
 export async function benchCompress(): Promise<BenchRow[]> {
@@ -87,11 +127,12 @@ export async function benchCompress(): Promise<BenchRow[]> {
     masked: () => void noGrad(() => cnn.forward(xc)),
   }, 3, { budgetMs: 800, minRuns: 3 });
   rows.push(makeRow('shrink: CNN with 50% of conv channels cut, forward', 'c32-p-c64-p-fc10, 28×28, batch 64', 'samples/s', 64 / bestC.shrunk, { 'masked CNN': 64 / bestC.masked }));
+  rows.push(...await benchCompressRecurrent());
   return rows;
 }
 
 if (isMain(import.meta.url)) {
-  const rows = await benchCompress();
+  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrent() : await benchCompress();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressNotes) console.log(note);

@@ -17,8 +17,9 @@ export {
 export { fakeQuantizePerTensorAffine, fakeQuantizePerChannelAffine } from './fake-quantize';
 export {
   QuantizedLinear, quantizeDynamic,
-  type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
+  type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig, type DynamicQuantizable,
 } from './quantized-linear';
+export { QuantizedLSTM, QuantizedGRU, type QuantizedRecurrentConfig } from './quantized-rnn';
 export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,

@@ -4,6 +4,7 @@
  */
 import type { LayerConfig } from '../nn/config';
 import { Linear } from '../nn/layers';
+import { GRU, LSTM } from '../nn/recurrent';
 import { Module } from '../nn/module';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { kernels as K } from '../tensor/kernels/backend';
@@ -13,6 +14,7 @@ import { Tensor } from '../tensor/tensor';
 import { TypedBuffer } from '../tensor/typed';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
 import { checkScale, invScaleOf, nearbyint } from './quantize';
+import { QuantizedGRU, QuantizedLSTM } from './quantized-rnn';
 import { replaceModule } from './swap';
 
 /** PyTorch's SMALL_SCALE_THRESHOLD: activation scales below it are raised to it. */
@@ -300,8 +302,8 @@ function quantizeWith(
   return q;
 }
 
-/** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. */
-function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
+/** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. @internal */
+export function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
   for (let m = 0; m < M; m++) {
     let s = 0;
     const base = m * K;
@@ -330,53 +332,76 @@ function rescaleRows(
   }
 }
 
+/** The layer classes {@link quantizeDynamic} quantizes. @category Quantization */
+export type DynamicQuantizable = typeof Linear | typeof LSTM | typeof GRU;
+
 /** Options of {@link quantizeDynamic}. @category Quantization */
 export interface QuantizeDynamicOptions extends DynamicQuantOptions {
   /**
-   * Which layers to quantize: layer classes (`[Linear]`, the default and today the only one
-   * supported), or the dotted names of particular layers (`['0', 'head.fc']`).
+   * Which layers to quantize: layer classes (`[Linear, LSTM, GRU]`, the default, as PyTorch's
+   * default set for qint8), or the dotted names of particular layers (`['0', 'head.fc']`).
    */
-  modules?: (string | typeof Linear)[];
+  modules?: (string | DynamicQuantizable)[];
 }
 
-const MODULE_ENTRY: Check<string | typeof Linear> = anyOf<string | typeof Linear>('a layer class or a dotted layer name', str as Check<string | typeof Linear>, func as unknown as Check<typeof Linear>);
+const MODULE_ENTRY: Check<string | DynamicQuantizable> = anyOf<string | DynamicQuantizable>('a layer class or a dotted layer name', str as Check<string | DynamicQuantizable>, func as unknown as Check<DynamicQuantizable>);
+
+/** The supported classes and their quantized forms. */
+const DYNAMIC: readonly [DynamicQuantizable, (m: Module, o: DynamicQuantOptions) => Module][] = [
+  [Linear, (m, o) => QuantizedLinear.fromFloat(m as Linear, o)],
+  [LSTM, (m, o) => QuantizedLSTM.fromFloat(m as LSTM, o)],
+  [GRU, (m, o) => QuantizedGRU.fromFloat(m as GRU, o)],
+];
+
+/** The converter of a supported layer (by exact class or subclass), or undefined. */
+function converterOf(m: Module): ((m: Module, o: DynamicQuantOptions) => Module) | undefined {
+  return DYNAMIC.find(([C]) => m instanceof C)?.[1];
+}
 
 /**
- * Replaces a model's Linear layers with {@link QuantizedLinear} (torch.ao.quantization
- * .quantize_dynamic): int8 weights, uint8 activations quantized on every call. The model is
- * changed in place and returned (PyTorch copies unless `inplace=True`; save the float model first,
- * or rebuild a copy with `loadModel(saveModel(model))`, to keep it). Quantized models are for
- * inference, so it is put in eval mode.
+ * Replaces a model's Linear, LSTM and GRU layers with {@link QuantizedLinear},
+ * {@link QuantizedLSTM} and {@link QuantizedGRU} (torch.ao.quantization.quantize_dynamic): int8
+ * weights, uint8 activations quantized on every call. The model is changed in place and returned
+ * (PyTorch copies unless `inplace=True`; save the float model first, or rebuild a copy with
+ * `loadModel(saveModel(model))`, to keep it). Quantized models are for inference, so it is put in
+ * eval mode.
  * @example
  * const net = new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2));
  * quantizeDynamic(net)[2].constructor.name; // 'QuantizedLinear'
  * @throws ArgumentError if `model` is not a Module, a named layer does not exist or is not a
- * Linear, a class other than Linear is asked for, or the model has no layer to quantize.
+ * Linear, LSTM or GRU, another class is asked for, or the model has no layer to quantize.
  * @category Quantization
  */
 export function quantizeDynamic<M extends Module>(model: M, options: QuantizeDynamicOptions = {}): M {
   const op = 'quantizeDynamic';
   checkArg(op, 'model', model, instanceOf(Module));
   const o = parseOptions(op, options, { ...DYNAMIC_SPEC, modules: arrayOf(MODULE_ENTRY, { min: 1 }) });
-  const wanted = o.modules ?? [Linear];
+  const wanted = o.modules ?? DYNAMIC.map(([C]) => C);
+  const classes = new Set<DynamicQuantizable>();
   for (const w of wanted) {
-    if (typeof w === 'function' && w !== Linear) throw new ArgumentError(`${op}: modules: ${w.name || 'this class'} has no quantized form yet; dynamic quantization covers Linear`);
+    if (typeof w !== 'function') continue;
+    if (!DYNAMIC.some(([C]) => C === w)) throw new ArgumentError(`${op}: modules: ${w.name || 'this class'} has no quantized form yet; dynamic quantization covers Linear, LSTM and GRU`);
+    classes.add(w);
   }
   const names = new Set(wanted.filter((w): w is string => typeof w === 'string'));
-  const byClass = wanted.includes(Linear);
   const all = new Map(model.namedModules());
   for (const n of names) {
     const m = all.get(n);
     if (m === undefined) throw new ArgumentError(`${op}: modules: the model has no layer '${n}'`);
-    if (!(m instanceof Linear)) throw new ArgumentError(`${op}: modules: layer '${n}' is a ${m.constructor.name}, not a Linear`);
+    if (converterOf(m) === undefined) throw new ArgumentError(`${op}: modules: layer '${n}' is a ${m.constructor.name}, not a Linear, LSTM or GRU`);
   }
   let count = 0;
   for (const [name, m] of all) {
-    if (!(m instanceof Linear) || !(byClass || names.has(name))) continue;
-    replaceModule(model, name, QuantizedLinear.fromFloat(m, { perChannel: o.perChannel, reduceRange: o.reduceRange }), op);
+    const convert = converterOf(m);
+    if (convert === undefined || !(names.has(name) || [...classes].some((C) => m instanceof C))) continue;
+    replaceModule(model, name, convert(m, { perChannel: o.perChannel, reduceRange: o.reduceRange }), op);
     count++;
   }
-  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Linear layer to quantize`);
+  if (count === 0) {
+    const cs = [...classes].map((C) => C.name);
+    const which = cs.length > 1 ? `${cs.slice(0, -1).join(', ')} or ${cs[cs.length - 1]}` : cs[0];
+    throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no ${which} layer to quantize`);
+  }
   model.eval();
   return model;
 }

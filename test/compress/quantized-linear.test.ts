@@ -139,7 +139,7 @@ describe('quantizeDynamic', () => {
   });
 
   it('refuses a model without Linear layers, unknown names and unsupported classes', () => {
-    expect(() => quantizeDynamic(new Sequential(new ReLU()))).toThrow(/has no Linear layer to quantize/);
+    expect(() => quantizeDynamic(new Sequential(new ReLU()))).toThrow(/has no Linear, LSTM or GRU layer to quantize/);
     expect(() => quantizeDynamic(new Sequential(new Linear(2, 2)), { modules: ['7'] })).toThrow(/has no layer '7'/);
     expect(() => quantizeDynamic(new Sequential(new Linear(2, 2), new ReLU()), { modules: ['1'] })).toThrow(/layer '1' is a ReLU, not a Linear/);
     expect(() => quantizeDynamic(new Sequential(new Linear(2, 2)), { modules: [Conv2d as unknown as typeof Linear] })).toThrow(/Conv2d has no quantized form yet/);
