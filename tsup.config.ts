@@ -26,6 +26,7 @@ export default defineConfig({
     'compress/index': 'src/compress/index.ts',
     'explain/index': 'src/explain/index.ts',
     'monitor/index': 'src/monitor/index.ts',
+    'privacy/index': 'src/privacy/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',
     'data/index': 'src/data/index.ts',

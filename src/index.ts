@@ -9,3 +9,4 @@ export * from './compress/index';
 export * from './monitor/index';
 export * from './io/index';
 export * from './explain/index';
+export * from './privacy/index';

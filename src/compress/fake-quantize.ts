@@ -8,7 +8,8 @@ import { ArgumentError, ShapeError } from '../tensor/errors';
 import { checkArg, int } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { channelLayout, channelValues, checkScale, invScaleOf, nearbyint } from './quantize';
+import { channelLayout, channelValues, checkScale, invScaleOf } from './quantize';
+import { nearbyint } from '../tensor/special';
 
 function checkRange(op: string, quantMin: unknown, quantMax: unknown): [number, number] {
   const lo = checkArg(op, 'quantMin', quantMin, int());

@@ -8,7 +8,8 @@ import { ArgumentError } from '../tensor/errors';
 import { bool, int, num, oneOf, parseOptions, type Check } from '../tensor/options';
 import { describe, normAxis } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
-import { QDTYPE, channelLayout, nearbyint, type QDtype, type QScheme } from './quantize';
+import { QDTYPE, channelLayout, type QDtype, type QScheme } from './quantize';
+import { nearbyint } from '../tensor/special';
 
 /** float32's machine epsilon, PyTorch's default floor on a scale (`torch.finfo(torch.float32).eps`). */
 const FLOAT32_EPS = 2 ** -23;

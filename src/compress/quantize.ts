@@ -7,6 +7,7 @@ import { checkArg, finite, int, oneOf, type Check } from '../tensor/options';
 import { describe, fmtPosition, normAxis, sizeOf, stridesOf } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { TypedBuffer } from '../tensor/typed';
+import { nearbyint } from '../tensor/special';
 
 /** The quantized integer types (PyTorch's `torch.qint8` and `torch.quint8`). @category Quantization */
 export type QDtype = 'qint8' | 'quint8';
@@ -49,12 +50,6 @@ export function roundHalfEven(x: number): number {
   return nearbyint(x);
 }
 
-/** {@link roundHalfEven} without the argument check, for the quantizers' inner loops. @internal */
-export function nearbyint(x: number): number {
-  const r = Math.round(x);
-  // Math.round sends every tie up (towards +∞); move the odd ones back down.
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * Quantizes one value with PyTorch's rule, in float32 as PyTorch computes it:

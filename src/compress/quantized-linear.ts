@@ -13,7 +13,8 @@ import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { TypedBuffer } from '../tensor/typed';
 import { MinMaxObserver, PerChannelMinMaxObserver } from './observers';
-import { checkScale, invScaleOf, nearbyint } from './quantize';
+import { checkScale, invScaleOf } from './quantize';
+import { nearbyint } from '../tensor/special';
 import { QuantizedGRU, QuantizedLSTM } from './quantized-rnn';
 import { replaceModule } from './swap';
 

@@ -3,7 +3,7 @@ import { bool, num, parseOptions, posInt } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { vector } from '../metrics/util';
 import { sortedSample, type DriftSample } from './ks';
-import { chi2Sf } from './special';
+import { chi2Sf } from '../tensor/special';
 
 // ------------------------------------------------------------------------------ quantiles and bins
 

@@ -7,7 +7,7 @@
 //     (Marsaglia, Tsang & Wang 2003), Pomeranz (1974), Pelz–Good (1976) and 2·Smirnov.
 // Everything is float64.
 
-import { lgamma } from './special';
+import { lgamma } from '../tensor/special';
 
 const E128 = 2 ** 128;
 const EM128 = 2 ** -128;

@@ -5,7 +5,7 @@ import { vector } from '../metrics/util';
 import {
   binom, countPathsOutside, kolmogn, outerProbInside, probOutsideSquare,
 } from './kolmogorov';
-import { roundHalfEven } from './special';
+import { nearbyint } from '../tensor/special';
 
 /**
  * A sample of a drift statistic: a plain array or a typed array of finite numbers.
@@ -114,7 +114,7 @@ function cdfDiffs(a: Float64Array, b: Float64Array): { max: number; maxAt: numbe
 /** SciPy's exact attempt: the p-value and the statistic rounded to h/lcm, or null where float64 overflows. */
 function exactP(n1: number, n2: number, g: number, d: number, alternative: KsAlternative): { d: number; p: number } | null {
   const lcm = (n1 / g) * n2;
-  const h = roundHalfEven(d * lcm);
+  const h = nearbyint(d * lcm);
   const dd = h / lcm;
   if (h === 0) return { d: dd, p: 1 };
   let p: number;
@@ -192,7 +192,7 @@ export function ks2SampSorted(a: Float64Array, b: Float64Array, alternative: KsA
     if (r === null) {
       mode = 'asymp';
       // SciPy returns the rounded statistic from its failed exact attempt too.
-      d = roundHalfEven(d * n1g * n2) / (n1g * n2);
+      d = nearbyint(d * n1g * n2) / (n1g * n2);
     } else {
       d = r.d;
       p = r.p;
@@ -202,7 +202,7 @@ export function ks2SampSorted(a: Float64Array, b: Float64Array, alternative: KsA
     const m = Math.max(n1, n2);
     const n = Math.min(n1, n2);
     const en = (m * n) / (m + n);
-    if (alternative === 'two-sided') p = kolmogn(roundHalfEven(en), d, false);
+    if (alternative === 'two-sided') p = kolmogn(nearbyint(en), d, false);
     else {
       const z = Math.sqrt(en) * d;
       p = Math.exp(-2 * z * z - (2 * z * (m + 2 * n)) / Math.sqrt(m * n * (m + n)) / 3);

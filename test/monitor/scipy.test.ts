@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chiSquare, jensenShannon, ks2Samp, psi } from '../../src/monitor/index';
 import { kolmogn, smirnov } from '../../src/monitor/kolmogorov';
-import { chi2Sf, gammaincc } from '../../src/monitor/special';
+import { chi2Sf, gammaincc } from '../../src/tensor/special';
 import { quantileEdges } from '../../src/monitor/drift';
 import { seededUniform } from '../helpers/check';
 

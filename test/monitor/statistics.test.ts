@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, ShapeError } from '../../src/tensor/index';
 import { chiSquare, jensenShannon, ks2Samp, psi } from '../../src/monitor/index';
-import { chi2Sf, gammaincc, lgamma } from '../../src/monitor/special';
+import { chi2Sf, gammaincc, lgamma } from '../../src/tensor/special';
 import { expectThrows } from '../helpers/check';
 
 const NUM_RUNS = 100;

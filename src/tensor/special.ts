@@ -1,5 +1,8 @@
-// Special functions behind the drift tests' p-values (internal: tested against scipy.special in
-// test/monitor/special.test.ts, not re-exported). Float64 throughout.
+// Special functions of float64 arguments (internal, not re-exported): ln Γ, the regularized
+// incomplete gamma function and the chi-square survival function behind the drift tests'
+// p-values (monitor), ln erfc behind the privacy accountant, and round-half-to-even behind the
+// quantizers (compress) and the KS statistic. Tested against scipy.special in
+// test/monitor/scipy.test.ts and test/monitor/statistics.test.ts.
 
 const LANCZOS_G = 7;
 const LANCZOS = [
@@ -87,8 +90,25 @@ export function chi2Sf(x: number, dof: number): number {
   return gammaincc(dof / 2, x / 2);
 }
 
-/** Round half to even, as `np.round`. @internal */
-export function roundHalfEven(x: number): number {
+/** Round half to even, as `np.round` and C's `nearbyint` (the quantizers' inner loops call it unchecked). @internal */
+export function nearbyint(x: number): number {
   const r = Math.round(x);
+  // Math.round sends every tie up (towards +∞); move the odd ones back down.
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * ln erfc(x), accurate in both tails (as `log(2) + scipy.special.log_ndtr(−x·√2)`): erfc(x) =
+ * Q(1/2, x²) for x ≥ 0 from {@link gammaincc}'s continued fraction, 2 − erfc(−x) below 0, and the
+ * asymptotic series past x = 25, where e^(−x²) leaves float64's range. NaN for NaN.
+ * @internal
+ */
+export function logErfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (x < 0) return Math.log(2 - gammaincc(0.5, x * x));
+  if (x > 25) {
+    const x2 = x * x;
+    return -x2 - Math.log(x) - 0.5 * Math.log(Math.PI) + Math.log1p(-1 / (2 * x2) + 3 / (4 * x2 * x2) - 15 / (8 * x2 * x2 * x2));
+  }
+  return Math.log(gammaincc(0.5, x * x));
 }
