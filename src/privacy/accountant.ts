@@ -118,7 +118,7 @@ export type RdpConversion = 'balle2020' | 'classic';
  * 2020, Theorem 21); `'classic'`: ε = rdp − ln δ/(α − 1) (Mironov 2017, Proposition 3; what
  * TensorFlow Privacy's tutorials report).
  * @example
- * privacySpent({ rdp: [1], orders: [2], delta: Math.exp(-1) }).epsilon; // 2
+ * privacySpent({ rdp: [1], orders: [2], delta: Math.exp(-1), conversion: 'classic' }).epsilon; // 2
  * @category Privacy
  */
 export function privacySpent(options: { rdp: readonly number[]; orders: readonly number[]; delta: number; conversion?: RdpConversion }): PrivacySpent {
