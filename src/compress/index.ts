@@ -19,6 +19,7 @@ export {
   QuantizedLinear, quantizeDynamic,
   type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
 } from './quantized-linear';
+export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams } from './quantized-conv';
 export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
