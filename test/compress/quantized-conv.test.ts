@@ -6,7 +6,7 @@ import { ArgumentError, Generator, ShapeError, Tensor, conv2d, noGrad, randn } f
 import { Conv2d, Sequential } from '../../src/nn/index';
 import { MinMaxObserver, QuantizedConv2d } from '../../src/compress/index';
 import { im2rowU8, im2rowU8Naive } from '../../src/tensor/kernels/int8';
-import { js, useKernels, wasm } from '../../src/tensor/kernels/backend';
+import { js, useKernels, wasm, type Kernels } from '../../src/tensor/kernels/backend';
 import { simdSupported } from '../../src/tensor/kernels/wasm/index';
 import { loadModel, saveModel } from '../../src/io/index';
 
@@ -29,7 +29,7 @@ function convFrom(c: ConvCase): Conv2d {
 /** The output integers of a static layer: its float outputs lie on the grid (q − z)·s. */
 const intsOf = (y: Tensor, s: number, z: number): number[] => Array.from(y.data, (v) => Math.round(v / s) + z);
 
-const BACKENDS = [['js', js], ...(simdSupported() ? [['wasm', wasm]] : [])] as const;
+const BACKENDS: [string, Kernels][] = [['js', js], ...(simdSupported() ? [['wasm', wasm] as [string, Kernels]] : [])];
 
 describe(`QuantizedConv2d matches PyTorch 1.13 (${fx.engine} engine)`, () => {
   for (const [name, table] of BACKENDS) {
