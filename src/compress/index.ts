@@ -14,12 +14,17 @@ export {
   type QParams, type ObserverOptions, type MovingAverageObserverOptions, type PerChannelObserverOptions,
   type MovingAveragePerChannelObserverOptions,
 } from './observers';
+export { HistogramObserver, type HistogramObserverOptions } from './observers';
 export { fakeQuantizePerTensorAffine, fakeQuantizePerChannelAffine } from './fake-quantize';
 export {
   QuantizedLinear, quantizeDynamic,
   type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
 } from './quantized-linear';
 export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams } from './quantized-conv';
+export {
+  ConvReLU2d, LinearReLU, StaticQuantizedLinear, ObservedModule, fuseModules, prepare, getDefaultQconfig,
+  type FuseModulesOptions, type StaticQuantizedLinearConfig, type QConfig, type QuantBackend,
+} from './static';
 export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,

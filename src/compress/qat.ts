@@ -14,6 +14,7 @@ import { Parameter, Tensor } from '../tensor/tensor';
 import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from './fake-quantize';
 import { MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, type ObserverBase } from './observers';
 import { QuantizedLinear } from './quantized-linear';
+import { convertObserved } from './static';
 import { replaceModule } from './swap';
 import type { QDtype, QScheme } from './quantize';
 
@@ -250,7 +251,7 @@ export function prepareQat<M extends Module>(model: M, options: PrepareQatOption
 export function convert<M extends Module>(model: M): M {
   const op = 'convert';
   checkArg(op, 'model', model, instanceOf(Module));
-  let count = 0;
+  let count = convertObserved(op, model);
   for (const [name, m] of model.namedModules()) {
     if (!(m instanceof QatLinear)) continue;
     const fq = m.weightFakeQuant;
@@ -260,7 +261,7 @@ export function convert<M extends Module>(model: M): M {
     replaceModule(model, name, QuantizedLinear.fromFloatWith(m.weight, m.bias, { scale, zeroPoint, quantMin: fq.quantMin, quantMax: fq.quantMax }), op);
     count++;
   }
-  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no QatLinear layer; call prepareQat first`);
+  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no layer prepared for quantization (ObservedModule, QatLinear); call prepare or prepareQat first`);
   model.eval();
   return model;
 }

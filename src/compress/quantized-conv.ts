@@ -16,7 +16,7 @@ import { anyOf, arrayOf, bool, checkArg, instanceOf, nonNegInt, oneOf, parseOpti
 import { describe } from '../tensor/shape';
 import { Tensor } from '../tensor/tensor';
 import { TypedBuffer } from '../tensor/typed';
-import { PerChannelMinMaxObserver, type ObserverBase } from './observers';
+import { ObserverBase, PerChannelMinMaxObserver } from './observers';
 import { checkScale, invScaleOf, nearbyint } from './quantize';
 
 const f = Math.fround;
@@ -44,6 +44,11 @@ export interface WeightParams {
   quantMin: number;
   quantMax: number;
 }
+
+const OBSERVER: Check<ObserverBase> = (v, name, op) => {
+  if (!(v instanceof ObserverBase)) throw new ArgumentError(`${op}: ${name} must be an observer, got ${describe(v)}`);
+  return v;
+};
 
 /** Checks the activation parameters (scales positive float32, zero points within uint8). @internal */
 export function checkActivationParams(op: string, p: unknown): StaticActivationParams {
@@ -310,7 +315,7 @@ export class QuantizedConv2d extends Module {
   static fromFloat(conv: Conv2d, params: StaticActivationParams, options: { weightObserver?: ObserverBase; relu?: boolean } = {}): QuantizedConv2d {
     const op = 'QuantizedConv2d.fromFloat';
     checkArg(op, 'conv', conv, instanceOf(Conv2d));
-    const o = parseOptions(op, options, { weightObserver: ((v, n, o2) => checkArg(o2, n, v, instanceOf(Module)) as ObserverBase) as Check<ObserverBase>, relu: bool });
+    const o = parseOptions(op, options, { weightObserver: OBSERVER, relu: bool });
     checkFiniteWeight(op, conv.weight);
     const wp = observeWeight(op, o.weightObserver ?? new PerChannelMinMaxObserver({ dtype: 'qint8', qscheme: 'perChannelSymmetric', chAxis: 0 }), conv.weight);
     return QuantizedConv2d.fromFloatWith(conv, conv.weight, conv.bias, wp, params, o.relu ?? false);

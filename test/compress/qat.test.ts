@@ -91,7 +91,7 @@ describe('prepareQat → train → convert', () => {
 
   it('refuses models without the layers to swap, and bad options', () => {
     expect(() => prepareQat(new Sequential(new ReLU()))).toThrow(/no Linear layer to prepare/);
-    expect(() => convert(new Sequential(new Linear(2, 2)))).toThrow(/no QatLinear layer; call prepareQat first/);
+    expect(() => convert(new Sequential(new Linear(2, 2)))).toThrow(/call prepare or prepareQat first/);
     expect(() => prepareQat(new Sequential(new Linear(2, 2)), { weightBits: 9 })).toThrow(ArgumentError);
     expect(() => new FakeQuantize({ bits: 4 } as never)).toThrow(/unknown option 'bits'/);
   });
