@@ -29,6 +29,7 @@ export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
 } from './qat';
+export { QatConv2d, type QatConv2dConfig, type QatLayerOptions } from './qat';
 export {
   l1Unstructured, randomUnstructured, lnStructured, globalUnstructured, customFromMask, identityPruning, removePruning, isPruned,
   prunedNames, restorePruning,

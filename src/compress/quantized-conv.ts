@@ -179,6 +179,9 @@ export function rowSumsU8(rows: Uint8Array, M: number, Kc: number): Float64Array
   return s;
 }
 
+/** A convolution's shape and geometry (a Conv2d's `config().options`). @internal */
+export type ConvGeometry = Pick<QuantizedConv2dConfig, 'inChannels' | 'outChannels' | 'kernelSize' | 'stride' | 'padding' | 'dilation' | 'groups'>;
+
 /** What {@link QuantizedConv2d}'s constructor takes back: its `config().options`. @category Quantization */
 export type QuantizedConv2dConfig = {
   /** Channels C of the input image. */
@@ -318,27 +321,25 @@ export class QuantizedConv2d extends Module {
     const o = parseOptions(op, options, { weightObserver: OBSERVER, relu: bool });
     checkFiniteWeight(op, conv.weight);
     const wp = observeWeight(op, o.weightObserver ?? new PerChannelMinMaxObserver({ dtype: 'qint8', qscheme: 'perChannelSymmetric', chAxis: 0 }), conv.weight);
-    return QuantizedConv2d.fromFloatWith(conv, conv.weight, conv.bias, wp, params, o.relu ?? false);
+    return QuantizedConv2d.fromFloatWith(conv.config().options as ConvGeometry, conv.weight, conv.bias, wp, params, o.relu ?? false);
   }
 
   /**
-   * Builds the layer from a Conv2d's geometry, a float weight and bias (a folded or QAT-trained
-   * one) and the integer weight parameters. @internal
+   * Builds the layer from a convolution's geometry (a Conv2d's `config().options`), a float
+   * weight and bias (a folded or QAT-trained one) and the integer weight parameters. @internal
    */
-  static fromFloatWith(conv: Conv2d, weight: Tensor, bias: Tensor | null, wp: WeightParams, params: StaticActivationParams, relu: boolean): QuantizedConv2d {
+  static fromFloatWith(geometry: ConvGeometry, weight: Tensor, bias: Tensor | null, wp: WeightParams, params: StaticActivationParams, relu: boolean): QuantizedConv2d {
     const op = 'QuantizedConv2d.fromFloat';
     const act = checkActivationParams(op, params);
     checkFiniteWeight(op, weight);
-    const cfg = conv.config().options as Record<string, unknown>;
+    const { inChannels, outChannels, kernelSize, stride, padding, dilation, groups } = geometry;
     const q = new QuantizedConv2d({
-      inChannels: conv.inChannels, outChannels: conv.outChannels, kernelSize: conv.kernelSize, stride: cfg.stride as Size2,
-      padding: cfg.padding as Size2, dilation: cfg.dilation as Size2, groups: cfg.groups as number, bias: bias !== null,
-      perChannel: wp.scale.length > 1, relu,
+      inChannels, outChannels, kernelSize, stride, padding, dilation, groups, bias: bias !== null, perChannel: wp.scale.length > 1, relu,
     });
     if (weight.size !== q.weight.size) throw new ShapeError(`${op}: weight ${fmtShape(weight.shape)} does not match the layer's ${fmtShape(q.weight.shape)}`);
     q.weightScale.data.set(wp.scale);
     q.weightZeroPoint.data.set(wp.zeroPoint);
-    quantizeWeightRows(q.weight.data as Int8Array, weight.data, conv.outChannels, weight.size / conv.outChannels, wp);
+    quantizeWeightRows(q.weight.data as Int8Array, weight.data, outChannels, weight.size / outChannels, wp);
     if (bias !== null) q.bias!.data.set(bias.data);
     q.inputScale.data[0] = act.inputScale;
     q.inputZeroPoint.data[0] = act.inputZeroPoint;

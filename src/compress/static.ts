@@ -24,7 +24,7 @@ import {
 } from './observers';
 import {
   QuantizedConv2d, buildRequant, checkActivationParams, checkFiniteWeight, observeWeight, quantizeActivations, quantizeWeightRows,
-  requantValue, rowSumsU8, type Requant, type StaticActivationParams, type WeightParams,
+  requantValue, rowSumsU8, type ConvGeometry, type Requant, type StaticActivationParams, type WeightParams,
 } from './quantized-conv';
 import { replaceModule } from './swap';
 
@@ -413,11 +413,11 @@ export function getDefaultQconfig(backend: QuantBackend = 'fbgemm'): QConfig {
   };
 }
 
-/** The float layers static quantization converts. */
-type Quantizable = Conv2d | Linear | ConvReLU2d | LinearReLU;
+/** The float layers static quantization converts. @internal */
+export type Quantizable = Conv2d | Linear | ConvReLU2d | LinearReLU;
 
 /** @internal */
-export function isQuantizable(m: unknown): m is Quantizable {
+export function isQuantizable(m: Module): m is Quantizable {
   return m instanceof Conv2d || m instanceof Linear || m instanceof ConvReLU2d || m instanceof LinearReLU;
 }
 
@@ -432,41 +432,44 @@ function keepsGrid(m: Module): boolean {
 }
 
 /**
- * Walks the model and replaces each quantizable layer with `make(layer, previous)`, where
- * `previous` is the replacement of the quantizable layer whose output reaches this one's input
- * unchanged in grid (only through {@link keepsGrid} layers of the same Sequential), or null.
- * Modules for which `stop` is true are not entered. Returns the number of layers replaced.
+ * Walks the model and replaces each layer for which `isTarget` holds with `make(layer, previous,
+ * previousReplacement)`, where `previous` is the target layer whose output reaches this one's
+ * input unchanged in grid (only through {@link keepsGrid} layers of the same Sequential) and
+ * `previousReplacement` what it was replaced with, or both null. Modules for which `stop` is true
+ * are not entered. Returns the number of layers replaced.
  * @internal
  */
-export function swapChained<W extends Module>(
-  op: string, root: Module, make: (layer: Quantizable, previous: W | null) => W, stop: (m: Module) => boolean,
+export function swapChained<T extends Module, W extends Module>(
+  op: string, root: Module, isTarget: (m: Module) => m is T, make: (layer: T, previous: T | null, previousReplacement: W | null) => W,
+  stop: (m: Module) => boolean,
 ): number {
   let count = 0;
   const seen = new Set<Module>();
   const visit = (m: Module, prefix: string): void => {
     const chain = m instanceof Sequential && !(m instanceof ConvReLU2d) && !(m instanceof LinearReLU);
-    let prev: W | null = null;
+    let prev: T | null = null, prevW: W | null = null;
     for (const [k, child] of m.namedChildren()) {
       const name = prefix ? `${prefix}.${k}` : k;
       if (seen.has(child)) {
-        prev = null;
+        prev = prevW = null;
         continue;
       }
       seen.add(child);
-      if (isQuantizable(child)) {
-        const w = make(child, chain ? prev : null);
-        replaceModule(root, name, w, op);
-        prev = w;
+      if (isTarget(child)) {
+        const w: W = chain ? make(child, prev, prevW) : make(child, null, null);
+        if ((w as Module) !== child) replaceModule(root, name, w, op);
+        prev = child;
+        prevW = w;
         count++;
       } else if (chain && keepsGrid(child)) {
         // The grid passes through.
       } else {
-        prev = null;
+        prev = prevW = null;
         if (!stop(child)) visit(child, name);
       }
     }
   };
-  if (isQuantizable(root)) throw new ArgumentError(`${op}: the model itself is a ${root.constructor.name}; wrap it in a Sequential to quantize it`);
+  if (isTarget(root)) throw new ArgumentError(`${op}: the model itself is a ${root.constructor.name}; wrap it in a Sequential to quantize it`);
   visit(root, '');
   return count;
 }
@@ -503,7 +506,7 @@ export class ObservedModule extends Module {
   constructor(module: Quantizable, qconfig: QConfig, inputFrom: ObservedModule | null = null) {
     super();
     const op = 'ObservedModule';
-    if (!isQuantizable(module)) throw new ArgumentError(`${op}: module must be a Conv2d, Linear, ConvReLU2d or LinearReLU, got ${describe(module)}`);
+    if (!(module instanceof Module) || !isQuantizable(module)) throw new ArgumentError(`${op}: module must be a Conv2d, Linear, ConvReLU2d or LinearReLU, got ${describe(module)}`);
     this.module = module;
     this.inputObserver = inputFrom === null ? activationObserver(op, qconfig) : null;
     this.activationPostProcess = activationObserver(op, qconfig);
@@ -576,7 +579,7 @@ export function prepare<M extends Module>(model: M, qconfig: QConfig | QuantBack
   const op = 'prepare';
   checkArg(op, 'model', model, instanceOf(Module));
   const qc = resolveQconfig(op, qconfig);
-  const n = swapChained<ObservedModule>(op, model, (layer, prev) => new ObservedModule(layer, qc, prev), isTerminal);
+  const n = swapChained<Quantizable, ObservedModule>(op, model, isQuantizable, (layer, _p, prevW) => new ObservedModule(layer, qc, prevW), isTerminal);
   if (n === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Conv2d, Linear, ConvReLU2d or LinearReLU layer to quantize`);
   model.eval();
   return model;
@@ -595,8 +598,8 @@ export function gridOf(obs: { calculateQparams(): QParams }): { scale: number; z
 
 /** Builds the quantized layer for a float one, given its activation grids and weight parameters. @internal */
 export function quantizedLayer(layer: Quantizable, weight: Tensor, bias: Tensor | null, wp: WeightParams, act: StaticActivationParams): QuantizedConv2d | StaticQuantizedLinear {
-  if (layer instanceof ConvReLU2d) return QuantizedConv2d.fromFloatWith(layer.conv, weight, bias, wp, act, true);
-  if (layer instanceof Conv2d) return QuantizedConv2d.fromFloatWith(layer, weight, bias, wp, act, false);
+  if (layer instanceof ConvReLU2d) return QuantizedConv2d.fromFloatWith(layer.conv.config().options as ConvGeometry, weight, bias, wp, act, true);
+  if (layer instanceof Conv2d) return QuantizedConv2d.fromFloatWith(layer.config().options as ConvGeometry, weight, bias, wp, act, false);
   return StaticQuantizedLinear.fromFloatWith(weight, bias, wp, act, layer instanceof LinearReLU);
 }
 

@@ -17,7 +17,7 @@ import { itemSize, type Dtype } from './dtypes';
 import {
   FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QatLinear,
   QuantizedLinear, SparseLinear,
-  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver,
+  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
 } from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
@@ -112,7 +112,7 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder, PositionalEncoding, RNN, LSTM, GRU,
   QuantizedLinear, QatLinear, FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
   MovingAveragePerChannelMinMaxObserver, SparseLinear,
-  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver,
+  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */
