@@ -216,8 +216,11 @@ const CONV_SPEC = {
 
 const pairOf2 = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
-/** Largest uint8 unfolding built at once (bytes); a batch is processed in chunks of images below it. */
-const ROWS_BYTES = 1 << 22;
+/**
+ * Largest uint8 unfolding built at once (bytes): a batch is processed in chunks of images below
+ * it, so the unfolded rows, the kernel's staged copy and the int32 sums stay in the L2 cache.
+ */
+const ROWS_BYTES = 1 << 18;
 let rowsScratch = new Uint8Array(0);
 let accScratch = new Int32Array(0);
 
@@ -418,13 +421,19 @@ export class QuantizedConv2d extends Module {
         for (let i = 0; i < n; i++) im2rowU8(rows, i * P * Kc, qx, ((b0 + i) * C + g * Cg) * H * W, r.zx, geom);
         K.gemmU8I8(acc, 0, rows, 0, w, g * OCg * Kc, n * P, Kc, OCg, false);
         const rs = r.anyZw ? rowSumsU8(rows, n * P, Kc) : null;
+        const zo = r.zo, lo = r.lo, so = r.so;
         for (let i = 0; i < n; i++) {
           for (let oc = 0; oc < OCg; oc++) {
             const ch = g * OCg + oc, base = ((b0 + i) * OC + ch) * P, k0 = r.k0[ch], m = r.mult[ch], zw = r.zw[ch];
             for (let p = 0; p < P; p++) {
               const row = i * P + p;
               const v = acc[row * OCg + oc] + k0 - (rs === null ? 0 : zw * rs[row]);
-              o[base + p] = requantValue(v, m, r);
+              // requantValue inline (the hot loop of the layer).
+              const y = f(f(v) * m);
+              let q = Math.round(y);
+              if (q - y === 0.5 && (q & 1) !== 0) q -= 1;
+              q += zo;
+              o[base + p] = ((q < lo ? lo : q > 255 ? 255 : q) - zo) * so;
             }
           }
         }

@@ -124,32 +124,30 @@ export function gemmU8I8Naive(
 export function im2rowU8(rows: Uint8Array, rowsOff: number, x: Uint8Array, xOff: number, pad: number, g: ConvGeom): void {
   const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
   const HW = H * W, Kc = C * KH * KW;
-  // Output columns whose every tap lies inside the image horizontally: no bounds checks there.
-  const owLo = Math.min(OW, Math.ceil(PW / SW)), owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + PW - (KW - 1) * DW) / SW) + 1));
-  for (let oh = 0; oh < OH; oh++) {
-    const ih0 = oh * SH - PH;
-    for (let ow = 0; ow < OW; ow++) {
-      const iw0 = ow * SW - PW;
-      let d = rowsOff + (oh * OW + ow) * Kc;
-      const inside = ow >= owLo && ow < owHi;
-      for (let c = 0; c < C; c++) {
-        const plane = xOff + c * HW;
-        for (let kh = 0; kh < KH; kh++) {
-          const ih = ih0 + kh * DH;
+  // One tap (c, kh, kw) at a time over every output position: the reads run along an input row
+  // and each write steps by a row of the output, so the inner loop has no per-tap overhead.
+  for (let c = 0; c < C; c++) {
+    const plane = xOff + c * HW;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const col = rowsOff + (c * KH + kh) * KW + kw;
+        const dw = kw * DW - PW;
+        // Output columns whose tap lies inside the image: iw = ow·SW + dw ∈ [0, W).
+        const owLo = Math.min(OW, dw >= 0 ? 0 : Math.ceil(-dw / SW));
+        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 - dw) / SW) + 1));
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh * DH;
+          let d = col + oh * OW * Kc;
           if (ih < 0 || ih >= H) {
-            rows.fill(pad, d, d + KW);
-            d += KW;
+            for (let ow = 0; ow < OW; ow++, d += Kc) rows[d] = pad;
             continue;
           }
-          const r = plane + ih * W + iw0;
-          if (inside) {
-            for (let kw = 0; kw < KW; kw++) rows[d++] = x[r + kw * DW];
-          } else {
-            for (let kw = 0; kw < KW; kw++) {
-              const iw = iw0 + kw * DW;
-              rows[d++] = iw >= 0 && iw < W ? x[r + kw * DW] : pad;
-            }
-          }
+          const r = plane + ih * W + dw;
+          let ow = 0;
+          for (; ow < owLo; ow++, d += Kc) rows[d] = pad;
+          if (SW === 1) for (; ow < owHi; ow++, d += Kc) rows[d] = x[r + ow];
+          else for (; ow < owHi; ow++, d += Kc) rows[d] = x[r + ow * SW];
+          for (; ow < OW; ow++, d += Kc) rows[d] = pad;
         }
       }
     }
