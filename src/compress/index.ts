@@ -20,7 +20,7 @@ export {
   QuantizedLinear, quantizeDynamic,
   type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig,
 } from './quantized-linear';
-export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams } from './quantized-conv';
+export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams, type ConvGeometry } from './quantized-conv';
 export {
   ConvReLU2d, LinearReLU, StaticQuantizedLinear, ObservedModule, fuseModules, prepare, getDefaultQconfig,
   type FuseModulesOptions, type StaticQuantizedLinearConfig, type QConfig, type QuantBackend,

@@ -552,9 +552,9 @@ function floorDivF32(a: number, b: number): number {
  * @category Quantization
  */
 export class HistogramObserver extends ObserverBase {
-  /** The smallest value seen (+∞ before any input); a 0-d buffer. */
+  /** The smallest value seen (+∞ before the first input); a 0-d buffer. */
   minVal: Tensor;
-  /** The largest value seen, widened to a whole number of resampled bins (−∞ before any input); a 0-d buffer. */
+  /** The largest value seen, widened to a whole number of resampled bins (−∞ before the first input); a 0-d buffer. */
   maxVal: Tensor;
   /** The counts per bin, [bins]; a buffer. */
   readonly histogram: Tensor;
@@ -677,7 +677,7 @@ export class HistogramObserver extends ObserverBase {
   }
 
   /**
-   * The scale and zero point of the range the L2 search picks; before any input, scale 1 and
+   * The scale and zero point of the range the L2 search picks; before the first input, scale 1 and
    * zero point 0, as PyTorch.
    */
   override calculateQparams(): QParams {

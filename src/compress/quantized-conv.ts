@@ -10,7 +10,6 @@ import { Module } from '../nn/module';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { kernels as K } from '../tensor/kernels/backend';
 import type { ConvGeom } from '../tensor/kernels/conv';
-import { im2rowU8 } from '../tensor/kernels/int8';
 import type { Size2 } from '../tensor/ops/pool';
 import { anyOf, arrayOf, bool, checkArg, instanceOf, nonNegInt, oneOf, parseOptions, posInt, type Check } from '../tensor/options';
 import { describe } from '../tensor/shape';
@@ -179,7 +178,7 @@ export function rowSumsU8(rows: Uint8Array, M: number, Kc: number): Float64Array
   return s;
 }
 
-/** A convolution's shape and geometry (a Conv2d's `config().options`). @internal */
+/** A convolution's shape and geometry (the fields of a Conv2d's `config().options` that define it). @category Quantization */
 export type ConvGeometry = Pick<QuantizedConv2dConfig, 'inChannels' | 'outChannels' | 'kernelSize' | 'stride' | 'padding' | 'dilation' | 'groups'>;
 
 /** What {@link QuantizedConv2d}'s constructor takes back: its `config().options`. @category Quantization */
@@ -418,7 +417,7 @@ export class QuantizedConv2d extends Module {
     for (let g = 0; g < G; g++) {
       for (let b0 = 0; b0 < B; b0 += nb) {
         const n = Math.min(nb, B - b0);
-        for (let i = 0; i < n; i++) im2rowU8(rows, i * P * Kc, qx, ((b0 + i) * C + g * Cg) * H * W, r.zx, geom);
+        for (let i = 0; i < n; i++) K.im2rowU8(rows, i * P * Kc, qx, ((b0 + i) * C + g * Cg) * H * W, r.zx, geom);
         K.gemmU8I8(acc, 0, rows, 0, w, g * OCg * Kc, n * P, Kc, OCg, false);
         const rs = r.anyZw ? rowSumsU8(rows, n * P, Kc) : null;
         const zo = r.zo, lo = r.lo, so = r.so;
