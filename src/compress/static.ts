@@ -488,7 +488,7 @@ export function swapChained<T extends Module, W extends Module>(
  */
 export class ObservedModule extends Module {
   /** The float layer. */
-  readonly module: Quantizable;
+  readonly module: Conv2d | Linear | ConvReLU2d | LinearReLU;
   /** The observer of the input (the role of PyTorch's QuantStub), or null when the input grid is the previous layer's output grid. */
   readonly inputObserver: ObserverBase | null;
   /** The observer of the output. */
@@ -503,7 +503,7 @@ export class ObservedModule extends Module {
    * @param qconfig - The observers' factories.
    * @param inputFrom - The observed layer whose output feeds this one's input on the same grid, or null.
    */
-  constructor(module: Quantizable, qconfig: QConfig, inputFrom: ObservedModule | null = null) {
+  constructor(module: Conv2d | Linear | ConvReLU2d | LinearReLU, qconfig: QConfig, inputFrom: ObservedModule | null = null) {
     super();
     const op = 'ObservedModule';
     if (!(module instanceof Module) || !isQuantizable(module)) throw new ArgumentError(`${op}: module must be a Conv2d, Linear, ConvReLU2d or LinearReLU, got ${describe(module)}`);
