@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import {
   Distiller, convert, globalUnstructured, prepareQat, quantizeDynamic,
 } from '../src/compress/index';
+import { fuseModules, prepare } from '../src/compress/index';
+import { Conv2d, Flatten, MaxPool2d } from '../src/nn/layers';
 import { loadModel, saveModel } from '../src/io/model';
 import { ReLU } from '../src/nn/activations';
 import { Linear } from '../src/nn/layers';
@@ -25,7 +27,11 @@ export const compressAccuracyNotes = [
     '`convert(prepareQat(net, { weightBits: 4 }))` without training; "4-bit QAT": the same after 5 epochs of fine-tuning through ' +
     'the fake quantizer; "80% pruned": `globalUnstructured` over both weights, then 5 epochs of fine-tuning with the masks; ' +
     '"KD student": a 64-12-10 MLP trained 40 epochs against the float network\'s logits (`Distiller`, T = 4, α = 0.9) ' +
-    'against the same student trained alone, mean over 5 seeds. Size = bytes of the `saveModel` file.',
+    'against the same student trained alone, mean over 5 seeds. Size = bytes of the `saveModel` file. ' +
+    '"static int8 CNN": a CNN c16-p-c32-p-fc10 on the 8×8 images trained 15 epochs, then `fuseModules` → `prepare` (default ' +
+    'qconfig: HistogramObserver activations, per-channel int8 weights) → 256 training images of calibration → `convert` ' +
+    '(QuantizedConv2d, StaticQuantizedLinear); "QAT CNN": `prepareQat` (activation and weight fake quantization) on the trained ' +
+    'float CNN, 2 epochs, `convert`.',
   'compress accuracy (recurrent): the same digits split read as sequences, each image as T = 8 steps of its 8-pixel rows ' +
     '(row-by-row "sequential digits"), into a `RecurrentClassifier` (inputSize 8, hiddenSize 64, last hidden state → ' +
     'Linear 64→10, cell LSTM or GRU) trained 30 epochs with Adam (lr 1e-3, batch 32); "int8 dynamic": `quantizeDynamic` ' +
@@ -91,7 +97,7 @@ function accuracy(model: Module, x: Tensor, y: number[]): number {
 }
 
 /** Mini-batch training with Adam; `loss` defaults to cross-entropy on the model's logits. */
-function train(model: Module, d: Split, epochs: number, seed: number, loss?: (out: Tensor, y: number[]) => Tensor): void {
+function train(model: Module, d: Split, epochs: number, seed: number, loss?: (out: Tensor, y: number[]) => Tensor, sample: number[] = [64]): void {
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
   const rng = new Generator(seed);
   const n = d.yTrain.length, B = 32;
@@ -100,7 +106,7 @@ function train(model: Module, d: Split, epochs: number, seed: number, loss?: (ou
     const order = Array.from(rng.permutation(n));
     for (let s = 0; s < n; s += B) {
       const idx = order.slice(s, s + B);
-      const xb = new Tensor(new Float32Array(idx.length * 64), [idx.length, 64]);
+      const xb = new Tensor(new Float32Array(idx.length * 64), [idx.length, ...sample]);
       idx.forEach((r, k) => xb.data.set(d.xTrain.data.subarray(r * 64, (r + 1) * 64), k * 64));
       const yb = idx.map((r) => d.yTrain[r]);
       opt.zeroGrad();
@@ -135,9 +141,9 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   rows.push(row('int8 dynamic (quantizeDynamic)', accuracy(q8, d.xTest, d.yTest), accF, `file ${(saveModel(q8).length / bytesF).toFixed(2)}× the float one`));
 
   for (const bits of [4, 2]) {
-    const ptq = convert(prepareQat(copy(float), { weightBits: bits }));
+    const ptq = convert(prepareQat(copy(float), { weightBits: bits, activations: false }));
     rows.push(row(`${bits}-bit weights, post-training`, accuracy(ptq, d.xTest, d.yTest), accF, 'no training'));
-    const qat = prepareQat(copy(float), { weightBits: bits });
+    const qat = prepareQat(copy(float), { weightBits: bits, activations: false });
     train(qat, d, 5, 3);
     convert(qat);
     rows.push(row(`${bits}-bit weights, QAT (5 epochs)`, accuracy(qat, d.xTest, d.yTest), accF, 'fine-tuned through FakeQuantize'));
@@ -162,11 +168,40 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   }
   rows.push({ name: 'KD student 64-12-10 vs the same student alone', size: 'mean of 5 seeds', unit: 'test accuracy %', ours: kd, peers: { 'student alone': alone }, ratio: { 'student alone': kd / alone } });
   rows.push(...await benchCompressRecurrentAccuracy());
+  rows.push(...await benchStaticCnnAccuracy());
+  return rows;
+}
+
+/** The static int8 CNN (post-training and QAT) against the float CNN on digits. */
+export async function benchStaticCnnAccuracy(): Promise<BenchRow[]> {
+  const d = loadDigits(0);
+  const rng = new Generator(5);
+  const cnn = new Sequential(
+    new Conv2d(1, 16, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(16, 32, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(32 * 4, 10, { rng }),
+  );
+  const img = [1, 8, 8];
+  train(cnn, d, 15, 6, undefined, img);
+  const xTest = d.xTest.reshape([d.yTest.length, 1, 8, 8]);
+  const accF = accuracy(cnn, xTest, d.yTest);
+  const bytesF = saveModel(cnn).length;
+  const rows: BenchRow[] = [];
+  const q = fuseModules(copy(cnn));
+  prepare(q);
+  noGrad(() => q.forward(new Tensor(d.xTrain.data.slice(0, 256 * 64), [256, 1, 8, 8])));
+  convert(q);
+  rows.push(row('static int8 CNN (fuse → prepare → calibrate → convert)', accuracy(q, xTest, d.yTest), accF, `file ${(saveModel(q).length / bytesF).toFixed(2)}× the float one`));
+  const qat = prepareQat(fuseModules(copy(cnn)));
+  train(qat, d, 2, 7, undefined, img);
+  convert(qat);
+  rows.push(row('QAT int8 CNN (2 epochs, activation + weight fake quantization)', accuracy(qat, xTest, d.yTest), accF, 'static int8 layers after convert'));
   return rows;
 }
 
 if (isMain(import.meta.url)) {
-  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrentAccuracy() : await benchCompressAccuracy();
+  // `--recurrent` runs the recurrent rows only, `cnn` the static CNN rows only.
+  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrentAccuracy()
+    : process.argv[2] === 'cnn' ? await benchStaticCnnAccuracy() : await benchCompressAccuracy();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressAccuracyNotes) console.log(note);

@@ -1,4 +1,4 @@
-import { QuantizedLSTM, QuantizedLinear, SparseLinear, l1Unstructured, lnStructured, removePruning, shrink } from '../src/compress/index';
+import { QuantizedConv2d, QuantizedLSTM, QuantizedLinear, SparseLinear, l1Unstructured, lnStructured, removePruning, shrink } from '../src/compress/index';
 import { Conv2d, Flatten, Linear, MaxPool2d } from '../src/nn/layers';
 import { LSTM } from '../src/nn/recurrent';
 import { getBackend, setBackend, wasmAvailable } from '../src/tensor/backend';
@@ -22,7 +22,10 @@ export const compressNotes = [
     `SparseLinear: the same ${N} × ${N} Linear pruned to 95% with l1Unstructured and removePruning, stored in CSR by ` +
     '`SparseLinear.fromDense`, against the dense layer holding the same zeros. shrink: the CNN with half of each convolution\'s ' +
     'output channels zeroed by `lnStructured(…, { amount: 0.5, n: 1, dim: 0 })` (and their biases zeroed), made physical by ' +
-    '`shrink`, against the masked network (outputs checked equal first).',
+    '`shrink`, against the masked network (outputs checked equal first). ' +
+    'QuantizedConv2d: `QuantizedConv2d.fromFloat(conv, grids)` (int8 weights per output channel, uint8 input quantized to its ' +
+    'fixed grid, `im2rowU8` + `gemmU8I8`, requantized to the output grid and returned as float32) against the float `Conv2d` ' +
+    'it came from on the same backend, forward only, same process, alternating rounds.',
   'compress (recurrent): `QuantizedLSTM.fromFloat(new LSTM(64, 128))` (int8 weights per tensor; per layer the whole input ' +
     'sequence quantized once for W_ih, the hidden state every step for W_hh, with reduceRange; gates in float32) against the ' +
     'float `LSTM` (the fused lstmLayer op) under `noGrad`, T = 32, on the wasm backend and on the scalar js backend ' +
@@ -59,6 +62,33 @@ export async function benchCompressRecurrent(): Promise<BenchRow[]> {
     }
   } finally {
     setBackend(before);
+
+  }
+  return rows;
+}
+
+/** QuantizedConv2d against the float Conv2d it came from, on the active backend. */
+export async function benchQuantizedConv(): Promise<BenchRow[]> {
+  const rng = new Generator(8);
+  const rows: BenchRow[] = [];
+  const cases: [number, number, number, number][] = [[32, 64, 14, 64], [64, 64, 8, 64], [16, 32, 28, 1]];
+  for (const [C, OC, HW, B] of cases) {
+    const conv = new Conv2d(C, OC, 3, { padding: 1, rng });
+    const x = randn([B, C, HW, HW], { rng });
+    const ref = noGrad(() => conv.forward(x));
+    let lo = Infinity, hi = -Infinity;
+    for (const v of ref.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    const so = (hi - Math.min(lo, 0)) / 255;
+    const q = QuantizedConv2d.fromFloat(conv, { inputScale: 10 / 255, inputZeroPoint: 128, scale: so, zeroPoint: Math.round(-Math.min(lo, 0) / so) });
+    const y = q.forward(x);
+    let err = 0;
+    for (let i = 0; i < y.size; i++) err = Math.max(err, Math.abs(y.data[i] - ref.data[i]));
+    if (!(err < 8 * so)) throw new Error(`compress bench: quantized conv differs from float by ${err} (output step ${so})`);
+    const best = measureInterleaved({
+      quantized: () => void q.forward(x),
+      float: () => void noGrad(() => conv.forward(x)),
+    }, 5, { budgetMs: 600, minRuns: 3 });
+    rows.push(makeRow('QuantizedConv2d forward vs float Conv2d', `${C}→${OC}, 3×3 pad 1, ${HW}×${HW}, batch ${B}`, 'samples/s', B / best.quantized, { 'Conv2d (float32)': B / best.float }));
   }
   return rows;
 }
@@ -128,11 +158,14 @@ export async function benchCompress(): Promise<BenchRow[]> {
   }, 3, { budgetMs: 800, minRuns: 3 });
   rows.push(makeRow('shrink: CNN with 50% of conv channels cut, forward', 'c32-p-c64-p-fc10, 28×28, batch 64', 'samples/s', 64 / bestC.shrunk, { 'masked CNN': 64 / bestC.masked }));
   rows.push(...await benchCompressRecurrent());
+  rows.push(...await benchQuantizedConv());
   return rows;
 }
 
 if (isMain(import.meta.url)) {
-  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrent() : await benchCompress();
+  // `--recurrent` runs the QuantizedLSTM rows only, `conv` the QuantizedConv2d rows only.
+  const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrent()
+    : process.argv[2] === 'conv' ? await benchQuantizedConv() : await benchCompress();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressNotes) console.log(note);

@@ -14,16 +14,23 @@ export {
   type QParams, type ObserverOptions, type MovingAverageObserverOptions, type PerChannelObserverOptions,
   type MovingAveragePerChannelObserverOptions,
 } from './observers';
+export { HistogramObserver, type HistogramObserverOptions } from './observers';
 export { fakeQuantizePerTensorAffine, fakeQuantizePerChannelAffine } from './fake-quantize';
 export {
   QuantizedLinear, quantizeDynamic,
   type DynamicQuantOptions, type QuantizeDynamicOptions, type QuantizedLinearConfig, type DynamicQuantizable,
 } from './quantized-linear';
 export { QuantizedLSTM, QuantizedGRU, type QuantizedRecurrentConfig } from './quantized-rnn';
+export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams, type ConvGeometry } from './quantized-conv';
+export {
+  ConvReLU2d, LinearReLU, StaticQuantizedLinear, ObservedModule, fuseModules, prepare, getDefaultQconfig,
+  type FuseModulesOptions, type StaticQuantizedLinearConfig, type QConfig, type QuantBackend,
+} from './static';
 export {
   FakeQuantize, QatLinear, prepareQat, convert,
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
 } from './qat';
+export { QatConv2d, type QatConv2dConfig, type QatLayerOptions } from './qat';
 export {
   l1Unstructured, randomUnstructured, lnStructured, globalUnstructured, customFromMask, identityPruning, removePruning, isPruned,
   prunedNames, restorePruning,

@@ -213,6 +213,12 @@ export abstract class ObserverBase extends Module {
     return out;
   }
 
+  /** Whether the observer has seen data (a non-empty input) since it was built or loaded. */
+  hasObserved(): boolean {
+    const { min } = this.range();
+    return min.length > 0 && Number.isFinite(min[0]);
+  }
+
   /** @internal */
   protected baseOptions(): ObserverOptions {
     const o: ObserverOptions = { dtype: this.dtype, qscheme: this.qscheme, reduceRange: this.reduceRange, eps: this.eps };
@@ -474,5 +480,239 @@ export class MovingAveragePerChannelMinMaxObserver extends PerChannelBase {
 
   override config(): LayerConfig<MovingAveragePerChannelObserverOptions> {
     return { type: this.typeName, options: { ...this.channelOptions(), averagingConstant: this.averagingConstant } };
+  }
+}
+
+/** Options of {@link HistogramObserver}. @category Quantization */
+export type HistogramObserverOptions = ObserverOptions & {
+  /** Bins of the histogram (default 2048). */
+  bins?: number;
+  /** How finely the old histogram is resampled when the range grows (default 128). */
+  upsampleRate?: number;
+};
+
+/** torch.histc on float32 data as PyTorch 1.13 computes it (bin = ⌊(x − lo)·bins/(hi − lo)⌋ in float32). */
+function histc(d: Float32Array, bins: number, lo: number, hi: number, out: Float32Array): void {
+  let l = lo, r = hi;
+  if (l === r && d.length > 0) {
+    l = Infinity;
+    r = -Infinity;
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] < l) l = d[i];
+      if (d[i] > r) r = d[i];
+    }
+  }
+  if (l === r) {
+    l -= 1;
+    r += 1;
+  }
+  l = f(l);
+  r = f(r);
+  const width = f(r - l);
+  out.fill(0);
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v < l || v > r) continue;
+    let pos = Math.trunc(f(f(f(v - l) * bins) / width));
+    if (pos === bins) pos -= 1;
+    out[pos] += 1;
+  }
+}
+
+/** PyTorch's floor division of float32 values (c10's div_floor_floating). */
+function floorDivF32(a: number, b: number): number {
+  if (b === 0) return a / b;
+  const mod = a % b;
+  let div = f(f(a - mod) / b);
+  if (mod !== 0 && (b < 0) !== (mod < 0)) div = f(div - 1);
+  if (div === 0) return 0;
+  let fl = Math.floor(div);
+  if (f(div - fl) > 0.5) fl += 1;
+  return fl;
+}
+
+/**
+ * Records a running histogram of every tensor it sees and picks the range that minimizes the L2
+ * quantization error (torch.ao.quantization.HistogramObserver, PyTorch 1.13, the default
+ * activation observer of its post-training qconfigs). The first batch is binned over its range;
+ * each later batch that widens the range is binned over the widened one and the old histogram is
+ * resampled onto it (upsampled `upsampleRate` times, then summed in blocks). `calculateQparams`
+ * runs PyTorch's `_non_linear_param_search`: it narrows [start, end] bin by bin from whichever
+ * side holds less mass (quantiles moved in steps of 10⁻⁵) as long as the L2 error of quantizing
+ * the histogram onto 256 levels over the narrowed range keeps falling, then maps that range as
+ * {@link MinMaxObserver} does. Float32 arithmetic follows PyTorch's, including its quirk of
+ * binning over the integer-truncated range (`torch.histc(x, bins, int(min), int(max))`: values
+ * outside [trunc(min), trunc(max)] are left out of the histogram, and a range inside (−1, 1) is
+ * binned over the data's own min and max), so scales and zero points equal PyTorch 1.13's.
+ * Per-tensor schemes only.
+ * @example
+ * const obs = new HistogramObserver();
+ * obs.forward(tensor([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]));
+ * obs.calculateQparams().zeroPoint[0]; // 0
+ * @throws ArgumentError as {@link MinMaxObserver}, or for bins or upsampleRate that are not positive integers.
+ * @category Quantization
+ */
+export class HistogramObserver extends ObserverBase {
+  /** The smallest value seen (+∞ before the first input); a 0-d buffer. */
+  minVal: Tensor;
+  /** The largest value seen, widened to a whole number of resampled bins (−∞ before the first input); a 0-d buffer. */
+  maxVal: Tensor;
+  /** The counts per bin, [bins]; a buffer. */
+  readonly histogram: Tensor;
+  /** Bins of the histogram. */
+  readonly bins: number;
+  /** Resampling factor of the old histogram when the range grows. */
+  readonly upsampleRate: number;
+  /** Levels of the quantized type the error is measured against (2⁸). */
+  private readonly dstNbins = 256;
+
+  /** @param options - bins, upsampleRate and the options of every observer ({@link HistogramObserverOptions}). */
+  constructor(options: HistogramObserverOptions = {}) {
+    const op = 'HistogramObserver';
+    const o = parseOptions(op, options, { ...BASE_SPEC, qscheme: oneOf(SCHEMES_TENSOR), bins: int({ min: 1 }), upsampleRate: int({ min: 1 }) });
+    super(op, o, SCHEMES_TENSOR);
+    this.bins = o.bins ?? 2048;
+    this.upsampleRate = o.upsampleRate ?? 128;
+    [this.minVal, this.maxVal] = emptyRange([]);
+    this.histogram = Tensor.empty([this.bins], op);
+    this.histogram.data.fill(0);
+  }
+
+  /** @internal */
+  protected observe(x: Tensor): void {
+    const [lo, hi] = minMaxOf(this.typeName, x.data);
+    const mn = this.minVal.data[0], mx = this.maxVal.data[0], hist = this.histogram.data, bins = this.bins;
+    if ((mn === Infinity && mx === -Infinity) || mn === mx) {
+      this.minVal.data[0] = lo;
+      this.maxVal.data[0] = hi;
+      histc(x.data, bins, Math.trunc(lo), Math.trunc(hi), hist);
+      return;
+    }
+    const cmin = Math.min(lo, mn);
+    let cmax = Math.max(hi, mx);
+    // PyTorch's _adjust_min_max: a common grid of width (max − min)/(bins·upsampleRate).
+    const up = this.upsampleRate;
+    const hbw = f(f(mx - mn) / f(bins * up));
+    const span = f(bins * hbw);
+    const ds = Math.ceil(f(f(cmax - cmin) / span));
+    cmax = f(cmax + f(f(ds * span) - f(cmax - cmin)));
+    const startIdx = nearbyint(f(f(mn - cmin) / hbw));
+    const fresh = new Float32Array(bins);
+    histc(x.data, bins, Math.trunc(cmin), Math.trunc(cmax), fresh);
+    if (cmin === mn && cmax === mx) {
+      for (let i = 0; i < bins; i++) fresh[i] = f(fresh[i] + hist[i]);
+    } else {
+      combineHistograms(fresh, hist, up, ds, startIdx, bins);
+    }
+    hist.set(fresh);
+    this.minVal.data[0] = cmin;
+    this.maxVal.data[0] = cmax;
+  }
+
+  /** @internal */
+  protected range(): { min: ArrayLike<number>; max: ArrayLike<number> } {
+    return { min: this.minVal.data, max: this.maxVal.data };
+  }
+
+  /** The L2 error of quantizing the histogram onto 256 levels over bins [start, end] (PyTorch's `_compute_quantization_error`). */
+  private quantizationError(start: number, end: number): number {
+    const bins = this.bins, hist = this.histogram.data;
+    const bw = (this.maxVal.data[0] - this.minVal.data[0]) / bins;
+    const dstW = bw * (end - start + 1) / this.dstNbins;
+    if (dstW === 0) return 0;
+    const bwf = f(bw), dw = f(dstW), half = f(dstW / 2), top = this.dstNbins - 1;
+    const cube = (v: number): number => f(f(v * v) * v);
+    const halfCube = cube(half), negHalfCube = cube(-half);
+    const inner = f(f(halfCube - negHalfCube) / 3);
+    let sum = 0;
+    for (let i = 0; i < bins; i++) {
+      const sb = f(f(i - start) * bwf), se = f(sb + bwf);
+      const db = Math.min(Math.max(floorDivF32(sb, dw), 0), top);
+      const de = Math.min(Math.max(floorDivF32(se, dw), 0), top);
+      const density = f(hist[i] / bwf);
+      const dBegin = f(sb - f(f(db + 0.5) * dw));
+      let norm = f(density * f(f(halfCube - cube(dBegin)) / 3));
+      norm = f(norm + f(f(de - db - 1) * f(density * inner)));
+      const dEnd = f(se - f(f(de * dw) + half));
+      norm = f(norm + f(density * f(f(cube(dEnd) - negHalfCube) / 3)));
+      sum += norm;
+    }
+    return f(sum);
+  }
+
+  /** PyTorch's `_non_linear_param_search`: the [min, max] that the L2 search settles on. */
+  private search(): [number, number] {
+    const bins = this.bins, hist = this.histogram.data, mn = this.minVal.data[0];
+    const binWidth = f(f(this.maxVal.data[0] - mn) / bins);
+    const cSum = new Float32Array(bins);
+    let acc = 0;
+    for (let i = 0; i < bins; i++) {
+      acc += hist[i];
+      cSum[i] = acc;
+    }
+    const total = f(acc);
+    const stepsize = 1e-5;
+    let alpha = 0, beta = 1, start = 0, end = bins - 1, normMin = Infinity;
+    while (alpha < beta) {
+      const nextAlpha = alpha + stepsize, nextBeta = beta - stepsize;
+      let l = start, r = end;
+      const aT = f(nextAlpha * total), bT = f(nextBeta * total);
+      while (l < end && cSum[l] < aT) l++;
+      while (r > start && cSum[r] > bT) r--;
+      let nextStart = start, nextEnd = end;
+      if (l - start > end - r) {
+        nextStart = l;
+        alpha = nextAlpha;
+      } else {
+        nextEnd = r;
+        beta = nextBeta;
+      }
+      if (nextStart === start && nextEnd === end) continue;
+      const norm = this.quantizationError(nextStart, nextEnd);
+      if (norm > normMin) break;
+      normMin = norm;
+      start = nextStart;
+      end = nextEnd;
+    }
+    return [f(mn + f(binWidth * start)), f(mn + f(binWidth * (end + 1)))];
+  }
+
+  /**
+   * The scale and zero point of the range the L2 search picks; before the first input, scale 1 and
+   * zero point 0, as PyTorch.
+   */
+  override calculateQparams(): QParams {
+    if (!this.hasObserved()) return { scale: Float32Array.of(1), zeroPoint: Int32Array.of(0) };
+    const [lo, hi] = this.search();
+    const out: QParams = { scale: new Float32Array(1), zeroPoint: new Int32Array(1) };
+    qparamsOf(lo, hi, { ...this, customRange: this.customRange }, out, 0);
+    return out;
+  }
+
+  override config(): LayerConfig<HistogramObserverOptions> {
+    return { type: this.typeName, options: { ...this.baseOptions(), bins: this.bins, upsampleRate: this.upsampleRate } };
+  }
+}
+
+/**
+ * PyTorch's `_combine_histograms`: the old histogram upsampled `up` times (each count repeated)
+ * and placed at `startIdx` on the new grid of bins·ds fine bins, summed in blocks of ds (the
+ * block sums in float64, the previous block's cumulative sum rounded to float32 as PyTorch's
+ * float32 buffer rounds it), divided by `up` and added to `fresh`. The fine grid is not built.
+ */
+function combineHistograms(fresh: Float32Array, old: Float32Array, up: number, ds: number, startIdx: number, bins: number): void {
+  const cum = new Float64Array(bins + 1);
+  for (let b = 0; b < bins; b++) cum[b + 1] = cum[b] + old[b] * up;
+  const len = bins * up;
+  const C = (n: number): number => {
+    const t = Math.min(Math.max(n - startIdx, 0), len);
+    const full = Math.floor(t / up), rem = t - full * up;
+    return cum[full] + (rem > 0 ? rem * old[full] : 0);
+  };
+  let prev = 0;
+  for (let i = 0; i < bins; i++) {
+    const integral = C((i + 1) * ds);
+    fresh[i] = f(fresh[i] + f((integral - prev) / up));
+    prev = f(integral);
   }
 }

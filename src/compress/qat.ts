@@ -4,16 +4,21 @@
  * `prepareQat` / `convert`, which swap layers in and out.
  */
 import type { LayerConfig } from '../nn/config';
-import { Linear } from '../nn/layers';
+import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
-import { linear } from '../tensor/ops/conv';
+import { conv2d, linear } from '../tensor/ops/conv';
+import { relu } from '../tensor/ops/unary';
 import { ArgumentError } from '../tensor/errors';
-import { bool, checkArg, instanceOf, int, num, oneOf, parseOptions, posInt } from '../tensor/options';
+import { bool, checkArg, instanceOf, int, isPlainObject, num, oneOf, parseOptions, posInt } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { Parameter, Tensor } from '../tensor/tensor';
 import { fakeQuantizePerChannelAffine, fakeQuantizePerTensorAffine } from './fake-quantize';
 import { MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, type ObserverBase } from './observers';
 import { QuantizedLinear } from './quantized-linear';
+import { QuantizedConv2d, type ConvGeometry, type WeightParams } from './quantized-conv';
+import {
+  ConvReLU2d, LinearReLU, StaticQuantizedLinear, convertObserved, gridOf, isQuantizable, isTerminal, swapChained, type Quantizable,
+} from './static';
 import { replaceModule } from './swap';
 import type { QDtype, QScheme } from './quantize';
 
@@ -121,9 +126,30 @@ export interface PrepareQatOptions {
   weightBits?: number;
   /** One weight scale per output feature (default false). */
   perChannel?: boolean;
+  /**
+   * Fake-quantize activations too (default true, as PyTorch's QAT qconfigs): each layer's output,
+   * and its input unless it is the previous layer's output on the same grid, go through a
+   * quint8 {@link FakeQuantize}, and `convert` gives static int8 layers ({@link QuantizedConv2d},
+   * {@link StaticQuantizedLinear}). false: weights only, Linear layers only, and `convert` gives
+   * the dynamic {@link QuantizedLinear}.
+   */
+  activations?: boolean;
 }
 
-const QAT_CONFIG_SPEC = { inFeatures: posInt, outFeatures: posInt, bias: bool, weightBits: int({ min: 2, max: 8 }), perChannel: bool };
+/** Options of a QAT layer built from a float one: {@link PrepareQatOptions} and where it fake-quantizes activations. @category Quantization */
+export interface QatLayerOptions {
+  /** Bits of the weights, 2 to 8 (default 8). */
+  weightBits?: number;
+  /** One weight scale per output channel (default false). */
+  perChannel?: boolean;
+  /** Fake-quantize the input (default false). */
+  inputFakeQuant?: boolean;
+  /** Fake-quantize the output, after the fused ReLU (default false). */
+  outputFakeQuant?: boolean;
+}
+
+const LAYER_SPEC = { weightBits: int({ min: 2, max: 8 }), perChannel: bool, inputFakeQuant: bool, outputFakeQuant: bool };
+const QAT_CONFIG_SPEC = { inFeatures: posInt, outFeatures: posInt, bias: bool, relu: bool, ...LAYER_SPEC };
 
 /** What {@link QatLinear}'s constructor takes back: its `config().options`. @category Quantization */
 export type QatLinearConfig = {
@@ -137,14 +163,50 @@ export type QatLinearConfig = {
   weightBits: number;
   /** Per-output-feature weight scales. */
   perChannel: boolean;
+  /** A ReLU fused after the product (from a LinearReLU). */
+  relu?: boolean;
+  /** Whether the input is fake-quantized. */
+  inputFakeQuant?: boolean;
+  /** Whether the output is fake-quantized. */
+  outputFakeQuant?: boolean;
 };
 
+/** The weight fake quantizer of `weightBits` bits, symmetric, per tensor or per output channel. */
+function weightFq(bits: number, perChannel: boolean): FakeQuantize {
+  const half = 2 ** (bits - 1);
+  return new FakeQuantize({ dtype: 'qint8', qscheme: perChannel ? 'perChannelSymmetric' : 'perTensorSymmetric', quantMin: -half, quantMax: half - 1, chAxis: 0 });
+}
+
+/** An activation fake quantizer: quint8 on [0, 255], affine, moving-average range (PyTorch's QAT qconfigs for qnnpack/onednn). */
+function activationFq(): FakeQuantize {
+  return new FakeQuantize({ dtype: 'quint8', qscheme: 'perTensorAffine' });
+}
+
+/** The shared part of the QAT layers: weight and activation fake quantizers and the fused ReLU. */
+interface QatCommon {
+  weightBits: number;
+  perChannel: boolean;
+  relu: boolean;
+  inputFakeQuant: FakeQuantize | null;
+  activationPostProcess: FakeQuantize | null;
+}
+
+function qatCommon(o: { weightBits?: number; perChannel?: boolean; inputFakeQuant?: boolean; outputFakeQuant?: boolean }, relu: boolean): QatCommon {
+  return {
+    weightBits: o.weightBits ?? 8, perChannel: o.perChannel ?? false, relu,
+    inputFakeQuant: o.inputFakeQuant ? activationFq() : null, activationPostProcess: o.outputFakeQuant ? activationFq() : null,
+  };
+}
+
 /**
- * A Linear that trains with fake-quantized weights (torch.ao.nn.qat.Linear):
- * y = x·fq(W)ᵀ + b, fq a {@link FakeQuantize} over the weight with a symmetric signed range of
- * `weightBits` bits, so the network learns weights that survive rounding. `weight` and `bias` are
- * the float layer's own parameters (the same objects), so an optimizer built on the float model
- * keeps training them. {@link convert} turns it into a {@link QuantizedLinear}.
+ * A Linear that trains with fake-quantized weights, and activations when prepared so
+ * (torch.ao.nn.qat.Linear, and LinearReLU from a fused {@link LinearReLU}):
+ * y = fq_out(relu?(fq_in(x)·fq(W)ᵀ + b)), fq a {@link FakeQuantize} over the weight with a
+ * symmetric signed range of `weightBits` bits, fq_in and fq_out quint8 fake quantizers of the
+ * input and output (each optional), so the network learns weights and ranges that survive
+ * rounding. `weight` and `bias` are the float layer's own parameters (the same objects), so an
+ * optimizer built on the float model keeps training them. {@link convert} turns it into a
+ * {@link StaticQuantizedLinear} (with activation fake quantization) or a {@link QuantizedLinear}.
  * Shapes: as Linear.
  * @example
  * const q = new QatLinear(new Linear(4, 2), { weightBits: 4 });
@@ -158,6 +220,10 @@ export class QatLinear extends Module {
   readonly bias: Parameter | null;
   /** The weight's fake quantizer. */
   readonly weightFakeQuant: FakeQuantize;
+  /** The input's fake quantizer, or null. */
+  readonly inputFakeQuant: FakeQuantize | null;
+  /** The output's fake quantizer (PyTorch's `activation_post_process`), or null. */
+  readonly activationPostProcess: FakeQuantize | null;
   /** Input features. */
   readonly inFeatures: number;
   /** Output features. */
@@ -166,101 +232,257 @@ export class QatLinear extends Module {
   readonly weightBits: number;
   /** Per-output-feature weight scales. */
   readonly perChannel: boolean;
+  /** Whether a ReLU follows the product. */
+  readonly relu: boolean;
 
   /** Builds the layer from its config object (`q.config().options`), with fresh weights. */
   constructor(config: QatLinearConfig);
   /**
-   * @param float - The trained Linear whose parameters this layer takes over.
-   * @param options - weightBits and perChannel ({@link PrepareQatOptions}).
+   * @param float - The trained Linear (or fused LinearReLU) whose parameters this layer takes over.
+   * @param options - weightBits, perChannel and the activation fake quantizers ({@link QatLayerOptions}).
    */
-  constructor(float: Linear, options?: PrepareQatOptions);
-  constructor(float: Linear | QatLinearConfig, options: PrepareQatOptions = {}) {
+  constructor(float: Linear | LinearReLU, options?: QatLayerOptions);
+  constructor(float: Linear | LinearReLU | QatLinearConfig, options: QatLayerOptions = {}) {
     super();
     const op = 'QatLinear';
-    let lin: Linear, o: { weightBits?: number; perChannel?: boolean };
-    if (float instanceof Linear) {
-      lin = float;
-      o = parseOptions(op, options, { weightBits: int({ min: 2, max: 8 }), perChannel: bool });
+    let lin: Linear, o: QatLayerOptions, relu = false;
+    if (float instanceof Linear || float instanceof LinearReLU) {
+      lin = float instanceof LinearReLU ? float.linear : float;
+      relu = float instanceof LinearReLU;
+      o = parseOptions(op, options, LAYER_SPEC);
     } else {
       const c = parseOptions(op, float, QAT_CONFIG_SPEC);
       for (const key of ['inFeatures', 'outFeatures'] as const) if (c[key] === undefined) QAT_CONFIG_SPEC[key](undefined, key, op);
       lin = new Linear(c.inFeatures!, c.outFeatures!, { bias: c.bias ?? true });
+      relu = c.relu ?? false;
       o = c;
     }
     this.weight = lin.weight;
     this.bias = lin.bias;
     this.inFeatures = lin.inFeatures;
     this.outFeatures = lin.outFeatures;
-    this.weightBits = o.weightBits ?? 8;
-    this.perChannel = o.perChannel ?? false;
-    const half = 2 ** (this.weightBits - 1);
-    this.weightFakeQuant = new FakeQuantize({
-      dtype: 'qint8', qscheme: this.perChannel ? 'perChannelSymmetric' : 'perTensorSymmetric', quantMin: -half, quantMax: half - 1, chAxis: 0,
-    });
+    const q = qatCommon(o, relu);
+    this.weightBits = q.weightBits;
+    this.perChannel = q.perChannel;
+    this.relu = q.relu;
+    this.weightFakeQuant = weightFq(this.weightBits, this.perChannel);
+    this.inputFakeQuant = q.inputFakeQuant;
+    this.activationPostProcess = q.activationPostProcess;
   }
 
   forward(x: Tensor): Tensor {
-    return linear(x, this.weightFakeQuant.forward(this.weight), this.bias);
+    const xin = this.inputFakeQuant === null ? x : this.inputFakeQuant.forward(x);
+    let y = linear(xin, this.weightFakeQuant.forward(this.weight), this.bias);
+    if (this.relu) y = relu(y);
+    return this.activationPostProcess === null ? y : this.activationPostProcess.forward(y);
   }
 
   override config(): LayerConfig<QatLinearConfig> {
-    return {
-      type: 'QatLinear',
-      options: { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, weightBits: this.weightBits, perChannel: this.perChannel },
-    };
+    const options: QatLinearConfig = { inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: this.bias !== null, weightBits: this.weightBits, perChannel: this.perChannel };
+    if (this.relu) options.relu = true;
+    if (this.inputFakeQuant !== null) options.inputFakeQuant = true;
+    if (this.activationPostProcess !== null) options.outputFakeQuant = true;
+    return { type: 'QatLinear', options };
   }
 }
 
+/** What {@link QatConv2d}'s constructor takes back: its `config().options`. @category Quantization */
+export type QatConv2dConfig = ConvGeometry & {
+  /** Whether the layer has a bias. */
+  bias?: boolean;
+  /** Bits of the weights (default 8). */
+  weightBits?: number;
+  /** Per-output-channel weight scales (default false). */
+  perChannel?: boolean;
+  /** A ReLU fused after the convolution (from a ConvReLU2d). */
+  relu?: boolean;
+  /** Whether the input is fake-quantized. */
+  inputFakeQuant?: boolean;
+  /** Whether the output is fake-quantized. */
+  outputFakeQuant?: boolean;
+};
+
+/**
+ * A Conv2d that trains with fake-quantized weights and activations (torch.ao.nn.qat.Conv2d, and
+ * ConvReLU2d from a fused {@link ConvReLU2d}): y = fq_out(relu?(conv2d(fq_in(x), fq(W), b))), as
+ * {@link QatLinear}. Its `weight` and `bias` are the float layer's Parameters. {@link convert}
+ * turns it into a {@link QuantizedConv2d}.
+ * Shapes: as Conv2d.
+ * @example
+ * const q = new QatConv2d(new Conv2d(1, 2, 3), { outputFakeQuant: true });
+ * q.forward(ones([1, 1, 5, 5])).shape; // [1, 2, 3, 3]
+ * @category Quantization
+ */
+export class QatConv2d extends Module {
+  /** The float kernel, trained through the fake quantizer. */
+  readonly weight: Parameter;
+  /** The float bias, or null. */
+  readonly bias: Parameter | null;
+  /** The weight's fake quantizer. */
+  readonly weightFakeQuant: FakeQuantize;
+  /** The input's fake quantizer, or null. */
+  readonly inputFakeQuant: FakeQuantize | null;
+  /** The output's fake quantizer, or null. */
+  readonly activationPostProcess: FakeQuantize | null;
+  /** Bits of the weights. */
+  readonly weightBits: number;
+  /** Per-output-channel weight scales. */
+  readonly perChannel: boolean;
+  /** Whether a ReLU follows the convolution. */
+  readonly relu: boolean;
+  /** The convolution's shape and geometry. */
+  readonly geometry: ConvGeometry;
+
+  /** Builds the layer from its config object (`q.config().options`), with fresh weights. */
+  constructor(config: QatConv2dConfig);
+  /**
+   * @param float - The trained Conv2d (or fused ConvReLU2d) whose parameters this layer takes over.
+   * @param options - weightBits, perChannel and the activation fake quantizers ({@link QatLayerOptions}).
+   */
+  constructor(float: Conv2d | ConvReLU2d, options?: QatLayerOptions);
+  constructor(float: Conv2d | ConvReLU2d | QatConv2dConfig, options: QatLayerOptions = {}) {
+    super();
+    const op = 'QatConv2d';
+    let conv: Conv2d, o: QatLayerOptions, relu = false;
+    if (float instanceof Conv2d || float instanceof ConvReLU2d) {
+      conv = float instanceof ConvReLU2d ? float.conv : float;
+      relu = float instanceof ConvReLU2d;
+      o = parseOptions(op, options, LAYER_SPEC);
+    } else {
+      if (!isPlainObject(float)) throw new ArgumentError(`${op}: expected a Conv2d, a ConvReLU2d or a config object, got ${describe(float)}`);
+      const { weightBits, perChannel, relu: r, inputFakeQuant, outputFakeQuant, ...convOpts } = float;
+      o = parseOptions(op, { weightBits, perChannel, inputFakeQuant, outputFakeQuant }, LAYER_SPEC);
+      relu = checkArg(op, 'relu', r ?? false, bool);
+      conv = new Conv2d(convOpts as never);
+    }
+    this.weight = conv.weight;
+    this.bias = conv.bias;
+    const { inChannels, outChannels, kernelSize, stride, padding, dilation, groups } = conv.config().options as ConvGeometry;
+    this.geometry = { inChannels, outChannels, kernelSize, stride, padding, dilation, groups };
+    const q = qatCommon(o, relu);
+    this.weightBits = q.weightBits;
+    this.perChannel = q.perChannel;
+    this.relu = q.relu;
+    this.weightFakeQuant = weightFq(this.weightBits, this.perChannel);
+    this.inputFakeQuant = q.inputFakeQuant;
+    this.activationPostProcess = q.activationPostProcess;
+  }
+
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups } = this.geometry;
+    const xin = this.inputFakeQuant === null ? x : this.inputFakeQuant.forward(x);
+    let y = conv2d(xin, this.weightFakeQuant.forward(this.weight), this.bias, { stride, padding, dilation, groups } as never);
+    if (this.relu) y = relu(y);
+    return this.activationPostProcess === null ? y : this.activationPostProcess.forward(y);
+  }
+
+  override config(): LayerConfig<QatConv2dConfig> {
+    const options: QatConv2dConfig = { ...this.geometry, bias: this.bias !== null, weightBits: this.weightBits, perChannel: this.perChannel };
+    if (this.relu) options.relu = true;
+    if (this.inputFakeQuant !== null) options.inputFakeQuant = true;
+    if (this.activationPostProcess !== null) options.outputFakeQuant = true;
+    return { type: 'QatConv2d', options };
+  }
+}
+
+type QatLayer = QatLinear | QatConv2d;
+const isQatStatic = (m: Module): m is QatLayer => (m instanceof QatLinear || m instanceof QatConv2d) && m.activationPostProcess !== null;
+const stopQat = (m: Module): boolean => m instanceof QatLinear || m instanceof QatConv2d || isTerminal(m) || m instanceof FakeQuantize;
+
 /**
  * Prepares a model for quantization-aware training (torch.ao.quantization.prepare_qat): every
- * Linear becomes a {@link QatLinear} sharing its parameters, and the model is put in training
- * mode. Train it as usual (`fit` works), then {@link convert} it.
+ * Conv2d, Linear, {@link ConvReLU2d} and {@link LinearReLU} (fuse first with {@link fuseModules})
+ * becomes a {@link QatConv2d} or {@link QatLinear} sharing its parameters, with fake-quantized
+ * weights and, by default, activations: each layer's output goes through a quint8
+ * {@link FakeQuantize}, and so does its input unless, inside a Sequential, it is the previous
+ * layer's output reached through grid-keeping layers (ReLU, pooling, Flatten, Dropout, Identity;
+ * as `prepare`). The model is changed in place and put in training mode. Train it as usual
+ * (`fit` works), then {@link convert} it. With `activations: false` only Linear layers are
+ * prepared, with fake-quantized weights, and `convert` gives dynamic {@link QuantizedLinear}s.
  * @example
  * const net = prepareQat(new Sequential(new Linear(4, 8), new ReLU(), new Linear(8, 2)), { weightBits: 4 });
  * net[0].constructor.name; // 'QatLinear'
- * @throws ArgumentError if `model` is not a Module, an option is bad, or it has no Linear layer.
+ * @throws ArgumentError if `model` is not a Module, an option is bad, or it has no layer to prepare.
  * @category Quantization
  */
 export function prepareQat<M extends Module>(model: M, options: PrepareQatOptions = {}): M {
   const op = 'prepareQat';
   checkArg(op, 'model', model, instanceOf(Module));
-  const o = parseOptions(op, options, { weightBits: int({ min: 2, max: 8 }), perChannel: bool });
+  const o = parseOptions(op, options, { weightBits: int({ min: 2, max: 8 }), perChannel: bool, activations: bool });
+  const w = { weightBits: o.weightBits, perChannel: o.perChannel };
   let count = 0;
-  for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof Linear)) continue;
-    replaceModule(model, name, new QatLinear(m, o), op);
-    count++;
+  if (o.activations ?? true) {
+    count = swapChained<Quantizable, Module>(op, model, isQuantizable, (layer, prev) => {
+      const lo = { ...w, inputFakeQuant: prev === null, outputFakeQuant: true };
+      return layer instanceof Conv2d || layer instanceof ConvReLU2d ? new QatConv2d(layer, lo) : new QatLinear(layer, lo);
+    }, stopQat);
+    if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Conv2d, Linear, ConvReLU2d or LinearReLU layer to prepare`);
+  } else {
+    for (const [name, m] of model.namedModules()) {
+      if (!(m instanceof Linear)) continue;
+      replaceModule(model, name, new QatLinear(m, w), op);
+      count++;
+    }
+    if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Linear layer to prepare`);
   }
-  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Linear layer to prepare`);
   model.train();
   return model;
 }
 
+/** The weight's integer parameters from its fake quantizer, after one more look at the final weights. */
+function qatWeightParams(m: QatLayer): WeightParams {
+  const fq = m.weightFakeQuant;
+  // Observe the final weights once more so the scale fits them (as PyTorch's from_float).
+  if (fq.observerEnabled) fq.activationPostProcess.forward(m.weight);
+  const { scale, zeroPoint } = fq.activationPostProcess.calculateQparams();
+  return { scale, zeroPoint, quantMin: fq.quantMin, quantMax: fq.quantMax };
+}
+
 /**
- * Turns a QAT-trained model into a quantized one (torch.ao.quantization.convert): every
- * {@link QatLinear} becomes a {@link QuantizedLinear} whose integer weights are exactly those the
- * fake quantizer trained with (its scale and range), with activations quantized per call; the
- * model goes to eval mode.
+ * Turns a prepared model into a quantized one (torch.ao.quantization.convert), in place, in eval
+ * mode: every {@link ObservedModule} (from `prepare` and calibration) and every QAT layer with
+ * activation fake quantization (from `prepareQat` and training) becomes a {@link QuantizedConv2d}
+ * or {@link StaticQuantizedLinear}, its activation grids those its observers or fake quantizers
+ * found, its integer weights exactly those the weight fake quantizer trained with; a
+ * {@link QatLinear} that fake-quantizes weights only becomes a dynamic {@link QuantizedLinear}.
  * @example
- * const net = convert(prepareQat(new Sequential(new Linear(4, 2))));
+ * const net = convert(prepareQat(new Sequential(new Linear(4, 2)), { activations: false }));
  * net[0].constructor.name; // 'QuantizedLinear'
- * @throws ArgumentError if `model` is not a Module or has no QatLinear layer.
+ * @throws ArgumentError if `model` is not a Module, has no prepared layer, or a layer has observed
+ * nothing yet (convert before calibration or training).
  * @category Quantization
  */
 export function convert<M extends Module>(model: M): M {
   const op = 'convert';
   checkArg(op, 'model', model, instanceOf(Module));
-  let count = 0;
+  let count = convertObserved(op, model);
+  const names = new Map(model.namedModules().map(([n, m]) => [m, n]));
+  count += swapChained<QatLayer, Module>(op, model, isQatStatic, (m, prev) => {
+    const name = names.get(m) ?? '';
+    const inFq = m.inputFakeQuant ?? prev?.activationPostProcess ?? null;
+    if (inFq === null) throw new ArgumentError(`${op}: layer '${name}' (${m.constructor.name}) fake-quantizes no input and follows no fake-quantized layer; prepare it again with prepareQat`);
+    const outFq = m.activationPostProcess!;
+    for (const [what, fq] of [['input', inFq], ['output', outFq]] as const) {
+      if (!fq.activationPostProcess.hasObserved()) {
+        throw new ArgumentError(`${op}: layer '${name}' (${m.constructor.name}) has observed no ${what}; train it (or run batches through it) before convert`);
+      }
+    }
+    const i = gridOf(inFq.activationPostProcess), g = gridOf(outFq.activationPostProcess);
+    const act = { inputScale: i.scale, inputZeroPoint: i.zeroPoint, scale: g.scale, zeroPoint: g.zeroPoint };
+    const wp = qatWeightParams(m);
+    return m instanceof QatConv2d
+      ? QuantizedConv2d.fromFloatWith(m.geometry, m.weight, m.bias, wp, act, m.relu)
+      : StaticQuantizedLinear.fromFloatWith(m.weight, m.bias, wp, act, m.relu);
+  }, (m) => stopQat(m) && !isQatStatic(m));
   for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof QatLinear)) continue;
-    const fq = m.weightFakeQuant;
-    // Observe the final weights once more so the scale fits them, then quantize with it.
-    if (fq.observerEnabled) fq.activationPostProcess.forward(m.weight);
-    const { scale, zeroPoint } = fq.activationPostProcess.calculateQparams();
-    replaceModule(model, name, QuantizedLinear.fromFloatWith(m.weight, m.bias, { scale, zeroPoint, quantMin: fq.quantMin, quantMax: fq.quantMax }), op);
+    if (!(m instanceof QatLinear) || m.activationPostProcess !== null) continue;
+    const wp = qatWeightParams(m);
+    const q = QuantizedLinear.fromFloatWith(m.weight, m.bias, wp);
+    if (m.relu) throw new ArgumentError(`${op}: layer '${name}' has a fused ReLU but no activation fake quantization; the dynamic QuantizedLinear has no ReLU`);
+    replaceModule(model, name, q, op);
     count++;
   }
-  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no QatLinear layer; call prepareQat first`);
+  if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no layer prepared for quantization (ObservedModule, QatLinear, QatConv2d); call prepare or prepareQat first`);
   model.eval();
   return model;
 }

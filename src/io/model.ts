@@ -18,6 +18,7 @@ import {
   FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, PerChannelMinMaxObserver, QatLinear,
   QuantizedLinear, SparseLinear,
   QuantizedLSTM, QuantizedGRU,
+  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
 } from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
@@ -113,6 +114,7 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   QuantizedLinear, QatLinear, FakeQuantize, MinMaxObserver, MovingAverageMinMaxObserver, PerChannelMinMaxObserver,
   MovingAveragePerChannelMinMaxObserver, SparseLinear,
   QuantizedLSTM, QuantizedGRU,
+  QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, Generator, Tensor, crossEntropy, noGrad, randn, tensor } from '../../src/tensor/index';
-import { Linear, ReLU, Sequential } from '../../src/nn/index';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
 import { Adam } from '../../src/optim/index';
-import { FakeQuantize, QatLinear, QuantizedLinear, convert, fakeQuantizePerTensorAffine, prepareQat } from '../../src/compress/index';
+import {
+  FakeQuantize, QatConv2d, QatLinear, QuantizedConv2d, QuantizedLinear, StaticQuantizedLinear, convert, fakeQuantizePerTensorAffine, fuseModules, prepareQat,
+} from '../../src/compress/index';
 import { loadModel, saveModel } from '../../src/io/index';
 
 describe('FakeQuantize', () => {
@@ -27,7 +29,7 @@ describe('prepareQat → train → convert', () => {
   it('QatLinear shares the float parameters, and convert keeps exactly the integers QAT trained with', () => {
     const rng = new Generator(0);
     const lin = new Linear(6, 3, { rng });
-    const net = prepareQat(new Sequential(lin, new ReLU()), { weightBits: 4 });
+    const net = prepareQat(new Sequential(lin, new ReLU()), { weightBits: 4, activations: false });
     const q = net[0] as QatLinear;
     expect(q).toBeInstanceOf(QatLinear);
     expect(q.weight).toBe(lin.weight);
@@ -69,9 +71,9 @@ describe('prepareQat → train → convert', () => {
     expect(floatAcc).toBeGreaterThan(0.9);
     const bytes = saveModel(float);
     // Post-training: 2-bit weights straight from the float model.
-    const ptq = convert(prepareQat(loadModel<Sequential>(bytes).model, { weightBits: 2 }));
+    const ptq = convert(prepareQat(loadModel<Sequential>(bytes).model, { weightBits: 2, activations: false }));
     // QAT: the same start, fine-tuned through the fake quantizer.
-    const qat = prepareQat(loadModel<Sequential>(bytes).model, { weightBits: 2 });
+    const qat = prepareQat(loadModel<Sequential>(bytes).model, { weightBits: 2, activations: false });
     train(qat, 150);
     convert(qat);
     expect(accuracy(qat)).toBeGreaterThan(accuracy(ptq));
@@ -90,9 +92,66 @@ describe('prepareQat → train → convert', () => {
   });
 
   it('refuses models without the layers to swap, and bad options', () => {
-    expect(() => prepareQat(new Sequential(new ReLU()))).toThrow(/no Linear layer to prepare/);
-    expect(() => convert(new Sequential(new Linear(2, 2)))).toThrow(/no QatLinear layer; call prepareQat first/);
+    expect(() => prepareQat(new Sequential(new ReLU()))).toThrow(/no Conv2d, Linear, ConvReLU2d or LinearReLU layer to prepare/);
+    expect(() => convert(new Sequential(new Linear(2, 2)))).toThrow(/call prepare or prepareQat first/);
     expect(() => prepareQat(new Sequential(new Linear(2, 2)), { weightBits: 9 })).toThrow(ArgumentError);
     expect(() => new FakeQuantize({ bits: 4 } as never)).toThrow(/unknown option 'bits'/);
+  });
+});
+
+describe('prepareQat with activation fake quantization → convert gives static int8 layers', () => {
+  const cnn = (rng: Generator): Sequential => new Sequential(
+    new Conv2d(1, 4, 3, { padding: 1, rng }), new ReLU(), new MaxPool2d(2), new Flatten(), new Linear(4 * 9, 3, { rng }),
+  );
+
+  it('fake-quantizes inputs and outputs, chains the grid through ReLU/MaxPool/Flatten, and converts to what it trained', () => {
+    const rng = new Generator(21);
+    const net = prepareQat(fuseModules(cnn(rng)));
+    const c0 = net[0] as QatConv2d, l4 = net[4] as QatLinear;
+    expect(c0).toBeInstanceOf(QatConv2d);
+    expect(c0.relu).toBe(true);
+    expect(c0.inputFakeQuant).toBeInstanceOf(FakeQuantize);
+    expect(c0.activationPostProcess).toBeInstanceOf(FakeQuantize);
+    expect(l4.inputFakeQuant).toBeNull();
+    // A few training steps on a synthetic task: the gradient passes through every fake quantizer.
+    const x = randn([32, 1, 6, 6], { rng });
+    const y = tensor(Array.from({ length: 32 }, (_, i) => (x.data[i * 36 + 14] > 0 ? 1 : 0) + (x.data[i * 36 + 21] > 0.5 ? 1 : 0)));
+    const opt = new Adam(net.parameters(), { lr: 0.01 });
+    const before = noGrad(() => crossEntropy(net.forward(x), y).item());
+    for (let s = 0; s < 30; s++) { opt.zeroGrad(); crossEntropy(net.forward(x), y).backward(); opt.step(); }
+    expect(noGrad(() => crossEntropy(net.forward(x), y).item())).toBeLessThan(before);
+    // Freeze the ranges, then the fake-quantized forward is what the int8 model computes.
+    for (const m of net.modules()) if (m instanceof FakeQuantize) m.disableObserver();
+    net.eval();
+    const yQat = noGrad(() => net.forward(x));
+    convert(net);
+    expect(net[0]).toBeInstanceOf(QuantizedConv2d);
+    expect((net[0] as QuantizedConv2d).relu).toBe(true);
+    expect(net[4]).toBeInstanceOf(StaticQuantizedLinear);
+    const yQ = net.forward(x);
+    const quantum = (net[4] as StaticQuantizedLinear).scale.item();
+    let far = 0;
+    yQ.data.forEach((v, i) => { if (Math.abs(v - yQat.data[i]) > 1.01 * quantum) far++; });
+    // Integer and float rounding differ only at exact ties of the intermediate grids.
+    expect(far).toBeLessThanOrEqual(Math.ceil(0.05 * yQ.size));
+  });
+
+  it('QAT CNNs save and load, before and after convert', () => {
+    const rng = new Generator(22);
+    const net = prepareQat(fuseModules(cnn(rng)));
+    net.forward(randn([4, 1, 6, 6], { rng }));
+    const back = loadModel<Sequential>(saveModel(net)).model;
+    expect(back[0]).toBeInstanceOf(QatConv2d);
+    const x = randn([2, 1, 6, 6], { rng });
+    back.eval(); net.eval();
+    expect(Array.from(back.forward(x).data)).toEqual(Array.from(net.forward(x).data));
+    convert(net);
+    convert(back);
+    expect(Array.from(back.forward(x).data)).toEqual(Array.from(net.forward(x).data));
+  });
+
+  it('refuses convert before the fake quantizers have seen data', () => {
+    const net = prepareQat(cnn(new Generator(23)));
+    expect(() => convert(net)).toThrow(/has observed no input; train it/);
   });
 });

@@ -53,6 +53,7 @@ export interface Kernels {
   gemm: typeof matmul.gemm;
   // quantized matmul: uint8 activations × int8 weights → int32
   gemmU8I8: typeof int8.gemmU8I8;
+  im2rowU8: typeof int8.im2rowU8;
   // sparse (CSR) weight × dense input
   csrLinearForward: typeof sparse.csrLinearForward;
   csrLinearBackwardInput: typeof sparse.csrLinearBackwardInput;
@@ -220,6 +221,7 @@ export interface Kernels {
 export const js: Readonly<Kernels> = Object.freeze({
   gemm: matmul.gemm,
   gemmU8I8: int8.gemmU8I8,
+  im2rowU8: int8.im2rowU8,
   csrLinearForward: sparse.csrLinearForward,
   csrLinearBackwardInput: sparse.csrLinearBackwardInput,
   mapRows: strided.mapRows,

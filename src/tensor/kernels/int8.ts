@@ -1,7 +1,9 @@
 /**
  * Integer matrix products for quantized layers: uint8 activations × int8 weights → int32 sums,
- * the x86 (fbgemm) layout PyTorch's dynamic and static quantized Linear use.
+ * the x86 (fbgemm) layout PyTorch's dynamic and static quantized Linear use, and the uint8
+ * unfolding that lowers a quantized convolution onto that product.
  */
+import type { ConvGeom } from './conv';
 
 /**
  * out[m, n] = Σ_k a[m, k] · w[n, k] (+ out[m, n] when `accumulate`), int32 sums of uint8 ×
@@ -102,6 +104,71 @@ export function gemmU8I8Naive(
       let s = accumulate ? out[outOff + m * N + n] : 0;
       for (let k = 0; k < K; k++) s += a[aOff + m * K + k] * w[wOff + n * K + k];
       out[outOff + m * N + n] = s;
+    }
+  }
+}
+
+/**
+ * Unfolds a uint8 image into one row per output position (the transpose of im2col), the `a`
+ * operand of {@link gemmU8I8} for a quantized convolution:
+ * rows[p, (c·KH + kh)·KW + kw] = x[c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW] with p = oh·OW + ow,
+ * and `pad` where the tap falls outside the image (a quantized convolution pads with the input's
+ * zero point, the integer that stands for 0). Overwrites.
+ * Shapes: x (C, H, W) at xOff; rows (OH·OW, C·KH·KW) at rowsOff.
+ * @example
+ * const rows = new Uint8Array(4);
+ * im2rowU8(rows, 0, Uint8Array.of(1, 2, 3), 0, 9, { C: 1, H: 1, W: 3, KH: 1, KW: 2, OH: 1, OW: 2, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1 });
+ * Array.from(rows); // [1, 2, 2, 3]
+ * @category Kernels
+ */
+export function im2rowU8(rows: Uint8Array, rowsOff: number, x: Uint8Array, xOff: number, pad: number, g: ConvGeom): void {
+  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const HW = H * W, Kc = C * KH * KW;
+  // One tap (c, kh, kw) at a time over every output position: the reads run along an input row
+  // and each write steps by a row of the output, so the inner loop has no per-tap overhead.
+  for (let c = 0; c < C; c++) {
+    const plane = xOff + c * HW;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++) {
+        const col = rowsOff + (c * KH + kh) * KW + kw;
+        const dw = kw * DW - PW;
+        // Output columns whose tap lies inside the image: iw = ow·SW + dw ∈ [0, W).
+        const owLo = Math.min(OW, dw >= 0 ? 0 : Math.ceil(-dw / SW));
+        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 - dw) / SW) + 1));
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * SH - PH + kh * DH;
+          let d = col + oh * OW * Kc;
+          if (ih < 0 || ih >= H) {
+            for (let ow = 0; ow < OW; ow++, d += Kc) rows[d] = pad;
+            continue;
+          }
+          const r = plane + ih * W + dw;
+          let ow = 0;
+          for (; ow < owLo; ow++, d += Kc) rows[d] = pad;
+          if (SW === 1) for (; ow < owHi; ow++, d += Kc) rows[d] = x[r + ow];
+          else for (; ow < owHi; ow++, d += Kc) rows[d] = x[r + ow * SW];
+          for (; ow < OW; ow++, d += Kc) rows[d] = pad;
+        }
+      }
+    }
+  }
+}
+
+/** Naive twin of {@link im2rowU8} (the oracle): one bounds check per entry, same contract. */
+export function im2rowU8Naive(rows: Uint8Array, rowsOff: number, x: Uint8Array, xOff: number, pad: number, g: ConvGeom): void {
+  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const Kc = C * KH * KW;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      for (let c = 0; c < C; c++) {
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            const ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;
+            const v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[xOff + (c * H + ih) * W + iw] : pad;
+            rows[rowsOff + (oh * OW + ow) * Kc + (c * KH + kh) * KW + kw] = v;
+          }
+        }
+      }
     }
   }
 }

@@ -35,8 +35,8 @@ interface Call {
   tol: number;
 }
 
-type Arr = Float32Array | Float64Array | Int32Array;
-const isArr = (v: unknown): v is Arr => v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array;
+type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
+const isArr = (v: unknown): v is Arr => v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array || v instanceof Uint8Array;
 const clone = (args: unknown[]): unknown[] => args.map((a) => (isArr(a) ? a.slice() : a));
 
 function compare(name: string, call: Call, fast: unknown[], slow: unknown[]): void {
@@ -46,7 +46,7 @@ function compare(name: string, call: Call, fast: unknown[], slow: unknown[]): vo
     if (!isArr(f) || !isArr(s)) throw new Error(`${name}: argument ${k} is not an array`);
     for (let i = 0; i < f.length; i++) {
       const a = f[i], b = s[i];
-      const ok = a === b || (f instanceof Int32Array ? false : (a !== a && b !== b) || Math.abs(a - b) <= call.tol * (1 + Math.abs(b)));
+      const ok = a === b || (f instanceof Int32Array || f instanceof Uint8Array ? false : (a !== a && b !== b) || Math.abs(a - b) <= call.tol * (1 + Math.abs(b)));
       if (!ok) throw new Error(`${name}: argument ${k}[${i}] = ${a}, naive ${b}`);
     }
   }
@@ -181,6 +181,20 @@ const cases: Partial<Record<keyof Kernels, fc.Arbitrary<Call>>> = {
       randInts(Int8Array, r.wOff + r.N * r.K + 2, r.seed + 2, -128, 127), r.wOff, r.M, r.K, r.N, r.acc],
     outputs: [0], tol: 0,
   })),
+  im2rowU8: fc.record({
+    C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 1, max: 7 }), W: fc.integer({ min: 1, max: 7 }),
+    KH: fc.integer({ min: 1, max: 3 }), KW: fc.integer({ min: 1, max: 3 }), SH: fc.integer({ min: 1, max: 3 }), SW: fc.integer({ min: 1, max: 3 }),
+    PH: fc.integer({ min: 0, max: 2 }), PW: fc.integer({ min: 0, max: 2 }), DH: fc.integer({ min: 1, max: 2 }), DW: fc.integer({ min: 1, max: 2 }),
+    pad: fc.integer({ min: 0, max: 255 }), off: fc.integer({ min: 0, max: 3 }), seed,
+  }).filter((r) => r.H + 2 * r.PH >= r.DH * (r.KH - 1) + 1 && r.W + 2 * r.PW >= r.DW * (r.KW - 1) + 1).map((r) => {
+    const OH = Math.floor((r.H + 2 * r.PH - r.DH * (r.KH - 1) - 1) / r.SH) + 1, OW = Math.floor((r.W + 2 * r.PW - r.DW * (r.KW - 1) - 1) / r.SW) + 1;
+    const g: ConvGeom = { C: r.C, H: r.H, W: r.W, KH: r.KH, KW: r.KW, OH, OW, SH: r.SH, SW: r.SW, PH: r.PH, PW: r.PW, DH: r.DH, DW: r.DW };
+    return {
+      args: [randInts(Uint8Array, r.off + OH * OW * r.C * r.KH * r.KW + 2, r.seed, 0, 255), r.off,
+        randInts(Uint8Array, r.off + r.C * r.H * r.W, r.seed + 1, 0, 255), r.off, r.pad, g],
+      outputs: [0], tol: 0,
+    };
+  }),
   mapRows: fc.record({
     shape: shapeArb, row: fc.constantFrom<keyof Kernels>('addRow', 'whereRow', 'maximumGradBRow', 'copyGradRow'),
     masks: fc.array(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }), seed,
