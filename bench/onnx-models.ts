@@ -7,7 +7,7 @@
 // anything is timed.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { readFileSync } from 'node:fs';
@@ -63,6 +63,8 @@ function loadWeights(name: string): Weights {
 }
 
 interface ModelCase {
+  /** The fixture pair bench/fixtures/FILE.onnx and FILE.safetensors. */
+  file: string;
   name: string;
   size: string;
   batch: number;
@@ -102,7 +104,7 @@ function tfFilter(w: Tensor): tf.Tensor4D {
 
 const CASES: ModelCase[] = [
   {
-    name: 'MLP inference (ONNX peers)', size: '784-256-256-10, batch 64', batch: 64, shape: (B) => [B, 784], outputs: ['y'],
+    file: 'mlp', name: 'MLP inference (ONNX peers)', size: '784-256-256-10, batch 64', batch: 64, shape: (B) => [B, 784], outputs: ['y'],
     build: () => new Sequential(new Linear(784, 256), new ReLU(), new Linear(256, 256), new ReLU(), new Linear(256, 10)),
     run: (m, x) => [(m as Sequential).forward(x) as Tensor],
     tfjs: (sd) => {
@@ -119,7 +121,7 @@ const CASES: ModelCase[] = [
     },
   },
   {
-    name: 'CNN inference (ONNX peers)', size: 'c16-p-c32-p-fc10 on 1×28×28, batch 64', batch: 64, shape: (B) => [B, 1, 28, 28], outputs: ['y'],
+    file: 'cnn', name: 'CNN inference (ONNX peers)', size: 'c16-p-c32-p-fc10 on 1×28×28, batch 64', batch: 64, shape: (B) => [B, 1, 28, 28], outputs: ['y'],
     build: () => new Sequential(
       new Conv2d(1, 16, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
       new Conv2d(16, 32, 3, { padding: 1 }), new ReLU(), new MaxPool2d(2),
@@ -148,7 +150,7 @@ const CASES: ModelCase[] = [
     },
   },
   {
-    name: 'LSTM inference (ONNX peers)', size: '64→128, T 32, batch 16', batch: 16, shape: (B) => [B, 32, 64], outputs: ['output', 'hN'],
+    file: 'lstm', name: 'LSTM inference (ONNX peers)', size: '64→128, T 32, batch 16', batch: 16, shape: (B) => [B, 32, 64], outputs: ['output', 'hN'],
     build: () => new LSTM(64, 128),
     run: (m, x) => {
       const { output, hN } = (m as LSTM).forward(x);
@@ -208,18 +210,20 @@ export async function runOnnxModels(rounds = 6, budgetMs = 200): Promise<{ rows:
   setThreadsCount(1);
   await tf.setBackend('wasm');
   await tf.ready();
+  // Node has no multithreaded tfjs-wasm build, so XNNPACK runs one thread even when an earlier suite
+  // initialized the backend without setThreadsCount.
+  if (getThreadsCount() !== 1) throw new Error(`onnx-models bench: tfjs-wasm runs ${getThreadsCount()} threads, not 1`);
   ortWeb.env.wasm.numThreads = 1;
   ortWeb.env.wasm.simd = true;
   const before = getBackend();
   const rows: BenchRow[] = [];
   const spread: string[] = [];
   for (const c of CASES) {
-    const key = c.name.split(' ')[0].toLowerCase();
-    const { sd, io } = loadWeights(key);
+    const { sd, io } = loadWeights(c.file);
     const model = c.build();
     model.loadStateDict(sd, { strict: true });
     model.eval();
-    const onnx = readFileSync(path.join(FIXTURES, `${key}.onnx`));
+    const onnx = readFileSync(path.join(FIXTURES, `${c.file}.onnx`));
     const web = await ortWeb.InferenceSession.create(onnx, { executionProviders: ['wasm'], intraOpNumThreads: 1, interOpNumThreads: 1 });
     const nat = await ortNode.InferenceSession.create(onnx, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
     const tfm = c.tfjs(sd);
@@ -281,16 +285,16 @@ export async function runOnnxModels(rounds = 6, budgetMs = 200): Promise<{ rows:
     const best = (n: string): number => sps(Math.min(...per[n]));
     rows.push(makeRow(c.name, c.size, 'samples/s', best('tensorkit'),
       Object.fromEntries(names.slice(1).map((n) => [n, best(n)]))));
-    const range = (xs: number[]): string => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+    const range = (xs: number[], digits = 2): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
     const ratio = (peer: string): number[] => per.tensorkit.map((t, r) => per[peer][r] / t);
-    spread.push(`${key}: ours per round ${range(per.tensorkit.map(sps))} samples/s; ours/ort-web per round ${range(ratio('ort-web'))}, ` +
+    spread.push(`${c.file}: ours per round ${range(per.tensorkit.map(sps), 0)} samples/s; ours/ort-web per round ${range(ratio('ort-web'))}, ` +
       `ours/ort-node ${range(ratio('ort-node'))}, ours/tfjs-wasm ${range(ratio('tfjs-wasm'))}, ours/tensorkit js ${range(ratio('tensorkit js'))}; ` +
       `worst |difference| ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
     tf.dispose([tSmall, tBig]);
     tfm.dispose();
     await web.release();
     await nat.release();
-    if (isMain(import.meta.url)) console.error(`done ${key}`);
+    if (isMain(import.meta.url)) console.error(`done ${c.file}`);
   }
   setBackend(before);
   await tf.setBackend('cpu');
