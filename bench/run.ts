@@ -12,6 +12,7 @@ import { kernelDesignNotes } from './design-notes';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
+import { benchOnnxModels, onnxModelsNotes } from './onnx-models';
 import { benchRecommenders, recommendersNotes } from './recommenders';
 import { benchTrain, trainNotes } from './train';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
@@ -24,6 +25,7 @@ const SUITES: BenchSuite[] = [
   { name: 'train', run: benchTrain, notes: trainNotes },
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
   { name: 'inference', run: benchInference, notes: inferenceNotes },
+  { name: 'onnx-models', run: benchOnnxModels, notes: onnxModelsNotes },
   { name: 'compress', run: benchCompress, notes: compressNotes },
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
 ];
