@@ -24,6 +24,7 @@ export default defineConfig({
     'metrics/index': 'src/metrics/index.ts',
     'models/index': 'src/models/index.ts',
     'compress/index': 'src/compress/index.ts',
+    'serve/index': 'src/serve/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',
     'data/index': 'src/data/index.ts',
