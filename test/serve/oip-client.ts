@@ -69,7 +69,8 @@ export class OipClient {
     const res = await fetch(`${this.base}/${path}`, init);
     const text = await res.text();
     let parsed: unknown = null;
-    if (text !== '') {
+    // Every protocol response is JSON; other endpoints (Prometheus /metrics) are read as text.
+    if (text !== '' && (res.headers.get('content-type') ?? '').includes('application/json')) {
       try {
         parsed = JSON.parse(text);
       } catch {
