@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ShapeError, Tensor } from '../../src/tensor/index';
 import { hashApiKey, verifyAuditLog, type MonitorLike } from '../../src/serve/index';
 import { direct, mlp, start } from './helpers';
-import { OipClient } from './oip-client';
 
 let dir: string;
 beforeEach(async () => {
