@@ -25,6 +25,7 @@ export default defineConfig({
     'models/index': 'src/models/index.ts',
     'compress/index': 'src/compress/index.ts',
     'serve/index': 'src/serve/index.ts',
+    'cli/index': 'src/cli/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',
     'data/index': 'src/data/index.ts',
