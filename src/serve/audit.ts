@@ -65,16 +65,29 @@ export class AuditLog {
   }
 }
 
+/** What {@link verifyAuditLog} finds. @category Serve */
+export interface AuditCheck {
+  /** Whether every line chains to the one before. */
+  ok: boolean;
+  /** The entries read (up to the break, when there is one). */
+  entries: number;
+  /** The 1-based line where the chain breaks, when it does. */
+  line?: number;
+  /** Why that line breaks it. */
+  reason?: string;
+}
+
 /**
  * Checks an audit log's chain: every line is a JSON object whose `prev` is the SHA-256 of the line
  * before it (64 zeros for the first). Returns the number of entries, or the 1-based line number
  * where the chain first breaks.
  * @example
- * verifyAuditLog(''); // { ok: true, entries: 0 }
- * verifyAuditLog('{"prev":"x"}\n').ok; // false
+ * // Node only, from 'tensorkit/serve':
+ * // verifyAuditLog(await readFile('audit.jsonl', 'utf8')) gives { ok: true, entries: 12 },
+ * // or { ok: false, entries: 4, line: 5, reason: '…' } where the chain breaks.
  * @category Serve
  */
-export function verifyAuditLog(text: string): { ok: true; entries: number } | { ok: false; line: number; reason: string } {
+export function verifyAuditLog(text: string): AuditCheck {
   const lines = text.split('\n').filter((l) => l !== '');
   let prev = GENESIS;
   for (let i = 0; i < lines.length; i++) {
@@ -82,9 +95,9 @@ export function verifyAuditLog(text: string): { ok: true; entries: number } | { 
     try {
       doc = parseJsonStrict(lines[i], { maxDepth: 4 });
     } catch {
-      return { ok: false, line: i + 1, reason: 'not JSON' };
+      return { ok: false, entries: i, line: i + 1, reason: 'not JSON' };
     }
-    if (!isJsonObject(doc) || doc.prev !== prev) return { ok: false, line: i + 1, reason: 'prev does not match the SHA-256 of the line before' };
+    if (!isJsonObject(doc) || doc.prev !== prev) return { ok: false, entries: i, line: i + 1, reason: 'prev does not match the SHA-256 of the line before' };
     prev = sha256(lines[i]);
   }
   return { ok: true, entries: lines.length };

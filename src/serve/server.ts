@@ -26,9 +26,37 @@ export const SERVER_VERSION = '0.1.0';
  */
 export interface MonitorLike {
   /** Takes one request's input rows, prediction rows (or one number per row), latency and whether it failed. */
-  observe(o: { inputs: number[][]; predictions?: number[][] | number[]; latencyMs?: number; error?: boolean }): void;
+  observe(o: MonitorObservation): void;
   /** The current drift report; `features` become drift gauges on `/metrics`. */
-  report(): { features: { name: string; psi: number; drifted: boolean }[] };
+  report(): MonitorReport;
+}
+
+/** What the server passes to {@link MonitorLike.observe} after each inference request. @category Serve */
+export interface MonitorObservation {
+  /** The request's rows of the first input, each flattened. */
+  inputs: number[][];
+  /** The rows of the first output (one number per row when it has one column); absent when the model failed. */
+  predictions?: number[][] | number[];
+  /** Time of the forward pass (batching wait included), in ms. */
+  latencyMs?: number;
+  /** Whether the model failed on this request. */
+  error?: boolean;
+}
+
+/** The part of a monitor's report the server reads for its drift gauges (the rest is served as is). @category Serve */
+export interface MonitorReport {
+  /** Drift per feature. */
+  features: MonitorFeature[];
+}
+
+/** One feature's drift in a {@link MonitorReport}. @category Serve */
+export interface MonitorFeature {
+  /** The feature's name (the `feature` label of the gauges). */
+  name: string;
+  /** Its population stability index. */
+  psi: number;
+  /** Whether the monitor flags it as drifted. */
+  drifted: boolean;
 }
 
 /** Limits on requests. @category Serve */

@@ -36,12 +36,37 @@ export interface Servable {
   forward(...inputs: never[]): unknown;
 }
 
-/** A signature as a user or a file gives it: datatypes default to FP32, output shapes may be left to a probe. */
+/** One input of a {@link SignatureSpec}. @category Serve */
+export interface SignatureInput {
+  /** The input's name in requests. */
+  name: string;
+  /** Its shape: -1 first (the batch axis), then sizes or -1 for variable ones. */
+  shape: number[];
+  /** Its datatype (default FP32). */
+  datatype?: Datatype;
+}
+
+/** One output of a {@link SignatureSpec}. @category Serve */
+export interface SignatureOutput {
+  /** The output's name in responses. */
+  name: string;
+  /** Its shape (-1 first); omitted, a probe forward pass finds it. */
+  shape?: number[];
+  /** Its datatype (default FP32). */
+  datatype?: Datatype;
+}
+
+/**
+ * A signature as a user (createServer's `signatures`) or a model file (`metadata.signature`, as
+ * JSON) declares it: datatypes default to FP32; output shapes may be left to a probe forward pass
+ * on one zero row when every input axis but the batch has a fixed size.
+ * @category Serve
+ */
 export interface SignatureSpec {
-  /** The inputs (names, shapes with -1 for the batch axis, optional datatypes). */
-  inputs: { name: string; shape: number[]; datatype?: Datatype }[];
-  /** The outputs; shapes may be omitted when every input axis but the batch is fixed (a probe finds them). */
-  outputs?: { name: string; shape?: number[]; datatype?: Datatype }[];
+  /** The inputs, in the order `forward` takes them. */
+  inputs: SignatureInput[];
+  /** The outputs, in the order `forward` returns them (default: one output named `output`, found by the probe). */
+  outputs?: SignatureOutput[];
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
