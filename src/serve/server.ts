@@ -280,8 +280,9 @@ export function createServer(options: ServerOptions): InferenceServer {
   };
 
   const infer = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
-    const e = await modelEntry(name);
+    // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
+    const e = await modelEntry(name);
     const lv = await resolveVersion(e, v);
     ctx.version = lv.version;
     const where = `model ${JSON.stringify(name)} version ${lv.version}`;
@@ -322,16 +323,18 @@ export function createServer(options: ServerOptions): InferenceServer {
   };
 
   const modelMetadata = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
-    const e = await modelEntry(name);
+    // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
+    const e = await modelEntry(name);
     const lv = await resolveVersion(e, v);
     ctx.version = lv.version;
     sendJson(res, 200, { name, versions: [...e.available], platform: 'tensorkit', inputs: lv.signature.inputs.map(tensorMeta), outputs: lv.signature.outputs.map(tensorMeta) });
   };
 
   const modelReady = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
-    const e = await modelEntry(name);
+    // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
+    const e = await modelEntry(name);
     let ready = false;
     if (!e.unloaded && !draining) {
       try {
@@ -426,8 +429,8 @@ export function createServer(options: ServerOptions): InferenceServer {
   };
 
   const monitorReport = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string): Promise<void> => {
-    await modelEntry(name);
     ctx.who = authorize(req, { kind: 'infer', model: name });
+    await modelEntry(name);
     if (!Object.hasOwn(monitors, name)) throw new HttpError(404, `model ${JSON.stringify(name)} has no monitor (createServer's monitor option)`);
     let report: unknown;
     try {

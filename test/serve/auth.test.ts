@@ -27,6 +27,8 @@ describe('API keys with scopes', () => {
     const wrong = await new OipClient(base, { authorization: `Bearer ${ALICE}x` }).infer('a', req).catch((e: OipError) => e);
     expect(wrong).toMatchObject({ status: 401, body: { error: 'the API key is not valid' } });
     expect((await client.raw('GET', 'v2')).status).toBe(401);
+    // An unknown model is 401 too: without a key nothing tells which names exist.
+    expect((await client.raw('GET', 'v2/models/secret-model')).status).toBe(401);
     expect((await client.raw('GET', 'metrics')).status).toBe(401);
   });
 
