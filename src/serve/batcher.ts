@@ -19,18 +19,24 @@ interface Queue {
   items: Pending[];
   rows: number;
   timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null;
+  /** Whether `timer` is an immediate (run this tick) rather than the maxDelayMs timeout. */
+  immediate: boolean;
 }
 
 /**
  * Stacks concurrent requests to one model version on the batch axis (axis 0) into one forward
  * pass and splits the outputs again by each request's rows. Requests are grouped by the shape of
- * their non-batch axes (only equal ones stack). A group runs when it holds `maxBatchSize` rows, or
- * `maxDelayMs` after its first request arrived; a request larger than `maxBatchSize` runs alone.
+ * their non-batch axes (only equal ones stack). A group runs when it holds `maxBatchSize` rows,
+ * when no other request to this version is still arriving (announced but not submitted: nothing
+ * to wait for, so a lone request does not wait), or `maxDelayMs` after its first request; a
+ * request of `maxBatchSize` rows or more runs alone.
  * When a stacked pass throws, each request of it is run alone, so one bad request fails only
  * itself.
  */
 export class Batcher {
   private readonly queues = new Map<string, Queue>();
+  // Requests to this version that have arrived and are still being read: worth waiting for.
+  private arriving = 0;
 
   constructor(
     private readonly run: (inputs: Plain[]) => Plain[],
@@ -39,10 +45,33 @@ export class Batcher {
     private readonly onBatch: (size: number) => void,
   ) {}
 
-  /** Queues one request (inputs in signature order, each with the same batch axis). */
+  /** A request to this version arrived (its body is being read); {@link submit} or {@link withdraw} follows. */
+  announce(): void {
+    this.arriving++;
+  }
+
+  /** An announced request will not be submitted (its body was refused). */
+  withdraw(): void {
+    this.arriving--;
+    if (this.arriving === 0) this.flushSoon();
+  }
+
+  /** With no request left arriving, waiting for one is pointless: run what is queued in this tick. */
+  private flushSoon(): void {
+    for (const q of this.queues.values()) {
+      if (q.items.length === 0 || q.immediate) continue;
+      if (q.timer !== null) clearTimeout(q.timer as ReturnType<typeof setTimeout>);
+      q.timer = setImmediate(() => this.flush(q));
+      q.immediate = true;
+    }
+  }
+
+  /** Queues one announced request (inputs in signature order, each with the same batch axis). */
   submit(inputs: Plain[]): Promise<{ outputs: Plain[]; batchSize: number }> {
+    this.arriving--;
     const rows = inputs[0].shape[0];
     if (rows >= this.maxBatchSize) {
+      if (this.arriving === 0) this.flushSoon();
       try {
         const outputs = this.run(inputs);
         this.onBatch(rows);
@@ -55,32 +84,34 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       let q = this.queues.get(key);
       if (q === undefined) {
-        q = { items: [], rows: 0, timer: null };
+        q = { items: [], rows: 0, timer: null, immediate: false };
         this.queues.set(key, q);
       }
-      if (q.rows + rows > this.maxBatchSize) this.flush(key, q);
+      if (q.rows + rows > this.maxBatchSize) this.flush(q);
       q.items.push({ inputs, rows, resolve, reject });
       q.rows += rows;
-      if (q.rows >= this.maxBatchSize) this.flush(key, q);
+      if (q.rows >= this.maxBatchSize) this.flush(q);
+      else if (this.arriving === 0 && !q.immediate) this.flushSoon();
       else if (q.timer === null) {
-        const fire = (): void => this.flush(key, q!);
+        const fire = (): void => this.flush(q!);
+        q.immediate = this.maxDelayMs === 0;
         q.timer = this.maxDelayMs > 0 ? setTimeout(fire, this.maxDelayMs) : setImmediate(fire);
       }
     });
   }
 
-  private flush(key: string, q: Queue): void {
+  private flush(q: Queue): void {
     if (q.timer !== null) {
-      if (this.maxDelayMs > 0) clearTimeout(q.timer as ReturnType<typeof setTimeout>);
-      else clearImmediate(q.timer as ReturnType<typeof setImmediate>);
+      if (q.immediate) clearImmediate(q.timer as ReturnType<typeof setImmediate>);
+      else clearTimeout(q.timer as ReturnType<typeof setTimeout>);
       q.timer = null;
     }
+    q.immediate = false;
     const items = q.items;
     const total = q.rows;
     q.items = [];
     q.rows = 0;
     if (items.length === 0) return;
-    if (this.queues.get(key) === q) this.queues.delete(key);
     if (items.length === 1) {
       this.runAlone(items[0]);
       return;

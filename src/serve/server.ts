@@ -286,8 +286,15 @@ export function createServer(options: ServerOptions): InferenceServer {
     const lv = await resolveVersion(e, v);
     ctx.version = lv.version;
     const where = `model ${JSON.stringify(name)} version ${lv.version}`;
-    const body = parseBody(await readBody(req, limits), limits.maxValues);
-    const r = parseInferRequest(body, lv, where);
+    // Announced while its body arrives, so the batcher knows a request is worth waiting for.
+    lv.batcher?.announce();
+    let r: ReturnType<typeof parseInferRequest>;
+    try {
+      r = parseInferRequest(parseBody(await readBody(req, limits), limits.maxValues), lv, where);
+    } catch (err) {
+      lv.batcher?.withdraw();
+      throw err;
+    }
     const t0 = performance.now();
     let outs: Plain[];
     const monitor = Object.hasOwn(monitors, name) ? monitors[name] : undefined;

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createServer } from '../../src/serve/index';
 import { ArgumentError } from '../../src/tensor/index';
@@ -8,22 +9,30 @@ const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3], datatype:
 
 describe('server lifecycle', () => {
   it('listen returns the bound address; close drains the request in flight, then refuses connections', async () => {
-    // A 300 ms batching window keeps the request in flight while close() is called.
-    const server = createServer({ models: { m: mlp() }, batching: { maxBatchSize: 64, maxDelayMs: 300 }, log: () => undefined });
+    const server = createServer({ models: { m: mlp() }, batching: { maxBatchSize: 64, maxDelayMs: 5 }, log: () => undefined });
     const addr = await server.listen(0, '127.0.0.1');
     expect(addr.address).toBe('127.0.0.1');
     expect(addr.port).toBeGreaterThan(0);
-    const url = `http://127.0.0.1:${addr.port}/v2/models/m/infer`;
-    const inFlight = fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    // A request whose body is half sent when close() is called: it must still be answered.
+    const sock = connect(addr.port, '127.0.0.1');
+    let answer = '';
+    sock.on('data', (d) => (answer += d.toString('utf8')));
+    const ended = new Promise((r) => sock.on('close', r));
+    await new Promise((r) => sock.on('connect', r));
+    sock.write(`POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`);
     await new Promise((r) => setTimeout(r, 100));
     const t0 = Date.now();
-    const closed = server.close();
-    const res = await inFlight;
-    expect(res.status).toBe(200);
-    expect(((await res.json()) as { model_version: string }).model_version).toBe('1');
-    await closed;
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${addr.port}/v2/health/live`)).rejects.toThrow();
+    sock.write(body.slice(20));
+    await closing;
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(answer).toContain('"model_version":"1"');
     expect(Date.now() - t0).toBeLessThan(5000);
-    await expect(fetch(url, { method: 'POST', body })).rejects.toThrow();
   });
 
   it('refuses bad options with typed errors', () => {

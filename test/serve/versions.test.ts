@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/io/registry';
+import { Flatten, Linear, Sequential } from '../../src/nn/index';
+import { Generator, Tensor } from '../../src/tensor/index';
 import { direct, mlp, start } from './helpers';
 import { OipError } from './oip-client';
 
@@ -130,5 +132,24 @@ describe('serving versions from a ModelRegistry', () => {
       v = (await client.infer('m', req)).model_version!;
     }
     expect(v).toBe('2');
+  });
+
+  it("reads a signature from the model file's metadata, and reports a model whose signature is unknown as not ready", async () => {
+    const reg = new ModelRegistry(root);
+    const net = new Sequential(new Flatten(), new Linear(12, 2, { rng: new Generator(3) }));
+    const signature = JSON.stringify({ inputs: [{ name: 'image', shape: [-1, 3, 4] }], outputs: [{ name: 'logits' }] });
+    await reg.save('img', net, { metadata: { signature } });
+    const { client } = await start({ registry: root, pollMs: 0, models: { opaque: { forward: (x: Tensor) => x } } });
+    const meta = await client.modelMetadata('img');
+    expect(meta.inputs).toEqual([{ name: 'image', datatype: 'FP32', shape: [-1, 3, 4] }]);
+    expect(meta.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [-1, 2] }]);
+    const x = Array.from({ length: 12 }, (_, i) => i / 10);
+    const r = await client.infer('img', { inputs: [{ name: 'image', shape: [1, 3, 4], datatype: 'FP32', data: x }] });
+    expect(r.outputs[0].data).toEqual(Array.from(net.eval().forward(new Tensor(Float32Array.from(x), [1, 3, 4])).data));
+    expect(await client.serverReady()).toBe(false);
+    expect(await client.modelReady('opaque')).toBe(false);
+    const e = await client.infer('opaque', req).catch((err: OipError) => err);
+    expect(e).toMatchObject({ status: 503 });
+    expect((e as OipError).body.error).toMatch(/input signature cannot be read off this model; declare it/);
   });
 });
