@@ -33,7 +33,7 @@ export interface AuthOptions {
 }
 
 /** What a request is allowed, once its key is known. */
-export type Scope = { kind: 'infer'; model: string } | { kind: 'metrics' } | { kind: 'admin' } | { kind: 'any' };
+export type Scope = { kind: 'infer'; model: string } | { kind: 'metrics' } | { kind: 'admin' } | { kind: 'key' };
 
 interface StoredKey {
   id: string;
@@ -113,7 +113,7 @@ export class KeyStore {
     for (const k of this.keys) if (timingSafeEqual(k.hash, digest) && found === null) found = k;
     if (found === null) throw new HttpError(401, 'the API key is not valid', { 'www-authenticate': 'Bearer' });
     if (!allows(found.scopes, scope)) {
-      const what = scope.kind === 'infer' ? `infer:${scope.model}` : scope.kind === 'any' ? 'a scope' : scope.kind;
+      const what = scope.kind === 'infer' ? `infer:${scope.model}` : scope.kind === 'key' ? 'a scope' : scope.kind;
       throw new HttpError(403, `key ${JSON.stringify(found.id)} does not have scope ${what}`);
     }
     if (Number.isFinite(found.rate)) {

@@ -21,7 +21,7 @@ export const SERVER_VERSION = '0.1.0';
 
 /**
  * What the server feeds after each inference and serves at `GET /v2/models/{name}/monitor`: the
- * structural type of `tensorkit/monitor`'s `Monitor` (any object with these two methods works).
+ * structural type of `tensorkit/monitor`'s `Monitor` (every object with these two methods works).
  * @category Serve
  */
 export interface MonitorLike {
@@ -497,7 +497,7 @@ export function createServer(options: ServerOptions): InferenceServer {
     if (parts.length === 1) {
       ctx.endpoint = 'server_metadata';
       want('GET');
-      ctx.who = authorize(req, { kind: 'any' });
+      ctx.who = authorize(req, { kind: 'key' });
       sendJson(res, 200, { name: 'tensorkit', version: SERVER_VERSION, extensions: ['model_repository', 'tensorkit_versions', 'tensorkit_monitor', 'tensorkit_metrics'] });
       return;
     }

@@ -205,5 +205,5 @@ export function resolveSignature(model: Servable, spec: SignatureSpec | null, wh
 export function checkAgainstSpec(spec: TensorSpec, shape: readonly number[], datatype: string, where: string): void {
   if (datatype !== spec.datatype) throw new HttpError(400, `${where}: datatype ${datatype} does not match the model's ${spec.datatype} for input ${JSON.stringify(spec.name)}`);
   const ok = shape.length === spec.shape.length && spec.shape.every((d, i) => d === -1 || d === shape[i]);
-  if (!ok) throw new HttpError(400, `${where}: shape [${shape.join(', ')}] does not match the model's [${spec.shape.join(', ')}] for input ${JSON.stringify(spec.name)} (-1 is any size)`);
+  if (!ok) throw new HttpError(400, `${where}: shape [${shape.join(', ')}] does not match the model's [${spec.shape.join(', ')}] for input ${JSON.stringify(spec.name)} (-1 takes every size)`);
 }
