@@ -27,6 +27,8 @@ export default defineConfig({
     'explain/index': 'src/explain/index.ts',
     'monitor/index': 'src/monitor/index.ts',
     'privacy/index': 'src/privacy/index.ts',
+    'serve/index': 'src/serve/index.ts',
+    'cli/index': 'src/cli/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',
     'data/index': 'src/data/index.ts',
