@@ -13,25 +13,44 @@
  *   and the A chunk in L2.
  * - Results accumulate in float32 into a staged (M padded to 4) × (N padded to 8) C, one K block
  *   after another, then are copied (or added) into `out`.
+ * - Threads (threads.ts): all of op(a) and op(b) are packed first, then C is cut into fixed
+ *   chunks of MC rows × NC columns (a function of M and N only) that `gemmChunk` computes, each
+ *   through every K block in order; whichever thread runs a chunk, each element of C gets the same
+ *   instructions in the same order, so results are bit-identical for every thread count (and to
+ *   one thread).
  *
  * Small products, where staging costs more than SIMD saves, and matrix-vector shapes go to the JS
  * gemm (thresholds measured with bench/gemm.ts, see docs/backends.md).
  */
 import { balancedBlock, gemm as jsGemm } from '../matmul';
-import { ensureBytes, f32View, wasmMemory } from './memory';
+import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 import { Code, I32, ModuleBuilder, V128, type ValType } from './encoder';
+import { registerModule, runChunks } from './threads';
 
 /** Depth of a packed K block. */
 const KC = 256;
 /** Rows of op(a) per kernel call (a multiple of 4): MC×KC floats stay in L2. */
 const MC = 64;
+/** Columns of op(b) per thread chunk (a multiple of 8). */
+const NC = 128;
 /** Below this many multiply-adds (M·K·N) the JS gemm is faster than staging. */
 export const WASM_GEMM_MIN_WORK = 16 * 16 * 16;
+/** Below this many multiply-adds one thread computes every chunk: waking workers costs more. */
+export const WASM_GEMM_PARALLEL_MIN_WORK = 64 * 64 * 128;
+let parallelMinWork = WASM_GEMM_PARALLEL_MIN_WORK;
 
-/** The micro-kernel module: `gemm4x8(ap, bp, c, mPanels, nPanels, kc, ldcBytes, add)`, pointers in bytes. */
+/** Test hook: the multiply-adds from which a product enlists the workers (null restores the default). Internal. */
+export function forceGemmParallelMinWork(work: number | null): void {
+  parallelMinWork = work ?? WASM_GEMM_PARALLEL_MIN_WORK;
+}
+
+/**
+ * The GEMM module: the micro-kernel `gemm4x8(ap, bp, c, mPanels, nPanels, kc, ldcBytes, add)` and
+ * the thread chunk `gemmChunk(chunk, ap, bp, c, Mp, Np, K, kcB, colChunks)` (pointers in bytes).
+ */
 export function buildGemmModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
-  m.importMemory('env', 'mem', 1);
+  importWasmMemory(m);
   // params 0..7, then i32 locals 8..14, then v128 locals 15..25.
   const [ap, bp, c, mp, np, kc, ldc, add] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [j, i, pa, pb, k, rp, bpj] = [8, 9, 10, 11, 12, 13, 14];
@@ -77,11 +96,46 @@ export function buildGemmModule(): Uint8Array<ArrayBuffer> {
     f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
     f.end();
   });
+  addChunk(m, 0);
   return m.build();
+}
+
+/**
+ * Appends `gemmChunk(chunk, ap, bp, c, Mp, Np, K, kcB, colChunks)`: the C block of rows
+ * i0 = MC·⌊chunk / colChunks⌋ (MC of them, fewer at the edge) and columns j0 = NC·(chunk mod
+ * colChunks), through every K block k0 = 0, kcB, 2·kcB, … in order, by calls of the micro-kernel
+ * (function `kernel`). Packed layout: the A block of k0 at ap + 4·Mp·k0 bytes, the B block at
+ * bp + 4·Np·k0, each laid out as packA/packB write it for a block of depth kc = min(kcB, K − k0).
+ */
+function addChunk(m: ModuleBuilder, kernel: number): void {
+  const [chunk, ap, bp, c, Mp, Np, K, kcB, cols] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i0, j0, mp, np, k0, kc, cp] = [9, 10, 11, 12, 13, 14, 15];
+  const min = (f: Code, x: () => void, y: () => void): Code => {
+    x(); y(); x(); y();
+    return f.i32LtS().select();
+  };
+  m.func('gemmChunk', Array<ValType>(9).fill(I32), [], Array<ValType>(7).fill(I32), (f: Code) => {
+    f.localGet(chunk).localGet(cols).i32DivU().i32Const(MC).i32Mul().localSet(i0);
+    f.localGet(chunk).localGet(cols).i32RemU().i32Const(NC).i32Mul().localSet(j0);
+    min(f, () => f.i32Const(MC), () => f.localGet(Mp).localGet(i0).i32Sub()).i32Const(2).i32ShrU().localSet(mp);
+    min(f, () => f.i32Const(NC), () => f.localGet(Np).localGet(j0).i32Sub()).i32Const(3).i32ShrU().localSet(np);
+    f.localGet(c).localGet(i0).localGet(Np).i32Mul().localGet(j0).i32Add().i32Const(2).i32Shl().i32Add().localSet(cp);
+    f.i32Const(0).localSet(k0);
+    f.loop();
+    min(f, () => f.localGet(kcB), () => f.localGet(K).localGet(k0).i32Sub()).localSet(kc);
+    f.localGet(ap).localGet(Mp).localGet(k0).i32Mul().localGet(i0).localGet(kc).i32Mul().i32Add().i32Const(2).i32Shl().i32Add();
+    f.localGet(bp).localGet(Np).localGet(k0).i32Mul().localGet(j0).localGet(kc).i32Mul().i32Add().i32Const(2).i32Shl().i32Add();
+    f.localGet(cp).localGet(mp).localGet(np).localGet(kc).localGet(Np).i32Const(2).i32Shl();
+    f.localGet(k0).i32Const(0).i32GtS();
+    f.call(kernel);
+    f.localGet(k0).localGet(kc).i32Add().localTee(k0).localGet(K).i32LtS().brIf(0);
+    f.end();
+  });
 }
 
 type GemmKernel = (ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, add: number) => void;
 let kernel: GemmKernel | null = null;
+let moduleId = -1;
 /** Milliseconds the first call spent building and compiling the module (for the startup figure). */
 export let gemmCompileMs = 0;
 
@@ -91,9 +145,15 @@ function getKernel(): GemmKernel {
     const mod = new WebAssembly.Module(buildGemmModule());
     const inst = new WebAssembly.Instance(mod, { env: { mem: wasmMemory() } });
     kernel = inst.exports.gemm4x8 as GemmKernel;
+    moduleId = registerModule(mod, inst);
     gemmCompileMs = performance.now() - t0;
   }
   return kernel;
+}
+
+/** Compiles the GEMM module now (and makes it known to the threads), rather than at the first product. */
+export function prepareGemm(): void {
+  getKernel();
 }
 
 /**
@@ -111,23 +171,21 @@ export function wasmGemm(
     jsGemm(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
     return;
   }
-  const run = getKernel();
+  getKernel();
   const Mp = (M + 3) & ~3, Np = (N + 7) & ~7;
   const kcB = balancedBlock(K, KC, 1);
-  const bBase = Mp * kcB, cBase = bBase + kcB * Np;
+  const bBase = Mp * K, cBase = bBase + K * Np;
   ensureBytes((cBase + Mp * Np) * 4);
   const mem = f32View();
   for (let k0 = 0; k0 < K; k0 += kcB) {
     const kc = Math.min(kcB, K - k0);
-    if (transA) packAT(mem, a, aOff, M, k0, kc);
-    else packAN(mem, a, aOff, K, M, k0, kc);
-    if (transB) packBT(mem, bBase, b, bOff, K, N, k0, kc);
-    else packBN(mem, bBase, b, bOff, N, k0, kc);
-    for (let i0 = 0; i0 < Mp; i0 += MC) {
-      const mc = Math.min(MC, Mp - i0);
-      run((i0 * kc) << 2, bBase << 2, (cBase + i0 * Np) << 2, mc >> 2, Np >> 3, kc, Np << 2, k0 > 0 ? 1 : 0);
-    }
+    if (transA) packAT(mem, Mp * k0, a, aOff, M, k0, kc);
+    else packAN(mem, Mp * k0, a, aOff, K, M, k0, kc);
+    if (transB) packBT(mem, bBase + Np * k0, b, bOff, K, N, k0, kc);
+    else packBN(mem, bBase + Np * k0, b, bOff, N, k0, kc);
   }
+  const cols = Math.ceil(Np / NC), chunks = Math.ceil(Mp / MC) * cols;
+  runChunks(moduleId, 'gemmChunk', chunks, [0, bBase << 2, cBase << 2, Mp, Np, K, kcB, cols], M * K * N >= parallelMinWork);
   for (let i = 0; i < M; i++) {
     const o = outOff + i * N, s = cBase + i * Np;
     if (accumulate) for (let j = 0; j < N; j++) out[o + j] += mem[s + j];
@@ -135,14 +193,14 @@ export function wasmGemm(
   }
 }
 
-// Packing. A panels: panel p (rows 4p..4p+3) at p·4·kc, value (k, r) at +4k + r. B panels: panel
-// q (columns 8q..8q+7) at base + q·8·kc, value (k, c) at +8k + c. Lanes past the edge are zero.
+// Packing, one K block of depth kc at a time. A panels: panel p (rows 4p..4p+3) at base + p·4·kc,
+// value (k, r) at +4k + r. B panels: panel q (columns 8q..8q+7) at base + q·8·kc, value (k, c) at +8k + c. Lanes past the edge are zero.
 
 /** op(a) = a, stored (M, K). */
-function packAN(m: Float32Array, a: Float32Array, aOff: number, K: number, M: number, k0: number, kc: number): void {
+function packAN(m: Float32Array, base: number, a: Float32Array, aOff: number, K: number, M: number, k0: number, kc: number): void {
   for (let i = 0; i < M; i += 4) {
     const mr = Math.min(4, M - i);
-    let p = i * kc;
+    let p = base + i * kc;
     const r0 = aOff + i * K + k0;
     if (mr === 4) {
       const r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
@@ -158,10 +216,10 @@ function packAN(m: Float32Array, a: Float32Array, aOff: number, K: number, M: nu
 }
 
 /** op(a) = aᵀ, a stored (K, M). */
-function packAT(m: Float32Array, a: Float32Array, aOff: number, M: number, k0: number, kc: number): void {
+function packAT(m: Float32Array, base: number, a: Float32Array, aOff: number, M: number, k0: number, kc: number): void {
   for (let i = 0; i < M; i += 4) {
     const mr = Math.min(4, M - i);
-    let p = i * kc;
+    let p = base + i * kc;
     let s = aOff + k0 * M + i;
     if (mr === 4) {
       for (let k = 0; k < kc; k++, p += 4, s += M) {
