@@ -4,7 +4,7 @@
  * shared memory (memory.ts) and run chunks of a job beside the calling thread.
  *
  * The one primitive is {@link runChunks}: a parallel for over chunks `0 … nChunks − 1` of a wasm
- * export `f(chunk, a0, …, a7)`. The caller fixes the chunks from the problem's shape only, never
+ * export `f(chunk, a0, …, a11)`. The caller fixes the chunks from the problem's shape only, never
  * from the thread count; each chunk writes its own part of the output with the same instructions
  * whichever thread claims it, so results are bit-identical for every thread count. Threads claim
  * chunks from one atomic counter (the calling thread too), which balances the load when a core is
@@ -28,16 +28,18 @@ import { memoryShared, wasmMemory } from './memory';
 /** The most threads {@link setThreadCount} accepts. */
 export const MAX_THREADS = 64;
 /** Arguments after the chunk index that a chunk function takes. */
-const NARGS = 8;
+const NARGS = 12;
 
 // Control words.
 const NEXT = 0, NCHUNKS = 1, MODULE = 2, FUNC = 3, ERROR = 4, ARGS = 8;
 const WORKER0 = ARGS + NARGS, STRIDE = 4;
 const GO = 0, DONE = 1, READY = 2, COUNT = 3;
 const CTL_WORDS = WORKER0 + STRIDE * MAX_THREADS;
+/** Polls of its `go` word a worker makes before it sleeps in `Atomics.wait` (some tens of µs). */
+const SPIN = 20000;
 
-/** A chunk function: chunk index, then up to eight i32 arguments. */
-type ChunkFn = (chunk: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number) => void;
+/** A chunk function: chunk index, then up to twelve i32 arguments. */
+type ChunkFn = (chunk: number, ...args: number[]) => void;
 
 /** A kernel module the threads can run: its compiled module and the calling thread's instance. */
 interface Registered { module: WebAssembly.Module; names: string[]; fns: ChunkFn[] }
@@ -81,18 +83,21 @@ function serve(msg) {
   Atomics.notify(ctl, base + ${READY});
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctl, base + ${GO}, seen);
-    const g = Atomics.load(ctl, base + ${GO});
-    if (g === seen) continue;
+    // Spin a little first: the jobs of one op (packing, then the product) come back to back.
+    let g = Atomics.load(ctl, base + ${GO});
+    for (let spin = 0; g === seen && spin < ${SPIN}; spin++) g = Atomics.load(ctl, base + ${GO});
+    if (g === seen) {
+      Atomics.wait(ctl, base + ${GO}, seen);
+      continue;
+    }
     if (g < 0) break;
     seen = g;
     const n = ctl[NCHUNKS], f = fns[ctl[MODULE]][ctl[FUNC]];
-    const a0 = ctl[ARGS], a1 = ctl[ARGS + 1], a2 = ctl[ARGS + 2], a3 = ctl[ARGS + 3];
-    const a4 = ctl[ARGS + 4], a5 = ctl[ARGS + 5], a6 = ctl[ARGS + 6], a7 = ctl[ARGS + 7];
+    const args = Array.from(ctl.subarray(ARGS, ARGS + ${NARGS}));
     let count = 0;
     try {
       for (let c = Atomics.add(ctl, NEXT, 1); c < n; c = Atomics.add(ctl, NEXT, 1)) {
-        f(c, a0, a1, a2, a3, a4, a5, a6, a7);
+        f(c, ...args);
         count++;
       }
     } catch (e) {
@@ -247,7 +252,7 @@ export function workerChunkCounts(): number[] {
 /**
  * Runs `f(c, ...args)` for every chunk c in 0 … nChunks − 1, where f is the export `name` of the
  * module `id` (from {@link registerModule}), on the calling thread and every ready worker, and
- * returns when all chunks are done. `args` are at most eight i32 values. Chunks must write
+ * returns when all chunks are done. `args` are at most twelve i32 values. Chunks must write
  * disjoint parts of the memory and not depend on each other's order. Throws if a chunk trapped
  * (after every worker has stopped touching the memory). `parallel` false runs every chunk on the
  * calling thread (for work too small to be worth waking the workers; the result is the same).
@@ -256,8 +261,6 @@ export function runChunks(id: number, name: string, nChunks: number, args: reado
   const reg = registry[id];
   const fi = reg.names.indexOf(name);
   const f = reg.fns[fi];
-  const a0 = args[0] ?? 0, a1 = args[1] ?? 0, a2 = args[2] ?? 0, a3 = args[3] ?? 0;
-  const a4 = args[4] ?? 0, a5 = args[5] ?? 0, a6 = args[6] ?? 0, a7 = args[7] ?? 0;
   const p = pool;
   const enlisted: number[] = [];
   if (p !== null && parallel && nChunks > 1) {
@@ -266,7 +269,7 @@ export function runChunks(id: number, name: string, nChunks: number, args: reado
     }
   }
   if (p === null || enlisted.length === 0) {
-    for (let c = 0; c < nChunks; c++) f(c, a0, a1, a2, a3, a4, a5, a6, a7);
+    for (let c = 0; c < nChunks; c++) f(c, ...args);
     return;
   }
   const ctl = p.ctl;
@@ -284,7 +287,7 @@ export function runChunks(id: number, name: string, nChunks: number, args: reado
   }
   let failure: unknown = null;
   try {
-    if (!workersOnly) for (let c = Atomics.add(ctl, NEXT, 1); c < nChunks; c = Atomics.add(ctl, NEXT, 1)) f(c, a0, a1, a2, a3, a4, a5, a6, a7);
+    if (!workersOnly) for (let c = Atomics.add(ctl, NEXT, 1); c < nChunks; c = Atomics.add(ctl, NEXT, 1)) f(c, ...args);
   } catch (e) {
     failure = e;
     Atomics.store(ctl, NEXT, nChunks);
