@@ -233,10 +233,19 @@ export function benchGemmThreads(threads: number, sizes = [256, 512, 1024], roun
       return t;
     };
     const t1: number[] = [], tn: number[] = [];
+    // CPU time of the process over wall time during the many-thread rounds: near `threads` when
+    // the threads really ran side by side; near 1 (or below) when other processes held the cores.
+    let cpu = 0, wall = 0;
     for (let r = 0; r < rounds; r++) {
       for (const count of r % 2 === 0 ? [1, threads] : [threads, 1]) {
         setNumThreads(count);
+        const c0 = process.cpuUsage(), w0 = performance.now();
         (count === 1 ? t1 : tn).push(best(count === 1 ? one : many));
+        if (count !== 1) {
+          const c = process.cpuUsage(c0);
+          cpu += (c.user + c.system) / 1000;
+          wall += performance.now() - w0;
+        }
       }
     }
     setNumThreads(1);
@@ -244,7 +253,8 @@ export function benchGemmThreads(threads: number, sizes = [256, 512, 1024], roun
     const g = (ms: number) => (2 * n ** 3) / ms / 1e6;
     const b1 = Math.min(...t1), bn = Math.min(...tn);
     lines.push(`gemm NN ${n}: 1 thread ${b1.toFixed(2)} ms (${g(b1).toFixed(1)} GFLOP/s), ${threads} threads ${bn.toFixed(2)} ms ` +
-      `(${g(bn).toFixed(1)} GFLOP/s); best/best ${(b1 / bn).toFixed(2)}×, per round ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`);
+      `(${g(bn).toFixed(1)} GFLOP/s); best/best ${(b1 / bn).toFixed(2)}×, per round ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×; ` +
+      `CPU/wall at ${threads} threads ${(cpu / wall).toFixed(2)}`);
     if (isMain(import.meta.url)) console.error(lines[lines.length - 1]);
   }
   return lines;
