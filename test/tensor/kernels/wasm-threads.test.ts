@@ -12,7 +12,7 @@ import { forceThreadSupport, forceWorkersOnly, poolWorkers, workerChunkCounts } 
 import {
   ArgumentError, Generator, getBackend, getNumThreads, matmul, maxNumThreads, randn, setBackend, setNumThreads, tensor,
 } from '../../../src/tensor/index';
-import { Linear, ReLU, Sequential, crossEntropy } from '../../../src/nn/index';
+import { Conv2d, Flatten, Linear, ReLU, Sequential, crossEntropy } from '../../../src/nn/index';
 import { SGD } from '../../../src/optim/index';
 import { expectThrows, gemmCases, seededUniform as randomArray, type GemmCase } from '../../helpers/check';
 
@@ -42,12 +42,18 @@ const CASES: GemmCase[] = [
   { M: 255, K: 17, N: 255, transA: true, transB: true, accumulate: false, aOff: 0, bOff: 1, outOff: 2, seed: 9 },
 ];
 
-/** A seeded two-layer MLP's parameters after three SGD steps of cross-entropy on a fixed batch. */
-function trainSteps(): Float32Array[] {
+/**
+ * Parameters after three SGD steps of cross-entropy on a fixed batch: a seeded two-layer MLP, or a
+ * small CNN (its convolution forward runs im2col and, per image, a wasm GEMM of 8 × 18 × 144:
+ * two column chunks).
+ */
+function trainSteps(kind: 'mlp' | 'cnn' = 'mlp'): Float32Array[] {
   const g = new Generator(11);
-  const model = new Sequential(new Linear(40, 96, { rng: g }), new ReLU(), new Linear(96, 7, { rng: g }));
+  const model = kind === 'mlp'
+    ? new Sequential(new Linear(40, 96, { rng: g }), new ReLU(), new Linear(96, 7, { rng: g }))
+    : new Sequential(new Conv2d(2, 8, 3, { padding: 1, rng: g }), new ReLU(), new Flatten(), new Linear(8 * 12 * 12, 7, { rng: g }));
   const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-  const x = randn([70, 40], { rng: g });
+  const x = kind === 'mlp' ? randn([70, 40], { rng: g }) : randn([70, 2, 12, 12], { rng: g });
   const y = tensor(Array.from({ length: 70 }, (_, i) => (i * 5) % 7));
   for (let s = 0; s < 3; s++) {
     opt.zeroGrad();
@@ -91,7 +97,7 @@ describe('threads: results bit-identical for 1, 2 and 3 threads', () => {
     });
   }
 
-  it('a training step of a small MLP (matmuls forward and backward) is bit-identical at 1 and 2 threads', () => {
+  it('training steps of a small MLP and a small CNN (matmuls and convolutions, forward and backward) are bit-identical at 1 and 2 threads', () => {
     const start = getBackend();
     setBackend('wasm');
     try {
@@ -105,6 +111,18 @@ describe('threads: results bit-identical for 1, 2 and 3 threads', () => {
         expectBitIdentical(two[i], p, `parameter ${i}, 2 threads`);
         expectBitIdentical(workers[i], p, `parameter ${i}, workers only`);
       });
+      forceWorkersOnly(false);
+      setNumThreads(1);
+      const cnnOne = trainSteps('cnn');
+      setNumThreads(2);
+      const cnnTwo = trainSteps('cnn');
+      const before = workerChunkCounts()[0];
+      forceWorkersOnly(true);
+      const cnnWorkers = trainSteps('cnn');
+      forceWorkersOnly(false);
+      expect(workerChunkCounts()[0]).toBeGreaterThan(before);
+      cnnOne.forEach((p, i) => expectBitIdentical(cnnWorkers[i], p, `CNN parameter ${i}, workers only`));
+      cnnOne.forEach((p, i) => expectBitIdentical(cnnTwo[i], p, `CNN parameter ${i}, 2 threads`));
       // The training changed the parameters (so the comparison compares something).
       setNumThreads(1);
       const g = new Generator(11);
