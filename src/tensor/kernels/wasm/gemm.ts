@@ -26,7 +26,7 @@
  * gemm (thresholds measured with bench/gemm.ts, see docs/backends.md).
  */
 import { balancedBlock, gemm as jsGemm } from '../matmul';
-import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { SHARED_MAX_PAGES, ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 import { Code, I32, ModuleBuilder, V128, type ValType } from './encoder';
 import { registerModule, runChunks } from './threads';
 
@@ -41,6 +41,8 @@ export const WASM_GEMM_MIN_WORK = 16 * 16 * 16;
 /** Below this many multiply-adds one thread computes every chunk: waking workers costs more. */
 export const WASM_GEMM_PARALLEL_MIN_WORK = 64 * 64 * 128;
 let parallelMinWork = WASM_GEMM_PARALLEL_MIN_WORK;
+/** The most bytes a product stages: the memory's 4 GiB less a page. */
+const MAX_STAGED_BYTES = (SHARED_MAX_PAGES - 1) * 65536;
 
 /** Test hook: the multiply-adds from which a product enlists the workers (null restores the default). Internal. */
 export function forceGemmParallelMinWork(work: number | null): void {
@@ -274,11 +276,16 @@ export function wasmGemm(
     jsGemm(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
     return;
   }
-  getKernel();
   const Mp = (M + 3) & ~3, Np = (N + 7) & ~7;
   const kcB = balancedBlock(K, KC, 1);
   // Floats: zero-padded copies of a and b, their packed panels, then C.
   const rawB = Mp * K, packA = rawB + Np * K, packB = packA + Mp * K, cBase = packB + K * Np;
+  // Past what 32-bit addresses reach (operands of about 16384² and up), the JS kernel runs.
+  if ((cBase + Mp * Np) * 4 > MAX_STAGED_BYTES) {
+    jsGemm(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
+    return;
+  }
+  getKernel();
   ensureBytes((cBase + Mp * Np) * 4);
   const mem = f32View();
   if (transA) copyPadded(mem, 0, a, aOff, K, M, Mp);
