@@ -7,6 +7,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { js, kernels, wasm } from '../src/tensor/kernels/backend';
+import { setNumThreads } from '../src/tensor/backend';
 import { matmulModel } from './onnx-matmul';
 import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow, randomData } from './util';
 
@@ -201,7 +202,70 @@ export async function benchGemmWasm(rounds = 5): Promise<{ rows: BenchRow[]; spr
   return { rows, spread };
 }
 
-if (isMain(import.meta.url) && process.argv.includes('--wasm')) {
+/**
+ * The wasm GEMM (NN) at one thread against `threads` threads, in one process: rounds alternate the
+ * thread count (the pool is started outside the timed calls), best per round of `calls` products.
+ * Returns one line per size with the best times, the ratio of the bests and the spread of the
+ * per-round ratios. Results are checked bit-identical first.
+ */
+export function benchGemmThreads(threads: number, sizes = [256, 512, 1024], rounds = 6): string[] {
+  const lines: string[] = [];
+  for (const n of sizes) {
+    const a = randomData(n * n, 1), b = randomData(n * n, 2);
+    const one = new Float32Array(n * n), many = new Float32Array(n * n);
+    const run = (out: Float32Array) => wasm.gemm(out, 0, a, 0, b, 0, n, n, n, false, false, false);
+    setNumThreads(1);
+    run(one);
+    setNumThreads(threads);
+    run(many);
+    for (let i = 0; i < one.length; i++) {
+      if (!Object.is(one[i], many[i])) throw new Error(`gemm ${n}: ${threads} threads differ from one at ${i}`);
+    }
+    const calls = n >= 1024 ? 3 : n >= 512 ? 10 : 30;
+    const best = (out: Float32Array) => {
+      run(out);
+      let t = Infinity;
+      for (let k = 0; k < calls; k++) {
+        const t0 = performance.now();
+        run(out);
+        t = Math.min(t, performance.now() - t0);
+      }
+      return t;
+    };
+    const t1: number[] = [], tn: number[] = [];
+    // CPU time of the process over wall time during the many-thread rounds: near `threads` when
+    // the threads really ran side by side; near 1 (or below) when other processes held the cores.
+    let cpu = 0, wall = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (const count of r % 2 === 0 ? [1, threads] : [threads, 1]) {
+        setNumThreads(count);
+        const c0 = process.cpuUsage(), w0 = performance.now();
+        (count === 1 ? t1 : tn).push(best(count === 1 ? one : many));
+        if (count !== 1) {
+          const c = process.cpuUsage(c0);
+          cpu += (c.user + c.system) / 1000;
+          wall += performance.now() - w0;
+        }
+      }
+    }
+    setNumThreads(1);
+    const ratios = t1.map((t, r) => t / tn[r]);
+    const g = (ms: number) => (2 * n ** 3) / ms / 1e6;
+    const b1 = Math.min(...t1), bn = Math.min(...tn);
+    lines.push(`gemm NN ${n}: 1 thread ${b1.toFixed(2)} ms (${g(b1).toFixed(1)} GFLOP/s), ${threads} threads ${bn.toFixed(2)} ms ` +
+      `(${g(bn).toFixed(1)} GFLOP/s); best/best ${(b1 / bn).toFixed(2)}×, per round ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×; ` +
+      `CPU/wall at ${threads} threads ${(cpu / wall).toFixed(2)}`);
+    if (isMain(import.meta.url)) console.error(lines[lines.length - 1]);
+  }
+  return lines;
+}
+
+const threadsArg = process.argv.indexOf('--threads');
+if (isMain(import.meta.url) && threadsArg >= 0) {
+  const threads = Number(process.argv[threadsArg + 1]);
+  if (!Number.isInteger(threads) || threads < 2) throw new Error('--threads N needs an integer N ≥ 2');
+  for (const line of benchGemmThreads(threads, undefined, Number(process.env.ROUNDS ?? 6))) console.log(line);
+} else if (isMain(import.meta.url) && process.argv.includes('--wasm')) {
   const { rows, spread } = await benchGemmWasm(Number(process.env.ROUNDS ?? 5));
   console.log(toMarkdown(rows));
   for (const line of spread) console.log(line);

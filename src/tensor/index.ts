@@ -47,5 +47,5 @@ export {
   type RecurrentLayerOptions, type RnnLayerOptions, type RecurrentLayerResult, type LstmLayerResult,
 } from './ops/rnn';
 export { TypedBuffer, type Dtype, type TypedData, type TypedTensor, type IntegerDtype, type IntegerData, type TypedTensorJson } from './typed';
-export { setBackend, getBackend, wasmAvailable, type Backend } from './backend';
+export { setBackend, getBackend, wasmAvailable, setNumThreads, getNumThreads, maxNumThreads, type Backend } from './backend';
 export { VERSION } from './version';

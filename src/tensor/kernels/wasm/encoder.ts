@@ -118,6 +118,9 @@ export class Code {
   i32Add(): this { return this.raw(0x6a); }
   i32Sub(): this { return this.raw(0x6b); }
   i32Mul(): this { return this.raw(0x6c); }
+  i32DivS(): this { return this.raw(0x6d); }
+  i32DivU(): this { return this.raw(0x6e); }
+  i32RemU(): this { return this.raw(0x70); }
   i32And(): this { return this.raw(0x71); }
   i32Or(): this { return this.raw(0x72); }
   i32Shl(): this { return this.raw(0x74); }
@@ -174,9 +177,15 @@ export class ModuleBuilder {
   private funcs: FuncDef[] = [];
   private memoryImport: number[] | null = null;
 
-  /** Imports a memory as `module.field` with `minPages` 64 KiB pages (and optionally a maximum). */
-  importMemory(module: string, field: string, minPages: number, maxPages?: number): this {
-    const limits = maxPages === undefined ? [0x00, ...uleb(minPages)] : [0x01, ...uleb(minPages), ...uleb(maxPages)];
+  /**
+   * Imports a memory as `module.field` with `minPages` 64 KiB pages (and optionally a maximum).
+   * `shared` declares a shared memory (limits flag 3; the threads proposal requires a maximum):
+   * only a `WebAssembly.Memory` created with `shared: true` then links, and only a shared one.
+   */
+  importMemory(module: string, field: string, minPages: number, maxPages?: number, shared = false): this {
+    if (shared && maxPages === undefined) throw new Error('importMemory: a shared memory needs maxPages');
+    const limits = maxPages === undefined ? [0x00, ...uleb(minPages)]
+      : [shared ? 0x03 : 0x01, ...uleb(minPages), ...uleb(maxPages)];
     this.memoryImport = [...name(module), ...name(field), 0x02, ...limits];
     return this;
   }

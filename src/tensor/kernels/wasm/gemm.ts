@@ -3,9 +3,12 @@
  * (matmul.ts). Layout (GotoBLAS / XNNPACK style):
  *
  * - op(a) is packed into 4-row panels, op(b) into 8-column panels, k-major (panel p holds, for each
- *   k, its 4 or 8 values contiguously), zero-padded past the edges, one K block (KC deep) at a time.
- *   Packing is done in JS straight into the wasm memory: it is O(MK + KN) against O(MNK) work, and
- *   it is where the transpositions are absorbed, so the wasm kernel has one case.
+ *   k, its 4 or 8 values contiguously), zero-padded past the edges, in K blocks (KC deep). a and b
+ *   are first copied (`set`, a memcpy) into the wasm memory as row-major copies padded with zeros
+ *   to Mp rows or Np columns; the wasm `packChunk` then writes the panels (f32x4 copies where a
+ *   panel's values are adjacent, gathers where they are a row apart). That is where the
+ *   transpositions are absorbed, so the micro-kernel has one case, and it is O(MK + KN) work that
+ *   the threads share.
  * - The wasm micro-kernel computes a 4×8 tile in eight f32x4 accumulators: per k, two vector loads
  *   of the B row and, for each of the four rows, one `v128.load32_splat` of the A value, an
  *   `f32x4.mul` and an `f32x4.add` per vector (no relaxed FMA in Node 20). It sweeps the 8-column
@@ -13,25 +16,47 @@
  *   and the A chunk in L2.
  * - Results accumulate in float32 into a staged (M padded to 4) × (N padded to 8) C, one K block
  *   after another, then are copied (or added) into `out`.
+ * - Threads (threads.ts): C is cut into fixed chunks of MC rows × NC columns (a function of M and N
+ *   only) that `gemmChunk` computes, each through every K block in order; whichever thread runs a
+ *   chunk, each element of C gets the same instructions in the same order, so results are
+ *   bit-identical for every thread count. The packing job is cut into fixed groups of panels the
+ *   same way (it only moves values).
  *
  * Small products, where staging costs more than SIMD saves, and matrix-vector shapes go to the JS
  * gemm (thresholds measured with bench/gemm.ts, see docs/backends.md).
  */
 import { balancedBlock, gemm as jsGemm } from '../matmul';
-import { ensureBytes, f32View, wasmMemory } from './memory';
+import { SHARED_MAX_PAGES, ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 import { Code, I32, ModuleBuilder, V128, type ValType } from './encoder';
+import { registerModule, runChunks } from './threads';
 
 /** Depth of a packed K block. */
 const KC = 256;
 /** Rows of op(a) per kernel call (a multiple of 4): MC×KC floats stay in L2. */
 const MC = 64;
+/** Columns of op(b) per thread chunk (a multiple of 8). */
+const NC = 128;
 /** Below this many multiply-adds (M·K·N) the JS gemm is faster than staging. */
 export const WASM_GEMM_MIN_WORK = 16 * 16 * 16;
+/** Below this many multiply-adds one thread computes every chunk: waking workers costs more. */
+export const WASM_GEMM_PARALLEL_MIN_WORK = 64 * 64 * 128;
+let parallelMinWork = WASM_GEMM_PARALLEL_MIN_WORK;
+/** The most bytes a product stages: the memory's 4 GiB less a page. */
+const MAX_STAGED_BYTES = (SHARED_MAX_PAGES - 1) * 65536;
 
-/** The micro-kernel module: `gemm4x8(ap, bp, c, mPanels, nPanels, kc, ldcBytes, add)`, pointers in bytes. */
+/** Test hook: the multiply-adds from which a product enlists the workers (null restores the default). Internal. */
+export function forceGemmParallelMinWork(work: number | null): void {
+  parallelMinWork = work ?? WASM_GEMM_PARALLEL_MIN_WORK;
+}
+
+/**
+ * The GEMM module: the micro-kernel `gemm4x8(ap, bp, c, mPanels, nPanels, kc, ldcBytes, add)`, the
+ * thread chunk of the product `gemmChunk(chunk, ap, bp, c, Mp, Np, K, kcB, colChunks)` and of the
+ * packing `packChunk(…)` (pointers in bytes).
+ */
 export function buildGemmModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
-  m.importMemory('env', 'mem', 1);
+  importWasmMemory(m);
   // params 0..7, then i32 locals 8..14, then v128 locals 15..25.
   const [ap, bp, c, mp, np, kc, ldc, add] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [j, i, pa, pb, k, rp, bpj] = [8, 9, 10, 11, 12, 13, 14];
@@ -77,11 +102,145 @@ export function buildGemmModule(): Uint8Array<ArrayBuffer> {
     f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
     f.end();
   });
+  addChunk(m, 0);
+  const packs = [addPack(m, 4, false), addPack(m, 4, true), addPack(m, 8, true), addPack(m, 8, false)];
+  addPackChunk(m, packs);
   return m.build();
+}
+
+/** Panels of op(a) (4 rows) or op(b) (8 columns) packed per chunk of the packing job. */
+const PANELS_PER_CHUNK = 8;
+
+/**
+ * Appends `pack{W}{c|s}(raw, out, P, K, kcB, ld, p0, p1)` (internal): panels p0 … p1 − 1 of width
+ * W from a zero-padded row-major copy `raw` (row length `ld` floats) into the packed layout at
+ * `out`, every K block k0 of depth kc = min(kcB, K − k0): value (k, r) of panel p at
+ * out + P·k0 + p·W·kc + W·(k − k0) + r (floats). Contiguous (`c`): the panel's W values of one k
+ * are adjacent in raw (raw is K × P: op(a) = aᵀ, op(b) = b), copied as f32x4 vectors. Strided
+ * (`s`): they are W rows apart (raw is P × K: op(a) = a, op(b) = bᵀ), gathered one by one.
+ */
+function addPack(m: ModuleBuilder, W: 4 | 8, contiguous: boolean): number {
+  const [raw, out, P, K, kcB, ld, p0, p1] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [p, k0, kc, src, dst, sp, k, t, ldb] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+  return m.func(null, Array<ValType>(8).fill(I32), [], Array<ValType>(9).fill(I32), (f: Code) => {
+    f.localGet(ld).i32Const(2).i32Shl().localSet(ldb);
+    f.localGet(p0).localSet(p);
+    f.block();
+    f.localGet(p).localGet(p1).i32GeS().brIf(0);
+    f.loop(); // panels
+    f.localGet(raw).localGet(p).i32Const(W * 4).i32Mul();
+    if (!contiguous) f.localGet(ld).i32Mul();
+    f.i32Add().localSet(src);
+    f.i32Const(0).localSet(k0);
+    f.loop(); // K blocks
+    f.localGet(kcB).localGet(K).localGet(k0).i32Sub().localGet(kcB).localGet(K).localGet(k0).i32Sub().i32LtS().select().localSet(kc);
+    f.localGet(out).localGet(P).localGet(k0).i32Mul().localGet(p).i32Const(W).i32Mul().localGet(kc).i32Mul().i32Add()
+      .i32Const(2).i32Shl().i32Add().localSet(dst);
+    f.localGet(src).localGet(k0);
+    if (contiguous) f.localGet(ldb).i32Mul();
+    else f.i32Const(2).i32Shl();
+    f.i32Add().localSet(sp);
+    f.localGet(kc).localSet(k);
+    f.loop(); // k
+    if (contiguous) {
+      for (let h = 0; h < W / 4; h++) f.localGet(dst).localGet(sp).v128Load(16 * h, 0).v128Store(16 * h, 0);
+      f.localGet(sp).localGet(ldb).i32Add().localSet(sp);
+    } else {
+      f.localGet(sp).localSet(t);
+      for (let r = 0; r < W; r++) {
+        f.localGet(dst).localGet(t).f32Load(0).f32Store(4 * r);
+        if (r < W - 1) f.localGet(t).localGet(ldb).i32Add().localSet(t);
+      }
+      f.localGet(sp).i32Const(4).i32Add().localSet(sp);
+    }
+    f.localGet(dst).i32Const(W * 4).i32Add().localSet(dst);
+    f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+    f.end();
+    f.localGet(k0).localGet(kc).i32Add().localTee(k0).localGet(K).i32LtS().brIf(0);
+    f.end();
+    f.localGet(p).i32Const(1).i32Add().localTee(p).localGet(p1).i32LtS().brIf(0);
+    f.end();
+    f.end();
+  });
+}
+
+/**
+ * Appends `packChunk(chunk, rawA, rawB, packA, Mp, Np, K, kcB, transA, transB, aChunks)`: chunks
+ * below aChunks pack PANELS_PER_CHUNK panels of op(a), the rest as many of op(b), into packA
+ * (Mp·K floats) and the B panels right after it. `packs` are the indices of pack4s, pack4c,
+ * pack8c, pack8s.
+ */
+function addPackChunk(m: ModuleBuilder, packs: number[]): void {
+  const [chunk, rawA, rawB, packA, Mp, Np, K, kcB, transA, transB, aChunks] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [q0, q1, n] = [11, 12, 13];
+  // q0 = PPC·c, q1 = min(q0 + PPC, n) for panel count n.
+  const range = (f: Code, c: () => void, panels: () => void): void => {
+    c();
+    f.i32Const(PANELS_PER_CHUNK).i32Mul().localSet(q0);
+    panels();
+    f.localSet(n);
+    f.localGet(q0).i32Const(PANELS_PER_CHUNK).i32Add().localGet(n).localGet(q0).i32Const(PANELS_PER_CHUNK).i32Add().localGet(n).i32LtS()
+      .select().localSet(q1);
+  };
+  m.func('packChunk', Array<ValType>(11).fill(I32), [], Array<ValType>(3).fill(I32), (f: Code) => {
+    f.localGet(chunk).localGet(aChunks).i32LtS().if();
+    range(f, () => f.localGet(chunk), () => f.localGet(Mp).i32Const(2).i32ShrU());
+    // op(a) = aᵀ: raw is K × Mp (contiguous); op(a) = a: raw is Mp × K (strided).
+    f.localGet(transA).if();
+    f.localGet(rawA).localGet(packA).localGet(Mp).localGet(K).localGet(kcB).localGet(Mp).localGet(q0).localGet(q1).call(packs[1]);
+    f.else();
+    f.localGet(rawA).localGet(packA).localGet(Mp).localGet(K).localGet(kcB).localGet(K).localGet(q0).localGet(q1).call(packs[0]);
+    f.end();
+    f.else();
+    range(f, () => f.localGet(chunk).localGet(aChunks).i32Sub(), () => f.localGet(Np).i32Const(3).i32ShrU());
+    // The B panels follow the Mp·K floats of the A panels. op(b) = b: raw is K × Np (contiguous).
+    f.localGet(transB).if();
+    f.localGet(rawB).localGet(packA).localGet(Mp).localGet(K).i32Mul().i32Const(2).i32Shl().i32Add()
+      .localGet(Np).localGet(K).localGet(kcB).localGet(K).localGet(q0).localGet(q1).call(packs[3]);
+    f.else();
+    f.localGet(rawB).localGet(packA).localGet(Mp).localGet(K).i32Mul().i32Const(2).i32Shl().i32Add()
+      .localGet(Np).localGet(K).localGet(kcB).localGet(Np).localGet(q0).localGet(q1).call(packs[2]);
+    f.end();
+    f.end();
+  });
+}
+
+/**
+ * Appends `gemmChunk(chunk, ap, bp, c, Mp, Np, K, kcB, colChunks)`: the C block of rows
+ * i0 = MC·⌊chunk / colChunks⌋ (MC of them, fewer at the edge) and columns j0 = NC·(chunk mod
+ * colChunks), through every K block k0 = 0, kcB, 2·kcB, … in order, by calls of the micro-kernel
+ * (function `kernel`). Packed layout: the A block of k0 at ap + 4·Mp·k0 bytes, the B block at
+ * bp + 4·Np·k0, each laid out as packA/packB write it for a block of depth kc = min(kcB, K − k0).
+ */
+function addChunk(m: ModuleBuilder, kernel: number): void {
+  const [chunk, ap, bp, c, Mp, Np, K, kcB, cols] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i0, j0, mp, np, k0, kc, cp] = [9, 10, 11, 12, 13, 14, 15];
+  const min = (f: Code, x: () => void, y: () => void): Code => {
+    x(); y(); x(); y();
+    return f.i32LtS().select();
+  };
+  m.func('gemmChunk', Array<ValType>(9).fill(I32), [], Array<ValType>(7).fill(I32), (f: Code) => {
+    f.localGet(chunk).localGet(cols).i32DivU().i32Const(MC).i32Mul().localSet(i0);
+    f.localGet(chunk).localGet(cols).i32RemU().i32Const(NC).i32Mul().localSet(j0);
+    min(f, () => f.i32Const(MC), () => f.localGet(Mp).localGet(i0).i32Sub()).i32Const(2).i32ShrU().localSet(mp);
+    min(f, () => f.i32Const(NC), () => f.localGet(Np).localGet(j0).i32Sub()).i32Const(3).i32ShrU().localSet(np);
+    f.localGet(c).localGet(i0).localGet(Np).i32Mul().localGet(j0).i32Add().i32Const(2).i32Shl().i32Add().localSet(cp);
+    f.i32Const(0).localSet(k0);
+    f.loop();
+    min(f, () => f.localGet(kcB), () => f.localGet(K).localGet(k0).i32Sub()).localSet(kc);
+    f.localGet(ap).localGet(Mp).localGet(k0).i32Mul().localGet(i0).localGet(kc).i32Mul().i32Add().i32Const(2).i32Shl().i32Add();
+    f.localGet(bp).localGet(Np).localGet(k0).i32Mul().localGet(j0).localGet(kc).i32Mul().i32Add().i32Const(2).i32Shl().i32Add();
+    f.localGet(cp).localGet(mp).localGet(np).localGet(kc).localGet(Np).i32Const(2).i32Shl();
+    f.localGet(k0).i32Const(0).i32GtS();
+    f.call(kernel);
+    f.localGet(k0).localGet(kc).i32Add().localTee(k0).localGet(K).i32LtS().brIf(0);
+    f.end();
+  });
 }
 
 type GemmKernel = (ap: number, bp: number, c: number, mp: number, np: number, kc: number, ldc: number, add: number) => void;
 let kernel: GemmKernel | null = null;
+let moduleId = -1;
 /** Milliseconds the first call spent building and compiling the module (for the startup figure). */
 export let gemmCompileMs = 0;
 
@@ -91,9 +250,15 @@ function getKernel(): GemmKernel {
     const mod = new WebAssembly.Module(buildGemmModule());
     const inst = new WebAssembly.Instance(mod, { env: { mem: wasmMemory() } });
     kernel = inst.exports.gemm4x8 as GemmKernel;
+    moduleId = registerModule(mod, inst);
     gemmCompileMs = performance.now() - t0;
   }
   return kernel;
+}
+
+/** Compiles the GEMM module now (and makes it known to the threads), rather than at the first product. */
+export function prepareGemm(): void {
+  getKernel();
 }
 
 /**
@@ -111,23 +276,28 @@ export function wasmGemm(
     jsGemm(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
     return;
   }
-  const run = getKernel();
   const Mp = (M + 3) & ~3, Np = (N + 7) & ~7;
   const kcB = balancedBlock(K, KC, 1);
-  const bBase = Mp * kcB, cBase = bBase + kcB * Np;
+  // Floats: zero-padded copies of a and b, their packed panels, then C.
+  const rawB = Mp * K, packA = rawB + Np * K, packB = packA + Mp * K, cBase = packB + K * Np;
+  // Past what 32-bit addresses reach (operands of about 16384² and up), the JS kernel runs.
+  if ((cBase + Mp * Np) * 4 > MAX_STAGED_BYTES) {
+    jsGemm(out, outOff, a, aOff, b, bOff, M, K, N, transA, transB, accumulate);
+    return;
+  }
+  getKernel();
   ensureBytes((cBase + Mp * Np) * 4);
   const mem = f32View();
-  for (let k0 = 0; k0 < K; k0 += kcB) {
-    const kc = Math.min(kcB, K - k0);
-    if (transA) packAT(mem, a, aOff, M, k0, kc);
-    else packAN(mem, a, aOff, K, M, k0, kc);
-    if (transB) packBT(mem, bBase, b, bOff, K, N, k0, kc);
-    else packBN(mem, bBase, b, bOff, N, k0, kc);
-    for (let i0 = 0; i0 < Mp; i0 += MC) {
-      const mc = Math.min(MC, Mp - i0);
-      run((i0 * kc) << 2, bBase << 2, (cBase + i0 * Np) << 2, mc >> 2, Np >> 3, kc, Np << 2, k0 > 0 ? 1 : 0);
-    }
-  }
+  if (transA) copyPadded(mem, 0, a, aOff, K, M, Mp);
+  else copyRows(mem, 0, a, aOff, M, K, Mp);
+  if (transB) copyRows(mem, rawB, b, bOff, N, K, Np);
+  else copyPadded(mem, rawB, b, bOff, K, N, Np);
+  const parallel = M * K * N >= parallelMinWork;
+  const aChunks = Math.ceil(Mp / 4 / PANELS_PER_CHUNK), bChunks = Math.ceil(Np / 8 / PANELS_PER_CHUNK);
+  runChunks(moduleId, 'packChunk', aChunks + bChunks,
+    [0, rawB << 2, packA << 2, Mp, Np, K, kcB, transA ? 1 : 0, transB ? 1 : 0, aChunks], parallel);
+  const cols = Math.ceil(Np / NC), chunks = Math.ceil(Mp / MC) * cols;
+  runChunks(moduleId, 'gemmChunk', chunks, [packA << 2, packB << 2, cBase << 2, Mp, Np, K, kcB, cols], parallel);
   for (let i = 0; i < M; i++) {
     const o = outOff + i * N, s = cBase + i * Np;
     if (accumulate) for (let j = 0; j < N; j++) out[o + j] += mem[s + j];
@@ -135,81 +305,24 @@ export function wasmGemm(
   }
 }
 
-// Packing. A panels: panel p (rows 4p..4p+3) at p·4·kc, value (k, r) at +4k + r. B panels: panel
-// q (columns 8q..8q+7) at base + q·8·kc, value (k, c) at +8k + c. Lanes past the edge are zero.
+// Staging. The wasm packer reads row-major copies whose padding (rows or columns up to Mp or Np)
+// is zero, so it has no edge cases.
 
-/** op(a) = a, stored (M, K). */
-function packAN(m: Float32Array, a: Float32Array, aOff: number, K: number, M: number, k0: number, kc: number): void {
-  for (let i = 0; i < M; i += 4) {
-    const mr = Math.min(4, M - i);
-    let p = i * kc;
-    const r0 = aOff + i * K + k0;
-    if (mr === 4) {
-      const r1 = r0 + K, r2 = r1 + K, r3 = r2 + K;
-      for (let k = 0; k < kc; k++, p += 4) {
-        m[p] = a[r0 + k]; m[p + 1] = a[r1 + k]; m[p + 2] = a[r2 + k]; m[p + 3] = a[r3 + k];
-      }
-    } else {
-      for (let k = 0; k < kc; k++, p += 4) {
-        for (let r = 0; r < 4; r++) m[p + r] = r < mr ? a[r0 + r * K + k] : 0;
-      }
-    }
-  }
+/** rows × cols values of src (row-major) at dst, then zero rows up to `paddedRows`. */
+function copyRows(m: Float32Array, dst: number, src: Float32Array, srcOff: number, rows: number, cols: number, paddedRows: number): void {
+  m.set(src.subarray(srcOff, srcOff + rows * cols), dst);
+  m.fill(0, dst + rows * cols, dst + paddedRows * cols);
 }
 
-/** op(a) = aᵀ, a stored (K, M). */
-function packAT(m: Float32Array, a: Float32Array, aOff: number, M: number, k0: number, kc: number): void {
-  for (let i = 0; i < M; i += 4) {
-    const mr = Math.min(4, M - i);
-    let p = i * kc;
-    let s = aOff + k0 * M + i;
-    if (mr === 4) {
-      for (let k = 0; k < kc; k++, p += 4, s += M) {
-        m[p] = a[s]; m[p + 1] = a[s + 1]; m[p + 2] = a[s + 2]; m[p + 3] = a[s + 3];
-      }
-    } else {
-      for (let k = 0; k < kc; k++, p += 4, s += M) {
-        for (let r = 0; r < 4; r++) m[p + r] = r < mr ? a[s + r] : 0;
-      }
-    }
+/** rows × cols values of src (row-major) at dst with rows of `ld` ≥ cols floats, zero past cols. */
+function copyPadded(m: Float32Array, dst: number, src: Float32Array, srcOff: number, rows: number, cols: number, ld: number): void {
+  if (ld === cols) {
+    m.set(src.subarray(srcOff, srcOff + rows * cols), dst);
+    return;
   }
-}
-
-/** op(b) = b, stored (K, N): each k contributes eight contiguous values. */
-function packBN(m: Float32Array, base: number, b: Float32Array, bOff: number, N: number, k0: number, kc: number): void {
-  for (let j = 0; j < N; j += 8) {
-    const nr = Math.min(8, N - j);
-    let p = base + j * kc;
-    let s = bOff + k0 * N + j;
-    if (nr === 8) {
-      for (let k = 0; k < kc; k++, p += 8, s += N) {
-        m[p] = b[s]; m[p + 1] = b[s + 1]; m[p + 2] = b[s + 2]; m[p + 3] = b[s + 3];
-        m[p + 4] = b[s + 4]; m[p + 5] = b[s + 5]; m[p + 6] = b[s + 6]; m[p + 7] = b[s + 7];
-      }
-    } else {
-      for (let k = 0; k < kc; k++, p += 8, s += N) {
-        for (let c = 0; c < 8; c++) m[p + c] = c < nr ? b[s + c] : 0;
-      }
-    }
-  }
-}
-
-/** op(b) = bᵀ, b stored (N, K): eight rows of b, each contiguous in k. */
-function packBT(m: Float32Array, base: number, b: Float32Array, bOff: number, K: number, N: number, k0: number, kc: number): void {
-  for (let j = 0; j < N; j += 8) {
-    const nr = Math.min(8, N - j);
-    let p = base + j * kc;
-    const r0 = bOff + j * K + k0;
-    if (nr === 8) {
-      for (let k = 0; k < kc; k++, p += 8) {
-        const s = r0 + k;
-        m[p] = b[s]; m[p + 1] = b[s + K]; m[p + 2] = b[s + 2 * K]; m[p + 3] = b[s + 3 * K];
-        m[p + 4] = b[s + 4 * K]; m[p + 5] = b[s + 5 * K]; m[p + 6] = b[s + 6 * K]; m[p + 7] = b[s + 7 * K];
-      }
-    } else {
-      for (let k = 0; k < kc; k++, p += 8) {
-        for (let c = 0; c < 8; c++) m[p + c] = c < nr ? b[r0 + c * K + k] : 0;
-      }
-    }
+  for (let r = 0; r < rows; r++) {
+    const s = srcOff + r * cols, d = dst + r * ld;
+    m.set(src.subarray(s, s + cols), d);
+    m.fill(0, d + cols, d + ld);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { gemmU8I8 as jsGemmU8I8 } from '../int8';
 import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
-import { ensureBytes, wasmMemory } from './memory';
+import { ensureBytes, importWasmMemory, wasmMemory } from './memory';
 
 /** Below this many multiply-adds the JS kernel is faster than staging. */
 export const WASM_INT8_MIN_WORK = 16 * 16 * 16;
@@ -89,7 +89,7 @@ function addDot(m: ModuleBuilder, R: 1 | 2): void {
  */
 export function buildInt8Module(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
-  m.importMemory('env', 'mem', 1);
+  importWasmMemory(m);
   addDot(m, 2);
   addDot(m, 1);
   return m.build();
