@@ -11,12 +11,17 @@ import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
+import { wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnForward } from './rnn';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
   conv2dForward: wasmConv2dForward,
   gemmU8I8: wasmGemmU8I8,
+  lstmForward: wasmLstmForward,
+  lstmBackward: wasmLstmBackward,
+  gruForward: wasmGruForward,
+  rnnForward: wasmRnnForward,
 });
 
 let probed: boolean | null = null;
