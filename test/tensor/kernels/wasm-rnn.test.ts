@@ -61,6 +61,8 @@ describe('the wasm recurrent module', () => {
     expect(wasmOverrides.lstmBackward).toBe(W.wasmLstmBackward);
     expect(wasmOverrides.gruForward).toBe(W.wasmGruForward);
     expect(wasmOverrides.rnnForward).toBe(W.wasmRnnForward);
+    expect(wasmOverrides.gruBackward).toBe(W.wasmGruBackward);
+    expect(wasmOverrides.rnnBackward).toBe(W.wasmRnnBackward);
   });
 
   it('σ and tanh: within 2.3e-7 and 4e-7 of the float64 functions over the float32 range; NaN kept, ±Infinity saturate', () => {
@@ -117,7 +119,7 @@ describe(`wasm recurrent kernels against the naive twins (|Δ| ≤ ${TOL}·(1 + 
     }), { numRuns: 40 });
   });
 
-  it('gruForward', () => {
+  it('gruForward and gruBackward (random subsets of gradients)', () => {
     fc.assert(fc.property(caseArb, (c) => {
       const { T, B, C, H, reverse } = c, GH = 3 * H, S = (T + 1) * B * H;
       const i = inputs(c, 3);
@@ -130,10 +132,18 @@ describe(`wasm recurrent kernels against the naive twins (|Δ| ≤ ${TOL}·(1 + 
       close(a.hs, n.hs, 'hs');
       close(a.gates, n.gates, 'gates');
       close(a.hn, n.hn, 'hn');
+      const sizes = [T * B * C, B * H, GH * C, GH * H, GH, GH];
+      const bwd = (f: typeof R.gruBackward) => {
+        const g = grads(c.grads, sizes, c.seed);
+        f(g[0], g[1], g[2], g[3], g[4], g[5], i.dhs, n.hs, n.gates, n.hn, i.x, i.wIh, i.wHh, T, B, C, H, reverse);
+        return g;
+      };
+      const ga = bwd(W.wasmGruBackward), gn = bwd(R.gruBackwardNaive);
+      for (let k = 0; k < sizes.length; k++) if (gn[k] !== null) close(ga[k]!, gn[k]!, `gradient ${k}`);
     }), { numRuns: 40 });
   });
 
-  it('rnnForward, tanh and relu', () => {
+  it('rnnForward and rnnBackward, tanh and relu', () => {
     fc.assert(fc.property(caseArb, fc.boolean(), (c, relu) => {
       const { T, B, C, H, reverse } = c, S = (T + 1) * B * H;
       const i = inputs({ ...c, scale: 1 }, 1);
@@ -142,7 +152,16 @@ describe(`wasm recurrent kernels against the naive twins (|Δ| ≤ ${TOL}·(1 + 
         f(hs, i.x, i.h0, i.wIh, i.wHh, i.bIh, i.bHh, T, B, C, H, relu, reverse);
         return hs;
       };
-      close(fwd(W.wasmRnnForward), fwd(R.rnnForwardNaive), 'hs');
+      const hs = fwd(R.rnnForwardNaive);
+      close(fwd(W.wasmRnnForward), hs, 'hs');
+      const sizes = [T * B * C, B * H, H * C, H * H, H, H];
+      const bwd = (f: typeof R.rnnBackward) => {
+        const g = grads(c.grads, sizes, c.seed);
+        f(g[0], g[1], g[2], g[3], g[4], g[5], i.dhs, hs, i.x, i.wIh, i.wHh, T, B, C, H, relu, reverse);
+        return g;
+      };
+      const ga = bwd(W.wasmRnnBackward), gn = bwd(R.rnnBackwardNaive);
+      for (let k = 0; k < sizes.length; k++) if (gn[k] !== null) close(ga[k]!, gn[k]!, `gradient ${k}`);
     }), { numRuns: 40 });
   });
 

@@ -11,7 +11,7 @@ import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
-import { wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnForward } from './rnn';
+import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
@@ -21,7 +21,9 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   lstmForward: wasmLstmForward,
   lstmBackward: wasmLstmBackward,
   gruForward: wasmGruForward,
+  gruBackward: wasmGruBackward,
   rnnForward: wasmRnnForward,
+  rnnBackward: wasmRnnBackward,
 });
 
 let probed: boolean | null = null;

@@ -1,6 +1,6 @@
 /**
  * The wasm backend's recurrent kernels (kernel-table entries `lstmForward`, `lstmBackward`,
- * `gruForward`, `rnnForward`): a whole sequence per call, with the contracts of the JS kernels in
+ * `gruForward`, `gruBackward`, `rnnForward`, `rnnBackward`): a whole sequence per call, with the contracts of the JS kernels in
  * `kernels/rnn.ts` (which stay the fallback and the oracle's neighbour).
  *
  * Per call the weights are packed into the shared memory once, the input, the initial state and
@@ -17,7 +17,8 @@
  *   saved gates) and a 2 × 16 product dh₋₁ = dgates·wHh against packed wHh; the weight gradients
  *   stay the large GEMMs of the JS kernel (through the table, so the SIMD GEMM).
  * - GRU and Elman RNN forward: the same 2 × 16 product for the input projection of every position
- *   at once and for each step's h·wHhᵀ, then one element-wise function per step.
+ *   at once and for each step's h·wHhᵀ, then one element-wise function per step; backward like
+ *   the LSTM's (an element-wise function and the dh₋₁ product per step, then the weight GEMMs).
  *
  * Padding: batch rows to a multiple of 2, hidden units to a multiple of 16 (Hp), zeros past the
  * edges of every packed weight, input and state, so padded units stay exactly 0.
@@ -30,7 +31,10 @@
  * ~1e-7, not e^v. NaN stays NaN; ±Infinity give ±(1 − 1.8e-7) for tanh (the clamp). The whole-sequence results agree with the JS kernels within
  * float32 rounding of their products (the tests state the tolerance).
  */
-import { gruForward as jsGruForward, lstmBackward as jsLstmBackward, lstmForward as jsLstmForward, rnnForward as jsRnnForward, weightGrads } from '../rnn';
+import {
+  gruBackward as jsGruBackward, gruForward as jsGruForward, lstmBackward as jsLstmBackward, lstmForward as jsLstmForward,
+  rnnBackward as jsRnnBackward, rnnForward as jsRnnForward, weightGrads,
+} from '../rnn';
 import { Code, I32, ModuleBuilder, V128, type ValType } from './encoder';
 import { ensureBytes, f32View, wasmMemory } from './memory';
 
@@ -316,7 +320,80 @@ function addRnnCells(m: ModuleBuilder): void {
   });
 }
 
-/** The recurrent module: `mm`, `lstmStep`, `lstmCells`, `gruCells`, `rnnCells`, and `tanh4` (a test hook). */
+/**
+ * Appends `gruBack(gt, hnv, hp, dy, dh, dgi, dgh, M, Hp)`: one step of the GRU backward's
+ * element-wise part for M rows: from the saved gates gt (M, 3Hp) = r, z, n, the saved
+ * W_hn h + b_hn hnv and the read state hp (M, Hp), the output gradient dy and the carried dh,
+ * the input-side gate gradients dgi = (dr, dz, dn) and the hidden-side dgh = (dr, dz, dn ⊙ r)
+ * (M, 3Hp), each times its activation's derivative; dh becomes dh ⊙ z (the product dgh·wHh is
+ * added by the caller).
+ */
+function addGruBack(m: ModuleBuilder): void {
+  const [gt, hnv, hp, dy, dh, dgi, dgh, M, Hp] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const L = new Locals(9);
+  const r = L.i32(), u = L.i32(), ps = L.i32(), pg = L.i32(), hp4 = L.i32();
+  const vr = L.v128(), vz = L.v128(), vn = L.v128(), vdh = L.v128(), dpn = L.v128(), dpr = L.v128(), dpz = L.v128();
+  m.func('gruBack', [I32, I32, I32, I32, I32, I32, I32, I32, I32], [], L.list(), (f) => {
+    f.localGet(Hp).i32Const(2).i32Shl().localSet(hp4);
+    forLoop(f, r, M, 1, () => {
+      forLoop(f, u, hp4, 16, () => {
+        f.localGet(r).localGet(hp4).i32Mul().localGet(u).i32Add().localSet(ps);
+        f.localGet(r).localGet(hp4).i32Const(3).i32Mul().i32Mul().localGet(u).i32Add().localSet(pg);
+        const at = (base: number, block: number) => {
+          f.localGet(base).localGet(pg).i32Add();
+          if (block > 0) f.localGet(hp4).i32Const(block).i32Mul().i32Add();
+        };
+        const oneMinus = (v: number) => f.v128ConstF32(1).localGet(v).f32x4Sub();
+        at(gt, 0); f.v128Load(0).localSet(vr);
+        at(gt, 1); f.v128Load(0).localSet(vz);
+        at(gt, 2); f.v128Load(0).localSet(vn);
+        f.localGet(dy).localGet(ps).i32Add().v128Load(0).localGet(dh).localGet(ps).i32Add().v128Load(0).f32x4Add().localSet(vdh);
+        // dn = dh ⊙ (1 − z) ⊙ (1 − n²)
+        f.localGet(vdh); oneMinus(vz); f.f32x4Mul().v128ConstF32(1).localGet(vn).localGet(vn).f32x4Mul().f32x4Sub().f32x4Mul().localSet(dpn);
+        // dr = dn ⊙ hn ⊙ r(1 − r)
+        f.localGet(dpn).localGet(hnv).localGet(ps).i32Add().v128Load(0).f32x4Mul().localGet(vr).f32x4Mul(); oneMinus(vr); f.f32x4Mul().localSet(dpr);
+        // dz = dh ⊙ (h₋₁ − n) ⊙ z(1 − z)
+        f.localGet(vdh).localGet(hp).localGet(ps).i32Add().v128Load(0).localGet(vn).f32x4Sub().f32x4Mul().localGet(vz).f32x4Mul(); oneMinus(vz); f.f32x4Mul().localSet(dpz);
+        at(dgi, 0); f.localGet(dpr).v128Store(0);
+        at(dgi, 1); f.localGet(dpz).v128Store(0);
+        at(dgi, 2); f.localGet(dpn).v128Store(0);
+        at(dgh, 0); f.localGet(dpr).v128Store(0);
+        at(dgh, 1); f.localGet(dpz).v128Store(0);
+        at(dgh, 2); f.localGet(dpn).localGet(vr).f32x4Mul().v128Store(0);
+        f.localGet(dh).localGet(ps).i32Add().localGet(vdh).localGet(vz).f32x4Mul().v128Store(0);
+      });
+    });
+  });
+}
+
+/** `f32x4.gt` and `v128.and` (SIMD sub-opcodes from the spec; the encoder has no method for them). */
+const F32X4_GT = 0x44, V128_AND = 0x4e;
+
+/**
+ * Appends `rnnBack(h, dy, dh, dg, N, relu)`: one step of the Elman RNN backward's element-wise
+ * part over N floats: dg = (dy + dh) ⊙ act′, act′ = 1 − h² (tanh) or [h > 0] (relu), from the
+ * step's output h.
+ */
+function addRnnBack(m: ModuleBuilder): void {
+  const [h, dy, dh, dg, N, relu] = [0, 1, 2, 3, 4, 5];
+  const L = new Locals(6);
+  const k = L.i32(), n4 = L.i32(), vh = L.v128(), vd = L.v128();
+  m.func('rnnBack', [I32, I32, I32, I32, I32, I32], [], L.list(), (f) => {
+    f.localGet(N).i32Const(2).i32Shl().localSet(n4);
+    forLoop(f, k, n4, 16, () => {
+      f.localGet(h).localGet(k).i32Add().v128Load(0).localSet(vh);
+      f.localGet(dy).localGet(k).i32Add().v128Load(0).localGet(dh).localGet(k).i32Add().v128Load(0).f32x4Add().localSet(vd);
+      f.localGet(relu).if();
+      f.localGet(vd).localGet(vh).v128ConstF32(0).simd(F32X4_GT).simd(V128_AND).localSet(vd);
+      f.else();
+      f.localGet(vd).v128ConstF32(1).localGet(vh).localGet(vh).f32x4Mul().f32x4Sub().f32x4Mul().localSet(vd);
+      f.end();
+      f.localGet(dg).localGet(k).i32Add().localGet(vd).v128Store(0);
+    });
+  });
+}
+
+/** The recurrent module: `mm`, `lstmStep`, `lstmCells`, `gruCells`, `rnnCells`, `gruBack`, `rnnBack`, and `tanh4` (a test hook). */
 export function buildRnnModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   m.importMemory('env', 'mem', 1);
@@ -325,6 +402,8 @@ export function buildRnnModule(): Uint8Array<ArrayBuffer> {
   addLstmCells(m);
   addGruCells(m);
   addRnnCells(m);
+  addGruBack(m);
+  addRnnBack(m);
   // tanh4(p, n, sig): tanh (or σ when sig ≠ 0) in place over n floats (n a multiple of 4).
   const L = new Locals(3);
   const k = L.i32(), n4 = L.i32(), v = L.v128(), t0 = L.v128(), t1 = L.v128();
@@ -353,6 +432,8 @@ interface RnnExports {
   lstmCells(gt: I, cn: I, cp: I, dy: I, dh: I, dc: I, dg: I, M: I, Hp: I): void;
   gruCells(xg: I, hh: I, bn: I, hp: I, hn: I, gt: I, hnOut: I, M: I, Hp: I): void;
   rnnCells(h: I, bias: I, N: I, relu: I): void;
+  gruBack(gt: I, hnv: I, hp: I, dy: I, dh: I, dgi: I, dgh: I, M: I, Hp: I): void;
+  rnnBack(h: I, dy: I, dh: I, dg: I, N: I, relu: I): void;
   tanh4(p: I, n: I, sig: I): void;
 }
 let exportsCache: RnnExports | null = null;
@@ -679,4 +760,92 @@ export function wasmRnnForward(
     run.rnnCells((hsW + next) << 2, bias << 2, SB, relu ? 1 : 0);
   }
   unstageRows(hs, 0, mem, hsW, T + 1, B, Bp - B, H, Hp);
+}
+
+let scratchG2 = new Float32Array(0);
+
+/**
+ * Backpropagation through time for {@link wasmGruForward} on the wasm backend: the signature and
+ * contract of the JS {@link jsGruBackward | gruBackward} (accumulates). The per-step element-wise
+ * part and dh₋₁ = dh ⊙ z + dgates_h·wHh run in wasm; the weight and input gradients are the JS
+ * kernel's large GEMMs through the table.
+ */
+export function wasmGruBackward(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, gates: Float32Array, hn: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, reverse: boolean,
+): void {
+  if (T === 0 || B === 0 || H === 0 || C === 0) {
+    jsGruBackward(dx, dh0, dwIh, dwHh, dbIh, dbHh, dhs, hs, gates, hn, x, wIh, wHh, T, B, C, H, reverse);
+    return;
+  }
+  const run = rnnModule();
+  const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, GHp = 3 * Hp, GB = Bp * GHp, TB = T * B, GH = 3 * H;
+  const lay = new Layout();
+  const wn = lay.take(Hp * GHp), gt = lay.take(T * GB), hsW = lay.take((T + 1) * SB), hnW = lay.take(T * SB), dy = lay.take(T * SB);
+  const dgi = lay.take(T * GB), dgh = lay.take(T * GB), dh = lay.take(SB);
+  ensureBytes(lay.size * 4);
+  const mem = f32View();
+  packGateRowsN(mem, wn, wHh, 3, H, Hp);
+  stageGates(mem, gt, gates, TB, B, Bp, 3, H, Hp);
+  stageRows(mem, hsW, hs, 0, T + 1, B, Bp - B, H, Hp);
+  stageRows(mem, hnW, hn, 0, T, B, Bp - B, H, Hp);
+  stageRows(mem, dy, dhs, 0, T, B, Bp - B, H, Hp);
+  mem.fill(0, dh, dh + SB);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const prev = (reverse ? t + 1 : t) * SB;
+    const gOff = t * GB;
+    run.gruBack((gt + gOff) << 2, (hnW + t * SB) << 2, (hsW + prev) << 2, (dy + t * SB) << 2, dh << 2, (dgi + gOff) << 2, (dgh + gOff) << 2, Bp, Hp);
+    if (s > 0 || dh0 !== null) run.mm((dgh + gOff) << 2, GHp, wn << 2, GHp, dh << 2, Hp, Bp, Hp >> 4, 1);
+  }
+  if (dh0 !== null) addRows(dh0, mem, dh, B, H, Hp);
+  if (scratchG.length < TB * GH) scratchG = new Float32Array(TB * GH);
+  if (scratchG2.length < TB * GH) scratchG2 = new Float32Array(TB * GH);
+  const dGi = scratchG, dGh = scratchG2;
+  unstageGates(dGi, mem, dgi, TB, B, Bp, 3, H, Hp);
+  unstageGates(dGh, mem, dgh, TB, B, Bp, 3, H, Hp);
+  weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dGi, dGh, x, hs, (reverse ? 1 : 0) * B * H, wIh, TB, C, H, GH);
+}
+
+/**
+ * Backpropagation through time for {@link wasmRnnForward} on the wasm backend: the signature and
+ * contract of the JS {@link jsRnnBackward | rnnBackward} (accumulates; relu′(0) = 0). The per-step
+ * element-wise part and dh₋₁ = dpre·wHh run in wasm; the weight and input gradients are the JS
+ * kernel's large GEMMs through the table.
+ */
+export function wasmRnnBackward(
+  dx: Float32Array | null, dh0: Float32Array | null,
+  dwIh: Float32Array | null, dwHh: Float32Array | null, dbIh: Float32Array | null, dbHh: Float32Array | null,
+  dhs: Float32Array,
+  hs: Float32Array, x: Float32Array, wIh: Float32Array, wHh: Float32Array,
+  T: number, B: number, C: number, H: number, relu: boolean, reverse: boolean,
+): void {
+  if (T === 0 || B === 0 || H === 0 || C === 0) {
+    jsRnnBackward(dx, dh0, dwIh, dwHh, dbIh, dbHh, dhs, hs, x, wIh, wHh, T, B, C, H, relu, reverse);
+    return;
+  }
+  const run = rnnModule();
+  const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, TB = T * B;
+  const lay = new Layout();
+  const wn = lay.take(Hp * Hp), hsW = lay.take((T + 1) * SB), dy = lay.take(T * SB), dg = lay.take(T * SB), dh = lay.take(SB);
+  ensureBytes(lay.size * 4);
+  const mem = f32View();
+  packGateRowsN(mem, wn, wHh, 1, H, Hp);
+  stageRows(mem, hsW, hs, 0, T + 1, B, Bp - B, H, Hp);
+  stageRows(mem, dy, dhs, 0, T, B, Bp - B, H, Hp);
+  mem.fill(0, dh, dh + SB);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    const next = (reverse ? t : t + 1) * SB;
+    run.rnnBack((hsW + next) << 2, (dy + t * SB) << 2, dh << 2, (dg + t * SB) << 2, SB, relu ? 1 : 0);
+    if (s > 0 || dh0 !== null) run.mm((dg + t * SB) << 2, Hp, wn << 2, Hp, dh << 2, Hp, Bp, Hp >> 4, 0);
+  }
+  if (dh0 !== null) addRows(dh0, mem, dh, B, H, Hp);
+  if (scratchG.length < TB * H) scratchG = new Float32Array(TB * H);
+  const dG = scratchG;
+  unstageRows(dG, 0, mem, dg, T, B, Bp - B, H, Hp);
+  weightGrads(dx, dwIh, dwHh, dbIh, dbHh, dG, dG, x, hs, (reverse ? 1 : 0) * B * H, wIh, TB, C, H, H);
 }
