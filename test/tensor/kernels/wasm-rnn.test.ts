@@ -54,9 +54,9 @@ function grads(mask: boolean[], sizes: number[], seed: number): (Float32Array | 
   return sizes.map((n, i) => (mask[i] ? rand(n, seed + 100 + i) : null));
 }
 
-describe('the wasm recurrent module', () => {
-  it('validates, and the backend table takes its kernels', () => {
-    expect(WebAssembly.validate(W.buildRnnModule())).toBe(true);
+describe('the wasm recurrent modules', () => {
+  it('validates (each of its parts), and the backend table takes its kernels', () => {
+    for (const part of ['lstmForward', 'lstmBackward', 'gru', 'rnn', 'activations'] as const) expect(WebAssembly.validate(W.buildRnnModule(part)), part).toBe(true);
     expect(wasmOverrides.lstmForward).toBe(W.wasmLstmForward);
     expect(wasmOverrides.lstmBackward).toBe(W.wasmLstmBackward);
     expect(wasmOverrides.gruForward).toBe(W.wasmGruForward);
@@ -76,7 +76,7 @@ describe('the wasm recurrent module', () => {
     ensureBytes(xs.length * 4);
     for (const [sig, bound, ref] of [[0, 4e-7, Math.tanh], [1, 2.3e-7, (v: number) => 1 / (1 + Math.exp(-v))]] as const) {
       f32View().set(xs, 0);
-      W.rnnModule().tanh4(0, xs.length, sig);
+      W.rnnModule('activations').tanh4(0, xs.length, sig);
       const out = f32View();
       let worst = 0;
       for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref(xs[i])));
@@ -84,7 +84,7 @@ describe('the wasm recurrent module', () => {
       expect(worst, 'the sweep reaches the bound it states').toBeGreaterThan(bound / 4);
     }
     f32View().set([NaN, Infinity, -Infinity, 0], 0);
-    W.rnnModule().tanh4(0, 4, 0);
+    W.rnnModule('activations').tanh4(0, 4, 0);
     const t = Array.from(f32View().subarray(0, 4));
     expect(t[0]).toBeNaN();
     expect(t[1]).toBeCloseTo(1, 6);

@@ -56,7 +56,8 @@ const ALPHA = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-1
 const BETA = [1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03];
 
 /**
- * Emits tanh of the v128 on the stack's top, leaving the result there. Uses two scratch locals.
+ * Emits tanh of the v128 on the stack's top, leaving the result there, inline (a wasm call per
+ * vector made the LSTM step four times slower: V8 does not inline it). Uses two scratch locals.
  */
 function emitTanh(f: Code, xc: number, x2: number): void {
   f.v128ConstF32(-TANH_CLAMP).f32x4Max().v128ConstF32(TANH_CLAMP).f32x4Min().localTee(xc);
@@ -393,18 +394,8 @@ function addRnnBack(m: ModuleBuilder): void {
   });
 }
 
-/** The recurrent module: `mm`, `lstmStep`, `lstmCells`, `gruCells`, `rnnCells`, `gruBack`, `rnnBack`, and `tanh4` (a test hook). */
-export function buildRnnModule(): Uint8Array<ArrayBuffer> {
-  const m = new ModuleBuilder();
-  m.importMemory('env', 'mem', 1);
-  addMm(m);
-  addLstmStep(m);
-  addLstmCells(m);
-  addGruCells(m);
-  addRnnCells(m);
-  addGruBack(m);
-  addRnnBack(m);
-  // tanh4(p, n, sig): tanh (or σ when sig ≠ 0) in place over n floats (n a multiple of 4).
+/** tanh4(p, n, sig): tanh (or σ when sig ≠ 0) in place over n floats (n a multiple of 4); a test hook. */
+function addTanh4(m: ModuleBuilder): void {
   const L = new Locals(3);
   const k = L.i32(), n4 = L.i32(), v = L.v128(), t0 = L.v128(), t1 = L.v128();
   m.func('tanh4', [I32, I32, I32], [], L.list(), (f) => {
@@ -422,10 +413,36 @@ export function buildRnnModule(): Uint8Array<ArrayBuffer> {
       f.localGet(0).localGet(k).i32Add().localGet(v).v128Store(0);
     });
   });
+}
+
+/**
+ * The recurrent kernels come in one module per layer kind and pass, each built and compiled on its
+ * first call: building the whole set in JS costs about ten times the GEMM module's millisecond
+ * (the σ/tanh sequences are inline at each site), so a first LSTM forward pays only for its own.
+ */
+const PARTS = {
+  lstmForward: [addLstmStep],
+  lstmBackward: [addMm, addLstmCells],
+  gru: [addMm, addGruCells, addGruBack],
+  rnn: [addMm, addRnnCells, addRnnBack],
+  activations: [addTanh4],
+} as const;
+/** A module of the recurrent kernels. */
+export type RnnPart = keyof typeof PARTS;
+
+/**
+ * One recurrent module's binary: `lstmForward` (lstmStep), `lstmBackward` (mm, lstmCells), `gru`
+ * (mm, gruCells, gruBack), `rnn` (mm, rnnCells, rnnBack), `activations` (tanh4, a test hook).
+ */
+export function buildRnnModule(part: RnnPart): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'mem', 1);
+  for (const add of PARTS[part]) add(m);
   return m.build();
 }
 
 type I = number;
+/** The exports of the recurrent modules; each module has the functions its part lists. */
 interface RnnExports {
   mm(a: I, lda: I, w: I, K: I, out: I, ldo: I, M: I, P: I, add: I): void;
   lstmStep(x: I, C: I, h: I, c: I, hn: I, cn: I, gt: I, w: I, bias: I, M: I, Hp: I): void;
@@ -436,15 +453,17 @@ interface RnnExports {
   rnnBack(h: I, dy: I, dh: I, dg: I, N: I, relu: I): void;
   tanh4(p: I, n: I, sig: I): void;
 }
-let exportsCache: RnnExports | null = null;
+const instances: Partial<Record<RnnPart, RnnExports>> = {};
 
-/** The instantiated module (compiled on first use). Internal; the tests reach `tanh4` through it. */
-export function rnnModule(): RnnExports {
-  if (exportsCache === null) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildRnnModule()), { env: { mem: wasmMemory() } });
-    exportsCache = inst.exports as unknown as RnnExports;
+/** The instantiated module of `part` (built and compiled on first use). Internal; the tests reach `tanh4` through it. */
+export function rnnModule(part: RnnPart): RnnExports {
+  let e = instances[part];
+  if (e === undefined) {
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildRnnModule(part)), { env: { mem: wasmMemory() } });
+    e = inst.exports as unknown as RnnExports;
+    instances[part] = e;
   }
-  return exportsCache;
+  return e;
 }
 
 // ---- staging ----
@@ -554,7 +573,7 @@ export function wasmLstmForward(
     jsLstmForward(hs, cs, gates, x, h0, c0, wIh, wHh, bIh, bHh, T, B, C, H, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('lstmForward');
   const Hp = padH(H), Bp = padB(B), Q = Hp >> 2, KW = C + Hp, SB = Bp * Hp, GB = Bp * 4 * Hp;
   const lay = new Layout();
   const w = lay.take(Q * KW * 16), bias = lay.take(Q * 16), xs = lay.take(T * Bp * C);
@@ -635,7 +654,7 @@ export function wasmLstmBackward(
     jsLstmBackward(dx, dh0, dc0, dwIh, dwHh, dbIh, dbHh, dhs, dcN, hs, cs, gates, x, wIh, wHh, T, B, C, H, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('lstmBackward');
   const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, GHp = 4 * Hp, GB = Bp * GHp, TB = T * B, GH = 4 * H;
   const lay = new Layout();
   const wn = lay.take(Hp * GHp), gt = lay.take(T * GB), csW = lay.take((T + 1) * SB), dy = lay.take(T * SB);
@@ -689,7 +708,7 @@ export function wasmGruForward(
     jsGruForward(hs, gates, hn, x, h0, wIh, wHh, bIh, bHh, T, B, C, H, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('gru');
   const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, GHp = 3 * Hp, GB = Bp * GHp;
   const lay = new Layout();
   const wi = lay.take(GHp * C), wh = lay.take(GHp * Hp), bn = lay.take(Hp), xs = lay.take(T * Bp * C);
@@ -736,7 +755,7 @@ export function wasmRnnForward(
     jsRnnForward(hs, x, h0, wIh, wHh, bIh, bHh, T, B, C, H, relu, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('rnn');
   const Hp = padH(H), Bp = padB(B), SB = Bp * Hp;
   const lay = new Layout();
   const wi = lay.take(Hp * C), wh = lay.take(Hp * Hp), bias = lay.take(SB), xs = lay.take(T * Bp * C), hsW = lay.take((T + 1) * SB);
@@ -781,7 +800,7 @@ export function wasmGruBackward(
     jsGruBackward(dx, dh0, dwIh, dwHh, dbIh, dbHh, dhs, hs, gates, hn, x, wIh, wHh, T, B, C, H, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('gru');
   const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, GHp = 3 * Hp, GB = Bp * GHp, TB = T * B, GH = 3 * H;
   const lay = new Layout();
   const wn = lay.take(Hp * GHp), gt = lay.take(T * GB), hsW = lay.take((T + 1) * SB), hnW = lay.take(T * SB), dy = lay.take(T * SB);
@@ -827,7 +846,7 @@ export function wasmRnnBackward(
     jsRnnBackward(dx, dh0, dwIh, dwHh, dbIh, dbHh, dhs, hs, x, wIh, wHh, T, B, C, H, relu, reverse);
     return;
   }
-  const run = rnnModule();
+  const run = rnnModule('rnn');
   const Hp = padH(H), Bp = padB(B), SB = Bp * Hp, TB = T * B;
   const lay = new Layout();
   const wn = lay.take(Hp * Hp), hsW = lay.take((T + 1) * SB), dy = lay.take(T * SB), dg = lay.take(T * SB), dh = lay.take(SB);
