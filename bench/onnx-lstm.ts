@@ -1,12 +1,14 @@
 // LSTM inference, tensorkit (wasm and js backends) against onnxruntime-web and onnxruntime-node, one
 // thread each, side by side in one process, outputs checked equal before timing:
-//   npx tsx bench/onnx-lstm.ts [rounds]
+//   npx tsx bench/onnx-lstm.ts [rounds] [--cpu]
 // The ONNX model is hand-encoded (no Python onnx needed; protobuf written field by field like
 // onnx-matmul.ts): one LSTM node (opset 14), weights as initializers ported from our nn.LSTM with
 // the gate blocks reordered from PyTorch's (i, f, g, o) to ONNX's (i, o, f, c). Our call is the
 // whole `nn.LSTM.forward` under noGrad on batch-first input (it includes the layout transposes);
 // ort gets its native time-major X. Figure: samples/s = batch / best wall time; the spread is
-// the per-round ratio ours / peer.
+// the per-round ratio ours / peer. --cpu times by the process's CPU time (user + system) instead of
+// wall time (on a loaded machine wall time mostly measures the wait for a core; every contender
+// computes on this thread, ort's one-thread sessions included).
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { LSTM } from '../src/nn/index';
@@ -62,7 +64,8 @@ export function lstmModel(lstm: LSTM, T: number, B: number, C: number, H: number
 }
 
 async function main(): Promise<void> {
-  const rounds = Number(process.argv[2] ?? 5);
+  const cpu = process.argv.includes('--cpu');
+  const rounds = Number(process.argv.slice(2).filter((a) => a !== '--cpu')[0] ?? 5);
   const T = 32, B = 16, C = 64, H = 128;
   const lstm = new LSTM(C, H, { rng: new Generator(1) });
   const xData = randomData(B * T * C, 6, 2);
@@ -100,16 +103,17 @@ async function main(): Promise<void> {
     for (const name of names) {
       let best = Infinity, spent = 0;
       for (let k = 0; k < 3 || spent < 400; k++) {
-        const t0 = performance.now();
+        const t0 = performance.now(), c0 = cpu ? process.cpuUsage() : null;
         await fns[name]();
-        const dt = performance.now() - t0;
+        const c = c0 === null ? null : process.cpuUsage(c0);
+        const dt = c === null ? performance.now() - t0 : (c.user + c.system) / 1000;
         spent += dt;
         best = Math.min(best, dt);
       }
       (per[name] ??= []).push(best / 1000);
     }
   }
-  console.log(`LSTM ${C}→${H}, T ${T}, batch ${B}, inference, one thread, samples/s (best of ${rounds} rounds); ours / peer per round`);
+  console.log(`LSTM ${C}→${H}, T ${T}, batch ${B}, inference, one thread, samples/s (best ${cpu ? 'CPU' : 'wall'} time of ${rounds} rounds); ours / peer per round`);
   const mine = per['tensorkit wasm'];
   for (const name of Object.keys(fns)) {
     const ratios = per[name].map((t, r) => t / mine[r]);

@@ -1,7 +1,8 @@
 /**
  * The wasm backend's recurrent kernels (kernel-table entries `lstmForward`, `lstmBackward`,
- * `gruForward`, `gruBackward`, `rnnForward`, `rnnBackward`): a whole sequence per call, with the contracts of the JS kernels in
- * `kernels/rnn.ts` (which stay the fallback and the oracle's neighbour).
+ * `gruForward`, `gruBackward`, `rnnForward`, `rnnBackward`): a whole sequence per call, with the
+ * contracts of the JS kernels in `kernels/rnn.ts` (which stay the fallback and the oracle's
+ * neighbour).
  *
  * Per call the weights are packed into the shared memory once, the input, the initial state and
  * (backward) the saved gates once; then every step runs in wasm and the results are copied out
@@ -28,8 +29,8 @@
  * float32 lanes, its largest error against Math.tanh is 4e-7 absolute over the whole float32 range
  * (near |x| = 5.8), σ's against 1/(1 + e⁻ˣ) is 2.3e-7 (test/tensor/kernels/wasm-rnn.test.ts
  * sweeps both); relative accuracy is kept for small |x|, but σ of a large negative v is an absolute
- * ~1e-7, not e^v. NaN stays NaN; ±Infinity give ±(1 − 1.8e-7) for tanh (the clamp). The whole-sequence results agree with the JS kernels within
- * float32 rounding of their products (the tests state the tolerance).
+ * ~1e-7, not e^v. NaN stays NaN; ±Infinity give ±(1 − 1.8e-7) for tanh (the clamp). The
+ * whole-sequence results agree with the naive twins within 2e-5·(1 + |x|) (the tests).
  */
 import {
   gruBackward as jsGruBackward, gruForward as jsGruForward, lstmBackward as jsLstmBackward, lstmForward as jsLstmForward,
@@ -311,7 +312,7 @@ function addRnnCells(m: ModuleBuilder): void {
       f.localGet(h).localGet(k).i32Add();
       f.localGet(h).localGet(k).i32Add().v128Load(0).localGet(bias).localGet(k).i32Add().v128Load(0).f32x4Add().localSet(v);
       f.localGet(relu).if();
-      // relu keeping NaN: max(v, 0) would turn NaN into… NaN in wasm (NaN-propagating), as wanted.
+      // f32x4.max propagates NaN, as the JS relu keeps it.
       f.localGet(v).v128ConstF32(0).f32x4Max().localSet(v);
       f.else();
       f.localGet(v); emitTanh(f, t0, t1); f.localSet(v);
