@@ -175,4 +175,18 @@ describe(`wasm recurrent kernels against the naive twins (|Δ| ≤ ${TOL}·(1 + 
     expect(run(W.wasmRnnForward)).toEqual(run(R.rnnForward));
     expect(run(W.wasmRnnForward)).toEqual([NaN, 0, 0, 3]);
   });
+
+  it('an empty sequence (T = 0) takes the JS kernels: the initial state in its slot, gradients untouched', () => {
+    const B = 3, C = 2, H = 5, h0 = rand(B * H, 1), c0 = rand(B * H, 2);
+    for (const reverse of [false, true]) {
+      const hs = new Float32Array(B * H), cs = new Float32Array(B * H);
+      W.wasmLstmForward(hs, cs, new Float32Array(0), new Float32Array(0), h0, c0, rand(4 * H * C, 3), rand(4 * H * H, 4), null, null, 0, B, C, H, reverse);
+      expect(Array.from(hs)).toEqual(Array.from(h0));
+      expect(Array.from(cs)).toEqual(Array.from(c0));
+      const g = new Float32Array(3 * H * H).fill(0.5);
+      W.wasmGruBackward(null, null, null, g, null, null, new Float32Array(0), new Float32Array(B * H), new Float32Array(0), new Float32Array(0),
+        new Float32Array(0), rand(3 * H * C, 5), rand(3 * H * H, 6), 0, B, C, H, reverse);
+      expect(g.every((v) => v === 0.5)).toBe(true);
+    }
+  });
 });
