@@ -1,11 +1,12 @@
 // The same models on the js and the wasm backend, side by side in one process:
-//   npx tsx bench/backends.ts [rounds]
+//   npx tsx bench/backends.ts [rounds] [substring of the case names to run] [--cpu]
 // Each contender is timed in alternating rounds (order flipped every round), backend switched with
 // setBackend before each timed block; figure = best samples/s, with the per-round spread of the
 // wasm/js ratio. Rows: MLP 784-256-256-10 train step and inference (batch 64), CNN
 // conv8-pool-conv16-pool-dense10 train step and inference (batch 64), LSTM 16→64 (T 32, batch 64) train step
-// and forward, and LSTM 64→128 (T 32, batch 16) forward (the inference row).
-import { Conv2d, Flatten, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
+// and forward, LSTM 64→128 (T 32, batch 16) forward (the inference row), and the GRU's
+// train step (16→64) and forward (64→128) on the same shapes.
+import { Conv2d, Flatten, GRU, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
 import { Adam } from '../src/optim/index';
 import { Generator, Tensor, noGrad, reshape, setBackend, type Backend } from '../src/tensor/index';
 import { randomData as rand } from './util';
@@ -32,6 +33,9 @@ function cases(): Case[] {
   const xl = new Tensor(rand(B * 32 * 16, 4), [B, 32, 16]), yl = new Tensor(rand(B, 5), [B, 1]);
   const big = new LSTM(64, 128, { rng: g });
   const xb = new Tensor(rand(16 * 32 * 64, 6), [16, 32, 64]);
+  const gru = new GRU(16, 64, { rng: g }), gruHead = new Linear(64, 1, { rng: g });
+  const gruOpt = new Adam([...gru.parameters(), ...gruHead.parameters()], { lr: 1e-3 });
+  const bigGru = new GRU(64, 128, { rng: g });
   return [
     { name: 'train MLP 784-256-256-10, batch 64', samples: B, fn: () => { mlpOpt.zeroGrad(); crossEntropy(mlp.forward(xm), y10).backward(); mlpOpt.step(); } },
     { name: 'infer MLP 784-256-256-10, batch 64', samples: B, fn: () => { noGrad(() => mlp.forward(xm)); } },
@@ -47,26 +51,43 @@ function cases(): Case[] {
     },
     { name: 'infer LSTM 16→64, T 32, batch 64', samples: B, fn: () => { noGrad(() => lstm.forward(xl)); } },
     { name: 'infer LSTM 64→128, T 32, batch 16', samples: 16, fn: () => { noGrad(() => big.forward(xb)); } },
+    {
+      name: 'train GRU 16→64, T 32, batch 64', samples: B, fn: () => {
+        gruOpt.zeroGrad();
+        const { hN } = gru.forward(xl);
+        mseLoss(gruHead.forward(reshape(hN, [B, 64])), yl).backward();
+        gruOpt.step();
+      },
+    },
+    { name: 'infer GRU 64→128, T 32, batch 16', samples: 16, fn: () => { noGrad(() => bigGru.forward(xb)); } },
   ];
 }
+
+// --cpu: time each call by the process's CPU time (user + system) instead of wall time; on a loaded
+// machine wall time mostly measures the wait for a core (see bench/ab.ts).
+const cpu = process.argv.includes('--cpu');
+const args = process.argv.slice(2).filter((a) => a !== '--cpu');
 
 function bestSeconds(fn: () => void, budgetMs: number): number {
   let best = Infinity, spent = 0;
   for (let k = 0; k < 3 || spent < budgetMs; k++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = cpu ? process.cpuUsage() : null;
     fn();
-    const dt = performance.now() - t0;
+    const c = c0 === null ? null : process.cpuUsage(c0);
+    const dt = c === null ? performance.now() - t0 : (c.user + c.system) / 1000;
     spent += dt;
     best = Math.min(best, dt);
   }
   return best / 1000;
 }
 
-const rounds = Number(process.argv[2] ?? 4);
+const rounds = Number(args[0] ?? 4);
+const only = args[1];
 const backends: Backend[] = ['js', 'wasm'];
 console.log('| case | js samples/s | wasm samples/s | wasm / js (best) | per-round wasm / js |');
 console.log('|---|---:|---:|---:|---|');
 for (const c of cases()) {
+  if (only !== undefined && !c.name.includes(only)) continue;
   for (const b of backends) { setBackend(b); c.fn(); c.fn(); }
   const per: Record<string, number[]> = { js: [], wasm: [] };
   for (let r = 0; r < rounds; r++) {

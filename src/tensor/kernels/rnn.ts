@@ -126,7 +126,7 @@ function addColumnSums(db: Float32Array, db2: Float32Array | null, g: Float32Arr
  * dwIh += dGiᵀ·x, dx += dGi·wIh, dwHh += dGhᵀ·hPrev, dbIh += Σ dGi, dbHh += Σ dGh.
  * Shapes: dGi, dGh (TB, GH); x (TB, C); hs slots (T + 1, B, H) with the read states at hPrevOff.
  */
-function weightGrads(
+export function weightGrads(
   dx: Float32Array | null, dwIh: Float32Array | null, dwHh: Float32Array | null,
   dbIh: Float32Array | null, dbHh: Float32Array | null,
   dGi: Float32Array, dGh: Float32Array, x: Float32Array, hs: Float32Array, hPrevOff: number, wIh: Float32Array,

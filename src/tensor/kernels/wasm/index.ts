@@ -11,12 +11,19 @@ import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
+import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
   conv2dForward: wasmConv2dForward,
   gemmU8I8: wasmGemmU8I8,
+  lstmForward: wasmLstmForward,
+  lstmBackward: wasmLstmBackward,
+  gruForward: wasmGruForward,
+  gruBackward: wasmGruBackward,
+  rnnForward: wasmRnnForward,
+  rnnBackward: wasmRnnBackward,
 });
 
 let probed: boolean | null = null;
