@@ -1,38 +1,341 @@
 /**
- * The wasm backend's conv2d forward: im2col into a reused scratch, then the SIMD GEMM
- * (`wasmGemm`) per image and group, out[o, p] = Σ_k w[o, k] · cols[k, p], plus the bias. The
- * contract of the JS `conv2dForward` (conv.ts). Shapes where the GEMM would be mostly padding
- * (fewer than 4 output channels per group, as in depthwise convolutions, or fewer than 4 taps) and
- * pointwise convolutions (which the JS kernel already runs as one `gemm` through the table) take
- * the JS kernel.
+ * The wasm backend's convolutions: conv2d forward, weight gradient and input gradient as f32x4
+ * kernels that read the receptive fields straight from a staged image, with no im2col matrix and
+ * no gather (the contracts of the JS kernels in conv.ts).
+ *
+ * Staging. Each image (one group's Cg channels) is copied into the wasm memory zero-padded and
+ * split into its SH·SW stride phases: phase (a, b) of channel c holds the padded pixels (i·SH + a,
+ * j·SW + b) as an Hq × Wq plane (Hq = ⌈Hp/SH⌉, Wq = ⌈Wp/SW⌉). Output position (oh, ow) is given the
+ * index q = oh·Wq + ow, and tap (c, kh, kw) the offset t = plane(c, kh·DH mod SH, kw·DW mod SW) +
+ * ⌊kh·DH/SH⌋·Wq + ⌊kw·DW/SW⌋, so the pixel a tap reads for position q is xs[q + t] for every
+ * stride, padding and dilation: consecutive positions of an output row read consecutive floats,
+ * one `v128.load` for four positions. The positions ow ∈ [OW, Wq) of each row are computed and
+ * dropped (the forward pass) or carry a zero output gradient (the backward passes); the image is
+ * followed by enough zeros that every load stays inside the staged buffer.
+ *
+ * - Forward, out[o, q] = Σ_t w[o, t]·xs[q + t]: the 4×8 tile of the GEMM micro-kernel (wasm/gemm.ts)
+ *   with the packed B panel replaced by two loads at xs + q + t; weights packed in 4-row panels.
+ * - Weight gradient, dw[o, t] += Σ_q dy[o, q]·xs[q + t]: vectors run along q (four positions a
+ *   lane), a 4-output × 2-tap tile in eight f32x4 accumulators that live in memory across the
+ *   images of the batch; their lanes are summed at the end (in float64).
+ * - Input gradient, dxs[q + t] += Σ_o w[o, t]·dy[o, q]: the micro-kernel's 4×8 tile over (taps,
+ *   positions) with K = the output channels, whose epilogue adds each tap's row into dxs at its
+ *   offset (col2im fused into the GEMM); dxs is then added into dx.
+ *
+ * Depthwise convolutions (one input and one output channel per group: four-row tiles would be
+ * three quarters padding) and pointwise ones (already one `gemm` through the table) take the JS
+ * kernels. Sums run in float32 lanes in another order than the JS kernels' float64 sums: results
+ * agree within float32 rounding of a Cg·KH·KW-term (forward), B·OH·OW-term (weight gradient) or
+ * OCg·KH·KW-term (input gradient) sum.
  */
-import { conv2dForward as jsConv2dForward, type ConvGeom } from '../conv';
-import { wasmGemm } from './gemm';
+import {
+  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward,
+  convTranspose2dBackward as jsConvTranspose2dBackward, convTranspose2dForward as jsConvTranspose2dForward,
+  type ConvGeom,
+} from '../conv';
+import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
+import { ensureBytes, f32View, wasmMemory } from './memory';
 
-let cols = new Float32Array(0);
+/** The module: `fwd`, `wgrad` and `dgrad` (pointers in bytes; see the kernels' comments). */
+export function buildConvModule(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  m.importMemory('env', 'mem', 1);
+  const i32s = (n: number): ValType[] => Array<ValType>(n).fill(I32);
+  const v128s = (n: number): ValType[] => Array<ValType>(n).fill(V128);
 
-/** cols[(c·KH + kh)·KW + kw, oh·OW + ow] = x[xOff + c·H·W + ih·W + iw] (0 outside the image). */
-function im2col(dst: Float32Array, x: Float32Array, xOff: number, g: ConvGeom): void {
-  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
-  const P = OH * OW;
-  let row = 0;
+  // fwd(wp, xs, taps, c, mp, np, kc, ldc): for each 8-position panel j (outer) and 4-row weight
+  // panel i (inner), acc[r][0..7] = Σ_k wp[i][k][r]·xs[8j + taps[k] .. +8]; stored at c + 4i·ldc + 32j.
+  {
+    const [wp, xs, taps, c, mp, np, kc, ldc] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [j, i, pa, pt, k, rp, xj, addr] = [8, 9, 10, 11, 12, 13, 14, 15];
+    const acc = [16, 17, 18, 19, 20, 21, 22, 23];
+    const va = 24, b0 = 25, b1 = 26;
+    m.func('fwd', i32s(8), [], [...i32s(8), ...v128s(11)], (f: Code) => {
+      f.i32Const(0).localSet(j);
+      f.loop();
+      f.localGet(xs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.localGet(wp).localGet(i).localGet(kc).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
+      f.localGet(taps).localSet(pt);
+      f.localGet(kc).localSet(k);
+      for (const r of acc) f.v128ConstF32(0).localSet(r);
+      f.loop();
+      f.localGet(xj).localGet(pt).i32Load(0).i32Add().localSet(addr);
+      f.localGet(addr).v128Load(0, 2).localSet(b0);
+      f.localGet(addr).v128Load(16, 2).localSet(b1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
+        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
+      f.localGet(pt).i32Const(4).i32Add().localSet(pt);
+      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+      f.end();
+      f.localGet(c).localGet(i).i32Const(2).i32Shl().localGet(ldc).i32Mul().i32Add()
+        .localGet(j).i32Const(5).i32Shl().i32Add().localSet(rp);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(rp).localGet(acc[2 * r]).v128Store(0);
+        f.localGet(rp).localGet(acc[2 * r + 1]).v128Store(16);
+        if (r < 3) f.localGet(rp).localGet(ldc).i32Add().localSet(rp);
+      }
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+
+  // wgrad(dyp, xs, taps, accp, mp, tp, n4): for each 4-row panel i of dy and tap pair s, the
+  // eight accumulators at accp + (i·tp + s)·128 (vector 2r + e: row r, tap 2s + e) gain
+  // Σ_n dyp[i][n][r][0..3]·xs[4n + taps[2s + e] .. +4]; dyp panel i holds, per 4 positions n,
+  // its four rows' four values (64 bytes).
+  {
+    const [dyp, xs, taps, accp, mp, tp, n4] = [0, 1, 2, 3, 4, 5, 6];
+    const [i, s, pd, p0, p1, n, ap] = [7, 8, 9, 10, 11, 12, 13];
+    const acc = [14, 15, 16, 17, 18, 19, 20, 21];
+    const d = [22, 23, 24, 25];
+    const x0 = 26, x1 = 27;
+    m.func('wgrad', i32s(7), [], [...i32s(7), ...v128s(14)], (f: Code) => {
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.i32Const(0).localSet(s);
+      f.loop();
+      f.localGet(accp).localGet(i).localGet(tp).i32Mul().localGet(s).i32Add().i32Const(7).i32Shl().i32Add().localSet(ap);
+      for (let v = 0; v < 8; v++) f.localGet(ap).v128Load(16 * v).localSet(acc[v]);
+      f.localGet(dyp).localGet(i).localGet(n4).i32Mul().i32Const(6).i32Shl().i32Add().localSet(pd);
+      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(0).i32Add().localSet(p0);
+      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(4).i32Add().localSet(p1);
+      f.localGet(n4).localSet(n);
+      f.loop();
+      for (let r = 0; r < 4; r++) f.localGet(pd).v128Load(16 * r).localSet(d[r]);
+      f.localGet(p0).v128Load(0, 2).localSet(x0);
+      f.localGet(p1).v128Load(0, 2).localSet(x1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(acc[2 * r]).localGet(d[r]).localGet(x0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(d[r]).localGet(x1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(pd).i32Const(64).i32Add().localSet(pd);
+      f.localGet(p0).i32Const(16).i32Add().localSet(p0);
+      f.localGet(p1).i32Const(16).i32Add().localSet(p1);
+      f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
+      f.end();
+      for (let v = 0; v < 8; v++) f.localGet(ap).localGet(acc[v]).v128Store(16 * v);
+      f.localGet(s).i32Const(1).i32Add().localTee(s).localGet(tp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+
+  // dgrad(wt, dy, ldy, taps, dxs, mp, np, ko): for each 8-position panel j (outer) and 4-tap
+  // panel i (inner), acc[r][0..7] = Σ_o wt[i][o][r]·dy[o·ldy + 8j .. +8], then
+  // dxs[8j + taps[4i + r] .. +8] += acc[r].
+  {
+    const [wt, dy, ldy, taps, dxs, mp, np, ko] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [j, i, pa, pb, k, pt, dj, addr, xj] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+    const acc = [17, 18, 19, 20, 21, 22, 23, 24];
+    const va = 25, b0 = 26, b1 = 27;
+    m.func('dgrad', i32s(8), [], [...i32s(9), ...v128s(11)], (f: Code) => {
+      f.i32Const(0).localSet(j);
+      f.loop();
+      f.localGet(dy).localGet(j).i32Const(5).i32Shl().i32Add().localSet(dj);
+      f.localGet(dxs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.localGet(wt).localGet(i).localGet(ko).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
+      f.localGet(dj).localSet(pb);
+      f.localGet(ko).localSet(k);
+      for (const r of acc) f.v128ConstF32(0).localSet(r);
+      f.loop();
+      f.localGet(pb).v128Load(0, 2).localSet(b0);
+      f.localGet(pb).v128Load(16, 2).localSet(b1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
+        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
+      f.localGet(pb).localGet(ldy).i32Add().localSet(pb);
+      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+      f.end();
+      f.localGet(taps).localGet(i).i32Const(4).i32Shl().i32Add().localSet(pt);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(xj).localGet(pt).i32Load(4 * r).i32Add().localSet(addr);
+        f.localGet(addr).localGet(addr).v128Load(0, 2).localGet(acc[2 * r]).f32x4Add().v128Store(0, 2);
+        f.localGet(addr).localGet(addr).v128Load(16, 2).localGet(acc[2 * r + 1]).f32x4Add().v128Store(16, 2);
+      }
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+  return m.build();
+}
+
+type Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
+type Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
+interface ConvModule { fwd: Fn8; wgrad: Fn7; dgrad: Fn8 }
+let mod: ConvModule | null = null;
+/** Milliseconds the first call spent building and compiling the module (for the startup figure). */
+export let convCompileMs = 0;
+
+function getModule(): ConvModule {
+  if (mod === null) {
+    const t0 = performance.now();
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildConvModule()), { env: { mem: wasmMemory() } });
+    const e = inst.exports;
+    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn7, dgrad: e.dgrad as Fn8 };
+    convCompileMs = performance.now() - t0;
+  }
+  return mod;
+}
+
+/** Rounds a float offset up to 16 floats (64 bytes), so every region starts on a cache line. */
+const al = (n: number): number => (n + 15) & ~15;
+
+let i32: Int32Array = new Int32Array(0);
+/** An Int32Array over the same buffer as `mem`. */
+function i32View(mem: Float32Array): Int32Array {
+  if (i32.buffer !== mem.buffer) i32 = new Int32Array(mem.buffer);
+  return i32;
+}
+
+/** Stride-phase layout of one staged image (see the module comment). Sizes in floats. */
+interface Stage {
+  /** Width and height of a phase plane. */
+  Wq: number; Hq: number;
+  /** Floats of one phase plane (Hq·Wq). */
+  plane: number;
+  /** Position index q = oh·Wq + ow; Nq = OH·Wq positions (with the dropped ones). */
+  Nq: number;
+  /** Nq rounded up to 8 (the forward and input-gradient panels). */
+  Nq8: number;
+  /** Floats of the staged image with its zero tail: every load q + t + 8 with q < Nq8 stays inside. */
+  len: number;
+  /** rowOff[h] = phase-plane and row offset of input row h (within a channel's phase block). */
+  rowOff: Int32Array;
+  /** colOff[w] = phase-plane and column offset of input column w. */
+  colOff: Int32Array;
+  /** Floats per channel (SH·SW planes). */
+  chan: number;
+}
+
+function stageOf(g: ConvGeom): Stage {
+  const { H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, C } = g;
+  const Hp = Math.max((OH - 1) * SH + (KH - 1) * DH + 1, PH + H);
+  const Wp = Math.max((OW - 1) * SW + (KW - 1) * DW + 1, PW + W);
+  const Hq = Math.ceil(Hp / SH), Wq = Math.ceil(Wp / SW), plane = Hq * Wq;
+  const Nq = OH * Wq, Nq8 = (Nq + 7) & ~7;
+  const rowOff = new Int32Array(H), colOff = new Int32Array(W);
+  for (let h = 0; h < H; h++) {
+    const hp = h + PH, a = hp % SH;
+    rowOff[h] = a * SW * plane + ((hp - a) / SH) * Wq;
+  }
+  for (let w = 0; w < W; w++) {
+    const wp = w + PW, b = wp % SW;
+    colOff[w] = b * plane + (wp - b) / SW;
+  }
+  const chan = SH * SW * plane;
+  return { Wq, Hq, plane, Nq, Nq8, len: C * chan + Nq8 + 16, rowOff, colOff, chan };
+}
+
+/** Tap offsets in floats, t = plane(c, phase) + row + column (see the module comment), padded with 0 up to n. */
+function tapOffsets(dst: Int32Array, at: number, g: ConvGeom, s: Stage, n: number): void {
+  const { C, KH, KW, SH, SW, DH, DW } = g;
+  let k = at;
   for (let c = 0; c < C; c++) {
-    const plane = xOff + c * H * W;
     for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, row += P) {
-        let d = row;
+      const dh = kh * DH, a = dh % SH, rowPart = c * s.chan + a * SW * s.plane + ((dh - a) / SH) * s.Wq;
+      for (let kw = 0; kw < KW; kw++) {
+        const dw = kw * DW, b = dw % SW;
+        dst[k++] = (rowPart + b * s.plane + (dw - b) / SW) * 4;
+      }
+    }
+  }
+  for (; k < at + n; k++) dst[k] = 0;
+}
+
+/** Copies one group's image x (C, H, W) at xOff into its staged layout at mem[base] (the rest stays as it is). */
+function stageImage(mem: Float32Array, base: number, x: Float32Array, xOff: number, g: ConvGeom, s: Stage): void {
+  const { C, H, W, SW } = g;
+  const { rowOff, colOff } = s;
+  for (let c = 0; c < C; c++) {
+    const cb = base + c * s.chan;
+    for (let h = 0; h < H; h++) {
+      const src = xOff + (c * H + h) * W, d = cb + rowOff[h];
+      if (SW === 1) mem.set(x.subarray(src, src + W), d + colOff[0]);
+      else for (let w = 0; w < W; w++) mem[d + colOff[w]] = x[src + w];
+    }
+  }
+}
+
+/** dx[c, h, w] += the staged gradient image at mem[base] (the adjoint of {@link stageImage}). */
+function unstageImage(dx: Float32Array, xOff: number, mem: Float32Array, base: number, g: ConvGeom, s: Stage): void {
+  const { C, H, W } = g;
+  const { rowOff, colOff } = s;
+  for (let c = 0; c < C; c++) {
+    const cb = base + c * s.chan;
+    for (let h = 0; h < H; h++) {
+      const o = xOff + (c * H + h) * W, d = cb + rowOff[h];
+      for (let w = 0; w < W; w++) dx[o + w] += mem[d + colOff[w]];
+    }
+  }
+}
+
+/** True when the JS kernel takes this geometry: pointwise (one `gemm`) or depthwise (direct loops). */
+function jsPath(g: ConvGeom, OC: number, G: number): boolean {
+  const pointwise = g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0 && g.OH === g.H && g.OW === g.W;
+  return pointwise || (g.C === 1 && OC === G);
+}
+
+/**
+ * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
+ * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
+ * or accumulated). Results within float32 rounding of a Cg·KH·KW-term sum.
+ */
+export function wasmConv2dForward(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate = false,
+): void {
+  if (jsPath(g, OC, G) || B === 0) {
+    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
+    return;
+  }
+  const { fwd } = getModule();
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3;
+  const s = stageOf(g);
+  const { Nq8, Wq } = s;
+  // Regions (floats): packed weights, taps, staged image, output tile rows.
+  const wpB = 0, tapB = al(wpB + Mp * Kc), xsB = al(tapB + Kc), cB = al(xsB + s.len);
+  ensureBytes((cB + Mp * Nq8) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kc);
+  mem.fill(0, xsB, xsB + s.len);
+  for (let gi = 0; gi < G; gi++) {
+    for (let i = 0; i < Mp; i += 4) {
+      for (let r = 0; r < 4; r++) {
+        const o = i + r, d = wpB + i * Kc + r;
+        if (o < OCg) {
+          const src = (gi * OCg + o) * Kc;
+          for (let k = 0; k < Kc; k++) mem[d + 4 * k] = w[src + k];
+        } else for (let k = 0; k < Kc; k++) mem[d + 4 * k] = 0;
+      }
+    }
+    for (let b = 0; b < B; b++) {
+      stageImage(mem, xsB, x, (b * G + gi) * Cg * H * W, g, s);
+      fwd(wpB * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
+      for (let o = 0; o < OCg; o++) {
+        const oc = gi * OCg + o, bv = bias === null ? 0 : bias[oc];
+        const ob = (b * OC + oc) * P, cr = cB + o * Nq8;
         for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * SH - PH + kh * DH;
-          if (ih < 0 || ih >= H) {
-            dst.fill(0, d, d + OW);
-            d += OW;
-            continue;
-          }
-          const r = plane + ih * W;
-          for (let ow = 0; ow < OW; ow++, d++) {
-            const iw = ow * SW - PW + kw * DW;
-            dst[d] = iw >= 0 && iw < W ? x[r + iw] : 0;
-          }
+          const d = ob + oh * OW, src = cr + oh * Wq;
+          if (accumulate) for (let ow = 0; ow < OW; ow++) out[d + ow] += mem[src + ow] + bv;
+          else if (bv === 0) out.set(mem.subarray(src, src + OW), d);
+          else for (let ow = 0; ow < OW; ow++) out[d + ow] = mem[src + ow] + bv;
         }
       }
     }
@@ -40,32 +343,136 @@ function im2col(dst: Float32Array, x: Float32Array, xOff: number, g: ConvGeom): 
 }
 
 /**
- * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
- * (x (B, G·C, H, W), w (OC, C, KH, KW), out (B, OC, OH, OW), overwritten or accumulated, bias
- * added per output channel). Results within float32 rounding of the JS kernel.
+ * dw[o, k] += Σ_{b, p} dy[b, o, p]·cols_b[k, p] on the wasm backend (the weight gradient of
+ * {@link wasmConv2dForward}); the caller has ruled out the JS path.
  */
-export function wasmConv2dForward(
-  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false,
-): void {
+function wasmWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { wgrad } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW;
-  const pointwise = KH === 1 && KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0;
-  if (OCg < 4 || Kc < 4 || P < 4 || pointwise) {
-    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
-    return;
-  }
-  if (cols.length < Kc * P) cols = new Float32Array(Kc * P);
-  for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      im2col(cols, x, (b * G + gi) * Cg * H * W, g);
-      wasmGemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, cols, 0, OCg, Kc, P, false, false, accumulate);
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3;
+  const s = stageOf(g);
+  const { Wq } = s;
+  const n4 = (s.Nq + 3) >> 2, Kp = (Kc + 1) & ~1, tp = Kp >> 1;
+  // Regions (floats): taps, staged image, dy panels, accumulators.
+  const tapB = 0, xsB = al(Kp), dyB = al(xsB + s.len), accB = al(dyB + Mp * n4 * 4);
+  const accLen = (Mp >> 2) * tp * 32;
+  ensureBytes((accB + accLen) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kp);
+  mem.fill(0, xsB, accB);
+  for (let gi = 0; gi < G; gi++) {
+    mem.fill(0, accB, accB + accLen);
+    for (let b = 0; b < B; b++) {
+      stageImage(mem, xsB, x, (b * G + gi) * Cg * H * W, g, s);
+      // dy panels: dyp[(i·n4 + n)·16 + 4r + l] = dy[o = 4i + r, q = 4n + l] (zero past OCg and at dropped q).
+      for (let o = 0; o < OCg; o++) {
+        const src = (b * OC + gi * OCg + o) * P, base = dyB + (o >> 2) * n4 * 16 + (o & 3) * 4;
+        for (let oh = 0; oh < OH; oh++) {
+          const sr = src + oh * OW;
+          for (let ow = 0, q = oh * Wq; ow < OW; ow++, q++) mem[base + (q >> 2) * 16 + (q & 3)] = dy[sr + ow];
+        }
+      }
+      wgrad(dyB * 4, xsB * 4, tapB * 4, accB * 4, Mp >> 2, tp, n4);
     }
-    if (bias !== null) {
-      for (let o = 0; o < OC; o++) {
-        const bo = bias[o], base = (b * OC + o) * P;
-        for (let p = 0; p < P; p++) out[base + p] += bo;
+    for (let o = 0; o < OCg; o++) {
+      const i = o >> 2, r = o & 3, row = (gi * OCg + o) * Kc;
+      for (let k = 0; k < Kc; k++) {
+        const v = accB + ((i * tp + (k >> 1)) * 8 + 2 * r + (k & 1)) * 4;
+        dw[row + k] += mem[v] + mem[v + 1] + mem[v + 2] + mem[v + 3];
       }
     }
   }
+}
+
+/**
+ * dx += col2im(wᵀ·dy) on the wasm backend (the input gradient of {@link wasmConv2dForward});
+ * the caller has ruled out the JS path.
+ */
+function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { dgrad } = getModule();
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3;
+  const s = stageOf(g);
+  const { Nq8, Wq } = s;
+  // Regions (floats): transposed weight panels, taps, dy rows, staged gradient image.
+  const wtB = 0, tapB = al(Kp * OCg), dyB = al(tapB + Kp), dxB = al(dyB + OCg * Nq8);
+  ensureBytes((dxB + s.len) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kp);
+  mem.fill(0, dyB, dxB);
+  for (let gi = 0; gi < G; gi++) {
+    // wt panel i: wt[(i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
+    for (let o = 0; o < OCg; o++) {
+      const src = (gi * OCg + o) * Kc;
+      for (let k = 0; k < Kp; k++) mem[wtB + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OCg; o++) {
+        const src = (b * OC + gi * OCg + o) * P, base = dyB + o * Nq8;
+        for (let oh = 0; oh < OH; oh++) mem.set(dy.subarray(src + oh * OW, src + oh * OW + OW), base + oh * Wq);
+      }
+      mem.fill(0, dxB, dxB + s.len);
+      dgrad(wtB * 4, dyB * 4, Nq8 * 4, tapB * 4, dxB * 4, Kp >> 2, Nq8 >> 3, OCg);
+      unstageImage(dx, (b * G + gi) * Cg * H * W, mem, dxB, g, s);
+    }
+  }
+}
+
+/**
+ * Backward of conv2d on the wasm backend, accumulating: dw += dy·colsᵀ, dx += col2im(wᵀ·dy),
+ * dbias += Σ_{b, p} dy; the signature and contract of the JS `conv2dBackward` (null skips a
+ * gradient). Results within float32 rounding of a B·OH·OW-term (dw) or OCg·KH·KW-term (dx) sum.
+ */
+export function wasmConv2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
+): void {
+  if (jsPath(g, OC, G) || B === 0) {
+    jsConv2dBackward(dx, dw, dbias, dy, x, w, B, OC, G, g);
+    return;
+  }
+  if (dw !== null) wasmWeightGrad(dw, dy, x, B, OC, G, g);
+  if (dx !== null) wasmInputGrad(dx, dy, w, B, OC, G, g);
+  if (dbias !== null) jsConv2dBackward(null, null, dbias, dy, x, w, B, OC, G, g);
+}
+
+/**
+ * Transposed convolution on the wasm backend (the input gradient of the conv `g` describes, with
+ * x in the place of dy, plus the bias); the signature and contract of the JS
+ * `convTranspose2dForward`. Overwrites out.
+ */
+export function wasmConvTranspose2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
+  if (jsPath(g, Cin, G) || B === 0) {
+    jsConvTranspose2dForward(out, x, w, bias, B, Cin, G, g);
+    return;
+  }
+  const OC = g.C * G, HW = g.H * g.W;
+  out.fill(0, 0, B * OC * HW);
+  wasmInputGrad(out, x, w, B, Cin, G, g);
+  if (bias !== null) {
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) {
+        const bo = bias[o], base = (b * OC + o) * HW;
+        for (let p = 0; p < HW; p++) out[base + p] += bo;
+      }
+    }
+  }
+}
+
+/**
+ * Backward of the transposed convolution on the wasm backend, accumulating: dx += conv2d(dy, w),
+ * dw += the conv2d weight gradient with x in the place of dy, dbias += Σ dy; the signature and
+ * contract of the JS `convTranspose2dBackward`.
+ */
+export function wasmConvTranspose2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
+): void {
+  if (jsPath(g, Cin, G) || B === 0) {
+    jsConvTranspose2dBackward(dx, dw, dbias, dy, x, w, B, Cin, G, g);
+    return;
+  }
+  if (dx !== null) wasmConv2dForward(dx, dy, w, null, B, Cin, G, g, true);
+  if (dw !== null) wasmWeightGrad(dw, x, dy, B, Cin, G, g);
+  if (dbias !== null) jsConvTranspose2dBackward(null, null, dbias, dy, x, w, B, Cin, G, g);
 }

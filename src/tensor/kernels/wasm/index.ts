@@ -9,6 +9,7 @@
 import type { Kernels } from '../backend';
 import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
+import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
 
@@ -16,6 +17,9 @@ import { wasmGemmU8I8 } from './int8';
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
   conv2dForward: wasmConv2dForward,
+  conv2dBackward: wasmConv2dBackward,
+  convTranspose2dForward: wasmConvTranspose2dForward,
+  convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
 });
 
