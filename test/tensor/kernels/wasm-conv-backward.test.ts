@@ -43,7 +43,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   OCg: fc.constantFrom(1, 3, 4, 5, 8, 17), H: side, W: side, KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
   SH: fc.integer({ min: 1, max: 3 }), SW: fc.integer({ min: 1, max: 3 }), PH: fc.integer({ min: 0, max: 2 }), PW: fc.integer({ min: 0, max: 2 }),
   DH: fc.integer({ min: 1, max: 2 }), DW: fc.integer({ min: 1, max: 2 }), seed: fc.integer({ min: 0, max: 1e9 }),
-}).map((r) => ({ B: r.B, G: r.G, Cg: r.Cg, OCg: r.OCg, g: geom(r), seed: r.seed }))
+}).map((r): Omit<Case, 'g'> & { g: ConvGeom | null } => ({ B: r.B, G: r.G, Cg: r.Cg, OCg: r.OCg, g: geom(r), seed: r.seed }))
   .filter((c): c is Case => c.g !== null);
 
 /** Named geometries that the random ones reach only by luck: depthwise, pointwise, the bench's CNN layers, stride 3 with dilation. */

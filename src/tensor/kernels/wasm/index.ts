@@ -12,6 +12,7 @@ import { wasmConv2dForward } from './conv';
 import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
+import { wasmMaxPool2dForward } from './pool';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
@@ -21,6 +22,7 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   convTranspose2dForward: wasmConvTranspose2dForward,
   convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
+  maxPool2dForward: wasmMaxPool2dForward,
 });
 
 let probed: boolean | null = null;
