@@ -33,7 +33,7 @@ import {
   convTranspose2dBackward as jsConvTranspose2dBackward, convTranspose2dForward as jsConvTranspose2dForward,
   type ConvGeom,
 } from '../conv';
-import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
+import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, wasmMemory } from './memory';
 
 /** The module: `fwd`, `wgrad` and `dgrad` (pointers in bytes; see the kernels' comments). */
@@ -87,36 +87,41 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
     });
   }
 
-  // wgrad(dyp, xs, taps, accp, mp, tp, n4): for each 4-row panel i of dy and tap pair s, the
-  // eight accumulators at accp + (i·tp + s)·128 (vector 2r + e: row r, tap 2s + e) gain
-  // Σ_n dyp[i][n][r][0..3]·xs[4n + taps[2s + e] .. +4]; dyp panel i holds, per 4 positions n,
-  // its four rows' four values (64 bytes).
+  // wgrad(dy, ldy, xs, taps, accp, mp, tp, n4): for each 4-row panel i of dy (rows of ldy bytes)
+  // and tap pair s, the eight accumulators at accp + (i·tp + s)·128 (vector 2r + e: row 4i + r,
+  // tap 2s + e) gain Σ_n dy[4i + r][4n .. +4]·xs[4n + taps[2s + e] .. +4].
   {
-    const [dyp, xs, taps, accp, mp, tp, n4] = [0, 1, 2, 3, 4, 5, 6];
-    const [i, s, pd, p0, p1, n, ap] = [7, 8, 9, 10, 11, 12, 13];
-    const acc = [14, 15, 16, 17, 18, 19, 20, 21];
-    const d = [22, 23, 24, 25];
-    const x0 = 26, x1 = 27;
-    m.func('wgrad', i32s(7), [], [...i32s(7), ...v128s(14)], (f: Code) => {
+    const [dy, ldy, xs, taps, accp, mp, tp, n4] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [i, s, py, p0, p1, n, ap, l2, l3, yi] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+    const acc = [18, 19, 20, 21, 22, 23, 24, 25];
+    const d = [26, 27, 28, 29];
+    const x0 = 30, x1 = 31;
+    m.func('wgrad', i32s(8), [], [...i32s(10), ...v128s(14)], (f: Code) => {
+      f.localGet(ldy).i32Const(1).i32Shl().localSet(l2);
+      f.localGet(l2).localGet(ldy).i32Add().localSet(l3);
       f.i32Const(0).localSet(i);
       f.loop();
+      f.localGet(dy).localGet(i).localGet(ldy).i32Mul().i32Const(2).i32Shl().i32Add().localSet(yi);
       f.i32Const(0).localSet(s);
       f.loop();
       f.localGet(accp).localGet(i).localGet(tp).i32Mul().localGet(s).i32Add().i32Const(7).i32Shl().i32Add().localSet(ap);
       for (let v = 0; v < 8; v++) f.localGet(ap).v128Load(16 * v).localSet(acc[v]);
-      f.localGet(dyp).localGet(i).localGet(n4).i32Mul().i32Const(6).i32Shl().i32Add().localSet(pd);
+      f.localGet(yi).localSet(py);
       f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(0).i32Add().localSet(p0);
       f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(4).i32Add().localSet(p1);
       f.localGet(n4).localSet(n);
       f.loop();
-      for (let r = 0; r < 4; r++) f.localGet(pd).v128Load(16 * r).localSet(d[r]);
+      f.localGet(py).v128Load(0, 2).localSet(d[0]);
+      f.localGet(py).localGet(ldy).i32Add().v128Load(0, 2).localSet(d[1]);
+      f.localGet(py).localGet(l2).i32Add().v128Load(0, 2).localSet(d[2]);
+      f.localGet(py).localGet(l3).i32Add().v128Load(0, 2).localSet(d[3]);
       f.localGet(p0).v128Load(0, 2).localSet(x0);
       f.localGet(p1).v128Load(0, 2).localSet(x1);
       for (let r = 0; r < 4; r++) {
         f.localGet(acc[2 * r]).localGet(d[r]).localGet(x0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
         f.localGet(acc[2 * r + 1]).localGet(d[r]).localGet(x1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
       }
-      f.localGet(pd).i32Const(64).i32Add().localSet(pd);
+      f.localGet(py).i32Const(16).i32Add().localSet(py);
       f.localGet(p0).i32Const(16).i32Add().localSet(p0);
       f.localGet(p1).i32Const(16).i32Add().localSet(p1);
       f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
@@ -125,6 +130,38 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       f.localGet(s).i32Const(1).i32Add().localTee(s).localGet(tp).i32LtS().brIf(0);
       f.end();
       f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+
+  // copy2d(src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, acc): dst[r·dRow + c·dCol] =
+  // src[r·sRow + c·sCol] + bias (+ the old dst when acc), strides in bytes; rows, cols ≥ 1.
+  {
+    const [src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, accf] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const [ps, pd, c] = [10, 11, 12];
+    m.func('copy2d', [...i32s(8), F32, I32], [], i32s(3), (f: Code) => {
+      f.loop();
+      f.localGet(src).localSet(ps);
+      f.localGet(dst).localSet(pd);
+      f.localGet(cols).localSet(c);
+      f.localGet(accf).if();
+      f.loop();
+      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().localGet(pd).f32Load(0).f32Add().f32Store(0);
+      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
+      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
+      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
+      f.end();
+      f.else();
+      f.loop();
+      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().f32Store(0);
+      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
+      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
+      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
+      f.end();
+      f.end();
+      f.localGet(src).localGet(sRow).i32Add().localSet(src);
+      f.localGet(dst).localGet(dRow).i32Add().localSet(dst);
+      f.localGet(rows).i32Const(1).i32Sub().localTee(rows).brIf(0);
       f.end();
     });
   }
@@ -176,8 +213,8 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
 }
 
 type Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
-type Fn7 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => void;
-interface ConvModule { fwd: Fn8; wgrad: Fn7; dgrad: Fn8 }
+type Copy2d = (src: number, sRow: number, sCol: number, dst: number, dRow: number, dCol: number, rows: number, cols: number, bias: number, acc: number) => void;
+interface ConvModule { fwd: Fn8; wgrad: Fn8; dgrad: Fn8; copy2d: Copy2d }
 let mod: ConvModule | null = null;
 /** Milliseconds the first call spent building and compiling the module (for the startup figure). */
 export let convCompileMs = 0;
@@ -187,7 +224,7 @@ function getModule(): ConvModule {
     const t0 = performance.now();
     const inst = new WebAssembly.Instance(new WebAssembly.Module(buildConvModule()), { env: { mem: wasmMemory() } });
     const e = inst.exports;
-    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn7, dgrad: e.dgrad as Fn8 };
+    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn8, dgrad: e.dgrad as Fn8, copy2d: e.copy2d as Copy2d };
     convCompileMs = performance.now() - t0;
   }
   return mod;
@@ -205,20 +242,16 @@ function i32View(mem: Float32Array): Int32Array {
 
 /** Stride-phase layout of one staged image (see the module comment). Sizes in floats. */
 interface Stage {
-  /** Width and height of a phase plane. */
-  Wq: number; Hq: number;
+  /** Width of a phase plane. */
+  Wq: number;
   /** Floats of one phase plane (Hq·Wq). */
   plane: number;
   /** Position index q = oh·Wq + ow; Nq = OH·Wq positions (with the dropped ones). */
   Nq: number;
-  /** Nq rounded up to 8 (the forward and input-gradient panels). */
+  /** Nq rounded up to 8 (the forward and input-gradient panels, the staged dy rows). */
   Nq8: number;
   /** Floats of the staged image with its zero tail: every load q + t + 8 with q < Nq8 stays inside. */
   len: number;
-  /** rowOff[h] = phase-plane and row offset of input row h (within a channel's phase block). */
-  rowOff: Int32Array;
-  /** colOff[w] = phase-plane and column offset of input column w. */
-  colOff: Int32Array;
   /** Floats per channel (SH·SW planes). */
   chan: number;
 }
@@ -229,20 +262,11 @@ function stageOf(g: ConvGeom): Stage {
   const Wp = Math.max((OW - 1) * SW + (KW - 1) * DW + 1, PW + W);
   const Hq = Math.ceil(Hp / SH), Wq = Math.ceil(Wp / SW), plane = Hq * Wq;
   const Nq = OH * Wq, Nq8 = (Nq + 7) & ~7;
-  const rowOff = new Int32Array(H), colOff = new Int32Array(W);
-  for (let h = 0; h < H; h++) {
-    const hp = h + PH, a = hp % SH;
-    rowOff[h] = a * SW * plane + ((hp - a) / SH) * Wq;
-  }
-  for (let w = 0; w < W; w++) {
-    const wp = w + PW, b = wp % SW;
-    colOff[w] = b * plane + (wp - b) / SW;
-  }
   const chan = SH * SW * plane;
-  return { Wq, Hq, plane, Nq, Nq8, len: C * chan + Nq8 + 16, rowOff, colOff, chan };
+  return { Wq, plane, Nq, Nq8, len: C * chan + Nq8 + 16, chan };
 }
 
-/** Tap offsets in floats, t = plane(c, phase) + row + column (see the module comment), padded with 0 up to n. */
+/** Tap offsets in bytes, t = plane(c, phase) + row + column (see the module comment), padded with 0 up to n. */
 function tapOffsets(dst: Int32Array, at: number, g: ConvGeom, s: Stage, n: number): void {
   const { C, KH, KW, SH, SW, DH, DW } = g;
   let k = at;
@@ -258,31 +282,34 @@ function tapOffsets(dst: Int32Array, at: number, g: ConvGeom, s: Stage, n: numbe
   for (; k < at + n; k++) dst[k] = 0;
 }
 
-/** Copies one group's image x (C, H, W) at xOff into its staged layout at mem[base] (the rest stays as it is). */
-function stageImage(mem: Float32Array, base: number, x: Float32Array, xOff: number, g: ConvGeom, s: Stage): void {
-  const { C, H, W, SW } = g;
-  const { rowOff, colOff } = s;
+/**
+ * Copies one image (C, H, W) between its dense form at `dense` and its staged form at `staged`
+ * (both float offsets in the memory), phase by phase with copy2d: `toStage` stages it (the zero
+ * border is left as it is), otherwise the staged gradient is added into the dense image.
+ */
+function stageCopy(copy2d: Copy2d, dense: number, staged: number, g: ConvGeom, s: Stage, toStage: boolean): void {
+  const { C, H, W, SH, SW, PH, PW } = g;
   for (let c = 0; c < C; c++) {
-    const cb = base + c * s.chan;
-    for (let h = 0; h < H; h++) {
-      const src = xOff + (c * H + h) * W, d = cb + rowOff[h];
-      if (SW === 1) mem.set(x.subarray(src, src + W), d + colOff[0]);
-      else for (let w = 0; w < W; w++) mem[d + colOff[w]] = x[src + w];
+    for (let a = 0; a < SH; a++) {
+      const h0 = (((a - PH) % SH) + SH) % SH;
+      if (h0 >= H) continue;
+      const rows = Math.ceil((H - h0) / SH), i0 = (h0 + PH - a) / SH;
+      for (let b = 0; b < SW; b++) {
+        const w0 = (((b - PW) % SW) + SW) % SW;
+        if (w0 >= W) continue;
+        const cols = Math.ceil((W - w0) / SW), j0 = (w0 + PW - b) / SW;
+        const d = 4 * (dense + (c * H + h0) * W + w0), st = 4 * (staged + c * s.chan + (a * SW + b) * s.plane + i0 * s.Wq + j0);
+        if (toStage) copy2d(d, 4 * SH * W, 4 * SW, st, 4 * s.Wq, 4, rows, cols, 0, 0);
+        else copy2d(st, 4 * s.Wq, 4, d, 4 * SH * W, 4 * SW, rows, cols, 0, 1);
+      }
     }
   }
 }
 
-/** dx[c, h, w] += the staged gradient image at mem[base] (the adjoint of {@link stageImage}). */
-function unstageImage(dx: Float32Array, xOff: number, mem: Float32Array, base: number, g: ConvGeom, s: Stage): void {
-  const { C, H, W } = g;
-  const { rowOff, colOff } = s;
-  for (let c = 0; c < C; c++) {
-    const cb = base + c * s.chan;
-    for (let h = 0; h < H; h++) {
-      const o = xOff + (c * H + h) * W, d = cb + rowOff[h];
-      for (let w = 0; w < W; w++) dx[o + w] += mem[d + colOff[w]];
-    }
-  }
+/** Stages the OCg rows of one image's dy (OCg, OH, OW) at `dense` as rows of Nq8 floats (q = oh·Wq + ow) at `rows`. */
+function stageDy(copy2d: Copy2d, dense: number, rows: number, OCg: number, g: ConvGeom, s: Stage): void {
+  const { OH, OW } = g;
+  for (let o = 0; o < OCg; o++) copy2d(4 * (dense + o * OH * OW), 4 * OW, 4, 4 * (rows + o * s.Nq8), 4 * s.Wq, 4, OH, OW, 0, 0);
 }
 
 /** True when the JS kernel takes this geometry: pointwise (one `gemm`) or depthwise (direct loops). */
@@ -304,17 +331,20 @@ export function wasmConv2dForward(
     jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
     return;
   }
-  const { fwd } = getModule();
+  const { fwd, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
   const s = stageOf(g);
   const { Nq8, Wq } = s;
-  // Regions (floats): packed weights, taps, staged image, output tile rows.
-  const wpB = 0, tapB = al(wpB + Mp * Kc), xsB = al(tapB + Kc), cB = al(xsB + s.len);
-  ensureBytes((cB + Mp * Nq8) * 4);
+  const nx = B * G * Cg * HW, no = B * OC * P;
+  // Regions (floats): packed weights, taps, staged image, output tile rows, dense x, dense out.
+  const wpB = 0, tapB = al(wpB + Mp * Kc), xsB = al(tapB + Kc), cB = al(xsB + s.len), X = al(cB + Mp * Nq8), O = al(X + nx);
+  ensureBytes((O + no) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kc);
   mem.fill(0, xsB, xsB + s.len);
+  mem.set(x.subarray(0, nx), X);
+  if (accumulate) mem.set(out.subarray(0, no), O);
   for (let gi = 0; gi < G; gi++) {
     for (let i = 0; i < Mp; i += 4) {
       for (let r = 0; r < 4; r++) {
@@ -326,20 +356,15 @@ export function wasmConv2dForward(
       }
     }
     for (let b = 0; b < B; b++) {
-      stageImage(mem, xsB, x, (b * G + gi) * Cg * H * W, g, s);
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
       fwd(wpB * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
       for (let o = 0; o < OCg; o++) {
-        const oc = gi * OCg + o, bv = bias === null ? 0 : bias[oc];
-        const ob = (b * OC + oc) * P, cr = cB + o * Nq8;
-        for (let oh = 0; oh < OH; oh++) {
-          const d = ob + oh * OW, src = cr + oh * Wq;
-          if (accumulate) for (let ow = 0; ow < OW; ow++) out[d + ow] += mem[src + ow] + bv;
-          else if (bv === 0) out.set(mem.subarray(src, src + OW), d);
-          else for (let ow = 0; ow < OW; ow++) out[d + ow] = mem[src + ow] + bv;
-        }
+        const oc = gi * OCg + o;
+        copy2d(4 * (cB + o * Nq8), 4 * Wq, 4, 4 * (O + (b * OC + oc) * P), 4 * OW, 4, OH, OW, bias === null ? 0 : bias[oc], accumulate ? 1 : 0);
       }
     }
   }
+  out.set(mem.subarray(O, O + no));
 }
 
 /**
@@ -347,32 +372,27 @@ export function wasmConv2dForward(
  * {@link wasmConv2dForward}); the caller has ruled out the JS path.
  */
 function wasmWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
-  const { wgrad } = getModule();
+  const { wgrad, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
   const s = stageOf(g);
-  const { Wq } = s;
   const n4 = (s.Nq + 3) >> 2, Kp = (Kc + 1) & ~1, tp = Kp >> 1;
-  // Regions (floats): taps, staged image, dy panels, accumulators.
-  const tapB = 0, xsB = al(Kp), dyB = al(xsB + s.len), accB = al(dyB + Mp * n4 * 4);
-  const accLen = (Mp >> 2) * tp * 32;
-  ensureBytes((accB + accLen) * 4);
+  const nx = B * G * Cg * HW, ny = B * OC * P;
+  // Regions (floats): taps, staged image, staged dy rows, accumulators, dense x, dense dy.
+  const tapB = 0, xsB = al(Kp), dyB = al(xsB + s.len), accB = al(dyB + Mp * s.Nq8);
+  const accLen = (Mp >> 2) * tp * 32, X = al(accB + accLen), Y = al(X + nx);
+  ensureBytes((Y + ny) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kp);
   mem.fill(0, xsB, accB);
+  mem.set(x.subarray(0, nx), X);
+  mem.set(dy.subarray(0, ny), Y);
   for (let gi = 0; gi < G; gi++) {
     mem.fill(0, accB, accB + accLen);
     for (let b = 0; b < B; b++) {
-      stageImage(mem, xsB, x, (b * G + gi) * Cg * H * W, g, s);
-      // dy panels: dyp[(i·n4 + n)·16 + 4r + l] = dy[o = 4i + r, q = 4n + l] (zero past OCg and at dropped q).
-      for (let o = 0; o < OCg; o++) {
-        const src = (b * OC + gi * OCg + o) * P, base = dyB + (o >> 2) * n4 * 16 + (o & 3) * 4;
-        for (let oh = 0; oh < OH; oh++) {
-          const sr = src + oh * OW;
-          for (let ow = 0, q = oh * Wq; ow < OW; ow++, q++) mem[base + (q >> 2) * 16 + (q & 3)] = dy[sr + ow];
-        }
-      }
-      wgrad(dyB * 4, xsB * 4, tapB * 4, accB * 4, Mp >> 2, tp, n4);
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
+      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
+      wgrad(dyB * 4, s.Nq8 * 4, xsB * 4, tapB * 4, accB * 4, Mp >> 2, tp, n4);
     }
     for (let o = 0; o < OCg; o++) {
       const i = o >> 2, r = o & 3, row = (gi * OCg + o) * Kc;
@@ -389,17 +409,20 @@ function wasmWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: 
  * the caller has ruled out the JS path.
  */
 function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
-  const { dgrad } = getModule();
+  const { dgrad, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3, HW = H * W;
   const s = stageOf(g);
-  const { Nq8, Wq } = s;
-  // Regions (floats): transposed weight panels, taps, dy rows, staged gradient image.
-  const wtB = 0, tapB = al(Kp * OCg), dyB = al(tapB + Kp), dxB = al(dyB + OCg * Nq8);
-  ensureBytes((dxB + s.len) * 4);
+  const { Nq8 } = s;
+  const nx = B * G * Cg * HW, ny = B * OC * P;
+  // Regions (floats): transposed weight panels, taps, staged dy rows, staged gradient image, dense dx, dense dy.
+  const wtB = 0, tapB = al(Kp * OCg), dyB = al(tapB + Kp), dxB = al(dyB + OCg * Nq8), X = al(dxB + s.len), Y = al(X + nx);
+  ensureBytes((Y + ny) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kp);
   mem.fill(0, dyB, dxB);
+  mem.set(dx.subarray(0, nx), X);
+  mem.set(dy.subarray(0, ny), Y);
   for (let gi = 0; gi < G; gi++) {
     // wt panel i: wt[(i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
     for (let o = 0; o < OCg; o++) {
@@ -407,15 +430,13 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
       for (let k = 0; k < Kp; k++) mem[wtB + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
     }
     for (let b = 0; b < B; b++) {
-      for (let o = 0; o < OCg; o++) {
-        const src = (b * OC + gi * OCg + o) * P, base = dyB + o * Nq8;
-        for (let oh = 0; oh < OH; oh++) mem.set(dy.subarray(src + oh * OW, src + oh * OW + OW), base + oh * Wq);
-      }
+      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
       mem.fill(0, dxB, dxB + s.len);
       dgrad(wtB * 4, dyB * 4, Nq8 * 4, tapB * 4, dxB * 4, Kp >> 2, Nq8 >> 3, OCg);
-      unstageImage(dx, (b * G + gi) * Cg * H * W, mem, dxB, g, s);
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, dxB, g, s, false);
     }
   }
+  dx.set(mem.subarray(X, X + nx));
 }
 
 /**
