@@ -209,12 +209,41 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       f.end();
     });
   }
+  // sum(src, n) → f32: Σ of n floats at src, four lanes then the tail, lanes added at the end.
+  {
+    const [src, n] = [0, 1];
+    const [p, e] = [2, 3];
+    const acc = 4, t = 5;
+    m.func('sum', i32s(2), [F32], [...i32s(2), V128, F32], (f: Code) => {
+      f.v128ConstF32(0).localSet(acc);
+      f.localGet(src).localSet(p);
+      f.localGet(src).localGet(n).i32Const(-4).i32And().i32Const(2).i32Shl().i32Add().localSet(e);
+      f.block();
+      f.localGet(p).localGet(e).i32GeS().brIf(0);
+      f.loop();
+      f.localGet(acc).localGet(p).v128Load(0, 2).f32x4Add().localSet(acc);
+      f.localGet(p).i32Const(16).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
+      f.end();
+      f.end();
+      f.localGet(acc).f32x4ExtractLane(0).localGet(acc).f32x4ExtractLane(1).f32Add()
+        .localGet(acc).f32x4ExtractLane(2).localGet(acc).f32x4ExtractLane(3).f32Add().f32Add().localSet(t);
+      f.localGet(src).localGet(n).i32Const(2).i32Shl().i32Add().localSet(e);
+      f.block();
+      f.localGet(p).localGet(e).i32GeS().brIf(0);
+      f.loop();
+      f.localGet(t).localGet(p).f32Load(0).f32Add().localSet(t);
+      f.localGet(p).i32Const(4).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
+      f.end();
+      f.end();
+      f.localGet(t);
+    });
+  }
   return m.build();
 }
 
 type Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
 type Copy2d = (src: number, sRow: number, sCol: number, dst: number, dRow: number, dCol: number, rows: number, cols: number, bias: number, acc: number) => void;
-interface ConvModule { fwd: Fn8; wgrad: Fn8; dgrad: Fn8; copy2d: Copy2d }
+interface ConvModule { fwd: Fn8; wgrad: Fn8; dgrad: Fn8; copy2d: Copy2d; sum: (src: number, n: number) => number }
 let mod: ConvModule | null = null;
 /** Milliseconds the first call spent building and compiling the module (for the startup figure). */
 export let convCompileMs = 0;
@@ -224,7 +253,7 @@ function getModule(): ConvModule {
     const t0 = performance.now();
     const inst = new WebAssembly.Instance(new WebAssembly.Module(buildConvModule()), { env: { mem: wasmMemory() } });
     const e = inst.exports;
-    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn8, dgrad: e.dgrad as Fn8, copy2d: e.copy2d as Copy2d };
+    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn8, dgrad: e.dgrad as Fn8, copy2d: e.copy2d as Copy2d, sum: e.sum as (src: number, n: number) => number };
     convCompileMs = performance.now() - t0;
   }
   return mod;
@@ -369,10 +398,12 @@ export function wasmConv2dForward(
 
 /**
  * dw[o, k] += Σ_{b, p} dy[b, o, p]·cols_b[k, p] on the wasm backend (the weight gradient of
- * {@link wasmConv2dForward}); the caller has ruled out the JS path.
+ * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
+ * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
+ * JS path.
  */
-function wasmWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
-  const { wgrad, copy2d } = getModule();
+function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { wgrad, copy2d, sum } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
   const s = stageOf(g);
@@ -400,6 +431,13 @@ function wasmWeightGrad(dw: Float32Array, dy: Float32Array, x: Float32Array, B: 
         const v = accB + ((i * tp + (k >> 1)) * 8 + 2 * r + (k & 1)) * 4;
         dw[row + k] += mem[v] + mem[v + 1] + mem[v + 2] + mem[v + 3];
       }
+    }
+  }
+  if (dbias !== null) {
+    for (let o = 0; o < OC; o++) {
+      let t = 0;
+      for (let b = 0; b < B; b++) t += sum(4 * (Y + (b * OC + o) * P), P);
+      dbias[o] += t;
     }
   }
 }
@@ -442,7 +480,8 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
 /**
  * Backward of conv2d on the wasm backend, accumulating: dw += dy·colsᵀ, dx += col2im(wᵀ·dy),
  * dbias += Σ_{b, p} dy; the signature and contract of the JS `conv2dBackward` (null skips a
- * gradient). Results within float32 rounding of a B·OH·OW-term (dw) or OCg·KH·KW-term (dx) sum.
+ * gradient). Results within float32 rounding of a B·OH·OW-term (dw, dbias) or OCg·KH·KW-term
+ * (dx) sum.
  */
 export function wasmConv2dBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
@@ -452,9 +491,9 @@ export function wasmConv2dBackward(
     jsConv2dBackward(dx, dw, dbias, dy, x, w, B, OC, G, g);
     return;
   }
-  if (dw !== null) wasmWeightGrad(dw, dy, x, B, OC, G, g);
+  if (dw !== null) wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g);
+  else if (dbias !== null) jsConv2dBackward(null, null, dbias, dy, x, w, B, OC, G, g);
   if (dx !== null) wasmInputGrad(dx, dy, w, B, OC, G, g);
-  if (dbias !== null) jsConv2dBackward(null, null, dbias, dy, x, w, B, OC, G, g);
 }
 
 /**
@@ -494,6 +533,6 @@ export function wasmConvTranspose2dBackward(
     return;
   }
   if (dx !== null) wasmConv2dForward(dx, dy, w, null, B, Cin, G, g, true);
-  if (dw !== null) wasmWeightGrad(dw, x, dy, B, Cin, G, g);
+  if (dw !== null) wasmWeightGrad(dw, null, x, dy, B, Cin, G, g);
   if (dbias !== null) jsConvTranspose2dBackward(null, null, dbias, dy, x, w, B, Cin, G, g);
 }

@@ -13,6 +13,7 @@ import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dFor
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
 import { wasmMaxPool2dForward } from './pool';
+import { wasmReluBackward, wasmReluForward } from './relu';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
@@ -23,6 +24,8 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
   maxPool2dForward: wasmMaxPool2dForward,
+  reluForward: wasmReluForward,
+  reluBackward: wasmReluBackward,
 });
 
 let probed: boolean | null = null;
