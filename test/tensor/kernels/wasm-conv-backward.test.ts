@@ -46,7 +46,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
 }).map((r): Omit<Case, 'g'> & { g: ConvGeom | null } => ({ B: r.B, G: r.G, Cg: r.Cg, OCg: r.OCg, g: geom(r), seed: r.seed }))
   .filter((c): c is Case => c.g !== null);
 
-/** Named geometries that the random ones reach only by luck: depthwise, pointwise, the bench's CNN layers, stride 3 with dilation. */
+/** Named geometries that the random ones reach only by luck: depthwise, pointwise, the bench's CNN layers, stride 3 with dilation, both input-gradient paths. */
 function named(): [string, Case][] {
   const mk = (B: number, G: number, Cg: number, OCg: number, H: number, W: number, K: number, S: number, P: number, D: number, seed: number): Case =>
     ({ B, G, Cg, OCg, g: geom({ Cg, H, W, KH: K, KW: K, SH: S, SW: S, PH: P, PW: P, DH: D, DW: D })!, seed });
@@ -59,6 +59,8 @@ function named(): [string, Case][] {
     ['CNN layer 2: 8 → 16, 14×14, 3×3 same', mk(2, 1, 8, 16, 14, 14, 3, 1, 1, 1, 6)],
     ['stride 3, dilation 2, padding 2, groups 2', mk(2, 2, 3, 5, 17, 13, 3, 3, 2, 2, 7)],
     ['kernel larger than the image with padding', mk(1, 1, 2, 3, 3, 3, 5, 1, 2, 1, 8)],
+    ['stride 1, 5 channels, dilation 2, groups 2 (dx as a flipped forward)', mk(2, 2, 5, 3, 17, 5, 3, 1, 2, 2, 9)],
+    ['1×1, 5 channels, padding 2 (padding past the kernel: dx by scatter)', mk(1, 1, 5, 3, 5, 5, 1, 1, 2, 1, 10)],
   ];
 }
 

@@ -442,11 +442,35 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   }
 }
 
+let flipBuf = new Float32Array(0);
 /**
  * dx += col2im(wᵀ·dy) on the wasm backend (the input gradient of {@link wasmConv2dForward});
  * the caller has ruled out the JS path.
  */
 function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  // Stride 1 with four or more input channels per group: dx is the forward convolution of dy with
+  // the kernel flipped and its channel axes swapped (no scatter epilogue; 1.5 → 1.1 ms on the
+  // bench CNN's second layer). With fewer channels that forward's four-row tiles would be mostly
+  // padding, and the scatter path is faster (0.7 against 1.3 ms on its first layer).
+  if (g.C >= 4 && g.SH === 1 && g.SW === 1 && g.PH <= (g.KH - 1) * g.DH && g.PW <= (g.KW - 1) * g.DW) {
+    const { C: Cg, KH, KW } = g;
+    const OCg = OC / G, KK = KH * KW;
+    if (flipBuf.length < OC * Cg * KK) flipBuf = new Float32Array(OC * Cg * KK);
+    for (let gi = 0; gi < G; gi++) {
+      for (let o = 0; o < OCg; o++) {
+        for (let c = 0; c < Cg; c++) {
+          const src = ((gi * OCg + o) * Cg + c) * KK, dst = ((gi * Cg + c) * OCg + o) * KK;
+          for (let t = 0; t < KK; t++) flipBuf[dst + KK - 1 - t] = w[src + t];
+        }
+      }
+    }
+    const gT: ConvGeom = {
+      C: OCg, H: g.OH, W: g.OW, KH, KW, OH: g.H, OW: g.W, SH: 1, SW: 1,
+      PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
+    };
+    wasmConv2dForward(dx, dy, flipBuf, null, B, G * Cg, G, gT, true);
+    return;
+  }
   const { dgrad, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3, HW = H * W;
