@@ -5,7 +5,7 @@ import {
   convTranspose2dForward, convTranspose2dForwardNaive, type ConvGeom,
 } from '../../../src/tensor/kernels/conv';
 import {
-  wasmConv2dBackward, wasmConv2dForward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward,
+  convStaging, wasmConv2dBackward, wasmConv2dForward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward,
 } from '../../../src/tensor/kernels/wasm/conv';
 import { ensureBytes, memoryBytes } from '../../../src/tensor/kernels/wasm/memory';
 import { seededUniform as rand } from '../../helpers/check';
@@ -142,6 +142,24 @@ describe('wasm convolution kernels against the naive oracle and the JS twin (tol
       transposeCheck(c, true, [true, true, true]);
     });
   }
+
+  it('batches staged in chunks of one and of two images (a lowered staging cap) give the same results within the tolerance', () => {
+    const saved = convStaging.maxFloats;
+    try {
+      for (const c of [named()[5][1], named()[6][1], named()[8][1]]) {
+        const perImage = c.G * c.Cg * c.g.H * c.g.W + c.G * c.OCg * c.g.OH * c.g.OW;
+        for (const images of [1, 2]) {
+          convStaging.maxFloats = images * perImage;
+          const c3 = { ...c, B: 3 };
+          forwardCheck(c3, true, true);
+          backwardCheck(c3, [true, true, true]);
+          transposeCheck(c3, true, [true, true, true]);
+        }
+      }
+    } finally {
+      convStaging.maxFloats = saved;
+    }
+  });
 
   it('a garbage output (NaN, Infinity) is fully overwritten by the forward pass', () => {
     const c = named()[6][1];

@@ -259,6 +259,17 @@ function getModule(): ConvModule {
   return mod;
 }
 
+/**
+ * Floats of dense input and output a call stages at most (64 MiB): larger batches are run in
+ * chunks of images, so the memory stays near the size of one chunk. Internal; tests lower it.
+ */
+export const convStaging = { maxFloats: 1 << 24 };
+
+/** Images per chunk when one image stages `perImage` floats (at least one). */
+function batchChunk(perImage: number): number {
+  return Math.max(1, Math.floor(convStaging.maxFloats / perImage));
+}
+
 /** Rounds a float offset up to 16 floats (64 bytes), so every region starts on a cache line. */
 const al = (n: number): number => (n + 15) & ~15;
 
@@ -360,9 +371,17 @@ export function wasmConv2dForward(
     jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
     return;
   }
-  const { fwd, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmConv2dForward(out.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate);
+    }
+    return;
+  }
+  const { fwd, copy2d } = getModule();
   const s = stageOf(g);
   const { Nq8, Wq } = s;
   const nx = B * G * Cg * HW, no = B * OC * P;
@@ -403,9 +422,17 @@ export function wasmConv2dForward(
  * JS path.
  */
 function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
-  const { wgrad, copy2d, sum } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmWeightGrad(dw, dbias, dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g);
+    }
+    return;
+  }
+  const { wgrad, copy2d, sum } = getModule();
   const s = stageOf(g);
   const n4 = (s.Nq + 3) >> 2, Kp = (Kc + 1) & ~1, tp = Kp >> 1;
   const nx = B * G * Cg * HW, ny = B * OC * P;
@@ -471,9 +498,17 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
     wasmConv2dForward(dx, dy, flipBuf, null, B, G * Cg, G, gT, true);
     return;
   }
-  const { dgrad, copy2d } = getModule();
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmInputGrad(dx.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), w, nb, OC, G, g);
+    }
+    return;
+  }
+  const { dgrad, copy2d } = getModule();
   const s = stageOf(g);
   const { Nq8 } = s;
   const nx = B * G * Cg * HW, ny = B * OC * P;
