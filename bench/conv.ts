@@ -59,6 +59,7 @@ function backendCases(): BackendCase[] {
   const y10 = new Tensor(Float32Array.from({ length: B }, (_, i) => i % 10), [B]);
   const cnnFlop = 3 * 2 * B * 784 * (8 * 9 + 16 * 8 * 9 / 4);
   cases.push({ name: 'train CNN c8-p-c16-p-fc10 step', size: `batch ${B}`, flop: cnnFlop, fn: () => { opt.zeroGrad(); crossEntropy(cnn.forward(xc), y10).backward(); opt.step(); } });
+  cases.push({ name: 'infer CNN c8-p-c16-p-fc10', size: `batch ${B}`, flop: cnnFlop / 3, fn: () => { noGrad(() => cnn.forward(xc)); } });
   const xp = new Tensor(rand(B * C * H * W, 15), [B, C, H, W]);
   cases.push({ name: 'maxPool2d 2×2 forward', size: `${B}×${C}×${H}×${W}`, flop: 0, elems: xp.size, fn: () => { noGrad(() => maxPool2d(xp, 2)); } });
   return cases;
