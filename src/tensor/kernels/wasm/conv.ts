@@ -20,7 +20,13 @@
  *   images of the batch; their lanes are summed at the end (in float64).
  * - Input gradient, dxs[q + t] += Σ_o w[o, t]·dy[o, q]: the micro-kernel's 4×8 tile over (taps,
  *   positions) with K = the output channels, whose epilogue adds each tap's row into dxs at its
- *   offset (col2im fused into the GEMM); dxs is then added into dx.
+ *   offset (col2im fused into the GEMM); dxs is then added into dx. With stride 1 and four or
+ *   more input channels per group it is the forward pass of dy with the kernel flipped instead.
+ * - Bias gradient: each image's dy row summed in f32x4 (`sum`) from the staged dy.
+ *
+ * Each call copies the batch (in chunks of at most {@link convStaging}.maxFloats floats) into
+ * the memory in one piece and out again; staging an image, compacting the output rows and adding
+ * the staged gradient back run in a wasm strided copy (`copy2d`).
  *
  * Depthwise convolutions (one input and one output channel per group: four-row tiles would be
  * three quarters padding) and pointwise ones (already one `gemm` through the table) take the JS
@@ -36,7 +42,7 @@ import {
 import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, wasmMemory } from './memory';
 
-/** The module: `fwd`, `wgrad` and `dgrad` (pointers in bytes; see the kernels' comments). */
+/** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
 export function buildConvModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   m.importMemory('env', 'mem', 1);
