@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { Generator, Tensor, conv2d, noGrad, sum, mul } from '../src/tensor/index';
+import { Generator, Tensor, conv2d, getBackend, maxPool2d, noGrad, setBackend, sum, mul, type Backend } from '../src/tensor/index';
 import { kernels } from '../src/tensor/kernels/backend';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, crossEntropy } from '../src/nn/index';
+import { Adam } from '../src/optim/index';
 import { registerTfGradients } from './tfgrads';
 import { isMain, makeRow, measure, measureInterleaved, toMarkdown, type BenchRow } from './util';
 
@@ -16,8 +18,98 @@ export const convNotes = [
     'tfjs forward + backward uses `tf.grads` on the CPU backend and is timed once (it takes seconds); ours is the best of ' +
     'three rounds spread around it, each round also timing our GEMM at 256 for the efficiency row. ' +
     'The efficiency row compares our conv2d forward + backward FLOP rate with our own GEMM at 256 (target ≥ 0.5). ' +
-    'Depthwise: groups = 64 channels, against `tf.depthwiseConv2d`.',
+    'Depthwise: groups = 64 channels, against `tf.depthwiseConv2d`. ' +
+    'The "wasm vs js" rows time the same call on both tensorkit backends in alternating rounds (setBackend before each block); ' +
+    'forward + backward counts 3× the forward FLOPs.',
 ];
+
+/** One case of the backend comparison: its work (FLOPs, or input elements for pooling) and the call to time. */
+interface BackendCase { name: string; size: string; flop: number; elems?: number; fn: () => void }
+
+function backendCases(): BackendCase[] {
+  const cases: BackendCase[] = [];
+  const add = (name: string, Bn: number, Cn: number, OCn: number, Hn: number, k: number, opts: { stride?: number; padding?: number; dilation?: number; groups?: number }, backward: boolean): void => {
+    const s = opts.stride ?? 1, p = opts.padding ?? 0, d = opts.dilation ?? 1, gr = opts.groups ?? 1;
+    const OHn = Math.floor((Hn + 2 * p - d * (k - 1) - 1) / s) + 1;
+    const x = new Tensor(rand(Bn * Cn * Hn * Hn, 11), [Bn, Cn, Hn, Hn], backward);
+    const w = new Tensor(rand(OCn * (Cn / gr) * k * k, 12), [OCn, Cn / gr, k, k], backward);
+    const b = new Tensor(rand(OCn, 13), [OCn], backward);
+    const gy = new Tensor(rand(Bn * OCn * OHn * OHn, 14), [Bn, OCn, OHn, OHn]);
+    const flop = 2 * Bn * OCn * OHn * OHn * (Cn / gr) * k * k * (backward ? 3 : 1);
+    const size = `${Bn}×${Cn}×${Hn}×${Hn} → ${OCn}, ${k}×${k}` + (s > 1 ? ` s${s}` : '') + (p > 0 ? ` p${p}` : '') + (d > 1 ? ` d${d}` : '') + (gr > 1 ? ` g${gr}` : '');
+    const fn = backward
+      ? (): void => { x.grad = w.grad = b.grad = null; sum(mul(conv2d(x, w, b, opts), gy)).backward(); }
+      : (): void => { noGrad(() => conv2d(x, w, b, opts)); };
+    cases.push({ name, size, flop, fn });
+  };
+  add('conv2d forward', B, C, OC, H, K, { padding: 1 }, false);
+  add('conv2d forward + backward', B, C, OC, H, K, { padding: 1 }, true);
+  add('conv2d forward + backward (CNN layer 1)', B, 1, 8, H, K, { padding: 1 }, true);
+  add('conv2d forward + backward, strided', 32, 16, 32, H, K, { stride: 2, padding: 1 }, true);
+  add('conv2d forward + backward, dilated, grouped', 32, 16, 16, H, K, { padding: 2, dilation: 2, groups: 4 }, true);
+  // The CNN of bench/backends.ts, one Adam training step (its FLOPs: the convolutions' forward + backward).
+  const gen = new Generator(1);
+  const cnn = new Sequential(
+    new Conv2d(1, 8, 3, { padding: 1, rng: gen }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(8, 16, 3, { padding: 1, rng: gen }), new ReLU(), new MaxPool2d(2),
+    new Flatten(), new Linear(7 * 7 * 16, 10, { rng: gen }),
+  );
+  const opt = new Adam(cnn.parameters(), { lr: 1e-3 });
+  const xc = new Tensor(rand(B * 784, 16), [B, 1, 28, 28]);
+  const y10 = new Tensor(Float32Array.from({ length: B }, (_, i) => i % 10), [B]);
+  const cnnFlop = 3 * 2 * B * 784 * (8 * 9 + 16 * 8 * 9 / 4);
+  cases.push({ name: 'train CNN c8-p-c16-p-fc10 step', size: `batch ${B}`, flop: cnnFlop, fn: () => { opt.zeroGrad(); crossEntropy(cnn.forward(xc), y10).backward(); opt.step(); } });
+  cases.push({ name: 'infer CNN c8-p-c16-p-fc10', size: `batch ${B}`, flop: cnnFlop / 3, fn: () => { noGrad(() => cnn.forward(xc)); } });
+  const xp = new Tensor(rand(B * C * H * W, 15), [B, C, H, W]);
+  cases.push({ name: 'maxPool2d 2×2 forward', size: `${B}×${C}×${H}×${W}`, flop: 0, elems: xp.size, fn: () => { noGrad(() => maxPool2d(xp, 2)); } });
+  return cases;
+}
+
+/**
+ * Best CPU time of `fn` in seconds (process.cpuUsage, user + system) over a wall-clock budget:
+ * on a machine shared with other jobs, time spent descheduled does not count, so a long call is
+ * not penalized against a short one the way a best-of-wall-clock figure is under load.
+ */
+function measureCpu(fn: () => void, budgetMs: number): number {
+  let best = Infinity;
+  const end = performance.now() + budgetMs;
+  for (let k = 0; k < 3 || performance.now() < end; k++) {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    best = Math.min(best, (c.user + c.system) / 1e6);
+  }
+  return best;
+}
+
+/**
+ * The wasm and js backends side by side in one process, each case in `rounds` alternating rounds
+ * (order flipped every round): best time per backend, and the spread of the per-round js/wasm ratio.
+ * With `cpu`, times are CPU time (see {@link measureCpu}) instead of wall clock.
+ */
+export function benchConvBackends(rounds = 4, cpu = false): { rows: BenchRow[]; spread: string[] } {
+  const before = getBackend();
+  const backends: Backend[] = ['js', 'wasm'];
+  const rows: BenchRow[] = [], spread: string[] = [];
+  for (const c of backendCases()) {
+    for (const b of backends) { setBackend(b); c.fn(); }
+    const per: Record<string, number[]> = { js: [], wasm: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const b of r % 2 === 0 ? backends : [...backends].reverse()) {
+        setBackend(b);
+        per[b].push(cpu ? measureCpu(c.fn, 300) : measure(c.fn, { budgetMs: 300, warmup: false }));
+      }
+    }
+    const js = Math.min(...per.js), wasm = Math.min(...per.wasm);
+    const ratios = per.js.map((t, r) => t / per.wasm[r]);
+    const unit = c.flop > 0 ? 'GFLOP/s' : 'Melem/s';
+    const fig = (t: number): number => (c.flop > 0 ? c.flop / t / 1e9 : (c.elems ?? 0) / t / 1e6);
+    rows.push(makeRow(`${c.name}, wasm vs js`, c.size, unit, fig(wasm), { 'tensorkit js': fig(js) }));
+    spread.push(`${c.name} (${c.size}): js/wasm ${(js / wasm).toFixed(2)}× best, per round ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`);
+  }
+  setBackend(before);
+  return { rows, spread };
+}
 
 function rand(n: number, seed: number): Float32Array {
   return new Generator(seed).fillNormal(new Float32Array(n));
@@ -98,7 +190,9 @@ export async function benchConv(): Promise<BenchRow[]> {
   dwtf.dispose();
 
   const size = `${B}×${C}×${H}×${W} → ${OC}, ${K}×${K}`;
+  const backendRows = benchConvBackends().rows;
   return [
+    ...backendRows,
     makeRow('depthwise conv2d forward', `${DB}×${DC}×${H}×${W}, ${K}×${K}`, 'GFLOP/s', DFLOP / dwise.ours / 1e9, { 'tfjs-cpu': DFLOP / dwise.tfjs / 1e9 }),
     makeRow('conv2d forward', size, 'GFLOP/s', FWD_FLOP / oursFwd / 1e9, { 'tfjs-cpu': FWD_FLOP / tfFwd / 1e9 }),
     makeRow('conv2d forward + backward', size, 'GFLOP/s', fbRate, { 'tfjs-cpu': (3 * FWD_FLOP) / tfFwdBwd / 1e9 }),
@@ -106,7 +200,15 @@ export async function benchConv(): Promise<BenchRow[]> {
   ];
 }
 
+// npx tsx bench/conv.ts              every row (tfjs-cpu takes seconds)
+// npx tsx bench/conv.ts --backends [rounds] [--cpu]   only wasm against js, with the per-round spread
 if (isMain(import.meta.url)) {
-  const rows = await benchConv();
-  console.log(toMarkdown(rows));
+  if (process.argv[2] === '--backends') {
+    const { rows, spread } = benchConvBackends(Number(process.argv[3] ?? 4), process.argv.includes('--cpu'));
+    console.log(toMarkdown(rows));
+    for (const line of spread) console.log(`- ${line}`);
+  } else {
+    const rows = await benchConv();
+    console.log(toMarkdown(rows));
+  }
 }

@@ -1,71 +1,603 @@
 /**
- * The wasm backend's conv2d forward: im2col into a reused scratch, then the SIMD GEMM
- * (`wasmGemm`) per image and group, out[o, p] = Σ_k w[o, k] · cols[k, p], plus the bias. The
- * contract of the JS `conv2dForward` (conv.ts). Shapes where the GEMM would be mostly padding
- * (fewer than 4 output channels per group, as in depthwise convolutions, or fewer than 4 taps) and
- * pointwise convolutions (which the JS kernel already runs as one `gemm` through the table) take
- * the JS kernel.
+ * The wasm backend's convolutions: conv2d forward, weight gradient and input gradient as f32x4
+ * kernels that read the receptive fields straight from a staged image, with no im2col matrix and
+ * no gather (the contracts of the JS kernels in conv.ts).
+ *
+ * Staging. Each image (one group's Cg channels) is copied into the wasm memory zero-padded and
+ * split into its SH·SW stride phases: phase (a, b) of channel c holds the padded pixels (i·SH + a,
+ * j·SW + b) as an Hq × Wq plane (Hq = ⌈Hp/SH⌉, Wq = ⌈Wp/SW⌉). Output position (oh, ow) is given the
+ * index q = oh·Wq + ow, and tap (c, kh, kw) the offset t = plane(c, kh·DH mod SH, kw·DW mod SW) +
+ * ⌊kh·DH/SH⌋·Wq + ⌊kw·DW/SW⌋, so the pixel a tap reads for position q is xs[q + t] for every
+ * stride, padding and dilation: consecutive positions of an output row read consecutive floats,
+ * one `v128.load` for four positions. The positions ow ∈ [OW, Wq) of each row are computed and
+ * dropped (the forward pass) or carry a zero output gradient (the backward passes); the image is
+ * followed by enough zeros that every load stays inside the staged buffer.
+ *
+ * - Forward, out[o, q] = Σ_t w[o, t]·xs[q + t]: the 4×8 tile of the GEMM micro-kernel (wasm/gemm.ts)
+ *   with the packed B panel replaced by two loads at xs + q + t; weights packed in 4-row panels.
+ * - Weight gradient, dw[o, t] += Σ_q dy[o, q]·xs[q + t]: vectors run along q (four positions a
+ *   lane), a 4-output × 2-tap tile in eight f32x4 accumulators that live in memory across the
+ *   images of the batch; their lanes are summed at the end (in float64).
+ * - Input gradient, dxs[q + t] += Σ_o w[o, t]·dy[o, q]: the micro-kernel's 4×8 tile over (taps,
+ *   positions) with K = the output channels, whose epilogue adds each tap's row into dxs at its
+ *   offset (col2im fused into the GEMM); dxs is then added into dx. With stride 1 and four or
+ *   more input channels per group it is the forward pass of dy with the kernel flipped instead.
+ * - Bias gradient: each image's dy row summed in f32x4 (`sum`) from the staged dy.
+ *
+ * Each call copies the batch (in chunks of at most {@link convStaging}.maxFloats floats) into
+ * the memory in one piece and out again; staging an image, compacting the output rows and adding
+ * the staged gradient back run in a wasm strided copy (`copy2d`).
+ *
+ * Depthwise convolutions (one input and one output channel per group: four-row tiles would be
+ * three quarters padding) and pointwise ones (already one `gemm` through the table) take the JS
+ * kernels. Sums run in float32 lanes in another order than the JS kernels' float64 sums: results
+ * agree within float32 rounding of a Cg·KH·KW-term (forward), B·OH·OW-term (weight gradient) or
+ * OCg·KH·KW-term (input gradient) sum.
  */
-import { conv2dForward as jsConv2dForward, type ConvGeom } from '../conv';
-import { wasmGemm } from './gemm';
+import {
+  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward,
+  convTranspose2dBackward as jsConvTranspose2dBackward, convTranspose2dForward as jsConvTranspose2dForward,
+  type ConvGeom,
+} from '../conv';
+import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
+import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 
-let cols = new Float32Array(0);
+/** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
+export function buildConvModule(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  importWasmMemory(m);
+  const i32s = (n: number): ValType[] => Array<ValType>(n).fill(I32);
+  const v128s = (n: number): ValType[] => Array<ValType>(n).fill(V128);
 
-/** cols[(c·KH + kh)·KW + kw, oh·OW + ow] = x[xOff + c·H·W + ih·W + iw] (0 outside the image). */
-function im2col(dst: Float32Array, x: Float32Array, xOff: number, g: ConvGeom): void {
-  const { C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
-  const P = OH * OW;
-  let row = 0;
+  // fwd(wp, xs, taps, c, mp, np, kc, ldc): for each 8-position panel j (outer) and 4-row weight
+  // panel i (inner), acc[r][0..7] = Σ_k wp[i][k][r]·xs[8j + taps[k] .. +8]; stored at c + 4i·ldc + 32j.
+  {
+    const [wp, xs, taps, c, mp, np, kc, ldc] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [j, i, pa, pt, k, rp, xj, addr] = [8, 9, 10, 11, 12, 13, 14, 15];
+    const acc = [16, 17, 18, 19, 20, 21, 22, 23];
+    const va = 24, b0 = 25, b1 = 26;
+    m.func('fwd', i32s(8), [], [...i32s(8), ...v128s(11)], (f: Code) => {
+      f.i32Const(0).localSet(j);
+      f.loop();
+      f.localGet(xs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.localGet(wp).localGet(i).localGet(kc).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
+      f.localGet(taps).localSet(pt);
+      f.localGet(kc).localSet(k);
+      for (const r of acc) f.v128ConstF32(0).localSet(r);
+      f.loop();
+      f.localGet(xj).localGet(pt).i32Load(0).i32Add().localSet(addr);
+      f.localGet(addr).v128Load(0, 2).localSet(b0);
+      f.localGet(addr).v128Load(16, 2).localSet(b1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
+        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
+      f.localGet(pt).i32Const(4).i32Add().localSet(pt);
+      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+      f.end();
+      f.localGet(c).localGet(i).i32Const(2).i32Shl().localGet(ldc).i32Mul().i32Add()
+        .localGet(j).i32Const(5).i32Shl().i32Add().localSet(rp);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(rp).localGet(acc[2 * r]).v128Store(0);
+        f.localGet(rp).localGet(acc[2 * r + 1]).v128Store(16);
+        if (r < 3) f.localGet(rp).localGet(ldc).i32Add().localSet(rp);
+      }
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+
+  // wgrad(dy, ldy, xs, taps, accp, mp, tp, n4): for each 4-row panel i of dy (rows of ldy bytes)
+  // and tap pair s, the eight accumulators at accp + (i·tp + s)·128 (vector 2r + e: row 4i + r,
+  // tap 2s + e) gain Σ_n dy[4i + r][4n .. +4]·xs[4n + taps[2s + e] .. +4].
+  {
+    const [dy, ldy, xs, taps, accp, mp, tp, n4] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [i, s, py, p0, p1, n, ap, l2, l3, yi] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
+    const acc = [18, 19, 20, 21, 22, 23, 24, 25];
+    const d = [26, 27, 28, 29];
+    const x0 = 30, x1 = 31;
+    m.func('wgrad', i32s(8), [], [...i32s(10), ...v128s(14)], (f: Code) => {
+      f.localGet(ldy).i32Const(1).i32Shl().localSet(l2);
+      f.localGet(l2).localGet(ldy).i32Add().localSet(l3);
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.localGet(dy).localGet(i).localGet(ldy).i32Mul().i32Const(2).i32Shl().i32Add().localSet(yi);
+      f.i32Const(0).localSet(s);
+      f.loop();
+      f.localGet(accp).localGet(i).localGet(tp).i32Mul().localGet(s).i32Add().i32Const(7).i32Shl().i32Add().localSet(ap);
+      for (let v = 0; v < 8; v++) f.localGet(ap).v128Load(16 * v).localSet(acc[v]);
+      f.localGet(yi).localSet(py);
+      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(0).i32Add().localSet(p0);
+      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(4).i32Add().localSet(p1);
+      f.localGet(n4).localSet(n);
+      f.loop();
+      f.localGet(py).v128Load(0, 2).localSet(d[0]);
+      f.localGet(py).localGet(ldy).i32Add().v128Load(0, 2).localSet(d[1]);
+      f.localGet(py).localGet(l2).i32Add().v128Load(0, 2).localSet(d[2]);
+      f.localGet(py).localGet(l3).i32Add().v128Load(0, 2).localSet(d[3]);
+      f.localGet(p0).v128Load(0, 2).localSet(x0);
+      f.localGet(p1).v128Load(0, 2).localSet(x1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(acc[2 * r]).localGet(d[r]).localGet(x0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(d[r]).localGet(x1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(py).i32Const(16).i32Add().localSet(py);
+      f.localGet(p0).i32Const(16).i32Add().localSet(p0);
+      f.localGet(p1).i32Const(16).i32Add().localSet(p1);
+      f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
+      f.end();
+      for (let v = 0; v < 8; v++) f.localGet(ap).localGet(acc[v]).v128Store(16 * v);
+      f.localGet(s).i32Const(1).i32Add().localTee(s).localGet(tp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+
+  // copy2d(src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, acc): dst[r·dRow + c·dCol] =
+  // src[r·sRow + c·sCol] + bias (+ the old dst when acc), strides in bytes; rows, cols ≥ 1.
+  {
+    const [src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, accf] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const [ps, pd, c] = [10, 11, 12];
+    m.func('copy2d', [...i32s(8), F32, I32], [], i32s(3), (f: Code) => {
+      f.loop();
+      f.localGet(src).localSet(ps);
+      f.localGet(dst).localSet(pd);
+      f.localGet(cols).localSet(c);
+      f.localGet(accf).if();
+      f.loop();
+      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().localGet(pd).f32Load(0).f32Add().f32Store(0);
+      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
+      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
+      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
+      f.end();
+      f.else();
+      f.loop();
+      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().f32Store(0);
+      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
+      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
+      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
+      f.end();
+      f.end();
+      f.localGet(src).localGet(sRow).i32Add().localSet(src);
+      f.localGet(dst).localGet(dRow).i32Add().localSet(dst);
+      f.localGet(rows).i32Const(1).i32Sub().localTee(rows).brIf(0);
+      f.end();
+    });
+  }
+
+  // dgrad(wt, dy, ldy, taps, dxs, mp, np, ko): for each 8-position panel j (outer) and 4-tap
+  // panel i (inner), acc[r][0..7] = Σ_o wt[i][o][r]·dy[o·ldy + 8j .. +8], then
+  // dxs[8j + taps[4i + r] .. +8] += acc[r].
+  {
+    const [wt, dy, ldy, taps, dxs, mp, np, ko] = [0, 1, 2, 3, 4, 5, 6, 7];
+    const [j, i, pa, pb, k, pt, dj, addr, xj] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
+    const acc = [17, 18, 19, 20, 21, 22, 23, 24];
+    const va = 25, b0 = 26, b1 = 27;
+    m.func('dgrad', i32s(8), [], [...i32s(9), ...v128s(11)], (f: Code) => {
+      f.i32Const(0).localSet(j);
+      f.loop();
+      f.localGet(dy).localGet(j).i32Const(5).i32Shl().i32Add().localSet(dj);
+      f.localGet(dxs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
+      f.i32Const(0).localSet(i);
+      f.loop();
+      f.localGet(wt).localGet(i).localGet(ko).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
+      f.localGet(dj).localSet(pb);
+      f.localGet(ko).localSet(k);
+      for (const r of acc) f.v128ConstF32(0).localSet(r);
+      f.loop();
+      f.localGet(pb).v128Load(0, 2).localSet(b0);
+      f.localGet(pb).v128Load(16, 2).localSet(b1);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
+        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+      }
+      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
+      f.localGet(pb).localGet(ldy).i32Add().localSet(pb);
+      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
+      f.end();
+      f.localGet(taps).localGet(i).i32Const(4).i32Shl().i32Add().localSet(pt);
+      for (let r = 0; r < 4; r++) {
+        f.localGet(xj).localGet(pt).i32Load(4 * r).i32Add().localSet(addr);
+        f.localGet(addr).localGet(addr).v128Load(0, 2).localGet(acc[2 * r]).f32x4Add().v128Store(0, 2);
+        f.localGet(addr).localGet(addr).v128Load(16, 2).localGet(acc[2 * r + 1]).f32x4Add().v128Store(16, 2);
+      }
+      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
+      f.end();
+      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
+      f.end();
+    });
+  }
+  // sum(src, n) → f32: Σ of n floats at src, four lanes then the tail, lanes added at the end.
+  {
+    const [src, n] = [0, 1];
+    const [p, e] = [2, 3];
+    const acc = 4, t = 5;
+    m.func('sum', i32s(2), [F32], [...i32s(2), V128, F32], (f: Code) => {
+      f.v128ConstF32(0).localSet(acc);
+      f.localGet(src).localSet(p);
+      f.localGet(src).localGet(n).i32Const(-4).i32And().i32Const(2).i32Shl().i32Add().localSet(e);
+      f.block();
+      f.localGet(p).localGet(e).i32GeS().brIf(0);
+      f.loop();
+      f.localGet(acc).localGet(p).v128Load(0, 2).f32x4Add().localSet(acc);
+      f.localGet(p).i32Const(16).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
+      f.end();
+      f.end();
+      f.localGet(acc).f32x4ExtractLane(0).localGet(acc).f32x4ExtractLane(1).f32Add()
+        .localGet(acc).f32x4ExtractLane(2).localGet(acc).f32x4ExtractLane(3).f32Add().f32Add().localSet(t);
+      f.localGet(src).localGet(n).i32Const(2).i32Shl().i32Add().localSet(e);
+      f.block();
+      f.localGet(p).localGet(e).i32GeS().brIf(0);
+      f.loop();
+      f.localGet(t).localGet(p).f32Load(0).f32Add().localSet(t);
+      f.localGet(p).i32Const(4).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
+      f.end();
+      f.end();
+      f.localGet(t);
+    });
+  }
+  return m.build();
+}
+
+type Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
+type Copy2d = (src: number, sRow: number, sCol: number, dst: number, dRow: number, dCol: number, rows: number, cols: number, bias: number, acc: number) => void;
+interface ConvModule { fwd: Fn8; wgrad: Fn8; dgrad: Fn8; copy2d: Copy2d; sum: (src: number, n: number) => number }
+let mod: ConvModule | null = null;
+/** Milliseconds the first call spent building and compiling the module (for the startup figure). */
+export let convCompileMs = 0;
+
+function getModule(): ConvModule {
+  if (mod === null) {
+    const t0 = performance.now();
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildConvModule()), { env: { mem: wasmMemory() } });
+    const e = inst.exports;
+    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn8, dgrad: e.dgrad as Fn8, copy2d: e.copy2d as Copy2d, sum: e.sum as (src: number, n: number) => number };
+    convCompileMs = performance.now() - t0;
+  }
+  return mod;
+}
+
+/**
+ * Floats of dense input and output a call stages at most (64 MiB): larger batches are run in
+ * chunks of images, so the memory stays near the size of one chunk. Internal; tests lower it.
+ */
+export const convStaging = { maxFloats: 1 << 24 };
+
+/** Images per chunk when one image stages `perImage` floats (at least one). */
+function batchChunk(perImage: number): number {
+  return Math.max(1, Math.floor(convStaging.maxFloats / perImage));
+}
+
+/** Rounds a float offset up to 16 floats (64 bytes), so every region starts on a cache line. */
+const al = (n: number): number => (n + 15) & ~15;
+
+let i32: Int32Array = new Int32Array(0);
+/** An Int32Array over the same buffer as `mem`. */
+function i32View(mem: Float32Array): Int32Array {
+  if (i32.buffer !== mem.buffer) i32 = new Int32Array(mem.buffer);
+  return i32;
+}
+
+/** Stride-phase layout of one staged image (see the module comment). Sizes in floats. */
+interface Stage {
+  /** Width of a phase plane. */
+  Wq: number;
+  /** Floats of one phase plane (Hq·Wq). */
+  plane: number;
+  /** Position index q = oh·Wq + ow; Nq = OH·Wq positions (with the dropped ones). */
+  Nq: number;
+  /** Nq rounded up to 8 (the forward and input-gradient panels, the staged dy rows). */
+  Nq8: number;
+  /** Floats of the staged image with its zero tail: every load q + t + 8 with q < Nq8 stays inside. */
+  len: number;
+  /** Floats per channel (SH·SW planes). */
+  chan: number;
+}
+
+function stageOf(g: ConvGeom): Stage {
+  const { H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW, C } = g;
+  const Hp = Math.max((OH - 1) * SH + (KH - 1) * DH + 1, PH + H);
+  const Wp = Math.max((OW - 1) * SW + (KW - 1) * DW + 1, PW + W);
+  const Hq = Math.ceil(Hp / SH), Wq = Math.ceil(Wp / SW), plane = Hq * Wq;
+  const Nq = OH * Wq, Nq8 = (Nq + 7) & ~7;
+  const chan = SH * SW * plane;
+  return { Wq, plane, Nq, Nq8, len: C * chan + Nq8 + 16, chan };
+}
+
+/** Tap offsets in bytes, t = plane(c, phase) + row + column (see the module comment), padded with 0 up to n. */
+function tapOffsets(dst: Int32Array, at: number, g: ConvGeom, s: Stage, n: number): void {
+  const { C, KH, KW, SH, SW, DH, DW } = g;
+  let k = at;
   for (let c = 0; c < C; c++) {
-    const plane = xOff + c * H * W;
     for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, row += P) {
-        let d = row;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * SH - PH + kh * DH;
-          if (ih < 0 || ih >= H) {
-            dst.fill(0, d, d + OW);
-            d += OW;
-            continue;
-          }
-          const r = plane + ih * W;
-          for (let ow = 0; ow < OW; ow++, d++) {
-            const iw = ow * SW - PW + kw * DW;
-            dst[d] = iw >= 0 && iw < W ? x[r + iw] : 0;
-          }
+      const dh = kh * DH, a = dh % SH, rowPart = c * s.chan + a * SW * s.plane + ((dh - a) / SH) * s.Wq;
+      for (let kw = 0; kw < KW; kw++) {
+        const dw = kw * DW, b = dw % SW;
+        dst[k++] = (rowPart + b * s.plane + (dw - b) / SW) * 4;
+      }
+    }
+  }
+  for (; k < at + n; k++) dst[k] = 0;
+}
+
+/**
+ * Copies one image (C, H, W) between its dense form at `dense` and its staged form at `staged`
+ * (both float offsets in the memory), phase by phase with copy2d: `toStage` stages it (the zero
+ * border is left as it is), otherwise the staged gradient is added into the dense image.
+ */
+function stageCopy(copy2d: Copy2d, dense: number, staged: number, g: ConvGeom, s: Stage, toStage: boolean): void {
+  const { C, H, W, SH, SW, PH, PW } = g;
+  for (let c = 0; c < C; c++) {
+    for (let a = 0; a < SH; a++) {
+      const h0 = (((a - PH) % SH) + SH) % SH;
+      if (h0 >= H) continue;
+      const rows = Math.ceil((H - h0) / SH), i0 = (h0 + PH - a) / SH;
+      for (let b = 0; b < SW; b++) {
+        const w0 = (((b - PW) % SW) + SW) % SW;
+        if (w0 >= W) continue;
+        const cols = Math.ceil((W - w0) / SW), j0 = (w0 + PW - b) / SW;
+        const d = 4 * (dense + (c * H + h0) * W + w0), st = 4 * (staged + c * s.chan + (a * SW + b) * s.plane + i0 * s.Wq + j0);
+        if (toStage) copy2d(d, 4 * SH * W, 4 * SW, st, 4 * s.Wq, 4, rows, cols, 0, 0);
+        else copy2d(st, 4 * s.Wq, 4, d, 4 * SH * W, 4 * SW, rows, cols, 0, 1);
+      }
+    }
+  }
+}
+
+/** Stages the OCg rows of one image's dy (OCg, OH, OW) at `dense` as rows of Nq8 floats (q = oh·Wq + ow) at `rows`. */
+function stageDy(copy2d: Copy2d, dense: number, rows: number, OCg: number, g: ConvGeom, s: Stage): void {
+  const { OH, OW } = g;
+  for (let o = 0; o < OCg; o++) copy2d(4 * (dense + o * OH * OW), 4 * OW, 4, 4 * (rows + o * s.Nq8), 4 * s.Wq, 4, OH, OW, 0, 0);
+}
+
+/** True when the JS kernel takes this geometry: pointwise (one `gemm`) or depthwise (direct loops). */
+function jsPath(g: ConvGeom, OC: number, G: number): boolean {
+  const pointwise = g.KH === 1 && g.KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0 && g.OH === g.H && g.OW === g.W;
+  return pointwise || (g.C === 1 && OC === G);
+}
+
+/**
+ * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
+ * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
+ * or accumulated). Results within float32 rounding of a Cg·KH·KW-term sum.
+ */
+export function wasmConv2dForward(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate = false,
+): void {
+  if (jsPath(g, OC, G) || B === 0) {
+    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
+    return;
+  }
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmConv2dForward(out.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate);
+    }
+    return;
+  }
+  const { fwd, copy2d } = getModule();
+  const s = stageOf(g);
+  const { Nq8, Wq } = s;
+  const nx = B * G * Cg * HW, no = B * OC * P;
+  // Regions (floats): packed weights, taps, staged image, output tile rows, dense x, dense out.
+  const wpB = 0, tapB = al(wpB + Mp * Kc), xsB = al(tapB + Kc), cB = al(xsB + s.len), X = al(cB + Mp * Nq8), O = al(X + nx);
+  ensureBytes((O + no) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kc);
+  mem.fill(0, xsB, xsB + s.len);
+  mem.set(x.subarray(0, nx), X);
+  if (accumulate) mem.set(out.subarray(0, no), O);
+  for (let gi = 0; gi < G; gi++) {
+    for (let i = 0; i < Mp; i += 4) {
+      for (let r = 0; r < 4; r++) {
+        const o = i + r, d = wpB + i * Kc + r;
+        if (o < OCg) {
+          const src = (gi * OCg + o) * Kc;
+          for (let k = 0; k < Kc; k++) mem[d + 4 * k] = w[src + k];
+        } else for (let k = 0; k < Kc; k++) mem[d + 4 * k] = 0;
+      }
+    }
+    for (let b = 0; b < B; b++) {
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
+      fwd(wpB * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
+      for (let o = 0; o < OCg; o++) {
+        const oc = gi * OCg + o;
+        copy2d(4 * (cB + o * Nq8), 4 * Wq, 4, 4 * (O + (b * OC + oc) * P), 4 * OW, 4, OH, OW, bias === null ? 0 : bias[oc], accumulate ? 1 : 0);
+      }
+    }
+  }
+  out.set(mem.subarray(O, O + no));
+}
+
+/**
+ * dw[o, k] += Σ_{b, p} dy[b, o, p]·cols_b[k, p] on the wasm backend (the weight gradient of
+ * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
+ * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
+ * JS path.
+ */
+function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmWeightGrad(dw, dbias, dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g);
+    }
+    return;
+  }
+  const { wgrad, copy2d, sum } = getModule();
+  const s = stageOf(g);
+  const n4 = (s.Nq + 3) >> 2, Kp = (Kc + 1) & ~1, tp = Kp >> 1;
+  const nx = B * G * Cg * HW, ny = B * OC * P;
+  // Regions (floats): taps, staged image, staged dy rows, accumulators, dense x, dense dy.
+  const tapB = 0, xsB = al(Kp), dyB = al(xsB + s.len), accB = al(dyB + Mp * s.Nq8);
+  const accLen = (Mp >> 2) * tp * 32, X = al(accB + accLen), Y = al(X + nx);
+  ensureBytes((Y + ny) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kp);
+  mem.fill(0, xsB, accB);
+  mem.set(x.subarray(0, nx), X);
+  mem.set(dy.subarray(0, ny), Y);
+  for (let gi = 0; gi < G; gi++) {
+    mem.fill(0, accB, accB + accLen);
+    for (let b = 0; b < B; b++) {
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
+      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
+      wgrad(dyB * 4, s.Nq8 * 4, xsB * 4, tapB * 4, accB * 4, Mp >> 2, tp, n4);
+    }
+    for (let o = 0; o < OCg; o++) {
+      const i = o >> 2, r = o & 3, row = (gi * OCg + o) * Kc;
+      for (let k = 0; k < Kc; k++) {
+        const v = accB + ((i * tp + (k >> 1)) * 8 + 2 * r + (k & 1)) * 4;
+        dw[row + k] += mem[v] + mem[v + 1] + mem[v + 2] + mem[v + 3];
+      }
+    }
+  }
+  if (dbias !== null) {
+    for (let o = 0; o < OC; o++) {
+      let t = 0;
+      for (let b = 0; b < B; b++) t += sum(4 * (Y + (b * OC + o) * P), P);
+      dbias[o] += t;
+    }
+  }
+}
+
+let flipBuf = new Float32Array(0);
+/**
+ * dx += col2im(wᵀ·dy) on the wasm backend (the input gradient of {@link wasmConv2dForward});
+ * the caller has ruled out the JS path.
+ */
+function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+  // Stride 1 with four or more input channels per group: dx is the forward convolution of dy with
+  // the kernel flipped and its channel axes swapped (no scatter epilogue; 1.5 → 1.1 ms on the
+  // bench CNN's second layer). With fewer channels that forward's four-row tiles would be mostly
+  // padding, and the scatter path is faster (0.7 against 1.3 ms on its first layer).
+  if (g.C >= 4 && g.SH === 1 && g.SW === 1 && g.PH <= (g.KH - 1) * g.DH && g.PW <= (g.KW - 1) * g.DW) {
+    const { C: Cg, KH, KW } = g;
+    const OCg = OC / G, KK = KH * KW;
+    if (flipBuf.length < OC * Cg * KK) flipBuf = new Float32Array(OC * Cg * KK);
+    for (let gi = 0; gi < G; gi++) {
+      for (let o = 0; o < OCg; o++) {
+        for (let c = 0; c < Cg; c++) {
+          const src = ((gi * OCg + o) * Cg + c) * KK, dst = ((gi * Cg + c) * OCg + o) * KK;
+          for (let t = 0; t < KK; t++) flipBuf[dst + KK - 1 - t] = w[src + t];
         }
+      }
+    }
+    const gT: ConvGeom = {
+      C: OCg, H: g.OH, W: g.OW, KH, KW, OH: g.H, OW: g.W, SH: 1, SW: 1,
+      PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
+    };
+    wasmConv2dForward(dx, dy, flipBuf, null, B, G * Cg, G, gT, true);
+    return;
+  }
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3, HW = H * W;
+  const chunk = batchChunk(G * Cg * HW + OC * P);
+  if (B > chunk) {
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const nb = Math.min(chunk, B - b0);
+      wasmInputGrad(dx.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), w, nb, OC, G, g);
+    }
+    return;
+  }
+  const { dgrad, copy2d } = getModule();
+  const s = stageOf(g);
+  const { Nq8 } = s;
+  const nx = B * G * Cg * HW, ny = B * OC * P;
+  // Regions (floats): transposed weight panels, taps, staged dy rows, staged gradient image, dense dx, dense dy.
+  const wtB = 0, tapB = al(Kp * OCg), dyB = al(tapB + Kp), dxB = al(dyB + OCg * Nq8), X = al(dxB + s.len), Y = al(X + nx);
+  ensureBytes((Y + ny) * 4);
+  const mem = f32View(), ints = i32View(mem);
+  tapOffsets(ints, tapB, g, s, Kp);
+  mem.fill(0, dyB, dxB);
+  mem.set(dx.subarray(0, nx), X);
+  mem.set(dy.subarray(0, ny), Y);
+  for (let gi = 0; gi < G; gi++) {
+    // wt panel i: wt[(i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
+    for (let o = 0; o < OCg; o++) {
+      const src = (gi * OCg + o) * Kc;
+      for (let k = 0; k < Kp; k++) mem[wtB + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
+    }
+    for (let b = 0; b < B; b++) {
+      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
+      mem.fill(0, dxB, dxB + s.len);
+      dgrad(wtB * 4, dyB * 4, Nq8 * 4, tapB * 4, dxB * 4, Kp >> 2, Nq8 >> 3, OCg);
+      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, dxB, g, s, false);
+    }
+  }
+  dx.set(mem.subarray(X, X + nx));
+}
+
+/**
+ * Backward of conv2d on the wasm backend, accumulating: dw += dy·colsᵀ, dx += col2im(wᵀ·dy),
+ * dbias += Σ_{b, p} dy; the signature and contract of the JS `conv2dBackward` (null skips a
+ * gradient). Results within float32 rounding of a B·OH·OW-term (dw, dbias) or OCg·KH·KW-term
+ * (dx) sum.
+ */
+export function wasmConv2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
+): void {
+  if (jsPath(g, OC, G) || B === 0) {
+    jsConv2dBackward(dx, dw, dbias, dy, x, w, B, OC, G, g);
+    return;
+  }
+  if (dw !== null) wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g);
+  else if (dbias !== null) jsConv2dBackward(null, null, dbias, dy, x, w, B, OC, G, g);
+  if (dx !== null) wasmInputGrad(dx, dy, w, B, OC, G, g);
+}
+
+/**
+ * Transposed convolution on the wasm backend (the input gradient of the conv `g` describes, with
+ * x in the place of dy, plus the bias); the signature and contract of the JS
+ * `convTranspose2dForward`. Overwrites out.
+ */
+export function wasmConvTranspose2dForward(out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, Cin: number, G: number, g: ConvGeom): void {
+  if (jsPath(g, Cin, G) || B === 0) {
+    jsConvTranspose2dForward(out, x, w, bias, B, Cin, G, g);
+    return;
+  }
+  const OC = g.C * G, HW = g.H * g.W;
+  out.fill(0, 0, B * OC * HW);
+  wasmInputGrad(out, x, w, B, Cin, G, g);
+  if (bias !== null) {
+    for (let b = 0; b < B; b++) {
+      for (let o = 0; o < OC; o++) {
+        const bo = bias[o], base = (b * OC + o) * HW;
+        for (let p = 0; p < HW; p++) out[base + p] += bo;
       }
     }
   }
 }
 
 /**
- * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
- * (x (B, G·C, H, W), w (OC, C, KH, KW), out (B, OC, OH, OW), overwritten or accumulated, bias
- * added per output channel). Results within float32 rounding of the JS kernel.
+ * Backward of the transposed convolution on the wasm backend, accumulating: dx += conv2d(dy, w),
+ * dw += the conv2d weight gradient with x in the place of dy, dbias += Σ dy; the signature and
+ * contract of the JS `convTranspose2dBackward`.
  */
-export function wasmConv2dForward(
-  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false,
+export function wasmConvTranspose2dBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, x: Float32Array, w: Float32Array, B: number, Cin: number, G: number, g: ConvGeom,
 ): void {
-  const { C: Cg, H, W, KH, KW, OH, OW } = g;
-  const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW;
-  const pointwise = KH === 1 && KW === 1 && g.SH === 1 && g.SW === 1 && g.PH === 0 && g.PW === 0;
-  if (OCg < 4 || Kc < 4 || P < 4 || pointwise) {
-    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
+  if (jsPath(g, Cin, G) || B === 0) {
+    jsConvTranspose2dBackward(dx, dw, dbias, dy, x, w, B, Cin, G, g);
     return;
   }
-  if (cols.length < Kc * P) cols = new Float32Array(Kc * P);
-  for (let b = 0; b < B; b++) {
-    for (let gi = 0; gi < G; gi++) {
-      im2col(cols, x, (b * G + gi) * Cg * H * W, g);
-      wasmGemm(out, (b * OC + gi * OCg) * P, w, gi * OCg * Kc, cols, 0, OCg, Kc, P, false, false, accumulate);
-    }
-    if (bias !== null) {
-      for (let o = 0; o < OC; o++) {
-        const bo = bias[o], base = (b * OC + o) * P;
-        for (let p = 0; p < P; p++) out[base + p] += bo;
-      }
-    }
-  }
+  if (dx !== null) wasmConv2dForward(dx, dy, w, null, B, Cin, G, g, true);
+  if (dw !== null) wasmWeightGrad(dw, null, x, dy, B, Cin, G, g);
+  if (dbias !== null) jsConvTranspose2dBackward(null, null, dbias, dy, x, w, B, Cin, G, g);
 }

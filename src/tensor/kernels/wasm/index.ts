@@ -9,14 +9,20 @@
 import type { Kernels } from '../backend';
 import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
+import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8 } from './int8';
 import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
+import { wasmMaxPool2dForward } from './pool';
+import { wasmReluBackward, wasmReluForward } from './relu';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
   conv2dForward: wasmConv2dForward,
+  conv2dBackward: wasmConv2dBackward,
+  convTranspose2dForward: wasmConvTranspose2dForward,
+  convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
   lstmForward: wasmLstmForward,
   lstmBackward: wasmLstmBackward,
@@ -24,6 +30,9 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gruBackward: wasmGruBackward,
   rnnForward: wasmRnnForward,
   rnnBackward: wasmRnnBackward,
+  maxPool2dForward: wasmMaxPool2dForward,
+  reluForward: wasmReluForward,
+  reluBackward: wasmReluBackward,
 });
 
 let probed: boolean | null = null;

@@ -1,0 +1,92 @@
+/**
+ * The wasm backend's ReLU forward and backward (the activations between convolutions), the
+ * contracts of the JS `reluForward` and `reluBackward` (unary.ts), with the same results bit for
+ * bit (NaN stays NaN, −∞ gives 0, −0 gives +0; the backward's masked lanes give g·0 for a finite
+ * g and +0 otherwise, as the JS kernel). The operands are copied into the wasm memory in one piece
+ * each (a memcpy), four lanes are done per instruction, and the result is copied out; the last
+ * N mod 4 elements and arrays below {@link WASM_RELU_MIN} elements take the JS kernel.
+ */
+import { reluBackward as jsReluBackward, reluForward as jsReluForward } from '../unary';
+import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
+import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+
+/** Below this many elements the copies cost more than the lanes save. */
+export const WASM_RELU_MIN = 4096;
+
+// SIMD opcodes the encoder has no method for (sub-opcodes from the SIMD spec).
+const F32X4_EQ = 0x41, F32X4_LE = 0x45, V128_NOT = 0x4d, V128_AND = 0x4e, V128_BITSELECT = 0x52;
+
+/** The module: `fwd(x, n4)` in place, `bwd(dx, dy, x, n4)` into dx; pointers in bytes, n4 groups of four. */
+export function buildReluModule(): Uint8Array<ArrayBuffer> {
+  const m = new ModuleBuilder();
+  importWasmMemory(m);
+  m.func('fwd', [I32, I32], [], [], (f: Code) => {
+    const [p, n] = [0, 1];
+    f.loop();
+    f.localGet(p).localGet(p).v128Load(0).v128ConstF32(0).f32x4Max().v128Store(0);
+    f.localGet(p).i32Const(16).i32Add().localSet(p);
+    f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
+    f.end();
+  });
+  const locals: ValType[] = [V128, V128, V128];
+  m.func('bwd', [I32, I32, I32, I32], [], locals, (f: Code) => {
+    const [pdx, pdy, px, n, g, z, mask] = [0, 1, 2, 3, 4, 5, 6];
+    f.loop();
+    f.localGet(pdy).v128Load(0).localSet(g);
+    // z = g·0 where that is ±0 (finite g), else +0.
+    f.localGet(g).v128ConstF32(0).f32x4Mul().localSet(z);
+    f.localGet(z).localGet(z).localGet(z).simd(F32X4_EQ).simd(V128_AND).localSet(z);
+    // mask = !(x ≤ 0): x > 0 or NaN passes g.
+    f.localGet(px).v128Load(0).v128ConstF32(0).simd(F32X4_LE).simd(V128_NOT).localSet(mask);
+    f.localGet(pdx).localGet(pdx).v128Load(0).localGet(g).localGet(z).localGet(mask).simd(V128_BITSELECT).f32x4Add().v128Store(0);
+    f.localGet(pdx).i32Const(16).i32Add().localSet(pdx);
+    f.localGet(pdy).i32Const(16).i32Add().localSet(pdy);
+    f.localGet(px).i32Const(16).i32Add().localSet(px);
+    f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
+    f.end();
+  });
+  return m.build();
+}
+
+interface ReluModule { fwd: (x: number, n4: number) => void; bwd: (dx: number, dy: number, x: number, n4: number) => void }
+let mod: ReluModule | null = null;
+
+function getModule(): ReluModule {
+  if (mod === null) {
+    const e = new WebAssembly.Instance(new WebAssembly.Module(buildReluModule()), { env: { mem: wasmMemory() } }).exports;
+    mod = { fwd: e.fwd as ReluModule['fwd'], bwd: e.bwd as ReluModule['bwd'] };
+  }
+  return mod;
+}
+
+/** max(x, 0) on the wasm backend: the contract and results of the JS `reluForward`. */
+export function wasmReluForward(out: Float32Array, x: Float32Array, N: number): void {
+  if (N < WASM_RELU_MIN) {
+    jsReluForward(out, x, N);
+    return;
+  }
+  const n4 = N >> 2, M = n4 << 2;
+  ensureBytes(M * 4);
+  const mem = f32View();
+  mem.set(x.subarray(0, M), 0);
+  getModule().fwd(0, n4);
+  out.set(mem.subarray(0, M), 0);
+  if (M < N) jsReluForward(out.subarray(M), x.subarray(M), N - M);
+}
+
+/** dx += dy where x > 0 (or NaN), on the wasm backend: the contract and results of the JS `reluBackward`. */
+export function wasmReluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, N: number): void {
+  if (N < WASM_RELU_MIN) {
+    jsReluBackward(dx, dy, x, N);
+    return;
+  }
+  const n4 = N >> 2, M = n4 << 2;
+  ensureBytes(3 * M * 4);
+  const mem = f32View();
+  mem.set(dx.subarray(0, M), 0);
+  mem.set(dy.subarray(0, M), M);
+  mem.set(x.subarray(0, M), 2 * M);
+  getModule().bwd(0, 4 * M, 8 * M, n4);
+  dx.set(mem.subarray(0, M), 0);
+  if (M < N) jsReluBackward(dx.subarray(M), dy.subarray(M), x.subarray(M), N - M);
+}
