@@ -3,12 +3,14 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Module } from '../nn/index';
-import { ArgumentError, FormatError, TensorkitError } from '../tensor/index';
-import { arrayOf, nonNeg, object, parseOptions, str, type Check } from '../tensor/options';
+import { ArgumentError, FormatError, IntegrityError, TensorkitError } from '../tensor/index';
+import { arrayOf, instanceOf, nonNeg, object, parseOptions, str, type Check } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { syncDir, writeFileAtomic } from './fs';
 import { isJsonObject, parseJsonStrict, type Json } from './json';
 import { loadModel, saveModel, type LoadModelOptions, type LoadedModel, type OptimizerStateSource, type Savable } from './model';
+import { AuditLog } from './audit';
+import { signModel, verifyModel } from './security';
 
 /** Options of {@link ModelRegistry}. @category IO */
 export interface ModelRegistryOptions {
@@ -21,6 +23,14 @@ export interface ModelRegistryOptions {
    * milliseconds of a rename and an index write, never while a model is serialized.
    */
   staleLockMs?: number;
+  /** An audit log that gets one record per publish (save), tag, rollback and delete. */
+  audit?: AuditLog;
+  /** The actor named in those records (default `'registry'`). */
+  actor?: string;
+  /** A private key (JWK or CryptoKey, see `generateSigningKeys`): every saved version gets a detached signature `vN.sig`. */
+  signingKey?: JsonWebKey | CryptoKey;
+  /** A public key: `load` then refuses (`IntegrityError`) a version whose signature is missing or does not verify. */
+  verifyKey?: JsonWebKey | CryptoKey;
 }
 
 /** Options of {@link ModelRegistry.save}. @category IO */
@@ -68,7 +78,13 @@ interface Index {
   versions: VersionEntry[];
 }
 
-const REGISTRY_OPTIONS = { lockTimeoutMs: nonNeg, staleLockMs: nonNeg };
+const keyCheck: Check<JsonWebKey | CryptoKey> = (v, name, op) => {
+  if ((typeof CryptoKey !== 'undefined' && v instanceof CryptoKey) || isJsonObject(v as Json)) return v as JsonWebKey | CryptoKey;
+  throw new ArgumentError(`${op}: ${name} must be a JSON Web Key or a CryptoKey, got ${describe(v)}`);
+};
+const REGISTRY_OPTIONS = {
+  lockTimeoutMs: nonNeg, staleLockMs: nonNeg, audit: instanceOf(AuditLog), actor: str, signingKey: keyCheck, verifyKey: keyCheck,
+};
 const anything: Check<unknown> = (v) => v; // checked by saveModel
 const SAVE_OPTIONS = { tags: arrayOf(str), metrics: object, optimizer: anything, metadata: anything };
 
@@ -100,6 +116,7 @@ function checkVersion(v: unknown): number {
 }
 
 const fileOf = (version: number): string => `v${version}.safetensors`;
+const sigOf = (version: number): string => `v${version}.sig`;
 const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const isCode = (e: unknown, code: string): boolean => (e as { code?: unknown })?.code === code;
@@ -156,7 +173,14 @@ function serializeIndex(ix: Index): string {
  * died (same host) or that is older than `staleLockMs` is broken, under a second lock so that two
  * processes cannot both break it. Version files are written to a temporary file before the lock
  * is taken and renamed into place under it, and the index is replaced atomically (temporary file,
- * fsync, rename), so readers never take the lock and never see a torn index. Node only (entry
+ * fsync, rename), so readers never take the lock and never see a torn index.
+ *
+ * Trust (options): with `audit`, every publish, tag, rollback and delete appends a record to that
+ * {@link AuditLog} once the change is on disk (if the append fails, the method rejects although
+ * the change was made: the log's chain stays intact, the record is missing); with `signingKey`,
+ * each saved version gets a detached signature `vN.sig` (renamed into place before the version
+ * file); with `verifyKey`, `load` refuses a version whose signature is missing or does not verify
+ * with an `IntegrityError`, after the checksum check. Node only (entry
  * `tensorkit/io/node`). Names and tags: 1–128 characters of `[A-Za-z0-9._-]`, not starting with '.'.
  * @example
  * // Node only, from 'tensorkit/io/node':
@@ -171,6 +195,10 @@ export class ModelRegistry {
   readonly root: string;
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;
+  private readonly audit: AuditLog | null;
+  private readonly actor: string;
+  private readonly signingKey: JsonWebKey | CryptoKey | null;
+  private readonly verifyKey: JsonWebKey | CryptoKey | null;
 
   /** A registry rooted at the directory `root` (created on first save). */
   constructor(root: string, options: ModelRegistryOptions = {}) {
@@ -179,6 +207,15 @@ export class ModelRegistry {
     const o = parseOptions('ModelRegistry', options, REGISTRY_OPTIONS);
     this.lockTimeoutMs = o.lockTimeoutMs ?? 10_000;
     this.staleLockMs = o.staleLockMs ?? 30_000;
+    this.audit = o.audit ?? null;
+    this.actor = o.actor ?? 'registry';
+    this.signingKey = o.signingKey ?? null;
+    this.verifyKey = o.verifyKey ?? null;
+  }
+
+  /** Appends an audit record when the registry has a log (after the change is on disk). */
+  private async record(action: string, details: Record<string, Json>): Promise<void> {
+    if (this.audit !== null) await this.audit.append({ actor: this.actor, action, details });
   }
 
   private dir(name: string): string {
@@ -214,22 +251,27 @@ export class ModelRegistry {
     }
     const bytes = saveModel(model, { optimizer: o.optimizer, metadata: o.metadata });
     const checksum = sha256(bytes);
+    const signature = this.signingKey === null ? null : await signModel(bytes, this.signingKey);
     await mkdir(dir, { recursive: true });
     await this.sweepUploads(dir);
     const removed = (): TensorkitError => new TensorkitError('NOT_FOUND', `ModelRegistry.save: ${JSON.stringify(name)} was removed from ${this.root} while this version was being saved; nothing was saved`);
     // The slow part, outside the lock: a complete, fsynced temporary file.
     const tmp = join(dir, `.upload-${randomUUID()}.tmp`);
+    const sigTmp = join(dir, `.upload-${randomUUID()}.tmp`);
     try {
       await writeFileAtomic(tmp, bytes, 'ModelRegistry.save');
+      if (signature !== null) await writeFileAtomic(sigTmp, signature, 'ModelRegistry.save');
     } catch (e) {
       if (e instanceof TensorkitError && e.code === 'NOT_FOUND') throw removed();
       throw e;
     }
     try {
-      return await this.locked(name, async () => {
+      const saved = await this.locked(name, async () => {
         const ix = (await this.readIndex(name)) ?? { latest: null, nextVersion: 1, versions: [] };
         const version = ix.nextVersion;
         try {
+          // The signature first: a version file is never visible without its signature.
+          if (signature !== null) await rename(sigTmp, join(dir, sigOf(version)));
           await rename(tmp, join(dir, fileOf(version)));
         } catch (e) {
           // A concurrent remove took the folder (and our temporary file) away.
@@ -244,8 +286,11 @@ export class ModelRegistry {
         await writeFileAtomic(join(dir, INDEX), serializeIndex(ix));
         return version;
       });
+      await this.record('publish', { model: name, version: saved, checksum, tags, signed: signature !== null });
+      return saved;
     } finally {
       await unlink(tmp).catch(() => undefined);
+      await unlink(sigTmp).catch(() => undefined);
     }
   }
 
@@ -292,6 +337,14 @@ export class ModelRegistry {
     if (sum !== entry.checksum) {
       throw new FormatError(`ModelRegistry: ${path} has checksum ${sum} but the index records ${entry.checksum}; the file was altered or corrupted`, 'CHECKSUM_MISMATCH');
     }
+    if (this.verifyKey !== null) {
+      const sigPath = join(this.dir(name), sigOf(entry.version));
+      const sig = await readFile(sigPath).catch((e: unknown) => {
+        if (isCode(e, 'ENOENT')) throw new IntegrityError(`ModelRegistry: ${JSON.stringify(name)} version ${entry.version} has no signature (${sigPath}); this registry requires one`);
+        throw e;
+      });
+      await verifyModel(bytes, sig, this.verifyKey);
+    }
     return { ...loadModel<M>(bytes, options), version: entry.version };
   }
 
@@ -329,6 +382,7 @@ export class ModelRegistry {
       for (const v of ix.versions) v.tags = v.tags.filter((x) => x !== t);
       entry.tags.push(t);
     });
+    await this.record('tag', { model: name, version, tag: t });
   }
 
   /**
@@ -337,10 +391,13 @@ export class ModelRegistry {
    */
   async rollback(name: string, version: number): Promise<void> {
     checkVersion(version);
+    let previous: number | null = null;
     await this.update(name, (ix) => {
       this.find(name, ix, version);
+      previous = ix.latest;
       ix.latest = version;
     });
+    await this.record('rollback', { model: name, version, previous });
   }
 
   /**
@@ -356,6 +413,7 @@ export class ModelRegistry {
         await rename(dir, trash);
         await rm(trash, { recursive: true, force: true });
       }, { allowMissing: true });
+      await this.record('delete', { model: name, version: null });
       return;
     }
     checkVersion(version);
@@ -367,6 +425,8 @@ export class ModelRegistry {
     await unlink(join(dir, fileOf(version))).catch((e: unknown) => {
       if (!isCode(e, 'ENOENT')) throw e;
     });
+    await unlink(join(dir, sigOf(version))).catch(() => undefined);
+    await this.record('delete', { model: name, version });
   }
 
   private find(name: string, ix: Index, version: number): VersionEntry {
