@@ -14,10 +14,12 @@ import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
 import { benchOnnxModels, onnxModelsNotes } from './onnx-models';
 import { benchRecommenders, recommendersNotes } from './recommenders';
+import { benchStartup, startupNotes } from './startup';
 import { benchTrain, trainNotes } from './train';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
 
 const SUITES: BenchSuite[] = [
+  { name: 'startup', run: () => benchStartup(), notes: startupNotes },
   { name: 'gemm', run: benchGemm, notes: gemmNotes },
   { name: 'conv', run: benchConv, notes: convNotes },
   { name: 'lstm', run: benchLstm, notes: lstmNotes },
