@@ -22,12 +22,19 @@ import { isMain, toMarkdown, type BenchRow } from './util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const compressAccuracyNotes = [
-  'compress accuracy: scikit-learn\'s digits (test/fixtures/digits.json from gen_digits.py), 1437 train / 360 test, ' +
+  'compress accuracy: scikit-learn\'s digits (test/fixtures/digits.json from gen_digits.py), 1438 train / 359 test, ' +
     'MLP 64-128-10 trained 40 epochs with Adam (lr 1e-3, batch 32). "int8 dynamic": `quantizeDynamic`; "4-bit PTQ": ' +
-    '`convert(prepareQat(net, { weightBits: 4 }))` without training; "4-bit QAT": the same after 5 epochs of fine-tuning through ' +
+    '`convert(prepareQat(net, { weightBits: 4, activations: false }))` (weights only, per tensor) without training; "4-bit QAT": the same after 5 epochs of fine-tuning through ' +
     'the fake quantizer; "80% pruned": `globalUnstructured` over both weights, then 5 epochs of fine-tuning with the masks; ' +
-    '"KD student": a 64-12-10 MLP trained 40 epochs against the float network\'s logits (`Distiller`, T = 4, α = 0.9) ' +
-    'against the same student trained alone, mean over 5 seeds. Size = bytes of the `saveModel` file. ' +
+    '"W4A8": the setting where 4-bit weights can cost accuracy for a PyTorch user following its QAT recipe: 4-bit per-tensor ' +
+    'weights and 8-bit (quint8) static activations, `prepareQat(net, { weightBits: 4 })` (activation fake quantization on by ' +
+    'default); post-training = the observers run over 256 training images, no training, then `convert`; QAT = 5 epochs of ' +
+    'fine-tuning (Adam lr 1e-3, batch 32), then `convert`; both give static int8 layers; 5 seeds (1–5) of the float network\'s ' +
+    'initialisation and batch order, mean ± sample std. ' +
+    '"KD student": a 64-12-10 MLP trained against the float network\'s logits (`Distiller`, T = 4, α = 0.9) against the same ' +
+    'student (same initialisation, batches, epochs, Adam lr 1e-3, batch 32) trained alone with cross-entropy, mean ± sample std ' +
+    'over 5 seeds, at three budgets: 40 epochs on all 1438 training images, 5 epochs on them, 40 epochs on the first 288 ' +
+    '(the teacher was trained on all 1438). Size = bytes of the `saveModel` file. ' +
     '"static int8 CNN": a CNN c16-p-c32-p-fc10 on the 8×8 images trained 15 epochs, then `fuseModules` → `prepare` (default ' +
     'qconfig: HistogramObserver activations, per-channel int8 weights) → 256 training images of calibration → `convert` ' +
     '(QuantizedConv2d, StaticQuantizedLinear); "QAT CNN": `prepareQat` (activation and weight fake quantization) on the trained ' +
@@ -155,20 +162,77 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   train(pruned, d, 5, 4);
   rows.push(row('80% global pruning + 5 epochs fine-tune', accuracy(pruned, d.xTest, d.yTest), accF, `before fine-tuning ${accP0.toFixed(1)}%`));
 
-  let alone = 0, kd = 0;
-  const seeds = [11, 12, 13, 14, 15];
-  for (const s of seeds) {
-    const a = mlp(12, s);
-    train(a, d, 40, s + 100);
-    alone += accuracy(a, d.xTest, d.yTest) / seeds.length;
-    const st = mlp(12, s);
-    const dist = new Distiller(st, float, { temperature: 4, alpha: 0.9 });
-    train(dist, d, 40, s + 100, (out, y) => dist.loss(out, tensor(y)));
-    kd += accuracy(st, d.xTest, d.yTest) / seeds.length;
-  }
-  rows.push({ name: 'KD student 64-12-10 vs the same student alone', size: 'mean of 5 seeds', unit: 'test accuracy %', ours: kd, peers: { 'student alone': alone }, ratio: { 'student alone': kd / alone } });
+  rows.push(...benchW4A8(d));
+  rows.push(...benchDistillation(d, float));
   rows.push(...await benchCompressRecurrentAccuracy());
   rows.push(...await benchStaticCnnAccuracy());
+  return rows;
+}
+
+const SEEDS = [1, 2, 3, 4, 5];
+
+/** Mean and sample standard deviation. */
+function meanStd(v: number[]): { mean: number; std: number } {
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  return { mean, std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) };
+}
+const fmt = (v: number[]): string => { const { mean, std } = meanStd(v); return `${mean.toFixed(2)} ± ${std.toFixed(2)}`; };
+
+/**
+ * 4-bit weights with 8-bit static activations (per tensor, PyTorch's QAT recipe with a 4-bit
+ * weight fake quantizer): post-training (observers calibrated on 256 training images, no training)
+ * against QAT (5 epochs through the fake quantizers), each `convert`ed to static int8 layers; over
+ * 5 seeds of the float network (its initialisation and batch order).
+ */
+export function benchW4A8(d: Split = loadDigits(0)): BenchRow[] {
+  const F: number[] = [], P: number[] = [], Q: number[] = [];
+  const calib = new Tensor(d.xTrain.data.slice(0, 256 * 64), [256, 64]);
+  for (const s of SEEDS) {
+    const float = mlp(128, s);
+    train(float, d, 40, s + 50);
+    F.push(accuracy(float, d.xTest, d.yTest));
+    const ptq = prepareQat(copy(float), { weightBits: 4 });
+    noGrad(() => ptq.forward(calib));
+    convert(ptq);
+    P.push(accuracy(ptq, d.xTest, d.yTest));
+    const qat = prepareQat(copy(float), { weightBits: 4 });
+    train(qat, d, 5, s + 60);
+    convert(qat);
+    Q.push(accuracy(qat, d.xTest, d.yTest));
+  }
+  const size = `mean ± std of 5 seeds: float ${fmt(F)}, PTQ ${fmt(P)}, QAT ${fmt(Q)}`;
+  const f = meanStd(F).mean, p = meanStd(P).mean, q = meanStd(Q).mean;
+  return [
+    { name: '4-bit weights + 8-bit static activations (W4A8, per tensor), QAT 5 epochs vs post-training', size, unit: 'test accuracy %', ours: q, peers: { 'post-training': p, float: f }, ratio: { 'post-training': q / p, float: q / f } },
+  ];
+}
+
+/**
+ * A 64-12-10 student distilled from the trained 64-128-10 teacher (`Distiller`, T = 4, α = 0.9)
+ * against the same student (same initialisation, batches, epochs, Adam lr 1e-3, batch 32) trained
+ * alone, over 5 seeds, with three budgets: 40 epochs on the 1438 training images, 5 epochs on
+ * them, and 40 epochs on the first 288 of them (the teacher saw all).
+ */
+export function benchDistillation(d: Split, teacher: Sequential): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const [n, epochs] of [[d.yTrain.length, 40], [d.yTrain.length, 5], [288, 40]]) {
+    const dn: Split = { ...d, xTrain: new Tensor(d.xTrain.data.slice(0, n * 64), [n, 64]), yTrain: d.yTrain.slice(0, n) };
+    const A: number[] = [], K: number[] = [];
+    for (const s of SEEDS) {
+      const a = mlp(12, s + 10);
+      train(a, dn, epochs, s + 110);
+      A.push(accuracy(a, d.xTest, d.yTest));
+      const st = mlp(12, s + 10);
+      const dist = new Distiller(st, teacher, { temperature: 4, alpha: 0.9 });
+      train(dist, dn, epochs, s + 110, (out, y) => dist.loss(out, tensor(y)));
+      K.push(accuracy(st, d.xTest, d.yTest));
+    }
+    const k = meanStd(K).mean, a = meanStd(A).mean;
+    rows.push({
+      name: `KD student 64-12-10 vs the same student alone, ${n} training images, ${epochs} epochs`,
+      size: `mean ± std of 5 seeds: KD ${fmt(K)}, alone ${fmt(A)}`, unit: 'test accuracy %', ours: k, peers: { 'student alone': a }, ratio: { 'student alone': k / a },
+    });
+  }
   return rows;
 }
 
@@ -199,9 +263,10 @@ export async function benchStaticCnnAccuracy(): Promise<BenchRow[]> {
 }
 
 if (isMain(import.meta.url)) {
-  // `--recurrent` runs the recurrent rows only, `cnn` the static CNN rows only.
+  // `--recurrent` runs the recurrent rows only, `cnn` the static CNN rows only, `w4a8` the W4A8 rows only.
   const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrentAccuracy()
-    : process.argv[2] === 'cnn' ? await benchStaticCnnAccuracy() : await benchCompressAccuracy();
+    : process.argv[2] === 'cnn' ? await benchStaticCnnAccuracy()
+    : process.argv[2] === 'w4a8' ? benchW4A8() : await benchCompressAccuracy();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressAccuracyNotes) console.log(note);

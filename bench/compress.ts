@@ -94,8 +94,7 @@ export async function benchQuantizedConv(): Promise<BenchRow[]> {
 }
 
 /** QuantizedLinear against Linear at batch 1 and 64. */
-export async function benchCompress(): Promise<BenchRow[]> {
-  const rng = new Generator(7);
+export async function benchQuantizedLinear(rng = new Generator(7)): Promise<BenchRow[]> {
   const lin = new Linear(N, N, { rng });
   const q = QuantizedLinear.fromFloat(lin);
   const rows: BenchRow[] = [];
@@ -112,6 +111,13 @@ export async function benchCompress(): Promise<BenchRow[]> {
     }, 3, { budgetMs: 600, minRuns: 3 });
     rows.push(makeRow('QuantizedLinear forward vs float Linear', `${N}×${N}, batch ${B}`, 'samples/s', B / best.quantized, { 'Linear (float32)': B / best.float }));
   }
+  return rows;
+}
+
+/** QuantizedLinear, SparseLinear and shrink against their float layers. */
+export async function benchCompress(): Promise<BenchRow[]> {
+  const rng = new Generator(7);
+  const rows = await benchQuantizedLinear(rng);
   // SparseLinear at 95% sparsity (l1Unstructured, made permanent) against the dense layer it came from.
   const pruned = new Linear(N, N, { rng });
   l1Unstructured(pruned, 'weight', { amount: 0.95 });
@@ -163,9 +169,12 @@ export async function benchCompress(): Promise<BenchRow[]> {
 }
 
 if (isMain(import.meta.url)) {
-  // `--recurrent` runs the QuantizedLSTM rows only, `conv` the QuantizedConv2d rows only.
+  // `--recurrent` runs the QuantizedLSTM rows only, `conv` the QuantizedConv2d rows only, `linear` the QuantizedLinear rows
+  // only; `--js` first switches to the js backend.
+  if (process.argv.includes('--js')) setBackend('js');
   const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrent()
-    : process.argv[2] === 'conv' ? await benchQuantizedConv() : await benchCompress();
+    : process.argv[2] === 'conv' ? await benchQuantizedConv()
+    : process.argv[2] === 'linear' ? await benchQuantizedLinear() : await benchCompress();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressNotes) console.log(note);

@@ -121,6 +121,7 @@ export class QuantizedLinear extends Module {
   /** Activations in [0, 127] rather than [0, 255]. */
   readonly reduceRange: boolean;
   private rowSums: Int32Array | null = null;
+  private scratch: Scratch | null = null;
 
   /**
    * Allocates a layer with zero weights from its config (`q.config().options`), for loading a
@@ -218,33 +219,50 @@ export class QuantizedLinear extends Module {
     const out = Tensor.empty([...x.shape.slice(0, -1), N]);
     if (M === 0) return out;
     const d = x.data;
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity, hi = -Infinity, probe = 0;
     for (let i = 0; i < d.length; i++) {
       const v = d[i];
-      if (!Number.isFinite(v)) throw new ArgumentError(`${op}: input ${fmtShape(x.shape)} holds ${describe(v)} at element ${i}; a dynamically quantized layer needs finite inputs`);
+      probe += v * 0; // NaN once a NaN or ±Infinity has passed
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
+    if (probe !== 0) {
+      const i = d.findIndex((v) => !Number.isFinite(v));
+      throw new ArgumentError(`${op}: input ${fmtShape(x.shape)} holds ${describe(d[i])} at element ${i}; a dynamically quantized layer needs finite inputs`);
+    }
     const { scale: sx, zeroPoint: zx } = chooseQParams(lo, hi, 0, 255, this.reduceRange);
-    const qx = new Uint8Array(d.length);
-    const rowSumX = new Float64Array(M);
-    quantizeRows(d, qx, rowSumX, M, Kf, invScaleOf(sx), zx, this.reduceRange ? 127 : 255);
-    const acc = new Int32Array(M * N);
+    const w = this.scratchFor(M);
+    const qx = w.qx.length === d.length ? w.qx : w.qx.subarray(0, d.length);
+    quantizeRows(d, qx, w.rowSumX, M, Kf, invScaleOf(sx), zx, this.reduceRange ? 127 : 255);
+    const acc = w.acc.length === M * N ? w.acc : w.acc.subarray(0, M * N);
     K.gemmU8I8(acc, 0, qx, 0, this.weight.data as Int8Array, 0, M, Kf, N, false);
     const rowSumW = this.weightRowSums();
     const ws = this.weightScale.data, wz = this.weightZeroPoint.data, b = this.bias?.data ?? null;
     // Per output feature: its scale, zero point, and the terms that do not depend on the row, so
     // the rescaling below runs row by row over contiguous memory.
     // Σ (qx − zx)(qw − zw) = Σ qx·qw − zx·Σqw − zw·Σqx + K·zx·zw
-    const scale = new Float64Array(N), zw = new Float64Array(N), shift = new Float64Array(N);
+    const { scale, zw, shift } = w;
+    let allZw0 = true;
     for (let n = 0; n < N; n++) {
       const c = this.perChannel ? n : 0;
       scale[n] = sx * ws[c];
       zw[n] = wz[c];
+      if (wz[c] !== 0) allZw0 = false;
       shift[n] = (b === null ? 0 : b[n]) - scale[n] * (zx * rowSumW[n] - Kf * zx * wz[c]);
     }
-    rescaleRows(out.data, acc, rowSumX, scale, zw, shift, M, N);
+    rescaleRows(out.data, acc, w.rowSumX, scale, allZw0 ? null : zw, shift, M, N);
     return out;
+  }
+
+  /** The per-call work buffers for M rows, kept between calls (grown, never shrunk). */
+  private scratchFor(M: number): Scratch {
+    const K = this.inFeatures, N = this.outFeatures;
+    let w = this.scratch;
+    if (w === null || w.rowSumX.length < M) {
+      w = { qx: new Uint8Array(M * K), rowSumX: new Float64Array(M), acc: new Int32Array(M * N), scale: w?.scale ?? new Float64Array(N), zw: w?.zw ?? new Float64Array(N), shift: w?.shift ?? new Float64Array(N) };
+      this.scratch = w;
+    }
+    return w;
   }
 
   private weightRowSums(): Int32Array {
@@ -303,18 +321,22 @@ function quantizeWith(
   return q;
 }
 
+/** Reused work buffers of {@link QuantizedLinear.forward}: qx (M·K), row sums (M), int32 products (M·N), per-feature terms (N). */
+interface Scratch { qx: Uint8Array; rowSumX: Float64Array; acc: Int32Array; scale: Float64Array; zw: Float64Array; shift: Float64Array }
+
+/** 1.5·2⁵²: adding then subtracting it rounds a double of magnitude below 2⁵¹ to an integer, half to even. */
+const ROUND_MAGIC = 6755399441055744;
+
 /** Quantizes rows of x to uint8 with one scale and zero point, and sums each row's integers. @internal */
 export function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Array, M: number, K: number, inv: number, zp: number, qmax: number): void {
   for (let m = 0; m < M; m++) {
     let s = 0;
     const base = m * K;
     for (let k = 0; k < K; k++) {
-      // roundHalfEven inline: y lies within the integer range (x is within [min, max]), so the
-      // parity test can use int32 bits.
+      // roundHalfEven inline by the 1.5·2⁵² trick (exact: y lies within a few hundred of 0, as x
+      // is within [min, max]), identical to roundHalfEven without its branches.
       const y = Math.fround(d[base + k] * inv);
-      let r = Math.round(y);
-      if (r - y === 0.5 && (r & 1) !== 0) r -= 1;
-      const v = r + zp;
+      const v = ((y + ROUND_MAGIC) - ROUND_MAGIC + zp) | 0;
       const q = v < 0 ? 0 : v > qmax ? qmax : v;
       qx[base + k] = q;
       s += q;
@@ -323,10 +345,18 @@ export function quantizeRows(d: Float32Array, qx: Uint8Array, rowSum: Float64Arr
   }
 }
 
-/** o[m, n] = scale[n]·(acc[m, n] − zw[n]·rowSum[m]) + shift[n], row by row. */
+/** o[m, n] = scale[n]·(acc[m, n] − zw[n]·rowSum[m]) + shift[n], row by row (zw null: all zero weight zero points). */
 function rescaleRows(
-  o: Float32Array, acc: Int32Array, rowSum: Float64Array, scale: Float64Array, zw: Float64Array, shift: Float64Array, M: number, N: number,
+  o: Float32Array, acc: Int32Array, rowSum: Float64Array, scale: Float64Array, zw: Float64Array | null, shift: Float64Array, M: number, N: number,
 ): void {
+  if (zw === null) {
+    // acc − 0·rowSum is acc exactly, so this is the general formula's value.
+    for (let m = 0; m < M; m++) {
+      const r = m * N;
+      for (let n = 0; n < N; n++) o[r + n] = scale[n] * acc[r + n] + shift[n];
+    }
+    return;
+  }
   for (let m = 0; m < M; m++) {
     const r = m * N, sxm = rowSum[m];
     for (let n = 0; n < N; n++) o[r + n] = scale[n] * (acc[r + n] - zw[n] * sxm) + shift[n];

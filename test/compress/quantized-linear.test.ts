@@ -108,6 +108,29 @@ describe('QuantizedLinear', () => {
     expect(Array.from(b.forward(x).data)).toEqual(Array.from(a.forward(x).data));
   });
 
+  it('reuses its work buffers across calls: outputs do not depend on the batch sizes seen before', () => {
+    const rng = new Generator(4);
+    const lin = new Linear(20, 7, { rng });
+    const a = QuantizedLinear.fromFloat(lin, { perChannel: true }), fresh = () => QuantizedLinear.fromFloat(lin, { perChannel: true });
+    const big = randn([9, 20], { rng }), small = randn([2, 20], { rng });
+    small.data.forEach((v, i) => { small.data[i] = 3 * v; });
+    const y1 = Array.from(a.forward(big).data);
+    expect(Array.from(a.forward(small).data)).toEqual(Array.from(fresh().forward(small).data));
+    expect(Array.from(a.forward(big).data)).toEqual(y1);
+    // A returned tensor is not overwritten by the next call.
+    const kept = a.forward(small);
+    const copy = Array.from(kept.data);
+    a.forward(big);
+    expect(Array.from(kept.data)).toEqual(copy);
+  });
+
+  it('refuses every non-finite input, at its first position (the fast check agrees with a scan)', () => {
+    const q = QuantizedLinear.fromFloat(new Linear(3, 2));
+    expect(() => q.forward(tensor([[1, 2, 3], [Infinity, -Infinity, NaN]]))).toThrow(/holds Infinity at element 3/);
+    expect(() => q.forward(tensor([[1, 2, -Infinity]]))).toThrow(/holds -Infinity at element 2/);
+    expect(q.forward(tensor([[-0, 0, 1e30]])).shape).toEqual([1, 2]);
+  });
+
   it('refuses bad input with typed errors', () => {
     const q = QuantizedLinear.fromFloat(new Linear(3, 2));
     expect(() => q.forward(randn([2, 4]))).toThrow(ShapeError);
