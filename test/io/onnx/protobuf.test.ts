@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_PROTO_DEPTH, ProtoReader, ProtoWriter } from '../../../src/io/onnx/protobuf';
-import { FormatError } from '../../../src/tensor/index';
+import { FormatError, type TensorkitError } from '../../../src/tensor/index';
 import { expectThrows } from '../../helpers/check';
+
+/** FormatError's constructor takes (message, code), so it goes to expectThrows through this cast. */
+const FORMAT = FormatError as unknown as typeof TensorkitError;
 
 type Field =
   | { k: 'int'; field: number; v: bigint }
@@ -118,20 +121,20 @@ describe('protobuf codec: hostile input', () => {
   };
 
   it('a truncated varint is a FormatError naming the field', () => {
-    expectThrows(read1([0x08, 0x96], (r) => r.int('ModelProto.ir_version')), FormatError, 'ModelProto.ir_version', 'truncated varint');
-    expectThrows(() => new ProtoReader(Uint8Array.of(0x88)).next(), FormatError, 'field key', 'truncated varint');
+    expectThrows(read1([0x08, 0x96], (r) => r.int('ModelProto.ir_version')), FORMAT, 'ModelProto.ir_version', 'truncated varint');
+    expectThrows(() => new ProtoReader(Uint8Array.of(0x88)).next(), FORMAT, 'field key', 'truncated varint');
   });
 
   it('an over-long varint is refused', () => {
-    expectThrows(read1([0x08, ...new Array(11).fill(0xff), 0x01], (r) => r.int('x')), FormatError, 'x', 'longer than 10 bytes');
+    expectThrows(read1([0x08, ...new Array(11).fill(0xff), 0x01], (r) => r.int('x')), FORMAT, 'x', 'longer than 10 bytes');
   });
 
   it('a length past the end is refused before a byte is allocated', () => {
     // A claimed length of 2^35 bytes with 1 byte present.
-    expectThrows(read1([0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00], (r) => r.bytes('GraphProto.node')), FormatError, 'GraphProto.node', 'past the end');
-    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.string('name')), FormatError, 'name', 'length 5 past the end (1 bytes left)');
-    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.message('sub')), FormatError, 'sub', 'past the end');
-    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.skip()), FormatError, 'past the end');
+    expectThrows(read1([0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00], (r) => r.bytes('GraphProto.node')), FORMAT, 'GraphProto.node', 'past the end');
+    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.string('name')), FORMAT, 'name', 'length 5 past the end (1 bytes left)');
+    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.message('sub')), FORMAT, 'sub', 'past the end');
+    expectThrows(read1([0x0a, 0x05, 0x61], (r) => r.skip()), FORMAT, 'past the end');
   });
 
   it('a nested length cannot escape its parent message', () => {
@@ -140,26 +143,26 @@ describe('protobuf codec: hostile input', () => {
     r.next();
     const inner = r.message('outer');
     inner.next();
-    expectThrows(() => inner.bytes('inner'), FormatError, 'inner', 'past the end');
+    expectThrows(() => inner.bytes('inner'), FORMAT, 'inner', 'past the end');
   });
 
   it('truncated fixed-width values, bad wire types, field 0 and malformed UTF-8 are refused', () => {
-    expectThrows(read1([0x0d, 0x00, 0x00], (r) => r.float('f')), FormatError, 'f', 'truncated 32-bit');
-    expectThrows(read1([0x09, 0x00], (r) => r.double('d')), FormatError, 'd', 'truncated 64-bit');
-    expectThrows(() => new ProtoReader(Uint8Array.of(0x0b)).next(), FormatError, 'wire type 3');
-    expectThrows(() => new ProtoReader(Uint8Array.of(0x00)).next(), FormatError, 'field number 0');
-    expectThrows(read1([0x08, 0x01], (r) => r.string('name')), FormatError, 'name', 'wire type 0 where 2');
-    expectThrows(read1([0x0a, 0x01, 0xff], (r) => r.string('name')), FormatError, 'name', 'malformed UTF-8');
-    expectThrows(read1([0x0a, 0x03, 0, 0, 0], (r) => r.floats('fs')), FormatError, 'fs', 'not a multiple of 4');
-    expectThrows(read1([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], (r) => r.int('big')), FormatError, 'big', 'outside ±2^53');
+    expectThrows(read1([0x0d, 0x00, 0x00], (r) => r.float('f')), FORMAT, 'f', 'truncated 32-bit');
+    expectThrows(read1([0x09, 0x00], (r) => r.double('d')), FORMAT, 'd', 'truncated 64-bit');
+    expectThrows(() => new ProtoReader(Uint8Array.of(0x0b)).next(), FORMAT, 'wire type 3');
+    expectThrows(() => new ProtoReader(Uint8Array.of(0x00)).next(), FORMAT, 'field number 0');
+    expectThrows(read1([0x08, 0x01], (r) => r.string('name')), FORMAT, 'name', 'wire type 0 where 2');
+    expectThrows(read1([0x0a, 0x01, 0xff], (r) => r.string('name')), FORMAT, 'name', 'malformed UTF-8');
+    expectThrows(read1([0x0a, 0x03, 0, 0, 0], (r) => r.floats('fs')), FORMAT, 'fs', 'not a multiple of 4');
+    expectThrows(read1([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], (r) => r.int('big')), FORMAT, 'big', 'outside ±2^53');
   });
 
   it('nesting deeper than the limit is refused (recursion bomb)', () => {
-    let inner = new Uint8Array(0);
+    let inner: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < MAX_PROTO_DEPTH + 2; i++) inner = new ProtoWriter().bytes(1, inner).finish();
     const walk = (r: ProtoReader): void => { for (let k = r.next(); k; k = r.next()) walk(r.message('node')); };
-    expectThrows(() => walk(new ProtoReader(inner, { what: 'bomb' })), FormatError, 'bomb', `deeper than ${MAX_PROTO_DEPTH}`);
-    let ok = new Uint8Array(0);
+    expectThrows(() => walk(new ProtoReader(inner, { what: 'bomb' })), FORMAT, 'bomb', `deeper than ${MAX_PROTO_DEPTH}`);
+    let ok: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < 10; i++) ok = new ProtoWriter().bytes(1, ok).finish();
     expect(() => walk(new ProtoReader(ok))).not.toThrow();
   });
