@@ -19,7 +19,7 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Writes protobuf messages field by field. Nested messages are written with {@link ProtoWriter.message}.
- * @example new ProtoWriter().uint(1, 150).finish().length; // 3
+ * `new ProtoWriter().uint(1, 150).finish()` is `[0x08, 0x96, 0x01]`.
  */
 export class ProtoWriter {
   private buf = new Uint8Array(64);
@@ -154,11 +154,8 @@ export interface ProtoReaderOptions {
 
 /**
  * Walks the fields of one protobuf message without copying: `next()` gives the key of the next
- * field, then one of the value readers consumes its value (or `skip()` does).
- * @example
- * const r = new ProtoReader(new ProtoWriter().uint(1, 150).finish());
- * r.next()?.field; // 1
- * r.int('x'); // 150
+ * field, then one of the value readers consumes its value (or `skip()` does); each reader takes
+ * the field's name for its error messages.
  */
 export class ProtoReader {
   private pos: number;
