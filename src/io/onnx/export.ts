@@ -7,6 +7,7 @@ import { ArgumentError, ShapeError, Tensor, zeros } from '../../tensor/index';
 import { arrayOf, bool, int, parseOptions, posInt, str } from '../../tensor/options';
 import { Module } from '../../nn/index';
 import { fmtShape } from '../../tensor/errors';
+import { describe } from '../../tensor/shape';
 import { ProtoWriter } from './protobuf';
 import { ATTR, DATA_TYPE, F } from './schema';
 
@@ -275,7 +276,7 @@ function writeAttr(w: ProtoWriter, name: string, a: AttrValue): void {
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
   const op = 'exportOnnx';
-  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${typeof model}`);
+  if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describe(model)}`);
   const o = parseOptions(op, options, SPEC);
   if (o.inputShape === undefined) throw new ArgumentError(`${op}: options.inputShape is required (the example input's shape, batch axis first)`);
   const opset = o.opset ?? 17;

@@ -4,6 +4,7 @@
  * @module
  */
 import { ArgumentError, FormatError } from '../../tensor/index';
+import { describe } from '../../tensor/shape';
 import { ProtoReader } from './protobuf';
 import { DATA_TYPE_NAME, F } from './schema';
 
@@ -26,7 +27,12 @@ export interface OnnxInfo {
   /** Every imported opset by domain (`''` is the default domain). */
   opsets: Record<string, number>;
   /** producer_name and producer_version (e.g. `'pytorch'`, `'1.13.1'`). */
-  producer: { name: string; version: string };
+  producer: {
+    /** producer_name, e.g. `'pytorch'` or `'tensorkit'`. */
+    name: string;
+    /** producer_version, e.g. `'1.13.0'` (empty when the file gives none). */
+    version: string;
+  };
   /** Graph inputs that are not initializers. */
   inputs: OnnxValueInfo[];
   /** Graph outputs. */
@@ -97,7 +103,7 @@ function tensorName(r: ProtoReader): string {
  * @category IO
  */
 export function onnxInfo(bytes: Uint8Array): OnnxInfo {
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${WHAT}: bytes must be a Uint8Array, got ${typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${WHAT}: bytes must be a Uint8Array, got ${describe(bytes)}`);
   const info: OnnxInfo = { irVersion: 0, opset: null, opsets: {}, producer: { name: '', version: '' }, inputs: [], outputs: [], opCounts: {}, nodeCount: 0, initializerCount: 0 };
   const r = new ProtoReader(bytes, { what: WHAT });
   let sawGraph = false;

@@ -141,6 +141,7 @@ describe('exportOnnx: batch axis, names, errors', () => {
 
   it('options are checked', () => {
     const lin = new Linear(2, 2, { rng: rng() });
+    expectThrows(() => exportOnnx({ forward: () => null } as never, { inputShape: [1, 2] }), ArgumentError, 'model must be a Module');
     expectThrows(() => exportOnnx(lin, {} as never), ArgumentError, 'inputShape');
     expectThrows(() => exportOnnx(lin, { inputShape: [1, 2], opset: 12 }), ArgumentError, 'opset');
     expectThrows(() => exportOnnx(lin, { inputShape: [1, 2], inputShapes: [1] } as never), ArgumentError, 'inputShapes');
