@@ -19,3 +19,4 @@ export {
 export { type Json } from './json';
 export { AuditCallback, fingerprintData, type AuditCallbackOptions, type FitAuditDetails } from './audit-callback';
 export { modelCard, type ModelCardOptions } from './model-card';
+export { exportOnnx, onnxInfo, type ExportOnnxOptions, type OnnxInfo, type OnnxValueInfo } from './onnx/index';
