@@ -128,8 +128,8 @@ export interface PseudonymizeOptions {
   /**
    * Keep only the first `length` characters (default: all). Each hex character carries 4 bits and
    * each base64url character 6; among n distinct identifiers the chance that two share a token is
-   * about n² / 2^(b+1) for b kept bits (16 hex characters, 1e6 identifiers: ≈ 3·10⁻⁸; 8 hex
-   * characters, 1e5 identifiers: ≈ 0.7).
+   * about 1 − exp(−n² / 2^(b+1)) for b kept bits (16 hex characters, 1e6 identifiers: ≈ 3·10⁻⁸;
+   * 8 hex characters, 1e5 identifiers: ≈ 0.7).
    */
   length?: number;
 }
