@@ -19,7 +19,7 @@ export {
 } from './split';
 export { parseCsv, type CsvOptions, type CsvTable } from './csv';
 export {
-  pseudonymize, pseudonymizeColumns, MIN_PSEUDONYM_KEY_BYTES, mask, truncateString, generalize, topCode, truncateDate, kAnonymity, isKAnonymous, lDiversity,
+  pseudonymize, pseudonymizeColumns, MIN_PSEUDONYM_KEY_BYTES, maskString, truncateString, generalize, topCode, truncateDate, kAnonymity, isKAnonymous, lDiversity,
   type TableCell, type ColumnLike, type TableLike, type Identifier, type PseudonymKey, type PseudonymizeOptions, type MaskOptions, type TruncateStringOptions,
   type GeneralizeOptions, type TopCodeOptions, type TruncateDateOptions, type EquivalenceClass, type KAnonymityResult, type KAnonymityOptions,
   type DiverseClass, type LDiversityResult, type LDiversityOptions,

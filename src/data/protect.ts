@@ -364,7 +364,7 @@ export async function pseudonymizeColumns<T extends TableLike>(table: T, columns
 
 // ------------------------------------------------------------------------------ masking
 
-/** Options of {@link mask}. @category Data */
+/** Options of {@link maskString}. @category Data */
 export interface MaskOptions {
   /** Characters left in clear at the start (default 0). */
   keepFirst?: number;
@@ -411,18 +411,18 @@ function maskOne(s: string, keepFirst: number, keepLast: number, char: string, p
  * back in clear. The length and the preserved characters still show.
  * Shapes: a string → a string; values (N) → (N), missing (`null`, `undefined`) → `''`.
  * @example
- * mask('4111 1111 1111 1234', { keepLast: 4, preserve: ' ' }); // '**** **** **** 1234'
- * mask('alice@example.com', { keepFirst: 1, preserve: '@.' }); // 'a****@*******.***'
- * mask('+44 20 7946 0958', { keepFirst: 3, keepLast: 2, char: '•', preserve: ' ' }); // '+44 •• •••• ••58'
- * mask('ab', { keepFirst: 1, keepLast: 1 }); // '**'
- * mask(['Zoë', 'José'], { keepFirst: 1 }); // ['Z**', 'J***']
+ * maskString('4111 1111 1111 1234', { keepLast: 4, preserve: ' ' }); // '**** **** **** 1234'
+ * maskString('alice@example.com', { keepFirst: 1, preserve: '@.' }); // 'a****@*******.***'
+ * maskString('+44 20 7946 0958', { keepFirst: 3, keepLast: 2, char: '•', preserve: ' ' }); // '+44 •• •••• ••58'
+ * maskString('ab', { keepFirst: 1, keepLast: 1 }); // '**'
+ * maskString(['Zoë', 'José'], { keepFirst: 1 }); // ['Z**', 'J***']
  * @throws ArgumentError for a value that is not a string (or an array of strings), or a bad option.
  * @category Data
  */
-export function mask(value: string, options?: MaskOptions): string;
-export function mask(value: readonly (string | null | undefined)[], options?: MaskOptions): string[];
-export function mask(value: string | readonly (string | null | undefined)[], options: MaskOptions = {}): string | string[] {
-  const op = 'mask';
+export function maskString(value: string, options?: MaskOptions): string;
+export function maskString(value: readonly (string | null | undefined)[], options?: MaskOptions): string[];
+export function maskString(value: string | readonly (string | null | undefined)[], options: MaskOptions = {}): string | string[] {
+  const op = 'maskString';
   const o = { keepFirst: 0, keepLast: 0, char: '*', preserve: '', ...parseOptions(op, options, MASK_SPEC) };
   const preserve = new Set(Array.from(o.preserve));
   if (preserve.has(o.char)) throw new ArgumentError(`${op}: char ${describe(o.char)} must not be among the preserved characters ${describe(o.preserve)}`);

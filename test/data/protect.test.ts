@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  generalize, isKAnonymous, kAnonymity, lDiversity, mask, parseCsv, pseudonymize, pseudonymizeColumns, topCode, truncateDate, truncateString,
+  generalize, isKAnonymous, kAnonymity, lDiversity, maskString, parseCsv, pseudonymize, pseudonymizeColumns, topCode, truncateDate, truncateString,
 } from '../../src/data/index';
 import { ArgumentError } from '../../src/tensor/index';
 import { expectThrows } from '../helpers/check';
@@ -187,51 +187,51 @@ describe('pseudonymizeColumns: the three table shapes', () => {
   });
 });
 
-describe('mask', () => {
+describe('maskString', () => {
   it('keeps the first and last characters asked for; preserve keeps separators in place, uncounted', () => {
-    expect(mask('4111111111111234', { keepLast: 4 })).toBe('************1234');
-    expect(mask('4111 1111 1111 1234', { keepLast: 4, preserve: ' ' })).toBe('**** **** **** 1234');
-    expect(mask('alice@example.com', { keepFirst: 1, preserve: '@.' })).toBe('a****@*******.***');
-    expect(mask('secret')).toBe('******');
-    expect(mask('abcdef', { keepFirst: 2, keepLast: 1, char: '#' })).toBe('ab###f');
+    expect(maskString('4111111111111234', { keepLast: 4 })).toBe('************1234');
+    expect(maskString('4111 1111 1111 1234', { keepLast: 4, preserve: ' ' })).toBe('**** **** **** 1234');
+    expect(maskString('alice@example.com', { keepFirst: 1, preserve: '@.' })).toBe('a****@*******.***');
+    expect(maskString('secret')).toBe('******');
+    expect(maskString('abcdef', { keepFirst: 2, keepLast: 1, char: '#' })).toBe('ab###f');
   });
 
   it('short strings: no more maskable characters than keepFirst + keepLast → masked whole; empty stays empty', () => {
-    expect(mask('abc', { keepFirst: 1, keepLast: 1 })).toBe('a*c');
-    expect(mask('ab', { keepFirst: 1, keepLast: 1 })).toBe('**');
-    expect(mask('a', { keepLast: 4 })).toBe('*');
-    expect(mask('1234', { keepLast: 4 })).toBe('****');
-    expect(mask('12345', { keepLast: 4 })).toBe('*2345');
-    expect(mask('', { keepLast: 4 })).toBe('');
+    expect(maskString('abc', { keepFirst: 1, keepLast: 1 })).toBe('a*c');
+    expect(maskString('ab', { keepFirst: 1, keepLast: 1 })).toBe('**');
+    expect(maskString('a', { keepLast: 4 })).toBe('*');
+    expect(maskString('1234', { keepLast: 4 })).toBe('****');
+    expect(maskString('12345', { keepLast: 4 })).toBe('*2345');
+    expect(maskString('', { keepLast: 4 })).toBe('');
     // Only separators: nothing to mask, nothing revealed but the separators.
-    expect(mask('--', { keepFirst: 1, preserve: '-' })).toBe('--');
-    expect(mask('1-2', { keepFirst: 1, preserve: '-' })).toBe('1-*');
-    expect(mask('1-2', { keepFirst: 1, keepLast: 1, preserve: '-' })).toBe('*-*');
+    expect(maskString('--', { keepFirst: 1, preserve: '-' })).toBe('--');
+    expect(maskString('1-2', { keepFirst: 1, preserve: '-' })).toBe('1-*');
+    expect(maskString('1-2', { keepFirst: 1, keepLast: 1, preserve: '-' })).toBe('*-*');
   });
 
   it('unicode: code points, not UTF-16 units (an astral character is one), the mask char may be one as well', () => {
-    expect(mask('😀😁😂', { keepFirst: 1 })).toBe('😀**');
-    expect(mask('Zoë', { keepLast: 1, char: '•' })).toBe('••ë');
-    expect(mask('𝒜bc', { char: '🔒' })).toBe('🔒🔒🔒');
+    expect(maskString('😀😁😂', { keepFirst: 1 })).toBe('😀**');
+    expect(maskString('Zoë', { keepLast: 1, char: '•' })).toBe('••ë');
+    expect(maskString('𝒜bc', { char: '🔒' })).toBe('🔒🔒🔒');
     // A combining accent is a code point of its own (NFD 'é' = e + U+0301).
-    expect(mask('Jose\u0301', { keepFirst: 1 })).toBe('J****');
-    expect(mask('日本語テキスト', { keepFirst: 2, keepLast: 1 })).toBe('日本****ト');
+    expect(maskString('Jose\u0301', { keepFirst: 1 })).toBe('J****');
+    expect(maskString('日本語テキスト', { keepFirst: 2, keepLast: 1 })).toBe('日本****ト');
   });
 
   it('arrays map element-wise, null/undefined read as ""', () => {
-    expect(mask(['ab', null, 'abcd'], { keepFirst: 1 })).toEqual(['a*', '', 'a***']);
+    expect(maskString(['ab', null, 'abcd'], { keepFirst: 1 })).toEqual(['a*', '', 'a***']);
   });
 
   it('typed errors', () => {
-    expectThrows(() => mask(1234 as never), ArgumentError, 'mask: value must be a string or an array of strings, got 1234');
-    expectThrows(() => mask([1234] as never), ArgumentError, 'mask: value[0] must be a string (read such columns as text');
-    expectThrows(() => mask('x', { keep_first: 1 } as never), ArgumentError, "unknown option 'keep_first' (did you mean 'keepFirst'?)");
-    expectThrows(() => mask('x', { char: '**' }), ArgumentError, 'mask: char must be one character, got "**"');
-    expectThrows(() => mask('x', { char: '' }), ArgumentError, 'char must be one character');
-    expectThrows(() => mask('x', { keepLast: -1 }), ArgumentError, 'keepLast must be an integer ≥ 0');
-    expectThrows(() => mask('x', { keepLast: 1.5 }), ArgumentError, 'keepLast must be an integer ≥ 0');
-    expectThrows(() => mask('x', { char: '-', preserve: ' -' }), ArgumentError, 'must not be among the preserved characters');
-    expectThrows(() => mask('x', 'all' as never), ArgumentError, 'mask: options must be an object');
+    expectThrows(() => maskString(1234 as never), ArgumentError, 'maskString: value must be a string or an array of strings, got 1234');
+    expectThrows(() => maskString([1234] as never), ArgumentError, 'maskString: value[0] must be a string (read such columns as text');
+    expectThrows(() => maskString('x', { keep_first: 1 } as never), ArgumentError, "unknown option 'keep_first' (did you mean 'keepFirst'?)");
+    expectThrows(() => maskString('x', { char: '**' }), ArgumentError, 'maskString: char must be one character, got "**"');
+    expectThrows(() => maskString('x', { char: '' }), ArgumentError, 'char must be one character');
+    expectThrows(() => maskString('x', { keepLast: -1 }), ArgumentError, 'keepLast must be an integer ≥ 0');
+    expectThrows(() => maskString('x', { keepLast: 1.5 }), ArgumentError, 'keepLast must be an integer ≥ 0');
+    expectThrows(() => maskString('x', { char: '-', preserve: ' -' }), ArgumentError, 'must not be among the preserved characters');
+    expectThrows(() => maskString('x', 'all' as never), ArgumentError, 'maskString: options must be an object');
   });
 });
 
