@@ -18,6 +18,12 @@ export {
   type SamplesLike, type TrainTestSplitOptions, type TrainTestSplitX, type TrainTestSplitXY, type Fold, type KFoldOptions,
 } from './split';
 export { parseCsv, type CsvOptions, type CsvTable } from './csv';
+export {
+  pseudonymize, pseudonymizeColumns, MIN_PSEUDONYM_KEY_BYTES, maskString, truncateString, generalize, topCode, truncateDate, kAnonymity, isKAnonymous, lDiversity,
+  type TableCell, type ColumnLike, type TableLike, type Identifier, type PseudonymKey, type PseudonymizeOptions, type MaskOptions, type TruncateStringOptions,
+  type GeneralizeOptions, type TopCodeOptions, type TruncateDateOptions, type EquivalenceClass, type KAnonymityResult, type KAnonymityOptions,
+  type DiverseClass, type LDiversityResult, type LDiversityOptions,
+} from './protect';
 export { type MatrixLike } from './util';
 export {
   type FittedConfig, type SavableState, type StateEntry, type LoadStateOptions, type LoadStateResult, type SavableJSON, type TensorJSON,
