@@ -28,6 +28,13 @@
  * the memory in one piece and out again; staging an image, compacting the output rows and adding
  * the staged gradient back run in a wasm strided copy (`copy2d`).
  *
+ * Threads: the per-image work runs in chunks of images fixed by the shape (at most 16, see
+ * imageChunks), each with its own scratch, as a {@link Plan} of module calls that the `exec`
+ * export runs through runChunks (threads.ts). The weight gradient's chunks keep their own
+ * accumulators, added in chunk order afterwards; so every result is bit-identical for every
+ * thread count. Against the kernel before the chunks, at one thread, the forward pass, the input
+ * gradient and the bias gradient are bit-identical, the weight gradient equal to rounding.
+ *
  * Depthwise convolutions (one input and one output channel per group: four-row tiles would be
  * three quarters padding) and pointwise ones (already one `gemm` through the table) take the JS
  * kernels. Sums run in float32 lanes in another order than the JS kernels' float64 sums: results
