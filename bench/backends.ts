@@ -8,7 +8,7 @@
 // train step (16→64) and forward (64→128) on the same shapes.
 import { Conv2d, Flatten, GRU, LSTM, Linear, MaxPool2d, ReLU, Sequential, crossEntropy, mseLoss } from '../src/nn/index';
 import { Adam } from '../src/optim/index';
-import { Generator, Tensor, noGrad, reshape, setBackend, type Backend } from '../src/tensor/index';
+import { Generator, Tensor, noGrad, reshape, setBackend, setNumThreads, type Backend } from '../src/tensor/index';
 import { randomData as rand } from './util';
 
 
@@ -65,8 +65,14 @@ function cases(): Case[] {
 
 // --cpu: time each call by the process's CPU time (user + system) instead of wall time; on a loaded
 // machine wall time mostly measures the wait for a core (see bench/ab.ts).
+// --threads N: instead of js against wasm, the wasm backend at one thread against N threads
+// (setNumThreads), rounds alternating, with the process's CPU time over wall time during the
+// N-thread rounds (near N when the threads really ran side by side, near 1 when other processes
+// held the cores) and the load average at the start and the end.
 const cpu = process.argv.includes('--cpu');
-const args = process.argv.slice(2).filter((a) => a !== '--cpu');
+const threadsAt = process.argv.indexOf('--threads');
+const nThreads = threadsAt >= 0 ? Number(process.argv[threadsAt + 1]) : 1;
+const args = process.argv.slice(2).filter((a, i, all) => a !== '--cpu' && a !== '--threads' && all[i - 1] !== '--threads');
 
 function bestSeconds(fn: () => void, budgetMs: number): number {
   let best = Infinity, spent = 0;
@@ -83,6 +89,11 @@ function bestSeconds(fn: () => void, budgetMs: number): number {
 
 const rounds = Number(args[0] ?? 4);
 const only = args[1];
+if (threadsAt >= 0) {
+  if (!Number.isInteger(nThreads) || nThreads < 2) throw new Error('--threads N needs an integer N ≥ 2');
+  benchThreads(nThreads);
+  process.exit(0);
+}
 const backends: Backend[] = ['js', 'wasm'];
 console.log('| case | js samples/s | wasm samples/s | wasm / js (best) | per-round wasm / js |');
 console.log('|---|---:|---:|---:|---|');
@@ -100,4 +111,38 @@ for (const c of cases()) {
   const ratios = per.js.map((t, r) => t / per.wasm[r]);
   console.log(`| ${c.name} | ${(c.samples / js).toFixed(0)} | ${(c.samples / wasm).toFixed(0)} | ${(js / wasm).toFixed(2)}× | ` +
     `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} |`);
+}
+
+/** The wasm backend at one thread against `n` threads, case by case (the --threads mode). */
+function benchThreads(n: number): void {
+  const { loadavg } = process.getBuiltinModule('node:os') as typeof import('node:os');
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`load average at start: ${load()}`);
+  console.log(`| case | 1 thread samples/s | ${n} threads samples/s | ratio of the bests | per-round ratios | CPU / wall at ${n} threads |`);
+  console.log('|---|---:|---:|---:|---|---:|');
+  setBackend('wasm');
+  for (const c of cases()) {
+    if (only !== undefined && !c.name.includes(only)) continue;
+    for (const t of [1, n]) { setNumThreads(t); c.fn(); c.fn(); }
+    const per: Record<number, number[]> = { 1: [], [n]: [] };
+    let cpuUs = 0, wallMs = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (const t of r % 2 === 0 ? [1, n] : [n, 1]) {
+        setNumThreads(t);
+        const c0 = process.cpuUsage(), w0 = performance.now();
+        per[t].push(bestSeconds(c.fn, 400));
+        if (t === n) {
+          const u = process.cpuUsage(c0);
+          cpuUs += u.user + u.system;
+          wallMs += performance.now() - w0;
+        }
+      }
+    }
+    setNumThreads(1);
+    const one = Math.min(...per[1]), many = Math.min(...per[n]);
+    const ratios = per[1].map((t, r) => t / per[n][r]);
+    console.log(`| ${c.name} | ${(c.samples / one).toFixed(0)} | ${(c.samples / many).toFixed(0)} | ${(one / many).toFixed(2)}× | ` +
+      `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${(cpuUs / 1000 / wallMs).toFixed(2)} |`);
+  }
+  console.log(`load average at end: ${load()}`);
 }

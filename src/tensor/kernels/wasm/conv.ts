@@ -28,6 +28,13 @@
  * the memory in one piece and out again; staging an image, compacting the output rows and adding
  * the staged gradient back run in a wasm strided copy (`copy2d`).
  *
+ * Threads: the per-image work runs in chunks of images fixed by the shape (at most 16, see
+ * imageChunks), each with its own scratch, as a {@link Plan} of module calls that the `exec`
+ * export runs through runChunks (threads.ts). The weight gradient's chunks keep their own
+ * accumulators, added in chunk order afterwards; so every result is bit-identical for every
+ * thread count. Against the kernel before the chunks, at one thread, the forward pass, the input
+ * gradient and the bias gradient are bit-identical, the weight gradient equal to rounding.
+ *
  * Depthwise convolutions (one input and one output channel per group: four-row tiles would be
  * three quarters padding) and pointwise ones (already one `gemm` through the table) take the JS
  * kernels. Sums run in float32 lanes in another order than the JS kernels' float64 sums: results
@@ -41,6 +48,7 @@ import {
 } from '../conv';
 import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { registerModule, runChunks } from './threads';
 
 /** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
 export function buildConvModule(): Uint8Array<ArrayBuffer> {
@@ -244,25 +252,162 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       f.localGet(t);
     });
   }
+  // zero(dst, n4): n4 ≥ 1 vectors of zeros at dst.
+  m.func('zero', i32s(2), [], [], (f: Code) => {
+    f.loop();
+    f.localGet(0).v128ConstF32(0).v128Store(0, 2);
+    f.localGet(0).i32Const(16).i32Add().localSet(0);
+    f.localGet(1).i32Const(1).i32Sub().localTee(1).brIf(0);
+    f.end();
+  });
+  // exec(chunk, idx, ops): runs the plan's ops idx[chunk] … idx[chunk + 1] − 1, each OP_WORDS
+  // words at ops (an opcode, then the callee's arguments; see Plan). The chunk function of runChunks.
+  {
+    const [chunk, idx, ops] = [0, 1, 2];
+    const [p, e, code] = [3, 4, 5];
+    const ids = { copy2d: 2, fwd: 0, wgrad: 1, dgrad: 3, sum: 4, zero: 5 };
+    m.func('exec', i32s(3), [], i32s(3), (f: Code) => {
+      const arg = (k: number): Code => f.localGet(p).i32Load(4 + 4 * k);
+      f.localGet(ops).localGet(idx).localGet(chunk).i32Const(2).i32Shl().i32Add().i32Load(0).i32Const(OP_WORDS * 4).i32Mul().i32Add().localSet(p);
+      f.localGet(ops).localGet(idx).localGet(chunk).i32Const(2).i32Shl().i32Add().i32Load(4).i32Const(OP_WORDS * 4).i32Mul().i32Add().localSet(e);
+      f.block();
+      f.loop();
+      f.localGet(p).localGet(e).i32GeS().brIf(1);
+      f.localGet(p).i32Load(0).localSet(code);
+      f.localGet(code).i32Const(OP_COPY).i32Eq().if();
+      for (let k = 0; k < 8; k++) arg(k);
+      f.localGet(p).f32Load(4 + 4 * 8);
+      arg(9);
+      f.call(ids.copy2d);
+      f.end();
+      for (const [op, fn] of [[OP_FWD, ids.fwd], [OP_WGRAD, ids.wgrad], [OP_DGRAD, ids.dgrad]] as const) {
+        f.localGet(code).i32Const(op).i32Eq().if();
+        for (let k = 0; k < 8; k++) arg(k);
+        f.call(fn);
+        f.end();
+      }
+      f.localGet(code).i32Const(OP_SUM).i32Eq().if();
+      arg(2);
+      arg(0);
+      arg(1);
+      f.call(ids.sum).f32Store(0);
+      f.end();
+      f.localGet(code).i32Const(OP_ZERO).i32Eq().if();
+      arg(0);
+      arg(1);
+      f.call(ids.zero);
+      f.end();
+      f.localGet(p).i32Const(OP_WORDS * 4).i32Add().localSet(p);
+      f.br(0);
+      f.end();
+      f.end();
+    });
+  }
   return m.build();
 }
 
-type Fn8 = (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => void;
+/** Words per op of a {@link Plan}: the opcode and up to ten arguments (one spare). */
+const OP_WORDS = 12;
+const OP_FWD = 0, OP_WGRAD = 1, OP_COPY = 2, OP_DGRAD = 3, OP_SUM = 4, OP_ZERO = 5;
+
+/**
+ * The work of a call as a list of module calls per chunk (chunks of images fixed by the shape),
+ * written into the memory and run by the `exec` export through runChunks, so the staging copies,
+ * the products and the copies back of each image run on whichever thread claims its chunk. Ops
+ * of a chunk run in order; chunks touch disjoint scratch and outputs. Addresses in bytes.
+ */
+class Plan {
+  private buf = new Int32Array(OP_WORDS * 256);
+  private f32 = new Float32Array(this.buf.buffer);
+  /** Ops so far. */
+  n = 0;
+  /** Op index at which each chunk starts, then the total. */
+  starts: number[] = [0];
+
+  reset(): void {
+    this.n = 0;
+    this.starts = [0];
+  }
+
+  private at(): number {
+    if ((this.n + 1) * OP_WORDS > this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+      this.f32 = new Float32Array(b.buffer);
+    }
+    return this.n++ * OP_WORDS;
+  }
+
+  /** Appends `code(a0, …)` (integer arguments). */
+  op(code: number, a0: number, a1: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0): void {
+    const k = this.at(), b = this.buf;
+    b[k] = code; b[k + 1] = a0; b[k + 2] = a1; b[k + 3] = a2; b[k + 4] = a3;
+    b[k + 5] = a4; b[k + 6] = a5; b[k + 7] = a6; b[k + 8] = a7;
+  }
+
+  /** copy2d with its arguments, as a {@link Copy2d} (for stageCopy and stageDy). */
+  readonly copy: Copy2d = (src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, acc) => {
+    const k = this.at(), b = this.buf;
+    b[k] = OP_COPY; b[k + 1] = src; b[k + 2] = sRow; b[k + 3] = sCol; b[k + 4] = dst;
+    b[k + 5] = dRow; b[k + 6] = dCol; b[k + 7] = rows; b[k + 8] = cols; this.f32[k + 9] = bias; b[k + 10] = acc;
+  };
+
+  /** Closes the current chunk. */
+  endChunk(): void {
+    this.starts.push(this.n);
+  }
+
+  /** Floats the plan takes in the memory (chunk starts, then the ops). */
+  get floats(): number {
+    return al(this.starts.length) + this.n * OP_WORDS;
+  }
+
+  /**
+   * Writes the plan at float offset `at` (memory sized for {@link floats}) and runs its chunks,
+   * in parallel when `parallel`.
+   */
+  run(ints: Int32Array, at: number, parallel: boolean): void {
+    for (let c = 0; c < this.starts.length; c++) ints[at + c] = this.starts[c];
+    const ops = at + al(this.starts.length);
+    ints.set(this.buf.subarray(0, this.n * OP_WORDS), ops);
+    runChunks(moduleId, 'exec', this.starts.length - 1, [at * 4, ops * 4], parallel);
+  }
+}
+const plan = new Plan();
+
+/** At most this many chunks of images per call (enough for balance on a few threads). */
+const MAX_IMAGE_CHUNKS = 16;
+/** Floats of per-chunk scratch a call may take in all (16 MiB): fewer chunks for large images. */
+const SCRATCH_FLOATS = 1 << 22;
+/** Multiply-adds from which a call wakes the workers (the GEMM's threshold, 64·64·128). */
+const PARALLEL_MIN_WORK = 64 * 64 * 128;
+
+/**
+ * Chunks of images for a batch of B, each chunk needing `scratch` floats of its own: a function of
+ * the shape only (never of the thread count). Returns [chunks, images per chunk].
+ */
+function imageChunks(B: number, scratch: number): [number, number] {
+  const most = Math.max(1, Math.min(B, MAX_IMAGE_CHUNKS, Math.floor(SCRATCH_FLOATS / scratch)));
+  const per = Math.ceil(B / most);
+  return [Math.ceil(B / per), per];
+}
+
 type Copy2d = (src: number, sRow: number, sCol: number, dst: number, dRow: number, dCol: number, rows: number, cols: number, bias: number, acc: number) => void;
-interface ConvModule { fwd: Fn8; wgrad: Fn8; dgrad: Fn8; copy2d: Copy2d; sum: (src: number, n: number) => number }
-let mod: ConvModule | null = null;
+let mod: WebAssembly.Instance | null = null;
+let moduleId = -1;
 /** Milliseconds the first call spent building and compiling the module (for the startup figure). */
 export let convCompileMs = 0;
 
-function getModule(): ConvModule {
+/** Compiles the module on first use and makes it known to the threads (threads.ts). */
+function getModule(): void {
   if (mod === null) {
     const t0 = performance.now();
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildConvModule()), { env: { mem: wasmMemory() } });
-    const e = inst.exports;
-    mod = { fwd: e.fwd as Fn8, wgrad: e.wgrad as Fn8, dgrad: e.dgrad as Fn8, copy2d: e.copy2d as Copy2d, sum: e.sum as (src: number, n: number) => number };
+    const module = new WebAssembly.Module(buildConvModule());
+    mod = new WebAssembly.Instance(module, { env: { mem: wasmMemory() } });
+    moduleId = registerModule(module, mod);
     convCompileMs = performance.now() - t0;
   }
-  return mod;
 }
 
 /**
@@ -387,37 +532,48 @@ export function wasmConv2dForward(
     }
     return;
   }
-  const { fwd, copy2d } = getModule();
+  getModule();
   const s = stageOf(g);
   const { Nq8, Wq } = s;
   const nx = B * G * Cg * HW, no = B * OC * P;
-  // Regions (floats): packed weights, taps, staged image, output tile rows, dense x, dense out.
-  const wpB = 0, tapB = al(wpB + Mp * Kc), xsB = al(tapB + Kc), cB = al(xsB + s.len), X = al(cB + Mp * Nq8), O = al(X + nx);
-  ensureBytes((O + no) * 4);
+  // Regions (floats): packed weights of every group, taps, then per chunk of images its staged
+  // image and output tile rows, dense x, dense out, the plan.
+  const xsLen = al(s.len), scr = xsLen + al(Mp * Nq8);
+  const [nCh, per] = imageChunks(B, scr);
+  const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx), PL = al(O + no);
+  plan.reset();
+  for (let k = 0; k < nCh; k++) {
+    const xsB = sc0 + k * scr, cB = xsB + xsLen;
+    for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      for (let gi = 0; gi < G; gi++) {
+        stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
+        plan.op(OP_FWD, (wpB + gi * Mp * Kc) * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
+        for (let o = 0; o < OCg; o++) {
+          const oc = gi * OCg + o;
+          plan.copy(4 * (cB + o * Nq8), 4 * Wq, 4, 4 * (O + (b * OC + oc) * P), 4 * OW, 4, OH, OW, bias === null ? 0 : bias[oc], accumulate ? 1 : 0);
+        }
+      }
+    }
+    plan.endChunk();
+  }
+  ensureBytes((PL + plan.floats) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kc);
-  mem.fill(0, xsB, xsB + s.len);
+  for (let k = 0; k < nCh; k++) mem.fill(0, sc0 + k * scr, sc0 + k * scr + s.len);
   mem.set(x.subarray(0, nx), X);
   if (accumulate) mem.set(out.subarray(0, no), O);
   for (let gi = 0; gi < G; gi++) {
     for (let i = 0; i < Mp; i += 4) {
       for (let r = 0; r < 4; r++) {
-        const o = i + r, d = wpB + i * Kc + r;
+        const o = i + r, d = wpB + gi * Mp * Kc + i * Kc + r;
         if (o < OCg) {
           const src = (gi * OCg + o) * Kc;
           for (let k = 0; k < Kc; k++) mem[d + 4 * k] = w[src + k];
         } else for (let k = 0; k < Kc; k++) mem[d + 4 * k] = 0;
       }
     }
-    for (let b = 0; b < B; b++) {
-      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
-      fwd(wpB * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
-      for (let o = 0; o < OCg; o++) {
-        const oc = gi * OCg + o;
-        copy2d(4 * (cB + o * Nq8), 4 * Wq, 4, 4 * (O + (b * OC + oc) * P), 4 * OW, 4, OH, OW, bias === null ? 0 : bias[oc], accumulate ? 1 : 0);
-      }
-    }
   }
+  plan.run(ints, PL, B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK);
   out.set(mem.subarray(O, O + no));
 }
 
@@ -438,38 +594,52 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
     }
     return;
   }
-  const { wgrad, copy2d, sum } = getModule();
+  getModule();
   const s = stageOf(g);
   const n4 = (s.Nq + 3) >> 2, Kp = (Kc + 1) & ~1, tp = Kp >> 1;
   const nx = B * G * Cg * HW, ny = B * OC * P;
-  // Regions (floats): taps, staged image, staged dy rows, accumulators, dense x, dense dy.
-  const tapB = 0, xsB = al(Kp), dyB = al(xsB + s.len), accB = al(dyB + Mp * s.Nq8);
-  const accLen = (Mp >> 2) * tp * 32, X = al(accB + accLen), Y = al(X + nx);
-  ensureBytes((Y + ny) * 4);
+  // Regions (floats): taps, then per chunk of images its staged image, staged dy rows and one set
+  // of accumulators per group (the chunk's partial sums), dense x, dense dy, the bias sums of
+  // every (image, channel), the plan.
+  const accLen = (Mp >> 2) * tp * 32, xsLen = al(s.len), dyLen = al(Mp * s.Nq8), scr = xsLen + dyLen + G * accLen;
+  const [nCh, per] = imageChunks(B, scr);
+  const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny), PL = al(DB + (dbias === null ? 0 : B * OC));
+  plan.reset();
+  for (let k = 0; k < nCh; k++) {
+    const xsB = sc0 + k * scr, dyB = xsB + xsLen, accB = dyB + dyLen;
+    for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      for (let gi = 0; gi < G; gi++) {
+        stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
+        stageDy(plan.copy, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
+        plan.op(OP_WGRAD, dyB * 4, s.Nq8 * 4, xsB * 4, tapB * 4, (accB + gi * accLen) * 4, Mp >> 2, tp, n4);
+      }
+      if (dbias !== null) for (let o = 0; o < OC; o++) plan.op(OP_SUM, 4 * (Y + (b * OC + o) * P), P, 4 * (DB + b * OC + o));
+    }
+    plan.endChunk();
+  }
+  ensureBytes((PL + plan.floats) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kp);
-  mem.fill(0, xsB, accB);
+  mem.fill(0, sc0, X);
   mem.set(x.subarray(0, nx), X);
   mem.set(dy.subarray(0, ny), Y);
+  plan.run(ints, PL, B * G * Mp * s.Nq8 * Kc >= PARALLEL_MIN_WORK);
+  // The partial sums of the chunks, added in chunk order (each chunk's four lanes first).
   for (let gi = 0; gi < G; gi++) {
-    mem.fill(0, accB, accB + accLen);
-    for (let b = 0; b < B; b++) {
-      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
-      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
-      wgrad(dyB * 4, s.Nq8 * 4, xsB * 4, tapB * 4, accB * 4, Mp >> 2, tp, n4);
-    }
     for (let o = 0; o < OCg; o++) {
       const i = o >> 2, r = o & 3, row = (gi * OCg + o) * Kc;
       for (let k = 0; k < Kc; k++) {
-        const v = accB + ((i * tp + (k >> 1)) * 8 + 2 * r + (k & 1)) * 4;
-        dw[row + k] += mem[v] + mem[v + 1] + mem[v + 2] + mem[v + 3];
+        const v0 = sc0 + xsLen + dyLen + gi * accLen + ((i * tp + (k >> 1)) * 8 + 2 * r + (k & 1)) * 4;
+        let t = 0;
+        for (let c = 0, v = v0; c < nCh; c++, v += scr) t += mem[v] + mem[v + 1] + mem[v + 2] + mem[v + 3];
+        dw[row + k] += t;
       }
     }
   }
   if (dbias !== null) {
     for (let o = 0; o < OC; o++) {
       let t = 0;
-      for (let b = 0; b < B; b++) t += sum(4 * (Y + (b * OC + o) * P), P);
+      for (let b = 0; b < B; b++) t += mem[DB + b * OC + o];
       dbias[o] += t;
     }
   }
@@ -514,31 +684,42 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
     }
     return;
   }
-  const { dgrad, copy2d } = getModule();
+  getModule();
   const s = stageOf(g);
   const { Nq8 } = s;
   const nx = B * G * Cg * HW, ny = B * OC * P;
-  // Regions (floats): transposed weight panels, taps, staged dy rows, staged gradient image, dense dx, dense dy.
-  const wtB = 0, tapB = al(Kp * OCg), dyB = al(tapB + Kp), dxB = al(dyB + OCg * Nq8), X = al(dxB + s.len), Y = al(X + nx);
-  ensureBytes((Y + ny) * 4);
+  // Regions (floats): transposed weight panels of every group, taps, then per chunk of images its
+  // staged dy rows and staged gradient image, dense dx, dense dy, the plan.
+  const dyLen = al(OCg * Nq8), dxLen = al(s.len), scr = dyLen + dxLen;
+  const [nCh, per] = imageChunks(B, scr);
+  const wtB = 0, tapB = al(G * Kp * OCg), sc0 = al(tapB + Kp), X = sc0 + nCh * scr, Y = al(X + nx), PL = al(Y + ny);
+  plan.reset();
+  for (let k = 0; k < nCh; k++) {
+    const dyB = sc0 + k * scr, dxB = dyB + dyLen;
+    for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      for (let gi = 0; gi < G; gi++) {
+        stageDy(plan.copy, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
+        plan.op(OP_ZERO, dxB * 4, dxLen >> 2);
+        plan.op(OP_DGRAD, (wtB + gi * Kp * OCg) * 4, dyB * 4, Nq8 * 4, tapB * 4, dxB * 4, Kp >> 2, Nq8 >> 3, OCg);
+        stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, dxB, g, s, false);
+      }
+    }
+    plan.endChunk();
+  }
+  ensureBytes((PL + plan.floats) * 4);
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kp);
-  mem.fill(0, dyB, dxB);
+  mem.fill(0, sc0, X);
   mem.set(dx.subarray(0, nx), X);
   mem.set(dy.subarray(0, ny), Y);
   for (let gi = 0; gi < G; gi++) {
-    // wt panel i: wt[(i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
+    // wt panel i of group gi: wt[gi·Kp·OCg + (i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
     for (let o = 0; o < OCg; o++) {
-      const src = (gi * OCg + o) * Kc;
-      for (let k = 0; k < Kp; k++) mem[wtB + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
-    }
-    for (let b = 0; b < B; b++) {
-      stageDy(copy2d, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
-      mem.fill(0, dxB, dxB + s.len);
-      dgrad(wtB * 4, dyB * 4, Nq8 * 4, tapB * 4, dxB * 4, Kp >> 2, Nq8 >> 3, OCg);
-      stageCopy(copy2d, X + (b * G + gi) * Cg * HW, dxB, g, s, false);
+      const src = (gi * OCg + o) * Kc, d0 = wtB + gi * Kp * OCg;
+      for (let k = 0; k < Kp; k++) mem[d0 + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
     }
   }
+  plan.run(ints, PL, B * G * Kp * Nq8 * OCg >= PARALLEL_MIN_WORK);
   dx.set(mem.subarray(X, X + nx));
 }
 

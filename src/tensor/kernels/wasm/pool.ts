@@ -14,6 +14,7 @@
 import { maxPool2dForward as jsMaxPool2dForward, type Pool2dParams } from '../pool';
 import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { registerModule, runChunks } from './threads';
 
 // SIMD opcodes the encoder has no method for (sub-opcodes from the SIMD spec).
 const I8X16_SHUFFLE = 0x0d, F32X4_NE = 0x42, F32X4_GT = 0x44, V128_OR = 0x50, V128_BITSELECT = 0x52;
@@ -28,7 +29,7 @@ export function buildPoolModule(): Uint8Array<ArrayBuffer> {
   const [n, oh, c, chunks, p0, p1, po, pa, plane] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
   const [a0, a1, best, idx, v, mask, base, one, wv, w1, eight, rowBase] = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28];
   const locals: ValType[] = [...Array<ValType>(9).fill(I32), ...Array<ValType>(12).fill(V128)];
-  m.func('max2x2', Array<ValType>(8).fill(I32), [], locals, (f: Code) => {
+  const max2x2 = m.func('max2x2', Array<ValType>(8).fill(I32), [], locals, (f: Code) => {
     const shuffle = (lanes: number[]): Code => f.simd(I8X16_SHUFFLE).raw(...lanes);
     // One tap: mask = v > best | v ≠ v; best = mask ? v : best; idx = mask ? base + off : idx.
     const tap = (off: number | null): void => {
@@ -88,19 +89,42 @@ export function buildPoolModule(): Uint8Array<ArrayBuffer> {
     f.localGet(n).i32Const(1).i32Add().localTee(n).localGet(planes).i32LtS().brIf(0);
     f.end();
   });
+  // maxChunk(c, xs, out, am, planes, OH, OW, W, H, per, outStride): max2x2 over the planes
+  // [c·per, min(planes, (c + 1)·per)), writing at out + c·outStride and am + c·outStride (bytes),
+  // so a chunk's lanes past its last row land in its own slack. The chunk function of runChunks.
+  {
+    const [c, pxs, pout, pam, pplanes, pOH, pOW, pW, pH, per, stride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const [s, cnt] = [11, 12];
+    m.func('maxChunk', Array<ValType>(11).fill(I32), [], [I32, I32], (f: Code) => {
+      f.localGet(c).localGet(per).i32Mul().localTee(s).localGet(per).i32Add().localGet(pplanes).i32GtS().if();
+      f.localGet(pplanes).localGet(s).i32Sub().localSet(cnt);
+      f.else();
+      f.localGet(per).localSet(cnt);
+      f.end();
+      f.localGet(pxs).localGet(s).localGet(pH).i32Mul().localGet(pW).i32Mul().i32Const(2).i32Shl().i32Add();
+      f.localGet(pout).localGet(c).localGet(stride).i32Mul().i32Add();
+      f.localGet(pam).localGet(c).localGet(stride).i32Mul().i32Add();
+      f.localGet(cnt).localGet(pOH).localGet(pOW).localGet(pW).localGet(pH).call(max2x2);
+    });
+  }
   return m.build();
 }
 
-type MaxKernel = (xs: number, out: number, am: number, planes: number, OH: number, OW: number, W: number, H: number) => void;
-let kernel: MaxKernel | null = null;
+let moduleId = -1;
 
-function getKernel(): MaxKernel {
-  if (kernel === null) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildPoolModule()), { env: { mem: wasmMemory() } });
-    kernel = inst.exports.max2x2 as MaxKernel;
+/** Compiles the module on first use and makes it known to the threads; returns its id. */
+function getModule(): number {
+  if (moduleId < 0) {
+    const module = new WebAssembly.Module(buildPoolModule());
+    moduleId = registerModule(module, new WebAssembly.Instance(module, { env: { mem: wasmMemory() } }));
   }
-  return kernel;
+  return moduleId;
 }
+
+/** At most this many chunks of planes per call; the planes per chunk are a function of the shape only. */
+const POOL_CHUNKS = 16;
+/** From this many outputs the workers are woken. */
+const POOL_PARALLEL_MIN = 1 << 14;
 
 /**
  * Max pooling on the wasm backend: the signature and contract of the JS `maxPool2dForward`
@@ -119,16 +143,25 @@ export function wasmMaxPool2dForward(
     jsMaxPool2dForward(out, argmax, inp, p, B, C, H, W, OH, OW);
     return;
   }
-  const run = getKernel();
+  const id = getModule();
+  // Chunks of `per` planes; each chunk's output and argmax get `stride` floats (its outputs and 4
+  // of slack, rounded to 16).
+  const per = Math.ceil(planes / Math.min(planes, POOL_CHUNKS)), nCh = Math.ceil(planes / per);
+  const stride = (per * OH * OW + 4 + 15) & ~15;
   // Regions (floats): input with 8 floats of slack (the last group of four reads up to 8 past the
-  // last row pair), output and argmax with 4 each.
+  // last row pair), the chunks' outputs, their argmaxes.
   const inLen = planes * H * W;
-  const xsB = 0, outB = (inLen + 8 + 15) & ~15, amB = (outB + n + 4 + 15) & ~15;
-  ensureBytes((amB + n + 4) * 4);
+  const xsB = 0, outB = (inLen + 8 + 15) & ~15, amB = outB + nCh * stride;
+  ensureBytes((amB + nCh * stride) * 4);
   const mem = f32View();
   mem.set(inp.subarray(0, inLen), xsB);
   mem.fill(0, xsB + inLen, xsB + inLen + 8);
-  run(xsB * 4, outB * 4, amB * 4, planes, OH, OW, W, H);
-  out.set(mem.subarray(outB, outB + n));
-  argmax.set(new Int32Array(mem.buffer, amB * 4, n));
+  runChunks(id, 'maxChunk', nCh, [xsB * 4, outB * 4, amB * 4, planes, OH, OW, W, H, per, stride * 4], n >= POOL_PARALLEL_MIN);
+  const am = new Int32Array(mem.buffer);
+  const chunkOut = per * OH * OW;
+  for (let c = 0; c < nCh; c++) {
+    const len = Math.min(chunkOut, n - c * chunkOut);
+    out.set(mem.subarray(outB + c * stride, outB + c * stride + len), c * chunkOut);
+    argmax.set(am.subarray(amB + c * stride, amB + c * stride + len), c * chunkOut);
+  }
 }

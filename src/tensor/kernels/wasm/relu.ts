@@ -9,6 +9,7 @@
 import { reluBackward as jsReluBackward, reluForward as jsReluForward } from '../unary';
 import { I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { registerModule, runChunks } from './threads';
 
 /** Below this many elements the copies cost more than the lanes save. */
 export const WASM_RELU_MIN = 4096;
@@ -20,7 +21,7 @@ const F32X4_EQ = 0x41, F32X4_LE = 0x45, V128_NOT = 0x4d, V128_AND = 0x4e, V128_B
 export function buildReluModule(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder();
   importWasmMemory(m);
-  m.func('fwd', [I32, I32], [], [], (f: Code) => {
+  const fwd = m.func('fwd', [I32, I32], [], [], (f: Code) => {
     const [p, n] = [0, 1];
     f.loop();
     f.localGet(p).localGet(p).v128Load(0).v128ConstF32(0).f32x4Max().v128Store(0);
@@ -29,7 +30,7 @@ export function buildReluModule(): Uint8Array<ArrayBuffer> {
     f.end();
   });
   const locals: ValType[] = [V128, V128, V128];
-  m.func('bwd', [I32, I32, I32, I32], [], locals, (f: Code) => {
+  const bwd = m.func('bwd', [I32, I32, I32, I32], [], locals, (f: Code) => {
     const [pdx, pdy, px, n, g, z, mask] = [0, 1, 2, 3, 4, 5, 6];
     f.loop();
     f.localGet(pdy).v128Load(0).localSet(g);
@@ -45,19 +46,48 @@ export function buildReluModule(): Uint8Array<ArrayBuffer> {
     f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
     f.end();
   });
+  // fwdChunk(c, x, n4, per) and bwdChunk(c, dx, dy, x, n4, per): the groups of four
+  // [c·per, min(n4, (c + 1)·per)) of fwd and bwd (the chunk functions of runChunks).
+  m.func('fwdChunk', [I32, I32, I32, I32], [], [I32, I32], (f: Code) => {
+    const [c, x, n4, per, s, n] = [0, 1, 2, 3, 4, 5];
+    f.localGet(c).localGet(per).i32Mul().localTee(s).localGet(per).i32Add().localGet(n4).i32GtS().if();
+    f.localGet(n4).localGet(s).i32Sub().localSet(n);
+    f.else();
+    f.localGet(per).localSet(n);
+    f.end();
+    f.localGet(x).localGet(s).i32Const(4).i32Shl().i32Add().localGet(n).call(fwd);
+  });
+  m.func('bwdChunk', [I32, I32, I32, I32, I32, I32], [], [I32, I32, I32], (f: Code) => {
+    const [c, dx, dy, x, n4, per, s, n, o] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    f.localGet(c).localGet(per).i32Mul().localTee(s).localGet(per).i32Add().localGet(n4).i32GtS().if();
+    f.localGet(n4).localGet(s).i32Sub().localSet(n);
+    f.else();
+    f.localGet(per).localSet(n);
+    f.end();
+    f.localGet(s).i32Const(4).i32Shl().localSet(o);
+    f.localGet(dx).localGet(o).i32Add().localGet(dy).localGet(o).i32Add().localGet(x).localGet(o).i32Add().localGet(n).call(bwd);
+  });
   return m.build();
 }
 
-interface ReluModule { fwd: (x: number, n4: number) => void; bwd: (dx: number, dy: number, x: number, n4: number) => void }
-let mod: ReluModule | null = null;
+let moduleId = -1;
 
-function getModule(): ReluModule {
-  if (mod === null) {
-    const e = new WebAssembly.Instance(new WebAssembly.Module(buildReluModule()), { env: { mem: wasmMemory() } }).exports;
-    mod = { fwd: e.fwd as ReluModule['fwd'], bwd: e.bwd as ReluModule['bwd'] };
+/** Compiles the module on first use and makes it known to the threads; returns its id. */
+function getModule(): number {
+  if (moduleId < 0) {
+    const module = new WebAssembly.Module(buildReluModule());
+    moduleId = registerModule(module, new WebAssembly.Instance(module, { env: { mem: wasmMemory() } }));
   }
-  return mod;
+  return moduleId;
 }
+
+/**
+ * Groups of four per chunk (32 Ki floats, 128 KiB): chunks are fixed by N alone, so the result
+ * is the same for every thread count (it is anyway: each element is computed on its own).
+ */
+const RELU_CHUNK = 8192;
+/** From this many elements the workers are woken. */
+const RELU_PARALLEL_MIN = 1 << 16;
 
 /** max(x, 0) on the wasm backend: the contract and results of the JS `reluForward`. */
 export function wasmReluForward(out: Float32Array, x: Float32Array, N: number): void {
@@ -69,7 +99,7 @@ export function wasmReluForward(out: Float32Array, x: Float32Array, N: number): 
   ensureBytes(M * 4);
   const mem = f32View();
   mem.set(x.subarray(0, M), 0);
-  getModule().fwd(0, n4);
+  runChunks(getModule(), 'fwdChunk', Math.ceil(n4 / RELU_CHUNK), [0, n4, RELU_CHUNK], N >= RELU_PARALLEL_MIN);
   out.set(mem.subarray(0, M), 0);
   if (M < N) jsReluForward(out.subarray(M), x.subarray(M), N - M);
 }
@@ -86,7 +116,7 @@ export function wasmReluBackward(dx: Float32Array, dy: Float32Array, x: Float32A
   mem.set(dx.subarray(0, M), 0);
   mem.set(dy.subarray(0, M), M);
   mem.set(x.subarray(0, M), 2 * M);
-  getModule().bwd(0, 4 * M, 8 * M, n4);
+  runChunks(getModule(), 'bwdChunk', Math.ceil(n4 / RELU_CHUNK), [0, 4 * M, 8 * M, n4, RELU_CHUNK], N >= RELU_PARALLEL_MIN);
   dx.set(mem.subarray(0, M), 0);
   if (M < N) jsReluBackward(dx.subarray(M), dy.subarray(M), x.subarray(M), N - M);
 }

@@ -235,6 +235,15 @@ export function forceWorkersOnly(on: boolean): void {
   workersOnly = on;
 }
 
+let parallelForced = false;
+/**
+ * Test hook: while on, {@link runChunks} treats every call as `parallel` (small problems enlist
+ * the workers too, so tests reach the threaded path on small shapes). Internal.
+ */
+export function forceParallel(on: boolean): void {
+  parallelForced = on;
+}
+
 /** Test hook: `false` makes {@link maxThreads} answer 1, as on a page that is not isolated (null restores it). Internal. */
 export function forceThreadSupport(value: false | null): void {
   supportForced = value;
@@ -266,7 +275,7 @@ export function runChunks(id: number, name: string, nChunks: number, args: reado
   const f = reg.fns[fi];
   const p = pool;
   const enlisted: number[] = [];
-  if (p !== null && parallel && nChunks > 1) {
+  if (p !== null && (parallel || parallelForced) && nChunks > 1) {
     for (let w = 0; w < p.workers.length && enlisted.length < nChunks - 1; w++) {
       if (id < p.modules && Atomics.load(p.ctl, WORKER0 + STRIDE * w + READY) === 1) enlisted.push(w);
     }
