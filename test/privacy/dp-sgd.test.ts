@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, Parameter, Tensor, mul } from '../../src/index';
+import { ArgumentError, Generator, Parameter, ShapeError, Tensor, mul } from '../../src/index';
 import { BatchNorm1d, Linear, Sequential, Tanh, crossEntropy } from '../../src/nn/index';
 import { SGD } from '../../src/optim/index';
 import { DataLoader, TensorDataset } from '../../src/data/index';
@@ -173,7 +173,7 @@ describe('makePrivate: bad input', () => {
     p.optimizer.sampler.remove();
     expectThrows(() => makePrivate(new Sequential(new Linear(4, 4), new BatchNorm1d(4)), opt(), dl, ok), ArgumentError, "BatchNorm1d at '1'", 'no fallback');
     expectThrows(() => new PoissonLoader(new TensorDataset(new Tensor(new Float32Array(4), [4, 1])), { sampleRate: 0 }), ArgumentError, 'sampleRate');
-    expectThrows(() => clipPerSample([{ param: new Parameter(new Float32Array(2), [2]), grad: new Float32Array(3) }], 1, 2), Error, 'clipPerSample');
+    expectThrows(() => clipPerSample([{ param: new Parameter(new Float32Array(2), [2]), grad: new Float32Array(3) }], 1, 2), ShapeError, 'clipPerSample');
     expect(DPOptimizer).toBeDefined();
   });
 });
