@@ -8,6 +8,14 @@ import { describe } from '../tensor/shape';
 import { RDPAccountant } from './accountant';
 import { GradSampler, type LossReduction, type PerSampleGrad } from './per-sample';
 
+/** What {@link clipPerSample} returns. @category Privacy */
+export interface ClipResult {
+  /** Each sample's gradient norm before clipping. */
+  norms: Float64Array;
+  /** Each sample's factor min(1, C / norm). */
+  factors: Float64Array;
+}
+
 /**
  * Scales each sample's whole gradient (all parameters together) to norm at most `maxGradNorm`
  * (flat clipping): sample b is multiplied by min(1, C / ‖g_b‖) (by 1 when ‖g_b‖ = 0). Changes
@@ -17,7 +25,7 @@ import { GradSampler, type LossReduction, type PerSampleGrad } from './per-sampl
  * Array.from(clipPerSample(g, 1).factors); // [0.2, 1]
  * @category Privacy
  */
-export function clipPerSample(grads: readonly PerSampleGrad[], maxGradNorm: number, batchSize?: number): { norms: Float64Array; factors: Float64Array } {
+export function clipPerSample(grads: readonly PerSampleGrad[], maxGradNorm: number, batchSize?: number): ClipResult {
   const op = 'clipPerSample';
   const C = parseOptions(op, { maxGradNorm }, { maxGradNorm: positive }).maxGradNorm!;
   const B = batchSize ?? (grads.length === 0 ? 0 : grads[0].grad.length / grads[0].param.size);
@@ -114,6 +122,7 @@ export class DPOptimizer {
   get lr(): number {
     return this.inner.lr;
   }
+  /** Sets the wrapped optimizer's learning rate. */
   set lr(v: number) {
     this.inner.lr = v;
   }
@@ -246,7 +255,7 @@ export interface PrivateTraining {
   /** The DP optimizer wrapping the given one. */
   optimizer: DPOptimizer;
   /** The Poisson-sampling loader (or the given loader with `poisson: false`). */
-  data: Iterable<Tensor[]> & { length: number };
+  data: PoissonLoader | DataLoader<Tensor[]>;
   /** The accountant: `accountant.getEpsilon(delta)` after training. */
   accountant: RDPAccountant;
 }

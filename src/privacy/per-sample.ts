@@ -34,7 +34,27 @@ export interface PerSampleGrad {
   grad: Float32Array;
 }
 
-type Rule = 'linear' | 'conv2d' | 'embedding' | 'layernorm' | 'loop';
+/** How a hooked module's per-sample gradients are computed: a closed-form rule, or `'loop'` (replay per sample). @category Privacy */
+export type SamplerRule = 'linear' | 'conv2d' | 'embedding' | 'layernorm' | 'loop';
+type Rule = SamplerRule;
+
+/** A hooked module in {@link GradSampler.rules}. @category Privacy */
+export interface HookedModule {
+  /** Its path in the model (`''` for the model itself). */
+  path: string;
+  /** Its class name. */
+  type: string;
+  /** The rule that computes its per-sample gradients. */
+  rule: SamplerRule;
+}
+
+/** Per-sample gradients of one batch. @category Privacy */
+export interface PerSampleResult {
+  /** B, the samples in the batch. */
+  batchSize: number;
+  /** One entry per hooked parameter. */
+  grads: PerSampleGrad[];
+}
 
 /** One forward call of a hooked module: its inputs and, after backward, its output's gradient. */
 interface Call { inputs: unknown[]; output: Tensor; grad: Float32Array | null }
@@ -119,7 +139,7 @@ export class GradSampler {
   }
 
   /** The hooked modules: their path in the model and the rule that computes their per-sample gradients. */
-  get rules(): { path: string; type: string; rule: Rule }[] {
+  get rules(): HookedModule[] {
     return this.hooked.map((h) => ({ path: h.path, type: h.module.constructor.name, rule: h.rule }));
   }
 
@@ -142,7 +162,7 @@ export class GradSampler {
    * @throws ArgumentError when no forward pass was recorded, or the recorded passes disagree on B;
    * ShapeError for an input the rules cannot read.
    */
-  perSample(): { batchSize: number; grads: PerSampleGrad[] } {
+  perSample(): PerSampleResult {
     const op = 'GradSampler.perSample';
     let B = -1;
     for (const h of this.hooked) {
@@ -342,7 +362,7 @@ function sliceSample(a: unknown, b: number, B: number): unknown {
  * perSampleGradients(net, mseLoss, ones([3, 2]), ones([3, 1])).grads.length; // 2
  * @category Privacy
  */
-export function perSampleGradients(model: Module, lossFn: (pred: Tensor, target: Tensor) => Tensor, x: Tensor, y: Tensor, options: GradSamplerOptions = {}): { batchSize: number; grads: PerSampleGrad[] } {
+export function perSampleGradients(model: Module, lossFn: (pred: Tensor, target: Tensor) => Tensor, x: Tensor, y: Tensor, options: GradSamplerOptions = {}): PerSampleResult {
   const s = new GradSampler(model, options);
   try {
     const pred = (model as unknown as { forward(x: Tensor): Tensor }).forward(x);
