@@ -3,7 +3,7 @@ import { DataLoader, TensorDataset, type Dataset } from '../data/dataset';
 import { Tensor } from '../tensor/tensor';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { type Generator, defaultGenerator } from '../tensor/random';
-import { bool, nonNeg, num, oneOf, parseOptions, posInt, positive, rng as rngCheck } from '../tensor/options';
+import { badValue, bool, checkArg, instanceOf, nonNeg, nonNegInt, num, oneOf, parseOptions, posInt, positive, rng as rngCheck } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import { RDPAccountant } from './accountant';
 import { GradSampler, type LossReduction, type PerSampleGrad } from './per-sample';
@@ -27,8 +27,12 @@ export interface ClipResult {
  */
 export function clipPerSample(grads: readonly PerSampleGrad[], maxGradNorm: number, batchSize?: number): ClipResult {
   const op = 'clipPerSample';
-  const C = parseOptions(op, { maxGradNorm }, { maxGradNorm: positive }).maxGradNorm!;
-  const B = batchSize ?? (grads.length === 0 ? 0 : grads[0].grad.length / grads[0].param.size);
+  if (!Array.isArray(grads) || grads.some((g) => g === null || typeof g !== 'object' || !(g.param instanceof Tensor) || !(g.grad instanceof Float32Array))) {
+    throw badValue(op, 'grads', 'an array of { param, grad } per-sample gradients (GradSampler.perSample().grads)', grads);
+  }
+  const C = checkArg(op, 'maxGradNorm', maxGradNorm, positive);
+  const B = batchSize === undefined ? (grads.length === 0 ? 0 : grads[0].grad.length / grads[0].param.size) : checkArg(op, 'batchSize', batchSize, nonNegInt);
+  if (!Number.isInteger(B)) throw new ShapeError(`${op}: per-sample gradients of a parameter ${fmtShape(grads[0].param.shape)} hold ${grads[0].grad.length} values, not a whole number of samples`);
   const sq = new Float64Array(B);
   for (const { param, grad } of grads) {
     const n = param.size;
@@ -107,7 +111,15 @@ export class DPOptimizer {
   private readonly rng: Generator;
 
   /** @internal Built by {@link makePrivate}. */
-  constructor(inner: WrappedOptimizer, sampler: GradSampler, o: { noiseMultiplier: number; maxGradNorm: number; sampleRate: number; expectedBatchSize: number; rng: Generator; accountant: RDPAccountant }) {
+  constructor(inner: WrappedOptimizer, sampler: GradSampler, options: { noiseMultiplier: number; maxGradNorm: number; sampleRate: number; expectedBatchSize: number; rng: Generator; accountant: RDPAccountant }) {
+    const op = 'DPOptimizer';
+    if (inner === null || typeof inner !== 'object' || typeof inner.step !== 'function' || typeof inner.zeroGrad !== 'function') {
+      throw badValue(op, 'inner', 'an object with step() and zeroGrad() (a tensorkit/optim optimizer)', inner);
+    }
+    checkArg(op, 'sampler', sampler, instanceOf(GradSampler));
+    const spec = { noiseMultiplier: nonNeg, maxGradNorm: positive, sampleRate: num({ min: 0, max: 1, openMin: true }), expectedBatchSize: positive, rng: rngCheck, accountant: instanceOf(RDPAccountant) };
+    const o = parseOptions(op, options, spec) as Required<typeof options>;
+    for (const k of Object.keys(spec) as (keyof typeof spec)[]) if (o[k] === undefined) throw new ArgumentError(`${op}: options.${k} is required (build it with makePrivate)`);
     this.inner = inner;
     this.sampler = sampler;
     this.noiseMultiplier = o.noiseMultiplier;
@@ -263,10 +275,7 @@ export interface PrivateTraining {
 const MAKE_PRIVATE = {
   noiseMultiplier: nonNeg, maxGradNorm: positive, rng: rngCheck, poisson: bool,
   lossReduction: oneOf(['mean', 'sum'] as const), fallback: bool,
-  accountant: (v: unknown, name: string, op: string): RDPAccountant => {
-    if (!(v instanceof RDPAccountant)) throw new ArgumentError(`${op}: ${name} must be an RDPAccountant, got ${describe(v)}`);
-    return v;
-  },
+  accountant: instanceOf(RDPAccountant),
 };
 
 /**
