@@ -296,9 +296,10 @@ function* fitLoop(model: TrainableModule | Module, options: FitOptions, sync: bo
         if (!ctx.skipStep) optimizer.step();
         if (perBatch) scheduler?.step();
         seen += n;
-        lossSum += lv * n;
+        // An empty batch (Poisson sampling in DP-SGD can draw one) steps but adds nothing to the epoch's averages.
+        if (n > 0) lossSum += lv * n;
         logs.lr = optimizer.lr;
-        if (metricNames.length > 0) {
+        if (metricNames.length > 0 && n > 0) {
           noGrad(() => {
             const p = pred.detach();
             metricNames.forEach((name, i) => {
