@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   Distiller, convert, globalUnstructured, prepareQat, quantizeDynamic,
 } from '../src/compress/index';
@@ -14,12 +11,12 @@ import { RecurrentClassifier } from '../src/models/index';
 import { Sequential } from '../src/nn/sequential';
 import { Adam } from '../src/optim/index';
 import { Generator, Tensor, crossEntropy, noGrad, reshape, tensor } from '../src/tensor/index';
+import { accuracy, loadDigits, type DigitsSplit } from './digits';
 import { isMain, toMarkdown, type BenchRow } from './util';
 
 // What compression costs in accuracy on a real data set: scikit-learn's digits (1797 8×8 images,
 // pixels 0–16 scaled to [0, 1]), a seeded 80/20 split, an MLP 64-128-10 trained with Adam.
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const compressAccuracyNotes = [
   'compress accuracy: scikit-learn\'s digits (test/fixtures/digits.json from gen_digits.py), 1438 train / 359 test, ' +
@@ -74,34 +71,8 @@ export async function benchCompressRecurrentAccuracy(): Promise<BenchRow[]> {
   return rows;
 }
 
-interface Split { xTrain: Tensor; yTrain: number[]; xTest: Tensor; yTest: number[] }
+type Split = DigitsSplit;
 
-function loadDigits(seed: number): Split {
-  const fx = JSON.parse(readFileSync(path.join(here, '../test/fixtures/digits.json'), 'utf8')) as { n: number; pixels: string; labels: string };
-  const alphabet = '0123456789abcdefg';
-  const order = Array.from(new Generator(seed).permutation(fx.n));
-  const nTest = Math.round(fx.n * 0.2);
-  const take = (idx: number[]): [Tensor, number[]] => {
-    const x = new Float32Array(idx.length * 64);
-    idx.forEach((s, r) => { for (let k = 0; k < 64; k++) x[r * 64 + k] = alphabet.indexOf(fx.pixels[s * 64 + k]) / 16; });
-    return [new Tensor(x, [idx.length, 64]), idx.map((s) => Number(fx.labels[s]))];
-  };
-  const [xTest, yTest] = take(order.slice(0, nTest));
-  const [xTrain, yTrain] = take(order.slice(nTest));
-  return { xTrain, yTrain, xTest, yTest };
-}
-
-function accuracy(model: Module, x: Tensor, y: number[]): number {
-  const out = noGrad(() => (model.forward as (t: Tensor) => Tensor)(x));
-  const C = out.shape[1];
-  let ok = 0;
-  for (let i = 0; i < y.length; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (out.data[i * C + c] > out.data[i * C + best]) best = c;
-    if (best === y[i]) ok++;
-  }
-  return (100 * ok) / y.length;
-}
 
 /** Mini-batch training with Adam; `loss` defaults to cross-entropy on the model's logits. */
 function train(model: Module, d: Split, epochs: number, seed: number, loss?: (out: Tensor, y: number[]) => Tensor, sample: number[] = [64]): void {

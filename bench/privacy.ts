@@ -1,51 +1,21 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataLoader, TensorDataset } from '../src/data/index';
 import { Linear, Tanh } from '../src/nn/index';
 import { Module } from '../src/nn/module';
 import { Sequential } from '../src/nn/sequential';
 import { SGD } from '../src/optim/index';
 import { getNoiseMultiplier, makePrivate } from '../src/privacy/index';
-import { Generator, Tensor, crossEntropy, noGrad } from '../src/tensor/index';
+import { Generator, Tensor, crossEntropy } from '../src/tensor/index';
 import { fit } from '../src/train/index';
+import { accuracy, loadDigits } from './digits';
 import { isMain, measureInterleaved } from './util';
 
 // DP-SGD against plain SGD on scikit-learn's digits (test/fixtures/digits.json, 1797 8×8 images,
 // pixels scaled to [0, 1]), a seeded 80/20 split, an MLP 64-64-10 (tanh), batch 64, the same
 // learning rate and epochs for both; DP-SGD at ε = 3, δ = 1e-5 (σ from getNoiseMultiplier),
 // C = 1, Poisson sampling. Run: npx tsx bench/privacy.ts
-const here = path.dirname(fileURLToPath(import.meta.url));
 const EPOCHS = 30, BATCH = 64, LR = 0.5, C = 1, EPS = 3, DELTA = 1e-5;
 
-interface Split { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: number[] }
 
-function loadDigits(seed: number): Split {
-  const fx = JSON.parse(readFileSync(path.join(here, '../test/fixtures/digits.json'), 'utf8')) as { n: number; pixels: string; labels: string };
-  const alphabet = '0123456789abcdefg';
-  const order = Array.from(new Generator(seed).permutation(fx.n));
-  const nTest = Math.round(fx.n * 0.2);
-  const take = (idx: number[]): [Tensor, number[]] => {
-    const x = new Float32Array(idx.length * 64);
-    idx.forEach((s, r) => { for (let k = 0; k < 64; k++) x[r * 64 + k] = alphabet.indexOf(fx.pixels[s * 64 + k]) / 16; });
-    return [new Tensor(x, [idx.length, 64]), idx.map((s) => Number(fx.labels[s]))];
-  };
-  const [xTest, yTest] = take(order.slice(0, nTest));
-  const [xTrain, yTr] = take(order.slice(nTest));
-  return { xTrain, yTrain: new Tensor(Float32Array.from(yTr), [yTr.length]), xTest, yTest };
-}
-
-function accuracy(model: Module, x: Tensor, y: number[]): number {
-  const out = noGrad(() => (model.forward as (t: Tensor) => Tensor)(x));
-  const K = out.shape[1];
-  let ok = 0;
-  for (let i = 0; i < y.length; i++) {
-    let best = 0;
-    for (let c = 1; c < K; c++) if (out.data[i * K + c] > out.data[i * K + best]) best = c;
-    if (best === y[i]) ok++;
-  }
-  return (100 * ok) / y.length;
-}
 
 const mlp = (seed: number) => {
   const rng = new Generator(seed);
@@ -54,7 +24,8 @@ const mlp = (seed: number) => {
 
 export async function run(seeds = [0, 1, 2]): Promise<string> {
   const lines: string[] = [];
-  const d = loadDigits(0);
+  const split = loadDigits(0);
+  const d = { ...split, yTrain: new Tensor(Float32Array.from(split.yTrain), [split.yTrain.length]) };
   const N = d.xTrain.shape[0];
   const steps = EPOCHS * Math.ceil(N / BATCH);
   const sigma = getNoiseMultiplier({ targetEpsilon: EPS, delta: DELTA, sampleRate: BATCH / N, steps });
