@@ -1,4 +1,5 @@
 import { ArgumentError } from '../tensor/errors';
+import { bool, int, parseOptions } from '../tensor/options';
 import { describe } from '../tensor/shape';
 
 // Axis ticks and scales. Ticks follow Heckbert's "nice numbers" (Graphics Gems I, 1990): the tick
@@ -114,8 +115,9 @@ export interface Scale {
  * @throws ArgumentError if an end of the domain or range is not finite, or the domain is reversed.
  * @category Plots
  */
-export function linearScale(domain: readonly [number, number], range: readonly [number, number], { nice = true, count = 5 }: { nice?: boolean; count?: number } = {}): Scale {
+export function linearScale(domain: readonly [number, number], range: readonly [number, number], options: { nice?: boolean; count?: number } = {}): Scale {
   const op = 'linearScale';
+  const { nice = true, count = 5 } = parseOptions(op, options, { nice: bool, count: int({ min: 2, max: 50 }) });
   checkPair(op, 'range', range, false);
   checkPair(op, 'domain', domain, false);
   let [lo, hi] = domain;
@@ -146,8 +148,9 @@ export function linearScale(domain: readonly [number, number], range: readonly [
  * @throws ArgumentError if an end of the domain is not a finite number > 0, or the domain is reversed.
  * @category Plots
  */
-export function logScale(domain: readonly [number, number], range: readonly [number, number], { nice = true }: { nice?: boolean } = {}): Scale {
+export function logScale(domain: readonly [number, number], range: readonly [number, number], options: { nice?: boolean } = {}): Scale {
   const op = 'logScale';
+  const { nice = true } = parseOptions(op, options, { nice: bool });
   checkPair(op, 'range', range, false);
   checkPair(op, 'domain', domain, true);
   let [lo, hi] = domain;
