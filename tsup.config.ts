@@ -28,6 +28,7 @@ export default defineConfig({
     'monitor/index': 'src/monitor/index.ts',
     'privacy/index': 'src/privacy/index.ts',
     'serve/index': 'src/serve/index.ts',
+    'plot/index': 'src/plot/index.ts',
     'cli/index': 'src/cli/index.ts',
     'io/index': 'src/io/index.ts',
     'io/node': 'src/io/node.ts',

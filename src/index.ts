@@ -10,3 +10,4 @@ export * from './monitor/index';
 export * from './io/index';
 export * from './explain/index';
 export * from './privacy/index';
+export * from './plot/index';

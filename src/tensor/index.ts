@@ -49,3 +49,4 @@ export {
 export { TypedBuffer, type Dtype, type TypedData, type TypedTensor, type IntegerDtype, type IntegerData, type TypedTensorJson } from './typed';
 export { setBackend, getBackend, wasmAvailable, setNumThreads, getNumThreads, maxNumThreads, type Backend } from './backend';
 export { VERSION } from './version';
+export { boxIou, nms } from './ops/boxes';
