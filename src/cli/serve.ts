@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { ArgumentError, TensorkitError } from '../tensor/index';
 import { parseJsonStrict } from '../io/json';
 import { createServer, type ApiKey, type InferenceServer, type ServerOptions } from '../serve/index';
+import { ModelRegistry } from '../io/registry';
+import { isJsonObject } from '../io/json';
 import { flagHelp, parseFlags, type FlagSpec } from './args';
 
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
@@ -12,6 +14,7 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
   workers: { kind: 'int', min: 1, max: 256, help: 'worker processes sharing the port through node:cluster (default 1)' },
   keys: { kind: 'string', help: 'JSON file of API keys: [{ "id", "sha256", "scopes", "rate"?, "burst"? }]' },
   audit: { kind: 'string', help: 'audit log file (JSON lines; with --workers N, worker i writes <file>.<i>)' },
+  'verify-key': { kind: 'string', help: 'JSON Web Key file of a public key: serve only versions whose signature (vN.sig) verifies' },
   'max-batch-size': { kind: 'int', min: 1, help: 'turn on micro-batching with this many rows per pass (default 32 with --max-delay-ms)' },
   'max-delay-ms': { kind: 'int', min: 0, help: 'turn on micro-batching with this longest wait, in ms (default 2 with --max-batch-size)' },
   'max-body-bytes': { kind: 'int', min: 1, help: 'largest request body (default 16 MiB)' },
@@ -51,9 +54,31 @@ async function readKeys(path: string): Promise<ApiKey[]> {
   return doc as unknown as ApiKey[];
 }
 
+/** The public key of --verify-key: a JSON Web Key file. */
+async function readVerifyKey(path: string): Promise<JsonWebKey> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ArgumentError(`serve: --verify-key ${path} cannot be read (${(e as { code?: string }).code ?? 'error'})`);
+  }
+  let doc;
+  try {
+    doc = parseJsonStrict(text, { what: `serve: --verify-key ${path}`, maxDepth: 4 });
+  } catch (e) {
+    throw new ArgumentError((e as Error).message);
+  }
+  if (!isJsonObject(doc) || typeof doc.kty !== 'string') throw new ArgumentError(`serve: --verify-key ${path} must hold one JSON Web Key (an object with kty)`);
+  if (typeof doc.d === 'string') throw new ArgumentError(`serve: --verify-key ${path} holds a private key; give the public key only`);
+  return doc as unknown as JsonWebKey;
+}
+
 /** The server options the flags ask for (validated by createServer). */
 async function optionsOf(flags: Record<string, string | number | boolean>, worker: number | null): Promise<ServerOptions> {
-  const o: ServerOptions = { registry: flags.registry as string };
+  const dir = flags.registry as string;
+  const o: ServerOptions = {
+    registry: flags['verify-key'] === undefined ? dir : new ModelRegistry(dir, { verifyKey: await readVerifyKey(flags['verify-key'] as string) }),
+  };
   if (flags.keys !== undefined) o.auth = { keys: await readKeys(flags.keys as string) };
   if (flags.audit !== undefined) o.audit = worker === null ? (flags.audit as string) : `${flags.audit as string}.${worker}`;
   if (flags['max-batch-size'] !== undefined || flags['max-delay-ms'] !== undefined) {

@@ -74,7 +74,10 @@ describe('tensorkit serve (the bin)', () => {
     expect(await p.exit).toBe(2);
     expect(p.err()).toBe('tensorkit serve: --port must be an integer in [0, 65535], got "abc"\n');
     // The same path in process (the bin only calls main), for the other mistakes.
+    await writeFile(join(root, 'private.jwk'), JSON.stringify({ kty: 'OKP', crv: 'Ed25519', x: 'AAAA', d: 'BBBB' }));
     for (const [args, msg] of [
+      [['serve', '--registry', root, '--verify-key', join(root, 'nope.jwk')], /^tensorkit serve: --verify-key .*nope.jwk cannot be read \(ENOENT\)$/],
+      [['serve', '--registry', root, '--verify-key', join(root, 'private.jwk')], /holds a private key; give the public key only$/],
       [['serve', '--registry'], /^tensorkit serve: --registry needs a value$/],
       [['serve', '--port', '1'], /^tensorkit serve: --registry DIR is required/],
       [['serve', '--registry', root, '--workers', '0'], /^tensorkit serve: --workers must be an integer in \[1, 256\], got "0"$/],

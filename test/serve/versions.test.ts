@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/io/registry';
+import { generateSigningKeys } from '../../src/io/security';
 import { Flatten, Linear, Sequential } from '../../src/nn/index';
 import { Generator, Tensor } from '../../src/tensor/index';
 import { direct, mlp, start } from './helpers';
@@ -117,6 +118,19 @@ describe('serving versions from a ModelRegistry', () => {
     const e = await client.infer('m', req).catch((x: OipError) => x);
     expect(e).toMatchObject({ status: 503 });
     expect((e as OipError).body.error).toMatch(/no servable version: version 1: .*checksum/);
+  });
+
+  it('with a registry that requires signatures, serves signed versions and never an unsigned or re-signed one', async () => {
+    const keys = await generateSigningKeys();
+    await new ModelRegistry(root, { signingKey: keys.privateKey }).save('m', mlp(1));
+    await new ModelRegistry(root).save('m', mlp(2)); // unsigned, and the latest
+    const { client } = await start({ registry: new ModelRegistry(root, { verifyKey: keys.publicKey }), pollMs: 0 });
+    const e = await client.infer('m', req).catch((x: OipError) => x);
+    expect(e).toMatchObject({ status: 503 });
+    expect((e as OipError).body.error).toMatch(/has no signature/);
+    const ok = await client.infer('m', req, '1');
+    expect(ok.model_version).toBe('1');
+    expect(ok.outputs[0].data).toEqual(direct(mlp(1), [row]));
   });
 
   it("follows a new 'latest' saved by another process (polling the index)", async () => {
