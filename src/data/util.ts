@@ -102,21 +102,26 @@ export function columnMoments(m: Matrix, j: number): { mean: number; var: number
 }
 
 /**
- * The q-th percentile (0 ≤ q ≤ 100) of sorted values by NumPy's default 'linear' method:
- * position q/100 · (n − 1), interpolated between its neighbours with NumPy's two-sided lerp.
+ * The q-quantile (0 ≤ q ≤ 1) of sorted values by NumPy's default 'linear' method (`np.quantile(x,
+ * q)`): position q · (n − 1), interpolated between its neighbours with NumPy's two-sided lerp
+ * (from the upper neighbour when the fraction is ≥ 0.5, so a fraction of 1 gives it exactly).
  * NaN for no values. @internal
  */
-export function percentileSorted(v: Float64Array, q: number): number {
+export function quantileSorted(v: ArrayLike<number>, q: number): number {
   const n = v.length;
   if (n === 0) return NaN;
-  const pos = (q / 100) * (n - 1);
-  const lo = Math.floor(pos);
+  const pos = (n - 1) * q;
+  const lo = Math.min(Math.max(Math.floor(pos), 0), n - 1);
   if (lo >= n - 1) return v[n - 1];
   const t = pos - lo;
   const a = v[lo], b = v[lo + 1];
   const d = b - a;
-  // numpy's _lerp: computed from the nearer end so that t = 1 gives b exactly.
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/** The q-th percentile (0 ≤ q ≤ 100) of sorted values: {@link quantileSorted} at q / 100. @internal */
+export function percentileSorted(v: ArrayLike<number>, q: number): number {
+  return quantileSorted(v, q / 100);
 }
 
 /** Median of sorted values (mean of the two middle ones for an even count); NaN for none. @internal */

@@ -4,7 +4,8 @@
 // weighted ridge regression (α = 1) on the binary features.
 import { ArgumentError, Generator, Tensor, defaultGenerator } from '../tensor/index';
 import { checkArg, int, nonNegInt, oneOf, parseOptions, positive, rng as rngCheck } from '../tensor/options';
-import { checkFinite, matrixArg, predictRows, type Predictor } from './predictor';
+import { percentileSorted } from '../data/util';
+import { checkFinite, matrixArg, predictRows, solveSymmetric, type Predictor } from './predictor';
 
 /** Options of {@link lime}. @category Explain */
 export interface LimeOptions {
@@ -63,7 +64,7 @@ function ridge(Z: Uint8Array, p: number, cols: number[], y: Float64Array, w: Flo
     }
   }
   for (let a = 0; a < m; a++) { A[a * m + a] += alpha; for (let d = 0; d < a; d++) A[a * m + d] = A[d * m + a]; }
-  const coef = choleskySolve(A, b, m);
+  const coef = Array.from(solveSymmetric(A, b, m));
   const intercept = ym - coef.reduce((s, c, a) => s + c * zm[a], 0);
   let ssr = 0, sst = 0;
   for (let i = 0; i < n; i++) {
@@ -73,28 +74,6 @@ function ridge(Z: Uint8Array, p: number, cols: number[], y: Float64Array, w: Flo
     sst += w[i] * (y[i] - ym) ** 2;
   }
   return { coef, intercept, score: sst === 0 ? 1 : 1 - ssr / sst };
-}
-
-function choleskySolve(A: Float64Array, b: Float64Array, m: number): number[] {
-  const L = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * m + j];
-      for (let k = 0; k < j; k++) s -= L[i * m + k] * L[j * m + k];
-      L[i * m + j] = i === j ? Math.sqrt(Math.max(s, 1e-300)) : s / L[j * m + j];
-    }
-  }
-  const z = new Float64Array(m);
-  for (let i = 0; i < m; i++) { let s = b[i]; for (let k = 0; k < i; k++) s -= L[i * m + k] * z[k]; z[i] = s / L[i * m + i]; }
-  const x = new Array<number>(m).fill(0);
-  for (let i = m - 1; i >= 0; i--) { let s = z[i]; for (let k = i + 1; k < m; k++) s -= L[k * m + i] * x[k]; x[i] = s / L[i * m + i]; }
-  return x;
-}
-
-/** numpy.percentile (linear interpolation) of sorted data. */
-function percentile(sorted: Float64Array, q: number): number {
-  const pos = (q / 100) * (sorted.length - 1), lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** A draw from N(mean, std) truncated to [lo, hi] by rejection (uniform on the interval after 100 misses). */
@@ -156,7 +135,7 @@ export function lime(model: Predictor, x: Tensor | number[], options: LimeOption
   for (let j = 0; j < p; j++) {
     const col = Float64Array.from({ length: N }, (_, i) => train.data[i * p + j]);
     const sorted = Float64Array.from(col).sort();
-    const cuts = [...new Set([25, 50, 75].map((q) => percentile(sorted, q)))];
+    const cuts = [...new Set([25, 50, 75].map((q) => percentileSorted(sorted, q)))];
     const nb = cuts.length + 1;
     const cnt = new Array<number>(nb).fill(0), sum = new Array<number>(nb).fill(0), sq = new Array<number>(nb).fill(0);
     for (const v of col) { const b = binOf(cuts, v); cnt[b]++; sum[b] += v; sq[b] += v * v; }

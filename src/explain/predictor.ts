@@ -3,6 +3,7 @@
 import { Module } from '../nn/index';
 import { ArgumentError, Tensor, noGrad } from '../tensor/index';
 import { describe } from '../tensor/shape';
+import { choleskyFactor64, defaultRcond, lowerSolve64, lowerTransSolve64, lstsq64 } from '../tensor/kernels/linalg';
 
 /**
  * What an explainer explains: a `Module` with `forward(x)`, or a function from a batch of inputs
@@ -83,4 +84,24 @@ export function checkFinite(op: string, name: string, x: Tensor): void {
   for (let i = 0; i < x.size; i++) {
     if (!Number.isFinite(x.data[i])) throw new ArgumentError(`${op}: ${name} has ${x.data[i]} at row ${Math.floor(i / p)}, column ${i % p}`);
   }
+}
+
+/**
+ * Solves the symmetric positive (semi)definite normal equations A·x = b of the local linear fits
+ * (KernelSHAP's weighted regression, LIME's ridge) in float64 with the linalg kernels: Cholesky
+ * when A is positive definite, else the minimum-norm least-squares solution (a coalition design
+ * or a feature column that never varies leaves A singular). A and b are not kept.
+ * @internal
+ */
+export function solveSymmetric(A: Float64Array, b: Float64Array, m: number): Float64Array {
+  const L = A.slice();
+  if (choleskyFactor64(L, m) < 0) {
+    const x = b.slice();
+    lowerSolve64(x, L, m, m, 1);
+    lowerTransSolve64(x, L, m, m, 1);
+    return x;
+  }
+  const x = new Float64Array(m);
+  lstsq64(x, A.slice(), b.slice(), m, m, 1, defaultRcond(m, m));
+  return x;
 }

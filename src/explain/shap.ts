@@ -3,7 +3,7 @@
 import { ArgumentError, Generator, Tensor, defaultGenerator } from '../tensor/index';
 import { checkArg, int, parseOptions, rng as rngCheck } from '../tensor/options';
 import { describe } from '../tensor/shape';
-import { checkFinite, matrixArg, predictRows, type Predictor } from './predictor';
+import { checkFinite, matrixArg, predictRows, solveSymmetric, type Predictor } from './predictor';
 
 /** What {@link kernelShap} and {@link linearShap} return. @category Explain */
 export interface ShapExplanation {
@@ -20,34 +20,6 @@ function logChoose(n: number, k: number): number {
   let s = 0;
   for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
   return s;
-}
-
-/** Solves the symmetric positive (semi)definite system A·x = b in place (Gaussian elimination, partial pivoting). */
-function solve(A: Float64Array, b: Float64Array, m: number): Float64Array {
-  for (let c = 0; c < m; c++) {
-    let piv = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r * m + c]) > Math.abs(A[piv * m + c])) piv = r;
-    if (piv !== c) {
-      for (let j = 0; j < m; j++) [A[c * m + j], A[piv * m + j]] = [A[piv * m + j], A[c * m + j]];
-      [b[c], b[piv]] = [b[piv], b[c]];
-    }
-    const d = A[c * m + c];
-    if (Math.abs(d) < 1e-300) continue;
-    for (let r = c + 1; r < m; r++) {
-      const f = A[r * m + c] / d;
-      if (f === 0) continue;
-      for (let j = c; j < m; j++) A[r * m + j] -= f * A[c * m + j];
-      b[r] -= f * b[c];
-    }
-  }
-  const x = new Float64Array(m);
-  for (let r = m - 1; r >= 0; r--) {
-    let s = b[r];
-    for (let j = r + 1; j < m; j++) s -= A[r * m + j] * x[j];
-    const d = A[r * m + r];
-    x[r] = Math.abs(d) < 1e-300 ? 0 : s / d;
-  }
-  return x;
 }
 
 /** One explained row and the background, checked: x one sample of p features, background [B, p]. */
@@ -162,7 +134,7 @@ export function kernelShap(model: Predictor, x: Tensor | number[], background: T
         for (let d = 0; d < m; d++) A[a * m + d] += w[c] * za * (z[d] - last);
       }
     }
-    const phi = Array.from(solve(A, b, m));
+    const phi = Array.from(solveSymmetric(A, b, m));
     phi.push(gap - phi.reduce((s, v) => s + v, 0));
     values.push(phi);
   }

@@ -1,3 +1,4 @@
+import { quantileSorted } from '../data/util';
 import { ArgumentError, ShapeError } from '../tensor/index';
 import { bool, num, parseOptions, posInt } from '../tensor/options';
 import { describe } from '../tensor/shape';
@@ -6,24 +7,6 @@ import { sortedSample, type DriftSample } from './ks';
 import { chi2Sf } from '../tensor/special';
 
 // ------------------------------------------------------------------------------ quantiles and bins
-
-/**
- * The q-quantile of sorted values with linear interpolation between order statistics, NumPy's
- * default (`np.quantile(x, q)`, method 'linear'): position q·(n − 1), interpolated as NumPy does
- * (from the upper neighbour when the fraction is ≥ 0.5).
- * @internal
- */
-export function quantileSorted(x: ArrayLike<number>, q: number): number {
-  const n = x.length;
-  const pos = (n - 1) * q;
-  const lo = Math.min(Math.max(Math.floor(pos), 0), n - 1);
-  const hi = Math.min(lo + 1, n - 1);
-  const t = pos - lo;
-  const a = x[lo];
-  const b = x[hi];
-  const diff = b - a;
-  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
-}
 
 /**
  * The inner bin edges of {@link psi}: the reference's quantiles at 1/bins, 2/bins, …,

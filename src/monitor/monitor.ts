@@ -1,3 +1,4 @@
+import { quantileSorted } from '../data/util';
 import { ArgumentError, ShapeError, Tensor } from '../tensor/index';
 import {
   anyOf, arrayOf, bool, func, instanceOf, nonNeg, nullable, num, oneOf, parseOptions, posInt, prob,
@@ -7,7 +8,7 @@ import { describe } from '../tensor/shape';
 import { values, type Values } from '../metrics/util';
 import { ks2SampSorted, type KsResult } from './ks';
 import {
-  binCounts, chiSquareFromCounts, jsFromCounts, psiFromCounts, quantileEdges, quantileSorted,
+  binCounts, chiSquareFromCounts, jsFromCounts, psiFromCounts, quantileEdges,
 } from './drift';
 
 /**
