@@ -4,7 +4,7 @@ import { ArgumentError, TensorkitError } from '../tensor/index';
 import { parseJsonStrict } from '../io/json';
 import { createServer, type ApiKey, type InferenceServer, type ServerOptions } from '../serve/index';
 import { ModelRegistry } from '../io/registry';
-import { isJsonObject } from '../io/json';
+import { isJsonObject, type Json } from '../io/json';
 import { flagHelp, parseFlags, type FlagSpec } from './args';
 
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
@@ -37,37 +37,30 @@ export interface CliIo {
   err(line: string): void;
 }
 
-async function readKeys(path: string): Promise<ApiKey[]> {
+/** The JSON document of a file named by a flag; unreadable or malformed files are ArgumentErrors naming the flag. */
+async function readJsonFlag(flag: string, path: string, maxDepth: number): Promise<Json> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ArgumentError(`serve: --keys ${path} cannot be read (${(e as { code?: string }).code ?? 'error'})`);
+    throw new ArgumentError(`serve: --${flag} ${path} cannot be read (${(e as { code?: string }).code ?? 'error'})`);
   }
-  let doc;
   try {
-    doc = parseJsonStrict(text, { what: `serve: --keys ${path}`, maxDepth: 8 });
+    return parseJsonStrict(text, { what: `serve: --${flag} ${path}`, maxDepth });
   } catch (e) {
     throw new ArgumentError((e as Error).message);
   }
+}
+
+async function readKeys(path: string): Promise<ApiKey[]> {
+  const doc = await readJsonFlag('keys', path, 8);
   if (!Array.isArray(doc)) throw new ArgumentError(`serve: --keys ${path} must hold a JSON array of keys`);
   return doc as unknown as ApiKey[];
 }
 
 /** The public key of --verify-key: a JSON Web Key file. */
 async function readVerifyKey(path: string): Promise<JsonWebKey> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new ArgumentError(`serve: --verify-key ${path} cannot be read (${(e as { code?: string }).code ?? 'error'})`);
-  }
-  let doc;
-  try {
-    doc = parseJsonStrict(text, { what: `serve: --verify-key ${path}`, maxDepth: 4 });
-  } catch (e) {
-    throw new ArgumentError((e as Error).message);
-  }
+  const doc = await readJsonFlag('verify-key', path, 4);
   if (!isJsonObject(doc) || typeof doc.kty !== 'string') throw new ArgumentError(`serve: --verify-key ${path} must hold one JSON Web Key (an object with kty)`);
   if (typeof doc.d === 'string') throw new ArgumentError(`serve: --verify-key ${path} holds a private key; give the public key only`);
   return doc as unknown as JsonWebKey;
