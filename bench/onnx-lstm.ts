@@ -13,27 +13,8 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { LSTM } from '../src/nn/index';
 import { Generator, Tensor, noGrad, setBackend } from '../src/tensor/index';
+import { bytes, int, str, valueInfo } from './onnx-matmul';
 import { isMain, randomData } from './util';
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-const bytes = (field: number, payload: number[] | Uint8Array): number[] => [...varint((field << 3) | 2), ...varint(payload.length), ...payload];
-const str = (field: number, s: string): number[] => bytes(field, [...new TextEncoder().encode(s)]);
-const int = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
-
-/** ValueInfoProto: name, TypeProto{tensor_type{elem_type FLOAT, shape{dim{dim_value}…}}}. */
-function valueInfo(name: string, dims: number[]): number[] {
-  const shape = dims.flatMap((d) => bytes(1, int(1, d)));
-  return [...str(1, name), ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, shape)]))];
-}
 
 /** TensorProto: dims, data_type FLOAT, name, raw_data (little-endian float32). */
 function initializer(name: string, dims: number[], data: Float32Array): number[] {

@@ -2,7 +2,8 @@
 // onnxruntime peers (no Python onnx needed): protobuf written field by field (ModelProto with
 // ir_version 8, opset 13, one MatMul node).
 
-function varint(n: number): number[] {
+/** A protobuf varint (non-negative integers). */
+export function varint(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n % 128;
@@ -12,12 +13,15 @@ function varint(n: number): number[] {
   } while (n > 0);
   return out;
 }
-const bytes = (field: number, payload: number[]): number[] => [...varint((field << 3) | 2), ...varint(payload.length), ...payload];
-const str = (field: number, s: string): number[] => bytes(field, [...new TextEncoder().encode(s)]);
-const int = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
+/** A length-delimited field. */
+export const bytes = (field: number, payload: number[] | Uint8Array): number[] => [...varint((field << 3) | 2), ...varint(payload.length), ...payload];
+/** A UTF-8 string field. */
+export const str = (field: number, s: string): number[] => bytes(field, [...new TextEncoder().encode(s)]);
+/** A varint field. */
+export const int = (field: number, v: number): number[] => [...varint(field << 3), ...varint(v)];
 
 /** ValueInfoProto: name, TypeProto{tensor_type{elem_type FLOAT, shape{dim{dim_value}…}}}. */
-function valueInfo(name: string, dims: number[]): number[] {
+export function valueInfo(name: string, dims: number[]): number[] {
   const shape = dims.flatMap((d) => bytes(1, int(1, d)));
   return [...str(1, name), ...bytes(2, bytes(1, [...int(1, 1), ...bytes(2, shape)]))];
 }
