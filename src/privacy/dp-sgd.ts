@@ -289,8 +289,9 @@ const MAKE_PRIVATE = {
  * const dl = new DataLoader(new TensorDataset(ones([8, 2]), zeros([8])), { batchSize: 2 });
  * const p = makePrivate(net, new SGD(net.parameters(), { lr: 0.1 }), dl, { noiseMultiplier: 1, maxGradNorm: 1, rng: new Generator(0) });
  * p.optimizer.sampleRate; // 0.25
- * @throws ArgumentError for bad options, a data source that is not a DataLoader, a BatchNorm layer,
- * or (with `fallback: false`) a module with parameters and no per-sample rule.
+ * @throws ArgumentError for bad options, a data source that is not a DataLoader, an optimizer
+ * updating a parameter the model does not own, a BatchNorm layer, or (with `fallback: false`) a
+ * module with parameters and no per-sample rule.
  * @category Privacy
  */
 export function makePrivate(model: Module, optimizer: WrappedOptimizer, data: DataLoader<Tensor[]>, options: MakePrivateOptions): PrivateTraining {
@@ -305,6 +306,19 @@ export function makePrivate(model: Module, optimizer: WrappedOptimizer, data: Da
   if (o.noiseMultiplier === undefined || o.maxGradNorm === undefined) throw new ArgumentError(`${op}: noiseMultiplier and maxGradNorm are required`);
   const N = data.dataset.length;
   if (N === 0) throw new ArgumentError(`${op}: the data set is empty`);
+  // A parameter the optimizer updates but the model does not own would keep its plain gradient.
+  const groups = (optimizer as { paramGroups?: unknown }).paramGroups;
+  if (Array.isArray(groups)) {
+    const own = new Set(model.parameters());
+    for (const g of groups) {
+      const ps = (g as { params?: unknown } | null)?.params;
+      for (const p of Array.isArray(ps) ? ps : []) {
+        if (p instanceof Tensor && p.requiresGrad && !own.has(p as never)) {
+          throw new ArgumentError(`${op}: the optimizer updates a parameter ${fmtShape(p.shape)} that is not in the model, so its gradient would not be privatized; build the optimizer on model.parameters()`);
+        }
+      }
+    }
+  }
   const q = Math.min(1, data.batchSize / N);
   const rng = o.rng ?? defaultGenerator();
   const sampler = new GradSampler(model, { ...(o.lossReduction ? { lossReduction: o.lossReduction } : {}), ...(o.fallback === undefined ? {} : { fallback: o.fallback }) });

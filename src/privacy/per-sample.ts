@@ -8,6 +8,8 @@ import { enableGrad, isGradEnabled } from '../tensor/autograd';
 import { allocFloat32 } from '../tensor/alloc';
 import { bool, oneOf, parseOptions } from '../tensor/options';
 import { describe } from '../tensor/shape';
+import { add, mul } from '../tensor/ops/binary';
+import { sum } from '../tensor/ops/reduce';
 
 /** How the loss reduces over the batch: `'mean'` (PyTorch's default) or `'sum'`. @category Privacy */
 export type LossReduction = 'mean' | 'sum';
@@ -56,8 +58,25 @@ export interface PerSampleResult {
   grads: PerSampleGrad[];
 }
 
-/** One forward call of a hooked module: its inputs and, after backward, its output's gradient. */
-interface Call { inputs: unknown[]; output: Tensor; grad: Float32Array | null }
+/**
+ * One forward call of a hooked module: its inputs, the tensors of its output (one for a Tensor
+ * output; each Tensor of a record or array output, as the recurrent layers and attention return,
+ * in key order) and, after backward, each one's gradient (null where the loss did not reach it).
+ */
+interface Call { inputs: unknown[]; outputs: Tensor[]; grads: (Float32Array | null)[] }
+
+/** Most levels of arrays and records searched for the tensors of a module's output. */
+const MAX_OUTPUT_DEPTH = 4;
+
+/** The tensors of a module's output, in a fixed order: the output itself, or the Tensors inside its arrays and records. */
+function outputTensors(v: unknown, out: Tensor[] = [], depth = 0): Tensor[] {
+  if (v instanceof Tensor) out.push(v);
+  else if (depth < MAX_OUTPUT_DEPTH && Array.isArray(v)) for (const e of v) outputTensors(e, out, depth + 1);
+  else if (depth < MAX_OUTPUT_DEPTH && v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const k of Object.keys(v)) outputTensors((v as Record<string, unknown>)[k], out, depth + 1);
+  }
+  return out;
+}
 
 interface Hooked { module: Module; path: string; rule: Rule; params: Parameter[]; calls: Call[] }
 
@@ -86,7 +105,11 @@ function ruleOf(m: Module): Rule {
  * parameter. `Linear`, `Conv2d`, `Embedding` and `LayerNorm` have closed-form rules (outer products
  * of activations and output gradients); every other module owning parameters replays its forward
  * and backward once per sample on the recorded input and output gradient (correct when its
- * forward treats samples independently along dimension 0; slower). BatchNorm mixes samples through
+ * forward treats samples independently; slower). The replay slices each Tensor argument whose first
+ * dimension is B, and reads every Tensor of the output: a Tensor, or the Tensors of a record or
+ * array (the recurrent layers' `{ output, hN, cN }`, attention's `{ output, weights }`), with the
+ * batch axis wherever it differs (B against 1), as `hN`'s second axis. A module that draws random
+ * numbers in forward (dropout inside it) draws again in the replay. BatchNorm mixes samples through
  * its batch statistics, so it is refused (use GroupNorm or LayerNorm).
  * @example
  * const net = new Linear(3, 2);
@@ -126,12 +149,17 @@ export class GradSampler {
       const h: Hooked = { module: m, path, rule, params, calls: [] };
       this.hooked.push(h);
       this.handles.push(m.registerForwardHook((_mod, inputs, output) => {
-        if (replaying || !isGradEnabled() || !(output instanceof Tensor) || !output.requiresGrad) return undefined;
-        const call: Call = { inputs, output, grad: null };
+        if (replaying || !isGradEnabled()) return undefined;
+        const outputs = outputTensors(output);
+        if (!outputs.some((t) => t.requiresGrad)) return undefined;
+        const call: Call = { inputs, outputs, grads: outputs.map(() => null) };
         h.calls.push(call);
-        output.registerHook((g) => {
-          call.grad = Float32Array.from(g.data);
-          return undefined;
+        outputs.forEach((t, k) => {
+          if (!t.requiresGrad) return;
+          t.registerHook((g) => {
+            call.grads[k] = Float32Array.from(g.data);
+            return undefined;
+          });
         });
         return undefined;
       }));
@@ -178,7 +206,10 @@ export class GradSampler {
     for (const h of this.hooked) {
       const out = h.params.map((p) => allocFloat32(B * p.size, op));
       for (const c of h.calls) {
-        if (c.grad === null) continue; // the output did not reach the loss
+        if (c.grads.every((g) => g === null)) continue; // the output did not reach the loss
+        if (h.rule !== 'loop' && (c.outputs.length !== 1 || c.grads[0] === null)) {
+          throw new ShapeError(`${op}: ${h.module.constructor.name} at '${h.path}' returned ${c.outputs.length} tensors; its ${h.rule} rule reads a single Tensor output`);
+        }
         const acc = new Map<Parameter, Float32Array>(h.params.map((p, i) => [p, out[i]]));
         RULE_FNS[h.rule](h, c, B, acc);
       }
@@ -205,8 +236,8 @@ type RuleFn = (h: Hooked, c: Call, B: number, acc: Map<Parameter, Float32Array>)
 const RULE_FNS: Record<Rule, RuleFn> = {
   linear(h, c, B, acc) {
     const m = h.module as Linear;
-    const x = c.inputs[0] as Tensor, g = c.grad!;
-    const IN = x.shape[x.ndim - 1], OUT = c.output.shape[c.output.ndim - 1];
+    const x = c.inputs[0] as Tensor, g = c.grads[0]!;
+    const IN = x.shape[x.ndim - 1], OUT = c.outputs[0].shape[c.outputs[0].ndim - 1];
     const T = B === 0 ? 0 : x.size / (B * IN);
     const xd = x.data;
     const gw = acc.get(m.weight), gb = m.bias === null ? undefined : acc.get(m.bias);
@@ -227,14 +258,14 @@ const RULE_FNS: Record<Rule, RuleFn> = {
   },
   conv2d(h, c, B, acc) {
     const m = h.module as Conv2d;
-    const x = c.inputs[0] as Tensor, g = c.grad!;
+    const x = c.inputs[0] as Tensor, g = c.grads[0]!;
     if (x.ndim !== 4) throw new ShapeError(`GradSampler.perSample: Conv2d at '${h.path}' needs a batched input [B, C, H, W], got ${fmtShape(x.shape)}`);
     const o = m.config().options as { stride: number | readonly number[]; padding: number | readonly number[] | 'same' | 'valid'; dilation: number | readonly number[]; groups: number };
     const two = (v: number | readonly number[]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
     const [SH, SW] = two(o.stride), [DH, DW] = two(o.dilation);
     const [, C, H, W] = x.shape;
     const [OC, Cg, KH, KW] = m.weight.shape;
-    const [, , OH, OW] = c.output.shape;
+    const [, , OH, OW] = c.outputs[0].shape;
     const [PH, PW] = o.padding === 'same' ? [Math.floor(DH * (KH - 1) / 2), Math.floor(DW * (KW - 1) / 2)] : o.padding === 'valid' ? [0, 0] : two(o.padding);
     const OCg = OC / o.groups;
     const xd = x.data;
@@ -275,7 +306,7 @@ const RULE_FNS: Record<Rule, RuleFn> = {
     const m = h.module as Embedding;
     const x = c.inputs[0] as Tensor | Int32Array | number[];
     const idx = x instanceof Tensor ? x.data : x;
-    const D = m.embeddingDim, N = m.numEmbeddings, g = c.grad!;
+    const D = m.embeddingDim, N = m.numEmbeddings, g = c.grads[0]!;
     const T = B === 0 ? 0 : idx.length / B;
     const gw = acc.get(m.weight);
     if (gw === undefined) return;
@@ -291,7 +322,7 @@ const RULE_FNS: Record<Rule, RuleFn> = {
   },
   layernorm(h, c, B, acc) {
     const m = h.module as LayerNorm;
-    const x = c.inputs[0] as Tensor, g = c.grad!;
+    const x = c.inputs[0] as Tensor, g = c.grads[0]!;
     const M = m.normalizedShape.reduce((a, d) => a * d, 1);
     const T = B === 0 ? 0 : x.size / (B * M);
     const xd = x.data;
@@ -314,23 +345,33 @@ const RULE_FNS: Record<Rule, RuleFn> = {
     }
   },
   loop(h, c, B, acc) {
-    // Replays the module once per sample on its recorded input, with the sample's output gradient.
+    // Replays the module once per sample on its recorded input; the replayed output tensors are
+    // weighted by the sample's part of each recorded output gradient and summed, so one backward
+    // gives the sample's parameter gradient.
     const m = h.module;
     const all = m.parameters();
     const saved = all.map((p) => p.grad);
-    const og = c.grad!;
-    const R = B === 0 ? 0 : c.output.size / B;
+    const where = `${m.constructor.name} at '${h.path}'`;
     replaying = true;
     try {
       for (let b = 0; b < B; b++) {
         for (const p of all) p.grad = null;
         const args = c.inputs.map((a) => sliceSample(a, b, B));
         const out = enableGrad(() => (m.forward as (...a: unknown[]) => unknown).apply(m, args));
-        if (!(out instanceof Tensor) || out.size !== R) {
-          throw new ShapeError(`GradSampler.perSample: replaying ${m.constructor.name} at '${h.path}' on sample ${b} gave ${out instanceof Tensor ? fmtShape(out.shape) : describe(out)}, not the sample's part of ${fmtShape(c.output.shape)}; the per-sample loop needs a forward that treats samples independently along dimension 0`);
+        const outs = outputTensors(out);
+        if (outs.length !== c.outputs.length) {
+          throw new ShapeError(`GradSampler.perSample: replaying ${where} on sample ${b} gave ${outs.length} output tensors where the batch gave ${c.outputs.length}; the per-sample loop needs a forward that treats samples independently`);
         }
-        if (!out.requiresGrad) continue;
-        out.backward(new Tensor(og.slice(b * R, (b + 1) * R), out.shape));
+        let objective: Tensor | null = null;
+        outs.forEach((t, k) => {
+          const g = c.grads[k];
+          if (g === null || !t.requiresGrad) return;
+          const part = new Tensor(sampleGrad(g, c.outputs[k].shape, t.shape, b, B, where), t.shape);
+          const term = sum(mul(t, part));
+          objective = objective === null ? term : add(objective, term);
+        });
+        if (objective === null) continue;
+        (objective as Tensor).backward();
         for (const p of h.params) {
           const dst = acc.get(p)!;
           const src = p.grad;
@@ -345,6 +386,27 @@ const RULE_FNS: Record<Rule, RuleFn> = {
     }
   },
 };
+
+/**
+ * Sample b's part of an output gradient `g` of shape `full` (the batch of B), for a replayed output
+ * of shape `one`: the two shapes differ in one axis only, B against 1 (the batch axis: first for
+ * most layers, second for the recurrent layers' final states); with B = 1 they are equal.
+ */
+function sampleGrad(g: Float32Array, full: readonly number[], one: readonly number[], b: number, B: number, where: string): Float32Array {
+  const diff: number[] = [];
+  if (full.length === one.length) for (let d = 0; d < full.length; d++) if (full[d] !== one[d]) diff.push(d);
+  if (full.length === one.length && B === 1 && diff.length === 0) return g;
+  if (full.length !== one.length || diff.length !== 1 || full[diff[0]] !== B || one[diff[0]] !== 1) {
+    throw new ShapeError(`GradSampler.perSample: replaying ${where} on sample ${b} gave an output ${fmtShape(one)} that is not one sample's part of the batch's ${fmtShape(full)} (the same shape with the batch axis ${B} → 1); the per-sample loop needs a forward that treats samples independently`);
+  }
+  const axis = diff[0];
+  let inner = 1;
+  for (let d = axis + 1; d < full.length; d++) inner *= full[d];
+  const outer = g.length / (B * inner);
+  const part = new Float32Array(outer * inner);
+  for (let o = 0; o < outer; o++) part.set(g.subarray((o * B + b) * inner, (o * B + b + 1) * inner), o * inner);
+  return part;
+}
 
 /** Sample b of a batched argument (a Tensor with B rows) as a batch of one, detached; other arguments as they are. */
 function sliceSample(a: unknown, b: number, B: number): unknown {

@@ -171,7 +171,11 @@ describe('makePrivate: bad input', () => {
     const p = makePrivate(net, opt(), dl, ok);
     expectThrows(() => makePrivate(net, p.optimizer as unknown as SGD, dl, ok), ArgumentError, 'already a DPOptimizer');
     p.optimizer.sampler.remove();
-    expectThrows(() => makePrivate(new Sequential(new Linear(4, 4), new BatchNorm1d(4)), opt(), dl, ok), ArgumentError, "BatchNorm1d at '1'", 'no fallback');
+    const bn = new Sequential(new Linear(4, 4), new BatchNorm1d(4));
+    expectThrows(() => makePrivate(bn, new SGD(bn.parameters(), { lr: 0.1 }), dl, ok), ArgumentError, "BatchNorm1d at '1'", 'no fallback');
+    // A parameter outside the model would keep its plain, unprivatized gradient.
+    const extra = new Parameter(new Float32Array(3), [3]);
+    expectThrows(() => makePrivate(net, new SGD([...net.parameters(), extra], { lr: 0.1 }), dl, ok), ArgumentError, 'makePrivate', 'parameter [3]', 'not in the model');
     expectThrows(() => new PoissonLoader(new TensorDataset(new Tensor(new Float32Array(4), [4, 1])), { sampleRate: 0 }), ArgumentError, 'sampleRate');
     expectThrows(() => clipPerSample([{ param: new Parameter(new Float32Array(2), [2]), grad: new Float32Array(3) }], 1, 2), ShapeError, 'clipPerSample');
     expect(DPOptimizer).toBeDefined();

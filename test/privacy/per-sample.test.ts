@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, Parameter, Tensor, mul, tanh } from '../../src/index';
+import { ArgumentError, Generator, Parameter, ShapeError, Tensor, add, mean, mul, reshape, tanh } from '../../src/index';
 import {
-  BatchNorm1d, Conv1d, Conv2d, Embedding, Flatten, LayerNorm, Linear, Module, ReLU, Sequential, Tanh, crossEntropy, mseLoss,
+  BatchNorm1d, Conv1d, Conv2d, Embedding, Flatten, GRU, LSTM, LayerNorm, Linear, Module, MultiHeadAttention, ReLU, Sequential, Tanh,
+  crossEntropy, mseLoss,
 } from '../../src/nn/index';
 import { GradSampler, perSampleGradients } from '../../src/privacy/index';
 import { expectThrows, randT } from '../helpers/check';
@@ -105,6 +106,45 @@ describe('per-sample gradients equal a per-sample loop (1e-5)', () => {
     const rng = new Generator(5);
     const net = new Sequential(new Conv1d(2, 3, 3, { rng }), new Flatten(), new Scale(12, rng), new Linear(12, 2, { rng }));
     check(net, crossEntropy, randT([4, 2, 6], rng), labels(4, 2, rng), ['loop', 'loop', 'linear']);
+  });
+
+  it('modules returning records (LSTM, GRU, MultiHeadAttention): every output tensor, batch axis first or second', () => {
+    const rng = new Generator(7);
+    // The loss reads the LSTM's output [B, T, H] and its final state hN [1, B, H] (batch on axis 1).
+    const lstm = new (class extends Module {
+      readonly rnn = new LSTM(3, 4, { rng });
+      readonly head = new Linear(4, 2, { rng });
+      forward(x: Tensor): Tensor {
+        const { output, hN } = this.rnn.forward(x);
+        return this.head.forward(add(mean(output, 1), reshape(hN, [x.shape[0], 4])));
+      }
+    })();
+    check(lstm, crossEntropy, randT([3, 5, 3], rng), labels(3, 2, rng), ['loop', 'linear']);
+    const gru = new (class extends Module {
+      readonly rnn = new GRU(2, 3, { rng });
+      readonly head = new Linear(3, 1, { rng });
+      forward(x: Tensor): Tensor { return this.head.forward(reshape(this.rnn.forward(x).hN, [x.shape[0], 3])); }
+    })();
+    check(gru, mseLoss, randT([4, 3, 2], rng), randT([4, 1], rng));
+    const att = new (class extends Module {
+      readonly mha = new MultiHeadAttention(4, 2, { rng });
+      forward(x: Tensor): Tensor { return mean(this.mha.forward(x, x, x).output, 1); }
+    })();
+    check(att, mseLoss, randT([3, 5, 4], rng), randT([3, 4], rng));
+  });
+
+  it('the loop refuses a replay whose output is not one sample of the batch', () => {
+    // Mixes samples: the output has no batch axis, so no sample owns a part of its gradient.
+    const net = new (class extends Module {
+      readonly s = new (class extends Module {
+        readonly w = Parameter.normal([2], 1, 0.5, new Generator(8));
+        forward(x: Tensor): Tensor { return mul(mean(x, 0), this.w); }
+      })();
+      forward(x: Tensor): Tensor { return this.s.forward(x); }
+    })();
+    const s = new GradSampler(net);
+    mseLoss(net.forward(randT([3, 2], new Generator(9))), randT([2], new Generator(10))).backward();
+    expectThrows(() => s.perSample(), ShapeError, "at 's'", 'not one sample', 'treats samples independently');
   });
 
   it('a module called twice in one pass adds up its calls (weight sharing)', () => {
