@@ -135,6 +135,18 @@ export class Code {
   f32Add(): this { return this.raw(0x92); }
   f32Sub(): this { return this.raw(0x93); }
   f32Mul(): this { return this.raw(0x94); }
+  f32Max(): this { return this.raw(0x97); }
+  f32DemoteF64(): this { return this.raw(0xb6); }
+
+  // f64
+  f64Load(offset = 0, align = 3): this { return this.mem([0x2b], offset, align); }
+  f64Store(offset = 0, align = 3): this { return this.mem([0x39], offset, align); }
+  f64Const(x: number): this {
+    const b = new Uint8Array(new Float64Array([x]).buffer);
+    return this.raw(0x44, ...b);
+  }
+  f64Add(): this { return this.raw(0xa0); }
+  f64Div(): this { return this.raw(0xa3); }
 
   // SIMD128
   v128Load(offset = 0, align = 4): this { return this.simd(0x00).raw(...uleb(align), ...uleb(offset)); }
@@ -145,16 +157,33 @@ export class Code {
     const b = new Uint8Array(new Float32Array([x0, x1, x2, x3]).buffer);
     return this.simd(0x0c).raw(...b);
   }
+  /** v128.const of four i32 lanes. */
+  v128ConstI32(x0: number, x1 = x0, x2 = x0, x3 = x0): this {
+    const b = new Uint8Array(new Int32Array([x0, x1, x2, x3]).buffer);
+    return this.simd(0x0c).raw(...b);
+  }
+  /** i8x16.shuffle of the two v128 below the top by 16 lane indices (0–15 the first, 16–31 the second). */
+  i8x16Shuffle(lanes: readonly number[]): this { return this.simd(0x0d).raw(...lanes); }
   i32x4Splat(): this { return this.simd(0x11); }
   f32x4Splat(): this { return this.simd(0x13); }
   i32x4ExtractLane(lane: number): this { return this.simd(0x1b).raw(lane); }
   f32x4ExtractLane(lane: number): this { return this.simd(0x1f).raw(lane); }
+  f64x2ExtractLane(lane: number): this { return this.simd(0x21).raw(lane); }
+  f32x4Lt(): this { return this.simd(0x43); }
+  v128And(): this { return this.simd(0x4e); }
+  v128Bitselect(): this { return this.simd(0x52); }
+  f64x2PromoteLowF32x4(): this { return this.simd(0x5f); }
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  i32x4Shl(): this { return this.simd(0xab); }
+  i32x4ShrS(): this { return this.simd(0xac); }
   i32x4Add(): this { return this.simd(0xae); }
+  i32x4Sub(): this { return this.simd(0xb1); }
   i32x4DotI16x8S(): this { return this.simd(0xba); }
   i16x8ExtendLowI8x16S(): this { return this.simd(0x87); }
   i16x8ExtendHighI8x16S(): this { return this.simd(0x88); }
   i16x8ExtendLowI8x16U(): this { return this.simd(0x89); }
   i16x8ExtendHighI8x16U(): this { return this.simd(0x8a); }
+  f32x4Abs(): this { return this.simd(0xe0); }
   f32x4Neg(): this { return this.simd(0xe1); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
@@ -162,6 +191,8 @@ export class Code {
   f32x4Div(): this { return this.simd(0xe7); }
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
+  f64x2Add(): this { return this.simd(0xf0); }
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
 }
 
 interface FuncDef { type: number; locals: ValType[]; body: number[]; exportName: string | null }

@@ -15,6 +15,10 @@ import { wasmGemmU8I8 } from './int8';
 import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
 import { wasmMaxPool2dForward } from './pool';
 import { wasmReluBackward, wasmReluForward } from './relu';
+import {
+  wasmExpForward, wasmGeluBackward, wasmGeluForward, wasmLogSoftmaxBackward, wasmLogSoftmaxForward, wasmMulByOutputBackward,
+  wasmSigmoidBackward, wasmSigmoidForward, wasmSoftmaxBackward, wasmSoftmaxForward, wasmTanhBackward, wasmTanhForward,
+} from './unary';
 
 /** The kernel-table entries the wasm backend replaces. */
 export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
@@ -33,6 +37,18 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   maxPool2dForward: wasmMaxPool2dForward,
   reluForward: wasmReluForward,
   reluBackward: wasmReluBackward,
+  expForward: wasmExpForward,
+  mulByOutputBackward: wasmMulByOutputBackward,
+  tanhForward: wasmTanhForward,
+  tanhBackward: wasmTanhBackward,
+  sigmoidForward: wasmSigmoidForward,
+  sigmoidBackward: wasmSigmoidBackward,
+  geluForward: wasmGeluForward,
+  geluBackward: wasmGeluBackward,
+  softmaxForward: wasmSoftmaxForward,
+  logSoftmaxForward: wasmLogSoftmaxForward,
+  softmaxBackward: wasmSoftmaxBackward,
+  logSoftmaxBackward: wasmLogSoftmaxBackward,
 });
 
 let probed: boolean | null = null;

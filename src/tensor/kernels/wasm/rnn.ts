@@ -36,59 +36,11 @@ import {
   gruBackward as jsGruBackward, gruForward as jsGruForward, lstmBackward as jsLstmBackward, lstmForward as jsLstmForward,
   rnnBackward as jsRnnBackward, rnnForward as jsRnnForward, weightGrads,
 } from '../rnn';
-import { Code, I32, ModuleBuilder, V128, type ValType } from './encoder';
+import { I32, ModuleBuilder } from './encoder';
+import { Locals, emitSigmoid, emitTanh, forLoop } from './math';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 
-// ---- code generation helpers ----
-
-/** Locals of one function: parameters first, then i32 and v128 locals handed out by name. */
-class Locals {
-  private readonly types: ValType[] = [];
-  constructor(private readonly nParams: number) {}
-  i32(): number { this.types.push(I32); return this.nParams + this.types.length - 1; }
-  v128(): number { this.types.push(V128); return this.nParams + this.types.length - 1; }
-  list(): ValType[] { return this.types; }
-}
-
-// Eigen's float tanh: tanh x ≈ x·(α₁ + α₃x² + … + α₁₃x¹²) / (β₀ + β₂x² + β₄x⁴ + β₆x⁶) on |x| ≤ 7.998811.
-const TANH_CLAMP = 7.99881172180175781;
-const ALPHA = [-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
-  1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03];
-const BETA = [1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03];
-
-/**
- * Emits tanh of the v128 on the stack's top, leaving the result there, inline (a wasm call per
- * vector made the LSTM step four times slower: V8 does not inline it). Uses two scratch locals.
- */
-function emitTanh(f: Code, xc: number, x2: number): void {
-  f.v128ConstF32(-TANH_CLAMP).f32x4Max().v128ConstF32(TANH_CLAMP).f32x4Min().localTee(xc);
-  f.localGet(xc).f32x4Mul().localSet(x2);
-  f.v128ConstF32(ALPHA[0]);
-  for (let k = 1; k < ALPHA.length; k++) f.localGet(x2).f32x4Mul().v128ConstF32(ALPHA[k]).f32x4Add();
-  f.localGet(xc).f32x4Mul();
-  f.v128ConstF32(BETA[0]);
-  for (let k = 1; k < BETA.length; k++) f.localGet(x2).f32x4Mul().v128ConstF32(BETA[k]).f32x4Add();
-  f.f32x4Div();
-}
-
-/** Emits σ of the v128 on the stack's top as ½ + ½·tanh(v/2). */
-function emitSigmoid(f: Code, xc: number, x2: number): void {
-  f.v128ConstF32(0.5).f32x4Mul();
-  emitTanh(f, xc, x2);
-  f.v128ConstF32(0.5).f32x4Mul().v128ConstF32(0.5).f32x4Add();
-}
-
-/** `for (i = 0; i < n; i += step) body` with n ≥ 0 checked before the first pass. */
-function forLoop(f: Code, i: number, n: number, step: number, body: () => void): void {
-  f.i32Const(0).localSet(i);
-  f.block();
-  f.localGet(i).localGet(n).i32GeS().brIf(0);
-  f.loop();
-  body();
-  f.localGet(i).i32Const(step).i32Add().localTee(i).localGet(n).i32LtS().brIf(0);
-  f.end();
-  f.end();
-}
+// ---- code generation helpers: Locals, forLoop, emitTanh and emitSigmoid live in math.ts ----
 
 /**
  * Appends `mm(a, lda, w, K, out, ldo, M, P, add)`: out[r, 16p + c] (+)= Σ_k a[r, k]·w[p][k][c]
