@@ -6,6 +6,7 @@ import { record } from '../tensor/autograd';
 import { fmtShape } from '../tensor/errors';
 import { broadcastShapes, broadcastStrides, describe, sizeOf } from '../tensor/shape';
 import { allocFloat32 } from '../tensor/alloc';
+import { kernels as K } from '../tensor/kernels/backend';
 import { bool, checkArg, finite, instanceOf, nonNegInt, parseOptions, posInt, prob, rng, type Check } from '../tensor/options';
 import { type LayerConfig, layerArgs, layerRng } from './config';
 import { Linear } from './layers';
@@ -151,13 +152,15 @@ function maskPlan(parts: MaskPart[], scoresShape: readonly number[], causal: boo
 /**
  * y[r, s] = softmax over s of (scale · x[r, s] + bias[rowOff[r] + s]), where with `causal` the
  * keys s > t (t = r mod T, top-left aligned) are blocked. A row whose entries are all blocked
- * (all −Infinity) becomes zeros instead of 0/0.
+ * (all −Infinity) becomes zeros instead of 0/0. The scaled, masked scores are written into y
+ * (blocked keys as −Infinity) and the row softmax kernel of the backend runs on them in place.
  * Shapes: x, y (R, S); bias read at rowOff[r] + s. Overwrites y.
  */
 function maskedSoftmaxForward(
   y: Float32Array, x: Float32Array, bias: Float32Array | null, rowOff: Int32Array | null,
   scale: number, causal: boolean, R: number, T: number, S: number,
 ): void {
+  let blocked: number[] | null = null;
   for (let r = 0; r < R; r++) {
     const row = r * S;
     const lim = causal ? Math.min(S, (r % T) + 1) : S;
@@ -176,34 +179,22 @@ function maskedSoftmaxForward(
         if (v > m) m = v;
       }
     }
-    for (let s = lim; s < S; s++) y[row + s] = 0;
-    if (m === -Infinity) {
-      for (let s = 0; s < lim; s++) y[row + s] = 0;
-      continue;
-    }
-    let sum = 0;
-    for (let s = 0; s < lim; s++) {
-      const e = Math.exp(y[row + s] - m);
-      y[row + s] = e;
-      sum += e;
-    }
-    const inv = 1 / sum;
-    for (let s = 0; s < lim; s++) y[row + s] *= inv;
+    for (let s = lim; s < S; s++) y[row + s] = -Infinity;
+    if (m === -Infinity) (blocked ??= []).push(r);
   }
+  K.softmaxForward(y, y, R, S, 1);
+  if (blocked !== null) for (const r of blocked) y.fill(0, r * S, (r + 1) * S);
 }
 
 /**
- * dx[r, s] += scale · y[r, s] · (dy[r, s] − Σ_s' dy[r, s'] · y[r, s']), from the saved output;
- * blocked entries have y = 0 and get nothing.
+ * dx[r, s] += scale · y[r, s] · (dy[r, s] − Σ_s' dy[r, s'] · y[r, s']), from the saved output, as
+ * the backend's softmax backward of scale · dy; blocked entries have y = 0 and get nothing.
  * Shapes: dx, dy, y (R, S). Accumulates into dx.
  */
 function maskedSoftmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, scale: number, R: number, S: number): void {
-  for (let r = 0; r < R; r++) {
-    const row = r * S;
-    let dot = 0;
-    for (let s = 0; s < S; s++) dot += dy[row + s] * y[row + s];
-    for (let s = 0; s < S; s++) dx[row + s] += scale * y[row + s] * (dy[row + s] - dot);
-  }
+  const g = allocFloat32(R * S, 'scaledMaskedSoftmax');
+  for (let i = 0; i < R * S; i++) g[i] = scale * dy[i];
+  K.softmaxBackward(dx, g, y, R, S, 1);
 }
 
 /** The fused scale + mask + softmax op over the last axis of the scores (…, T, S). */
