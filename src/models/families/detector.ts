@@ -78,10 +78,10 @@ const MIN_SIGMA = 0.35;
  * dx, dy, log w, log h.
  * Init: as `Conv2d` (PyTorch's default); the heatmap bias −2.19 (a prior of 0.1, as CenterNet).
  * @example
- * const det = new Detector({ inputSize: 32, numClasses: 3, rng: new Generator(0) });
- * det.forward(zeros([2, 1, 32, 32])).shape; // [2, 7, 8, 8]
- * det.encodeTargets([[[4, 4, 12, 20]]], [[1]]).shape; // [1, 8, 8, 8]
- * det.detect(zeros([1, 1, 32, 32]), { scoreThreshold: 0.5 })[0].boxes; // []
+ * const model = new Detector({ inputSize: 32, numClasses: 3, rng: new Generator(0) });
+ * model.forward(zeros([2, 1, 32, 32])).shape; // [2, 7, 8, 8]
+ * model.encodeTargets([[[4, 4, 12, 20]]], [[1]]).shape; // [1, 8, 8, 8]
+ * model.detect(zeros([1, 1, 32, 32]), { scoreThreshold: 0.5 })[0].boxes; // []
  * @throws ArgumentError on a malformed option or an input size not divisible by 4; ShapeError from
  * forward when x is not (B, inChannels, H, W).
  * @see Zhou, Wang & Krähenbühl, "Objects as Points" (2019), https://arxiv.org/abs/1904.07850
