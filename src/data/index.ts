@@ -30,3 +30,4 @@ export {
 } from './savable';
 export * from './synthetic';
 export * from './augment';
+export * from './synthetic-detection';

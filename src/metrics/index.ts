@@ -21,3 +21,7 @@ export {
   type Recommendations, type Relevance, type RankingOptions, type NdcgAtKOptions, type MrrOptions, type CoverageOptions,
   type NdcgScoreOptions,
 } from './ranking';
+export {
+  meanAveragePrecision,
+  type DetectionPrediction, type DetectionTarget, type MeanAveragePrecisionOptions, type MeanAveragePrecision, type ClassAveragePrecision,
+} from './detection';

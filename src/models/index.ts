@@ -21,4 +21,5 @@ export {
   type GenerateOptions, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult,
   type AutoencoderOptions, type FamilyActivation,
 } from './families/index';
+export { Detector, type DetectorOptions, type DetectOptions, type Detections } from './families/index';
 export { modelClasses } from './registry';

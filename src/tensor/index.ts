@@ -49,4 +49,6 @@ export {
 export { TypedBuffer, type Dtype, type TypedData, type TypedTensor, type IntegerDtype, type IntegerData, type TypedTensorJson } from './typed';
 export { setBackend, getBackend, wasmAvailable, setNumThreads, getNumThreads, maxNumThreads, type Backend } from './backend';
 export { VERSION } from './version';
-export { boxIou, nms } from './ops/boxes';
+export {
+  boxIou, nms, batchedNms, boxConvert, generalizedBoxIou, giouLoss, type BoxFormat, type GiouLossOptions,
+} from './ops/boxes';

@@ -7,7 +7,7 @@ import { DataLoader, TensorDataset, makeMoons, makeSequences, makeShapes } from 
 import { fit, predict, type History } from '../../src/train/index';
 import { Adam } from '../../src/optim/index';
 import {
-  Autoencoder, CNN, MLP, MODEL_FAMILIES, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM,
+  Autoencoder, CNN, Detector, MLP, MODEL_FAMILIES, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM,
   Word2Vec, familyFromConfig, sequenceCrossEntropy,
 } from '../../src/models/families/index';
 
@@ -343,6 +343,7 @@ describe('config() round trip', () => {
     [new TransformerLM({ vocabSize: 9, dModel: 8, nhead: 4, numLayers: 1, dimFeedforward: 12, maxLen: 10, rng: g() }), () => [tensor([[1, 2, 3, 8]])]],
     [new Word2Vec({ vocabSize: 6, embeddingDim: 3, window: 2, negative: 2, rng: g() }), () => [tensor([0, 5, 2])]],
     [new Autoencoder({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
+    [new Detector({ inChannels: 2, inputSize: [8, 12], numClasses: 2, channels: [3, 4], headChannels: 3, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 12)), [2, 2, 8, 12])]],
   ];
 
   it('covers every family', () => {

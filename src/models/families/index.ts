@@ -3,6 +3,7 @@ import { describe } from '../../tensor/shape';
 import type { Module, ModuleConfig } from '../../nn/index';
 import { Autoencoder } from './autoencoder';
 import { CNN } from './cnn';
+import { Detector } from './detector';
 import { MLP } from './mlp';
 import { RecurrentClassifier, SequenceTagger } from './recurrent';
 import { Seq2Seq } from './seq2seq';
@@ -22,11 +23,13 @@ export {
 } from './transformer';
 export { Word2Vec, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult } from './word2vec';
 export { Autoencoder, type AutoencoderOptions } from './autoencoder';
+export { Detector, type DetectorOptions, type DetectOptions, type Detections } from './detector';
 export { sequenceCrossEntropy, type FamilyActivation } from './util';
 
 // Each family's constructor takes exactly the options its config() returns.
 const FAMILIES: Record<string, new (options: never) => Module> = {
   MLP, CNN, RecurrentClassifier, SequenceTagger, Seq2Seq, TransformerClassifier, TransformerLM, Word2Vec, Autoencoder,
+  Detector,
 };
 
 /** Names of the model families {@link familyFromConfig} can rebuild. */
@@ -59,7 +62,7 @@ export function familyFromConfig(config: ModuleConfig, options: { rng?: unknown 
  * `loadModel(bytes, { registry: familyFactories })`. (`io` cannot import `models`, so the families
  * are not in its built-in allowlist.) {@link modelClasses} holds these and every other savable.
  * @example
- * Object.keys(familyFactories).length; // 9
+ * Object.keys(familyFactories).length; // 10
  * new familyFactories.MLP(new MLP({ inFeatures: 2, outFeatures: 1 }).config().options!) instanceof MLP; // true
  * @category Models
  */
