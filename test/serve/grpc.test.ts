@@ -330,6 +330,20 @@ describe('Open Inference Protocol v2 over gRPC: framing', () => {
     expect(decodeURIComponent(String(r.headers['grpc-message']))).toMatch(/2147483648 bytes is over the limit of 1000 bytes/);
   });
 
+  it('answers a call whose message does not arrive within limits.bodyTimeoutMs with DEADLINE_EXCEEDED', async () => {
+    const { port } = await both({ models: { mlp: mlp() }, limits: { bodyTimeoutMs: 150 } });
+    const s = connect(`http://127.0.0.1:${port}`);
+    sessions.push(s);
+    const stream = s.request({ ':method': 'POST', ':path': INFER, 'content-type': 'application/grpc', te: 'trailers' });
+    const head = new Promise<IncomingHttpHeaders>((r) => stream.on('response', r));
+    stream.on('error', () => undefined);
+    // The header promises 100 bytes; 3 arrive, then nothing.
+    stream.write(Buffer.from([0, 0, 0, 0, 100, 1, 2, 3]));
+    const h = await head;
+    expect(Number(h['grpc-status'])).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(decodeURIComponent(String(h['grpc-message']))).toMatch(/did not arrive within 150 ms/);
+  });
+
   it('inflates gzip messages within the limit and refuses other encodings with UNIMPLEMENTED', async () => {
     const { port } = await both({ models: { mlp: mlp() }, limits: { maxBodyBytes: 4000 } });
     const msg = encodeInfer({ model_name: 'mlp', id: 'z', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3], contents: { fp32_contents: [1, 2, 3] } }] });
