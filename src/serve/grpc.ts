@@ -128,16 +128,18 @@ const METHODS: Record<string, { endpoint: Ctx['endpoint']; run: Method }> = {
 
 /**
  * Reads the one length-prefixed message of a unary call: 5 bytes (compressed flag, big-endian
- * length), then the message. A length over `maxBodyBytes` is refused before its bytes are read
- * or a buffer is allocated; a second message, a truncated one, or a call slower than
- * `bodyTimeoutMs` is refused too. A compressed message (flag 1) is inflated within the same limit.
+ * length), then the message. A length over `maxBodyBytes` is refused from the prefix, before its
+ * bytes are read; memory grows with the bytes that arrive, never with the length a prefix claims.
+ * A second message, a truncated one, or a call slower than `bodyTimeoutMs` is refused too. A
+ * compressed message (flag 1) is inflated within the same limit.
  */
 function readMessage(stream: ServerHttp2Stream, encoding: string, limits: GrpcBackend['limits']): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const prefix = Buffer.alloc(5);
     let have = 0;
-    let body: Buffer | null = null;
-    let filled = 0;
+    const parts: Buffer[] = [];
+    let len = -1;
+    let got = 0;
     let flag = 0;
     let done = false;
     const finish = (err: HttpError | null): void => {
@@ -151,7 +153,7 @@ function readMessage(stream: ServerHttp2Stream, encoding: string, limits: GrpcBa
         reject(err);
         return;
       }
-      const msg = body ?? Buffer.alloc(0);
+      const msg = Buffer.concat(parts, len);
       if (flag === 0) resolve(msg);
       else {
         const inflater = encoding === 'gzip' ? gunzip : inflate;
@@ -165,7 +167,7 @@ function readMessage(stream: ServerHttp2Stream, encoding: string, limits: GrpcBa
     const onData = (chunk: Buffer): void => {
       let off = 0;
       while (off < chunk.length && !done) {
-        if (body !== null && filled === body.length) {
+        if (len >= 0 && got === len) {
           finish(new HttpError(400, 'a unary call takes one message; the request has more'));
           return;
         }
@@ -176,21 +178,21 @@ function readMessage(stream: ServerHttp2Stream, encoding: string, limits: GrpcBa
           off += n;
           if (have < 5) return;
           flag = prefix[0];
-          const len = prefix.readUInt32BE(1);
+          const claimed = prefix.readUInt32BE(1);
           if (flag > 1) return finish(new HttpError(400, `malformed gRPC frame: compressed flag ${flag} (0 or 1)`));
           if (flag === 1 && encoding === 'identity') return finish(new HttpError(400, 'malformed gRPC frame: a compressed message without grpc-encoding'));
-          if (len > limits.maxBodyBytes) return finish(new HttpError(413, `request message of ${len} bytes is over the limit of ${limits.maxBodyBytes} bytes`));
-          body = Buffer.alloc(len);
+          if (claimed > limits.maxBodyBytes) return finish(new HttpError(413, `request message of ${claimed} bytes is over the limit of ${limits.maxBodyBytes} bytes`));
+          len = claimed;
           continue;
         }
-        const n = Math.min(body!.length - filled, chunk.length - off);
-        chunk.copy(body!, filled, off, off + n);
-        filled += n;
+        const n = Math.min(len - got, chunk.length - off);
+        parts.push(chunk.subarray(off, off + n));
+        got += n;
         off += n;
       }
     };
     const onEnd = (): void => {
-      if (body === null || filled < body.length) finish(new HttpError(400, have === 0 ? 'the call ended without a request message' : 'malformed gRPC frame: the request message is truncated'));
+      if (len < 0 || got < len) finish(new HttpError(400, have === 0 ? 'the call ended without a request message' : 'malformed gRPC frame: the request message is truncated'));
       else finish(null);
     };
     const onAborted = (): void => finish(new HttpError(400, 'the client aborted the call'));

@@ -187,7 +187,9 @@ const LIMITS = { maxBodyBytes: posInt, bodyTimeoutMs: posInt, maxValues: posInt 
  * `/v2/models/{name}[/versions/{v}]` (metadata), `…/ready`, `POST …/infer`, the model repository
  * extension (`POST /v2/repository/index`, `/v2/repository/models/{name}/load`, `/unload`), and
  * tensorkit extensions: `POST /v2/repository/models/{name}/promote` (`{ "version": "3" }`) and
- * `/rollback`, `GET /v2/models/{name}/monitor`, `GET /metrics` (Prometheus). See docs/serving.md.
+ * `/rollback`, `GET /v2/models/{name}/monitor`, `GET /metrics` (Prometheus). `listenGrpc` serves
+ * the protocol's gRPC binding (`inference.GRPCInferenceService` on `node:http2`) through the same
+ * handlers. See docs/serving.md.
  *
  * Every response names the version that computed it; a request resolves its version once, when it
  * arrives, so a promotion never gives a failed or mixed answer. Client mistakes are 4xx with
@@ -197,6 +199,7 @@ const LIMITS = { maxBodyBytes: posInt, bodyTimeoutMs: posInt, maxValues: posInt 
  * // Node only, from 'tensorkit/serve':
  * // const server = createServer({ registry: './models', batching: { maxBatchSize: 32, maxDelayMs: 2 } });
  * // const { port } = await server.listen(8080, '0.0.0.0');
+ * // await server.listenGrpc(8081, '0.0.0.0'); // gRPC too
  * // ... await server.close();
  * @throws ArgumentError for bad options (unknown keys, bad keys or signatures, neither registry nor models).
  * @category Serve

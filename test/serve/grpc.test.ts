@@ -322,6 +322,31 @@ describe('Open Inference Protocol v2 over gRPC: framing', () => {
     expect(await call('ServerLive', {})).toEqual({ live: true });
   });
 
+  it('survives garbage, HTTP/1.1 and calls reset mid-message, and counts none of them in flight afterwards', async () => {
+    const { port, call, server } = await both({ models: { mlp: mlp() } });
+    const { connect: tcp } = await import('node:net');
+    for (const bytes of ['GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n', '\x00\xff garbage that is no HTTP/2 preface']) {
+      const sock = tcp(port, '127.0.0.1');
+      sock.on('error', () => undefined);
+      // Read the server's answer (a GOAWAY), so that its end of the connection is seen.
+      sock.resume();
+      await new Promise((r) => sock.on('connect', r));
+      sock.write(bytes);
+      await new Promise((r) => sock.on('close', r));
+    }
+    const s = connect(`http://127.0.0.1:${port}`);
+    sessions.push(s);
+    const stream = s.request({ ':method': 'POST', ':path': INFER, 'content-type': 'application/grpc', te: 'trailers' });
+    stream.on('error', () => undefined);
+    stream.write(Buffer.from([0, 0, 0, 0, 50, 1, 2]));
+    await new Promise((r) => setTimeout(r, 50));
+    stream.close(0x8); // RST_STREAM CANCEL, as a client whose deadline passed
+    await new Promise((r) => stream.on('close', r));
+    expect(await call('ServerLive', {})).toEqual({ live: true });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.metricsText()).toMatch(/tensorkit_in_flight_requests 0\n/);
+  });
+
   it('refuses a message length over the limit before reading it', async () => {
     const { port } = await both({ models: { mlp: mlp() }, limits: { maxBodyBytes: 1000 } });
     // The header alone claims 2^31 bytes; nothing of the body is sent.
