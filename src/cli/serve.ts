@@ -10,6 +10,7 @@ import { flagHelp, parseFlags, type FlagSpec } from './args';
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   registry: { kind: 'string', help: 'the ModelRegistry directory to serve (required)' },
   port: { kind: 'int', min: 0, max: 65535, help: 'port to listen on (default 8080; 0 picks a free one)' },
+  'grpc-port': { kind: 'int', min: 0, max: 65535, help: 'also serve the protocol over gRPC (HTTP/2) on this port (0 picks a free one)' },
   host: { kind: 'string', help: 'address to bind (default 127.0.0.1; 0.0.0.0 in a container)' },
   workers: { kind: 'int', min: 1, max: 256, help: 'worker processes sharing the port through node:cluster (default 1)' },
   keys: { kind: 'string', help: 'JSON file of API keys: [{ "id", "sha256", "scopes", "rate"?, "burst"? }]' },
@@ -25,7 +26,8 @@ export const SERVE_FLAGS: Record<string, FlagSpec> = {
 
 export const SERVE_USAGE = `Usage: tensorkit serve --registry DIR [flags]
 
-Serves every model of a ModelRegistry over the Open Inference Protocol v2 (KServe) REST API.
+Serves every model of a ModelRegistry over the Open Inference Protocol v2 (KServe) REST API,
+and over its gRPC API with --grpc-port.
 SIGTERM or SIGINT drains the requests in flight, then exits.
 
 ${flagHelp(SERVE_FLAGS)}
@@ -90,9 +92,11 @@ async function optionsOf(flags: Record<string, string | number | boolean>, worke
 /** Runs one server in this process until SIGTERM/SIGINT (or a 'shutdown' message from the cluster primary). */
 async function serveHere(flags: Record<string, string | number | boolean>, io: CliIo, worker: number | null): Promise<number> {
   const server: InferenceServer = createServer(await optionsOf(flags, worker));
-  const addr = await server.listen((flags.port as number | undefined) ?? 8080, (flags.host as string | undefined) ?? '127.0.0.1');
-  if (worker === null) io.out(`tensorkit serve: listening on http://${addr.address}:${addr.port}`);
-  else process.send!({ type: 'listening', address: addr.address, port: addr.port });
+  const host = (flags.host as string | undefined) ?? '127.0.0.1';
+  const addr = await server.listen((flags.port as number | undefined) ?? 8080, host);
+  const grpcAddr = flags['grpc-port'] === undefined ? null : await server.listenGrpc(flags['grpc-port'] as number, host);
+  if (worker === null) io.out(`tensorkit serve: listening on http://${addr.address}:${addr.port}${grpcAddr === null ? '' : `, gRPC on ${grpcAddr.address}:${grpcAddr.port}`}`);
+  else process.send!({ type: 'listening', address: addr.address, port: addr.port, grpcPort: grpcAddr?.port });
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (why: string): void => {
@@ -114,13 +118,13 @@ async function serveHere(flags: Record<string, string | number | boolean>, io: C
 async function servePrimary(io: CliIo, n: number): Promise<number> {
   const workers = Array.from({ length: n }, (_, i) => cluster.fork({ TENSORKIT_SERVE_WORKER: String(i + 1) }));
   let failed = false;
-  const listening = workers.map((w) => new Promise<{ address: string; port: number }>((resolve, reject) => {
-    w.on('message', (m: { type?: string; address?: string; port?: number }) => {
-      if (m?.type === 'listening') resolve({ address: m.address!, port: m.port! });
+  const listening = workers.map((w) => new Promise<{ address: string; port: number; grpcPort?: number }>((resolve, reject) => {
+    w.on('message', (m: { type?: string; address?: string; port?: number; grpcPort?: number }) => {
+      if (m?.type === 'listening') resolve({ address: m.address!, port: m.port!, grpcPort: m.grpcPort });
     });
     w.once('exit', (code) => reject(new TensorkitError('INVALID_ARGUMENT', `serve: worker ${w.id} exited with code ${code} before listening`)));
   }));
-  let addr: { address: string; port: number };
+  let addr: { address: string; port: number; grpcPort?: number };
   try {
     addr = (await Promise.all(listening))[0];
   } catch (e) {
@@ -128,7 +132,7 @@ async function servePrimary(io: CliIo, n: number): Promise<number> {
     io.err((e as Error).message);
     return 1;
   }
-  io.out(`tensorkit serve: listening on http://${addr.address}:${addr.port} (${n} workers)`);
+  io.out(`tensorkit serve: listening on http://${addr.address}:${addr.port}${addr.grpcPort === undefined ? '' : `, gRPC on ${addr.address}:${addr.grpcPort}`} (${n} workers)`);
   return new Promise((resolve) => {
     let alive = n;
     let stopping = false;

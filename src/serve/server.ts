@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { ArgumentError, TensorkitError } from '../tensor/index';
 import { bool, func, nonNegInt, object, parseOptions, posInt, str, anyOf, instanceOf, type Check } from '../tensor/options';
@@ -11,7 +13,8 @@ import { openAuditLog } from '../io/audit-file';
 import type { AuditLog } from '../io/audit';
 import { KeyStore, type AuthOptions, type Scope } from './auth';
 import type { BatchingOptions } from './batcher';
-import { checkRequestDatatype, decodeData, encodeData } from './datatypes';
+import { checkRequestDatatype, decodeData, encodeData, type Datatype } from './datatypes';
+import { createGrpcTransport } from './grpc';
 import { HttpError, parseBody, readBody, sendJson, sendText } from './http';
 import { BATCH_BUCKETS, LATENCY_BUCKETS, Metrics } from './metrics';
 import { Repository, messageOf, normalizeModels, type InMemoryModel, type LoadedVersion, type ModelEntry } from './repository';
@@ -101,27 +104,55 @@ export interface InferenceServer {
   /** Loads the models, then listens; resolves with the bound address (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /**
-   * Stops accepting connections, answers requests that arrive on open connections with 503,
-   * waits for the requests in flight to finish (at most `timeoutMs`, default 10 000, after which
-   * connections are cut) and resolves once the server is closed.
+   * Stops accepting connections, answers requests that arrive on open connections with 503 (gRPC:
+   * GOAWAY on every connection, and UNAVAILABLE to a call that still arrives), waits for the
+   * requests and calls in flight on both transports to finish (at most `timeoutMs`, default
+   * 10 000, after which connections are cut) and resolves once the server is closed.
    */
   close(options?: { timeoutMs?: number }): Promise<void>;
   /** Makes `version` the default of `model` (the promote endpoint without HTTP); resolves with the previous default. */
   promote(model: string, version: string): Promise<string | null>;
   /** The metrics in Prometheus text format (what `GET /metrics` serves). */
   metricsText(): string;
+  /**
+   * Loads the models, then listens for the protocol's gRPC binding (`inference.GRPCInferenceService`
+   * over cleartext HTTP/2) on its own port, beside or instead of {@link InferenceServer.listen};
+   * resolves with the bound address. Both transports share every model, key, limit, batcher,
+   * monitor and metric; {@link InferenceServer.close} drains both.
+   */
+  listenGrpc(port?: number, host?: string): Promise<AddressInfo>;
   /** The underlying `node:http` server. */
   readonly http: Server;
+  /** The underlying `node:http2` server of the gRPC binding (listening once {@link InferenceServer.listenGrpc} resolved). */
+  readonly grpc: Http2Server;
 }
 
 const ENDPOINTS = ['server_metadata', 'health', 'model_metadata', 'model_ready', 'infer', 'monitor', 'repository', 'metrics', 'unknown'] as const;
 type Endpoint = (typeof ENDPOINTS)[number];
 
-interface Ctx {
+/** What a request's metrics and audit records name; filled in as the request is handled. @internal */
+export interface Ctx {
   endpoint: Endpoint;
   model: string;
   version: string;
   who: string;
+}
+
+/** An inference's outputs before a transport writes them (float32, batch axis first). @internal */
+export interface InferResult {
+  model_name: string;
+  model_version: string;
+  id: string;
+  outputs: { name: string; shape: number[]; datatype: Datatype; data: Float32Array }[];
+}
+
+/** A model's metadata, as both transports answer it. @internal */
+export interface ModelMetadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
 }
 
 const monitorCheck: Check<Record<string, MonitorLike>> = (v, name, op) => {
@@ -156,7 +187,9 @@ const LIMITS = { maxBodyBytes: posInt, bodyTimeoutMs: posInt, maxValues: posInt 
  * `/v2/models/{name}[/versions/{v}]` (metadata), `…/ready`, `POST …/infer`, the model repository
  * extension (`POST /v2/repository/index`, `/v2/repository/models/{name}/load`, `/unload`), and
  * tensorkit extensions: `POST /v2/repository/models/{name}/promote` (`{ "version": "3" }`) and
- * `/rollback`, `GET /v2/models/{name}/monitor`, `GET /metrics` (Prometheus). See docs/serving.md.
+ * `/rollback`, `GET /v2/models/{name}/monitor`, `GET /metrics` (Prometheus). `listenGrpc` serves
+ * the protocol's gRPC binding (`inference.GRPCInferenceService` on `node:http2`) through the same
+ * handlers. See docs/serving.md.
  *
  * Every response names the version that computed it; a request resolves its version once, when it
  * arrives, so a promotion never gives a failed or mixed answer. Client mistakes are 4xx with
@@ -166,6 +199,7 @@ const LIMITS = { maxBodyBytes: posInt, bodyTimeoutMs: posInt, maxValues: posInt 
  * // Node only, from 'tensorkit/serve':
  * // const server = createServer({ registry: './models', batching: { maxBatchSize: 32, maxDelayMs: 2 } });
  * // const { port } = await server.listen(8080, '0.0.0.0');
+ * // await server.listenGrpc(8081, '0.0.0.0'); // gRPC too
  * // ... await server.close();
  * @throws ArgumentError for bad options (unknown keys, bad keys or signatures, neither registry nor models).
  * @category Serve
@@ -199,7 +233,8 @@ export function createServer(options: ServerOptions): InferenceServer {
   let pollTimer: ReturnType<typeof setInterval> | null = null;
   const idle: (() => void)[] = [];
 
-  const authorize = (req: IncomingMessage, scope: Scope): string => (keys === null ? 'anonymous' : keys.authorize(KeyStore.presented(req.headers), scope));
+  // `req` is an HTTP/1 request or, for gRPC, the call's metadata: both carry `authorization` and `x-api-key`.
+  const authorize = (req: { headers: IncomingHttpHeaders }, scope: Scope): string => (keys === null ? 'anonymous' : keys.authorize(KeyStore.presented(req.headers), scope));
 
   const writeAudit = async (ctx: Ctx, action: string, model: string, version: string | null, previous: string | null, error?: string): Promise<void> => {
     if (audit === null) return;
@@ -229,7 +264,7 @@ export function createServer(options: ServerOptions): InferenceServer {
     return e.loaded.get(v) ?? repo.version(e, v);
   };
 
-  const tensorMeta = (t: TensorSpec): Json => ({ name: t.name, datatype: t.datatype, shape: t.shape });
+  const tensorMeta = (t: TensorSpec): TensorSpec => ({ name: t.name, datatype: t.datatype, shape: t.shape });
 
   const parseInferRequest = (body: Json, lv: LoadedVersion, where: string): { id: string; parameters: Record<string, Json> | null; inputs: Plain[]; rows: number; outputs: number[] } => {
     if (!isJsonObject(body)) throw new HttpError(400, `${where}: the request body must be a JSON object { id?, parameters?, inputs, outputs? }, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
@@ -281,7 +316,12 @@ export function createServer(options: ServerOptions): InferenceServer {
     return { id: (body.id as string | undefined) ?? randomUUID(), parameters, inputs: sig.inputs.map((s) => byName.get(s.name)!), rows, outputs };
   };
 
-  const infer = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
+  /**
+   * One inference, whatever the transport: key, model, version, the request (`readRequest` gives
+   * it in the REST form, once the version is fixed), the forward pass (batched or not), monitor
+   * and metrics. The caller writes the outputs in its wire format.
+   */
+  const inferCore = async (req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, v: string | undefined, readRequest: () => Promise<Json>): Promise<InferResult> => {
     // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
     const e = await modelEntry(name);
@@ -292,7 +332,7 @@ export function createServer(options: ServerOptions): InferenceServer {
     lv.batcher?.announce();
     let r: ReturnType<typeof parseInferRequest>;
     try {
-      r = parseInferRequest(parseBody(await readBody(req, limits), limits.maxValues), lv, where);
+      r = parseInferRequest(await readRequest(), lv, where);
     } catch (err) {
       lv.batcher?.withdraw();
       throw err;
@@ -312,9 +352,15 @@ export function createServer(options: ServerOptions): InferenceServer {
     feed(monitor, r.inputs[0], outs[0], performance.now() - t0, false);
     const outputs = r.outputs.map((j) => {
       const spec = lv.signature.outputs[j];
-      return { name: spec.name, shape: outs[j].shape, datatype: spec.datatype, data: encodeData(outs[j].data, spec.datatype) };
+      return { name: spec.name, shape: outs[j].shape, datatype: spec.datatype, data: outs[j].data };
     });
-    sendJson(res, 200, { model_name: name, model_version: lv.version, id: r.id, outputs });
+    return { model_name: name, model_version: lv.version, id: r.id, outputs };
+  };
+
+  const infer = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
+    const r = await inferCore(req, ctx, name, v, async () => parseBody(await readBody(req, limits), limits.maxValues));
+    const outputs = r.outputs.map((o) => ({ name: o.name, shape: o.shape, datatype: o.datatype, data: encodeData(o.data, o.datatype) }));
+    sendJson(res, 200, { model_name: r.model_name, model_version: r.model_version, id: r.id, outputs });
   };
 
   const feed = (m: MonitorLike | undefined, input: Plain, output: Plain | null, latencyMs: number, error: boolean): void => {
@@ -331,16 +377,25 @@ export function createServer(options: ServerOptions): InferenceServer {
     }
   };
 
-  const modelMetadata = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
+  const modelMetadataCore = async (req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, v: string | undefined): Promise<ModelMetadata> => {
     // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
     const e = await modelEntry(name);
     const lv = await resolveVersion(e, v);
     ctx.version = lv.version;
-    sendJson(res, 200, { name, versions: [...e.available], platform: 'tensorkit', inputs: lv.signature.inputs.map(tensorMeta), outputs: lv.signature.outputs.map(tensorMeta) });
+    return { name, versions: [...e.available], platform: 'tensorkit', inputs: lv.signature.inputs.map(tensorMeta), outputs: lv.signature.outputs.map(tensorMeta) };
+  };
+
+  const modelMetadata = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
+    sendJson(res, 200, await modelMetadataCore(req, ctx, name, v));
   };
 
   const modelReady = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
+    const ready = await modelReadyCore(req, ctx, name, v);
+    sendJson(res, ready ? 200 : 400, { name, ready });
+  };
+
+  const modelReadyCore = async (req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, v: string | undefined): Promise<boolean> => {
     // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
     const e = await modelEntry(name);
@@ -353,7 +408,7 @@ export function createServer(options: ServerOptions): InferenceServer {
         if (err instanceof HttpError && err.status === 404 && v !== undefined && !e.available.includes(v)) throw err;
       }
     }
-    sendJson(res, ready ? 200 : 400, { name, ready });
+    return ready;
   };
 
   const repositoryIndex = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx): Promise<void> => {
@@ -473,6 +528,13 @@ export function createServer(options: ServerOptions): InferenceServer {
     return metrics.render();
   };
 
+  const serverMetadata = (req: { headers: IncomingHttpHeaders }, ctx: Ctx): { name: string; version: string; extensions: string[] } => {
+    ctx.who = authorize(req, { kind: 'key' });
+    return { name: 'tensorkit', version: SERVER_VERSION, extensions: ['model_repository', 'tensorkit_versions', 'tensorkit_monitor', 'tensorkit_metrics'] };
+  };
+
+  const serverReady = (): boolean => loaded && !draining && [...repo.entries.values()].every((e) => e.unloaded || e.defaultVersion !== null);
+
   // ----------------------------------------------------------------------------------- routing
 
   const route = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx): Promise<void> => {
@@ -499,8 +561,7 @@ export function createServer(options: ServerOptions): InferenceServer {
     if (parts.length === 1) {
       ctx.endpoint = 'server_metadata';
       want('GET');
-      ctx.who = authorize(req, { kind: 'key' });
-      sendJson(res, 200, { name: 'tensorkit', version: SERVER_VERSION, extensions: ['model_repository', 'tensorkit_versions', 'tensorkit_monitor', 'tensorkit_metrics'] });
+      sendJson(res, 200, serverMetadata(req, ctx));
       return;
     }
     if (parts[1] === 'health' && parts.length === 3 && (parts[2] === 'live' || parts[2] === 'ready')) {
@@ -508,7 +569,7 @@ export function createServer(options: ServerOptions): InferenceServer {
       want('GET');
       if (parts[2] === 'live') sendJson(res, 200, { live: true });
       else {
-        const ready = loaded && !draining && [...repo.entries.values()].every((e) => e.unloaded || e.defaultVersion !== null);
+        const ready = serverReady();
         sendJson(res, ready ? 200 : 400, { ready });
       }
       return;
@@ -561,18 +622,28 @@ export function createServer(options: ServerOptions): InferenceServer {
     throw new HttpError(404, `no endpoint ${JSON.stringify(path.slice(0, 200))}`);
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Counts a request (REST or gRPC) in flight until `end`, which records its status code and latency. */
+  const track = (): { ctx: Ctx; end: (status: number) => void } => {
     const t0 = performance.now();
     const ctx: Ctx = { endpoint: 'unknown', model: '', version: '', who: 'anonymous' };
     inFlight++;
-    res.on('close', () => {
+    let ended = false;
+    const end = (status: number): void => {
+      if (ended) return;
+      ended = true;
       inFlight--;
       const seconds = (performance.now() - t0) / 1000;
-      const code = String(res.statusCode);
+      const code = String(status);
       metrics.inc('tensorkit_requests_total', 'Requests by endpoint, model, version and status code.', { endpoint: ctx.endpoint, model: ctx.model, version: ctx.version, code });
       metrics.observe('tensorkit_request_duration_seconds', 'Request latency, from arrival to the last byte written.', LATENCY_BUCKETS, { endpoint: ctx.endpoint, model: ctx.model }, seconds);
       if (inFlight === 0) for (const f of idle.splice(0)) f();
-    });
+    };
+    return { ctx, end };
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const { ctx, end } = track();
+    res.on('close', () => end(res.statusCode));
     if (draining) {
       sendJson(res, 503, { error: 'the server is shutting down' }, { connection: 'close' });
       return;
@@ -598,15 +669,54 @@ export function createServer(options: ServerOptions): InferenceServer {
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
   });
 
-  return {
-    http,
-    async listen(port = 8080, host = '127.0.0.1') {
-      checkPort(port);
+  // Before either transport listens: the audit log opens (a broken chain refuses to start) and the models load.
+  let preparing: Promise<void> | null = null;
+  const prepare = (): Promise<void> => {
+    preparing ??= (async () => {
       if (o.audit !== undefined && audit === null) audit = await openAuditLog(o.audit);
       if (!loaded) {
         await repo.init();
         loaded = true;
       }
+    })().finally(() => {
+      preparing = null;
+    });
+    return preparing;
+  };
+
+  const grpc = createGrpcTransport({
+    limits,
+    log,
+    track,
+    draining: () => draining,
+    serverLive: () => true,
+    serverReady,
+    serverMetadata,
+    modelReady: modelReadyCore,
+    modelMetadata: modelMetadataCore,
+    infer: inferCore,
+  });
+
+  const startPolling = (): void => {
+    if (pollTimer !== null || registry === null || pollMs === 0) return;
+    let polling = false;
+    pollTimer = setInterval(() => {
+      if (polling) return;
+      polling = true;
+      repo.poll((e, from, to) => {
+        void writeAudit({ endpoint: 'repository', model: e.name, version: to, who: 'registry' }, 'follow', e.name, to, from);
+      }).catch((err: unknown) => log(`tensorkit serve: registry poll failed: ${messageOf(err)}`)).finally(() => {
+        polling = false;
+      });
+    }, pollMs);
+    pollTimer.unref();
+  };
+
+  return {
+    http,
+    async listen(port = 8080, host = '127.0.0.1') {
+      checkPort(port);
+      await prepare();
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => {
@@ -614,20 +724,18 @@ export function createServer(options: ServerOptions): InferenceServer {
           resolve();
         });
       });
-      if (registry !== null && pollMs > 0) {
-        let polling = false;
-        pollTimer = setInterval(() => {
-          if (polling) return;
-          polling = true;
-          repo.poll((e, from, to) => {
-            void writeAudit({ endpoint: 'repository', model: e.name, version: to, who: 'registry' }, 'follow', e.name, to, from);
-          }).catch((err: unknown) => log(`tensorkit serve: registry poll failed: ${messageOf(err)}`)).finally(() => {
-            polling = false;
-          });
-        }, pollMs);
-        pollTimer.unref();
-      }
+      startPolling();
       return http.address() as AddressInfo;
+    },
+    async listenGrpc(port = 8081, host = '127.0.0.1') {
+      checkPort(port, 'listenGrpc');
+      await prepare();
+      const addr = await grpc.listen(port, host);
+      startPolling();
+      return addr;
+    },
+    get grpc() {
+      return grpc.http2;
     },
     async close({ timeoutMs = 10_000 } = {}) {
       draining = true;
@@ -636,12 +744,15 @@ export function createServer(options: ServerOptions): InferenceServer {
         if (!http.listening) resolve();
         else http.close(() => resolve());
       });
+      // gRPC: GOAWAY to every connection; calls already started finish, new ones go elsewhere.
+      const grpcClosed = grpc.close();
       http.closeIdleConnections();
       const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           http.closeAllConnections();
+          grpc.destroy();
           resolve();
         }, timeoutMs);
         timer.unref();
@@ -649,7 +760,7 @@ export function createServer(options: ServerOptions): InferenceServer {
       await Promise.race([drained, timeout]);
       // Keep-alive connections whose last response is written go now.
       http.closeIdleConnections();
-      await Promise.race([closed, timeout]);
+      await Promise.race([Promise.all([closed, grpcClosed]), timeout]);
       clearTimeout(timer);
     },
     async promote(model: string, version: string) {
@@ -663,8 +774,8 @@ export function createServer(options: ServerOptions): InferenceServer {
   };
 }
 
-function checkPort(port: unknown): void {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`listen: port must be an integer in [0, 65535], got ${describe(port)}`);
+function checkPort(port: unknown, op = 'listen'): void {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`${op}: port must be an integer in [0, 65535], got ${describe(port)}`);
 }
 
 /** `parameters` of the protocol: an object of string, number or boolean values (null when absent). */

@@ -3,7 +3,7 @@
  * builds messages, {@link ProtoReader} walks them. The reader never allocates more than the bytes
  * it was given: every length is checked against the remaining bytes before use, nesting depth is
  * limited, and a truncated varint or a length past the end is a `FormatError` naming the field.
- * Shared by io's ONNX code and (later) serve's gRPC code.
+ * Shared by io's ONNX code and serve's gRPC binding (src/serve/grpc*.ts).
  * @module
  */
 import { FormatError } from '../../tensor/errors';
@@ -135,6 +135,15 @@ export class ProtoWriter {
     const b = new Uint8Array(vs.length * 4);
     const dv = new DataView(b.buffer);
     for (let i = 0; i < vs.length; i++) dv.setFloat32(i * 4, vs[i], true);
+    return this.bytes(field, b);
+  }
+
+  /** A packed repeated double field. Nothing is written for an empty list. */
+  packedDoubles(field: number, vs: ArrayLike<number>): this {
+    if (vs.length === 0) return this;
+    const b = new Uint8Array(vs.length * 8);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < vs.length; i++) dv.setFloat64(i * 8, vs[i], true);
     return this.bytes(field, b);
   }
 
@@ -329,6 +338,36 @@ export class ProtoReader {
     if ((e - s) % 4 !== 0) this.fail(name, `packed floats of ${e - s} bytes (not a multiple of 4)`);
     const dv = new DataView(this.buf.buffer, this.buf.byteOffset + s, e - s);
     for (let i = 0; i < e - s; i += 4) out.push(dv.getFloat32(i, true));
+    return out;
+  }
+
+  /**
+   * A repeated 64-bit varint field (int64 when `signed`, else uint64), packed or one element, as
+   * bigints appended to `out`: every value of the type, where {@link ProtoReader.varints} stops at ±2^53.
+   */
+  bigVarints(name: string, signed: boolean, out: bigint[] = []): bigint[] {
+    if (this.wire === 0) {
+      out.push(signed ? this.int64(name) : this.uint64(name));
+      return out;
+    }
+    const r = this.message(name);
+    while (r.pos < r.end) {
+      r.wire = 0;
+      out.push(signed ? r.int64(name) : r.uint64(name));
+    }
+    return out;
+  }
+
+  /** A repeated double field, packed or one element, appended to `out`. */
+  doubles(name: string, out: number[] = []): number[] {
+    if (this.wire === 1) {
+      out.push(this.double(name));
+      return out;
+    }
+    const [s, e] = this.span(name);
+    if ((e - s) % 8 !== 0) this.fail(name, `packed doubles of ${e - s} bytes (not a multiple of 8)`);
+    const dv = new DataView(this.buf.buffer, this.buf.byteOffset + s, e - s);
+    for (let i = 0; i < e - s; i += 8) out.push(dv.getFloat64(i, true));
     return out;
   }
 
