@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../src/io/index';
 import {
-  Autoencoder, CNN, MLP, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM, Word2Vec, familyFactories,
+  Autoencoder, CNN, MLP, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM, Word2Vec, familyFactories, VAE,
 } from '../../src/models/index';
 import type { Module } from '../../src/nn/index';
 import { Adam } from '../../src/optim/index';
@@ -20,6 +20,7 @@ const cases: [string, Module, (m: Module) => Tensor][] = [
   ['TransformerLM', new TransformerLM({ vocabSize: 4, dModel: 8, nhead: 2, numLayers: 1, dimFeedforward: 8, maxLen: 8, dropout: 0, rng: rng() }), (m) => (m as TransformerLM).forward(ids)],
   ['Word2Vec', new Word2Vec({ vocabSize: 6, embeddingDim: 3, rng: rng() }), (m) => (m as Word2Vec).embeddings.detach()],
   ['Autoencoder', new Autoencoder({ inChannels: 1, inputSize: 8, latentDim: 2, channels: [2, 4], rng: rng() }), (m) => (m as Autoencoder).forward(randn([2, 1, 8, 8], { rng: rng() }))],
+  ['VAE', new VAE({ inChannels: 1, inputSize: 8, latentDim: 2, channels: [2, 4], rng: rng() }), (m) => (m as VAE).forward(randn([2, 1, 8, 8], { rng: rng() }))],
 ];
 
 describe('model families through saveModel / loadModel', () => {

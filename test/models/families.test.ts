@@ -8,7 +8,7 @@ import { fit, predict, type History } from '../../src/train/index';
 import { Adam } from '../../src/optim/index';
 import {
   Autoencoder, CNN, MLP, MODEL_FAMILIES, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM,
-  Word2Vec, familyFromConfig, sequenceCrossEntropy,
+  Word2Vec, familyFromConfig, sequenceCrossEntropy, VAE,
 } from '../../src/models/families/index';
 
 // Each family learns a seeded synthetic task to a stated score within a bounded number of steps
@@ -343,6 +343,7 @@ describe('config() round trip', () => {
     [new TransformerLM({ vocabSize: 9, dModel: 8, nhead: 4, numLayers: 1, dimFeedforward: 12, maxLen: 10, rng: g() }), () => [tensor([[1, 2, 3, 8]])]],
     [new Word2Vec({ vocabSize: 6, embeddingDim: 3, window: 2, negative: 2, rng: g() }), () => [tensor([0, 5, 2])]],
     [new Autoencoder({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
+    [new VAE({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], reconstruction: 'mse', beta: 0.5, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
   ];
 
   it('covers every family', () => {
