@@ -343,7 +343,7 @@ describe('config() round trip', () => {
     [new TransformerLM({ vocabSize: 9, dModel: 8, nhead: 4, numLayers: 1, dimFeedforward: 12, maxLen: 10, rng: g() }), () => [tensor([[1, 2, 3, 8]])]],
     [new Word2Vec({ vocabSize: 6, embeddingDim: 3, window: 2, negative: 2, rng: g() }), () => [tensor([0, 5, 2])]],
     [new Autoencoder({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
-    [new VAE({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], reconstruction: 'mse', beta: 0.5, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
+    [new VAE({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], hidden: [6, 5], reconstruction: 'mse', beta: 0.5, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
   ];
 
   it('covers every family', () => {

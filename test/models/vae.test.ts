@@ -106,11 +106,14 @@ describe('VAE', () => {
   });
 
   it('saves and loads through io with the same outputs and config', () => {
-    const vae = new VAE({ inputSize: [8, 4], latentDim: 3, channels: [4], beta: 2, rng: new Generator(1) });
+    const vae = new VAE({ inputSize: [8, 4], latentDim: 3, channels: [4], hidden: 7, beta: 2, rng: new Generator(1) });
     const { model } = loadModel(saveModel(vae), { registry: familyFactories });
     expect(model).toBeInstanceOf(VAE);
     const back = model as VAE;
     expect(back.config()).toEqual(vae.config());
+    expect(vae.config().options).toMatchObject({ hidden: [7], beta: 2, reconstruction: 'bce', latentDim: 3 });
+    expect(back.encoderHidden.length).toBe(1);
+    expect(back.decoderHidden[0].outFeatures).toBe(7);
     const x = new Tensor(new Generator(2).fillUniform(new Float32Array(2 * 32)), [2, 1, 8, 4]);
     expect(Array.from(back.reconstruct(x).data)).toEqual(Array.from(vae.reconstruct(x).data));
     expect(Array.from(back.sample(2, { rng: new Generator(3) }).data)).toEqual(Array.from(vae.sample(2, { rng: new Generator(3) }).data));

@@ -5,10 +5,11 @@ import { allocFloat32 } from '../../tensor/alloc';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Conv2d, ConvTranspose2d, Linear, Module, binaryCrossEntropyWithLogits, mseLoss, type ModuleConfig } from '../../nn/index';
-import { arrayOf, checkArg, int, nonNeg, oneOf, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { anyOf, arrayOf, checkArg, int, nonNeg, oneOf, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
 
 const SPEC = {
   inChannels: posInt, inputSize: pairOf(posInt), latentDim: posInt, channels: arrayOf(posInt, { min: 1 }),
+  hidden: anyOf('a positive integer or an array of them', (v, n, o) => [posInt(v, n, o)], arrayOf(posInt)),
   reconstruction: oneOf(['bce', 'mse'] as const), beta: nonNeg, rng: rngCheck,
 };
 
@@ -22,6 +23,11 @@ export interface VAEOptions {
   latentDim?: number;
   /** Channels of the encoder's stride-2 convolutions, in order (default [16, 32]); the decoder mirrors them. */
   channels?: number[];
+  /**
+   * Width(s) of hidden Linear + ReLU layers between the flattened features and the code (default
+   * none); the decoder mirrors them in reverse order.
+   */
+  hidden?: number | number[];
   /**
    * The reconstruction term of the ELBO: `'bce'` (default) the Bernoulli log-likelihood, binary
    * cross-entropy of the decoder's probabilities summed over pixels (targets in [0, 1]); `'mse'`
@@ -59,10 +65,12 @@ interface ForwardTerms {
 
 /**
  * Variational autoencoder (Kingma & Welling 2014) with convolutions. The encoder halves the image
- * with each 3×3 stride-2 Conv2d + ReLU in `channels`, then two Linear layers give the posterior's
+ * with each 3×3 stride-2 Conv2d + ReLU in `channels`, then (after optional `hidden` Linear + ReLU
+ * layers) two Linear layers give the posterior's
  * mean μ and log-variance log σ²; the code is drawn by reparameterization,
- * z = μ + exp(½·log σ²)·ε with ε ~ N(0, I) from the seeded `rng`; the decoder maps z back with a
- * Linear + ReLU and 4×4 stride-2 ConvTranspose2d layers mirroring the encoder, ending in a sigmoid.
+ * z = μ + exp(½·log σ²)·ε with ε ~ N(0, I) from the seeded `rng`; the decoder mirrors the encoder:
+ * the hidden layers in reverse, a Linear + ReLU to the innermost feature map, then 4×4 stride-2
+ * ConvTranspose2d layers (ReLU between them), ending in a sigmoid.
  * Training minimizes the negative ELBO, per sample and averaged over the batch:
  * loss = reconstruction(x̂, x) + β·KL, KL = −½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²), with the
  * reconstruction term binary cross-entropy summed over pixels (or the summed squared error).
@@ -86,11 +94,15 @@ interface ForwardTerms {
 export class VAE extends Module {
   /** Stride-2 convolutions of the encoder. */
   readonly encoderConvs: Conv2d[];
-  /** Features → μ. */
+  /** Hidden Linear layers of the encoder, each followed by a ReLU. */
+  readonly encoderHidden: Linear[];
+  /** Features (or the last hidden layer) → μ. */
   readonly toMu: Linear;
   /** Features → log σ². */
   readonly toLogvar: Linear;
-  /** z → features. */
+  /** Hidden Linear layers of the decoder (the encoder's in reverse), each followed by a ReLU; the first takes z. */
+  readonly decoderHidden: Linear[];
+  /** z (or the last decoder hidden layer) → features. */
   readonly fromLatent: Linear;
   /** Stride-2 transposed convolutions of the decoder, the last one producing inChannels. */
   readonly decoderConvs: ConvTranspose2d[];
@@ -104,7 +116,7 @@ export class VAE extends Module {
    */
   readonly elboLoss: (reconstruction: Tensor, x: Tensor) => Tensor;
   private readonly opts: {
-    inChannels: number; inputSize: [number, number]; latentDim: number; channels: number[]; reconstruction: 'bce' | 'mse'; beta: number;
+    inChannels: number; inputSize: [number, number]; latentDim: number; channels: number[]; hidden: number[]; reconstruction: 'bce' | 'mse'; beta: number;
   };
   private readonly rng: Generator;
   private readonly remembered = new WeakMap<Tensor, ForwardTerms>();
@@ -117,6 +129,7 @@ export class VAE extends Module {
     const inputSize = checkArg(op, 'inputSize', o.inputSize, pairOf(posInt));
     const latentDim = o.latentDim ?? 8;
     const channels = o.channels ?? [16, 32];
+    const hidden = o.hidden ?? [];
     const f = 2 ** channels.length;
     if (inputSize[0] % f !== 0 || inputSize[1] % f !== 0) {
       throw new ArgumentError(`${op}: inputSize ${inputSize.join('×')} must be divisible by 2^${channels.length} = ${f} (one halving per entry of channels)`);
@@ -130,15 +143,27 @@ export class VAE extends Module {
     }
     this.featureShape = [C, inputSize[0] / f, inputSize[1] / f];
     const flat = C * this.featureShape[1] * this.featureShape[2];
-    this.toMu = new Linear(flat, latentDim, { rng });
-    this.toLogvar = new Linear(flat, latentDim, { rng });
-    this.fromLatent = new Linear(latentDim, flat, { rng });
+    this.encoderHidden = [];
+    let width = flat;
+    for (const h of hidden) {
+      this.encoderHidden.push(new Linear(width, h, { rng }));
+      width = h;
+    }
+    this.toMu = new Linear(width, latentDim, { rng });
+    this.toLogvar = new Linear(width, latentDim, { rng });
+    this.decoderHidden = [];
+    width = latentDim;
+    for (let i = hidden.length - 1; i >= 0; i--) {
+      this.decoderHidden.push(new Linear(width, hidden[i], { rng }));
+      width = hidden[i];
+    }
+    this.fromLatent = new Linear(width, flat, { rng });
     this.decoderConvs = [];
     for (let i = channels.length - 1; i >= 0; i--) {
       this.decoderConvs.push(new ConvTranspose2d(channels[i], i === 0 ? inChannels : channels[i - 1], 4, { stride: 2, padding: 1, rng }));
     }
     this.rng = rng;
-    this.opts = { inChannels, inputSize, latentDim, channels: [...channels], reconstruction: o.reconstruction ?? 'bce', beta: o.beta ?? 1 };
+    this.opts = { inChannels, inputSize, latentDim, channels: [...channels], hidden: [...hidden], reconstruction: o.reconstruction ?? 'bce', beta: o.beta ?? 1 };
     this.elboLoss = (reconstruction, x) => {
       const t = reconstruction instanceof Tensor ? this.remembered.get(reconstruction) : undefined;
       if (t === undefined) throw new ArgumentError(`VAE.elboLoss: the prediction must be an output of this VAE's forward (it carries μ and log σ²), got ${describe(reconstruction)}`);
@@ -159,6 +184,7 @@ export class VAE extends Module {
     let h = this.checkImages('VAE.encode', 'x', x);
     for (const conv of this.encoderConvs) h = relu(conv.forward(h));
     h = flatten(h, 1);
+    for (const l of this.encoderHidden) h = relu(l.forward(h));
     return { mu: this.toMu.forward(h), logvar: this.toLogvar.forward(h) };
   }
 
@@ -180,7 +206,9 @@ export class VAE extends Module {
     const L = this.opts.latentDim;
     if (!(z instanceof Tensor)) throw new ArgumentError(`VAE.decode: z must be a Tensor, got ${describe(z)}`);
     if (z.ndim !== 2 || z.shape[1] !== L) throw new ShapeError(`VAE.decode: z ${fmtShape(z.shape)} must be [B, ${L}]`);
-    let h = reshape(relu(this.fromLatent.forward(z)), [z.shape[0], ...this.featureShape]);
+    let h = z;
+    for (const l of this.decoderHidden) h = relu(l.forward(h));
+    h = reshape(relu(this.fromLatent.forward(h)), [z.shape[0], ...this.featureShape]);
     this.decoderConvs.forEach((conv, i) => {
       h = conv.forward(h);
       if (i < this.decoderConvs.length - 1) h = relu(h);
@@ -285,6 +313,6 @@ export class VAE extends Module {
   /** `{ type: 'VAE', options }` with every option resolved (rng excepted). */
   override config(): ModuleConfig {
     const o = this.opts;
-    return { type: 'VAE', options: { ...o, inputSize: [...o.inputSize], channels: [...o.channels] } };
+    return { type: 'VAE', options: { ...o, inputSize: [...o.inputSize], channels: [...o.channels], hidden: [...o.hidden] } };
   }
 }
