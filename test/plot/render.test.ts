@@ -1,8 +1,9 @@
 // Every chart of tensorkit/plot rendered by headless Chromium: each SVG string is loaded as an
 // <img> from a data:image/svg+xml URL (so the browser's strict XML parser reads it, as it would a
-// .svg file), screenshotted, and the screenshot's pixels are decoded (test/plot/png.ts) and checked
-// not to be blank: enough non-white pixels, and the colours the chart must show (its series
-// colour, the image pixels). Screenshots go to test/plot/screenshots/ (ignored by git) to look at.
+// .svg file); one full-page screenshot is decoded (test/plot/png.ts) and cut into the charts by
+// their boxes, and each is checked not to be blank: enough non-white pixels, and the colour the
+// chart must show (its series colour, the image pixels, a box). The crops go to
+// test/plot/screenshots/ (ignored by git) to look at.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { confusionMatrix, precisionRecallCurve, rocCurve } from '../../src/metri
 import {
   OKABE_ITO, barPlot, boxesPlot, confusionMatrixPlot, heatmapPlot, histogramPlot, imageGrid, linePlot, lossCurves, prPlot, rocPlot, scatterPlot,
 } from '../../src/plot/index';
+import { encodePng } from '../../src/plot/images';
 import { Generator, Tensor, tensor } from '../../src/tensor/index';
 import { decodePng, type Png } from './png';
 
@@ -84,7 +86,7 @@ describe.skipIf(!haveChromium)('every plot renders in headless Chromium', () => 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const imgs = charts.map(([name, s]) => `<div><img id="${name}" src="data:image/svg+xml;base64,${Buffer.from(s).toString('base64')}"></div>`).join('');
+    const imgs = charts.map(([name, s]) => `<div style="display:inline-block;vertical-align:top"><img id="${name}" src="data:image/svg+xml;base64,${Buffer.from(s).toString('base64')}"></div>`).join('');
     await page.setContent(`<!doctype html><html><body style="margin:0;background:white">${imgs}</body></html>`);
     // An SVG the XML parser rejects fails to decode (naturalWidth 0) instead of rendering partly.
     const natural = await page.evaluate(async () => Promise.all(Array.from(document.images).map(async (im) => {
@@ -96,11 +98,19 @@ describe.skipIf(!haveChromium)('every plot renders in headless Chromium', () => 
       return [im.id, im.naturalWidth, im.naturalHeight] as const;
     })));
     for (const [id, w, h] of natural) sizes.set(id, [w, h]);
+    // One full-page screenshot, cut into the charts by their boxes (one capture is much faster than one per chart).
+    const boxes = await page.evaluate(() => Array.from(document.images).map((im) => {
+      const r = im.getBoundingClientRect();
+      return [im.id, Math.round(r.left + window.scrollX), Math.round(r.top + window.scrollY), Math.round(r.width), Math.round(r.height)] as const;
+    }));
+    const page0 = decodePng(new Uint8Array(await page.screenshot({ fullPage: true })));
     mkdirSync(outDir, { recursive: true });
-    for (const [name] of charts) {
-      const png = await page.locator(`#${name}`).screenshot();
-      writeFileSync(join(outDir, `${name}.png`), png);
-      shots.set(name, decodePng(new Uint8Array(png)));
+    for (const [id, x0, y0, w, h] of boxes) {
+      const c = page0.channels, out = new Uint8Array(w * h * 3);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < 3; k++) out[(y * w + x) * 3 + k] = page0.pixels[((y0 + y) * page0.width + x0 + x) * c + k];
+      const crop: Png = { width: w, height: h, channels: 3, pixels: out };
+      shots.set(id, crop);
+      writeFileSync(join(outDir, `${id}.png`), encodePng(out, w, h, 3));
     }
     expect(errors).toEqual([]);
   }, 60_000);
