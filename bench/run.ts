@@ -9,6 +9,7 @@ import { benchCompress, compressNotes } from './compress';
 import { benchCompressAccuracy, compressAccuracyNotes } from './compress-accuracy';
 import { benchConv, convNotes } from './conv';
 import { kernelDesignNotes } from './design-notes';
+import { benchGeneration, generationNotes } from './generation';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
@@ -30,6 +31,7 @@ const SUITES: BenchSuite[] = [
   { name: 'onnx-models', run: benchOnnxModels, notes: onnxModelsNotes },
   { name: 'compress', run: benchCompress, notes: compressNotes },
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
+  { name: 'generation', run: benchGeneration, notes: generationNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
