@@ -46,6 +46,14 @@ export interface VAESampleOptions {
   rng?: Generator;
 }
 
+/** The Gaussian posterior q(z | x) = N(μ, σ²) {@link VAE.encode} returns. */
+export interface VAEPosterior {
+  /** The mean μ (B, latentDim). */
+  mu: Tensor;
+  /** The log-variance log σ² (B, latentDim). */
+  logvar: Tensor;
+}
+
 /** The terms of the loss {@link VAE.elboTerms} returns, each a batch mean (a scalar tensor). */
 export interface ELBOTerms {
   /** reconstruction + β·kl, the negative ELBO when β = 1; minimize it. */
@@ -180,7 +188,7 @@ export class VAE extends Module {
   }
 
   /** The posterior's mean μ and log-variance log σ², each (B, latentDim), of images x (B, inChannels, H, W). */
-  encode(x: Tensor): { mu: Tensor; logvar: Tensor } {
+  encode(x: Tensor): VAEPosterior {
     let h = this.checkImages('VAE.encode', 'x', x);
     for (const conv of this.encoderConvs) h = relu(conv.forward(h));
     h = flatten(h, 1);
