@@ -330,7 +330,7 @@ function textOn(hex: string): string {
  * ArgumentError for a box with x1 > x2 or y1 > y2, a label that is not an integer ≥ 0 (or has no class name), or a malformed option.
  * @category Plots
  */
-export function boxesPlot(image: ImageLike, boxes: ImageLike | ArrayLike<number>, labels: ArrayLike<number> | Tensor, options: BoxesPlotOptions = {}): string {
+export function boxesPlot(image: ImageLike, boxes: Tensor | readonly (readonly number[])[], labels: ArrayLike<number> | Tensor, options: BoxesPlotOptions = {}): string {
   const op = 'boxesPlot';
   const o = parseOptions(op, options, {
     scores: (v: unknown) => v, classNames: arrayOf(str), width: num({ min: 1, max: 1e5 }), title: PLOT_SPEC.title, fontSize: PLOT_SPEC.fontSize,
