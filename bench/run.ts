@@ -10,6 +10,7 @@ import { benchCompressAccuracy, compressAccuracyNotes } from './compress-accurac
 import { benchConv, convNotes } from './conv';
 import { kernelDesignNotes } from './design-notes';
 import { benchDetection, detectionNotes } from './detection';
+import { benchGeneration, generationNotes } from './generation';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
@@ -32,6 +33,7 @@ const SUITES: BenchSuite[] = [
   { name: 'compress', run: benchCompress, notes: compressNotes },
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
   { name: 'detection', run: () => benchDetection(), notes: detectionNotes },
+  { name: 'generation', run: benchGeneration, notes: generationNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -5,3 +5,6 @@ export {
   type Series, type HistoryLike, type LossCurvesOptions, type ScatterPlotOptions, type BarData, type BarPlotOptions,
   type HistogramPlotOptions, type HeatmapPlotOptions, type ConfusionMatrixPlotOptions, type Curves,
 } from './charts';
+export {
+  imageGrid, boxesPlot, type ImageLike, type ImageValueOptions, type ImageGridOptions, type BoxesPlotOptions,
+} from './images';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../src/io/index';
 import {
-  Autoencoder, CNN, Detector, MLP, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM, Word2Vec, familyFactories,
+  Autoencoder, CNN, Detector, MLP, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM, Word2Vec, familyFactories, VAE,
 } from '../../src/models/index';
 import type { Module } from '../../src/nn/index';
 import { Adam } from '../../src/optim/index';
@@ -21,6 +21,7 @@ const cases: [string, Module, (m: Module) => Tensor][] = [
   ['Word2Vec', new Word2Vec({ vocabSize: 6, embeddingDim: 3, rng: rng() }), (m) => (m as Word2Vec).embeddings.detach()],
   ['Autoencoder', new Autoencoder({ inChannels: 1, inputSize: 8, latentDim: 2, channels: [2, 4], rng: rng() }), (m) => (m as Autoencoder).forward(randn([2, 1, 8, 8], { rng: rng() }))],
   ['Detector', new Detector({ inputSize: 8, numClasses: 2, channels: [2, 3], headChannels: 2, rng: rng() }), (m) => (m as Detector).forward(randn([2, 1, 8, 8], { rng: rng() }))],
+  ['VAE', new VAE({ inChannels: 1, inputSize: 8, latentDim: 2, channels: [2, 4], rng: rng() }), (m) => (m as VAE).forward(randn([2, 1, 8, 8], { rng: rng() }))],
 ];
 
 describe('model families through saveModel / loadModel', () => {

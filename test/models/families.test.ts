@@ -8,7 +8,7 @@ import { fit, predict, type History } from '../../src/train/index';
 import { Adam } from '../../src/optim/index';
 import {
   Autoencoder, CNN, Detector, MLP, MODEL_FAMILIES, RecurrentClassifier, Seq2Seq, SequenceTagger, TransformerClassifier, TransformerLM,
-  Word2Vec, familyFromConfig, sequenceCrossEntropy,
+  Word2Vec, familyFromConfig, sequenceCrossEntropy, VAE,
 } from '../../src/models/families/index';
 
 // Each family learns a seeded synthetic task to a stated score within a bounded number of steps
@@ -344,6 +344,7 @@ describe('config() round trip', () => {
     [new Word2Vec({ vocabSize: 6, embeddingDim: 3, window: 2, negative: 2, rng: g() }), () => [tensor([0, 5, 2])]],
     [new Autoencoder({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
     [new Detector({ inChannels: 2, inputSize: [8, 12], numClasses: 2, channels: [3, 4], headChannels: 3, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 12)), [2, 2, 8, 12])]],
+    [new VAE({ inChannels: 2, inputSize: [8, 4], latentDim: 3, channels: [4], hidden: [6, 5], reconstruction: 'mse', beta: 0.5, rng: g() }), () => [new Tensor(g().fillUniform(new Float32Array(2 * 2 * 8 * 4)), [2, 2, 8, 4])]],
   ];
 
   it('covers every family', () => {

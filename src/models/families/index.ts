@@ -8,6 +8,7 @@ import { MLP } from './mlp';
 import { RecurrentClassifier, SequenceTagger } from './recurrent';
 import { Seq2Seq } from './seq2seq';
 import { TransformerClassifier, TransformerLM } from './transformer';
+import { VAE } from './vae';
 import { Word2Vec } from './word2vec';
 
 export { MLP, type MLPOptions } from './mlp';
@@ -24,12 +25,14 @@ export {
 export { Word2Vec, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult } from './word2vec';
 export { Autoencoder, type AutoencoderOptions } from './autoencoder';
 export { Detector, type DetectorOptions, type DetectOptions, type Detections } from './detector';
+export { VAE, type VAEOptions, type VAESampleOptions, type VAEPosterior, type ELBOTerms } from './vae';
 export { sequenceCrossEntropy, type FamilyActivation } from './util';
 
 // Each family's constructor takes exactly the options its config() returns.
 const FAMILIES: Record<string, new (options: never) => Module> = {
   MLP, CNN, RecurrentClassifier, SequenceTagger, Seq2Seq, TransformerClassifier, TransformerLM, Word2Vec, Autoencoder,
   Detector,
+  VAE,
 };
 
 /** Names of the model families {@link familyFromConfig} can rebuild. */
@@ -62,7 +65,7 @@ export function familyFromConfig(config: ModuleConfig, options: { rng?: unknown 
  * `loadModel(bytes, { registry: familyFactories })`. (`io` cannot import `models`, so the families
  * are not in its built-in allowlist.) {@link modelClasses} holds these and every other savable.
  * @example
- * Object.keys(familyFactories).length; // 10
+ * Object.keys(familyFactories).length; // 11
  * new familyFactories.MLP(new MLP({ inFeatures: 2, outFeatures: 1 }).config().options!) instanceof MLP; // true
  * @category Models
  */
