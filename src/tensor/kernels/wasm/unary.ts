@@ -20,10 +20,10 @@
  * Operands are copied into the memory in one piece (rows of a softmax whose length is not a
  * multiple of four are padded with −Inf, which contributes e⁻∞ = 0), processed in fixed chunks
  * through runChunks (the same result for every thread count: each element, and each row, is
- * computed on its own), and copied out. Below a size where the copies outweigh the lanes the JS
- * kernel runs.
+ * computed on its own), and copied out. They run at every size, so an element's result never
+ * depends on the size of its tensor (a batch of one gives what the same row gives in a batch of
+ * 64); a softmax row runs in wasm when its length is a multiple of four or at least 16.
  */
-import * as js from '../unary';
 import {
   logSoftmaxBackward as jsLogSoftmaxBackward, logSoftmaxForward as jsLogSoftmaxForward, softmaxBackward as jsSoftmaxBackward,
   softmaxForward as jsSoftmaxForward,
@@ -32,13 +32,6 @@ import { type Code, I32, ModuleBuilder } from './encoder';
 import { Locals, emitErfc, emitExp, emitSigmoidExp, emitTanhExp, forLoop } from './math';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 import { registerModule, runChunks } from './threads';
-
-/** From this many elements the transcendental forward kernels (and GELU's backward) run in wasm. */
-export const WASM_TRANSCENDENTAL_MIN = 256;
-/** From this many elements the cheap backward products (dy·y, dy·(1 − y²), dy·y(1 − y)) run in wasm. */
-export const WASM_PRODUCT_MIN = 4096;
-/** From this many elements of the whole [O, R] view the row softmax runs in wasm. */
-export const WASM_SOFTMAX_MIN = 512;
 
 /** Groups of four per element-wise chunk (16 Ki floats), fixed by N alone. */
 const EW_CHUNK = 4096;
@@ -293,48 +286,44 @@ function backward(name: keyof typeof BACKWARD, dx: Float32Array, dy: Float32Arra
 
 /** eˣ on the wasm backend: the contract of the JS `expForward`. */
 export function wasmExpForward(out: Float32Array, x: Float32Array, N: number): void {
-  if (N < WASM_TRANSCENDENTAL_MIN) js.expForward(out, x, N);
-  else forward('exp', out, x, N);
+  forward('exp', out, x, N);
 }
 /** tanh on the wasm backend: the contract of the JS `tanhForward`. */
 export function wasmTanhForward(out: Float32Array, x: Float32Array, N: number): void {
-  if (N < WASM_TRANSCENDENTAL_MIN) js.tanhForward(out, x, N);
-  else forward('tanh', out, x, N);
+  forward('tanh', out, x, N);
 }
 /** σ on the wasm backend: the contract of the JS `sigmoidForward`. */
 export function wasmSigmoidForward(out: Float32Array, x: Float32Array, N: number): void {
-  if (N < WASM_TRANSCENDENTAL_MIN) js.sigmoidForward(out, x, N);
-  else forward('sigmoid', out, x, N);
+  forward('sigmoid', out, x, N);
 }
 /** Exact GELU on the wasm backend: the contract of the JS `geluForward`. */
 export function wasmGeluForward(out: Float32Array, x: Float32Array, N: number): void {
-  if (N < WASM_TRANSCENDENTAL_MIN) js.geluForward(out, x, N);
-  else forward('gelu', out, x, N);
+  forward('gelu', out, x, N);
 }
 /** dx += dy·y on the wasm backend: the contract of the JS `mulByOutputBackward`. */
 export function wasmMulByOutputBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, N: number): void {
-  if (N < WASM_PRODUCT_MIN) js.mulByOutputBackward(dx, dy, y, N);
-  else backward('expBack', dx, dy, y, N);
+  backward('expBack', dx, dy, y, N);
 }
 /** dx += dy·(1 − y²) on the wasm backend: the contract of the JS `tanhBackward`. */
 export function wasmTanhBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, N: number): void {
-  if (N < WASM_PRODUCT_MIN) js.tanhBackward(dx, dy, y, N);
-  else backward('tanhBack', dx, dy, y, N);
+  backward('tanhBack', dx, dy, y, N);
 }
 /** dx += dy·y(1 − y) on the wasm backend: the contract of the JS `sigmoidBackward`. */
 export function wasmSigmoidBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, N: number): void {
-  if (N < WASM_PRODUCT_MIN) js.sigmoidBackward(dx, dy, y, N);
-  else backward('sigmoidBack', dx, dy, y, N);
+  backward('sigmoidBack', dx, dy, y, N);
 }
 /** dx += dy·(Φ(x) + xφ(x)) on the wasm backend: the contract of the JS `geluBackward`. */
 export function wasmGeluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, N: number): void {
-  if (N < WASM_TRANSCENDENTAL_MIN) js.geluBackward(dx, dy, x, N);
-  else backward('geluBack', dx, dy, x, N);
+  backward('geluBack', dx, dy, x, N);
 }
 
-/** True when the [O, R, I] view goes to the wasm row kernels: the last axis, big enough, rows not too short to pad. */
-function rowsInWasm(O: number, R: number, I: number): boolean {
-  return I === 1 && R > 0 && O * R >= WASM_SOFTMAX_MIN && (R % 4 === 0 || R >= 16);
+/**
+ * True when the [O, R, I] view goes to the wasm row kernels: the last axis, with rows that are a
+ * multiple of four or long enough to pad. It depends on R alone, so a row's result does not
+ * depend on how many rows the batch has.
+ */
+function rowsInWasm(R: number, I: number): boolean {
+  return I === 1 && R > 0 && (R % 4 === 0 || R >= 16);
 }
 
 /** Stages O rows of R into the memory from float `at` with a row stride of Rp (a multiple of four), padding with `pad`. */
@@ -357,7 +346,7 @@ function unstageRows(out: Float32Array, mem: Float32Array, O: number, R: number,
 
 /** Softmax over the middle axis of [O, R, I] on the wasm backend: the contract of the JS `softmaxForward`. */
 export function wasmSoftmaxForward(out: Float32Array, x: Float32Array, O: number, R: number, I: number): void {
-  if (!rowsInWasm(O, R, I)) {
+  if (!rowsInWasm(R, I)) {
     jsSoftmaxForward(out, x, O, R, I);
     return;
   }
@@ -372,7 +361,7 @@ export function wasmSoftmaxForward(out: Float32Array, x: Float32Array, O: number
 
 /** Log-softmax over the middle axis of [O, R, I] on the wasm backend: the contract of the JS `logSoftmaxForward`. */
 export function wasmLogSoftmaxForward(out: Float32Array, x: Float32Array, O: number, R: number, I: number): void {
-  if (!rowsInWasm(O, R, I)) {
+  if (!rowsInWasm(R, I)) {
     jsLogSoftmaxForward(out, x, O, R, I);
     return;
   }
@@ -406,12 +395,12 @@ function rowsBackward(kind: 'softmaxBack' | 'logSoftmaxBack', dx: Float32Array, 
 
 /** Softmax backward over the middle axis of [O, R, I] on the wasm backend: the contract of the JS `softmaxBackward`. */
 export function wasmSoftmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, O: number, R: number, I: number): void {
-  if (!rowsInWasm(O, R, I)) jsSoftmaxBackward(dx, dy, y, O, R, I);
+  if (!rowsInWasm(R, I)) jsSoftmaxBackward(dx, dy, y, O, R, I);
   else rowsBackward('softmaxBack', dx, dy, y, O, R);
 }
 
 /** Log-softmax backward over the middle axis of [O, R, I] on the wasm backend: the contract of the JS `logSoftmaxBackward`. */
 export function wasmLogSoftmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, O: number, R: number, I: number): void {
-  if (!rowsInWasm(O, R, I)) jsLogSoftmaxBackward(dx, dy, y, O, R, I);
+  if (!rowsInWasm(R, I)) jsLogSoftmaxBackward(dx, dy, y, O, R, I);
   else rowsBackward('logSoftmaxBack', dx, dy, y, O, R);
 }
