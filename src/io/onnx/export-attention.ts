@@ -1,0 +1,3 @@
+import type { Emit } from './export-graph';
+/** @internal */
+export const ATTENTION: Record<string, Emit> = {};
