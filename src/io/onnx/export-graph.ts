@@ -149,3 +149,46 @@ export class Graph {
     return this.emitModule(this, m, path, x, { more: call.more ?? [], options: call.options ?? {} });
   }
 }
+
+/**
+ * A Linear-like layer on x (…, K) with a weight [N, K]: `Gemm` (transB) on 2-D input, else
+ * `MatMul` with the weight as [K, N] and `Add`. `weightNK` and `weightKN` give the weight's ONNX
+ * name in either layout (only the one used is asked for). @internal
+ */
+export function linearNodes(g: Graph, path: string, x: Value, weightNK: () => string, weightKN: () => string, bias: string | null): string {
+  if (x.sample.ndim === 2) return g.node('Gemm', path, bias === null ? [x.name, weightNK()] : [x.name, weightNK(), bias], [['transB', int_(1)]]);
+  const y = g.node('MatMul', path, [x.name, weightKN()]);
+  return bias === null ? y : g.node('Add', path, [y, bias]);
+}
+
+/** The GELU nodes on x: its definition 0.5·x·(1 + erf(x/√2)), or the tanh form (Gelu itself is an opset-20 op). @internal */
+export function geluNodes(g: Graph, path: string, x: string, approximate: 'none' | 'tanh'): string {
+  let inner: string;
+  if (approximate === 'tanh') {
+    const x3 = g.node('Mul', path, [g.node('Mul', path, [x, x]), x]);
+    const s = g.node('Add', path, [x, g.node('Mul', path, [x3, g.scalar(`${path}.c`, 0.044715)])]);
+    inner = g.node('Tanh', path, [g.node('Mul', path, [s, g.scalar(`${path}.k`, Math.sqrt(2 / Math.PI))])]);
+  } else {
+    inner = g.node('Erf', path, [g.node('Div', path, [x, g.scalar(`${path}.sqrt2`, Math.SQRT2)])]);
+  }
+  const onePlus = g.node('Add', path, [inner, g.scalar(`${path}.one`, 1)]);
+  return g.node('Mul', path, [g.node('Mul', path, [x, g.scalar(`${path}.half`, 0.5)]), onePlus]);
+}
+
+/** The attributes of a convolution from its geometry (a Conv*'s or QuantizedConv2d's `config().options`). @internal */
+export function convAttrs(o: { kernelSize: unknown; stride?: unknown; padding?: unknown; dilation?: unknown; groups?: number }, dims: 1 | 2): [string, AttrValue][] {
+  const n = (v: unknown): number[] => (dims === 2 ? pair(v) : [Array.isArray(v) ? (v[0] as number) : (v as number)]);
+  const k = n(o.kernelSize), s = n(o.stride ?? 1), d = n(o.dilation ?? 1);
+  let before: number[], after: number[];
+  if (o.padding === 'same') {
+    // PyTorch's 'same': the total padding d·(k − 1), the extra one at the end.
+    const total = k.map((kk, i) => d[i] * (kk - 1));
+    before = total.map((t) => Math.floor(t / 2));
+    after = total.map((t, i) => t - before[i]);
+  } else {
+    before = o.padding === 'valid' ? k.map(() => 0) : n(o.padding ?? 0);
+    after = before;
+  }
+  return [['kernel_shape', ints(k)], ['strides', ints(s)], ['pads', ints([...before, ...after])], ['dilations', ints(d)], ['group', int_(o.groups ?? 1)]];
+}
+
