@@ -5,7 +5,7 @@
  */
 import { Tensor, mean, permute, reshape, slice } from '../../tensor/index';
 import type { Module, RecurrentOutput } from '../../nn/index';
-import { Graph, int_, join, str_, strs, type Emit, type Value, ints } from './export-graph';
+import { Graph, int_, ints, join, str_, strs, unsupported, type Emit, type Value } from './export-graph';
 
 /** Position in tensorkit's (PyTorch's) gate blocks of each ONNX gate block: LSTM i,f,g,o → i,o,f,c; GRU r,z,n → z,r,h. */
 const GATES: Record<string, readonly number[]> = { LSTM: [0, 3, 1, 2], GRU: [1, 0, 2], RNN: [0] };
@@ -31,6 +31,8 @@ function putGates(dst: Float32Array, off: number, src: Float32Array, order: read
  */
 export function recurrentNodes(g: Graph, m: Module, path: string, x: Value): RecurrentNodes {
   const type = m.config().type;
+  // A family's rnn that is not a float recurrent layer (a QuantizedLSTM): its own mapping, or its error.
+  if (!Object.hasOwn(GATES, type)) return { value: g.emit(m, path, x), topHidden: unsupported(m, path, 'is not an RNN, LSTM or GRU') };
   const r = m as unknown as { inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean; nonlinearity?: 'tanh' | 'relu' } & Record<string, Tensor | undefined>;
   const order = GATES[type], G = order.length, H = r.hiddenSize, D = r.bidirectional ? 2 : 1, L = r.numLayers;
   const sample = (m.forward as (t: Tensor) => RecurrentOutput & { cN?: Tensor })(x.sample);
