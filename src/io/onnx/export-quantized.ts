@@ -205,6 +205,13 @@ export const QUANTIZED: Record<string, Emit> = {
   PerChannelMinMaxObserver: observer,
   MovingAveragePerChannelMinMaxObserver: observer,
   HistogramObserver: observer,
+  // A sparse Linear runs as the dense product of its weight (ONNX has no sparse Gemm).
+  SparseLinear(g, m, path, x) {
+    const l = m as unknown as { toDense(): Tensor; bias: Tensor | null };
+    const w = l.toDense();
+    const name = g.param(`${path}.weight`, w);
+    return linearNodes(g, path, x, () => name, () => g.transpose(path, name, [1, 0]), l.bias === null ? null : g.param(`${path}.bias`, l.bias));
+  },
   QuantizedLSTM: recurrentRefused,
   QuantizedGRU: recurrentRefused,
 };

@@ -1,7 +1,13 @@
-import { describe, it } from 'vitest';
-import { Autoencoder } from '../../../src/models/index';
-import { ConvTranspose2d, Sequential, ReLU, Conv2d, type Module } from '../../../src/nn/index';
-import { Generator } from '../../../src/tensor/index';
+import { describe, expect, it } from 'vitest';
+import { SparseLinear } from '../../../src/compress/index';
+import { exportOnnx } from '../../../src/io/onnx/export';
+import { onnxInfo } from '../../../src/io/onnx/info';
+import { Autoencoder, RecurrentClassifier } from '../../../src/models/index';
+import {
+  Conv2d, ConvTranspose2d, LSTM, Linear, Module as ModuleBase, ReLU, Sequential, TransformerEncoder, TransformerEncoderLayer, type Module,
+} from '../../../src/nn/index';
+import { ArgumentError, Generator, type Tensor } from '../../../src/tensor/index';
+import { expectThrows } from '../../helpers/check';
 import { expectSameAsOrt, randomizeParameters } from './export-helpers';
 
 const rng = () => new Generator(3);
@@ -23,4 +29,39 @@ describe('exportOnnx: transposed convolutions and the Autoencoder run in onnxrun
       await expectSameAsOrt(m, [shape]);
     });
   }
+});
+
+describe('exportOnnx: a sparse Linear, names and errors of the several-input, several-output form', () => {
+  it('SparseLinear (from a pruned Linear) runs as the dense product, on 2-d and 3-d input', async () => {
+    const lin = new Linear(6, 4, { rng: rng() });
+    randomizeParameters(lin);
+    for (let i = 0; i < lin.weight.size; i++) if (i % 3 !== 0) lin.weight.data[i] = 0;
+    const s = SparseLinear.fromDense(lin);
+    s.train();
+    await expectSameAsOrt(s, [[1, 6]]);
+    await expectSameAsOrt(s, [[1, 2, 6]]);
+  });
+
+  it('a module with no mapping inside a transformer stack or a recurrent family names its path', () => {
+    class Custom extends ModuleBase {
+      forward(x: Tensor): Tensor { return x; }
+    }
+    const enc = new TransformerEncoder(() => new TransformerEncoderLayer(4, 2, { dimFeedforward: 8 }), 2);
+    (enc.layers as Module[])[1] = new Custom() as never;
+    expectThrows(() => exportOnnx(enc, { inputShape: [1, 3, 4] }), ArgumentError, 'module layers.1 (Custom) has no ONNX mapping');
+    const clf = new RecurrentClassifier({ inputSize: 3, hiddenSize: 4, numClasses: 2, rng: rng() });
+    (clf as unknown as { head: Module }).head = new Custom();
+    expectThrows(() => exportOnnx(clf, { inputShape: [1, 5, 3] }), ArgumentError, 'module head (Custom)');
+  });
+
+  it('inputNames and outputNames must fit the inputs and outputs', () => {
+    const lin = new Linear(2, 2, { rng: rng() });
+    expectThrows(() => exportOnnx(lin, { inputShape: [1, 2], inputNames: ['a', 'b'] }), ArgumentError, 'inputNames has 2 names for 1 input');
+    expectThrows(() => exportOnnx(lin, { inputShape: [1, 2], outputNames: ['y', 'h'] }), ArgumentError, 'outputNames has 2 names but the model has 1 output');
+    expectThrows(() => exportOnnx(lin, { inputShape: [[1, 2], [1, 2]] }), ArgumentError, 'module (root) (Linear) takes one input, got 2');
+    expectThrows(() => exportOnnx(lin, { inputShape: [1, 2], forwardOptions: { isCausal: true } }), ArgumentError, 'takes no forward options');
+    expectThrows(() => exportOnnx(lin, { inputShape: [[1, 2], [1, 2], [1, 2], [1, 2]] }), ArgumentError, 'inputShape');
+    expectThrows(() => exportOnnx(new LSTM(2, 3), { inputShape: [1, 4, 2], outputNames: ['y', 'y'] }), ArgumentError, 'output names must differ');
+    expect(onnxInfo(exportOnnx(new LSTM(2, 3), { inputShape: [1, 4, 2], inputNames: ['x'], outputNames: ['y'] })).outputs.map((o) => o.name)).toEqual(['y', 'hN', 'cN']);
+  });
 });
