@@ -145,3 +145,13 @@ describe('exportOnnx: quantized recurrent layers', () => {
     expectThrows(() => exportOnnx(seq, { inputShape: [1, 5, 3] }), ArgumentError, 'module 0 (QuantizedGRU)', 'no ONNX mapping');
   });
 });
+
+describe('exportOnnx: quantized layers at opset 13', () => {
+  it('QDQ with per-channel axes runs at opset 13 (the first opset with axis on QuantizeLinear)', async () => {
+    const lin = new Linear(6, 4, { rng: rng() });
+    randomizeParameters(lin);
+    const q = QuantizedLinear.fromFloat(lin, { perChannel: true });
+    q.train();
+    await expectSameAsOrt(q, [[1, 6]], { exportOptions: { opset: 13 } });
+  });
+});

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../../src/io/onnx/export';
 import { RecurrentClassifier, SequenceTagger } from '../../../src/models/index';
 import { GRU, LSTM, RNN, type Module } from '../../../src/nn/index';
-import { Generator, Tensor, tensor } from '../../../src/tensor/index';
-import { expectSameAsOrt, randomizeParameters } from './export-helpers';
+import { onnxInfo } from '../../../src/io/onnx/info';
+import { Generator, Tensor, randn, tensor } from '../../../src/tensor/index';
+import { expectSameAsOrt, randomizeParameters, runOrt } from './export-helpers';
 
 const rng = () => new Generator(5);
 
@@ -37,7 +38,6 @@ describe('exportOnnx: recurrent layers run in onnxruntime with our output, hN an
   }
 
   it('the graph has one ONNX node per layer and names the outputs output, hN, cN', async () => {
-    const { onnxInfo } = await import('../../../src/io/onnx/info');
     const info = onnxInfo(exportOnnx(new LSTM(3, 4, { numLayers: 2, bidirectional: true, rng: rng() }), { inputShape: [1, 6, 3] }));
     expect(info.opCounts.LSTM).toBe(2);
     expect(info.outputs.map((o) => o.name)).toEqual(['output', 'hN', 'cN']);
@@ -62,4 +62,23 @@ describe('exportOnnx: recurrent families', () => {
       await expectSameAsOrt(m, [shape], { inputs });
     });
   }
+});
+
+describe('exportOnnx: recurrent layers with a fixed batch and at opset 13', () => {
+  it('without dynamicBatch the shapes are fixed, hN included; opset 13 runs too', async () => {
+    const m = new GRU(3, 4, { numLayers: 2, bidirectional: true, rng: rng() });
+    randomizeParameters(m);
+    m.eval();
+    const x = randn([3, 6, 3], { rng: new Generator(2) });
+    const want = m.forward(x);
+    for (const o of [{ dynamicBatch: false }, { opset: 13 }]) {
+      const bytes = exportOnnx(m, { inputShape: [3, 6, 3], ...o });
+      const [y, h] = await runOrt(bytes, [x]);
+      expect([...y.dims]).toEqual([3, 6, 8]);
+      expect([...h.dims]).toEqual([4, 3, 4]);
+      expect(Math.max(...y.data.map((v, i) => Math.abs(v - want.output.data[i])))).toBeLessThan(1e-4);
+      expect(Math.max(...h.data.map((v, i) => Math.abs(v - want.hN.data[i])))).toBeLessThan(1e-4);
+    }
+    expect(onnxInfo(exportOnnx(m, { inputShape: [3, 6, 3], dynamicBatch: false })).outputs[1].shape).toEqual([4, 3, 4]);
+  });
 });
