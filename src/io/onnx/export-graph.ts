@@ -98,9 +98,9 @@ export class Graph {
     return name;
   }
 
-  /** Adds an initializer; returns its (unique) name. */
+  /** Adds an initializer; returns its (unique) name (`.weight` of the root module is `weight`). */
   init(name: string, dims: readonly number[], data: InitData): string {
-    const n = this.fresh(name);
+    const n = this.fresh(name.startsWith('.') ? name.slice(1) : name);
     this.inits.push({ name: n, dims: [...dims], data });
     return n;
   }

@@ -49,6 +49,11 @@ describe('exportOnnx: dynamically quantized Linear (QDQ with the grid computed f
     const info = onnxInfo(exportOnnx(m, { inputShape: [1, 5] }));
     expect(info.opCounts.DequantizeLinear).toBeGreaterThanOrEqual(4);
     expect(info.opCounts.QuantizeLinear).toBe(2);
+    // The weights stay int8 in the file: a quarter of the float bytes.
+    const float = new MLP({ inFeatures: 256, hiddenSizes: [256], outFeatures: 256, rng: rng() });
+    const floatBytes = exportOnnx(float, { inputShape: [1, 256] }).length;
+    const quantBytes = exportOnnx(quantizeDynamic(float), { inputShape: [1, 256] }).length;
+    expect(quantBytes).toBeLessThan(floatBytes * 0.3);
   });
 });
 
