@@ -4,7 +4,7 @@ import { exportOnnx } from '../../../src/io/onnx/export';
 import { onnxInfo } from '../../../src/io/onnx/info';
 import { Autoencoder, RecurrentClassifier } from '../../../src/models/index';
 import {
-  Conv2d, ConvTranspose2d, LSTM, Linear, Module as ModuleBase, ReLU, Sequential, TransformerEncoder, TransformerEncoderLayer, type Module,
+  AdaptiveAvgPool2d, Conv2d, ConvTranspose2d, LSTM, Linear, Module as ModuleBase, ReLU, Sequential, TransformerEncoder, TransformerEncoderLayer, type Module,
 } from '../../../src/nn/index';
 import { ArgumentError, Generator, type Tensor } from '../../../src/tensor/index';
 import { expectThrows } from '../../helpers/check';
@@ -52,6 +52,11 @@ describe('exportOnnx: a sparse Linear, names and errors of the several-input, se
     const clf = new RecurrentClassifier({ inputSize: 3, hiddenSize: 4, numClasses: 2, rng: rng() });
     (clf as unknown as { head: Module }).head = new Custom();
     expectThrows(() => exportOnnx(clf, { inputShape: [1, 5, 3] }), ArgumentError, 'module head (Custom)');
+  });
+
+  it('an AdaptiveAvgPool2d whose output size does not divide its input is an ArgumentError naming the sizes', () => {
+    const net = new Sequential(new Conv2d(1, 2, 3, { rng: rng() }), new AdaptiveAvgPool2d([2, 3]));
+    expectThrows(() => exportOnnx(net, { inputShape: [1, 1, 7, 7] }), ArgumentError, 'module 1 (AdaptiveAvgPool2d)', 'output size 2×3', '5×5 input');
   });
 
   it('inputNames and outputNames must fit the inputs and outputs', () => {
