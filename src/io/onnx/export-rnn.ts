@@ -29,13 +29,15 @@ function putGates(dst: Float32Array, off: number, src: Float32Array, order: read
  * joined on the features before the next, and the output back to (B, T, D·H). hN (and cN) are the
  * layers' final states concatenated to (L·D, B, H). @internal
  */
-export function recurrentNodes(g: Graph, m: Module, path: string, x: Value): RecurrentNodes {
+export function recurrentNodes(g: Graph, m: Module, path: string, x: Value, init: { h: Value; c: Value | null } | null = null): RecurrentNodes {
   const type = m.config().type;
   // A family's rnn that is not a float recurrent layer (a QuantizedLSTM): its own mapping, or its error.
   if (!Object.hasOwn(GATES, type)) return { value: g.emit(m, path, x), topHidden: unsupported(m, path, 'is not an RNN, LSTM or GRU') };
   const r = m as unknown as { inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; bias: boolean; nonlinearity?: 'tanh' | 'relu' } & Record<string, Tensor | undefined>;
   const order = GATES[type], G = order.length, H = r.hiddenSize, D = r.bidirectional ? 2 : 1, L = r.numLayers;
-  const sample = (m.forward as (t: Tensor) => RecurrentOutput & { cN?: Tensor })(x.sample);
+  const sample = init === null
+    ? (m.forward as (t: Tensor) => RecurrentOutput & { cN?: Tensor })(x.sample)
+    : (m.forward as (t: Tensor, s: unknown) => RecurrentOutput & { cN?: Tensor })(x.sample, type === 'LSTM' ? { h0: init.h.sample, c0: init.c?.sample } : init.h.sample);
   const attrs: [string, ReturnType<typeof int_>][] = [['hidden_size', int_(H)], ['direction', str_(D === 2 ? 'bidirectional' : 'forward')]];
   if (type === 'GRU') attrs.push(['linear_before_reset', int_(1)]);
   if (type === 'RNN' && r.nonlinearity === 'relu') attrs.push(['activations', strs(D === 2 ? ['Relu', 'Relu'] : ['Relu'])]);
@@ -56,7 +58,14 @@ export function recurrentNodes(g: Graph, m: Module, path: string, x: Value): Rec
       }
     }
     const inputs = [input, g.init(`${path}.W${l}`, [D, G * H, inSize], W), g.init(`${path}.R${l}`, [D, G * H, H], R)];
-    if (r.bias) inputs.push(g.init(`${path}.B${l}`, [D, 2 * G * H], B));
+    inputs.push(r.bias ? g.init(`${path}.B${l}`, [D, 2 * G * H], B) : '');
+    if (init !== null) {
+      // Layer l starts from entries l·D … l·D + D − 1 of the initial states [L·D, B, H]; '' skips sequence_lens.
+      const part = (v: string): string => (L === 1 ? v : g.node('Slice', path, [v, g.int64s(`${path}.start`, [l * D]), g.int64s(`${path}.end`, [(l + 1) * D]), g.int64s(`${path}.axes`, [0])]));
+      inputs.push('', part(init.h.name));
+      if (type === 'LSTM' && init.c !== null) inputs.push(part(init.c.name));
+    }
+    while (inputs[inputs.length - 1] === '') inputs.pop();
     const outs = g.nodeN(type, join(path, `l${l}`), inputs, nOut, attrs);
     y = outs[0];
     hs.push(outs[1]);
@@ -100,6 +109,28 @@ export const RECURRENT: Record<string, Emit> = {
       pooled = { name: g.reshape(path, g.transpose(path, r.topHidden, [1, 0, 2]), [0, -1]), sample };
     }
     return g.emit(f.head, join(path, 'head'), g.emit(f.dropout, join(path, 'dropout'), pooled)).name;
+  },
+  Seq2Seq(g, m, path, x, call) {
+    // Teacher-forced forward(src, tgtIn): the encoder's final states start the decoder; Luong
+    // attention scores the decoder outputs against the (projected) encoder outputs.
+    if (call.more.length !== 1) unsupported(m, path, `takes two inputs (src, tgtIn), got ${call.more.length + 1}`);
+    if (Object.keys(call.options).length > 0) unsupported(m, path, 'takes no forward options');
+    const s = m as unknown as { srcEmbedding: Module; encoder: Module; tgtEmbedding: Module; decoder: Module; attnProj: Module | null; combine: Module | null; out: Module };
+    const enc = recurrentNodes(g, s.encoder, join(path, 'encoder'), g.emit(s.srcEmbedding, join(path, 'srcEmbedding'), x)).value;
+    const [hN, cN] = enc.extras as Value[];
+    const dec = recurrentNodes(g, s.decoder, join(path, 'decoder'), g.emit(s.tgtEmbedding, join(path, 'tgtEmbedding'), call.more[0]), { h: hN, c: cN ?? null }).value;
+    let h: Value = { name: dec.name, sample: dec.sample };
+    if (s.combine !== null) {
+      const keys = s.attnProj === null ? enc : g.emit(s.attnProj, join(path, 'attnProj'), { name: enc.name, sample: enc.sample });
+      const p = join(path, 'attention');
+      const a = g.node('Softmax', p, [g.node('MatMul', p, [dec.name, g.transpose(p, keys.name, [0, 2, 1])])], [['axis', int_(-1)]]);
+      const ctx = g.node('MatMul', p, [a, enc.name]);
+      const cat: Value = { name: g.node('Concat', p, [ctx, dec.name], [['axis', int_(2)]]), sample: Tensor.empty([...dec.sample.shape.slice(0, 2), 2 * dec.sample.shape[2]]) };
+      const c = g.emit(s.combine, join(path, 'combine'), cat);
+      h = { name: g.node('Tanh', join(path, 'combine'), [c.name]), sample: c.sample };
+    }
+    const logits = g.emit(s.out, join(path, 'out'), h);
+    return { name: logits.name, sample: (m.forward as (a: Tensor, b: Tensor) => Tensor)(x.sample, call.more[0].sample) };
   },
   SequenceTagger(g, m, path, x) {
     const f = m as unknown as RecurrentFamily;

@@ -210,7 +210,7 @@ const CONTAINERS: Record<string, Emit> = {
 const EMITTERS: Record<string, Emit> = { ...LEAVES, ...CONTAINERS, ...RECURRENT, ...ATTENTION, ...QUANTIZED };
 
 /** Config types whose emitter reads forward options or several inputs. */
-const TAKES_OPTIONS = new Set(['MultiHeadAttention', 'TransformerEncoderLayer', 'TransformerEncoder', 'TransformerDecoderLayer', 'TransformerDecoder']);
+const TAKES_OPTIONS = new Set(['Seq2Seq', 'MultiHeadAttention', 'TransformerEncoderLayer', 'TransformerEncoder', 'TransformerDecoderLayer', 'TransformerDecoder']);
 
 /** The dispatch every emitter reaches children through ({@link Graph.emit}). */
 function emit(g: Graph, m: Module, path: string, x: Value, call: Call): Value {

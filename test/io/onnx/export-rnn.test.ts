@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../../src/io/onnx/export';
-import { RecurrentClassifier, SequenceTagger } from '../../../src/models/index';
+import { RecurrentClassifier, Seq2Seq, SequenceTagger } from '../../../src/models/index';
 import { GRU, LSTM, RNN, type Module } from '../../../src/nn/index';
 import { onnxInfo } from '../../../src/io/onnx/info';
 import { Generator, Tensor, randn, tensor } from '../../../src/tensor/index';
@@ -81,4 +81,23 @@ describe('exportOnnx: recurrent layers with a fixed batch and at opset 13', () =
     }
     expect(onnxInfo(exportOnnx(m, { inputShape: [3, 6, 3], dynamicBatch: false })).outputs[1].shape).toEqual([4, 3, 4]);
   });
+});
+
+describe('exportOnnx: Seq2Seq (two inputs; the encoder state starts the decoder)', () => {
+  const pair = (b: number): Tensor[] => [
+    tensor(Array.from({ length: b }, (_, i) => [i % 6, (i + 1) % 6, 5, 2, 0, (4 * i) % 6])),
+    tensor(Array.from({ length: b }, (_, i) => [1, (i + 2) % 7, 6, (5 * i) % 7])),
+  ];
+  const cases: [string, () => Module][] = [
+    ['GRU, general attention', () => new Seq2Seq({ srcVocab: 6, tgtVocab: 7, embeddingDim: 4, hiddenSize: 5, bosToken: 1, rng: rng() })],
+    ['LSTM, dot attention', () => new Seq2Seq({ srcVocab: 6, tgtVocab: 7, embeddingDim: 4, hiddenSize: 5, cell: 'lstm', attention: 'dot', bosToken: 1, rng: rng() })],
+    ['LSTM, no attention', () => new Seq2Seq({ srcVocab: 6, tgtVocab: 7, embeddingDim: 4, hiddenSize: 5, cell: 'lstm', attention: 'none', bosToken: 1, rng: rng() })],
+  ];
+  for (const [name, make] of cases) {
+    it(name, async () => {
+      const m = make();
+      randomizeParameters(m);
+      await expectSameAsOrt(m, [[1, 6], [1, 4]], { inputs: pair, exportOptions: { inputNames: ['src', 'tgtIn'] } });
+    });
+  }
 });
