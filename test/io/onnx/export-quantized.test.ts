@@ -123,6 +123,16 @@ describe('exportOnnx: fake quantization and quantization-aware training match te
     await expectSameAsOrt(net, [[1, 6]], { atol: stepOf(out) });
   });
 
+  it('exporting a QAT model leaves its fake quantizers\' ranges as they were (the trace observes nothing)', () => {
+    const net = prepareQat(new Sequential(new Linear(3, 4, { rng: rng() }), new ReLU(), new Linear(4, 2, { rng: rng() })));
+    calibrate(net, [8, 3]);
+    const state = (): string => JSON.stringify(net.modules().filter((q) => q instanceof FakeQuantize).map((q) => q.stateDict()));
+    const before = state();
+    exportOnnx(net, { inputShape: [2, 3] });
+    expect(state()).toBe(before);
+    expect(net.training).toBe(true);
+  });
+
   it('prepareQat of fused Conv2d+ReLU and Linear (QatConv2d with relu, per-tensor weights)', async () => {
     const net = new Sequential(new Conv2d(2, 3, 3, { rng: rng() }), new ReLU(), new Flatten(), new Linear(12, 2, { rng: rng() }));
     randomizeParameters(net);
