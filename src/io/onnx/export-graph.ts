@@ -29,7 +29,10 @@ export type InitData = Float32Array | BigInt64Array | Int8Array | Uint8Array | I
 export interface Value {
   /** The ONNX name. */
   name: string;
-  /** tensorkit's value for the example input (shapes, and the module's own forward). */
+  /**
+   * tensorkit's value for the example input (shapes, and the module's own forward); inside a
+   * composite emitter, where the next emitter reads only the shape, a tensor of the right shape.
+   */
   sample: Tensor;
   /** Further outputs of a module that returns several (an RNN's hN, an LSTM's cN), in order. */
   extras?: Value[];
