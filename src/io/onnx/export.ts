@@ -1,117 +1,80 @@
 /**
  * ONNX export: walks a module tree and writes a ModelProto (ONNX's own field numbers, see
- * onnx/onnx.proto) with the layers as ONNX nodes and the parameters as float32 initializers.
+ * onnx/onnx.proto) with the layers as ONNX nodes and the parameters as initializers. The layers
+ * of this file are the feed-forward ones and the containers; export-rnn.ts, export-attention.ts
+ * and export-quantized.ts add the recurrent, attention and quantized ones, all through the one
+ * emitter context of export-graph.ts.
  * @module
  */
-import { ArgumentError, ShapeError, Tensor, zeros } from '../../tensor/index';
-import { arrayOf, bool, int, parseOptions, posInt, str } from '../../tensor/options';
+import { ArgumentError, ShapeError, Tensor, flatten, relu, reshape, zeros } from '../../tensor/index';
+import { anyOf, arrayOf, bool, int, object, parseOptions, posInt, str, type Check } from '../../tensor/options';
 import { Module } from '../../nn/index';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { ProtoWriter } from './protobuf';
 import { ATTR, DATA_TYPE, F } from './schema';
+import {
+  Graph, convAttrs, float_, geluNodes, int_, ints, join, linearNodes, pair, unsupported, type AttrValue, type Call, type Emit, type InitData,
+  type Value,
+} from './export-graph';
+import { ATTENTION } from './export-attention';
+import { QUANTIZED, withObserversFrozen } from './export-quantized';
+import { RECURRENT } from './export-rnn';
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {
-  /** Shape of an example input, batch axis first (e.g. `[1, 4]` or `[1, 3, 28, 28]`); required. */
-  inputShape: readonly number[];
-  /** Name of the graph input (one name; default `['input']`). */
+  /**
+   * Shape of an example input, batch axis first (e.g. `[1, 4]` or `[1, 3, 28, 28]`); required.
+   * For a module whose forward takes several tensors, one shape per input (a
+   * `TransformerDecoderLayer`: `[[1, T, E], [1, S, E]]` for tgt and memory; a
+   * `MultiHeadAttention`: one shape for self-attention, or three for query, key and value).
+   */
+  inputShape: readonly number[] | readonly (readonly number[])[];
+  /** Names of the graph inputs, one per input (default `['input']`, then `input_1`, …). */
   inputNames?: readonly string[];
-  /** Name of the graph output (one name; default `['output']`). */
+  /**
+   * Names of the graph outputs (default `['output']`; a recurrent layer at the root also returns
+   * its final states, default names `hN` and `cN`).
+   */
   outputNames?: readonly string[];
-  /** ONNX opset of the default domain, 13 to 17 (default 17; LayerNorm needs 17). */
+  /** ONNX opset of the default domain, 13 to 17 (default 17; LayerNorm and the transformer layers need 17). */
   opset?: number;
-  /** Name the batch axis `'batch'` in the input and output so that every batch size runs (default true). */
+  /** Name the batch axis `'batch'` in the inputs and outputs so that every batch size runs (default true). */
   dynamicBatch?: boolean;
+  /**
+   * Options of the root module's forward, fixed into the graph: the masks of attention and of the
+   * transformer layers (`{ isCausal: true }`, `{ srcMask }`, `{ tgtMask, memoryMask }`), which
+   * become constant initializers. Key padding masks are refused (they depend on the batch).
+   */
+  forwardOptions?: Record<string, unknown>;
 }
 
+const SHAPE: Check<readonly number[]> = arrayOf(posInt, { min: 1 });
 const SPEC = {
-  inputShape: arrayOf(posInt, { min: 1 }),
-  inputNames: arrayOf(str, { min: 1, max: 1 }),
-  outputNames: arrayOf(str, { min: 1, max: 1 }),
+  inputShape: anyOf<readonly number[] | readonly (readonly number[])[]>('a shape (positive integers) or a list of 1 to 3 shapes', SHAPE, arrayOf(SHAPE, { min: 1, max: 3 })),
+  inputNames: arrayOf(str, { min: 1, max: 3 }),
+  outputNames: arrayOf(str, { min: 1, max: 3 }),
   opset: int({ min: 13, max: 17 }),
   dynamicBatch: bool,
+  forwardOptions: object,
 };
 
 /** The IR version that goes with each supported opset (onnx/docs/Versioning.md). */
 const IR_VERSION: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8 };
 
-type AttrValue = { t: 'int'; v: number } | { t: 'float'; v: number } | { t: 'ints'; v: readonly number[] } | { t: 'string'; v: string };
-
-interface NodeDef {
-  op: string;
-  inputs: string[];
-  outputs: string[];
-  name: string;
-  attrs: [string, AttrValue][];
+/** A float weight [N, K] transposed to [K, N]. */
+function transposed(w: Tensor): Float32Array {
+  const [O, I] = w.shape, d = w.data, wt = new Float32Array(O * I);
+  for (let i = 0; i < O; i++) for (let j = 0; j < I; j++) wt[j * O + i] = d[i * I + j];
+  return wt;
 }
-
-interface Value {
-  name: string;
-  /** tensorkit's value for the example input (shapes and the module's own forward). */
-  sample: Tensor;
-}
-
-const int_ = (v: number): AttrValue => ({ t: 'int', v });
-const float_ = (v: number): AttrValue => ({ t: 'float', v });
-const ints = (v: readonly number[]): AttrValue => ({ t: 'ints', v });
-
-class Graph {
-  readonly nodes: NodeDef[] = [];
-  readonly inits: { name: string; dims: readonly number[]; data: Float32Array | BigInt64Array }[] = [];
-  private readonly used = new Set<string>();
-  constructor(readonly opset: number) {}
-
-  fresh(base: string): string {
-    let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
-    this.used.add(name);
-    return name;
-  }
-
-  init(name: string, dims: readonly number[], data: Float32Array | BigInt64Array): string {
-    const n = this.fresh(name);
-    this.inits.push({ name: n, dims, data });
-    return n;
-  }
-
-  param(name: string, t: Tensor): string {
-    return this.init(name, t.shape, t.data);
-  }
-
-  scalar(name: string, v: number): string {
-    return this.init(name, [], Float32Array.of(v));
-  }
-
-  node(op: string, path: string, inputs: string[], attrs: [string, AttrValue][] = [], out?: string): string {
-    const o = out ?? this.fresh(`${path || 'model'}/${op}`);
-    this.used.add(o);
-    this.nodes.push({ op, inputs, outputs: [o], name: this.fresh(`${path || 'model'}/${op}#node`), attrs });
-    return o;
-  }
-}
-
-function unsupported(m: Module, path: string, why = 'has no ONNX mapping'): never {
-  throw new ArgumentError(`exportOnnx: module ${path || '(root)'} (${m.constructor.name}) ${why}`);
-}
-
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
-
-type Emit = (g: Graph, m: Module, path: string, x: Value) => string;
 
 /** Graph nodes per config type: each returns the ONNX name of the module's output. */
 const LEAVES: Record<string, Emit> = {
   Linear(g, m, path, x) {
     const l = m as unknown as { weight: Tensor; bias: Tensor | null };
-    if (x.sample.ndim === 2) {
-      const inputs = [x.name, g.param(`${path}.weight`, l.weight)];
-      if (l.bias) inputs.push(g.param(`${path}.bias`, l.bias));
-      return g.node('Gemm', path, inputs, [['transB', int_(1)]]);
-    }
-    const [O, I] = l.weight.shape, w = l.weight.data, wt = new Float32Array(O * I);
-    for (let i = 0; i < O; i++) for (let j = 0; j < I; j++) wt[j * O + i] = w[i * I + j];
-    const y = g.node('MatMul', path, [x.name, g.init(`${path}.weight_t`, [I, O], wt)]);
-    return l.bias ? g.node('Add', path, [y, g.param(`${path}.bias`, l.bias)]) : y;
+    const bias = l.bias ? g.param(`${path}.bias`, l.bias) : null;
+    return linearNodes(g, path, x, () => g.param(`${path}.weight`, l.weight), () => g.init(`${path}.weight_t`, [l.weight.shape[1], l.weight.shape[0]], transposed(l.weight)), bias);
   },
   ReLU: (g, _m, path, x) => g.node('Relu', path, [x.name]),
   Sigmoid: (g, _m, path, x) => g.node('Sigmoid', path, [x.name]),
@@ -127,20 +90,7 @@ const LEAVES: Record<string, Emit> = {
     const b = g.scalar(`${path}.beta`, beta);
     return g.node('Div', path, [g.node('Softplus', path, [g.node('Mul', path, [x.name, b])]), b]);
   },
-  GELU(g, m, path, x) {
-    // Gelu is an opset-20 op; opset 17 gets its definition: 0.5·x·(1 + erf(x/√2)), or the tanh form.
-    const { approximate } = m as unknown as { approximate: 'none' | 'tanh' };
-    let inner: string;
-    if (approximate === 'tanh') {
-      const x3 = g.node('Mul', path, [g.node('Mul', path, [x.name, x.name]), x.name]);
-      const s = g.node('Add', path, [x.name, g.node('Mul', path, [x3, g.scalar(`${path}.c`, 0.044715)])]);
-      inner = g.node('Tanh', path, [g.node('Mul', path, [s, g.scalar(`${path}.k`, Math.sqrt(2 / Math.PI))])]);
-    } else {
-      inner = g.node('Erf', path, [g.node('Div', path, [x.name, g.scalar(`${path}.sqrt2`, Math.SQRT2)])]);
-    }
-    const onePlus = g.node('Add', path, [inner, g.scalar(`${path}.one`, 1)]);
-    return g.node('Mul', path, [g.node('Mul', path, [x.name, g.scalar(`${path}.half`, 0.5)]), onePlus]);
-  },
+  GELU: (g, m, path, x) => geluNodes(g, path, x.name, (m as unknown as { approximate: 'none' | 'tanh' }).approximate),
   Flatten(g, m, path, x) {
     const { startAxis, endAxis } = m as unknown as { startAxis: number; endAxis: number };
     const r = x.sample.ndim;
@@ -149,10 +99,21 @@ const LEAVES: Record<string, Emit> = {
     const outShape = (m.forward as (t: Tensor) => Tensor)(x.sample).shape;
     // Reshape's 0 copies the input's axis, so the batch axis stays dynamic; a flattened batch axis is −1.
     const shape = outShape.map((d, i) => (i === 0 ? (s === 0 ? -1 : 0) : d));
-    return g.node('Reshape', path, [x.name, g.init(`${path}.shape`, [shape.length], BigInt64Array.from(shape.map(BigInt)))]);
+    return g.reshape(path, x.name, shape);
   },
   Conv2d: (g, m, path, x) => conv(g, m, path, x, 2),
   Conv1d: (g, m, path, x) => conv(g, m, path, x, 1),
+  ConvTranspose2d(g, m, path, x) {
+    const c = m as unknown as { weight: Tensor; bias: Tensor | null };
+    const o = m.config().options as { kernelSize: unknown; stride: unknown; padding: unknown; outputPadding: unknown; dilation: unknown; groups: number };
+    const p = pair(o.padding);
+    const inputs = [x.name, g.param(`${path}.weight`, c.weight)];
+    if (c.bias) inputs.push(g.param(`${path}.bias`, c.bias));
+    return g.node('ConvTranspose', path, inputs, [
+      ['kernel_shape', ints(pair(o.kernelSize))], ['strides', ints(pair(o.stride))], ['pads', ints([p[0], p[1], p[0], p[1]])],
+      ['output_padding', ints(pair(o.outputPadding))], ['dilations', ints(pair(o.dilation))], ['group', int_(o.groups)],
+    ]);
+  },
   MaxPool2d(g, m, path, x) {
     const { kernelSize, options: o } = m as unknown as { kernelSize: unknown; options: { stride?: unknown; padding?: unknown; dilation?: unknown } };
     const k = pair(kernelSize), s = o.stride === undefined ? k : pair(o.stride), p = pair(o.padding ?? 0), d = pair(o.dilation ?? 1);
@@ -188,23 +149,10 @@ const LEAVES: Record<string, Emit> = {
 };
 
 function conv(g: Graph, m: Module, path: string, x: Value, dims: 1 | 2): string {
-  const c = m as unknown as { weight: Tensor; bias: Tensor | null; kernelSize: unknown; opts: { stride: unknown; padding: unknown; dilation: unknown; groups: number } };
-  const n = (v: unknown): number[] => (dims === 2 ? pair(v) : [Array.isArray(v) ? (v[0] as number) : (v as number)]);
-  const k = n(c.kernelSize), s = n(c.opts.stride), d = n(c.opts.dilation);
-  let before: number[], after: number[];
-  if (c.opts.padding === 'same') {
-    const total = k.map((kk, i) => d[i] * (kk - 1));
-    before = total.map((t) => Math.floor(t / 2));
-    after = total.map((t, i) => t - before[i]);
-  } else {
-    before = c.opts.padding === 'valid' ? k.map(() => 0) : n(c.opts.padding);
-    after = before;
-  }
+  const c = m as unknown as { weight: Tensor; bias: Tensor | null };
   const inputs = [x.name, g.param(`${path}.weight`, c.weight)];
   if (c.bias) inputs.push(g.param(`${path}.bias`, c.bias));
-  return g.node('Conv', path, inputs, [
-    ['kernel_shape', ints(k)], ['strides', ints(s)], ['pads', ints([...before, ...after])], ['dilations', ints(d)], ['group', int_(c.opts.groups)],
-  ]);
+  return g.node('Conv', path, inputs, convAttrs(m.config().options as Parameters<typeof convAttrs>[0], dims));
 }
 
 function batchNorm(g: Graph, m: Module, path: string, x: Value): string {
@@ -216,36 +164,74 @@ function batchNorm(g: Graph, m: Module, path: string, x: Value): string {
   return g.node('BatchNormalization', path, [x.name, scale, bias, g.param(`${path}.running_mean`, b.runningMean), g.param(`${path}.running_var`, b.runningVar)], [['epsilon', float_(b.eps)]]);
 }
 
-const join = (path: string, key: string | number): string => (path ? `${path}.${key}` : String(key));
-
 /** Runs `mods` in order, emitting each; returns the last value. */
 function chain(g: Graph, mods: readonly Module[], path: string, field: string | null, x: Value): Value {
   let v = x;
-  mods.forEach((m, i) => { v = emit(g, m, join(path, field === null ? i : `${field}.${i}`), v); });
+  mods.forEach((m, i) => { v = g.emit(m, join(path, field === null ? i : `${field}.${i}`), v); });
   return v;
 }
 
-function emit(g: Graph, m: Module, path: string, x: Value): Value {
-  const type = m.config().type;
-  if (type === 'Sequential') return chain(g, (m as unknown as { layers(): Module[] }).layers(), path, null, x);
-  if (type === 'MLP') return chain(g, (m as unknown as { layers: Module[] }).layers, path, 'layers', x);
-  if (type === 'CNN') {
+/** Containers and families whose children are emitted in turn. */
+const CONTAINERS: Record<string, Emit> = {
+  Sequential: (g, m, path, x) => chain(g, (m as unknown as { layers(): Module[] }).layers(), path, null, x),
+  // The fused float modules of tensorkit/compress (Sequentials of Conv2d or Linear and ReLU).
+  ConvReLU2d: (g, m, path, x) => chain(g, (m as unknown as { layers(): Module[] }).layers(), path, null, x),
+  LinearReLU: (g, m, path, x) => chain(g, (m as unknown as { layers(): Module[] }).layers(), path, null, x),
+  MLP: (g, m, path, x) => chain(g, (m as unknown as { layers: Module[] }).layers, path, 'layers', x),
+  CNN(g, m, path, x) {
     const c = m as unknown as { features: Module[]; head: Module[] };
     const f = chain(g, c.features, path, 'features', x);
-    const flat = { name: g.node('Flatten', join(path, 'flatten'), [f.name], [['axis', int_(1)]]), sample: f.sample.reshape([f.sample.shape[0], -1]) };
+    const flat = { name: g.node('Flatten', join(path, 'flatten'), [f.name], [['axis', int_(1)]]), sample: flatten(f.sample, 1) };
     return chain(g, c.head, path, 'head', flat);
+  },
+  Autoencoder(g, m, path, x) {
+    const a = m as unknown as { encoderConvs: Module[]; toLatent: Module; fromLatent: Module; decoderConvs: Module[]; featureShape: [number, number, number] };
+    let h = x;
+    a.encoderConvs.forEach((c, i) => {
+      const p = join(path, `encoderConvs.${i}`);
+      h = g.emit(c, p, h);
+      h = { name: g.node('Relu', p, [h.name]), sample: relu(h.sample) };
+    });
+    h = { name: g.node('Flatten', join(path, 'flatten'), [h.name], [['axis', int_(1)]]), sample: flatten(h.sample, 1) };
+    h = g.emit(a.toLatent, join(path, 'toLatent'), h);
+    h = g.emit(a.fromLatent, join(path, 'fromLatent'), h);
+    const fp = join(path, 'fromLatent');
+    h = { name: g.reshape(fp, g.node('Relu', fp, [h.name]), [-1, ...a.featureShape]), sample: reshape(relu(h.sample), [h.sample.shape[0], ...a.featureShape]) };
+    a.decoderConvs.forEach((c, i) => {
+      const p = join(path, `decoderConvs.${i}`);
+      h = g.emit(c, p, h);
+      if (i < a.decoderConvs.length - 1) h = { name: g.node('Relu', p, [h.name]), sample: relu(h.sample) };
+    });
+    return g.node('Sigmoid', path, [h.name]);
+  },
+};
+
+/** Every mapping, by config type. */
+const EMITTERS: Record<string, Emit> = { ...LEAVES, ...CONTAINERS, ...RECURRENT, ...ATTENTION, ...QUANTIZED };
+
+/** Config types whose emitter reads forward options or several inputs. */
+const TAKES_OPTIONS = new Set(['Seq2Seq', 'MultiHeadAttention', 'TransformerEncoderLayer', 'TransformerEncoder', 'TransformerDecoderLayer', 'TransformerDecoder']);
+
+/** The dispatch every emitter reaches children through ({@link Graph.emit}). */
+function emit(g: Graph, m: Module, path: string, x: Value, call: Call): Value {
+  const type = m.config().type;
+  const e = Object.hasOwn(EMITTERS, type) ? EMITTERS[type] : undefined;
+  if (e === undefined) unsupported(m, path);
+  if (!TAKES_OPTIONS.has(type)) {
+    if (call.more.length > 0) unsupported(m, path, `takes one input, got ${call.more.length + 1} (inputShape lists one shape per input)`);
+    if (Object.keys(call.options).length > 0) unsupported(m, path, `takes no forward options, got forwardOptions { ${Object.keys(call.options).join(', ')} }`);
   }
-  const leaf = Object.hasOwn(LEAVES, type) ? LEAVES[type] : undefined;
-  if (!leaf) unsupported(m, path);
-  const name = leaf(g, m, path, x);
-  return { name, sample: (m.forward as (t: Tensor) => Tensor)(x.sample) };
+  const r = e(g, m, path, x, call);
+  if (typeof r !== 'string') return r;
+  return { name: r, sample: (m.forward as (t: Tensor) => Tensor)(x.sample) };
 }
 
-function valueInfo(w: ProtoWriter, name: string, shape: readonly number[], dynamic: boolean): void {
+/** A graph input's or output's ValueInfo: float32 of `shape`, axis `batchAxis` the symbolic `'batch'` (none when null). */
+function valueInfo(w: ProtoWriter, name: string, shape: readonly number[], batchAxis: number | null): void {
   w.string(F.ValueInfo.name, name).message(F.ValueInfo.type, (t) => t.message(F.Type.tensor_type, (tt) => {
     tt.uint(F.TypeTensor.elem_type, DATA_TYPE.FLOAT).message(F.TypeTensor.shape, (s) => {
       shape.forEach((d, i) => s.message(F.Shape.dim, (dm) => {
-        if (i === 0 && dynamic) dm.string(F.Dim.dim_param, 'batch');
+        if (i === batchAxis) dm.string(F.Dim.dim_param, 'batch');
         else dm.uint(F.Dim.dim_value, d);
       }));
     });
@@ -259,19 +245,23 @@ function writeAttr(w: ProtoWriter, name: string, a: AttrValue): void {
     case 'float': w.uint(F.Attribute.type, ATTR.FLOAT).float(F.Attribute.f, a.v); break;
     case 'string': w.uint(F.Attribute.type, ATTR.STRING).string(F.Attribute.s, a.v); break;
     case 'ints': w.uint(F.Attribute.type, ATTR.INTS); for (const v of a.v) w.uint(F.Attribute.ints, v); break;
+    case 'strings': w.uint(F.Attribute.type, ATTR.STRINGS); for (const v of a.v) w.string(F.Attribute.strings, v); break;
   }
 }
 
 /**
  * Exports a module as an ONNX model (ModelProto bytes, opset 17 and IR version 8 by default) that
  * ONNX runtimes (onnxruntime, Triton, KServe) run. The model is traced once in eval mode on
- * zeros of `inputShape` (its training mode is restored afterwards); parameters and running
- * statistics become float32 initializers named by their state-dict keys. With `dynamicBatch` (the
- * default) the first axis of the input and the output is the symbolic `'batch'`. Mappings are
- * listed in docs/onnx.md.
+ * zeros of `inputShape` (its training mode is restored afterwards, and observers of quantization
+ * modules record nothing); parameters and running statistics become float32 initializers named
+ * by their state-dict keys, quantized weights int8 initializers. With `dynamicBatch` (the
+ * default) the first axis of every input and output is the symbolic `'batch'`. Mappings, among
+ * them the recurrent layers (ONNX `LSTM`/`GRU`/`RNN`), attention and the transformer layers (node
+ * subgraphs), and the quantized layers (QuantizeLinear/DequantizeLinear pairs), are listed in
+ * docs/onnx.md.
  * @example exportOnnx(new Linear(4, 2), { inputShape: [1, 4] })[0]; // 8
  * @throws ArgumentError naming the module's class and its path (e.g. `features.3`) when it has no
- * ONNX mapping, and for malformed options.
+ * ONNX mapping (among them `QuantizedLSTM` and `QuantizedGRU`), and for malformed options.
  * @category IO
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
@@ -279,27 +269,50 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
   if (!(model instanceof Module)) throw new ArgumentError(`${op}: model must be a Module, got ${describe(model)}`);
   const o = parseOptions(op, options, SPEC);
   if (o.inputShape === undefined) throw new ArgumentError(`${op}: options.inputShape is required (the example input's shape, batch axis first)`);
+  const shapes = (Array.isArray(o.inputShape[0]) ? o.inputShape : [o.inputShape]) as readonly (readonly number[])[];
   const opset = o.opset ?? 17;
   const dynamic = o.dynamicBatch ?? true;
-  const inputName = o.inputNames?.[0] ?? 'input', outputName = o.outputNames?.[0] ?? 'output';
-  if (inputName === outputName) throw new ArgumentError(`${op}: the input and the output need different names, got '${inputName}' for both`);
+  const inputNames = shapes.map((_, i) => o.inputNames?.[i] ?? (i === 0 ? 'input' : `input_${i}`));
+  if (o.inputNames !== undefined && o.inputNames.length !== shapes.length) {
+    throw new ArgumentError(`${op}: inputNames has ${o.inputNames.length} names for ${shapes.length} input shape(s)`);
+  }
+  if (dynamic && shapes.some((s) => s[0] !== shapes[0][0])) {
+    throw new ArgumentError(`${op}: with dynamicBatch the inputs share the batch axis, got inputShape ${shapes.map((s) => fmtShape(s)).join(', ')}`);
+  }
 
-  const g = new Graph(opset);
-  g.fresh(inputName);
-  g.fresh(outputName);
+  const g = new Graph(opset, dynamic, emit);
+  for (const n of inputNames) if (g.fresh(n) !== n) throw new ArgumentError(`${op}: the input names must differ, got '${n}' twice`);
+  const reserved = o.outputNames ?? [];
+  for (const n of reserved) {
+    if (inputNames.includes(n)) throw new ArgumentError(`${op}: the input and the output need different names, got '${n}' for both`);
+    if (g.fresh(n) !== n) throw new ArgumentError(`${op}: the output names must differ, got '${n}' twice`);
+  }
+  if (reserved.length === 0) g.fresh('output');
+  if (reserved.length === 0 && inputNames.includes('output')) throw new ArgumentError(`${op}: the input and the output need different names, got 'output' for both`);
   const modes = model.modules().map((m) => m.training);
   model.eval();
   let out: Value;
   try {
-    out = emit(g, model, '', { name: inputName, sample: zeros([...o.inputShape]) });
+    const xs = shapes.map((s, i) => ({ name: inputNames[i], sample: zeros([...s]) }));
+    out = withObserversFrozen(model, () => emit(g, model, '', xs[0], { more: xs.slice(1), options: o.forwardOptions ?? {} }));
   } finally {
     model.modules().forEach((m, i) => { m.training = modes[i]; });
   }
-  if (!(out.sample instanceof Tensor)) throw new ShapeError(`${op}: the model's forward on ${fmtShape(o.inputShape)} did not return a Tensor`);
-  // Name the last node's output as asked (or an Identity when the input passes straight through).
-  const last = g.nodes.find((n) => n.outputs[0] === out.name);
-  if (last) last.outputs[0] = outputName;
-  else g.node('Identity', 'output', [out.name], [], outputName);
+  if (!(out.sample instanceof Tensor)) throw new ShapeError(`${op}: the model's forward on ${fmtShape(shapes[0])} did not return a Tensor`);
+  const outs = [out, ...(out.extras ?? [])];
+  if (o.outputNames !== undefined && o.outputNames.length > outs.length) {
+    throw new ArgumentError(`${op}: outputNames has ${o.outputNames.length} names but the model has ${outs.length} output(s)`);
+  }
+  const defaults = ['output', out.extras?.length ? 'hN' : '', 'cN'];
+  const outNames = outs.map((_, i) => o.outputNames?.[i] ?? (i === 0 && reserved.length === 0 ? 'output' : g.fresh(defaults[i] || `output_${i}`)));
+  // Name each output's producing node as asked, or add an Identity (an input passed through, or a
+  // value other nodes also read).
+  outs.forEach((v, i) => {
+    const producer = g.nodes.find((n) => n.outputs.includes(v.name));
+    const read = g.nodes.some((n) => n.inputs.includes(v.name)) || outs.some((w, j) => j < i && w.name === v.name);
+    if (producer && !read) producer.outputs[producer.outputs.indexOf(v.name)] = outNames[i];
+    else g.node('Identity', 'output', [v.name], [], outNames[i]);
+  });
 
   const w = new ProtoWriter();
   w.uint(F.Model.ir_version, IR_VERSION[opset]);
@@ -318,21 +331,31 @@ export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Arra
     for (const t of g.inits) {
       gw.message(F.Graph.initializer, (tw) => {
         for (const d of t.dims) tw.uint(F.Tensor.dims, d);
-        tw.uint(F.Tensor.data_type, t.data instanceof Float32Array ? DATA_TYPE.FLOAT : DATA_TYPE.INT64);
+        tw.uint(F.Tensor.data_type, dataType(t.data));
         tw.string(F.Tensor.name, t.name);
         tw.bytes(F.Tensor.raw_data, littleEndianBytes(t.data));
       });
     }
-    gw.message(F.Graph.input, (v) => valueInfo(v, inputName, o.inputShape!, dynamic));
-    gw.message(F.Graph.output, (v) => valueInfo(v, outputName, out.sample.shape, dynamic));
+    shapes.forEach((s, i) => gw.message(F.Graph.input, (v) => valueInfo(v, inputNames[i], s, dynamic ? 0 : null)));
+    outs.forEach((v, i) => gw.message(F.Graph.output, (vw) => valueInfo(vw, outNames[i], v.sample.shape, dynamic ? (v.batchAxis ?? 0) : null)));
   });
   return w.finish();
 }
 
-function littleEndianBytes(a: Float32Array | BigInt64Array): Uint8Array {
+function dataType(a: InitData): number {
+  if (a instanceof Float32Array) return DATA_TYPE.FLOAT;
+  if (a instanceof BigInt64Array) return DATA_TYPE.INT64;
+  if (a instanceof Int8Array) return DATA_TYPE.INT8;
+  if (a instanceof Uint8Array) return DATA_TYPE.UINT8;
+  return DATA_TYPE.INT32;
+}
+
+function littleEndianBytes(a: InitData): Uint8Array {
+  if (a instanceof Int8Array || a instanceof Uint8Array) return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
   const b = new Uint8Array(a.byteLength);
   const dv = new DataView(b.buffer);
   if (a instanceof Float32Array) for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i], true);
-  else for (let i = 0; i < a.length; i++) dv.setBigInt64(i * 8, a[i], true);
+  else if (a instanceof BigInt64Array) for (let i = 0; i < a.length; i++) dv.setBigInt64(i * 8, a[i], true);
+  else for (let i = 0; i < a.length; i++) dv.setInt32(i * 4, a[i], true);
   return b;
 }
