@@ -73,17 +73,17 @@ class Formatter {
   maxWidth = 1;
 
   constructor(values: ArrayLike<number>) {
-    let min = Infinity, max = 0, any = false;
+    let min = Infinity, max = 0, found = false;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v === 0 || !Number.isFinite(v)) continue;
-      any = true;
+      found = true;
       const a = Math.abs(v);
       if (a < min) min = a;
       if (a > max) max = a;
       if (this.intMode && v !== Math.ceil(v)) this.intMode = false;
     }
-    if (!any) return;
+    if (!found) return;
     this.sciMode = max / min > 1000 || max > 1e8 || (!this.intMode && min < 1e-4);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
