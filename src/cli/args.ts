@@ -2,7 +2,7 @@ import { ArgumentError } from '../tensor/index';
 
 /** A flag of a command: its value kind, and its help line. */
 export interface FlagSpec {
-  kind: 'string' | 'int' | 'bool';
+  kind: 'string' | 'int' | 'number' | 'bool';
   help: string;
   min?: number;
   max?: number;
@@ -42,6 +42,13 @@ export function parseFlags(command: string, argv: readonly string[], spec: Recor
         throw new ArgumentError(`${command}: --${name} must be ${range}, got ${JSON.stringify(v)}`);
       }
       out[name] = n;
+    } else if (s.kind === 'number') {
+      const n = NUMBER.test(v.trim()) ? Number(v) : NaN;
+      const lo = s.min ?? -Infinity, hi = s.max ?? Infinity;
+      if (!Number.isFinite(n) || n < lo || n > hi) {
+        throw new ArgumentError(`${command}: --${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+      }
+      out[name] = n;
     } else {
       if (v === '') throw new ArgumentError(`${command}: --${name} must not be empty`);
       out[name] = v;
@@ -50,10 +57,43 @@ export function parseFlags(command: string, argv: readonly string[], spec: Recor
   return out;
 }
 
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Splits a command's arguments into its positional arguments (at most `max`, at least `min`, named
+ * by `names` in the error) and its flags (parsed by {@link parseFlags}). A token after a flag that
+ * takes a value (`--epochs 5`) is that value, not a positional argument.
+ * @throws ArgumentError for too few or too many positional arguments, or a bad flag.
+ */
+export function parseCommand(
+  command: string, argv: readonly string[], spec: Record<string, FlagSpec>, names: readonly string[], min = names.length,
+): { args: string[]; flags: Record<string, string | number | boolean> } {
+  const args: string[] = [], flagArgv: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      args.push(a);
+      continue;
+    }
+    flagArgv.push(a);
+    const name = a.slice(2);
+    if (!a.includes('=') && Object.hasOwn(spec, name) && spec[name].kind !== 'bool' && i + 1 < argv.length) flagArgv.push(argv[++i]);
+  }
+  const flags = parseFlags(command, flagArgv, spec);
+  if (flags.help === true) return { args, flags };
+  if (args.length < min) throw new ArgumentError(`${command}: missing ${names.slice(args.length, min).join(' and ')} (see tensorkit ${command} --help)`);
+  if (args.length > names.length) throw new ArgumentError(`${command}: unexpected argument ${JSON.stringify(args[names.length])} (it takes ${names.join(' ') || 'no positional arguments'}; see --help)`);
+  return { args, flags };
+}
+
 /** The help text of a command's flags. */
 export function flagHelp(spec: Record<string, FlagSpec>): string {
   const width = Math.max(...Object.keys(spec).map((k) => k.length + (spec[k].kind === 'bool' ? 2 : 8)));
   return Object.entries(spec)
-    .map(([k, s]) => `  ${`--${k}${s.kind === 'bool' ? '' : ` <${s.kind === 'int' ? 'n' : 'v'}>`}`.padEnd(width + 2)}  ${s.help}`)
+    .map(([k, s]) => `  ${`--${k}${s.kind === 'bool' ? '' : ` <${s.kind === 'int' || s.kind === 'number' ? 'n' : 'v'}>`}`.padEnd(width + 2)}  ${s.help}`)
     .join('\n');
 }

@@ -11,6 +11,7 @@ import { expand, flatten, permute, reshape, squeeze, transpose, unsqueeze } from
 import { abs, clamp, exp, log, neg, relu, sigmoid, sqrt, square, tanh, type ClampOptions } from './ops/unary';
 import { checkArg, finite, nonNeg, rng as rngCheck } from './options';
 import { checkShape, describe, sizeOf } from './shape';
+import { formatTensor } from './print';
 
 /**
  * The dimensions of a method taking a shape either as one array (`t.reshape([2, 3])`) or as
@@ -298,11 +299,22 @@ export class Tensor {
     return { shape: [...this.shape], data: encodeNumbers(this.data) };
   }
 
-  /** A short description: shape, flags and up to six values. */
+  /**
+   * The tensor as PyTorch prints it (`str(t)`, default print options): nested rows in aligned
+   * columns, 4 decimals or scientific notation, summarized with `...` past 1,000 elements, then
+   * `requires_grad=True` on a leaf that requires grad (PyTorch's spelling) or `grad_fn=<op>` on a
+   * recorded result. Node's `util.inspect` and `console.log` print the same text.
+   * @example
+   * tensor([[0.1, 2], [3, -4]]).toString(); // 'tensor([[ 0.1000,  2.0000],\n        [ 3.0000, -4.0000]])'
+   * tensor([1, 2, 3]).toString(); // 'tensor([1., 2., 3.])'
+   */
   toString(): string {
-    const vals = Array.from(this.data.subarray(0, 6), (v) => +v.toPrecision(6)).join(', ');
-    const more = this.size > 6 ? ', …' : '';
-    return `Tensor(${fmtShape(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''}) [${vals}${more}]`;
+    return formatTensor({ data: this.data, shape: this.shape, requiresGrad: this.requiresGrad, gradFn: this.node?.op ?? null, parameter: this instanceof Parameter });
+  }
+
+  /** What Node's `util.inspect` (and so `console.log`) shows: {@link Tensor.toString}. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 
   // ---- chainable forms of the functional ops (same semantics, see each function) ----

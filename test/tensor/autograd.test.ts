@@ -123,7 +123,7 @@ describe('autograd engine', () => {
     expect(x.mul(2).add(1).relu().sum().item()).toBe(tk.sum(tk.relu(tk.add(tk.mul(x, 2), 1))).item());
     expect(x.transpose().matmul(x).tolist()).toEqual(tk.matmul(tk.transpose(x), x).tolist());
     expect(x.var({ axis: 0 }).toArray()).toEqual(tk.variance(x, { axis: 0 }).toArray());
-    expect(String(x)).toBe('Tensor([2, 2]) [1, -2, 3, 4]');
+    expect(String(x)).toBe('tensor([[ 1., -2.],\n        [ 3.,  4.]])');
   });
 });
 
