@@ -34,11 +34,12 @@ interface Step {
 
 /**
  * The state-dict key of an ONNX initializer: characters other than letters, digits, `_` and `.`
- * become `_` (`onnx::Conv_12` → `onnx__Conv_12`), and a key that would shadow a property of the
+ * become `_` (`onnx::Conv_12` → `onnx__Conv_12`), empty dotted parts are dropped (`.weight` →
+ * `weight`), and a key that would shadow a property of the
  * module (`training`, `forward`, …) or repeat an earlier key gets a `_` prefix or a `_2` suffix.
  */
 function sanitize(name: string, taken: Set<string>, model: object): string {
-  let base = name.replace(/[^A-Za-z0-9_.]/g, '_');
+  let base = name.replace(/[^A-Za-z0-9_.]/g, '_').split('.').filter((part) => part !== '').join('.');
   if (base === '') base = 'initializer';
   if (base in model || base === 'training') base = `_${base}`;
   let key = base;
@@ -207,10 +208,10 @@ export class OnnxModel extends Module {
     if (inputs.length === 1 && !(inputs[0] instanceof Tensor) && typeof inputs[0] === 'object' && inputs[0] !== null) {
       const rec = inputs[0] as Record<string, unknown>;
       const extra = Object.keys(rec).filter((k) => !names.includes(k));
-      if (extra.length > 0) throw new ArgumentError(`OnnxModel.forward: unknown input ${describe(extra[0])}; the graph's inputs are ${describe(names)}`);
+      if (extra.length > 0) throw new ArgumentError(`OnnxModel.forward: unknown input '${extra[0]}'; the graph's inputs are ${names.map((k) => `'${k}'`).join(', ')}`);
       list = names.map((k) => rec[k]);
     } else list = inputs;
-    if (list.length !== n) throw new ArgumentError(`OnnxModel.forward: the graph takes ${n} input(s) (${describe(names)}), got ${list.length}`);
+    if (list.length !== n) throw new ArgumentError(`OnnxModel.forward: the graph takes ${n} input(s) (${names.map((k) => `'${k}'`).join(', ')}), got ${list.length}`);
     return list.map((v, i) => {
       const info = this.#inputs[i];
       if (!(v instanceof Tensor)) throw new ArgumentError(`OnnxModel.forward: input '${info.name}' must be a Tensor, got ${describe(v)}`);

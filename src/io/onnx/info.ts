@@ -5,6 +5,7 @@
  */
 import { ArgumentError, FormatError } from '../../tensor/index';
 import { describe } from '../../tensor/shape';
+import { fmtShape } from '../../tensor/errors';
 import { ProtoReader } from './protobuf';
 import { DATA_TYPE, DATA_TYPE_NAME, F } from './schema';
 import { MAX_ELEMENTS, allocFloat32, chargeAllocation } from '../../tensor/alloc';
@@ -215,7 +216,7 @@ function tensorProto(r: ProtoReader, c: Ctx): ParsedTensor {
     else r.skip();
   }
   for (const d of t.dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new FormatError(`${c.what}: tensor '${t.name}': dimension ${describe(d)} is not a non-negative integer (dims ${describe(t.dims)})`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new FormatError(`${c.what}: tensor '${t.name}': dimension ${describe(d)} is not a non-negative integer (dims ${fmtShape(t.dims)})`);
   }
   if (!c.decode) return t;
   if (external) throw new FormatError(`${c.what}: tensor '${t.name}' refers to external data (data_location EXTERNAL); external data files are not read`);
@@ -224,14 +225,14 @@ function tensorProto(r: ProtoReader, c: Ctx): ParsedTensor {
     n *= d;
     if (n > MAX_ELEMENTS) break;
   }
-  if (n > MAX_ELEMENTS) throw new FormatError(`${c.what}: tensor '${t.name}' of dims ${describe(t.dims)} has more than 2^31 − 1 elements`);
+  if (n > MAX_ELEMENTS) throw new FormatError(`${c.what}: tensor '${t.name}' of dims ${fmtShape(t.dims)} has more than 2^31 − 1 elements`);
   const size = ELEM_BYTES[t.dataType];
   if (size === undefined) throw new FormatError(`${c.what}: tensor '${t.name}' has data type ${DATA_TYPE_NAME[t.dataType] ?? t.dataType}; supported: FLOAT, DOUBLE and the integer and bool types`);
   const isFloat = t.dataType === DATA_TYPE.FLOAT || t.dataType === DATA_TYPE.DOUBLE;
   const given = raw !== null ? raw.length / size : (floats ?? ints ?? doubles ?? []).length;
   if (given !== n) {
     const what = raw !== null ? `${raw.length} bytes of raw_data` : `${given} values`;
-    throw new FormatError(`${c.what}: tensor '${t.name}' of dims ${describe(t.dims)} needs ${n} values (${n * size} bytes), the file gives ${what}`);
+    throw new FormatError(`${c.what}: tensor '${t.name}' of dims ${fmtShape(t.dims)} needs ${n} values (${n * size} bytes), the file gives ${what}`);
   }
   if (raw !== null) t.data = rawValues(raw, t.dataType, n, c.what);
   else if (isFloat) {

@@ -1,0 +1,268 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportOnnx } from '../../src/io/onnx/export';
+import { OnnxModel, importOnnx } from '../../src/io/onnx/import';
+import { onnxInfo } from '../../src/io/onnx/info';
+import { ProtoWriter } from '../../src/io/onnx/protobuf';
+import { ATTR, DATA_TYPE, F } from '../../src/io/onnx/schema';
+import { CNN, MLP } from '../../src/models/index';
+import {
+  AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ELU, Embedding, Flatten, GELU, LayerNorm, LeakyReLU,
+  Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, mseLoss, type Module,
+} from '../../src/nn/index';
+import { Adam, SGD } from '../../src/optim/index';
+import { ArgumentError, FormatError, Generator, ShapeError, Tensor, TensorkitError, noGrad, randn, tensor } from '../../src/tensor/index';
+import { fit } from '../../src/train/index';
+import { expectClose, expectThrows } from '../helpers/check';
+
+/** expectThrows for FormatError (its constructor takes the message first). */
+const expectFormatError = (fn: () => unknown, ...parts: string[]): void => expectThrows(fn, FormatError as unknown as typeof TensorkitError, ...parts);
+
+const FIXTURES = join(__dirname, '../fixtures');
+interface Arr { shape: number[]; data: number[] }
+interface Fixture { file: string; inputs: string[]; outputs: string[]; cases: { inputs: Record<string, Arr>; outputs: Record<string, Arr> }[] }
+const fixtures = JSON.parse(readFileSync(join(FIXTURES, 'onnx_import.json'), 'utf8')) as { torch: string; models: Record<string, Fixture> };
+const load = (name: string): Uint8Array => readFileSync(join(FIXTURES, fixtures.models[name].file));
+const t = (a: Arr): Tensor => new Tensor(Float32Array.from(a.data), a.shape);
+const outputsOf = (m: OnnxModel, names: string[], ...x: Tensor[]): Record<string, Tensor> => {
+  const y = noGrad(() => m.forward(...x));
+  return y instanceof Tensor ? { [names[0]]: y } : y;
+};
+
+describe('importOnnx: PyTorch 1.13 exports match PyTorch (atol 1e-4) at batch sizes 2 and 3', () => {
+  for (const [name, fx] of Object.entries(fixtures.models)) {
+    it(name, () => {
+      const m = importOnnx(load(name));
+      expect(m).toBeInstanceOf(OnnxModel);
+      expect(m.inputInfo.map((v) => v.name)).toEqual(fx.inputs);
+      expect(m.outputNames).toEqual(fx.outputs);
+      expect(fx.cases.map((c) => Object.values(c.inputs)[0].shape[name === 'rnn' ? 1 : 0])).toEqual([2, 3]);
+      for (const c of fx.cases) {
+        const got = outputsOf(m, fx.outputs, ...fx.inputs.map((k) => t(c.inputs[k])));
+        for (const o of fx.outputs) {
+          expect(got[o].shape, `${name}.${o}`).toEqual(c.outputs[o].shape);
+          expectClose(got[o].data, c.outputs[o].data, 1e-4, 0);
+        }
+      }
+    });
+  }
+
+  it('the fixtures cover the ops the issue lists (onnxInfo of the committed files)', () => {
+    const ops = new Set(Object.keys(fixtures.models).flatMap((n) => Object.keys(onnxInfo(load(n)).opCounts)));
+    for (const op of ['Gemm', 'MatMul', 'Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'LayerNormalization',
+      'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Erf', 'Softplus', 'HardSigmoid', 'Softmax', 'LogSoftmax', 'Reshape', 'Flatten', 'Transpose',
+      'Concat', 'Slice', 'Gather', 'Unsqueeze', 'Squeeze', 'Shape', 'Constant', 'ConstantOfShape', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'ReduceMean',
+      'Sqrt', 'Where', 'LSTM', 'GRU', 'RNN', 'Pad']) expect(ops.has(op), op).toBe(true);
+  });
+
+  it('one input as a record by name; several inputs positional or by name; several outputs as a record', () => {
+    const gru = importOnnx(load('gru'));
+    const c = fixtures.models.gru.cases[0];
+    const pos = gru.forward(t(c.inputs.x), t(c.inputs.h0)) as Record<string, Tensor>;
+    const named = gru.forward({ h0: t(c.inputs.h0), x: t(c.inputs.x) }) as Record<string, Tensor>;
+    expect(Object.keys(pos)).toEqual(['y', 'hn']);
+    expect(Array.from(named.hn.data)).toEqual(Array.from(pos.hn.data));
+    const mlp = importOnnx(load('mlp'));
+    const x = t(fixtures.models.mlp.cases[0].inputs.input);
+    expect(Array.from((mlp.forward({ input: x }) as Tensor).data)).toEqual(Array.from((mlp.forward(x) as Tensor).data));
+    expectThrows(() => gru.forward(t(c.inputs.x)), ArgumentError, 'OnnxModel.forward', 'takes 2 input(s)');
+    expectThrows(() => gru.forward({ x: t(c.inputs.x), h: t(c.inputs.h0) }), ArgumentError, "unknown input 'h'");
+    expectThrows(() => mlp.forward(randn([2, 7])), ShapeError, "input 'input' [2, 7]", "graph's shape [batch, 8]");
+  });
+
+  it('parameters are the float initializers under sanitized names; batch-norm statistics are buffers; stateDict round-trips', () => {
+    const mlp = importOnnx(load('mlp'));
+    expect(mlp.namedParameters().map(([n]) => n)).toEqual(['fc1.weight', 'fc1.bias', 'bn.weight', 'bn.bias', 'fc2.weight', 'fc2.bias']);
+    expect(mlp.namedBuffers().map(([n]) => n)).toEqual(['bn.running_mean', 'bn.running_var']);
+    const lstm = importOnnx(load('lstm'));
+    const names = lstm.initializerNames();
+    for (const [key, onnxName] of Object.entries(names)) {
+      expect(key).toMatch(/^[A-Za-z0-9_.]+$/);
+      if (onnxName.startsWith('onnx::')) expect(key).toBe(onnxName.replace('::', '__'));
+    }
+    // A fresh import loads another's state dict in place.
+    const a = importOnnx(load('mlp')), b = importOnnx(load('mlp'));
+    for (const p of a.parameters()) p.data.fill(0.5);
+    b.loadStateDict(a.stateDict());
+    const x = t(fixtures.models.mlp.cases[0].inputs.input);
+    expect(Array.from((b.forward(x) as Tensor).data)).toEqual(Array.from((a.forward(x) as Tensor).data));
+  });
+});
+
+describe('importOnnx: fine-tuning through an imported model', () => {
+  it('gradients reach every parameter and one Adam step lowers the loss (CNN from PyTorch)', () => {
+    const m = importOnnx(load('cnn'));
+    const x = t(fixtures.models.cnn.cases[1].inputs.input), y = randn([3, 3], { rng: new Generator(3) });
+    const loss0 = mseLoss(m.forward(x) as Tensor, y);
+    loss0.backward();
+    for (const [n, p] of m.namedParameters()) expect(p.grad, n).not.toBeNull();
+    const opt = new Adam(m.parameters(), { lr: 0.01 });
+    opt.step();
+    const loss1 = noGrad(() => mseLoss(m.forward(x) as Tensor, y));
+    expect(loss1.item()).toBeLessThan(loss0.item());
+  });
+
+  it('fit runs on an imported LSTM and lowers its loss', async () => {
+    const m = importOnnx(load('lstm'));
+    const x = randn([4, 7, 5], { rng: new Generator(1) }), y = randn([4, 3], { rng: new Generator(2) });
+    const before = noGrad(() => mseLoss(m.forward(x) as Tensor, y)).item();
+    await fit(m, { data: [[x, y]], loss: mseLoss, optimizer: new SGD(m.parameters(), { lr: 0.1 }), epochs: 5 });
+    expect(noGrad(() => mseLoss(m.forward(x) as Tensor, y)).item()).toBeLessThan(before);
+  });
+});
+
+describe('importOnnx: exportOnnx → importOnnx gives the same outputs', () => {
+  const rng = () => new Generator(5);
+  const cases: [string, () => Module, number[]][] = [
+    ['MLP (gelu, batch norm, dropout)', () => new MLP({ inFeatures: 5, hiddenSizes: [8, 6], outFeatures: 3, activation: 'gelu', batchNorm: true, dropout: 0.2, rng: rng() }), [1, 5]],
+    ['CNN', () => new CNN({ inChannels: 2, inputSize: [8, 8], numClasses: 3, blocks: [{ channels: 4, batchNorm: true }, { channels: 5, kernelSize: 5, pool: 2 }], hidden: [6], rng: rng() }), [1, 2, 8, 8]],
+    ['Conv2d (groups, dilation, same) + pools', () => new Sequential(new Conv2d(2, 4, 3, { padding: 'same', dilation: 2, groups: 2, rng: rng() }), new BatchNorm2d(4), new MaxPool2d(2), new AvgPool2d(2, { stride: 1, padding: 1, countIncludePad: false }), new AdaptiveAvgPool2d(1), new Flatten()), [1, 2, 8, 8]],
+    ['Conv1d + BatchNorm1d + activations', () => new Sequential(new Conv1d(3, 4, 3, { padding: 1, rng: rng() }), new BatchNorm1d(4), new ELU(0.5), new Flatten(1, 2), new Linear(24, 4, { rng: rng() }), new LeakyReLU(0.2), new Softplus({ beta: 2 }), new Tanh(), new Sigmoid(), new Softmax()), [1, 3, 6]],
+    ['Linear on 3-d input + LayerNorm + GELU(tanh)', () => new Sequential(new Linear(4, 6, { rng: rng() }), new LayerNorm(6), new GELU({ approximate: 'tanh' }), new ReLU()), [1, 3, 4]],
+  ];
+  for (const [name, make, shape] of cases) {
+    it(name, () => {
+      const m = make();
+      m.train();
+      noGrad(() => { for (let i = 0; i < 2; i++) (m.forward as (x: Tensor) => Tensor)(randn([4, ...shape.slice(1)], { rng: new Generator(i + 9) }).mul(2)); });
+      m.eval();
+      const imported = importOnnx(exportOnnx(m, { inputShape: shape }));
+      for (const b of [2, 5]) {
+        const x = randn([b, ...shape.slice(1)], { rng: new Generator(b) });
+        const want = noGrad(() => (m.forward as (x: Tensor) => Tensor)(x));
+        const got = noGrad(() => imported.forward(x) as Tensor);
+        expect(got.shape).toEqual(want.shape);
+        expectClose(got.data, want.data, 1e-4, 1e-4);
+      }
+    });
+  }
+
+  it('Embedding (Cast to int64, then Gather) and state-dict keys that match the module', () => {
+    const m = new Embedding(7, 3, { rng: rng() });
+    const imported = importOnnx(exportOnnx(m, { inputShape: [1, 4] }));
+    expect(Object.keys(imported.stateDict())).toEqual(Object.keys(m.stateDict()));
+    const idx = tensor([[0, 6, 2, 2], [1, 3, 5, 4]]);
+    expect(Array.from((imported.forward(idx) as Tensor).data)).toEqual(Array.from(m.forward(idx).data));
+  });
+});
+
+// ---- hand-built models for the error cases ----
+
+interface NodeSpec { op: string; name?: string; inputs: string[]; outputs: string[]; attrs?: ((w: ProtoWriter) => void)[]; domain?: string }
+interface InitSpec { name: string; dims: number[]; data?: Float32Array; extra?: (w: ProtoWriter) => void }
+
+function intAttr(name: string, v: number) { return (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.INT).uint(F.Attribute.i, v); }
+function strAttr(name: string, v: string) { return (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.STRING).string(F.Attribute.s, v); }
+function floatAttr(name: string, v: number) { return (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.FLOAT).float(F.Attribute.f, v); }
+
+function buildModel(nodes: NodeSpec[], inits: InitSpec[] = [], inputs = ['x'], outputs = ['y'], opset = 17): Uint8Array {
+  const w = new ProtoWriter();
+  w.uint(F.Model.ir_version, 8);
+  w.message(F.Model.opset_import, (s) => s.string(F.OperatorSetId.domain, '').uint(F.OperatorSetId.version, opset));
+  w.message(F.Model.graph, (g) => {
+    for (const n of nodes) {
+      g.message(F.Graph.node, (nw) => {
+        for (const i of n.inputs) nw.string(F.Node.input, i);
+        for (const o of n.outputs) nw.string(F.Node.output, o);
+        nw.string(F.Node.name, n.name ?? `${n.op}_0`).string(F.Node.op_type, n.op);
+        if (n.domain) nw.string(F.Node.domain, n.domain);
+        for (const a of n.attrs ?? []) nw.message(F.Node.attribute, a);
+      });
+    }
+    for (const t of inits) {
+      g.message(F.Graph.initializer, (tw) => {
+        for (const d of t.dims) tw.uint(F.Tensor.dims, d);
+        tw.uint(F.Tensor.data_type, DATA_TYPE.FLOAT).string(F.Tensor.name, t.name);
+        if (t.data) tw.bytes(F.Tensor.raw_data, new Uint8Array(t.data.buffer));
+        t.extra?.(tw);
+      });
+    }
+    const vi = (name: string) => (v: ProtoWriter) => v.string(F.ValueInfo.name, name).message(F.ValueInfo.type, (ty) => ty.message(F.Type.tensor_type, (tt) => tt.uint(F.TypeTensor.elem_type, DATA_TYPE.FLOAT)));
+    for (const i of inputs) g.message(F.Graph.input, vi(i));
+    for (const o of outputs) g.message(F.Graph.output, vi(o));
+  });
+  return w.finish();
+}
+
+describe('importOnnx: unsupported ops and attributes fail at import, naming the node and the attribute', () => {
+  it('a hand-built Relu runs (the builder is sound)', () => {
+    const m = importOnnx(buildModel([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }]));
+    expect(Array.from((m.forward(tensor([-1, 2])) as Tensor).data)).toEqual([0, 2]);
+  });
+
+  it('an unknown op, another domain, an unknown attribute, unsupported attribute values', () => {
+    expectThrows(() => importOnnx(buildModel([{ op: 'NonMaxSuppression', name: 'nms_1', inputs: ['x'], outputs: ['y'] }])), ArgumentError, "node 'nms_1' (NonMaxSuppression)", 'op NonMaxSuppression is not supported');
+    expectThrows(() => importOnnx(buildModel([{ op: 'Relu', domain: 'com.microsoft', inputs: ['x'], outputs: ['y'] }])), ArgumentError, 'com.microsoft::Relu');
+    expectThrows(() => importOnnx(buildModel([{ op: 'Relu', name: 'r', inputs: ['x'], outputs: ['y'], attrs: [intAttr('alpha', 1)] }])), ArgumentError, "node 'r' (Relu)", 'attribute alpha is not supported');
+    const w = { name: 'w', dims: [1, 1, 1, 1], data: Float32Array.of(1) };
+    expectThrows(() => importOnnx(buildModel([{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['y'], attrs: [strAttr('auto_pad', 'SAME_UPPER')] }], [w])), ArgumentError, "node 'c1' (Conv)", "auto_pad = 'SAME_UPPER'");
+    expectThrows(() => importOnnx(buildModel([{ op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: [(a) => a.string(F.Attribute.name, 'kernel_shape').uint(F.Attribute.type, ATTR.INTS).packedVarints(F.Attribute.ints, [2, 2]), intAttr('ceil_mode', 1)] }])), ArgumentError, "node 'p' (MaxPool)", 'ceil_mode');
+    expectThrows(() => importOnnx(buildModel([{ op: 'GRU', name: 'g', inputs: ['x', 'w', 'w'], outputs: ['y'], attrs: [intAttr('hidden_size', 1), intAttr('linear_before_reset', 0)] }], [w])), ArgumentError, "node 'g' (GRU)", 'linear_before_reset = 0');
+    expectThrows(() => importOnnx(buildModel([{ op: 'LSTM', name: 'l', inputs: ['x', 'w', 'w'], outputs: ['y'], attrs: [intAttr('hidden_size', 1), floatAttr('clip', 3)] }], [w])), ArgumentError, "node 'l' (LSTM)", 'clip');
+    expectThrows(() => importOnnx(buildModel([{ op: 'Cast', name: 'cs', inputs: ['x'], outputs: ['y'], attrs: [intAttr('to', DATA_TYPE.STRING)] }])), ArgumentError, "node 'cs' (Cast)", 'to = STRING');
+    expectThrows(() => importOnnx(buildModel([{ op: 'BatchNormalization', name: 'bn', inputs: ['x', 'w', 'w', 'w', 'w'], outputs: ['y'], attrs: [intAttr('training_mode', 1)] }], [w])), ArgumentError, "node 'bn'", 'training_mode');
+  });
+
+  it('malformed graphs: an undefined input, a cycle, an output produced twice, an attribute of the wrong type', () => {
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Relu', name: 'r', inputs: ['nope'], outputs: ['y'] }])), "node 'r' (Relu)", "input 'nope'");
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', name: 'a', inputs: ['x', 'b'], outputs: ['a'] }, { op: 'Relu', name: 'b', inputs: ['a'], outputs: ['b'] }, { op: 'Relu', inputs: ['b'], outputs: ['y'] }])), 'cycle');
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }, { op: 'Tanh', name: 't', inputs: ['x'], outputs: ['y'] }])), "output 'y'");
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Softmax', name: 's', inputs: ['x'], outputs: ['y'], attrs: [floatAttr('axis', 1)] }])), "node 's' (Softmax)", 'attribute axis has type 1');
+  });
+});
+
+describe('importOnnx: hostile files are refused with typed errors', () => {
+  const mlp = load('mlp');
+
+  it('not bytes, no graph, unknown options', () => {
+    expectThrows(() => importOnnx('model.onnx' as unknown as Uint8Array), ArgumentError, 'importOnnx: bytes must be a Uint8Array');
+    expectFormatError(() => importOnnx(new ProtoWriter().uint(F.Model.ir_version, 8).finish()), 'importOnnx: the file has no graph');
+    expectThrows(() => importOnnx(mlp, { strict: true } as never), ArgumentError, 'importOnnx');
+  });
+
+  it('every truncation of a real file is a FormatError (never a raw error, never a model)', () => {
+    for (let n = 0; n < mlp.length; n += 37) {
+      let err: unknown = null;
+      try { importOnnx(mlp.subarray(0, n)); } catch (e) { err = e; }
+      expect(err, `truncated at ${n}`).toBeInstanceOf(FormatError);
+    }
+  });
+
+  it('a length past the end and an oversized varint', () => {
+    const w = new ProtoWriter().tag(F.Model.graph, 2).varint(2 ** 35).finish();
+    expectFormatError(() => importOnnx(Uint8Array.from([...w, 1])), 'ModelProto.graph', 'past the end');
+    expectFormatError(() => importOnnx(Uint8Array.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])), 'varint');
+  });
+
+  it('recursion: subgraphs nested in attributes past the depth limit', () => {
+    let g = new ProtoWriter().finish();
+    for (let i = 0; i < 40; i++) {
+      const inner = g;
+      g = new ProtoWriter().message(F.Graph.node, (n) => n.string(F.Node.op_type, 'If').message(F.Node.attribute, (a) => a.string(F.Attribute.name, 'then_branch').uint(F.Attribute.type, ATTR.GRAPH).bytes(F.Attribute.g, inner))).finish();
+    }
+    const bytes = new ProtoWriter().bytes(F.Model.graph, g).finish();
+    expectFormatError(() => importOnnx(bytes), 'nested deeper than 64');
+  });
+
+  it('external data references are refused, and never read', () => {
+    const ext = (tw: ProtoWriter) => tw.message(F.Tensor.external_data, (kv) => kv.string(1, 'location').string(2, '/etc/passwd')).uint(F.Tensor.data_location, 1);
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }], [{ name: 'w', dims: [4], extra: ext }])), "tensor 'w'", 'external data');
+  });
+
+  it('initializer sizes are checked against dims before allocating', () => {
+    // Claims 10^12 floats with 4 bytes of data: refused before allocating.
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }], [{ name: 'w', dims: [1000000, 1000000], data: Float32Array.of(1) }])), "tensor 'w'", 'more than 2^31');
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }], [{ name: 'w', dims: [1000, 1000], data: Float32Array.of(1) }])), "tensor 'w' of dims [1000, 1000] needs 1000000 values", '4 bytes of raw_data');
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', inputs: ['x', 'w'], outputs: ['y'] }], [{ name: 'w', dims: [3], data: Float32Array.of(1, 2, 3, 4) }])), 'needs 3 values');
+  });
+
+  it('a fuzzed real file either imports or fails with a tensorkit error', () => {
+    const g = new Generator(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const b = mlp.slice();
+      for (let k = 0; k < 3; k++) b[Math.floor(g.random() * b.length)] = Math.floor(g.random() * 256);
+      try { importOnnx(b); } catch (e) { expect(e, `trial ${trial}`).toSatisfy((x: unknown) => x instanceof FormatError || x instanceof ArgumentError || x instanceof ShapeError); }
+    }
+  });
+});
