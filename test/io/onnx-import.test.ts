@@ -204,10 +204,16 @@ describe('importOnnx: unsupported ops and attributes fail at import, naming the 
     expectThrows(() => importOnnx(buildModel([{ op: 'BatchNormalization', name: 'bn', inputs: ['x', 'w', 'w', 'w', 'w'], outputs: ['y'], attrs: [intAttr('training_mode', 1)] }], [w])), ArgumentError, "node 'bn'", 'training_mode');
   });
 
+  it('an error while running a node names the node', () => {
+    const m = importOnnx(buildModel([{ op: 'MatMul', name: 'mm', inputs: ['x', 'w'], outputs: ['y'] }], [{ name: 'w', dims: [3, 2], data: new Float32Array(6) }]));
+    expectThrows(() => m.forward(randn([2, 4])), ShapeError, "importOnnx: node 'mm' (MatMul): matmul");
+  });
+
   it('malformed graphs: an undefined input, a cycle, an output produced twice, an attribute of the wrong type', () => {
     expectFormatError(() => importOnnx(buildModel([{ op: 'Relu', name: 'r', inputs: ['nope'], outputs: ['y'] }])), "node 'r' (Relu)", "input 'nope'");
     expectFormatError(() => importOnnx(buildModel([{ op: 'Add', name: 'a', inputs: ['x', 'b'], outputs: ['a'] }, { op: 'Relu', name: 'b', inputs: ['a'], outputs: ['b'] }, { op: 'Relu', inputs: ['b'], outputs: ['y'] }])), 'cycle');
     expectFormatError(() => importOnnx(buildModel([{ op: 'Relu', inputs: ['x'], outputs: ['y'] }, { op: 'Tanh', name: 't', inputs: ['x'], outputs: ['y'] }])), "output 'y'");
+    expectFormatError(() => importOnnx(buildModel([{ op: 'Add', name: 'add1', inputs: ['x'], outputs: ['y'] }])), "node 'add1' (Add)", 'needs 2 input(s), got 1');
     expectFormatError(() => importOnnx(buildModel([{ op: 'Softmax', name: 's', inputs: ['x'], outputs: ['y'], attrs: [floatAttr('axis', 1)] }])), "node 's' (Softmax)", 'attribute axis has type 1');
   });
 });

@@ -201,7 +201,10 @@ type Compile = (a: Attrs, c: NodeContext) => Run;
 
 const has = (c: NodeContext, i: number): boolean => c.node.inputs[i] !== undefined && c.node.inputs[i] !== '';
 const one = (f: (ins: (Value | null)[]) => Value | null): Run => (ins) => [f(ins)];
-const T = (v: Value | null): Tensor => toTensor(v as Value);
+const T = (v: Value | null | undefined): Tensor => {
+  if (v === null || v === undefined) throw new FormatError(`${WHAT}: a required input is missing`);
+  return toTensor(v);
+};
 
 function unary(f: (x: Tensor) => Tensor): Compile {
   return () => one(([x]) => f(T(x)));
@@ -474,6 +477,26 @@ const castTo = (c: NodeContext, to: number): ((v: Value) => Value) => {
   if (to === DATA_TYPE.BOOL) return (v) => { const i = toInts(v); return ints(i.shape, i.data.map((x) => (x !== 0 ? 1 : 0))); };
   return unsupported(c, `attribute to = ${DATA_TYPE_NAME[to] ?? to} is not supported`);
 };
+
+/** Inputs each op needs (the rest are optional), checked at import; ops not listed need one. @internal */
+export function requiredInputs(op: string, opset: number): number {
+  switch (op) {
+    case 'Constant': return 0;
+    case 'Concat': case 'Squeeze': return 1;
+    case 'Reshape': return opset >= 5 ? 2 : 1;
+    case 'Unsqueeze': return opset >= 13 ? 2 : 1;
+    case 'Slice': return opset >= 10 ? 3 : 1;
+    case 'Pad': return opset >= 11 ? 2 : 1;
+    case 'Clip': case 'Dropout': case 'ReduceMean': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': return 1;
+    case 'Where': case 'Conv': case 'ConvTranspose': return op === 'Where' ? 3 : 2;
+    case 'BatchNormalization': return 5;
+    case 'LSTM': case 'GRU': case 'RNN': return 3;
+    case 'Gemm': case 'MatMul': case 'Gather': case 'Expand': case 'Tile': case 'LayerNormalization':
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow':
+    case 'Equal': case 'Greater': case 'GreaterOrEqual': case 'Less': case 'LessOrEqual': return 2;
+    default: return 1;
+  }
+}
 
 /** Every supported op of the default domain. @internal */
 export const OPS: Record<string, Compile> = {

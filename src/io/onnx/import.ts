@@ -13,7 +13,7 @@ import { describe } from '../../tensor/shape';
 import { parseOptions } from '../../tensor/options';
 import { Module } from '../../nn/index';
 import { parseModel, type OnnxValueInfo, type ParsedModel } from './info';
-import { Attrs, OPS, constantValue, ints, toTensor, type NodeContext, type Run, type Value } from './import-ops';
+import { Attrs, OPS, constantValue, ints, requiredInputs, toTensor, type NodeContext, type Run, type Value } from './import-ops';
 
 /** Options of {@link importOnnx} (none yet; the object is checked so that a misspelt key fails). */
 export type ImportOnnxOptions = Record<string, never>;
@@ -106,6 +106,10 @@ export class OnnxModel extends Module {
       if (node.domain !== '' && node.domain !== 'ai.onnx') throw new ArgumentError(`${WHAT}: ${label}: op ${node.domain}::${node.opType} is not supported (only the default ONNX domain)`);
       const compile = Object.hasOwn(OPS, node.opType) ? OPS[node.opType] : undefined;
       if (compile === undefined) throw new ArgumentError(`${WHAT}: ${label}: op ${node.opType} is not supported`);
+      const need = requiredInputs(node.opType, opset);
+      const missing = node.inputs.slice(0, need).findIndex((n) => n === '');
+      if (node.inputs.length < need || missing >= 0) throw new FormatError(`${WHAT}: ${label}: needs ${need} input(s), got ${node.inputs.filter((n) => n !== '').length}`);
+      if (node.outputs.length === 0) throw new FormatError(`${WHAT}: ${label}: has no outputs`);
       const attrs = new Attrs(c);
       const run = compile(attrs, c);
       attrs.finish();
