@@ -12,7 +12,7 @@ import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { parseOptions } from '../../tensor/options';
 import { Module } from '../../nn/index';
-import { parseModel, type OnnxValueInfo, type ParsedModel } from './info';
+import { parseModel, type OnnxValueInfo } from './info';
 import { Attrs, OPS, constantValue, ints, requiredInputs, toTensor, type NodeContext, type Run, type Value } from './import-ops';
 
 /** Options of {@link importOnnx} (none yet; the object is checked so that a misspelt key fails). */
@@ -66,9 +66,16 @@ export class OnnxModel extends Module {
   readonly #inputs: OnnxValueInfo[];
   readonly #outputs: string[];
 
-  /** @internal Built by {@link importOnnx}. */
-  constructor(parsed: ParsedModel) {
+  /**
+   * Imports ONNX bytes; the same as {@link importOnnx}`(bytes, options)`.
+   * @throws as {@link importOnnx}.
+   */
+  constructor(bytes: Uint8Array, options: ImportOnnxOptions = {}) {
     super();
+    parseOptions(WHAT, options, {});
+    if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${WHAT}: bytes must be a Uint8Array, got ${describe(bytes)}`);
+    // A file can only ask for as many elements as it carries bytes.
+    const parsed = withAllocationLimit(bytes.length, WHAT, () => parseModel(bytes, WHAT, { decodeTensors: true }));
     const g = parsed.graph;
     const opset = parsed.opset ?? 1;
     // Initializers: float rank ≥ 1 → Parameters (buffers when batch norm uses them as statistics), the rest constants.
@@ -260,9 +267,6 @@ function withNode(e: unknown, label: string): unknown {
  * @category IO
  */
 export function importOnnx(bytes: Uint8Array, options: ImportOnnxOptions = {}): OnnxModel {
-  parseOptions(WHAT, options, {});
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`${WHAT}: bytes must be a Uint8Array, got ${describe(bytes)}`);
-  // A file can only ask for as many elements as it carries bytes.
-  return withAllocationLimit(bytes.length, WHAT, () => new OnnxModel(parseModel(bytes, WHAT, { decodeTensors: true })));
+  return new OnnxModel(bytes, options);
 }
 
