@@ -12,7 +12,7 @@ import {
   Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, mseLoss, type Module,
 } from '../../src/nn/index';
 import { Adam, SGD } from '../../src/optim/index';
-import { ArgumentError, FormatError, Generator, ShapeError, Tensor, TensorkitError, noGrad, randn, tensor } from '../../src/tensor/index';
+import { ArgumentError, FormatError, Generator, ShapeError, Tensor, TensorkitError, gradcheck, noGrad, randn, tensor } from '../../src/tensor/index';
 import { fit } from '../../src/train/index';
 import { expectClose, expectThrows } from '../helpers/check';
 
@@ -101,6 +101,15 @@ describe('importOnnx: fine-tuning through an imported model', () => {
     opt.step();
     const loss1 = noGrad(() => mseLoss(m.forward(x) as Tensor, y));
     expect(loss1.item()).toBeLessThan(loss0.item());
+  });
+
+  it('gradients through the graph match central differences (Erf, LayerNorm, Where, Pow; bidirectional GRU with its reordered gates)', () => {
+    const block = importOnnx(load('block'));
+    const r1 = gradcheck((x) => (block.forward(x) as Record<string, Tensor>).logprobs, [randn([2, 5, 8], { rng: new Generator(4) })], { trials: 3 });
+    expect(r1.ok, JSON.stringify(r1)).toBe(true);
+    const gru = importOnnx(load('gru'));
+    const r2 = gradcheck((x, h0) => (gru.forward(x, h0) as Record<string, Tensor>).y, [randn([2, 6, 4], { rng: new Generator(5) }), randn([2, 2, 5], { rng: new Generator(6) })], { trials: 3 });
+    expect(r2.ok, JSON.stringify(r2)).toBe(true);
   });
 
   it('fit runs on an imported LSTM and lowers its loss', async () => {
