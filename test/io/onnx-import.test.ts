@@ -159,7 +159,7 @@ describe('importOnnx: exportOnnx → importOnnx gives the same outputs', () => {
 // ---- hand-built models for the error cases ----
 
 interface NodeSpec { op: string; name?: string; inputs: string[]; outputs: string[]; attrs?: ((w: ProtoWriter) => void)[]; domain?: string }
-interface InitSpec { name: string; dims: number[]; data?: Float32Array; extra?: (w: ProtoWriter) => void }
+interface InitSpec { name: string; dims: number[]; data?: Float32Array; ints?: (number | bigint)[]; extra?: (w: ProtoWriter) => void }
 
 function intAttr(name: string, v: number) { return (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.INT).uint(F.Attribute.i, v); }
 function strAttr(name: string, v: string) { return (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.STRING).string(F.Attribute.s, v); }
@@ -182,8 +182,9 @@ function buildModel(nodes: NodeSpec[], inits: InitSpec[] = [], inputs = ['x'], o
     for (const t of inits) {
       g.message(F.Graph.initializer, (tw) => {
         for (const d of t.dims) tw.uint(F.Tensor.dims, d);
-        tw.uint(F.Tensor.data_type, DATA_TYPE.FLOAT).string(F.Tensor.name, t.name);
+        tw.uint(F.Tensor.data_type, t.ints ? DATA_TYPE.INT64 : DATA_TYPE.FLOAT).string(F.Tensor.name, t.name);
         if (t.data) tw.bytes(F.Tensor.raw_data, new Uint8Array(t.data.buffer));
+        if (t.ints) tw.packedVarints(F.Tensor.int64_data, t.ints);
         t.extra?.(tw);
       });
     }
@@ -193,6 +194,52 @@ function buildModel(nodes: NodeSpec[], inits: InitSpec[] = [], inputs = ['x'], o
   });
   return w.finish();
 }
+
+const intsAttr = (name: string, v: number[]) => (w: ProtoWriter) => w.string(F.Attribute.name, name).uint(F.Attribute.type, ATTR.INTS).packedVarints(F.Attribute.ints, v);
+const run1 = (bytes: Uint8Array, x: Tensor): Tensor => importOnnx(bytes).forward(x) as Tensor;
+
+describe('importOnnx: op semantics on hand-built graphs', () => {
+  const x = tensor([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]); // [2, 3, 2]
+
+  it('Slice with a negative step and negative starts; Gather with a negative index; Shape arithmetic on integers', () => {
+    const slice = buildModel([{ op: 'Slice', inputs: ['x', 's', 'e', 'a', 'st'], outputs: ['y'] }],
+      [{ name: 's', dims: [1], ints: [-1] }, { name: 'e', dims: [1], ints: [-9223372036854775807n] }, { name: 'a', dims: [1], ints: [1] }, { name: 'st', dims: [1], ints: [-2] }]);
+    expect(run1(slice, x).tolist()).toEqual([[[5, 6], [1, 2]], [[11, 12], [7, 8]]]);
+    const gather = buildModel([{ op: 'Gather', inputs: ['x', 'i'], outputs: ['y'], attrs: [intAttr('axis', 1)] }], [{ name: 'i', dims: [], ints: [-1] }]);
+    expect(run1(gather, x).tolist()).toEqual([[5, 6], [11, 12]]);
+    // Reshape to [B·3/… ]: shape = Concat(Shape(x)[0], [-1]) computed as integers.
+    const dyn = buildModel([
+      { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['b'], attrs: [intAttr('axis', 0)] },
+      { op: 'Mul', inputs: ['b', 'two'], outputs: ['b2'] },
+      { op: 'Unsqueeze', inputs: ['b2', 'zeroAxis'], outputs: ['b2u'] },
+      { op: 'Concat', inputs: ['b2u', 'minus1'], outputs: ['shape'], attrs: [intAttr('axis', 0)] },
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+    ], [{ name: 'zero', dims: [], ints: [0] }, { name: 'two', dims: [], ints: [2] }, { name: 'zeroAxis', dims: [1], ints: [0] }, { name: 'minus1', dims: [1], ints: [-1] }]);
+    expect(run1(dyn, x).shape).toEqual([4, 3]);
+    expect(run1(dyn, randn([5, 3, 2])).shape).toEqual([10, 3]);
+  });
+
+  it('opset 11: Softmax flattens at axis, Unsqueeze and Squeeze take axes as attributes', () => {
+    const sm = buildModel([{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: [intAttr('axis', 1)] }], [], ['x'], ['y'], 11);
+    const y = run1(sm, x);
+    // Each sample's 6 values share one softmax.
+    const row = [1, 2, 3, 4, 5, 6].map((v) => Math.exp(v - 6));
+    const z = row.reduce((a, b) => a + b, 0);
+    expectClose(y.data.subarray(0, 6), row.map((v) => v / z), 1e-6);
+    const un = buildModel([{ op: 'Unsqueeze', inputs: ['x'], outputs: ['u'], attrs: [intsAttr('axes', [0, -1])] }, { op: 'Squeeze', inputs: ['u'], outputs: ['y'], attrs: [intsAttr('axes', [0])] }], [], ['x'], ['y'], 11);
+    expect(run1(un, x).shape).toEqual([2, 3, 2, 1]);
+  });
+
+  it('Gemm with transA, alpha and beta; Conv with asymmetric pads', () => {
+    const a = tensor([[1, 2], [3, 4]]), b = tensor([[1, 0], [0, 1]]), c = tensor([1, 1]);
+    const gemm = buildModel([{ op: 'Gemm', inputs: ['x', 'b', 'c'], outputs: ['y'], attrs: [intAttr('transA', 1), floatAttr('alpha', 2), floatAttr('beta', 3)] }],
+      [{ name: 'b', dims: [2, 2], data: b.data.slice() }, { name: 'c', dims: [2], data: c.data.slice() }]);
+    expect(run1(gemm, a).tolist()).toEqual([[5, 9], [7, 11]]);
+    const conv = buildModel([{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: [intsAttr('pads', [0, 1, 0, 0])] }], [{ name: 'w', dims: [1, 1, 1, 2], data: Float32Array.of(1, 1) }]);
+    expect(run1(conv, tensor([[[[1, 2, 3]]]])).tolist()).toEqual([[[[1, 3, 5]]]]);
+  });
+});
 
 describe('importOnnx: unsupported ops and attributes fail at import, naming the node and the attribute', () => {
   it('a hand-built Relu runs (the builder is sound)', () => {

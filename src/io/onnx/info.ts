@@ -152,6 +152,31 @@ function valueInfo(r: ProtoReader): OnnxValueInfo {
   return v;
 }
 
+/**
+ * A repeated int64 field (packed or one element) appended to `out` as numbers. Values beyond ±2^53
+ * (INT64_MAX as Slice's "to the end") are kept as the nearest double instead of refused: importOnnx
+ * only clamps with them.
+ */
+function int64s(r: ProtoReader, wire: number, name: string, what: string, out: number[]): number[] {
+  if (wire === 0) {
+    out.push(Number(r.int64(name)));
+    return out;
+  }
+  const b = r.bytes(name);
+  for (let i = 0; i < b.length;) {
+    let v = 0n, shift = 0n, done = false;
+    for (let k = 0; k < 10 && i < b.length; k++) {
+      const byte = b[i++];
+      v |= BigInt(byte & 0x7f) << shift;
+      shift += 7n;
+      if (byte < 0x80) { done = true; break; }
+    }
+    if (!done) throw new FormatError(`${what}: ${name}: truncated or over-long varint in a packed field`);
+    out.push(Number(BigInt.asIntN(64, v)));
+  }
+  return out;
+}
+
 /** Bytes per element of the data types whose raw_data is decoded. */
 const ELEM_BYTES: Record<number, number> = {
   [DATA_TYPE.FLOAT]: 4, [DATA_TYPE.DOUBLE]: 8, [DATA_TYPE.INT64]: 8, [DATA_TYPE.INT32]: 4, [DATA_TYPE.INT16]: 2,
@@ -199,7 +224,7 @@ function tensorProto(r: ProtoReader, c: Ctx): ParsedTensor {
     else if (f === F.Tensor.data_type && k.wire === 0) t.dataType = r.int('TensorProto.data_type');
     else if (f === F.Tensor.raw_data && k.wire === 2) raw = r.bytes('TensorProto.raw_data');
     else if (f === F.Tensor.float_data) r.floats('TensorProto.float_data', (floats ??= []));
-    else if (f === F.Tensor.int32_data || f === F.Tensor.int64_data || f === F.Tensor.uint64_data) r.varints('TensorProto.int_data', (ints ??= []));
+    else if (f === F.Tensor.int32_data || f === F.Tensor.int64_data || f === F.Tensor.uint64_data) int64s(r, k.wire, 'TensorProto.int_data', c.what, (ints ??= []));
     else if (f === F.Tensor.double_data) {
       if (k.wire === 1) (doubles ??= []).push(r.double('TensorProto.double_data'));
       else {
@@ -254,7 +279,7 @@ function attribute(r: ProtoReader, c: Ctx): ParsedAttribute {
       case F.Attribute.name: a.name = r.string('AttributeProto.name'); break;
       case F.Attribute.type: a.type = r.int('AttributeProto.type'); break;
       case F.Attribute.f: a.f = r.float('AttributeProto.f'); break;
-      case F.Attribute.i: a.i = r.int('AttributeProto.i'); break;
+      case F.Attribute.i: a.i = Number(r.int64('AttributeProto.i')); break;
       case F.Attribute.s: {
         const b = r.bytes('AttributeProto.s');
         try { a.s = utf8.decode(b); } catch { a.s = `<${b.length} bytes>`; }
@@ -263,7 +288,7 @@ function attribute(r: ProtoReader, c: Ctx): ParsedAttribute {
       case F.Attribute.t: a.t = tensorProto(r.message('AttributeProto.t'), c); break;
       case F.Attribute.g: a.g = graph(r.message('AttributeProto.g'), c); break;
       case F.Attribute.floats: r.floats('AttributeProto.floats', a.floats); break;
-      case F.Attribute.ints: r.varints('AttributeProto.ints', a.ints); break;
+      case F.Attribute.ints: int64s(r, k.wire, 'AttributeProto.ints', c.what, a.ints); break;
       case F.Attribute.strings: a.strings.push(r.string('AttributeProto.strings')); break;
       case F.Attribute.graphs: graph(r.message('AttributeProto.graphs'), c); a.others++; break;
       case F.Attribute.tensors: case F.Attribute.sparse_tensor: a.others++; r.skip(); break;
