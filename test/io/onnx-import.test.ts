@@ -69,6 +69,9 @@ describe('importOnnx: PyTorch 1.13 exports match PyTorch (atol 1e-4) at batch si
     expectThrows(() => gru.forward(t(c.inputs.x)), ArgumentError, 'OnnxModel.forward', 'takes 2 input(s)');
     expectThrows(() => gru.forward({ x: t(c.inputs.x), h: t(c.inputs.h0) }), ArgumentError, "unknown input 'h'");
     expectThrows(() => mlp.forward(randn([2, 7])), ShapeError, "input 'input' [2, 7]", "graph's shape [batch, 8]");
+    const emb = importOnnx(load('embedding'));
+    expect(emb.inputInfo[0].elemType).toBe('INT64');
+    expectThrows(() => emb.forward(tensor([[0, 1, 2, 3, 4.5]])), ArgumentError, "input 'ids' is INT64", 'element 4 is 4.5');
   });
 
   it('parameters are the float initializers under sanitized names; batch-norm statistics are buffers; stateDict round-trips', () => {
