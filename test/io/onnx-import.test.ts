@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../../src/io/onnx/export';
 import { OnnxModel, importOnnx } from '../../src/io/onnx/import';
 import { onnxInfo } from '../../src/io/onnx/info';
@@ -234,6 +235,24 @@ describe('importOnnx: op semantics on hand-built graphs', () => {
     expect(run1(un, x).shape).toEqual([2, 3, 2, 1]);
   });
 
+  it('GRU with linear_before_reset 0 (built from ops) and 1 (fused), bidirectional, equal onnxruntime-node', async () => {
+    const g = new Generator(12);
+    const T = 4, B = 2, C = 3, H = 3;
+    const rnd = (n: number) => Float32Array.from({ length: n }, () => g.uniform(-0.8, 0.8));
+    const Wd = rnd(2 * 3 * H * C), Rd = rnd(2 * 3 * H * H), Bd = rnd(2 * 6 * H), Hd = rnd(2 * B * H);
+    const x = new Tensor(rnd(T * B * C), [T, B, C]), h0 = new Tensor(Hd, [2, B, H]);
+    for (const lbr of [0, 1]) {
+      const bytes = buildModel([{ op: 'GRU', inputs: ['x', 'W', 'R', 'B', '', 'h0'], outputs: ['Y', 'Y_h'], attrs: [intAttr('hidden_size', H), strAttr('direction', 'bidirectional'), intAttr('linear_before_reset', lbr)] }],
+        [{ name: 'W', dims: [2, 3 * H, C], data: Wd }, { name: 'R', dims: [2, 3 * H, H], data: Rd }, { name: 'B', dims: [2, 6 * H], data: Bd }], ['x', 'h0'], ['Y', 'Y_h']);
+      const session = await ort.InferenceSession.create(bytes);
+      const want = await session.run({ x: new ort.Tensor('float32', x.data.slice(), x.shape), h0: new ort.Tensor('float32', h0.data.slice(), h0.shape) });
+      const got = importOnnx(bytes).forward(x, h0) as Record<string, Tensor>;
+      expect(got.Y.shape).toEqual([...want.Y.dims]);
+      expectClose(got.Y.data, want.Y.data as Float32Array, 1e-5, 1e-5);
+      expectClose(got.Y_h.data, want.Y_h.data as Float32Array, 1e-5, 1e-5);
+    }
+  });
+
   it('Gemm with transA, alpha and beta; Conv with asymmetric pads', () => {
     const a = tensor([[1, 2], [3, 4]]), b = tensor([[1, 0], [0, 1]]), c = tensor([1, 1]);
     const gemm = buildModel([{ op: 'Gemm', inputs: ['x', 'b', 'c'], outputs: ['y'], attrs: [intAttr('transA', 1), floatAttr('alpha', 2), floatAttr('beta', 3)] }],
@@ -257,7 +276,8 @@ describe('importOnnx: unsupported ops and attributes fail at import, naming the 
     const w = { name: 'w', dims: [1, 1, 1, 1], data: Float32Array.of(1) };
     expectThrows(() => importOnnx(buildModel([{ op: 'Conv', name: 'c1', inputs: ['x', 'w'], outputs: ['y'], attrs: [strAttr('auto_pad', 'SAME_UPPER')] }], [w])), ArgumentError, "node 'c1' (Conv)", "auto_pad = 'SAME_UPPER'");
     expectThrows(() => importOnnx(buildModel([{ op: 'MaxPool', name: 'p', inputs: ['x'], outputs: ['y'], attrs: [(a) => a.string(F.Attribute.name, 'kernel_shape').uint(F.Attribute.type, ATTR.INTS).packedVarints(F.Attribute.ints, [2, 2]), intAttr('ceil_mode', 1)] }])), ArgumentError, "node 'p' (MaxPool)", 'ceil_mode');
-    expectThrows(() => importOnnx(buildModel([{ op: 'GRU', name: 'g', inputs: ['x', 'w', 'w'], outputs: ['y'], attrs: [intAttr('hidden_size', 1), intAttr('linear_before_reset', 0)] }], [w])), ArgumentError, "node 'g' (GRU)", 'linear_before_reset = 0');
+    const acts = (w2: ProtoWriter) => w2.string(F.Attribute.name, 'activations').uint(F.Attribute.type, ATTR.STRINGS).string(F.Attribute.strings, 'HardSigmoid').string(F.Attribute.strings, 'Tanh');
+    expectThrows(() => importOnnx(buildModel([{ op: 'GRU', name: 'g', inputs: ['x', 'w', 'w'], outputs: ['y'], attrs: [intAttr('hidden_size', 1), acts] }], [w])), ArgumentError, "node 'g' (GRU)", 'activations');
     expectThrows(() => importOnnx(buildModel([{ op: 'LSTM', name: 'l', inputs: ['x', 'w', 'w'], outputs: ['y'], attrs: [intAttr('hidden_size', 1), floatAttr('clip', 3)] }], [w])), ArgumentError, "node 'l' (LSTM)", 'clip');
     expectThrows(() => importOnnx(buildModel([{ op: 'Cast', name: 'cs', inputs: ['x'], outputs: ['y'], attrs: [intAttr('to', DATA_TYPE.STRING)] }])), ArgumentError, "node 'cs' (Cast)", 'to = STRING');
     expectThrows(() => importOnnx(buildModel([{ op: 'BatchNormalization', name: 'bn', inputs: ['x', 'w', 'w', 'w', 'w'], outputs: ['y'], attrs: [intAttr('training_mode', 1)] }], [w])), ArgumentError, "node 'bn'", 'training_mode');

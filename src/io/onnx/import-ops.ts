@@ -400,6 +400,32 @@ function gateRows(order: number[], H: number, offset = 0): number[] {
 
 type Kind = 'LSTM' | 'GRU' | 'RNN';
 
+/**
+ * ONNX's GRU with linear_before_reset = 0 (the reset gate applied to h before the hidden
+ * projection: n = tanh(W_n x + b_in + R_n (r ⊙ h) + b_hn)), built from ops step by step since the
+ * fused gruLayer computes PyTorch's form. Weights in r, z, n row order; x (B, T, C).
+ */
+function gruResetFirst(x: Tensor, h0: Tensor | null, w: Tensor, r: Tensor, bIh: Tensor | null, bHh: Tensor | null, reverse: boolean): { output: Tensor; hN: Tensor } {
+  const [B, T] = x.shape, H = r.shape[1];
+  const xp = linear(x, w, bIh); // [B, T, 3H]
+  const rows = (k: number): number[] => [...Array(H).keys()].map((i) => k * H + i);
+  const R = [0, 1, 2].map((k) => indexSelect(r, 0, rows(k)));
+  const bh = [0, 1, 2].map((k) => (bHh === null ? null : indexSelect(bHh, 0, rows(k))));
+  let h = h0 ?? full([B, H], 0);
+  const outs: Tensor[] = new Array<Tensor>(T);
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const xt = reshape(indexSelect(xp, 1, [t]), [B, 3 * H]);
+    const part = (k: number): Tensor => indexSelect(xt, 1, rows(k));
+    const rg = sigmoid(add(part(0), linear(h, R[0], bh[0])));
+    const zg = sigmoid(add(part(1), linear(h, R[1], bh[1])));
+    const ng = tanh(add(part(2), linear(mul(rg, h), R[2], bh[2])));
+    h = add(mul(sub(1, zg), ng), mul(zg, h));
+    outs[t] = reshape(h, [B, 1, H]);
+  }
+  return { output: concat(outs, 1), hN: h };
+}
+
 function recurrent(kind: Kind): Compile {
   // ONNX gate blocks in tensorkit's order: LSTM iofc → i f c(g) o; GRU zrh → r z h(n).
   const order = kind === 'LSTM' ? [0, 2, 3, 1] : kind === 'GRU' ? [1, 0, 2] : [0];
@@ -414,13 +440,14 @@ function recurrent(kind: Kind): Compile {
     if (a.has('clip')) { a.float('clip', 0); unsupported(c, 'attribute clip is not supported'); }
     if (a.floats('activation_alpha') !== undefined || a.floats('activation_beta') !== undefined) unsupported(c, 'attributes activation_alpha and activation_beta are not supported');
     let acts: string[] = [];
+    let resetFirst = false;
     if (kind === 'LSTM') {
       acts = rnnActivations(a, c, dirs, [['Sigmoid', 'Tanh', 'Tanh']]);
       if (a.int('input_forget', 0) !== 0) unsupported(c, 'attribute input_forget = 1 is not supported');
       if (has(c, 7)) unsupported(c, 'input P (peepholes) is not supported');
     } else if (kind === 'GRU') {
       acts = rnnActivations(a, c, dirs, [['Sigmoid', 'Tanh']]);
-      if (a.int('linear_before_reset', 0) !== 1) unsupported(c, 'attribute linear_before_reset = 0 is not supported (tensorkit\'s GRU, as PyTorch\'s, applies the reset gate after the hidden projection: linear_before_reset = 1)');
+      resetFirst = a.int('linear_before_reset', 0) === 0;
     } else acts = rnnActivations(a, c, dirs, [['Tanh'], ['Relu']]);
     if (has(c, 4)) unsupported(c, 'input sequence_lens is not supported (every sequence runs its full length)');
     const nonlinearity = acts[0].toLowerCase() === 'relu' ? 'relu' : 'tanh';
@@ -450,7 +477,7 @@ function recurrent(kind: Kind): Compile {
         const reverse = direction === 'reverse' || d === 1;
         const h0 = stateOf(h0v, d);
         const res = kind === 'LSTM' ? lstmLayer(xb, h0, stateOf(c0v, d), w, r, bIh, bHh, { reverse })
-          : kind === 'GRU' ? gruLayer(xb, h0, w, r, bIh, bHh, { reverse })
+          : kind === 'GRU' ? (resetFirst ? gruResetFirst(xb, h0, w, r, bIh, bHh, reverse) : gruLayer(xb, h0, w, r, bIh, bHh, { reverse }))
             : rnnLayer(xb, h0, w, r, bIh, bHh, { reverse, nonlinearity });
         ys.push(res.output);
         hs.push(res.hN);
