@@ -43,7 +43,9 @@ export interface NodeContext {
 
 const WHAT = 'importOnnx';
 
+/** Whether a value is an integer array ({@link Ints}) rather than a Tensor. @internal */
 export const isInts = (v: unknown): v is Ints => typeof v === 'object' && v !== null && (v as Ints).kind === 'ints';
+/** An {@link Ints} value. @internal */
 export const ints = (shape: number[], data: number[]): Ints => ({ kind: 'ints', shape, data });
 const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -608,9 +610,13 @@ export const OPS: Record<string, Compile> = {
   Concat: (a, c) => {
     const axis = a.int('axis', 0);
     return (ins) => {
-      const vs = ins.filter((v): v is Value => v !== null && sizeOf(shapeOf(v)) >= 0);
+      const vs = ins.filter((v): v is Value => v !== null);
       const ax = normAxis(c, axis, shapeOf(vs[0]).length);
-      return [move(vs, (ts) => concat(ts.filter((t) => t.size > 0 || ts.length === 1), ax))];
+      // Empty pieces (PyTorch concatenates them in some shape chains) add nothing along the axis.
+      return [move(vs, (ts) => {
+        const full_ = ts.filter((t) => t.size > 0);
+        return full_.length === 0 ? ts[0] : full_.length === 1 ? full_[0] : concat(full_, ax);
+      })];
     };
   },
   Unsqueeze: (a, c) => {

@@ -184,6 +184,9 @@ export class OnnxModel extends Module {
    * Runs the graph. Inputs: one tensor per graph input in the file's order, or one record
    * `{ name: tensor }`; an integer-typed input (token ids) takes a tensor of integer values.
    * Returns the output tensor, or a record by output name when the graph has several.
+   * Shapes: as the graph declares them (a named axis such as `'batch'` takes every size).
+   * Gradient: through every node to the parameters and to the inputs (the graph's ops are
+   * tensorkit's differentiable ops; integer-valued values carry none).
    * @throws ShapeError when an input does not match its declared shape; errors of the ops
    * prefixed with the node that raised them.
    */
@@ -259,6 +262,7 @@ function withNode(e: unknown, label: string): unknown {
  * which become buffers; integer initializers and scalars stay constants. Ops and their limits are
  * listed in docs/onnx.md. Every node is checked here: an op or attribute outside that list fails
  * at import, not at the first forward.
+ * Shapes: those of the graph's inputs and outputs ({@link OnnxModel.inputInfo}).
  * @example importOnnx(exportOnnx(new Linear(4, 2), { inputShape: [1, 4] })).parameters().length; // 2
  * @throws ArgumentError naming the node (name and op type) and the attribute for an unsupported op,
  * attribute or attribute value; FormatError for malformed protobuf (truncation, lengths past the
