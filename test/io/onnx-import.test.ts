@@ -224,6 +224,15 @@ describe('importOnnx: op semantics on hand-built graphs', () => {
     expect(run1(dyn, randn([5, 3, 2])).shape).toEqual([10, 3]);
   });
 
+  it('Split by sizes (an input) and into equal parts; Sum of three', () => {
+    const bytes = buildModel([{ op: 'Split', inputs: ['x', 's'], outputs: ['a', 'b'], attrs: [intAttr('axis', 1)] }], [{ name: 's', dims: [2], ints: [1, 2] }], ['x'], ['a', 'b']);
+    const out = importOnnx(bytes).forward(x) as Record<string, Tensor>;
+    expect(out.a.tolist()).toEqual([[[1, 2]], [[7, 8]]]);
+    expect(out.b.tolist()).toEqual([[[3, 4], [5, 6]], [[9, 10], [11, 12]]]);
+    const eq = importOnnx(buildModel([{ op: 'Split', inputs: ['x'], outputs: ['a', 'b'], attrs: [intAttr('axis', -1)] }, { op: 'Sum', inputs: ['a', 'b', 'a'], outputs: ['y'] }]));
+    expect((eq.forward(x) as Tensor).tolist()).toEqual([[[4], [10], [16]], [[22], [28], [34]]]);
+  });
+
   it('opset 11: Softmax flattens at axis, Unsqueeze and Squeeze take axes as attributes', () => {
     const sm = buildModel([{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs: [intAttr('axis', 1)] }], [], ['x'], ['y'], 11);
     const y = run1(sm, x);

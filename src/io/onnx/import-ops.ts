@@ -9,7 +9,7 @@ import {
   ArgumentError, FormatError, ShapeError, Tensor,
   abs, add, avgPool2d, batchNorm, clamp, concat, conv1d, conv2d, convTranspose2d, div, elu, exp, expand, full, gelu,
   indexSelect, layerNorm, leakyRelu, linear, log, logSoftmax, lstmLayer, gruLayer, rnnLayer, matmul, max, maxPool2d, mean, min,
-  mul, neg, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus, sqrt, sub, sum, tanh, tile, where, eq, gt, ge, lt, le,
+  maximum, minimum, mul, neg, pad, permute, pow, relu, reshape, sigmoid, softmax, softplus, sqrt, sub, sum, tanh, tile, where, eq, gt, ge, lt, le,
 } from '../../tensor/index';
 import { record } from '../../tensor/autograd';
 import { allocFloat32, chargeAllocation } from '../../tensor/alloc';
@@ -663,6 +663,28 @@ export const OPS: Record<string, Compile> = {
       });
     });
   },
+  Split: (a, c) => {
+    const axis = a.int('axis', 0);
+    const attrSplit = c.opset < 13 ? a.ints('split') : undefined;
+    const numOutputs = a.int('num_outputs', c.node.outputs.length);
+    return ([x, sv]) => {
+      const s = shapeOf(x as Value);
+      const ax = normAxis(c, axis, s.length);
+      const n = s[ax];
+      let sizes = attrSplit ?? (sv === null || sv === undefined ? undefined : intList(c, sv, 'split'));
+      if (sizes === undefined) {
+        const k = Math.ceil(n / numOutputs);
+        sizes = Array.from({ length: numOutputs }, (_, i) => Math.max(0, Math.min(k, n - i * k)));
+      }
+      if (sizes.reduce((p, q) => p + q, 0) !== n || sizes.some((q) => q < 0)) throw new ShapeError(`${WHAT}: ${c.label}: split ${describe(sizes)} does not sum to ${n} (input ${fmtShape(s)}, axis ${ax})`);
+      let start = 0;
+      return sizes.map((q) => {
+        const from = start;
+        start += q;
+        return move([x as Value], ([t]) => sliceAxis(t, ax, from, from + q, 1));
+      });
+    };
+  },
   Gather: (a, c) => {
     const axis = a.int('axis', 0);
     return one(([x, iv]) => {
@@ -693,6 +715,9 @@ export const OPS: Record<string, Compile> = {
       return padSpatial(x, p, x.ndim, value);
     });
   },
+  Sum: () => one((ins) => ins.filter((v): v is Value => v !== null).map((v) => T(v)).reduce((p, q) => add(p, q))),
+  Max: () => one((ins) => ins.filter((v): v is Value => v !== null).map((v) => T(v)).reduce((p, q) => maximum(p, q))),
+  Min: () => one((ins) => ins.filter((v): v is Value => v !== null).map((v) => T(v)).reduce((p, q) => minimum(p, q))),
   Add: binary(add, (x, y) => x + y),
   Sub: binary(sub, (x, y) => x - y),
   Mul: binary(mul, (x, y) => x * y),
