@@ -15,6 +15,7 @@ import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
 import { benchOnnxModels, onnxModelsNotes } from './onnx-models';
+import { benchOnnxImport, onnxImportNotes } from './onnx-import';
 import { benchRecommenders, recommendersNotes } from './recommenders';
 import { benchStartup, startupNotes } from './startup';
 import { benchTrain, trainNotes } from './train';
@@ -30,6 +31,7 @@ const SUITES: BenchSuite[] = [
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
   { name: 'inference', run: benchInference, notes: inferenceNotes },
   { name: 'onnx-models', run: benchOnnxModels, notes: onnxModelsNotes },
+  { name: 'onnx-import', run: benchOnnxImport, notes: onnxImportNotes },
   { name: 'compress', run: benchCompress, notes: compressNotes },
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
   { name: 'detection', run: () => benchDetection(), notes: detectionNotes },

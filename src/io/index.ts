@@ -20,3 +20,4 @@ export { type Json } from './json';
 export { AuditCallback, fingerprintData, type AuditCallbackOptions, type FitAuditDetails } from './audit-callback';
 export { modelCard, type ModelCardOptions } from './model-card';
 export { exportOnnx, onnxInfo, type ExportOnnxOptions, type OnnxInfo, type OnnxValueInfo } from './onnx/index';
+export { importOnnx, OnnxModel, type ImportOnnxOptions, type OnnxInputs } from './onnx/index';
