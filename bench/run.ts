@@ -10,6 +10,7 @@ import { benchCompressAccuracy, compressAccuracyNotes } from './compress-accurac
 import { benchConv, convNotes } from './conv';
 import { kernelDesignNotes } from './design-notes';
 import { benchDetection, detectionNotes } from './detection';
+import { benchElementwise, elementwiseNotes } from './elementwise';
 import { benchGeneration, generationNotes } from './generation';
 import { benchGemm, gemmNotes } from './gemm';
 import { benchInference, inferenceNotes } from './inference';
@@ -27,6 +28,7 @@ const SUITES: BenchSuite[] = [
   { name: 'conv', run: benchConv, notes: convNotes },
   { name: 'lstm', run: benchLstm, notes: lstmNotes },
   { name: 'attention', run: benchAttention, notes: attentionNotes },
+  { name: 'elementwise', run: () => benchElementwise(), notes: elementwiseNotes },
   { name: 'train', run: benchTrain, notes: trainNotes },
   { name: 'recommenders', run: benchRecommenders, notes: recommendersNotes },
   { name: 'inference', run: benchInference, notes: inferenceNotes },
