@@ -310,11 +310,9 @@ export function createServer(options: ServerOptions): InferenceServer {
       throw new HttpError(500, `${where} failed with an internal error`);
     }
     feed(monitor, r.inputs[0], outs[0], performance.now() - t0, false);
-    const outputs = r.outputs.map((j) => {
-      const spec = lv.signature.outputs[j];
-      return { name: spec.name, shape: outs[j].shape, datatype: spec.datatype, data: encodeData(outs[j].data, spec.datatype) };
-    });
-    sendJson(res, 200, { model_name: name, model_version: lv.version, id: r.id, outputs });
+    const outputs = r.outputs.map((j) => outputText(lv.signature.outputs[j], outs[j]));
+    // The bytes JSON.stringify gives for { model_name, model_version, id, outputs }, built directly.
+    sendText(res, 200, `{"model_name":${JSON.stringify(name)},"model_version":${JSON.stringify(lv.version)},"id":${JSON.stringify(r.id)},"outputs":[${outputs.join(',')}]}`, 'application/json');
   };
 
   const feed = (m: MonitorLike | undefined, input: Plain, output: Plain | null, latencyMs: number, error: boolean): void => {
@@ -675,6 +673,19 @@ function checkParameters(v: Json | undefined, where: string): Record<string, Jso
     if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') throw new HttpError(400, `${where}.${k} must be a string, number or boolean, got ${describe(x)}`);
   }
   return v;
+}
+
+/**
+ * One response output `{ name, shape, datatype, data }` as JSON text, the bytes JSON.stringify gives
+ * for it: finite float data is written by the typed array's `join` (Number-to-string, as
+ * JSON.stringify writes numbers, without building an array of numbers first: a few times faster).
+ */
+function outputText(spec: TensorSpec, out: Plain): string {
+  const head = `{"name":${JSON.stringify(spec.name)},"shape":${JSON.stringify(out.shape)},"datatype":${JSON.stringify(spec.datatype)},"data":`;
+  const d = out.data;
+  let finite = spec.datatype === 'FP32' || spec.datatype === 'FP64' || spec.datatype === 'FP16';
+  for (let i = 0; finite && i < d.length; i++) finite = d[i] - d[i] === 0;
+  return `${head}${finite ? `[${d.join(',')}]` : JSON.stringify(encodeData(d, spec.datatype))}}`;
 }
 
 /** The rows of a batch-first tensor as arrays of numbers (each row flattened). */
