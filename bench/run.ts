@@ -14,6 +14,7 @@ import { benchInference, inferenceNotes } from './inference';
 import { benchLstm, lstmNotes } from './lstm';
 import { benchOnnxModels, onnxModelsNotes } from './onnx-models';
 import { benchRecommenders, recommendersNotes } from './recommenders';
+import { benchServe, serveNotes } from './serve';
 import { benchStartup, startupNotes } from './startup';
 import { benchTrain, trainNotes } from './train';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
@@ -30,6 +31,7 @@ const SUITES: BenchSuite[] = [
   { name: 'onnx-models', run: benchOnnxModels, notes: onnxModelsNotes },
   { name: 'compress', run: benchCompress, notes: compressNotes },
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
+  { name: 'serve', run: () => benchServe(), notes: serveNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
