@@ -110,17 +110,22 @@ const LONE_SURROGATE_CANDIDATE = /[\ud800-\udfff]/;
  * {@link parseBody}'s fast path: the native `JSON.parse` where it provably gives what
  * `parseJsonStrict` gives, else undefined (then the strict parser runs and words the error). A
  * body with a backslash (an escape: `JSON.parse` takes lone surrogate escapes) or a surrogate code
- * unit is left to the strict parser. Otherwise one scan outside strings counts `,` `:` `[` `{`: `1 + , + : + [{` bounds the
- * strict parser's value count (every value and key), so a body within `maxValues` by that bound is
- * never built past the limit; and, the syntax being valid once `JSON.parse` accepts it, each `:` is
- * one object member, so fewer own keys than `:` means a repeated key. A `__proto__` key (an own key
- * under `JSON.parse`) or nesting of `MAX_DEPTH` levels or more also goes to the strict parser.
- * Inference bodies are mostly numbers, which the native parser reads several times faster.
+ * unit is left to the strict parser. Otherwise one scan outside strings counts `,` `:` `[` `{` and
+ * the open containers: `1 + , + : + [ + {` bounds the strict parser's value count (every value and
+ * key), so a body within `maxValues` by that bound is never built past the limit, and more than
+ * `MAX_DEPTH` containers open at once is the strict parser's nesting error. The syntax being valid
+ * once `JSON.parse` accepts it, each `{` is one object and each `:` one member, so fewer own keys
+ * than `:` over the objects means a repeated key; the walk that counts them stops once it has met
+ * every object (it never reads the arrays of numbers that follow). A `__proto__` key (an own key
+ * under `JSON.parse`) also goes to the strict parser. Inference bodies are mostly numbers, which the
+ * native parser reads several times faster.
  */
 function parseFast(text: string, maxValues: number): Json | undefined {
   if (text.indexOf('\\') >= 0 || LONE_SURROGATE_CANDIDATE.test(text)) return undefined;
   let counted = 1;
   let members = 0;
+  let objects = 0;
+  let open = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -129,10 +134,15 @@ function parseFast(text: string, maxValues: number): Json | undefined {
       const end = text.indexOf('"', i + 1);
       if (end < 0) return undefined;
       i = end;
-    } else if (c === 0x3a) {
+    } else if (c === 0x2c) counted++;
+    else if (c === 0x3a) {
       members++;
       counted++;
-    } else if (c === 0x2c || c === 0x5b || c === 0x7b) counted++;
+    } else if (c === 0x5b || c === 0x7b) {
+      counted++;
+      if (c === 0x7b) objects++;
+      if (++open > MAX_DEPTH) return undefined;
+    } else if (c === 0x5d || c === 0x7d) open--;
   }
   if (counted > maxValues) return undefined;
   let doc: Json;
@@ -141,33 +151,30 @@ function parseFast(text: string, maxValues: number): Json | undefined {
   } catch {
     return undefined;
   }
-  const keys = countKeys(doc, 0);
-  return keys === members ? doc : undefined;
+  const walk = { objects, keys: 0 };
+  if (objects > 0 && !countKeys(doc, walk)) return undefined;
+  return walk.keys === members ? doc : undefined;
 }
 
-/** Own keys of every object in `v`; -1 for a `__proto__` key or nesting of {@link MAX_DEPTH} levels or more. */
-function countKeys(v: Json, depth: number): number {
-  if (typeof v !== 'object' || v === null) return 0;
-  if (depth >= MAX_DEPTH) return -1;
-  let keys = 0;
+/**
+ * Adds the own keys of the objects in `v` to `walk.keys`, counting `walk.objects` down, and stops
+ * descending once every object is met; false for a `__proto__` key.
+ */
+function countKeys(v: Json, walk: { objects: number; keys: number }): boolean {
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
+    for (let i = 0; i < v.length && walk.objects > 0; i++) {
       const x = v[i];
-      if (typeof x !== 'object' || x === null) continue;
-      const k = countKeys(x, depth + 1);
-      if (k < 0) return -1;
-      keys += k;
+      if (typeof x === 'object' && x !== null && !countKeys(x, walk)) return false;
     }
-    return keys;
+    return true;
   }
-  if (Object.hasOwn(v, '__proto__')) return -1;
+  if (typeof v !== 'object' || v === null) return true;
+  if (Object.hasOwn(v, '__proto__')) return false;
+  walk.objects--;
   for (const key in v) {
-    keys++;
+    walk.keys++;
     const x = v[key];
-    if (typeof x !== 'object' || x === null) continue;
-    const k = countKeys(x, depth + 1);
-    if (k < 0) return -1;
-    keys += k;
+    if (walk.objects > 0 && typeof x === 'object' && x !== null && !countKeys(x, walk)) return false;
   }
-  return keys;
+  return true;
 }

@@ -1,6 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { parseJsonStrict } from '../../src/io/json';
+
+// The strict parser, counted: the fast path must leave it alone for ordinary inference bodies.
+vi.mock('../../src/io/json', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../../src/io/json')>();
+  return { ...mod, parseJsonStrict: vi.fn(mod.parseJsonStrict) };
+});
 import { HttpError, parseBody } from '../../src/serve/http';
 
 /** What parseBody does, written from its contract: the strict parser, its errors as 400 "malformed JSON: …". */
@@ -35,14 +41,37 @@ describe('parseBody (the fast path through JSON.parse)', () => {
       '{"s": "\ud83d\ude00"}', // a raw pair
       '{"s": "a\\"b:c,d[e{"}', // escapes; colons and commas inside strings
       '{"k:": "v,", "[": "{"}',
-      `${'['.repeat(64)}${']'.repeat(64)}`, // one past the nesting limit
-      `${'['.repeat(63)}${']'.repeat(63)}`,
+      `${'['.repeat(65)}${']'.repeat(65)}`, // one past the nesting limit (64 containers open at once)
+      `${'['.repeat(64)}${']'.repeat(64)}`,
+      `${'{"a":'.repeat(65)}1${'}'.repeat(65)}`,
+      `${'{"a":'.repeat(64)}1${'}'.repeat(64)}`,
+      '{"data": [1, 2, 3], "x": {"a": 1, "a": 2}}', // the repeated key after an array of numbers
+      '[[1, 2], [3, {"b": [{"c": 1, "c": 1}]}]]',
+      '{"a": [{}, {}, {"k": 1, "k": 1}]}',
       '[1, 2, 3, 4, 5, 6]', // over maxValues 6
       '[1, 2, 3, 4, 5]',
       '{"a": 1,}', '[1 2]', '{"a" 1}', '01', '1.', '-', '"\u0001"', '\ufeff{}', 'nul', '{} x', '', '  ',
       '{"n": 1e400, "m": -0, "big": 123456789012345678901234567890}',
     ];
-    for (const text of cases) expect(viaBody(text, 6 + (text.startsWith('{"inputs"') ? 100 : 0)), text).toEqual(strict(text, 6 + (text.startsWith('{"inputs"') ? 100 : 0)));
+    for (const text of cases) {
+      const maxValues = text.startsWith('[1, 2, 3, 4, 5') ? 6 : 1000;
+      expect(viaBody(text, maxValues), text).toEqual(strict(text, maxValues));
+    }
+  });
+
+  it('reads an ordinary inference body (objects before and after arrays of numbers) without the strict parser', () => {
+    const strictCalls = vi.mocked(parseJsonStrict);
+    strictCalls.mockClear();
+    const data = Array.from({ length: 784 }, (_, i) => (i % 7) - 3.25);
+    const bodies = [
+      { id: 'a:b,c', inputs: [{ name: 'input', shape: [1, 784], datatype: 'FP32', data }], outputs: [{ name: 'output' }] },
+      { inputs: [{ data, shape: [1, 784], name: 'x', datatype: 'FP32', parameters: { p: 1 } }, { data: [[1, 2], [3, 4]], shape: [2, 2], name: 'y', datatype: 'INT32' }] },
+    ];
+    for (const b of bodies) expect(parseBody(JSON.stringify(b), 4_000_000)).toEqual(b);
+    expect(strictCalls).not.toHaveBeenCalled();
+    // A refusal is worded by the strict parser.
+    expect(() => parseBody('{"inputs": 1, "inputs": 2}', 100)).toThrow(/malformed JSON: .*duplicate key "inputs"/);
+    expect(strictCalls).toHaveBeenCalledTimes(1);
   });
 
   it('counts values as the strict parser does: a body within maxValues by a hair is parsed, one past it is refused', () => {
