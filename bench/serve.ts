@@ -183,6 +183,7 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
     const bodies = { mlp: inferBodies('mlp'), cnn: inferBodies('cnn') };
     const url = (port: number): string => `http://127.0.0.1:${port}`;
     const startLoad = load();
+    const started = new Date().toISOString();
     say(`# tensorkit/serve under autocannon (loopback), batch 1 per request; ${machineInfo()}`);
     say(`# batching on: maxBatchSize ${BATCHING.maxBatchSize}, maxDelayMs ${delayMs}; ${rounds} rounds of ${duration} s per cell, off and on interleaved\n`);
 
@@ -223,7 +224,7 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
         const row = makeRow(`serve ${FAMILIES[f].label}, batching on vs off`, `c ${c}; p50/p99 ms on ${lat(on)}, off ${lat(off)}`, 'requests/s', med(on.map((x) => x.requests.average)), { 'batching off': med(off.map((x) => x.requests.average)) });
         rows.push(row);
         if (c === 64) rows.push(makeRow(`serve ${FAMILIES[f].label}, batching on vs off, server CPU`, `c ${c}`, 'requests/CPU-s', 1e6 / med(cpuOn), { 'batching off': 1e6 / med(cpuOff) }));
-        if (c === 64) serveNotes.push(`serve ${FAMILIES[f].label} at concurrency 64: batching on/off ${med(ratios).toFixed(2)}× in requests/s (per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); server CPU per request ${med(cpuOff).toFixed(0)} µs off, ${med(cpuOn).toFixed(0)} µs on (off/on per round ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); ${startLoad} at the start.`);
+        if (c === 64) serveNotes.push(`serve ${FAMILIES[f].label} at concurrency 64: batching on/off ${med(ratios).toFixed(2)}× in requests/s (per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); server CPU per request ${med(cpuOff).toFixed(0)} µs off, ${med(cpuOn).toFixed(0)} µs on (off/on per round ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); ${startLoad} at the start (${started}).`);
       }
     }
 
