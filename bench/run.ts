@@ -18,6 +18,7 @@ import { benchLstm, lstmNotes } from './lstm';
 import { benchOnnxModels, onnxModelsNotes } from './onnx-models';
 import { benchOnnxImport, onnxImportNotes } from './onnx-import';
 import { benchRecommenders, recommendersNotes } from './recommenders';
+import { benchServe, serveNotes } from './serve';
 import { benchStartup, startupNotes } from './startup';
 import { benchTrain, trainNotes } from './train';
 import { machineInfo, toMarkdown, type BenchRow, type BenchSuite } from './util';
@@ -38,6 +39,7 @@ const SUITES: BenchSuite[] = [
   { name: 'compress-accuracy', run: benchCompressAccuracy, notes: compressAccuracyNotes },
   { name: 'detection', run: () => benchDetection(), notes: detectionNotes },
   { name: 'generation', run: benchGeneration, notes: generationNotes },
+  { name: 'serve', run: () => benchServe(), notes: serveNotes },
 ];
 
 const here = path.dirname(fileURLToPath(import.meta.url));

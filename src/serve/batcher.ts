@@ -156,8 +156,11 @@ function stack(requests: Plain[][], total: number): Plain[] {
   });
 }
 
-/** Rows [offset, offset + rows) of a stacked output whose axis 0 has `total` rows (checked by `run`). */
+/**
+ * Rows [offset, offset + rows) of a stacked output whose axis 0 has `total` rows (checked by `run`),
+ * as a view: the requests of one pass share the output's storage, which nothing writes after the pass.
+ */
 function sliceRows(o: Plain, offset: number, rows: number, total: number): Plain {
   const rowSize = total === 0 ? 0 : o.data.length / total;
-  return { data: o.data.slice(offset * rowSize, (offset + rows) * rowSize), shape: [rows, ...o.shape.slice(1)] };
+  return { data: o.data.subarray(offset * rowSize, (offset + rows) * rowSize), shape: [rows, ...o.shape.slice(1)] };
 }
