@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Generator, Tensor, noGrad, randn, sum, mul } from '../../src/tensor/index';
+import { ArgumentError, Generator, noGrad, randn, sum, mul } from '../../src/tensor/index';
 import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
 import { Adam } from '../../src/optim/index';
 import {
