@@ -1,8 +1,8 @@
 /**
  * The statically quantized Conv2d (torch.ao.nn.quantized.Conv2d, and ConvReLU2d with `relu`):
  * int8 weights, uint8 activations with scales and zero points fixed by calibration, an int32
- * product on the `gemmU8I8` kernel over a uint8 unfolding of the input, and PyTorch's
- * requantization of the sums to the output's uint8 grid. Also the pieces the static Linear shares.
+ * product and PyTorch's requantization of the sums to the output's uint8 grid, all in the
+ * `qconv2dForward` kernel (an int8 direct convolution on the wasm backend). Also the pieces the static Linear shares.
  */
 import type { LayerConfig } from '../nn/config';
 import { Conv2d } from '../nn/layers';
@@ -224,8 +224,8 @@ const pairOf2 = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] 
  * A 2-D convolution with int8 weights over uint8 activations, with the activation grids fixed by
  * calibration (PyTorch's static quantized Conv2d; ConvReLU2d with `relu`). Forward takes and
  * returns float32 tensors: the input is quantized to its grid, q = clamp(roundHalfEven(x/sₓ) + zₓ,
- * 0, 255); the product Σ (qx − zₓ)(q_w − z_w) runs in int32 on `gemmU8I8` over a uint8 unfolding
- * of the image (padding reads zₓ, the integer for 0), plus the bias quantized to int32 at scale
+ * 0, 255); the product Σ (qx − zₓ)(q_w − z_w) runs in int32 in the `qconv2dForward` kernel
+ * (padding reads zₓ, the integer for 0), plus the bias quantized to int32 at scale
  * sₓ·s_w; the sum is requantized to the output grid, q_y = clamp(roundHalfEven(acc·sₓs_w/s_y) + z_y,
  * 0 (z_y with relu), 255), and returned dequantized, (q_y − z_y)·s_y — so every output value lies
  * on the uint8 grid PyTorch's quantized tensor would hold. Build it with
