@@ -20,18 +20,19 @@ import { isMain, toMarkdown, type BenchRow } from './util';
 
 export const compressAccuracyNotes = [
   'compress accuracy: scikit-learn\'s digits (test/fixtures/digits.json from gen_digits.py), 1438 train / 359 test, ' +
-    'MLP 64-128-10 trained 40 epochs with Adam (lr 1e-3, batch 32). "int8 dynamic": `quantizeDynamic`; "4-bit PTQ": ' +
-    '`convert(prepareQat(net, { weightBits: 4, activations: false }))` (weights only, per tensor) without training; "4-bit QAT": the same after 5 epochs of fine-tuning through ' +
-    'the fake quantizer; "80% pruned": `globalUnstructured` over both weights, then 5 epochs of fine-tuning with the masks; ' +
+    'MLP 64-128-10 trained 40 epochs with Adam (lr 1e-3, batch 32). "int8 dynamic": `quantizeDynamic`; "2-bit PTQ": ' +
+    '`convert(prepareQat(net, { weightBits: 2, activations: false }))` (weights only, per tensor) without training; "2-bit QAT": the same after 5 epochs of fine-tuning through ' +
+    'the fake quantizer; "4-bit weights (per tensor, weights only)": the same comparison with weightBits 4 on the 64-128-10 MLP ' +
+    'and on a 64-16-10 one, 5 seeds (1–5) of the float network\'s initialisation and batch order, mean ± sample std; "80% pruned": `globalUnstructured` over both weights, then 5 epochs of fine-tuning with the masks; ' +
     '"W4A8": the setting where 4-bit weights can cost accuracy for a PyTorch user following its QAT recipe: 4-bit per-tensor ' +
     'weights and 8-bit (quint8) static activations, `prepareQat(net, { weightBits: 4 })` (activation fake quantization on by ' +
     'default); post-training = the observers run over 256 training images, no training, then `convert`; QAT = 5 epochs of ' +
     'fine-tuning (Adam lr 1e-3, batch 32), then `convert`; both give static int8 layers; 5 seeds (1–5) of the float network\'s ' +
     'initialisation and batch order, mean ± sample std. ' +
-    '"KD student": a 64-12-10 MLP trained against the float network\'s logits (`Distiller`, T = 4, α = 0.9) against the same ' +
-    'student (same initialisation, batches, epochs, Adam lr 1e-3, batch 32) trained alone with cross-entropy, mean ± sample std ' +
-    'over 5 seeds, at three budgets: 40 epochs on all 1438 training images, 5 epochs on them, 40 epochs on the first 288 ' +
-    '(the teacher was trained on all 1438). Size = bytes of the `saveModel` file. ' +
+    '"KD student": a 64-12-10 (or 64-32-10) MLP trained against the float network\'s logits (`Distiller`, T = 4, α = 0.9, ' +
+    'teacher in eval mode under noGrad, T²-scaled KL of the softened distributions) against the same student (same ' +
+    'initialisation, batches, epochs, Adam lr 1e-3, batch 32) trained alone with cross-entropy, mean ± sample std over 5 ' +
+    'seeds, on all 1438 training images for 40 or 150 epochs. Size = bytes of the `saveModel` file. ' +
     '"static int8 CNN": a CNN c16-p-c32-p-fc10 on the 8×8 images trained 15 epochs, then `fuseModules` → `prepare` (default ' +
     'qconfig: HistogramObserver activations, per-channel int8 weights) → 256 training images of calibration → `convert` ' +
     '(QuantizedConv2d, StaticQuantizedLinear); "QAT CNN": `prepareQat` (activation and weight fake quantization) on the trained ' +
@@ -109,8 +110,7 @@ function row(name: string, ours: number, float: number, size: string): BenchRow 
 /** Accuracy and size of each compression against the float model. */
 export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   const d = loadDigits(0);
-  const float = mlp(128, 1);
-  train(float, d, 40, 2);
+  const float = teacherNet(d);
   const accF = accuracy(float, d.xTest, d.yTest);
   const bytesF = saveModel(float).length;
   const rows: BenchRow[] = [];
@@ -118,7 +118,7 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   const q8 = quantizeDynamic(copy(float));
   rows.push(row('int8 dynamic (quantizeDynamic)', accuracy(q8, d.xTest, d.yTest), accF, `file ${(saveModel(q8).length / bytesF).toFixed(2)}× the float one`));
 
-  for (const bits of [4, 2]) {
+  for (const bits of [2]) {
     const ptq = convert(prepareQat(copy(float), { weightBits: bits, activations: false }));
     rows.push(row(`${bits}-bit weights, post-training`, accuracy(ptq, d.xTest, d.yTest), accF, 'no training'));
     const qat = prepareQat(copy(float), { weightBits: bits, activations: false });
@@ -133,6 +133,7 @@ export async function benchCompressAccuracy(): Promise<BenchRow[]> {
   train(pruned, d, 5, 4);
   rows.push(row('80% global pruning + 5 epochs fine-tune', accuracy(pruned, d.xTest, d.yTest), accF, `before fine-tuning ${accP0.toFixed(1)}%`));
 
+  rows.push(...benchW4(d));
   rows.push(...benchW4A8(d));
   rows.push(...benchDistillation(d, float));
   rows.push(...await benchCompressRecurrentAccuracy());
@@ -179,32 +180,69 @@ export function benchW4A8(d: Split = loadDigits(0)): BenchRow[] {
 }
 
 /**
- * A 64-12-10 student distilled from the trained 64-128-10 teacher (`Distiller`, T = 4, α = 0.9)
+ * 4-bit weights only, per tensor (one scale for each weight matrix), post-training
+ * (`convert(prepareQat(float, { weightBits: 4, activations: false }))`, no training) against QAT
+ * (the same prepared copy of the float network fine-tuned 5 epochs through the weight fake
+ * quantizer, as PyTorch users fine-tune from the float model, then `convert`), on the 64-128-10
+ * MLP and on a 64-16-10 one where each weight carries more of the function; 5 seeds (1–5) of the
+ * float network's initialisation and batch order, mean ± sample std.
+ */
+export function benchW4(d: Split = loadDigits(0)): BenchRow[] {
+  const rows: BenchRow[] = [];
+  for (const hidden of [128, 16]) {
+    const F: number[] = [], P: number[] = [], Q: number[] = [];
+    for (const s of SEEDS) {
+      const float = mlp(hidden, s);
+      train(float, d, 40, s + 50);
+      F.push(accuracy(float, d.xTest, d.yTest));
+      P.push(accuracy(convert(prepareQat(copy(float), { weightBits: 4, activations: false })), d.xTest, d.yTest));
+      const qat = prepareQat(copy(float), { weightBits: 4, activations: false });
+      train(qat, d, 5, s + 60);
+      Q.push(accuracy(convert(qat), d.xTest, d.yTest));
+    }
+    const f = meanStd(F).mean, p = meanStd(P).mean, q = meanStd(Q).mean;
+    rows.push({
+      name: `4-bit weights (per tensor, weights only), MLP 64-${hidden}-10: QAT 5 epochs vs post-training`,
+      size: `mean ± std of 5 seeds: float ${fmt(F)}, PTQ ${fmt(P)}, QAT ${fmt(Q)}`, unit: 'test accuracy %', ours: q,
+      peers: { 'post-training': p, float: f }, ratio: { 'post-training': q / p, float: q / f },
+    });
+  }
+  return rows;
+}
+
+/**
+ * A small student distilled from the trained 64-128-10 teacher (`Distiller`, T = 4, α = 0.9)
  * against the same student (same initialisation, batches, epochs, Adam lr 1e-3, batch 32) trained
- * alone, over 5 seeds, with three budgets: 40 epochs on the 1438 training images, 5 epochs on
- * them, and 40 epochs on the first 288 of them (the teacher saw all).
+ * alone, over 5 seeds, on all 1438 training images: the 64-12-10 student at 40 epochs (not yet
+ * converged: train accuracy ≈ 96%) and at 150 (converged), and a 64-32-10 student at 40.
  */
 export function benchDistillation(d: Split, teacher: Sequential): BenchRow[] {
   const rows: BenchRow[] = [];
-  for (const [n, epochs] of [[d.yTrain.length, 40], [d.yTrain.length, 5], [288, 40]]) {
-    const dn: Split = { ...d, xTrain: new Tensor(d.xTrain.data.slice(0, n * 64), [n, 64]), yTrain: d.yTrain.slice(0, n) };
+  for (const [hidden, epochs] of [[12, 40], [12, 150], [32, 40]]) {
     const A: number[] = [], K: number[] = [];
     for (const s of SEEDS) {
-      const a = mlp(12, s + 10);
-      train(a, dn, epochs, s + 110);
+      const a = mlp(hidden, s + 10);
+      train(a, d, epochs, s + 110);
       A.push(accuracy(a, d.xTest, d.yTest));
-      const st = mlp(12, s + 10);
+      const st = mlp(hidden, s + 10);
       const dist = new Distiller(st, teacher, { temperature: 4, alpha: 0.9 });
-      train(dist, dn, epochs, s + 110, (out, y) => dist.loss(out, tensor(y)));
+      train(dist, d, epochs, s + 110, (out, y) => dist.loss(out, tensor(y)));
       K.push(accuracy(st, d.xTest, d.yTest));
     }
     const k = meanStd(K).mean, a = meanStd(A).mean;
     rows.push({
-      name: `KD student 64-12-10 vs the same student alone, ${n} training images, ${epochs} epochs`,
+      name: `KD student 64-${hidden}-10 vs the same student alone, ${epochs} epochs`,
       size: `mean ± std of 5 seeds: KD ${fmt(K)}, alone ${fmt(A)}`, unit: 'test accuracy %', ours: k, peers: { 'student alone': a }, ratio: { 'student alone': k / a },
     });
   }
   return rows;
+}
+
+/** The trained float teacher of the KD rows (64-128-10, 40 epochs). */
+function teacherNet(d: Split): Sequential {
+  const float = mlp(128, 1);
+  train(float, d, 40, 2);
+  return float;
 }
 
 /** The static int8 CNN (post-training and QAT) against the float CNN on digits. */
@@ -234,10 +272,13 @@ export async function benchStaticCnnAccuracy(): Promise<BenchRow[]> {
 }
 
 if (isMain(import.meta.url)) {
-  // `--recurrent` runs the recurrent rows only, `cnn` the static CNN rows only, `w4a8` the W4A8 rows only.
+  // `--recurrent` runs the recurrent rows only, `cnn` the static CNN rows only, `w4a8`, `w4` and `kd` the W4A8, 4-bit
+  // weight and distillation rows only.
   const rows = process.argv.includes('--recurrent') ? await benchCompressRecurrentAccuracy()
     : process.argv[2] === 'cnn' ? await benchStaticCnnAccuracy()
-    : process.argv[2] === 'w4a8' ? benchW4A8() : await benchCompressAccuracy();
+    : process.argv[2] === 'w4a8' ? benchW4A8()
+    : process.argv[2] === 'w4' ? benchW4()
+    : process.argv[2] === 'kd' ? benchDistillation(loadDigits(0), teacherNet(loadDigits(0))) : await benchCompressAccuracy();
   console.log(toMarkdown(rows));
   console.log();
   for (const note of compressAccuracyNotes) console.log(note);

@@ -24,7 +24,8 @@ export const compressNotes = [
     'output channels zeroed by `lnStructured(…, { amount: 0.5, n: 1, dim: 0 })` (and their biases zeroed), made physical by ' +
     '`shrink`, against the masked network (outputs checked equal first). ' +
     'QuantizedConv2d: `QuantizedConv2d.fromFloat(conv, grids)` (int8 weights per output channel, uint8 input quantized to its ' +
-    'fixed grid, `im2rowU8` + `gemmU8I8`, requantized to the output grid and returned as float32) against the float `Conv2d` ' +
+    'fixed grid, the `qconv2dForward` kernel: on wasm an int8 direct convolution with the requantization in its epilogue, ' +
+    'see docs/compress.md; requantized to the output grid and returned as float32) against the float `Conv2d` ' +
     'it came from on the same backend, forward only, same process, alternating rounds.',
   'compress (recurrent): `QuantizedLSTM.fromFloat(new LSTM(64, 128))` (int8 weights per tensor; per layer the whole input ' +
     'sequence quantized once for W_ih, the hidden state every step for W_hh, with reduceRange; gates in float32) against the ' +
@@ -71,7 +72,8 @@ export async function benchCompressRecurrent(): Promise<BenchRow[]> {
 export async function benchQuantizedConv(): Promise<BenchRow[]> {
   const rng = new Generator(8);
   const rows: BenchRow[] = [];
-  const cases: [number, number, number, number][] = [[32, 64, 14, 64], [64, 64, 8, 64], [16, 32, 28, 1]];
+  // The last four: the two convolutions of the CNN of the ONNX-peer rows (c16-p-c32-p-fc10 on 1×28×28) at batch 1 and 64.
+  const cases: [number, number, number, number][] = [[32, 64, 14, 64], [64, 64, 8, 64], [16, 32, 28, 1], [1, 16, 28, 1], [1, 16, 28, 64], [16, 32, 14, 1], [16, 32, 14, 64]];
   for (const [C, OC, HW, B] of cases) {
     const conv = new Conv2d(C, OC, 3, { padding: 1, rng });
     const x = randn([B, C, HW, HW], { rng });

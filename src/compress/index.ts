@@ -24,6 +24,7 @@ export { QuantizedLSTM, QuantizedGRU, type QuantizedRecurrentConfig } from './qu
 export { QuantizedConv2d, type QuantizedConv2dConfig, type StaticActivationParams, type ConvGeometry } from './quantized-conv';
 export {
   ConvReLU2d, LinearReLU, StaticQuantizedLinear, ObservedModule, fuseModules, prepare, getDefaultQconfig,
+  ConvBn2d, ConvBnReLU2d, fuseModulesQat,
   type FuseModulesOptions, type StaticQuantizedLinearConfig, type QConfig, type QuantBackend,
 } from './static';
 export {
@@ -31,6 +32,7 @@ export {
   type FakeQuantizeOptions, type PrepareQatOptions, type QatLinearConfig,
 } from './qat';
 export { QatConv2d, type QatConv2dConfig, type QatLayerOptions } from './qat';
+export { QatConvBn2d, type QatConvBn2dConfig } from './qat';
 export {
   l1Unstructured, randomUnstructured, lnStructured, globalUnstructured, customFromMask, identityPruning, removePruning, isPruned,
   prunedNames, restorePruning,

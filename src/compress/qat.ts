@@ -7,6 +7,9 @@ import type { LayerConfig } from '../nn/config';
 import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { conv2d, linear } from '../tensor/ops/conv';
+import { add, div, mul } from '../tensor/ops/binary';
+import { reshape } from '../tensor/ops/shape';
+import { BatchNorm2d } from '../nn/normalization';
 import { relu } from '../tensor/ops/unary';
 import { ArgumentError } from '../tensor/errors';
 import { bool, checkArg, instanceOf, int, isPlainObject, num, oneOf, parseOptions, posInt } from '../tensor/options';
@@ -17,7 +20,8 @@ import { MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, typ
 import { QuantizedLinear } from './quantized-linear';
 import { QuantizedConv2d, type ConvGeometry, type WeightParams } from './quantized-conv';
 import {
-  ConvReLU2d, LinearReLU, StaticQuantizedLinear, convertObserved, gridOf, isQuantizable, isTerminal, swapChained, type Quantizable,
+  ConvBn2d, ConvBnReLU2d, ConvReLU2d, LinearReLU, StaticQuantizedLinear, convertObserved, foldBatchNorm, gridOf, isQuantizable, isTerminal, swapChained,
+  type Quantizable,
 } from './static';
 import { replaceModule } from './swap';
 import type { QDtype, QScheme } from './quantize';
@@ -385,9 +389,135 @@ export class QatConv2d extends Module {
   }
 }
 
-type QatLayer = QatLinear | QatConv2d;
-const isQatStatic = (m: Module): m is QatLayer => (m instanceof QatLinear || m instanceof QatConv2d) && m.activationPostProcess !== null;
-const stopQat = (m: Module): boolean => m instanceof QatLinear || m instanceof QatConv2d || isTerminal(m) || m instanceof FakeQuantize;
+/** What {@link QatConvBn2d}'s constructor takes back: its `config().options` and its rebuilt `bn`. @category Quantization */
+export type QatConvBn2dConfig = QatConv2dConfig & {
+  /** The batch norm (a config object's rebuilt child). */
+  children?: Module[];
+};
+
+/**
+ * A Conv2d and the BatchNorm2d after it, trained together with fake-quantized weights
+ * (torch.ao.nn.intrinsic.qat.ConvBn2d, and ConvBnReLU2d with `relu`), from a {@link ConvBn2d} or
+ * {@link ConvBnReLU2d} made by {@link fuseModulesQat}. Forward as PyTorch's (the "approximate"
+ * forward of _ConvBnNd): with s = γ/√(running var + eps) per output channel, the weight the
+ * quantized model will hold, W·s, is fake-quantized, the convolution runs with it and no bias,
+ * is divided by s and given the bias back, y = bn(conv(x, fq(W·s))/s + b), so the batch norm still
+ * normalizes with the batch's statistics in training mode (and updates its running ones) while
+ * the weights train against the rounding they will get; in eval mode y equals the folded
+ * convolution with fake-quantized weights. {@link convert} folds the batch norm's running
+ * statistics into the weight and bias (fuse_conv_bn_weights) and quantizes the folded weight with
+ * the scale its fake quantizer learned. `weight`, `bias` and `bn` are the float modules' own.
+ * Shapes: as Conv2d.
+ * @example
+ * const q = new QatConvBn2d(new ConvBn2d(new Conv2d(1, 2, 3), new BatchNorm2d(2)), { outputFakeQuant: true });
+ * q.forward(ones([2, 1, 5, 5])).shape; // [2, 2, 3, 3]
+ * @category Quantization
+ */
+export class QatConvBn2d extends Module {
+  /** The float kernel, trained through the fake quantizer (scaled by the batch norm first). */
+  readonly weight: Parameter;
+  /** The convolution's float bias, or null. */
+  readonly bias: Parameter | null;
+  /** The batch norm, trained as in the float model. */
+  readonly bn: BatchNorm2d;
+  /** The scaled weight's fake quantizer. */
+  readonly weightFakeQuant: FakeQuantize;
+  /** The input's fake quantizer, or null. */
+  readonly inputFakeQuant: FakeQuantize | null;
+  /** The output's fake quantizer, or null. */
+  readonly activationPostProcess: FakeQuantize | null;
+  /** Bits of the weights. */
+  readonly weightBits: number;
+  /** Per-output-channel weight scales. */
+  readonly perChannel: boolean;
+  /** Whether a ReLU follows the batch norm. */
+  readonly relu: boolean;
+  /** The convolution's shape and geometry. */
+  readonly geometry: ConvGeometry;
+
+  /** Builds the layer from its config object (`q.config().options` with the rebuilt `children: [bn]`), with fresh weights. */
+  constructor(config: QatConvBn2dConfig);
+  /**
+   * @param float - The fused ConvBn2d or ConvBnReLU2d whose parameters and batch norm this layer takes over.
+   * @param options - weightBits, perChannel and the activation fake quantizers ({@link QatLayerOptions}).
+   */
+  constructor(float: ConvBn2d | ConvBnReLU2d, options?: QatLayerOptions);
+  constructor(float: ConvBn2d | ConvBnReLU2d | QatConvBn2dConfig, options: QatLayerOptions = {}) {
+    super();
+    const op = 'QatConvBn2d';
+    let conv: Conv2d, bn: BatchNorm2d, o: QatLayerOptions, relu = false;
+    if (float instanceof ConvBn2d || float instanceof ConvBnReLU2d) {
+      conv = float.conv;
+      bn = float.bn;
+      relu = float instanceof ConvBnReLU2d;
+      o = parseOptions(op, options, LAYER_SPEC);
+    } else {
+      if (!isPlainObject(float)) throw new ArgumentError(`${op}: expected a ConvBn2d, a ConvBnReLU2d or a config object, got ${describe(float)}`);
+      const { weightBits, perChannel, relu: r, inputFakeQuant, outputFakeQuant, children, ...convOpts } = float;
+      o = parseOptions(op, { weightBits, perChannel, inputFakeQuant, outputFakeQuant }, LAYER_SPEC);
+      relu = checkArg(op, 'relu', r ?? false, bool);
+      conv = new Conv2d(convOpts as never);
+      const kid = children?.[0];
+      bn = kid instanceof BatchNorm2d ? kid : new BatchNorm2d(conv.outChannels);
+    }
+    if (bn.runningMean === null || bn.runningVar === null) throw new ArgumentError(`${op}: the batch norm keeps no running statistics (trackRunningStats: false); QAT scales the weight by them`);
+    this.weight = conv.weight;
+    this.bias = conv.bias;
+    this.bn = bn;
+    const { inChannels, outChannels, kernelSize, stride, padding, dilation, groups } = conv.config().options as ConvGeometry;
+    this.geometry = { inChannels, outChannels, kernelSize, stride, padding, dilation, groups };
+    const q = qatCommon(o, relu);
+    this.weightBits = q.weightBits;
+    this.perChannel = q.perChannel;
+    this.relu = q.relu;
+    this.weightFakeQuant = weightFq(this.weightBits, this.perChannel);
+    this.inputFakeQuant = q.inputFakeQuant;
+    this.activationPostProcess = q.activationPostProcess;
+  }
+
+  /** s = γ/√(running var + eps) per output channel, as a tensor γ's gradient flows through. */
+  private scaleFactor(): Tensor {
+    const bn = this.bn, OC = this.geometry.outChannels;
+    const invStd = Tensor.empty([OC]);
+    const rv = bn.runningVar!.data;
+    for (let o = 0; o < OC; o++) invStd.data[o] = 1 / Math.sqrt(rv[o] + bn.eps);
+    return bn.weight === null ? invStd : mul(bn.weight, invStd);
+  }
+
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation, groups, outChannels: OC } = this.geometry;
+    const xin = this.inputFakeQuant === null ? x : this.inputFakeQuant.forward(x);
+    const s = this.scaleFactor();
+    const w = this.weightFakeQuant.forward(mul(this.weight, reshape(s, [OC, 1, 1, 1])));
+    let y = div(conv2d(xin, w, null, { stride, padding, dilation, groups } as never), reshape(s, [1, OC, 1, 1]));
+    if (this.bias !== null) y = add(y, reshape(this.bias, [1, OC, 1, 1]));
+    y = this.bn.forward(y);
+    if (this.relu) y = relu(y);
+    return this.activationPostProcess === null ? y : this.activationPostProcess.forward(y);
+  }
+
+  /** The convolution with the batch norm's running statistics folded in (what `convert` quantizes). */
+  folded(): Conv2d {
+    const conv = new Conv2d({ ...this.geometry, bias: this.bias !== null } as never);
+    conv.weight.data.set(this.weight.data);
+    if (this.bias !== null) conv.bias!.data.set(this.bias.data);
+    return foldBatchNorm('QatConvBn2d', conv, this.bn, 'the batch norm') as Conv2d;
+  }
+
+  override config(): LayerConfig<QatConv2dConfig> {
+    const options: QatConv2dConfig = { ...this.geometry, bias: this.bias !== null, weightBits: this.weightBits, perChannel: this.perChannel };
+    if (this.relu) options.relu = true;
+    if (this.inputFakeQuant !== null) options.inputFakeQuant = true;
+    if (this.activationPostProcess !== null) options.outputFakeQuant = true;
+    return { type: 'QatConvBn2d', options, children: [this.bn.config()] } as LayerConfig<QatConv2dConfig>;
+  }
+}
+
+type QatLayer = QatLinear | QatConv2d | QatConvBn2d;
+const isQatStatic = (m: Module): m is QatLayer => (m instanceof QatLinear || m instanceof QatConv2d || m instanceof QatConvBn2d) && m.activationPostProcess !== null;
+const stopQat = (m: Module): boolean => m instanceof QatLinear || m instanceof QatConv2d || m instanceof QatConvBn2d || isTerminal(m) || m instanceof FakeQuantize;
+type QatTarget = Quantizable | ConvBn2d | ConvBnReLU2d;
+const isQatTarget = (m: Module): m is QatTarget => isQuantizable(m) || m instanceof ConvBn2d || m instanceof ConvBnReLU2d;
 
 /**
  * Prepares a model for quantization-aware training (torch.ao.quantization.prepare_qat): every
@@ -412,8 +542,9 @@ export function prepareQat<M extends Module>(model: M, options: PrepareQatOption
   const w = { weightBits: o.weightBits, perChannel: o.perChannel };
   let count = 0;
   if (o.activations ?? true) {
-    count = swapChained<Quantizable, Module>(op, model, isQuantizable, (layer, prev) => {
+    count = swapChained<QatTarget, Module>(op, model, isQatTarget, (layer, prev) => {
       const lo = { ...w, inputFakeQuant: prev === null, outputFakeQuant: true };
+      if (layer instanceof ConvBn2d || layer instanceof ConvBnReLU2d) return new QatConvBn2d(layer, lo);
       return layer instanceof Conv2d || layer instanceof ConvReLU2d ? new QatConv2d(layer, lo) : new QatLinear(layer, lo);
     }, stopQat);
     if (count === 0) throw new ArgumentError(`${op}: the model (${model.constructor.name}) has no Conv2d, Linear, ConvReLU2d or LinearReLU layer to prepare`);
@@ -430,10 +561,10 @@ export function prepareQat<M extends Module>(model: M, options: PrepareQatOption
 }
 
 /** The weight's integer parameters from its fake quantizer, after one more look at the final weights. */
-function qatWeightParams(m: QatLayer): WeightParams {
+function qatWeightParams(m: QatLayer, weight: Tensor = m.weight): WeightParams {
   const fq = m.weightFakeQuant;
   // Observe the final weights once more so the scale fits them (as PyTorch's from_float).
-  if (fq.observerEnabled) fq.activationPostProcess.forward(m.weight);
+  if (fq.observerEnabled) fq.activationPostProcess.forward(weight);
   const { scale, zeroPoint } = fq.activationPostProcess.calculateQparams();
   return { scale, zeroPoint, quantMin: fq.quantMin, quantMax: fq.quantMax };
 }
@@ -469,6 +600,10 @@ export function convert<M extends Module>(model: M): M {
     }
     const i = gridOf(inFq.activationPostProcess), g = gridOf(outFq.activationPostProcess);
     const act = { inputScale: i.scale, inputZeroPoint: i.zeroPoint, scale: g.scale, zeroPoint: g.zeroPoint };
+    if (m instanceof QatConvBn2d) {
+      const fused = m.folded();
+      return QuantizedConv2d.fromFloatWith(m.geometry, fused.weight, fused.bias, qatWeightParams(m, fused.weight), act, m.relu);
+    }
     const wp = qatWeightParams(m);
     return m instanceof QatConv2d
       ? QuantizedConv2d.fromFloatWith(m.geometry, m.weight, m.bias, wp, act, m.relu)

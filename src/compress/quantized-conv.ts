@@ -1,14 +1,15 @@
 /**
  * The statically quantized Conv2d (torch.ao.nn.quantized.Conv2d, and ConvReLU2d with `relu`):
  * int8 weights, uint8 activations with scales and zero points fixed by calibration, an int32
- * product on the `gemmU8I8` kernel over a uint8 unfolding of the input, and PyTorch's
- * requantization of the sums to the output's uint8 grid. Also the pieces the static Linear shares.
+ * product and PyTorch's requantization of the sums to the output's uint8 grid, all in the
+ * `qconv2dForward` kernel (an int8 direct convolution on the wasm backend). Also the pieces the static Linear shares.
  */
 import type { LayerConfig } from '../nn/config';
 import { Conv2d } from '../nn/layers';
 import { Module } from '../nn/module';
 import { ArgumentError, ShapeError, fmtShape } from '../tensor/errors';
 import { kernels as K } from '../tensor/kernels/backend';
+import type { QConvParams } from '../tensor/kernels/int8';
 import type { ConvGeom } from '../tensor/kernels/conv';
 import type { Size2 } from '../tensor/ops/pool';
 import { anyOf, arrayOf, bool, checkArg, instanceOf, nonNegInt, oneOf, parseOptions, posInt, type Check } from '../tensor/options';
@@ -110,6 +111,8 @@ export interface Requant {
   so: number;
   zo: number;
   lo: number;
+  /** The same terms as the kernel `qconv2dForward` takes them. */
+  params: QConvParams;
 }
 
 /** Reads and checks a static layer's scalar buffers, then builds its {@link Requant}. @internal */
@@ -141,7 +144,8 @@ export function buildRequant(
     if (z !== 0) anyZw = true;
     k0[o] = bq - zx * colSum + Kc * zx * z;
   }
-  return { mult, zw, k0, anyZw, inv: invScaleOf(sx), zx, so, zo, lo: relu ? zo : 0 };
+  const inv = invScaleOf(sx), lo = relu ? zo : 0;
+  return { mult, zw, k0, anyZw, inv, zx, so, zo, lo, params: { inv, zx, mult, k0, zw: anyZw ? zw : null, zo, lo, so } };
 }
 
 /** Quantizes float activations to uint8 on the input grid (clamped to [0, 255]), refusing NaN and ±Infinity. @internal */
@@ -217,19 +221,11 @@ const CONV_SPEC = {
 const pairOf2 = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 /**
- * Largest uint8 unfolding built at once (bytes): a batch is processed in chunks of images below
- * it, so the unfolded rows, the kernel's staged copy and the int32 sums stay in the L2 cache.
- */
-const ROWS_BYTES = 1 << 18;
-let rowsScratch = new Uint8Array(0);
-let accScratch = new Int32Array(0);
-
-/**
  * A 2-D convolution with int8 weights over uint8 activations, with the activation grids fixed by
  * calibration (PyTorch's static quantized Conv2d; ConvReLU2d with `relu`). Forward takes and
  * returns float32 tensors: the input is quantized to its grid, q = clamp(roundHalfEven(x/sₓ) + zₓ,
- * 0, 255); the product Σ (qx − zₓ)(q_w − z_w) runs in int32 on `gemmU8I8` over a uint8 unfolding
- * of the image (padding reads zₓ, the integer for 0), plus the bias quantized to int32 at scale
+ * 0, 255); the product Σ (qx − zₓ)(q_w − z_w) runs in int32 in the `qconv2dForward` kernel
+ * (padding reads zₓ, the integer for 0), plus the bias quantized to int32 at scale
  * sₓ·s_w; the sum is requantized to the output grid, q_y = clamp(roundHalfEven(acc·sₓs_w/s_y) + z_y,
  * 0 (z_y with relu), 255), and returned dequantized, (q_y − z_y)·s_y — so every output value lies
  * on the uint8 grid PyTorch's quantized tensor would hold. Build it with
@@ -404,41 +400,11 @@ export class QuantizedConv2d extends Module {
     if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: input must be a Tensor, got ${describe(x)}`);
     const { B, geom, unbatched } = this.geometry(x);
     const r = this.prepared();
-    const { C: Cg, H, W, OH, OW } = geom;
-    const OC = this.outChannels, G = this.opts.groups, OCg = OC / G, P = OH * OW, Kc = Cg * geom.KH * geom.KW;
+    const OC = this.outChannels, G = this.opts.groups, { OH, OW } = geom;
     const out = Tensor.empty(unbatched ? [OC, OH, OW] : [B, OC, OH, OW], op);
     if (out.size === 0) return out;
-    const qx = new Uint8Array(x.size);
-    quantizeActivations(op, x, qx, r.inv, r.zx);
-    const nb = Math.max(1, Math.min(B, Math.floor(ROWS_BYTES / (P * Kc))));
-    if (rowsScratch.length < nb * P * Kc) rowsScratch = new Uint8Array(nb * P * Kc);
-    if (accScratch.length < nb * P * OCg) accScratch = new Int32Array(nb * P * OCg);
-    const rows = rowsScratch, acc = accScratch, w = this.weight.data as Int8Array, o = out.data;
-    const C = this.inChannels;
-    for (let g = 0; g < G; g++) {
-      for (let b0 = 0; b0 < B; b0 += nb) {
-        const n = Math.min(nb, B - b0);
-        for (let i = 0; i < n; i++) K.im2rowU8(rows, i * P * Kc, qx, ((b0 + i) * C + g * Cg) * H * W, r.zx, geom);
-        K.gemmU8I8(acc, 0, rows, 0, w, g * OCg * Kc, n * P, Kc, OCg, false);
-        const rs = r.anyZw ? rowSumsU8(rows, n * P, Kc) : null;
-        const zo = r.zo, lo = r.lo, so = r.so;
-        for (let i = 0; i < n; i++) {
-          for (let oc = 0; oc < OCg; oc++) {
-            const ch = g * OCg + oc, base = ((b0 + i) * OC + ch) * P, k0 = r.k0[ch], m = r.mult[ch], zw = r.zw[ch];
-            for (let p = 0; p < P; p++) {
-              const row = i * P + p;
-              const v = acc[row * OCg + oc] + k0 - (rs === null ? 0 : zw * rs[row]);
-              // requantValue inline (the hot loop of the layer).
-              const y = f(f(v) * m);
-              let q = Math.round(y);
-              if (q - y === 0.5 && (q & 1) !== 0) q -= 1;
-              q += zo;
-              o[base + p] = ((q < lo ? lo : q > 255 ? 255 : q) - zo) * so;
-            }
-          }
-        }
-      }
-    }
+    const bad = K.qconv2dForward(out.data, x.data, B, this.weight.data as Int8Array, geom, G, OC, r.params);
+    if (bad >= 0) throw new ArgumentError(`${op}: input ${fmtShape(x.shape)} holds ${describe(x.data[bad])} at element ${bad}; a quantized layer needs finite inputs`);
     return out;
   }
 

@@ -88,6 +88,84 @@ export class LinearReLU extends Sequential {
   }
 }
 
+/**
+ * Conv2d followed by BatchNorm2d as one module (torch.ao.nn.intrinsic.ConvBn2d), what
+ * {@link fuseModulesQat} makes of the pair so that `prepareQat` can turn it into a
+ * {@link QatConvBn2d}, which keeps the batch norm training. Its float forward is the batch norm of
+ * the convolution. A Sequential of the two: keys `0.weight`, `1.runningMean`, as PyTorch's.
+ * @example new ConvBn2d(new Conv2d(1, 2, 3), new BatchNorm2d(2)).forward(zeros([1, 1, 5, 5])).shape; // [1, 2, 3, 3]
+ * @category Quantization
+ */
+export class ConvBn2d extends Sequential {
+  /** Builds it from its config object with the rebuilt children (what `loadModel` does). */
+  constructor(config: { children: Module[] });
+  /** @param conv - The convolution. @param bn - The batch norm over its output channels. */
+  constructor(conv: Conv2d, bn: BatchNorm2d);
+  constructor(arg: Conv2d | { children: Module[] }, bn?: BatchNorm2d) {
+    super(...convBnChildren('ConvBn2d', arg, bn, false));
+  }
+
+  /** The convolution. */
+  get conv(): Conv2d {
+    return this[0] as Conv2d;
+  }
+
+  /** The batch norm. */
+  get bn(): BatchNorm2d {
+    return this[1] as BatchNorm2d;
+  }
+
+  override config(): ModuleConfig {
+    return { type: 'ConvBn2d', children: this.layers().map((m) => m.config()) };
+  }
+}
+
+/**
+ * Conv2d, BatchNorm2d and ReLU as one module (torch.ao.nn.intrinsic.ConvBnReLU2d), as
+ * {@link ConvBn2d} with the ReLU after the batch norm. Keys `0.weight`, `1.runningMean`.
+ * @example new ConvBnReLU2d(new Conv2d(1, 2, 3), new BatchNorm2d(2)).forward(zeros([1, 1, 5, 5])).shape; // [1, 2, 3, 3]
+ * @category Quantization
+ */
+export class ConvBnReLU2d extends Sequential {
+  /** Builds it from its config object with the rebuilt children (what `loadModel` does). */
+  constructor(config: { children: Module[] });
+  /** @param conv - The convolution. @param bn - The batch norm over its output channels; a ReLU is appended. */
+  constructor(conv: Conv2d, bn: BatchNorm2d);
+  constructor(arg: Conv2d | { children: Module[] }, bn?: BatchNorm2d) {
+    super(...convBnChildren('ConvBnReLU2d', arg, bn, true));
+  }
+
+  /** The convolution. */
+  get conv(): Conv2d {
+    return this[0] as Conv2d;
+  }
+
+  /** The batch norm. */
+  get bn(): BatchNorm2d {
+    return this[1] as BatchNorm2d;
+  }
+
+  override config(): ModuleConfig {
+    return { type: 'ConvBnReLU2d', children: this.layers().map((m) => m.config()) };
+  }
+}
+
+function convBnChildren(op: string, arg: unknown, bn: unknown, relu: boolean): Module[] {
+  let kids: unknown[] = [arg, bn];
+  if (isPlainObject(arg)) kids = parseOptions(op, arg, { children: arrayOf(instanceOf(Module), { min: relu ? 3 : 2, max: relu ? 3 : 2 }) }).children ?? [];
+  const [a, b, c] = kids;
+  if (!(a instanceof Conv2d && b instanceof BatchNorm2d && (!relu || !isPlainObject(arg) || c instanceof ReLU))) {
+    throw new ArgumentError(`${op}: expected a Conv2d and a BatchNorm2d (or a config { children: [Conv2d, BatchNorm2d${relu ? ', ReLU' : ''}] }), got ${describe(a)} and ${describe(b)}`);
+  }
+  if (b.numFeatures !== a.outChannels) throw new ShapeError(`${op}: the batch norm has ${b.numFeatures} features but the convolution has ${a.outChannels} output channels`);
+  return relu ? [a, b, c instanceof ReLU ? c : new ReLU()] : [a, b];
+}
+
+/** The fused containers whose children a chained walk treats as one layer. @internal */
+export function isFusedContainer(m: Module): boolean {
+  return m instanceof ConvReLU2d || m instanceof LinearReLU || m instanceof ConvBn2d || m instanceof ConvBnReLU2d;
+}
+
 function fusedChildren(op: string, arg: unknown, Cls: typeof Conv2d | typeof Linear): [Module, ReLU] {
   if (arg instanceof Cls) return [arg, new ReLU()];
   if (isPlainObject(arg)) {
@@ -101,9 +179,9 @@ function fusedChildren(op: string, arg: unknown, Cls: typeof Conv2d | typeof Lin
 /**
  * Folds an eval-mode BatchNorm into the preceding Conv2d or Linear (PyTorch's
  * fuse_conv_bn_eval, in float32 in its order): w' = w·γ/√(var + eps) per output channel,
- * b' = (b − mean)/√(var + eps)·γ + β. Returns a new layer with a bias.
+ * b' = (b − mean)/√(var + eps)·γ + β. Returns a new layer with a bias. @internal
  */
-function foldBatchNorm(op: string, layer: Conv2d | Linear, bn: BatchNorm1d | BatchNorm2d, names: string): Conv2d | Linear {
+export function foldBatchNorm(op: string, layer: Conv2d | Linear, bn: BatchNorm1d | BatchNorm2d, names: string): Conv2d | Linear {
   const OC = layer instanceof Conv2d ? layer.outChannels : layer.outFeatures;
   if (bn.numFeatures !== OC) throw new ShapeError(`${op}: ${names}: the batch norm has ${bn.numFeatures} features but the layer before it has ${OC} outputs`);
   if (bn.runningMean === null || bn.runningVar === null) throw new ArgumentError(`${op}: ${names}: the batch norm keeps no running statistics (trackRunningStats: false), so it cannot be folded`);
@@ -123,10 +201,12 @@ function foldBatchNorm(op: string, layer: Conv2d | Linear, bn: BatchNorm1d | Bat
 }
 
 /** The patterns {@link fuseModules} knows, by the classes in order. */
-function fuseGroup(op: string, mods: Module[], names: string): Module | null {
+function fuseGroup(op: string, mods: Module[], names: string, qat = false): Module | null {
   const [a, b, c] = mods;
   const isRelu = (m: Module | undefined): boolean => m instanceof ReLU;
   if (a instanceof Conv2d) {
+    if (qat && mods.length === 2 && b instanceof BatchNorm2d) return new ConvBn2d(a, b);
+    if (qat && mods.length === 3 && b instanceof BatchNorm2d && isRelu(c)) return new ConvBnReLU2d(a, b);
     if (mods.length === 2 && isRelu(b)) return new ConvReLU2d(a);
     if (mods.length === 2 && b instanceof BatchNorm2d) return foldBatchNorm(op, a, b, names);
     if (mods.length === 3 && b instanceof BatchNorm2d && isRelu(c)) return new ConvReLU2d(foldBatchNorm(op, a, b, names) as Conv2d);
@@ -167,7 +247,26 @@ export interface FuseModulesOptions {
  * @category Quantization
  */
 export function fuseModules<M extends Module>(model: M, options: FuseModulesOptions = {}): M {
-  const op = 'fuseModules';
+  return fuseWith('fuseModules', model, options, false);
+}
+
+/**
+ * Fuses layers for quantization-aware training (torch.ao.quantization.fuse_modules_qat): as
+ * {@link fuseModules}, except that Conv2d + BatchNorm2d (+ ReLU) becomes a {@link ConvBn2d}
+ * ({@link ConvBnReLU2d}) that keeps the batch norm as a module, so that {@link prepareQat} makes a
+ * {@link QatConvBn2d} of it, which trains the batch norm's statistics with the fake-quantized
+ * weights and folds them only at `convert`. Float outputs are unchanged. In place; returns the model.
+ * @example
+ * const net = fuseModulesQat(new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2), new ReLU()));
+ * net[0].constructor.name; // 'ConvBnReLU2d'
+ * @throws as {@link fuseModules}.
+ * @category Quantization
+ */
+export function fuseModulesQat<M extends Module>(model: M, options: FuseModulesOptions = {}): M {
+  return fuseWith('fuseModulesQat', model, options, true);
+}
+
+function fuseWith<M extends Module>(op: string, model: M, options: FuseModulesOptions, qat: boolean): M {
   checkArg(op, 'model', model, instanceOf(Module));
   const o = parseOptions(op, options, { groups: arrayOf(arrayOf(str, { min: 2, max: 3 }), { min: 1 }) });
   const groups = o.groups ?? findGroups(model);
@@ -179,7 +278,7 @@ export function fuseModules<M extends Module>(model: M, options: FuseModulesOpti
       if (m === undefined) throw new ArgumentError(`${op}: groups: the model has no layer '${n}'`);
       return m;
     });
-    const fused = fuseGroup(op, mods, g.join(', '));
+    const fused = fuseGroup(op, mods, g.join(', '), qat);
     if (fused === null) {
       throw new ArgumentError(`${op}: cannot fuse [${g.join(', ')}] (${mods.map((m) => m.constructor.name).join(' → ')}); known patterns: Conv2d → BatchNorm2d (→ ReLU), Conv2d → ReLU, Linear → BatchNorm1d, Linear → ReLU`);
     }
@@ -193,7 +292,7 @@ export function fuseModules<M extends Module>(model: M, options: FuseModulesOpti
 function findGroups(model: Module): string[][] {
   const out: string[][] = [];
   for (const [name, m] of model.namedModules()) {
-    if (!(m instanceof Sequential) || m instanceof ConvReLU2d || m instanceof LinearReLU) continue;
+    if (!(m instanceof Sequential) || isFusedContainer(m)) continue;
     const kids = m.layers();
     const at = (i: number): string => (name ? `${name}.${i}` : String(i));
     for (let i = 0; i < kids.length; i++) {
@@ -446,7 +545,7 @@ export function swapChained<T extends Module, W extends Module>(
   let count = 0;
   const seen = new Set<Module>();
   const visit = (m: Module, prefix: string): void => {
-    const chain = m instanceof Sequential && !(m instanceof ConvReLU2d) && !(m instanceof LinearReLU);
+    const chain = m instanceof Sequential && !isFusedContainer(m);
     let prev: T | null = null, prevW: W | null = null;
     for (const [k, child] of m.namedChildren()) {
       const name = prefix ? `${prefix}.${k}` : k;

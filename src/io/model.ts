@@ -19,6 +19,7 @@ import {
   QuantizedLinear, SparseLinear,
   QuantizedLSTM, QuantizedGRU,
   QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
+  ConvBn2d, ConvBnReLU2d, QatConvBn2d,
 } from '../compress/index';
 
 export type { SavableConfig } from '../tensor/savable';
@@ -115,6 +116,7 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   MovingAveragePerChannelMinMaxObserver, SparseLinear,
   QuantizedLSTM, QuantizedGRU,
   QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
+  ConvBn2d, ConvBnReLU2d, QatConvBn2d,
 }));
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */

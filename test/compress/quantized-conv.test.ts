@@ -8,6 +8,7 @@ import { MinMaxObserver, QuantizedConv2d } from '../../src/compress/index';
 import { im2rowU8, im2rowU8Naive } from '../../src/tensor/kernels/int8';
 import { js, useKernels, wasm, type Kernels } from '../../src/tensor/kernels/backend';
 import { simdSupported } from '../../src/tensor/kernels/wasm/index';
+import { memoryBytes } from '../../src/tensor/kernels/wasm/memory';
 import { loadModel, saveModel } from '../../src/io/index';
 
 interface ConvCase {
@@ -99,6 +100,40 @@ describe('QuantizedConv2d', () => {
     const err = Math.max(...Array.from(y.data, (v, i) => Math.abs(v - yf.data[i])));
     expect(err).toBeLessThan(4 * so);
     expect(err).toBeGreaterThan(0);
+  });
+
+  it.each(BACKENDS)('on the %s backend, loading new weights into a layer that has run changes its outputs to the new layer\'s', (_, table) => {
+    // The wasm kernel caches the packed weights per layer; loadStateDict must invalidate them.
+    const previous = useKernels(table);
+    try {
+      const rng = new Generator(6);
+      const grids = { inputScale: 0.02, inputZeroPoint: 128, scale: 0.03, zeroPoint: 100 };
+      const a = QuantizedConv2d.fromFloat(new Conv2d(8, 8, 3, { padding: 1, rng }), grids);
+      const b = QuantizedConv2d.fromFloat(new Conv2d(8, 8, 3, { padding: 1, rng }), grids);
+      const x = randn([2, 8, 6, 6], { rng });
+      const before = Array.from(a.forward(x).data), want = Array.from(b.forward(x).data);
+      expect(before).not.toEqual(want);
+      a.loadStateDict(b.stateDict());
+      expect(Array.from(a.forward(x).data)).toEqual(want);
+    } finally {
+      useKernels(previous);
+    }
+  });
+
+  it.runIf(simdSupported())('on the wasm backend, 1000 forward passes leave the wasm memory the size the first one made it', () => {
+    const previous = useKernels(wasm);
+    try {
+      const rng = new Generator(7);
+      const x = randn([1, 16, 8, 8], { rng });
+      const grids = { inputScale: 0.02, inputZeroPoint: 128, scale: 0.03, zeroPoint: 100 };
+      QuantizedConv2d.fromFloat(new Conv2d(16, 16, 3, { padding: 1, rng }), grids).forward(x);
+      const bytes = memoryBytes();
+      // A new layer (new packed weights) every call: nothing of theirs stays in the memory.
+      for (let i = 0; i < 1000; i++) QuantizedConv2d.fromFloat(new Conv2d(16, 16, 3, { padding: 1, rng }), grids).forward(x);
+      expect(memoryBytes()).toBe(bytes);
+    } finally {
+      useKernels(previous);
+    }
   });
 
   it('an unbatched input gives the batched result without the batch axis', () => {

@@ -54,6 +54,7 @@ export interface Kernels {
   // quantized matmul: uint8 activations × int8 weights → int32
   gemmU8I8: typeof int8.gemmU8I8;
   im2rowU8: typeof int8.im2rowU8;
+  qconv2dForward: typeof int8.qconv2dForward;
   // sparse (CSR) weight × dense input
   csrLinearForward: typeof sparse.csrLinearForward;
   csrLinearBackwardInput: typeof sparse.csrLinearBackwardInput;
@@ -222,6 +223,7 @@ export const js: Readonly<Kernels> = Object.freeze({
   gemm: matmul.gemm,
   gemmU8I8: int8.gemmU8I8,
   im2rowU8: int8.im2rowU8,
+  qconv2dForward: int8.qconv2dForward,
   csrLinearForward: sparse.csrLinearForward,
   csrLinearBackwardInput: sparse.csrLinearBackwardInput,
   mapRows: strided.mapRows,

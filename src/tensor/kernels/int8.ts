@@ -172,3 +172,131 @@ export function im2rowU8Naive(rows: Uint8Array, rowsOff: number, x: Uint8Array, 
     }
   }
 }
+
+/**
+ * The requantization of a statically quantized convolution (PyTorch's quantized Conv2d), per
+ * output channel o: the int32 sum Σ (qx − zₓ)(q_w − z_w) + bias_q is `acc + k0[o] − zw[o]·Σqx`
+ * (acc = Σ qx·q_w over the true taps, Σqx over the same taps), and the output is
+ * (clamp(roundHalfEven(float32(sum)·mult[o]) + zo, lo, 255) − zo)·so, every step in float32.
+ */
+export interface QConvParams {
+  /** float32 1/sₓ: the input is quantized as clamp(roundHalfEven(float32(x·inv)) + zx, 0, 255). */
+  inv: number;
+  /** The input's zero point (also what padded taps read), in [0, 255]. */
+  zx: number;
+  /** float32 sₓ·s_w/s_y per output channel. */
+  mult: Float32Array;
+  /** The integer constant part of each output channel's sum (bias_q − zₓ·Σq_w + Kc·zₓ·z_w). */
+  k0: Float64Array;
+  /** Weight zero points per output channel, or null when all are 0. */
+  zw: Float64Array | null;
+  /** Output zero point, lower clamp (zo with a fused ReLU, else 0) and output scale (a float32 value). */
+  zo: number;
+  lo: number;
+  so: number;
+}
+
+const f32 = Math.fround;
+
+/** roundHalfEven(float32(x·inv)) + zx clamped to [0, 255] for every element, or the index of the first non-finite one. */
+function quantizeU8(q: Uint8Array, x: Float32Array, xOff: number, n: number, inv: number, zx: number): number {
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    if (!Number.isFinite(v)) return i;
+    const y = f32(v * inv);
+    let r = Math.round(y);
+    if (r - y === 0.5 && r % 2 !== 0) r -= 1;
+    const t = r + zx;
+    q[i] = t < 0 ? 0 : t > 255 ? 255 : t;
+  }
+  return -1;
+}
+
+/** The requantized float output of one int32 sum (see {@link QConvParams}). */
+function requant(v: number, mult: number, p: QConvParams): number {
+  const y = f32(f32(v) * mult);
+  let q = Math.round(y);
+  if (q - y === 0.5 && (q & 1) !== 0) q -= 1;
+  q += p.zo;
+  return ((q < p.lo ? p.lo : q > 255 ? 255 : q) - p.zo) * p.so;
+}
+
+/** Largest uint8 unfolding {@link qconv2dForward} builds at once (bytes): batches go in chunks of images below it. */
+const QCONV_ROWS_BYTES = 1 << 18;
+
+/**
+ * A statically quantized 2-D convolution, float32 in and out (PyTorch's quantized Conv2d between
+ * a quantize and a dequantize): x is quantized to uint8 with `p.inv` and `p.zx`, each group's
+ * receptive fields are unfolded ({@link im2rowU8}, padded taps reading zx) and multiplied by the
+ * int8 weights ({@link gemmU8I8}), and each int32 sum is requantized as {@link QConvParams} says.
+ * Returns −1, or the index of the first element of x that is NaN or ±Infinity (out is then
+ * unspecified). Overwrites.
+ *
+ * Shapes: x (B, groups·g.C, g.H, g.W); w (OC, g.C, KH, KW) int8; out (B, OC, g.OH, g.OW); the
+ * per-channel arrays of p have OC entries.
+ * @category Kernels
+ */
+export function qconv2dForward(out: Float32Array, x: Float32Array, B: number, w: Int8Array, g: ConvGeom, groups: number, OC: number, p: QConvParams): number {
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  const OCg = OC / groups, P = OH * OW, Kc = Cg * KH * KW, C = Cg * groups;
+  const qx = new Uint8Array(B * C * H * W);
+  const bad = quantizeU8(qx, x, 0, qx.length, p.inv, p.zx);
+  if (bad >= 0) return bad;
+  const nb = Math.max(1, Math.min(B, Math.floor(QCONV_ROWS_BYTES / Math.max(1, P * Kc))));
+  const rows = new Uint8Array(nb * P * Kc), acc = new Int32Array(nb * P * OCg);
+  for (let gi = 0; gi < groups; gi++) {
+    for (let b0 = 0; b0 < B; b0 += nb) {
+      const n = Math.min(nb, B - b0);
+      for (let i = 0; i < n; i++) im2rowU8(rows, i * P * Kc, qx, ((b0 + i) * C + gi * Cg) * H * W, p.zx, g);
+      gemmU8I8(acc, 0, rows, 0, w, gi * OCg * Kc, n * P, Kc, OCg, false);
+      for (let i = 0; i < n; i++) {
+        for (let oc = 0; oc < OCg; oc++) {
+          const ch = gi * OCg + oc, base = ((b0 + i) * OC + ch) * P, k0 = p.k0[ch], m = p.mult[ch], zw = p.zw === null ? 0 : p.zw[ch];
+          for (let q = 0; q < P; q++) {
+            const row = i * P + q;
+            let v = acc[row * OCg + oc] + k0;
+            if (zw !== 0) {
+              let s = 0;
+              for (let k = 0; k < Kc; k++) s += rows[row * Kc + k];
+              v -= zw * s;
+            }
+            out[base + q] = requant(v, m, p);
+          }
+        }
+      }
+    }
+  }
+  return -1;
+}
+
+/** Naive twin of {@link qconv2dForward} (the oracle): one sum over the taps per output, same contract. */
+export function qconv2dForwardNaive(out: Float32Array, x: Float32Array, B: number, w: Int8Array, g: ConvGeom, groups: number, OC: number, p: QConvParams): number {
+  const { C: Cg, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW } = g;
+  const OCg = OC / groups, C = Cg * groups;
+  const qx = new Uint8Array(B * C * H * W);
+  const bad = quantizeU8(qx, x, 0, qx.length, p.inv, p.zx);
+  if (bad >= 0) return bad;
+  for (let b = 0; b < B; b++) {
+    for (let o = 0; o < OC; o++) {
+      const gi = Math.floor(o / OCg);
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let acc = 0, s = 0;
+          for (let c = 0; c < Cg; c++) {
+            for (let kh = 0; kh < KH; kh++) {
+              for (let kw = 0; kw < KW; kw++) {
+                const ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;
+                const v = ih >= 0 && ih < H && iw >= 0 && iw < W ? qx[((b * C + gi * Cg + c) * H + ih) * W + iw] : p.zx;
+                acc += v * w[((o * Cg + c) * KH + kh) * KW + kw];
+                s += v;
+              }
+            }
+          }
+          const zw = p.zw === null ? 0 : p.zw[o];
+          out[((b * OC + o) * OH + oh) * OW + ow] = requant(acc + p.k0[o] - zw * s, p.mult[o], p);
+        }
+      }
+    }
+  }
+  return -1;
+}

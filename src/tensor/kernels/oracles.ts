@@ -11,7 +11,7 @@
  */
 import type { Kernels } from './backend';
 import { conv2dBackwardNaive, conv2dForwardNaive, convTranspose2dBackwardNaive, convTranspose2dForwardNaive } from './conv';
-import { gemmU8I8Naive, im2rowU8Naive } from './int8';
+import { gemmU8I8Naive, im2rowU8Naive, qconv2dForwardNaive } from './int8';
 import { gemmNaive } from './matmul';
 import { batchNormBackwardNaive, batchNormStatsNaive } from './norm';
 import {
@@ -33,6 +33,7 @@ export const oracles: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: gemmNaive,
   gemmU8I8: gemmU8I8Naive,
   im2rowU8: im2rowU8Naive,
+  qconv2dForward: qconv2dForwardNaive,
   csrLinearForward: csrLinearForwardNaive,
   csrLinearBackwardInput: csrLinearBackwardInputNaive,
   mapRows: mapRowsNaive,

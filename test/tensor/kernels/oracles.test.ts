@@ -195,6 +195,25 @@ const cases: Partial<Record<keyof Kernels, fc.Arbitrary<Call>>> = {
       outputs: [0], tol: 0,
     };
   }),
+  qconv2dForward: fc.record({
+    B: fc.integer({ min: 1, max: 2 }), groups: fc.integer({ min: 1, max: 2 }), C: fc.integer({ min: 1, max: 3 }), OCg: fc.integer({ min: 1, max: 5 }),
+    H: fc.integer({ min: 1, max: 6 }), W: fc.integer({ min: 1, max: 6 }), KH: fc.integer({ min: 1, max: 3 }), KW: fc.integer({ min: 1, max: 3 }),
+    S: fc.integer({ min: 1, max: 2 }), PD: fc.integer({ min: 0, max: 1 }), D: fc.integer({ min: 1, max: 2 }), zw: fc.boolean(), seed,
+  }).filter((r) => r.H + 2 * r.PD >= r.D * (r.KH - 1) + 1 && r.W + 2 * r.PD >= r.D * (r.KW - 1) + 1).map((r) => {
+    const OH = Math.floor((r.H + 2 * r.PD - r.D * (r.KH - 1) - 1) / r.S) + 1, OW = Math.floor((r.W + 2 * r.PD - r.D * (r.KW - 1) - 1) / r.S) + 1;
+    const g: ConvGeom = { C: r.C, H: r.H, W: r.W, KH: r.KH, KW: r.KW, OH, OW, SH: r.S, SW: r.S, PH: r.PD, PW: r.PD, DH: r.D, DW: r.D };
+    const OC = r.OCg * r.groups;
+    const p = {
+      inv: Math.fround(20), zx: 100, mult: Float32Array.from(rand(OC, r.seed), (v) => Math.fround(0.001 + Math.abs(v) * 0.01)),
+      k0: Float64Array.from(rand(OC, r.seed + 1), (v) => Math.round(v * 1000)), zw: r.zw ? Float64Array.from(rand(OC, r.seed + 2), (v) => Math.round(v * 3)) : null,
+      zo: 120, lo: 0, so: Math.fround(0.03),
+    };
+    return {
+      args: [new Float32Array(r.B * OC * OH * OW), rand(r.B * r.C * r.groups * r.H * r.W, r.seed + 3).map((v) => v * 8), r.B,
+        randInts(Int8Array, OC * r.C * r.KH * r.KW, r.seed + 4, -128, 127), g, r.groups, OC, p],
+      outputs: [0], tol: 0,
+    };
+  }),
   mapRows: fc.record({
     shape: shapeArb, row: fc.constantFrom<keyof Kernels>('addRow', 'whereRow', 'maximumGradBRow', 'copyGradRow'),
     masks: fc.array(fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }), seed,

@@ -11,7 +11,7 @@ import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
 import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
 import { wasmGemm } from './gemm';
-import { wasmGemmU8I8 } from './int8';
+import { wasmGemmU8I8, wasmQconv2dForward } from './int8';
 import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
 import { wasmMaxPool2dForward } from './pool';
 import { wasmReluBackward, wasmReluForward } from './relu';
@@ -28,6 +28,7 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   convTranspose2dForward: wasmConvTranspose2dForward,
   convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
+  qconv2dForward: wasmQconv2dForward,
   lstmForward: wasmLstmForward,
   lstmBackward: wasmLstmBackward,
   gruForward: wasmGruForward,
