@@ -1,5 +1,5 @@
-import { access, constants, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { trainTestSplit, type CsvTable } from '../data/index';
 import { readCsv } from '../data/node';
 import { inspectSafetensors, loadModel, onnxInfo, saveModel } from '../io/index';
@@ -53,12 +53,17 @@ export const INSPECT_FLAGS: Record<string, FlagSpec> = {
   help: HELP,
 };
 
-export const DEMO_FLAGS: Record<string, FlagSpec> = { help: HELP };
+export const DEMO_FLAGS: Record<string, FlagSpec> = {
+  plots: { kind: 'string', help: 'directory the figures (SVG loss curves, confusion matrix, ROC) go to (default demo-plots)' },
+  'no-plots': { kind: 'bool', help: 'draw no figures' },
+  help: HELP,
+};
 
 export const USAGES: Record<string, string> = {
   demo: `Usage: tensorkit demo
 
-Trains one model of each family on built-in, seeded data and prints the held-out scores (about a minute).
+Trains one model of each family on built-in, seeded data and prints the held-out scores (about ten
+seconds), and writes a few figures as SVG next to its output (loss curves, a confusion matrix, a ROC curve).
 
 ${flagHelp(DEMO_FLAGS)}
 `,
@@ -414,7 +419,14 @@ async function inspectCommand(argv: readonly string[], io: CommandIo): Promise<n
 async function demoCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const { flags } = parseCommand('demo', argv, DEMO_FLAGS, []);
   if (flags.help === true) return help('demo', io);
-  return runDemo({ out: io.out, progress: progressOf(io) });
+  if (flags['no-plots'] === true) return runDemo({ out: io.out, progress: progressOf(io) });
+  const dir = (flags.plots as string | undefined) ?? 'demo-plots';
+  const figures: [string, string][] = [];
+  const code = await runDemo({ out: io.out, progress: progressOf(io), figures: (name, svg) => { figures.push([name, svg]); } });
+  await mkdir(dir, { recursive: true });
+  for (const [name, svg] of figures) await writeFile(join(dir, name), svg);
+  io.out(`Figures: ${figures.map(([name]) => join(dir, name)).join(', ')}`);
+  return code;
 }
 
 function help(command: string, io: CommandIo): number {

@@ -13,12 +13,17 @@ import { Linear, mseLoss } from '../nn/index';
 import { SGD } from '../optim/index';
 import { Generator, Tensor } from '../tensor/index';
 import { fit } from '../train/index';
-import { trainFamilies, type ProgressStream } from './families';
+import { lossCurves } from '../plot/index';
+import { trainFamilies, type FigureSink, type ProgressStream } from './families';
 
-/** Where the demo prints: lines on `out`, the progress bar on `progress` (none: no bar). */
+/**
+ * Where the demo prints: lines on `out`, the progress bar on `progress` (none: no bar), and the
+ * figures (SVG: loss curves, a confusion matrix, a ROC curve) to `figures` (none: not drawn).
+ */
 export interface DemoIo {
   out(line: string): void;
   progress?: ProgressStream;
+  figures?: FigureSink;
 }
 
 /** Runs the demo; resolves with exit code 0 once the table is printed. */
@@ -42,6 +47,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
       const loader = new DataLoader(ds, { batchSize, shuffle: true, rng: new Generator(1) });
       const t = performance.now();
       const h = await fit(model, { data: loader, loss: mseLoss, optimizer: new SGD(model.parameters(), { lr }), epochs });
+      if (batchSize === 16) io.figures?.('linear-loss.svg', lossCurves(h, { title: 'y = 3x + 2 by mini-batch GD: training MSE', yScale: 'log' }));
       io.out(
         `   ${name.padEnd(15)} batch ${String(batchSize).padStart(3)}  ${String(epochs * loader.length).padStart(5)} steps  ` +
           `slope ${model.weight.data[0].toFixed(3)}  intercept ${model.bias!.data[0].toFixed(3)}  ` +
@@ -52,7 +58,7 @@ export async function runDemo(io: DemoIo): Promise<number> {
 
   // ---- 2. one model of each family ------------------------------------------------------------
   io.out('\n2. One model of each family on built-in data (held-out scores)\n');
-  const rows = (await trainFamilies({ progress: io.progress ?? false })).map((r) => [r.model, r.data, r.metric, r.score.toFixed(3), `${r.seconds.toFixed(1)} s`]);
+  const rows = (await trainFamilies({ progress: io.progress ?? false, ...(io.figures ? { figures: io.figures } : {}) })).map((r) => [r.model, r.data, r.metric, r.score.toFixed(3), `${r.seconds.toFixed(1)} s`]);
 
   const head: [string, string, string, string, string] = ['model', 'data', 'metric', 'score', 'time'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

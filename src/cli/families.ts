@@ -5,11 +5,12 @@
  * checks that both reach the same scores. `examples/families.ts` re-exports it.
  */
 import { DataLoader, StandardScaler, TensorDataset, loadIris, makeMoons, makeRatings, makeRegression, makeSequences, makeShapes, trainTestSplit } from '../data/index';
-import { accuracy, hitRateAtK, rmse } from '../metrics/index';
+import { accuracy, confusionMatrix, hitRateAtK, rmse, rocCurve } from '../metrics/index';
 import { CNN, ItemKNN, LinearRegression, LogisticRegression, MLPClassifier, MatrixFactorization, RecurrentClassifier, TransformerClassifier } from '../models/index';
 import { crossEntropy, type Module } from '../nn/index';
 import { Adam } from '../optim/index';
-import { Generator, Tensor } from '../tensor/index';
+import { Generator, Tensor, softmax } from '../tensor/index';
+import { confusionMatrixPlot, lossCurves, rocPlot } from '../plot/index';
 import { ProgressBar, fit, predict } from '../train/index';
 
 /** Where a progress bar draws (train's ProgressBar stream). */
@@ -18,11 +19,16 @@ export type ProgressStream = { write(s: string): unknown; isTTY?: boolean; colum
 /** One row of the table: model, data, metric name, held-out score, seconds taken. */
 export interface FamilyRow { model: string; data: string; metric: string; score: number; seconds: number }
 
+/** Receives a figure: a file name (`cnn-loss.svg`, …) and its SVG text. */
+export type FigureSink = (name: string, svg: string) => void;
+
 /**
  * Trains one model of each family and returns its held-out score. With `progress` (true for
- * stdout, or a stream), the neural families show a progress bar.
+ * stdout, or a stream), the neural families show a progress bar. With `figures`, the CNN's loss
+ * curve and held-out confusion matrix and the LSTM's held-out ROC curve are drawn
+ * (tensorkit/plot) and handed to it.
  */
-export async function trainFamilies({ progress = false }: { progress?: boolean | ProgressStream } = {}): Promise<FamilyRow[]> {
+export async function trainFamilies({ progress = false, figures }: { progress?: boolean | ProgressStream; figures?: FigureSink } = {}): Promise<FamilyRow[]> {
   const rows: FamilyRow[] = [];
   const report = (model: string, data: string, metric: string, score: number, t: number) =>
     rows.push({ model, data, metric, score, seconds: (performance.now() - t) / 1000 });
@@ -58,11 +64,16 @@ export async function trainFamilies({ progress = false }: { progress?: boolean |
     const tr = makeShapes({ nSamples: 600, size: 16, noise: 0.05, rng: new Generator(7) });
     const te = makeShapes({ nSamples: 300, size: 16, noise: 0.05, rng: new Generator(8) });
     const cnn = new CNN({ inChannels: 1, inputSize: 16, numClasses: 3, blocks: [{ channels: 8 }, { channels: 16 }], rng: new Generator(9) });
-    await fit(cnn, {
+    const h = await fit(cnn, {
       data: new DataLoader(new TensorDataset(tr.x, tr.y), { batchSize: 32, shuffle: true, rng: new Generator(10) }),
       loss: crossEntropy, optimizer: new Adam(cnn.parameters(), { lr: 3e-3 }), epochs: 8, callbacks: callbacks(),
     });
     report('CNN (2 conv blocks)', 'makeShapes 16×16, 3 classes', 'accuracy', heldOut(cnn, te.x, te.y), t);
+    if (figures !== undefined) {
+      figures('cnn-loss.svg', lossCurves(h, { title: 'CNN on makeShapes: training loss' }));
+      const cm = confusionMatrix(te.y, predict(cnn, te.x).argmax({ axis: 1 }));
+      figures('cnn-confusion.svg', confusionMatrixPlot(cm, { labels: [...tr.classNames], title: 'CNN on makeShapes: held-out confusion matrix' }));
+    }
   }
   {
     const t = performance.now();
@@ -74,6 +85,11 @@ export async function trainFamilies({ progress = false }: { progress?: boolean |
       loss: crossEntropy, optimizer: new Adam(lstm.parameters(), { lr: 1e-2 }), epochs: 5, callbacks: callbacks(),
     });
     report('RecurrentClassifier (LSTM)', 'sequences: contains pattern?', 'accuracy', heldOut(lstm, te.x, te.y), t);
+    if (figures !== undefined) {
+      const p = softmax(predict(lstm, te.x), 1);
+      const score = Float32Array.from({ length: p.shape[0] }, (_, i) => p.data[2 * i + 1]);
+      figures('lstm-roc.svg', rocPlot({ LSTM: rocCurve(te.y, score) }, { title: 'LSTM: held-out ROC (contains the pattern?)' }));
+    }
   }
   {
     const t = performance.now();

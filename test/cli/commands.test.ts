@@ -226,3 +226,19 @@ describe('usage and errors', () => {
     }
   });
 });
+
+describe('tensorkit demo', () => {
+  it('prints the families table and writes its figures as SVG into --plots', async () => {
+    const r = recorder();
+    expect(await main(['demo', '--plots', p('plots')], r.io), r.err.join('\n')).toBe(0);
+    expect(r.out.join('\n')).toContain('TransformerClassifier');
+    const names = ['linear-loss.svg', 'cnn-loss.svg', 'cnn-confusion.svg', 'lstm-roc.svg'];
+    expect(r.out.at(-1)).toBe(`Figures: ${names.map((n) => join(p('plots'), n)).join(', ')}`);
+    for (const n of names) {
+      const svg = await readFile(join(p('plots'), n), 'utf8');
+      expect(svg.startsWith('<svg'), n).toBe(true);
+      expect(svg).toContain('</svg>');
+    }
+    expect(await readFile(join(p('plots'), 'cnn-confusion.svg'), 'utf8')).toContain('triangle');
+  }, 60_000);
+});
