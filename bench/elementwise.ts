@@ -18,7 +18,7 @@ import { isMain, makeRow, measureInterleaved, toMarkdown, type BenchRow, randomD
 /** The entries the wasm backend took over in this change, for the "before" table of the model rows. */
 const NEW_ENTRIES = [
   'expForward', 'mulByOutputBackward', 'tanhForward', 'tanhBackward', 'sigmoidForward', 'sigmoidBackward',
-  'geluForward', 'geluBackward', 'softmaxForward', 'logSoftmaxForward',
+  'geluForward', 'geluBackward', 'softmaxForward', 'softmaxBackward', 'logSoftmaxForward', 'logSoftmaxBackward',
 ] as const;
 
 export const elementwiseNotes = [
@@ -27,7 +27,7 @@ export const elementwiseNotes = [
     'operand into the wasm memory and one out (what a staged wasm kernel pays before computing), shown against the JS ' +
     'kernels that stay JS: add, mul, sum and the softmax backward run near that floor, so lanes would not pay for them.',
   'Model rows: a training step on the wasm backend with these kernels against the same backend with the JS kernels ' +
-    'for exp, tanh, σ, GELU, softmax and log-softmax put back; alternating rounds, one thread.',
+    'for exp, tanh, σ, GELU, softmax and log-softmax (forward and backward) put back; alternating rounds, one thread.',
 ];
 
 type Case = { name: string; size: number; wasm: () => void; js: () => void };
