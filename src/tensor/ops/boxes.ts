@@ -39,7 +39,13 @@ function boxes(op: string, name: string, t: unknown): Tensor {
  * @category Detection
  */
 export function boxIou(a: Tensor, b: Tensor): Tensor {
-  const op = 'boxIou';
+  const { n, m, inter, union } = pairwise('boxIou', a, b);
+  const out = div(inter, union);
+  return n === 0 || m === 0 ? reshape(out, [n, m]) : out;
+}
+
+/** The [N, M] intersections and unions of two sets of xyxy boxes (checked), and their corners for the enclosing box. */
+function pairwise(op: string, a: Tensor, b: Tensor): { n: number; m: number; inter: Tensor; union: Tensor; enclose: () => Tensor } {
   boxes(op, 'a', a);
   boxes(op, 'b', b);
   const n = a.shape[0], m = b.shape[0];
@@ -47,11 +53,10 @@ export function boxIou(a: Tensor, b: Tensor): Tensor {
   const [bx1, by1, bx2, by2] = split(b, 4, 1).map((t) => reshape(t, [1, m])); // each [1, M]
   const areaA = mul(sub(ax2, ax1), sub(ay2, ay1));
   const areaB = mul(sub(bx2, bx1), sub(by2, by1));
-  const w = relu(sub(minimum(ax2, bx2), maximum(ax1, bx1)));
-  const h = relu(sub(minimum(ay2, by2), maximum(ay1, by1)));
-  const inter = mul(w, h); // [N, M]
-  const out = div(inter, sub(add(areaA, areaB), inter));
-  return n === 0 || m === 0 ? reshape(out, [n, m]) : out;
+  const inter = mul(relu(sub(minimum(ax2, bx2), maximum(ax1, bx1))), relu(sub(minimum(ay2, by2), maximum(ay1, by1)))); // [N, M]
+  const union = sub(add(areaA, areaB), inter);
+  const enclose = () => mul(relu(sub(maximum(ax2, bx2), minimum(ax1, bx1))), relu(sub(maximum(ay2, by2), minimum(ay1, by1))));
+  return { n, m, inter, union, enclose };
 }
 
 /**
@@ -199,17 +204,9 @@ export function boxConvert(boxesIn: Tensor, inFmt: BoxFormat, outFmt: BoxFormat)
  * @category Detection
  */
 export function generalizedBoxIou(a: Tensor, b: Tensor): Tensor {
-  const op = 'generalizedBoxIou';
-  boxes(op, 'a', a);
-  boxes(op, 'b', b);
-  const n = a.shape[0], m = b.shape[0];
-  const [ax1, ay1, ax2, ay2] = split(a, 4, 1); // each [N, 1]
-  const [bx1, by1, bx2, by2] = split(b, 4, 1).map((t) => reshape(t, [1, m])); // each [1, M]
-  const areaA = mul(sub(ax2, ax1), sub(ay2, ay1));
-  const areaB = mul(sub(bx2, bx1), sub(by2, by1));
-  const inter = mul(relu(sub(minimum(ax2, bx2), maximum(ax1, bx1))), relu(sub(minimum(ay2, by2), maximum(ay1, by1))));
-  const union = sub(add(areaA, areaB), inter);
-  const enclose = mul(relu(sub(maximum(ax2, bx2), minimum(ax1, bx1))), relu(sub(maximum(ay2, by2), minimum(ay1, by1))));
+  const p = pairwise('generalizedBoxIou', a, b);
+  const { n, m, inter, union } = p;
+  const enclose = p.enclose();
   const out = sub(div(inter, union), div(sub(enclose, union), enclose));
   return n === 0 || m === 0 ? reshape(out, [n, m]) : out;
 }
