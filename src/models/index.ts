@@ -20,7 +20,7 @@ export {
   type GreedyDecodeOptions, type BeamSearchOptions, type TransformerFamilyOptions, type TransformerClassifierOptions,
   type GenerateOptions, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult,
   type AutoencoderOptions, type FamilyActivation,
-  VAE, type VAEOptions, type VAESampleOptions, type VAEPosterior, type ELBOTerms,
+  VAE, type VAEOptions, type VAESampleOptions, type VAEDrawOptions, type VAEFitPriorOptions, type VAEPosterior, type ELBOTerms,
 } from './families/index';
 export { Detector, type DetectorOptions, type DetectOptions, type Detections } from './families/index';
 export { modelClasses } from './registry';

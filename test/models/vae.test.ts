@@ -6,6 +6,7 @@ import { fit } from '../../src/train/index';
 import { Adam } from '../../src/optim/index';
 import { loadModel, saveModel } from '../../src/io/index';
 import { VAE, familyFactories } from '../../src/models/index';
+import { fitDiagonalMixture, sampleDiagonalMixture } from '../../src/models/families/vae-prior';
 import { expectClose, expectThrows } from '../helpers/check';
 
 // A small VAE on 8×8 makeShapes: a few hundred milliseconds of training, enough for the ELBO to
@@ -131,5 +132,51 @@ describe('VAE', () => {
     expectThrows(() => vae.decode(zeros([1, 3])), ShapeError, '[B, 2]');
     expectThrows(() => vae.elboLoss(zeros([1, 1, 8, 8]), zeros([1, 1, 8, 8])), ArgumentError, "output of this VAE's forward");
     expectThrows(() => vae.elboLoss(vae.forward(zeros([1, 1, 8, 8])), zeros([2, 1, 8, 8])), ShapeError, "reconstruction's shape");
+  });
+
+  it('fitPrior fits a mixture to the codes; sample then draws from it (seeded), saved with the model', () => {
+    const vae = small(5);
+    const x = makeShapes({ nSamples: 60, size: 8, rng: new Generator(6) }).x;
+    expect(vae.priorFitted()).toBe(false);
+    expectThrows(() => vae.sample(2, { prior: 'fitted' }), ArgumentError, 'VAE.sample', 'fitPrior');
+    const before = vae.sample(3, { rng: new Generator(1) });
+    expect(vae.fitPrior(x, { rng: new Generator(2) })).toBe(vae);
+    expect(vae.priorFitted()).toBe(true);
+    const w = Array.from(vae.priorWeights.data);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(Math.min(...vae.priorVars.data)).toBeGreaterThan(0);
+    const a = vae.sample(3, { rng: new Generator(1) }), b = vae.sample(3, { rng: new Generator(1) });
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(Array.from(a.data)).not.toEqual(Array.from(before.data));
+    expect(Array.from(vae.sample(3, { rng: new Generator(1), prior: 'standard' }).data)).toEqual(Array.from(before.data));
+    const back = loadModel(saveModel(vae), { registry: familyFactories }).model as VAE;
+    expect(back.priorFitted()).toBe(true);
+    expect(Array.from(back.sample(3, { rng: new Generator(1) }).data)).toEqual(Array.from(a.data));
+    expectThrows(() => vae.fitPrior(new Tensor(x.data.slice(0, 5 * 64), [5, 1, 8, 8])), ArgumentError, 'fewer than the 10 components');
+    expectThrows(() => vae.fitPrior(zeros([4, 8])), ShapeError, 'VAE.fitPrior');
+    expectThrows(() => vae.fitPrior(x, { iterations: 0 }), ArgumentError, 'iterations');
+  });
+
+  it('the mixture EM recovers two separated diagonal Gaussians, and its draws follow the weights', () => {
+    const g = new Generator(11);
+    const N = 3000, D = 2;
+    const z = new Float64Array(N * D);
+    for (let i = 0; i < N; i++) {
+      const first = i < 0.7 * N;
+      z[i * D] = (first ? -4 : 5) + (first ? 0.5 : 1) * g.normal();
+      z[i * D + 1] = (first ? 1 : -2) + (first ? 1 : 0.25) * g.normal();
+    }
+    const m = fitDiagonalMixture(z, N, D, 2, 200, new Generator(12));
+    const k = m.means[0] < 0 ? 0 : 1, j = 1 - k;
+    expect(m.weights[k]).toBeCloseTo(0.7, 1);
+    expect(m.means[k * D]).toBeCloseTo(-4, 1);
+    expect(m.means[j * D + 1]).toBeCloseTo(-2, 1);
+    expect(Math.sqrt(m.vars[k * D])).toBeCloseTo(0.5, 1);
+    expect(Math.sqrt(m.vars[j * D + 1])).toBeCloseTo(0.25, 1);
+    const draws = sampleDiagonalMixture(m, 4000, D, new Generator(13));
+    let left = 0;
+    for (let i = 0; i < 4000; i++) if (draws[i * D] < 0.5) left++;
+    expect(left / 4000).toBeGreaterThan(0.67);
+    expect(left / 4000).toBeLessThan(0.73);
   });
 });

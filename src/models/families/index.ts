@@ -25,7 +25,7 @@ export {
 export { Word2Vec, type Word2VecOptions, type Word2VecTrainOptions, type Word2VecTrainResult } from './word2vec';
 export { Autoencoder, type AutoencoderOptions } from './autoencoder';
 export { Detector, type DetectorOptions, type DetectOptions, type Detections } from './detector';
-export { VAE, type VAEOptions, type VAESampleOptions, type VAEPosterior, type ELBOTerms } from './vae';
+export { VAE, type VAEOptions, type VAESampleOptions, type VAEDrawOptions, type VAEFitPriorOptions, type VAEPosterior, type ELBOTerms } from './vae';
 export { sequenceCrossEntropy, type FamilyActivation } from './util';
 
 // Each family's constructor takes exactly the options its config() returns.

@@ -1,16 +1,17 @@
 import {
-  ArgumentError, Generator, ShapeError, Tensor, add, defaultGenerator, exp, flatten, mul, noGrad, randn, relu, reshape, sigmoid, square, sub, sum,
+  ArgumentError, Generator, ShapeError, Tensor, add, defaultGenerator, exp, flatten, mul, noGrad, randn, relu, reshape, sigmoid, square, sub, sum, zeros,
 } from '../../tensor/index';
 import { allocFloat32 } from '../../tensor/alloc';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Conv2d, ConvTranspose2d, Linear, Module, binaryCrossEntropyWithLogits, mseLoss, type ModuleConfig } from '../../nn/index';
 import { anyOf, arrayOf, checkArg, int, nonNeg, oneOf, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { fitDiagonalMixture, sampleDiagonalMixture } from './vae-prior';
 
 const SPEC = {
   inChannels: posInt, inputSize: pairOf(posInt), latentDim: posInt, channels: arrayOf(posInt, { min: 1 }),
   hidden: anyOf('a positive integer or an array of them', (v, n, o) => [posInt(v, n, o)], arrayOf(posInt)),
-  reconstruction: oneOf(['bce', 'mse'] as const), beta: nonNeg, rng: rngCheck,
+  reconstruction: oneOf(['bce', 'mse'] as const), beta: nonNeg, priorComponents: posInt, rng: rngCheck,
 };
 
 /** Options of {@link VAE}. */
@@ -36,6 +37,8 @@ export interface VAEOptions {
   reconstruction?: 'bce' | 'mse';
   /** Weight β of the KL term (default 1, the ELBO; β > 1 is the β-VAE of Higgins et al. 2017). */
   beta?: number;
+  /** Components of the Gaussian mixture {@link VAE.fitPrior} fits to the training codes (default 10). */
+  priorComponents?: number;
   /** Generator of the initial weights and of the reparameterization noise in training (default: the global one). Not saved in config(). */
   rng?: Generator;
 }
@@ -43,6 +46,23 @@ export interface VAEOptions {
 /** Options of {@link VAE.sample} and {@link VAE.elboTerms}. */
 export interface VAESampleOptions {
   /** Generator of the draws (default: the model's own, the one given at construction). */
+  rng?: Generator;
+}
+
+/** Options of {@link VAE.sample}. */
+export interface VAEDrawOptions extends VAESampleOptions {
+  /**
+   * Where the codes come from: `'fitted'` the mixture of {@link VAE.fitPrior} (the default once it
+   * has been fitted), `'standard'` N(0, I) (the default before).
+   */
+  prior?: 'fitted' | 'standard';
+}
+
+/** Options of {@link VAE.fitPrior}. */
+export interface VAEFitPriorOptions {
+  /** Most EM iterations (default 200). */
+  iterations?: number;
+  /** Generator of the initial means (default: the model's own). */
   rng?: Generator;
 }
 
@@ -116,6 +136,12 @@ export class VAE extends Module {
   readonly decoderConvs: ConvTranspose2d[];
   /** Shape [C, H, W] of the innermost feature map. */
   readonly featureShape: [number, number, number];
+  /** The fitted prior's component weights (K); all zero until {@link VAE.fitPrior}. A buffer: saved with the model. */
+  readonly priorWeights: Tensor;
+  /** The fitted prior's component means (K, latentDim). */
+  readonly priorMeans: Tensor;
+  /** The fitted prior's component variances (K, latentDim). */
+  readonly priorVars: Tensor;
   /**
    * The loss for `fit`, `(reconstruction, x) → reconstruction term + β·KL` (batch means), where
    * `reconstruction` is an output of this model's `forward` (its μ and log σ² are looked up).
@@ -125,6 +151,7 @@ export class VAE extends Module {
   readonly elboLoss: (reconstruction: Tensor, x: Tensor) => Tensor;
   private readonly opts: {
     inChannels: number; inputSize: [number, number]; latentDim: number; channels: number[]; hidden: number[]; reconstruction: 'bce' | 'mse'; beta: number;
+    priorComponents: number;
   };
   private readonly rng: Generator;
   private readonly remembered = new WeakMap<Tensor, ForwardTerms>();
@@ -171,7 +198,11 @@ export class VAE extends Module {
       this.decoderConvs.push(new ConvTranspose2d(channels[i], i === 0 ? inChannels : channels[i - 1], 4, { stride: 2, padding: 1, rng }));
     }
     this.rng = rng;
-    this.opts = { inChannels, inputSize, latentDim, channels: [...channels], hidden: [...hidden], reconstruction: o.reconstruction ?? 'bce', beta: o.beta ?? 1 };
+    const K = o.priorComponents ?? 10;
+    this.priorWeights = zeros([K]);
+    this.priorMeans = zeros([K, latentDim]);
+    this.priorVars = zeros([K, latentDim]);
+    this.opts = { inChannels, inputSize, latentDim, channels: [...channels], hidden: [...hidden], reconstruction: o.reconstruction ?? 'bce', beta: o.beta ?? 1, priorComponents: K };
     this.elboLoss = (reconstruction, x) => {
       const t = reconstruction instanceof Tensor ? this.remembered.get(reconstruction) : undefined;
       if (t === undefined) throw new ArgumentError(`VAE.elboLoss: the prediction must be an output of this VAE's forward (it carries μ and log σ²), got ${describe(reconstruction)}`);
@@ -277,11 +308,51 @@ export class VAE extends Module {
    * Shapes: → (n, inChannels, H, W) in (0, 1).
    * @throws ArgumentError if n is not an integer ≥ 1.
    */
-  sample(n: number, options: VAESampleOptions = {}): Tensor {
+  sample(n: number, options: VAEDrawOptions = {}): Tensor {
     const op = 'VAE.sample';
     const count = checkArg(op, 'n', n, int({ min: 1, max: 2 ** 31 - 1 }));
-    const { rng = this.rng } = parseOptions(op, options, { rng: rngCheck });
-    return noGrad(() => this.decode(randn([count, this.opts.latentDim], { rng })));
+    const { rng = this.rng, prior } = parseOptions(op, options, { rng: rngCheck, prior: oneOf(['fitted', 'standard'] as const) });
+    const fitted = this.priorFitted();
+    if (prior === 'fitted' && !fitted) throw new ArgumentError(`${op}: prior 'fitted' needs fitPrior(x) first (the mixture's weights are all zero)`);
+    const L = this.opts.latentDim;
+    if ((prior ?? (fitted ? 'fitted' : 'standard')) === 'standard') return noGrad(() => this.decode(randn([count, L], { rng })));
+    const m = { weights: Float64Array.from(this.priorWeights.data), means: Float64Array.from(this.priorMeans.data), vars: Float64Array.from(this.priorVars.data) };
+    return noGrad(() => this.decode(new Tensor(sampleDiagonalMixture(m, count, L, rng), [count, L])));
+  }
+
+  /** True once {@link VAE.fitPrior} has run (or a fitted model was loaded). */
+  priorFitted(): boolean {
+    return this.priorWeights.data.some((w) => w > 0);
+  }
+
+  /**
+   * Fits the sampling prior: a mixture of `priorComponents` diagonal Gaussians, by EM, to the codes
+   * μ(x) of training images x (B, inChannels, H, W), so that {@link VAE.sample} draws codes where
+   * training images lie rather than from all of N(0, I) (ex-post density estimation, Ghosh et
+   * al. 2020). Call it after training; the mixture is saved with the model. Returns this.
+   * @throws ArgumentError for bad options or fewer images than components; ShapeError for x of the wrong shape.
+   */
+  fitPrior(x: Tensor, options: VAEFitPriorOptions = {}): this {
+    const op = 'VAE.fitPrior';
+    this.checkImages(op, 'x', x);
+    const { iterations = 200, rng = this.rng } = parseOptions(op, options, { iterations: posInt, rng: rngCheck });
+    const N = x.shape[0], L = this.opts.latentDim, K = this.opts.priorComponents;
+    if (N < K) throw new ArgumentError(`${op}: x has ${N} images, fewer than the ${K} components (priorComponents)`);
+    const z = new Float64Array(N * L);
+    const per = x.size / N, B = 256;
+    noGrad(() => {
+      for (let s = 0; s < N; s += B) {
+        const e = Math.min(N, s + B);
+        const mu = this.encode(new Tensor(x.data.slice(s * per, e * per), [e - s, ...x.shape.slice(1)])).mu;
+        for (let i = 0; i < mu.size; i++) z[s * L + i] = mu.data[i];
+      }
+    });
+    if (!z.every(Number.isFinite)) throw new ArgumentError(`${op}: the codes μ(x) are not all finite (NaN or infinite images or weights)`);
+    const m = fitDiagonalMixture(z, N, L, K, iterations, rng);
+    this.priorWeights.data.set(m.weights);
+    this.priorMeans.data.set(m.means);
+    this.priorVars.data.set(m.vars);
+    return this;
   }
 
   /** decode(μ(x)) without gradients: the deterministic reconstruction of images x (B, inChannels, H, W). */
