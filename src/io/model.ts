@@ -21,6 +21,7 @@ import {
   QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
   ConvBn2d, ConvBnReLU2d, QatConvBn2d,
 } from '../compress/index';
+import { replaceModule } from '../compress/swap';
 
 export type { SavableConfig } from '../tensor/savable';
 import type { SavableConfig } from '../tensor/savable';
@@ -84,7 +85,7 @@ export const MAX_CONFIG_MODULES = 100_000;
 const ALLOCATION_SLACK = 4096;
 
 /** Metadata keys {@link saveModel} writes itself; a caller's metadata may not use them. */
-const RESERVED = ['format', 'formatVersion', 'config', 'optimizer'];
+const RESERVED = ['format', 'formatVersion', 'config', 'optimizer', 'replaced'];
 const OPTIM_PREFIX = '__optim__.';
 
 function badConfig(msg: string, code: ErrorCode = 'BAD_CONFIG'): never {
@@ -118,6 +119,52 @@ export const Constructors: Readonly<Record<string, SavableClass>> = Object.freez
   QuantizedConv2d, StaticQuantizedLinear, ConvReLU2d, LinearReLU, HistogramObserver, QatConv2d,
   ConvBn2d, ConvBnReLU2d, QatConvBn2d,
 }));
+
+/**
+ * The classes `tensorkit/compress` puts in place of float layers (quantizeDynamic, convert,
+ * prepare, prepareQat, fuseModules, SparseLinear.fromLinear): a model whose constructor builds its
+ * layers from options (the model families) rebuilds the float layers from its config, so
+ * {@link saveModel} records each such module's config by path (`replaced`) and
+ * {@link loadModel} puts it back before loading the weights.
+ */
+const SWAPPED_IN: ReadonlySet<Function> = new Set<Function>([
+  QuantizedLinear, QatLinear, FakeQuantize, SparseLinear, QuantizedLSTM, QuantizedGRU, QuantizedConv2d, StaticQuantizedLinear,
+  ConvReLU2d, LinearReLU, QatConv2d, ConvBn2d, ConvBnReLU2d, QatConvBn2d,
+]);
+
+/** The configs of the compress modules inside a model, by path, outermost only (their own configs rebuild what is inside them). */
+function swappedIn(model: Module): Record<string, SavableConfig> {
+  const out: Record<string, SavableConfig> = {};
+  const taken: string[] = [];
+  for (const [path, m] of model.namedModules()) {
+    if (path === '' || !SWAPPED_IN.has(m.constructor) || taken.some((t) => path.startsWith(`${t}.`))) continue;
+    out[path] = m.config();
+    taken.push(path);
+  }
+  return out;
+}
+
+/**
+ * Puts the compress modules {@link saveModel} recorded (`replaced`: path → config) back into a
+ * model rebuilt from its config: each path whose rebuilt module has another type is replaced by
+ * the module its recorded config builds.
+ */
+function restoreSwapped(model: Savable, text: string, build: (cfg: Json, where: string) => Savable): void {
+  const rec = parseJsonStrict(text, { what: 'loadModel: replaced', maxDepth: MAX_CONFIG_DEPTH, maxValues: MAX_HEADER_VALUES });
+  if (!isJsonObject(rec)) badConfig('replaced must be an object of configs by module path', 'BAD_METADATA');
+  if (!(model instanceof Module)) badConfig('replaced modules recorded for a model that is not a Module', 'BAD_METADATA');
+  const at = new Map(model.namedModules());
+  for (const path of Object.keys(rec)) {
+    const cfg = rec[path];
+    const where = `replaced[${JSON.stringify(path)}]`;
+    const current = at.get(path);
+    if (path === '' || current === undefined) badConfig(`${where}: the model has no submodule at that path`);
+    if (isJsonObject(cfg) && current.config().type === cfg.type) continue;
+    const m = build(cfg, where);
+    if (!(m instanceof Module)) badConfig(`${where}: the recorded config does not build a Module`);
+    replaceModule(model, path, m, 'loadModel');
+  }
+}
 
 /** True for a class (or constructor function): arrow functions and methods have no prototype and are refused. */
 function isClass(v: unknown): v is SavableClass {
@@ -434,7 +481,9 @@ const LOAD_OPTIONS = { registry: object, strict: bool };
  * (JSON of `model.config()`) and `optimizer` (JSON of the optimizer state in which every typed
  * array, Tensor and array of 16 or more numbers is replaced by null and stored as a binary tensor
  * named `__optim__.<path>`, e.g. `__optim__.state.0.expAvg`, so buffers stay binary and
- * bit-exact). Any safetensors reader (Python's `safetensors.torch.load_file`) can read the weights.
+ * bit-exact). A Module holding `tensorkit/compress` layers in place of float ones (a quantized or
+ * QAT-prepared model family) also gets `replaced`: those layers' configs by module path, which
+ * {@link loadModel} puts back before loading the weights. Any safetensors reader (Python's `safetensors.torch.load_file`) can read the weights.
  * @example
  * const net = new Sequential(new Linear(2, 3), new ReLU());
  * const back = loadModel(saveModel(net, { metadata: { epoch: '3' } }));
@@ -468,6 +517,13 @@ export function saveModel(model: Savable, options: SaveModelOptions = {}): Uint8
   meta.format = 'tensorkit';
   meta.formatVersion = MODEL_FORMAT_VERSION;
   meta.config = JSON.stringify(config);
+  if (model instanceof Module) {
+    const replaced = swappedIn(model);
+    if (Object.keys(replaced).length > 0) {
+      for (const path of Object.keys(replaced)) checkConfig(replaced[path]);
+      meta.replaced = JSON.stringify(replaced);
+    }
+  }
   const opt = o.optimizer;
   if (opt !== undefined) {
     const state = typeof (opt as { stateDict?: unknown }).stateDict === 'function' ? (opt as { stateDict(): unknown }).stateDict() : opt;
@@ -553,7 +609,11 @@ export function loadModel<M extends Savable = Module>(bytes: Uint8Array, options
   const genState = gen.getState();
   let model: Savable;
   try {
-    model = withAllocationLimit(carried + ALLOCATION_SLACK, 'loadModel', () => build(config, 'config'));
+    model = withAllocationLimit(carried + ALLOCATION_SLACK, 'loadModel', () => {
+      const m = build(config, 'config');
+      if (Object.hasOwn(md, 'replaced')) restoreSwapped(m, md.replaced, build);
+      return m;
+    });
   } finally {
     gen.setState(genState);
   }
