@@ -8,6 +8,7 @@ import {
 } from '../tensor/options';
 import { describe } from '../tensor/shape';
 import type { CsvTable } from './csv';
+import { isCryptoKey, subtle } from '../tensor/webcrypto';
 
 // ------------------------------------------------------------------------------ tables
 
@@ -167,16 +168,6 @@ function toBase64url(b: Uint8Array): string {
     s += B64URL[v >> 18] + B64URL[(v >> 12) & 63] + B64URL[(v >> 6) & 63];
   }
   return s;
-}
-
-function subtle(op: string): SubtleCrypto {
-  const s = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-  if (s === undefined) throw new ArgumentError(`${op}: WebCrypto (globalThis.crypto.subtle) is not available here; it needs Node 20 or a browser page served over https or localhost`);
-  return s;
-}
-
-function isCryptoKey(k: unknown): k is CryptoKey {
-  return typeof CryptoKey !== 'undefined' && k instanceof CryptoKey;
 }
 
 async function hmacKey(op: string, key: unknown): Promise<CryptoKey> {

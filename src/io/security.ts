@@ -19,6 +19,7 @@
 import { ArgumentError, FormatError, IntegrityError } from '../tensor/errors';
 import { badValue, checkArg, int, isPlainObject, oneOf, parseOptions, str, type Check } from '../tensor/options';
 import { describe } from '../tensor/shape';
+import { isCryptoKey, subtle } from '../tensor/webcrypto';
 
 const MAGIC = [0x54, 0x4b, 0x45, 0x4e, 0x43]; // "TKENC"
 /** Version of the encrypted-model layout {@link encryptModel} writes. @category IO */
@@ -47,16 +48,6 @@ export interface PassphraseKey {
   passphrase: string;
   /** PBKDF2-SHA-256 iterations when encrypting (default {@link PBKDF2_ITERATIONS}); decryption reads them from the file. */
   iterations?: number;
-}
-
-function subtle(op: string): SubtleCrypto {
-  const s = (globalThis as { crypto?: Crypto }).crypto?.subtle;
-  if (s === undefined) throw new ArgumentError(`${op}: WebCrypto (globalThis.crypto.subtle) is not available here; it needs Node 20 or a browser page served over https or localhost`);
-  return s;
-}
-
-function isCryptoKey(k: unknown): k is CryptoKey {
-  return typeof CryptoKey !== 'undefined' && k instanceof CryptoKey;
 }
 
 function checkBytes(op: string, name: string, v: unknown): Uint8Array {

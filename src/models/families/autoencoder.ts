@@ -3,6 +3,7 @@ import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { Conv2d, ConvTranspose2d, Linear, Module, type ModuleConfig } from '../../nn/index';
 import { arrayOf, checkArg, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
+import { strideTwoDecoder, strideTwoEncoder } from './util';
 
 const SPEC = { inChannels: posInt, inputSize: pairOf(posInt), latentDim: posInt, channels: arrayOf(posInt, { min: 1 }), rng: rngCheck };
 
@@ -59,25 +60,14 @@ export class Autoencoder extends Module {
     const inputSize = checkArg(op, 'inputSize', o.inputSize, pairOf(posInt));
     const latentDim = o.latentDim ?? 16;
     const channels = o.channels ?? [16, 32];
-    const f = 2 ** channels.length;
-    if (inputSize[0] % f !== 0 || inputSize[1] % f !== 0) {
-      throw new ArgumentError(`${op}: inputSize ${inputSize.join('×')} must be divisible by 2^${channels.length} = ${f} (one halving per entry of channels)`);
-    }
     const rng = o.rng ?? defaultGenerator();
-    this.encoderConvs = [];
-    let C = inChannels;
-    for (const c of channels) {
-      this.encoderConvs.push(new Conv2d(C, c, 3, { stride: 2, padding: 1, rng }));
-      C = c;
-    }
-    this.featureShape = [C, inputSize[0] / f, inputSize[1] / f];
-    const flat = C * this.featureShape[1] * this.featureShape[2];
+    const enc = strideTwoEncoder(op, inChannels, inputSize, channels, rng);
+    this.encoderConvs = enc.convs;
+    this.featureShape = enc.featureShape;
+    const flat = enc.flat;
     this.toLatent = new Linear(flat, latentDim, { rng });
     this.fromLatent = new Linear(latentDim, flat, { rng });
-    this.decoderConvs = [];
-    for (let i = channels.length - 1; i >= 0; i--) {
-      this.decoderConvs.push(new ConvTranspose2d(channels[i], i === 0 ? inChannels : channels[i - 1], 4, { stride: 2, padding: 1, rng }));
-    }
+    this.decoderConvs = strideTwoDecoder(inChannels, channels, rng);
     this.opts = { inChannels, inputSize, latentDim, channels: [...channels] };
   }
 

@@ -1,8 +1,8 @@
-import { ArgumentError, ShapeError, Tensor, crossEntropy, reshape, type CrossEntropyOptions } from '../../tensor/index';
+import { ArgumentError, ShapeError, Tensor, crossEntropy, reshape, type CrossEntropyOptions, type Generator } from '../../tensor/index';
 import { num, type Check } from '../../tensor/options';
 import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
-import { ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, type Module } from '../../nn/index';
+import { Conv2d, ConvTranspose2d, ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Tanh, type Module } from '../../nn/index';
 
 // Options of every family go through tensor/options' parseOptions (one spec per class, used for
 // user options and loaded configs alike); what the families share is below.
@@ -69,4 +69,35 @@ export function sequenceCrossEntropy(logits: Tensor, target: Tensor, options: Cr
   }
   const V = logits.shape[2];
   return crossEntropy(reshape(logits, [-1, V]), reshape(target, [-1]), options);
+}
+
+/**
+ * The encoder of the image autoencoders (Autoencoder, VAE): per entry of `channels` a 3×3
+ * stride-2 Conv2d (padding 1), halving H and W; with the innermost feature map's shape and size.
+ * @throws ArgumentError if H or W is not divisible by 2^channels.length.
+ */
+export function strideTwoEncoder(op: string, inChannels: number, inputSize: [number, number], channels: readonly number[], rng: Generator): {
+  convs: Conv2d[]; featureShape: [number, number, number]; flat: number;
+} {
+  const f = 2 ** channels.length;
+  if (inputSize[0] % f !== 0 || inputSize[1] % f !== 0) {
+    throw new ArgumentError(`${op}: inputSize ${inputSize.join('×')} must be divisible by 2^${channels.length} = ${f} (one halving per entry of channels)`);
+  }
+  const convs: Conv2d[] = [];
+  let C = inChannels;
+  for (const c of channels) {
+    convs.push(new Conv2d(C, c, 3, { stride: 2, padding: 1, rng }));
+    C = c;
+  }
+  const featureShape: [number, number, number] = [C, inputSize[0] / f, inputSize[1] / f];
+  return { convs, featureShape, flat: C * featureShape[1] * featureShape[2] };
+}
+
+/** The mirrored decoder of {@link strideTwoEncoder}: 4×4 stride-2 ConvTranspose2d layers (padding 1) back to inChannels. */
+export function strideTwoDecoder(inChannels: number, channels: readonly number[], rng: Generator): ConvTranspose2d[] {
+  const convs: ConvTranspose2d[] = [];
+  for (let i = channels.length - 1; i >= 0; i--) {
+    convs.push(new ConvTranspose2d(channels[i], i === 0 ? inChannels : channels[i - 1], 4, { stride: 2, padding: 1, rng }));
+  }
+  return convs;
 }

@@ -7,6 +7,7 @@ import { describe } from '../../tensor/shape';
 import { Conv2d, ConvTranspose2d, Linear, Module, binaryCrossEntropyWithLogits, mseLoss, type ModuleConfig } from '../../nn/index';
 import { anyOf, arrayOf, checkArg, int, nonNeg, oneOf, pairOf, parseOptions, posInt, rng as rngCheck } from '../../tensor/options';
 import { fitDiagonalMixture, sampleDiagonalMixture } from './vae-prior';
+import { strideTwoDecoder, strideTwoEncoder } from './util';
 
 const SPEC = {
   inChannels: posInt, inputSize: pairOf(posInt), latentDim: posInt, channels: arrayOf(posInt, { min: 1 }),
@@ -165,19 +166,11 @@ export class VAE extends Module {
     const latentDim = o.latentDim ?? 8;
     const channels = o.channels ?? [16, 32];
     const hidden = o.hidden ?? [];
-    const f = 2 ** channels.length;
-    if (inputSize[0] % f !== 0 || inputSize[1] % f !== 0) {
-      throw new ArgumentError(`${op}: inputSize ${inputSize.join('×')} must be divisible by 2^${channels.length} = ${f} (one halving per entry of channels)`);
-    }
     const rng = o.rng ?? defaultGenerator();
-    this.encoderConvs = [];
-    let C = inChannels;
-    for (const c of channels) {
-      this.encoderConvs.push(new Conv2d(C, c, 3, { stride: 2, padding: 1, rng }));
-      C = c;
-    }
-    this.featureShape = [C, inputSize[0] / f, inputSize[1] / f];
-    const flat = C * this.featureShape[1] * this.featureShape[2];
+    const enc = strideTwoEncoder(op, inChannels, inputSize, channels, rng);
+    this.encoderConvs = enc.convs;
+    this.featureShape = enc.featureShape;
+    const flat = enc.flat;
     this.encoderHidden = [];
     let width = flat;
     for (const h of hidden) {
@@ -193,10 +186,7 @@ export class VAE extends Module {
       width = hidden[i];
     }
     this.fromLatent = new Linear(width, flat, { rng });
-    this.decoderConvs = [];
-    for (let i = channels.length - 1; i >= 0; i--) {
-      this.decoderConvs.push(new ConvTranspose2d(channels[i], i === 0 ? inChannels : channels[i - 1], 4, { stride: 2, padding: 1, rng }));
-    }
+    this.decoderConvs = strideTwoDecoder(inChannels, channels, rng);
     this.rng = rng;
     const K = o.priorComponents ?? 10;
     this.priorWeights = zeros([K]);
@@ -343,7 +333,7 @@ export class VAE extends Module {
     noGrad(() => {
       for (let s = 0; s < N; s += B) {
         const e = Math.min(N, s + B);
-        const mu = this.encode(new Tensor(x.data.slice(s * per, e * per), [e - s, ...x.shape.slice(1)])).mu;
+        const mu = this.encode(new Tensor(x.data.subarray(s * per, e * per), [e - s, ...x.shape.slice(1)])).mu;
         for (let i = 0; i < mu.size; i++) z[s * L + i] = mu.data[i];
       }
     });

@@ -139,7 +139,6 @@ export class Code {
   f32DemoteF64(): this { return this.raw(0xb6); }
 
   // f64
-  f64Load(offset = 0, align = 3): this { return this.mem([0x2b], offset, align); }
   f64Store(offset = 0, align = 3): this { return this.mem([0x39], offset, align); }
   f64Const(x: number): this {
     const b = new Uint8Array(new Float64Array([x]).buffer);

@@ -15,7 +15,7 @@ import { registerModule, runChunks } from './threads';
 export const WASM_RELU_MIN = 4096;
 
 // SIMD opcodes the encoder has no method for (sub-opcodes from the SIMD spec).
-const F32X4_EQ = 0x41, F32X4_LE = 0x45, V128_NOT = 0x4d, V128_AND = 0x4e, V128_BITSELECT = 0x52;
+const F32X4_EQ = 0x41, F32X4_LE = 0x45, V128_NOT = 0x4d;
 
 /** The module: `fwd(x, n4)` in place, `bwd(dx, dy, x, n4)` into dx; pointers in bytes, n4 groups of four. */
 export function buildReluModule(): Uint8Array<ArrayBuffer> {
@@ -36,10 +36,10 @@ export function buildReluModule(): Uint8Array<ArrayBuffer> {
     f.localGet(pdy).v128Load(0).localSet(g);
     // z = g·0 where that is ±0 (finite g), else +0.
     f.localGet(g).v128ConstF32(0).f32x4Mul().localSet(z);
-    f.localGet(z).localGet(z).localGet(z).simd(F32X4_EQ).simd(V128_AND).localSet(z);
+    f.localGet(z).localGet(z).localGet(z).simd(F32X4_EQ).v128And().localSet(z);
     // mask = !(x ≤ 0): x > 0 or NaN passes g.
     f.localGet(px).v128Load(0).v128ConstF32(0).simd(F32X4_LE).simd(V128_NOT).localSet(mask);
-    f.localGet(pdx).localGet(pdx).v128Load(0).localGet(g).localGet(z).localGet(mask).simd(V128_BITSELECT).f32x4Add().v128Store(0);
+    f.localGet(pdx).localGet(pdx).v128Load(0).localGet(g).localGet(z).localGet(mask).v128Bitselect().f32x4Add().v128Store(0);
     f.localGet(pdx).i32Const(16).i32Add().localSet(pdx);
     f.localGet(pdy).i32Const(16).i32Add().localSet(pdy);
     f.localGet(px).i32Const(16).i32Add().localSet(px);
