@@ -24,7 +24,7 @@ import { ModelRegistry } from '../src/io/registry';
 import { createServer, type InferenceServer } from '../src/serve/index';
 import { isMain, machineInfo, makeRow, toMarkdown, type BenchRow } from './util';
 
-interface AutocannonRequest { method: string; path: string; headers?: Record<string, string>; body?: string }
+interface AutocannonRequest { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer }
 interface AutocannonResult {
   latency: { p50: number; p99: number };
   requests: { average: number; total: number };
@@ -71,6 +71,14 @@ const FAMILIES = {
   cnn: { label: 'CNN conv8-pool-conv16-pool-dense10', shape: [1, 1, 28, 28] },
 } as const;
 type Family = keyof typeof FAMILIES;
+/** What a cell loads: a family's servers with JSON bodies, or the CNN's with binary ones. */
+const WORKLOADS = {
+  mlp: { family: 'mlp', label: FAMILIES.mlp.label, binary: false },
+  cnn: { family: 'cnn', label: FAMILIES.cnn.label, binary: false },
+  cnnBinary: { family: 'cnn', label: `${FAMILIES.cnn.label}, binary tensor data`, binary: true },
+} as const;
+type Workload = keyof typeof WORKLOADS;
+const WORKLOAD_NAMES = Object.keys(WORKLOADS) as Workload[];
 type Mode = 'off' | 'on';
 type Ports = Record<Family, Record<Mode, number>> & { registry: number };
 
@@ -100,13 +108,22 @@ async function child(dir: string, delayMs: number): Promise<void> {
   });
 }
 
-function inferBodies(family: Family, count = 8): AutocannonRequest[] {
+/**
+ * `count` request bodies of one row each: JSON, or (`binary`) the binary tensor data extension's
+ * form (a JSON header with `binary_data_size`, then the float32 bytes), as Triton's and KServe's
+ * clients send numpy arrays.
+ */
+function inferBodies(family: Family, count = 8, binary = false): AutocannonRequest[] {
   const shape = FAMILIES[family].shape;
   const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: count }, (_, i): AutocannonRequest => {
     const rng = new Generator(100 + i);
     const data = Array.from({ length: n }, () => Math.round(rng.normal() * 1000) / 1000);
-    return { method: 'POST', path: `/v2/models/${family}/infer`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', data }] }) };
+    const path = `/v2/models/${family}/infer`;
+    if (!binary) return { method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', data }] }) };
+    const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape, datatype: 'FP32', parameters: { binary_data_size: 4 * n } }] }));
+    const bytes = Buffer.from(Float32Array.from(data).buffer);
+    return { method: 'POST', path, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) }, body: Buffer.concat([json, bytes]) };
   });
 }
 
@@ -180,7 +197,7 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
       proc.once('message', (m) => r((m as { cpu: number }).cpu));
       proc.send('cpu');
     });
-    const bodies = { mlp: inferBodies('mlp'), cnn: inferBodies('cnn') };
+    const bodies = { mlp: inferBodies('mlp'), cnn: inferBodies('cnn'), cnnBinary: inferBodies('cnn', 8, true) };
     const url = (port: number): string => `http://127.0.0.1:${port}`;
     const startLoad = load();
     const started = new Date().toISOString();
@@ -188,17 +205,17 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
     say(`# batching on: maxBatchSize ${BATCHING.maxBatchSize}, maxDelayMs ${delayMs}; ${rounds} rounds of ${duration} s per cell, off and on interleaved\n`);
 
     // Warm-up (JIT, first allocations) on every server; not recorded.
-    for (const f of ['mlp', 'cnn'] as const) for (const m of ['off', 'on'] as const) await autocannon({ url: url(ports[f][m]), connections: 16, duration: 1, requests: bodies[f] });
+    for (const w of WORKLOAD_NAMES) for (const m of ['off', 'on'] as const) await autocannon({ url: url(ports[WORKLOADS[w].family][m]), connections: 16, duration: 1, requests: bodies[w] });
 
     // 1. Throughput and latency.
     const cells = new Map<string, AutocannonResult[]>();
     const cpuPer = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
-      for (const f of ['mlp', 'cnn'] as const) {
+      for (const f of WORKLOAD_NAMES) {
         for (const c of CONCURRENCY) {
           for (const mode of (r % 2 === 0 ? ['off', 'on'] : ['on', 'off']) as Mode[]) {
             const c0 = await cpu();
-            const res = await autocannon({ url: url(ports[f][mode]), connections: c, duration, requests: bodies[f], timeout: 30 });
+            const res = await autocannon({ url: url(ports[WORKLOADS[f].family][mode]), connections: c, duration, requests: bodies[f], timeout: 30 });
             const c1 = await cpu();
             const k = `${f}|${c}|${mode}`;
             cells.set(k, [...(cells.get(k) ?? []), res]);
@@ -209,7 +226,7 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
     }
     say('| model | concurrency | batching | requests/s | on/off | p50 ms | p99 ms | mean ms (c / rate) | server CPU µs/request | off/on CPU | non-2xx | errors |');
     say('|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const f of ['mlp', 'cnn'] as const) {
+    for (const f of WORKLOAD_NAMES) {
       for (const c of CONCURRENCY) {
         const on = cells.get(`${f}|${c}|on`)!, off = cells.get(`${f}|${c}|off`)!;
         const ratios = on.map((x, i) => x.requests.average / off[i].requests.average);
@@ -218,13 +235,13 @@ export async function benchServe({ duration = 3, rounds = 3, delayMs = BATCHING.
         for (const mode of ['off', 'on'] as const) {
           const rs = mode === 'on' ? on : off;
           const rate = rs.map((x) => x.requests.average);
-          say(`| ${FAMILIES[f].label} | ${c} | ${mode} | ${span(rate)} | ${mode === 'on' ? `${span(ratios, 2)}×` : ''} | ${span(rs.map((x) => x.latency.p50))} | ${span(rs.map((x) => x.latency.p99))} | ${span(rate.map((x) => (1000 * c) / x), 2)} | ${span(mode === 'on' ? cpuOn : cpuOff)} | ${mode === 'on' ? `${span(cpuRatios, 2)}×` : ''} | ${rs.reduce((n, x) => n + x.non2xx, 0)} | ${rs.reduce((n, x) => n + x.errors + x.timeouts, 0)} |`);
+          say(`| ${WORKLOADS[f].label} | ${c} | ${mode} | ${span(rate)} | ${mode === 'on' ? `${span(ratios, 2)}×` : ''} | ${span(rs.map((x) => x.latency.p50))} | ${span(rs.map((x) => x.latency.p99))} | ${span(rate.map((x) => (1000 * c) / x), 2)} | ${span(mode === 'on' ? cpuOn : cpuOff)} | ${mode === 'on' ? `${span(cpuRatios, 2)}×` : ''} | ${rs.reduce((n, x) => n + x.non2xx, 0)} | ${rs.reduce((n, x) => n + x.errors + x.timeouts, 0)} |`);
         }
         const lat = (rs: AutocannonResult[]): string => `${med(rs.map((x) => x.latency.p50))}/${med(rs.map((x) => x.latency.p99))}`;
-        const row = makeRow(`serve ${FAMILIES[f].label}, batching on vs off`, `c ${c}; p50/p99 ms on ${lat(on)}, off ${lat(off)}`, 'requests/s', med(on.map((x) => x.requests.average)), { 'batching off': med(off.map((x) => x.requests.average)) });
+        const row = makeRow(`serve ${WORKLOADS[f].label}, batching on vs off`, `c ${c}; p50/p99 ms on ${lat(on)}, off ${lat(off)}`, 'requests/s', med(on.map((x) => x.requests.average)), { 'batching off': med(off.map((x) => x.requests.average)) });
         rows.push(row);
-        if (c === 64) rows.push(makeRow(`serve ${FAMILIES[f].label}, batching on vs off, server CPU`, `c ${c}`, 'requests/CPU-s', 1e6 / med(cpuOn), { 'batching off': 1e6 / med(cpuOff) }));
-        if (c === 64) serveNotes.push(`serve ${FAMILIES[f].label} at concurrency 64: batching on/off ${med(ratios).toFixed(2)}× in requests/s (per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); server CPU per request ${med(cpuOff).toFixed(0)} µs off, ${med(cpuOn).toFixed(0)} µs on (off/on per round ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); ${startLoad} at the start (${started}).`);
+        if (c === 64) rows.push(makeRow(`serve ${WORKLOADS[f].label}, batching on vs off, server CPU`, `c ${c}`, 'requests/CPU-s', 1e6 / med(cpuOn), { 'batching off': 1e6 / med(cpuOff) }));
+        if (c === 64) serveNotes.push(`serve ${WORKLOADS[f].label} at concurrency 64: batching on/off ${med(ratios).toFixed(2)}× in requests/s (per-round ratios ${ratios.map((x) => x.toFixed(2)).join(', ')}); server CPU per request ${med(cpuOff).toFixed(0)} µs off, ${med(cpuOn).toFixed(0)} µs on (off/on per round ${cpuRatios.map((x) => x.toFixed(2)).join(', ')}); ${startLoad} at the start (${started}).`);
       }
     }
 

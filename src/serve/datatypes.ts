@@ -1,11 +1,14 @@
 import { encodeNumber } from '../tensor/json';
 import { describe } from '../tensor/shape';
+import { f32BitsToHalf, halfToF32Bits } from '../io/dtypes';
 import { HttpError } from './http';
 
-// Tensors on the wire, as the Open Inference Protocol's REST binding writes them: a `datatype`
-// name, a `shape`, and `data` as a JSON array in row-major order, flat or nested as the shape.
-// Models compute in float32, so every numeric input is converted to float32 after it is checked
-// against its datatype's range, and outputs are written in the datatype their signature declares.
+// Tensors on the wire, as the Open Inference Protocol writes them: a `datatype` name, a `shape`,
+// and the elements in row-major order, either as a JSON array (flat or nested as the shape) or as
+// binary data (the REST binding's binary tensor data extension and gRPC's raw contents: each
+// element in its native size, little-endian, no padding). Models compute in float32, so every
+// numeric input is converted to float32 after it is checked against its datatype's range, and
+// outputs are written in the datatype their signature declares.
 
 /** The tensor datatypes of the Open Inference Protocol that travel as JSON numbers or booleans. @category Serve */
 export type Datatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64';
@@ -118,4 +121,98 @@ export function encodeData(data: Float32Array, datatype: Datatype): Array<number
     out[i] = v !== v ? 0 : Math.min(range.max, Math.max(range.min, Math.round(v)));
   }
   return out;
+}
+
+/** Bytes per element in binary form (BOOL one byte, 0 or 1; FP16 IEEE half precision). */
+export const BINARY_SIZE: Record<Datatype, number> = {
+  BOOL: 1, INT8: 1, UINT8: 1, INT16: 2, UINT16: 2, FP16: 2, INT32: 4, UINT32: 4, FP32: 4, INT64: 8, UINT64: 8, FP64: 8,
+};
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * Reads binary tensor data (little-endian, row-major, no padding) of `datatype` into float32:
+ * `b.length` must be a multiple of the element size; a BOOL byte must be 0 or 1, and 64-bit
+ * integers must lie within ±(2^53 − 1), as in the JSON form. The result is a copy (the request's
+ * buffer is not kept). `where` names the bytes in errors.
+ */
+export function decodeBinary(b: Uint8Array, datatype: Datatype, where: string): Float32Array {
+  const size = BINARY_SIZE[datatype];
+  if (b.length % size !== 0) throw new HttpError(400, `${where} has ${b.length} bytes, not a multiple of ${size} (the size of ${datatype})`);
+  const n = b.length / size;
+  if (datatype === 'FP32' && LITTLE_ENDIAN) {
+    const out = new Float32Array(n);
+    new Uint8Array(out.buffer).set(b);
+    return out;
+  }
+  const out = new Float32Array(n);
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const range = INT_RANGES[datatype];
+  for (let k = 0; k < n; k++) {
+    let v: number;
+    switch (datatype) {
+      case 'BOOL':
+        v = dv.getUint8(k);
+        if (v > 1) throw new HttpError(400, `${where}: element ${k} is the byte ${v}; a BOOL element is one byte, 0 or 1`);
+        break;
+      case 'INT8': v = dv.getInt8(k); break;
+      case 'UINT8': v = dv.getUint8(k); break;
+      case 'INT16': v = dv.getInt16(2 * k, true); break;
+      case 'UINT16': v = dv.getUint16(2 * k, true); break;
+      case 'FP16': u32[0] = halfToF32Bits(dv.getUint16(2 * k, true)); v = f32[0]; break;
+      case 'INT32': v = dv.getInt32(4 * k, true); break;
+      case 'UINT32': v = dv.getUint32(4 * k, true); break;
+      case 'FP32': v = dv.getFloat32(4 * k, true); break;
+      case 'INT64': v = Number(dv.getBigInt64(8 * k, true)); break;
+      case 'UINT64': v = Number(dv.getBigUint64(8 * k, true)); break;
+      default: v = dv.getFloat64(8 * k, true);
+    }
+    if (range !== undefined && (v < range.min || v > range.max)) {
+      throw new HttpError(400, `${where}: element ${k} must be an integer in [${range.min}, ${range.max}] for datatype ${datatype} (what a float64 holds exactly), got ${v}`);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Writes float32 model output as binary tensor data of `datatype` (little-endian, row-major): floats
+ * as they are (non-finite ones included; FP16 rounded to nearest even), integers and BOOL converted
+ * as {@link encodeData} converts them.
+ */
+export function encodeBinary(data: Float32Array, datatype: Datatype): Uint8Array {
+  const n = data.length;
+  const b = new Uint8Array(n * BINARY_SIZE[datatype]);
+  if (datatype === 'FP32' && LITTLE_ENDIAN) {
+    b.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return b;
+  }
+  const dv = new DataView(b.buffer);
+  if (datatype === 'FP32') for (let k = 0; k < n; k++) dv.setFloat32(4 * k, data[k], true);
+  else if (datatype === 'FP64') for (let k = 0; k < n; k++) dv.setFloat64(8 * k, data[k], true);
+  else if (datatype === 'FP16') {
+    for (let k = 0; k < n; k++) {
+      f32[0] = data[k];
+      dv.setUint16(2 * k, f32BitsToHalf(u32[0]), true);
+    }
+  } else {
+    const vs = encodeData(data, datatype);
+    for (let k = 0; k < n; k++) {
+      const v = vs[k];
+      switch (datatype) {
+        case 'BOOL': dv.setUint8(k, v ? 1 : 0); break;
+        case 'INT8': dv.setInt8(k, v as number); break;
+        case 'UINT8': dv.setUint8(k, v as number); break;
+        case 'INT16': dv.setInt16(2 * k, v as number, true); break;
+        case 'UINT16': dv.setUint16(2 * k, v as number, true); break;
+        case 'INT32': dv.setInt32(4 * k, v as number, true); break;
+        case 'UINT32': dv.setUint32(4 * k, v as number, true); break;
+        case 'INT64': dv.setBigInt64(8 * k, BigInt(v as number), true); break;
+        default: dv.setBigUint64(8 * k, BigInt(v as number), true);
+      }
+    }
+  }
+  return b;
 }

@@ -1,14 +1,14 @@
 // The protobuf messages of the Open Inference Protocol's gRPC binding (KServe's
 // grpc_predict_v2.proto, package `inference`), read and written with io's one protobuf codec.
-// Requests are turned into the REST binding's JSON form, so that one validator (server.ts's
-// parseInferRequest and datatypes.ts) checks both; only what exists on the gRPC wire alone (which
-// contents field a datatype travels in, raw bytes) is checked here.
+// Requests are turned into the REST binding's JSON form (raw contents passed beside it, as the REST
+// binary extension's bytes are), so that one validator (server.ts's parseInferRequest and
+// datatypes.ts) checks both; only what exists on the gRPC wire alone (which contents field a
+// datatype travels in, one raw entry per input) is checked here.
 
 import { FormatError } from '../tensor/errors';
 import type { Json } from '../io/json';
-import { f32BitsToHalf, halfToF32Bits } from '../io/dtypes';
 import { ProtoReader, ProtoWriter } from '../io/onnx/protobuf';
-import { encodeData, type Datatype } from './datatypes';
+import { BINARY_SIZE, encodeBinary, encodeData, isDatatype, type Datatype } from './datatypes';
 import { HttpError } from './http';
 import type { InferResult, ModelMetadata } from './server';
 import type { TensorSpec } from './signature';
@@ -27,14 +27,6 @@ const CONTENTS = ['', 'bool_contents', 'int_contents', 'int64_contents', 'uint_c
 const CONTENTS_OF: Record<string, number> = {
   BOOL: 1, INT8: 2, INT16: 2, INT32: 2, INT64: 3, UINT8: 4, UINT16: 4, UINT32: 4, UINT64: 5, FP32: 6, FP64: 7, BYTES: 8,
 };
-/** Bytes per element in raw contents. */
-const RAW_SIZE: Record<string, number> = {
-  BOOL: 1, INT8: 1, UINT8: 1, INT16: 2, UINT16: 2, FP16: 2, INT32: 4, UINT32: 4, FP32: 4, INT64: 8, UINT64: 8, FP64: 8,
-};
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
 /** A request message that is not valid protobuf is the client's mistake: a 400 (INVALID_ARGUMENT). */
 function readWith<T>(what: string, bytes: Uint8Array, read: (r: ProtoReader) => T): T {
   try {
@@ -93,6 +85,8 @@ export interface DecodedInfer {
   raw: boolean;
   /** The request as the REST binding's JSON body, for the one validator. */
   body: Json;
+  /** raw_input_contents, one entry per input in order (the inputs' `data` is then empty), or null. */
+  rawContents: Uint8Array[] | null;
 }
 
 /** A 413 once a request holds more than `maxValues` elements, counted while they decode. */
@@ -104,8 +98,9 @@ function countValues(total: { n: number }, add: number, maxValues: number): void
 /**
  * ModelInferRequest → the REST form `{ id?, parameters?, inputs: [{ name, shape, datatype, data,
  * parameters? }], outputs? }`. Typed contents must be in the field of the input's datatype; raw
- * contents (one entry per input, little-endian) are read by the input's datatype. The element
- * values are left for the shared validator to check (range, booleans, count against the shape).
+ * contents (one entry per input, little-endian) are passed on as bytes, counted against
+ * `maxValues` by the input's datatype. The element values are left for the shared validator to
+ * check (range, booleans, count against the shape).
  */
 export function decodeInferRequest(bytes: Uint8Array, maxValues: number): DecodedInfer {
   return readWith('ModelInferRequest', bytes, (r) => {
@@ -152,14 +147,21 @@ export function decodeInferRequest(bytes: Uint8Array, maxValues: number): Decode
     if (raw.length > 0) {
       if (withContents >= 0) throw new HttpError(400, `inputs[${withContents}] has contents while the request has raw_input_contents; send one or the other`);
       if (raw.length !== inputs.length) throw new HttpError(400, `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`);
-      for (let i = 0; i < raw.length; i++) inputs[i].data = readRaw(raw[i], inputs[i].datatype, i, total, maxValues);
+      for (let i = 0; i < raw.length; i++) {
+        const dt = inputs[i].datatype;
+        // A datatype without a binary layout (BYTES, an unknown name) is the validator's to refuse.
+        if (!isDatatype(dt)) continue;
+        const size = BINARY_SIZE[dt];
+        if (raw[i].length % size !== 0) throw new HttpError(400, `raw_input_contents[${i}] has ${raw[i].length} bytes, not a multiple of ${size} (the size of ${dt})`);
+        countValues(total, raw[i].length / size, maxValues);
+      }
     }
     const body: { [key: string]: Json } = {};
     if (id !== '') body.id = id;
     if (hasParameters) body.parameters = parameters;
     body.inputs = inputs;
     if (outputs.length > 0) body.outputs = outputs;
-    return { name, version: version === '' ? undefined : version, raw: raw.length > 0, body };
+    return { name, version: version === '' ? undefined : version, raw: raw.length > 0, body, rawContents: raw.length > 0 ? raw : null };
   });
 }
 
@@ -221,35 +223,6 @@ function readContents(r: ProtoReader, datatype: string, w: string, total: { n: n
   return data;
 }
 
-/** One entry of raw_input_contents as JSON values, read little-endian by the input's datatype. */
-function readRaw(b: Uint8Array, datatype: Json, i: number, total: { n: number }, maxValues: number): Json[] {
-  const size = typeof datatype === 'string' ? RAW_SIZE[datatype] : undefined;
-  // A datatype without a raw layout (BYTES, an unknown name) is the validator's to refuse.
-  if (size === undefined) return [];
-  if (b.length % size !== 0) throw new HttpError(400, `raw_input_contents[${i}] has ${b.length} bytes, not a multiple of ${size} (the size of ${datatype as string})`);
-  const n = b.length / size;
-  countValues(total, n, maxValues);
-  const dv = new DataView(b.buffer, b.byteOffset, b.length);
-  const out = new Array<Json>(n);
-  for (let k = 0; k < n; k++) {
-    switch (datatype) {
-      case 'BOOL': { const v = dv.getUint8(k); out[k] = v === 0 ? false : v === 1 ? true : v; break; }
-      case 'INT8': out[k] = dv.getInt8(k); break;
-      case 'UINT8': out[k] = dv.getUint8(k); break;
-      case 'INT16': out[k] = dv.getInt16(2 * k, true); break;
-      case 'UINT16': out[k] = dv.getUint16(2 * k, true); break;
-      case 'FP16': u32[0] = halfToF32Bits(dv.getUint16(2 * k, true)); out[k] = f32[0]; break;
-      case 'INT32': out[k] = dv.getInt32(4 * k, true); break;
-      case 'UINT32': out[k] = dv.getUint32(4 * k, true); break;
-      case 'FP32': out[k] = dv.getFloat32(4 * k, true); break;
-      case 'INT64': out[k] = Number(dv.getBigInt64(8 * k, true)); break;
-      case 'UINT64': out[k] = Number(dv.getBigUint64(8 * k, true)); break;
-      default: out[k] = dv.getFloat64(8 * k, true);
-    }
-  }
-  return out;
-}
-
 /** ServerLiveResponse, ServerReadyResponse, ModelReadyResponse: one bool, field 1. */
 export function encodeBool(v: boolean): Uint8Array {
   const w = new ProtoWriter();
@@ -293,7 +266,7 @@ export function encodeInferResponse(r: InferResult, raw: boolean): Uint8Array {
       if (!useRaw) t.message(OUTPUT_TENSOR.contents, (c) => writeContents(c, o.data, o.datatype));
     });
   }
-  if (useRaw) for (const o of r.outputs) w.bytes(INFER_RESPONSE.rawOutputContents, rawBytes(o.data, o.datatype));
+  if (useRaw) for (const o of r.outputs) w.bytes(INFER_RESPONSE.rawOutputContents, encodeBinary(o.data, o.datatype));
   return w.finish();
 }
 
@@ -307,34 +280,3 @@ function writeContents(c: ProtoWriter, data: Float32Array, datatype: Datatype): 
   }
 }
 
-function rawBytes(data: Float32Array, datatype: Datatype): Uint8Array {
-  const size = RAW_SIZE[datatype];
-  const b = new Uint8Array(data.length * size);
-  const dv = new DataView(b.buffer);
-  const n = data.length;
-  if (datatype === 'FP32') for (let k = 0; k < n; k++) dv.setFloat32(4 * k, data[k], true);
-  else if (datatype === 'FP64') for (let k = 0; k < n; k++) dv.setFloat64(8 * k, data[k], true);
-  else if (datatype === 'FP16') {
-    for (let k = 0; k < n; k++) {
-      f32[0] = data[k];
-      dv.setUint16(2 * k, f32BitsToHalf(u32[0]), true);
-    }
-  } else {
-    const vs = encodeData(data, datatype);
-    for (let k = 0; k < n; k++) {
-      const v = vs[k];
-      switch (datatype) {
-        case 'BOOL': dv.setUint8(k, v ? 1 : 0); break;
-        case 'INT8': dv.setInt8(k, v as number); break;
-        case 'UINT8': dv.setUint8(k, v as number); break;
-        case 'INT16': dv.setInt16(2 * k, v as number, true); break;
-        case 'UINT16': dv.setUint16(2 * k, v as number, true); break;
-        case 'INT32': dv.setInt32(4 * k, v as number, true); break;
-        case 'UINT32': dv.setUint32(4 * k, v as number, true); break;
-        case 'INT64': dv.setBigInt64(8 * k, BigInt(v as number), true); break;
-        default: dv.setBigUint64(8 * k, BigInt(v as number), true);
-      }
-    }
-  }
-  return b;
-}

@@ -7,10 +7,9 @@ import { createServer as createHttp2Server, constants, type Http2Server, type Ht
 import type { AddressInfo } from 'node:net';
 import { gunzip, inflate } from 'node:zlib';
 import { describe } from '../tensor/shape';
-import type { Json } from '../io/json';
 import { decodeEmpty, decodeInferRequest, decodeModelRequest, encodeBool, encodeInferResponse, encodeModelMetadata, encodeServerMetadata } from './grpc-messages';
 import { HttpError } from './http';
-import type { Ctx, InferResult, ModelMetadata } from './server';
+import type { Ctx, InferRequestBody, InferResult, ModelMetadata } from './server';
 
 /** gRPC status codes (grpc/doc/statuscodes.md) the server answers with. */
 export const GRPC_STATUS = {
@@ -59,7 +58,7 @@ export interface GrpcBackend {
   serverMetadata(req: { headers: IncomingHttpHeaders }, ctx: Ctx): { name: string; version: string; extensions: string[] };
   modelReady(req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, version: string | undefined): Promise<boolean>;
   modelMetadata(req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, version: string | undefined): Promise<ModelMetadata>;
-  infer(req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, version: string | undefined, readRequest: () => Promise<Json>): Promise<InferResult>;
+  infer(req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, version: string | undefined, readRequest: () => Promise<InferRequestBody>): Promise<InferResult>;
 }
 
 /** The gRPC transport of one server. @internal */
@@ -121,7 +120,8 @@ const METHODS: Record<string, { endpoint: Ctx['endpoint']; run: Method }> = {
       const d = decodeInferRequest(m, b.limits.maxValues);
       ctx.model = d.name;
       if (d.version !== undefined) ctx.version = d.version;
-      return encodeInferResponse(await b.infer(req, ctx, d.name, d.version, async () => d.body), d.raw);
+      const binary = d.rawContents === null ? null : { kind: 'raw' as const, entries: d.rawContents };
+      return encodeInferResponse(await b.infer(req, ctx, d.name, d.version, async () => ({ body: d.body, binary })), d.raw);
     },
   },
 };

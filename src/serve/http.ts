@@ -21,11 +21,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Writes `text` with `status` and a content type. */
-export function sendText(res: ServerResponse, status: number, text: string, contentType: string): void {
+/** Writes `body` (text or bytes) with `status`, a content type and extra headers. */
+export function sendText(res: ServerResponse, status: number, body: string | Uint8Array, contentType: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  res.writeHead(status, { 'content-type': contentType, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length, ...headers });
+  res.end(body);
 }
 
 /** Options of {@link readBody}. */
@@ -42,7 +42,12 @@ export interface BodyLimits {
  * not complete within `bodyTimeoutMs` is 408. The connection of a refused body is closed after the
  * answer, so the rest of the body is never read.
  */
-export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
+export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<string> {
+  return (await readBodyBytes(req, limits)).toString('utf8');
+}
+
+/** {@link readBody}'s bytes, undecoded (the binary tensor data extension's bodies). */
+export function readBodyBytes(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > limits.maxBodyBytes) {
@@ -64,7 +69,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<stri
         // Stop reading the rest: it is never wanted, and the connection closes after the answer.
         req.pause();
         reject(err);
-      } else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      } else resolve(Buffer.concat(chunks, size));
     };
     const onData = (c: Buffer): void => {
       size += c.length;

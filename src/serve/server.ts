@@ -13,9 +13,10 @@ import { openAuditLog } from '../io/audit-file';
 import type { AuditLog } from '../io/audit';
 import { KeyStore, type AuthOptions, type Scope } from './auth';
 import type { BatchingOptions } from './batcher';
-import { checkRequestDatatype, decodeData, encodeData, type Datatype } from './datatypes';
+import { BINARY_SIZE, checkRequestDatatype, decodeBinary, decodeData, type Datatype } from './datatypes';
 import { createGrpcTransport } from './grpc';
-import { HttpError, parseBody, readBody, sendJson, sendText } from './http';
+import { HttpError, parseBody, readBody, readBodyBytes, sendJson, sendText } from './http';
+import { readInferBody, sendInferResponse } from './rest-infer';
 import { BATCH_BUCKETS, LATENCY_BUCKETS, Metrics } from './metrics';
 import { Repository, messageOf, normalizeModels, type InMemoryModel, type LoadedVersion, type ModelEntry } from './repository';
 import { checkAgainstSpec, type Plain, type Servable, type SignatureSpec, type TensorSpec } from './signature';
@@ -143,8 +144,22 @@ export interface InferResult {
   model_name: string;
   model_version: string;
   id: string;
-  outputs: { name: string; shape: number[]; datatype: Datatype; data: Float32Array }[];
+  /** `binary`: the client asked for this output as binary tensor data (REST; gRPC ignores it). */
+  outputs: { name: string; shape: number[]; datatype: Datatype; data: Float32Array; binary?: boolean }[];
 }
+
+/** A request in the REST form, with the binary tensor data that came beside its JSON. @internal */
+export interface InferRequestBody {
+  body: Json;
+  binary: BinaryInputs | null;
+}
+
+/**
+ * Binary tensor data of a request: REST's binary part after the JSON (the binary tensor data
+ * extension), read in input order by each input's `binary_data_size` parameter, or gRPC's
+ * raw_input_contents, one entry per input. @internal
+ */
+export type BinaryInputs = { kind: 'blob'; bytes: Uint8Array } | { kind: 'raw'; entries: Uint8Array[] };
 
 /** A model's metadata, as both transports answer it. @internal */
 export interface ModelMetadata {
@@ -266,16 +281,18 @@ export function createServer(options: ServerOptions): InferenceServer {
 
   const tensorMeta = (t: TensorSpec): TensorSpec => ({ name: t.name, datatype: t.datatype, shape: t.shape });
 
-  const parseInferRequest = (body: Json, lv: LoadedVersion, where: string): { id: string; parameters: Record<string, Json> | null; inputs: Plain[]; rows: number; outputs: number[] } => {
+  const parseInferRequest = ({ body, binary }: InferRequestBody, lv: LoadedVersion, where: string): { id: string; parameters: Record<string, Json> | null; inputs: Plain[]; rows: number; outputs: { index: number; binary: boolean }[] } => {
     if (!isJsonObject(body)) throw new HttpError(400, `${where}: the request body must be a JSON object { id?, parameters?, inputs, outputs? }, got ${Array.isArray(body) ? 'an array' : describe(body)}`);
     for (const k of Object.keys(body)) if (!['id', 'parameters', 'inputs', 'outputs'].includes(k)) throw new HttpError(400, `${where}: unknown field ${JSON.stringify(k)} in the inference request (it has id, parameters, inputs, outputs)`);
     if (body.id !== undefined && typeof body.id !== 'string') throw new HttpError(400, `${where}: id must be a string, got ${describe(body.id)}`);
     const parameters = checkParameters(body.parameters, `${where}: parameters`);
+    const binaryOutput = binaryFlag(parameters, 'binary_data_output', `${where}: parameters`) ?? false;
     const sig = lv.signature;
     if (!Array.isArray(body.inputs) || body.inputs.length === 0) throw new HttpError(400, `${where}: inputs must be a non-empty array, got ${describe(body.inputs)}`);
     const byName = new Map<string, Plain>();
     let rows = -1;
     let elements = 0;
+    let offset = 0;
     body.inputs.forEach((inp, i) => {
       const w = `${where}: inputs[${i}]`;
       if (!isJsonObject(inp)) throw new HttpError(400, `${w} must be an object { name, shape, datatype, data }, got ${describe(inp)}`);
@@ -285,7 +302,7 @@ export function createServer(options: ServerOptions): InferenceServer {
       const spec = sig.inputs.find((s) => s.name === name);
       if (spec === undefined) throw new HttpError(400, `${w}: the model has no input ${JSON.stringify(name)} (its inputs: ${sig.inputs.map((s) => s.name).join(', ')})`);
       if (byName.has(name)) throw new HttpError(400, `${w}: input ${JSON.stringify(name)} is given twice`);
-      checkParameters(inp.parameters, `${w}.parameters`);
+      const params = checkParameters(inp.parameters, `${w}.parameters`);
       if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) throw new HttpError(400, `${w}.shape must be an array of non-negative integers, got ${describe(shape)}${Array.isArray(shape) ? ` [${shape.map(describe).join(', ')}]` : ''}`);
       const dims = shape as number[];
       const dt = checkRequestDatatype(datatype, w);
@@ -295,22 +312,39 @@ export function createServer(options: ServerOptions): InferenceServer {
       if (elements > limits.maxValues) throw new HttpError(413, `${w}: the inputs hold more than ${limits.maxValues} elements`);
       if (rows !== -1 && dims[0] !== rows) throw new HttpError(400, `${w}: batch axis ${dims[0]} differs from the other inputs' ${rows}`);
       rows = dims[0];
-      byName.set(name, { data: decodeData(data, dims, dt, w), shape: dims });
+      let values: Float32Array;
+      const size = params?.binary_data_size;
+      if (binary?.kind === 'raw') {
+        values = decodeBinary(binary.entries[i], dt, `raw_input_contents[${i}]`);
+        if (values.length !== n) throw new HttpError(400, `${w}: shape [${dims.join(', ')}] holds ${n} elements but raw_input_contents[${i}] has ${values.length}`);
+      } else if (size !== undefined) {
+        const want = n * BINARY_SIZE[dt];
+        if (binary === null) throw new HttpError(400, `${w}.parameters.binary_data_size is given but the request has no binary part (send the Inference-Header-Content-Length header: the byte length of the JSON before the binary data)`);
+        if (data !== undefined) throw new HttpError(400, `${w} has both data and parameters.binary_data_size; send one or the other`);
+        if (size !== want) throw new HttpError(400, `${w}.parameters.binary_data_size must be ${want} (shape [${dims.join(', ')}] of ${dt}: ${n} elements of ${BINARY_SIZE[dt]} bytes), got ${describe(size)}`);
+        if (offset + want > binary.bytes.length) throw new HttpError(400, `${w}.parameters.binary_data_size ${want} runs past the end of the binary part (${binary.bytes.length - offset} of its ${binary.bytes.length} bytes left)`);
+        values = decodeBinary(binary.bytes.subarray(offset, offset + want), dt, `${w} binary data`);
+        offset += want;
+      } else values = decodeData(data, dims, dt, w);
+      byName.set(name, { data: values, shape: dims });
     });
+    if (binary?.kind === 'blob' && offset !== binary.bytes.length) {
+      throw new HttpError(400, `${where}: the binary part has ${binary.bytes.length} bytes but the inputs' binary_data_size add up to ${offset}`);
+    }
     const missing = sig.inputs.filter((s) => !byName.has(s.name));
     if (missing.length > 0) throw new HttpError(400, `${where}: missing input${missing.length > 1 ? 's' : ''} ${missing.map((s) => JSON.stringify(s.name)).join(', ')}`);
     if (rows === 0) throw new HttpError(400, `${where}: the batch axis is 0; send at least one row`);
-    let outputs = sig.outputs.map((_, i) => i);
+    let outputs = sig.outputs.map((_, i) => ({ index: i, binary: binaryOutput }));
     if (body.outputs !== undefined) {
       if (!Array.isArray(body.outputs)) throw new HttpError(400, `${where}: outputs must be an array of { name }, got ${describe(body.outputs)}`);
       outputs = body.outputs.map((out, i) => {
         const w = `${where}: outputs[${i}]`;
         if (!isJsonObject(out) || typeof out.name !== 'string') throw new HttpError(400, `${w} must be an object { name, parameters? }, got ${describe(out)}`);
         for (const k of Object.keys(out)) if (k !== 'name' && k !== 'parameters') throw new HttpError(400, `${w}: unknown field ${JSON.stringify(k)} (a requested output has name, parameters)`);
-        checkParameters(out.parameters, `${w}.parameters`);
+        const params = checkParameters(out.parameters, `${w}.parameters`);
         const j = sig.outputs.findIndex((s) => s.name === out.name);
         if (j < 0) throw new HttpError(400, `${w}: the model has no output ${JSON.stringify(out.name)} (its outputs: ${sig.outputs.map((s) => s.name).join(', ')})`);
-        return j;
+        return { index: j, binary: binaryFlag(params, 'binary_data', `${w}.parameters`) ?? binaryOutput };
       });
     }
     return { id: (body.id as string | undefined) ?? randomUUID(), parameters, inputs: sig.inputs.map((s) => byName.get(s.name)!), rows, outputs };
@@ -321,7 +355,7 @@ export function createServer(options: ServerOptions): InferenceServer {
    * it in the REST form, once the version is fixed), the forward pass (batched or not), monitor
    * and metrics. The caller writes the outputs in its wire format.
    */
-  const inferCore = async (req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, v: string | undefined, readRequest: () => Promise<Json>): Promise<InferResult> => {
+  const inferCore = async (req: { headers: IncomingHttpHeaders }, ctx: Ctx, name: string, v: string | undefined, readRequest: () => Promise<InferRequestBody>): Promise<InferResult> => {
     // The key first: without one, a client cannot even learn which model names exist.
     ctx.who = authorize(req, { kind: 'infer', model: name });
     const e = await modelEntry(name);
@@ -350,18 +384,16 @@ export function createServer(options: ServerOptions): InferenceServer {
       throw new HttpError(500, `${where} failed with an internal error`);
     }
     feed(monitor, r.inputs[0], outs[0], performance.now() - t0, false);
-    const outputs = r.outputs.map((j) => {
+    const outputs = r.outputs.map(({ index: j, binary }) => {
       const spec = lv.signature.outputs[j];
-      return { name: spec.name, shape: outs[j].shape, datatype: spec.datatype, data: outs[j].data };
+      return { name: spec.name, shape: outs[j].shape, datatype: spec.datatype, data: outs[j].data, binary };
     });
     return { model_name: name, model_version: lv.version, id: r.id, outputs };
   };
 
   const infer = async (req: IncomingMessage, res: ServerResponse, ctx: Ctx, name: string, v: string | undefined): Promise<void> => {
-    const r = await inferCore(req, ctx, name, v, async () => parseBody(await readBody(req, limits), limits.maxValues));
-    const outputs = r.outputs.map(outputText);
-    // The bytes JSON.stringify gives for { model_name, model_version, id, outputs }, built directly.
-    sendText(res, 200, `{"model_name":${JSON.stringify(r.model_name)},"model_version":${JSON.stringify(r.model_version)},"id":${JSON.stringify(r.id)},"outputs":[${outputs.join(',')}]}`, 'application/json');
+    const r = await inferCore(req, ctx, name, v, async () => readInferBody(await readBodyBytes(req, limits), req.headers, limits.maxValues));
+    sendInferResponse(res, r);
   };
 
   const feed = (m: MonitorLike | undefined, input: Plain, output: Plain | null, latencyMs: number, error: boolean): void => {
@@ -531,7 +563,7 @@ export function createServer(options: ServerOptions): InferenceServer {
 
   const serverMetadata = (req: { headers: IncomingHttpHeaders }, ctx: Ctx): { name: string; version: string; extensions: string[] } => {
     ctx.who = authorize(req, { kind: 'key' });
-    return { name: 'tensorkit', version: SERVER_VERSION, extensions: ['model_repository', 'tensorkit_versions', 'tensorkit_monitor', 'tensorkit_metrics'] };
+    return { name: 'tensorkit', version: SERVER_VERSION, extensions: ['binary_tensor_data', 'model_repository', 'tensorkit_versions', 'tensorkit_monitor', 'tensorkit_metrics'] };
   };
 
   const serverReady = (): boolean => loaded && !draining && [...repo.entries.values()].every((e) => e.unloaded || e.defaultVersion !== null);
@@ -779,6 +811,13 @@ function checkPort(port: unknown, op = 'listen'): void {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`${op}: port must be an integer in [0, 65535], got ${describe(port)}`);
 }
 
+/** A boolean parameter of the binary tensor data extension (`binary_data_output`, `binary_data`), or undefined when absent. */
+function binaryFlag(params: Record<string, Json> | null, key: string, where: string): boolean | undefined {
+  const v = params?.[key];
+  if (v !== undefined && typeof v !== 'boolean') throw new HttpError(400, `${where}.${key} must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
 /** `parameters` of the protocol: an object of string, number or boolean values (null when absent). */
 function checkParameters(v: Json | undefined, where: string): Record<string, Json> | null {
   if (v === undefined) return null;
@@ -787,19 +826,6 @@ function checkParameters(v: Json | undefined, where: string): Record<string, Jso
     if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') throw new HttpError(400, `${where}.${k} must be a string, number or boolean, got ${describe(x)}`);
   }
   return v;
-}
-
-/**
- * One response output `{ name, shape, datatype, data }` as JSON text, the bytes JSON.stringify gives
- * for it: finite float data is written by the typed array's `join` (Number-to-string, as
- * JSON.stringify writes numbers, without building an array of numbers first: a few times faster).
- */
-function outputText(o: InferResult['outputs'][number]): string {
-  const head = `{"name":${JSON.stringify(o.name)},"shape":${JSON.stringify(o.shape)},"datatype":${JSON.stringify(o.datatype)},"data":`;
-  const d = o.data;
-  let finite = o.datatype === 'FP32' || o.datatype === 'FP64' || o.datatype === 'FP16';
-  for (let i = 0; finite && i < d.length; i++) finite = d[i] - d[i] === 0;
-  return `${head}${finite ? `[${d.join(',')}]` : JSON.stringify(encodeData(d, o.datatype))}}`;
 }
 
 /** The rows of a batch-first tensor as arrays of numbers (each row flattened). */

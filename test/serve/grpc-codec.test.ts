@@ -4,7 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ProtoReader, ProtoWriter } from '../../src/io/onnx/protobuf';
 import { decodeInferRequest, encodeInferResponse, encodeModelMetadata } from '../../src/serve/grpc-messages';
 import { encodeGrpcMessage, grpcStatusOf } from '../../src/serve/grpc';
-import type { Datatype } from '../../src/serve/datatypes';
+import { decodeBinary, type Datatype } from '../../src/serve/datatypes';
 import { HttpError } from '../../src/serve/http';
 
 // The reference encoder and decoder: protobufjs through @grpc/proto-loader, from the protocol's own
@@ -76,20 +76,21 @@ describe('gRPC messages against the reference protobuf encoder', () => {
       const values = c.field.includes('64_') ? c.values.map(String) : c.values;
       const bytes = request({ model_name: 'm', model_version: '3', id: 'x', inputs: [{ name: 'in', datatype: c.dt, shape: [1, 3], contents: { [c.field]: values } }], outputs: [{ name: 'out' }] });
       const d = decodeInferRequest(bytes, 100);
-      expect(d, c.dt).toEqual({ name: 'm', version: '3', raw: false, body: { id: 'x', inputs: [{ name: 'in', shape: [1, 3], datatype: c.dt, data: c.values }], outputs: [{ name: 'out' }] } });
+      expect(d, c.dt).toEqual({ name: 'm', version: '3', raw: false, rawContents: null, body: { id: 'x', inputs: [{ name: 'in', shape: [1, 3], datatype: c.dt, data: c.values }], outputs: [{ name: 'out' }] } });
     }
   });
 
-  it('decodes raw contents of every datatype, and FP16, little-endian', () => {
+  it('passes raw contents on as bytes, which decode little-endian by datatype, FP16 included', () => {
     for (const c of CASES) {
       const d = decodeInferRequest(request({ model_name: 'm', inputs: [{ name: 'in', datatype: c.dt, shape: [3] }], raw_input_contents: [rawOf(c)] }), 100);
       expect(d.raw).toBe(true);
-      expect((d.body as { inputs: { data: unknown }[] }).inputs[0].data, c.dt).toEqual(c.values);
+      expect(Buffer.from(d.rawContents![0])).toEqual(rawOf(c));
+      expect((d.body as { inputs: { data: unknown }[] }).inputs[0].data, c.dt).toEqual([]);
+      expect(decodeBinary(d.rawContents![0], c.dt, 'raw'), c.dt).toEqual(Float32Array.from(c.values as number[], Number));
     }
     // binary16: 1.0 = 0x3C00, -2.0 = 0xC000, 65504 = 0x7BFF, the smallest subnormal 2^-24 = 0x0001.
     const half = Buffer.from([0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00]);
-    const d = decodeInferRequest(request({ model_name: 'm', inputs: [{ name: 'in', datatype: 'FP16', shape: [4] }], raw_input_contents: [half] }), 100);
-    expect((d.body as { inputs: { data: unknown }[] }).inputs[0].data).toEqual([1, -2, 65504, 2 ** -24]);
+    expect(decodeBinary(half, 'FP16', 'raw')).toEqual(Float32Array.from([1, -2, 65504, 2 ** -24]));
   });
 
   it('decodes parameters of each kind, and leaves absent id, version and outputs out', () => {
@@ -98,7 +99,7 @@ describe('gRPC messages against the reference protobuf encoder', () => {
       parameters: { b: { bool_param: true }, i: { int64_param: '-5' }, s: { string_param: 'x' } },
       inputs: [{ name: 'in', datatype: 'FP32', shape: [1], parameters: { k: { string_param: 'v' } }, contents: { fp32_contents: [1] } }],
     }), 100);
-    expect(d).toEqual({ name: 'm', version: undefined, raw: false, body: { parameters: { b: true, i: -5, s: 'x' }, inputs: [{ name: 'in', shape: [1], datatype: 'FP32', data: [1], parameters: { k: 'v' } }] } });
+    expect(d).toEqual({ name: 'm', version: undefined, raw: false, rawContents: null, body: { parameters: { b: true, i: -5, s: 'x' }, inputs: [{ name: 'in', shape: [1], datatype: 'FP32', data: [1], parameters: { k: 'v' } }] } });
   });
 
   it('refuses what only the gRPC wire can get wrong, and counts elements against maxValues', () => {

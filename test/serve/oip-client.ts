@@ -14,6 +14,15 @@
 //                      { model_name: string, model_version?: string, id: string (the request's id if given),
 //                        parameters?: object, outputs: [{ name, shape: int[], datatype, parameters?, data }] }
 //   errors        any failure: an HTTP error status and { "error": string }
+//   binary data   (the binary tensor data extension, KServe's and Triton's binary_tensor_data.md)
+//                 a request with binary inputs: header Inference-Header-Content-Length = byte length
+//                 of the JSON part; body = JSON, then each binary input's bytes in input order;
+//                 such an input has parameters.binary_data_size (bytes) and no data. Elements are
+//                 little-endian, row-major, unpadded; BOOL one byte 0/1. An output is returned binary
+//                 when its parameters.binary_data is true, or by default when the request's
+//                 parameters.binary_data_output is true: it then has parameters.binary_data_size
+//                 and no data, its bytes follow the response JSON in output order, and the response
+//                 has the Inference-Header-Content-Length header.
 //   repository    POST v2/repository/index { ready? } → [{ name, version?, state, reason }]
 //                 POST v2/repository/models/<m>/load   { parameters? } → 200
 //                 POST v2/repository/models/<m>/unload { parameters? } → 200
@@ -168,6 +177,59 @@ export class OipClient {
       must((body.outputs as ResponseOutput[]).map((o) => o.name).join() === request.outputs.map((o) => o.name).join(), 'outputs must be the requested ones');
     }
     return body as unknown as InferenceResponse;
+  }
+
+  /**
+   * Inference with the binary tensor data extension: `binaries` are the bytes of the inputs that
+   * carry `parameters.binary_data_size`, in input order. Returns the response JSON and the bytes of
+   * each binary output by name, checked against the extension (sizes add up, header present).
+   */
+  async inferBinary(name: string, request: InferenceRequest, binaries: Uint8Array[], version?: string): Promise<{ response: InferenceResponse; binary: Map<string, Uint8Array>; headers: Headers }> {
+    const json = new TextEncoder().encode(JSON.stringify(request));
+    const body = new Uint8Array(json.length + binaries.reduce((n, b) => n + b.length, 0));
+    body.set(json);
+    let at = json.length;
+    for (const b of binaries) {
+      body.set(b, at);
+      at += b.length;
+    }
+    const res = await fetch(`${this.base}/${this.modelPath(name, version)}/infer`, {
+      method: 'POST',
+      headers: { ...this.headers, 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+      body,
+    });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const header = res.headers.get('inference-header-content-length');
+    const jsonLength = header === null ? bytes.length : Number(header);
+    must(Number.isInteger(jsonLength) && jsonLength >= 0 && jsonLength <= bytes.length, `Inference-Header-Content-Length must be an integer within the body, got ${String(header)}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(0, jsonLength)));
+    } catch {
+      throw new SpecViolation('the JSON part of the response is not JSON');
+    }
+    if (res.status >= 400) {
+      must(isObj(parsed) && typeof parsed.error === 'string', 'an error response must be { error: string }');
+      throw new OipError(res.status, parsed as { error: string }, res.headers);
+    }
+    must(res.status === 200, `success is 200, got ${res.status}`);
+    must(isObj(parsed) && parsed.model_name === name && Array.isArray(parsed.outputs), 'an inference response needs model_name and outputs');
+    const binary = new Map<string, Uint8Array>();
+    let offset = jsonLength;
+    for (const [i, o] of (parsed.outputs as Record<string, unknown>[]).entries()) {
+      const size = isObj(o.parameters) ? o.parameters.binary_data_size : undefined;
+      if (size === undefined) {
+        must(Array.isArray(o.data), `outputs[${i}] without binary_data_size must have data`);
+        continue;
+      }
+      must(header !== null, 'a response with binary outputs must have the Inference-Header-Content-Length header');
+      must(isInt(size) && size >= 0 && offset + size <= bytes.length, `outputs[${i}].parameters.binary_data_size must fit in the body`);
+      must(o.data === undefined, `outputs[${i}] with binary_data_size must not have data`);
+      binary.set(o.name as string, bytes.slice(offset, offset + size));
+      offset += size;
+    }
+    must(offset === bytes.length, `the binary outputs' sizes add up to ${offset - jsonLength}, the binary part has ${bytes.length - jsonLength} bytes`);
+    return { response: parsed as unknown as InferenceResponse, binary, headers: res.headers };
   }
 
   /** Repository Index. */
