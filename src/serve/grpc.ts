@@ -9,7 +9,8 @@ import { gunzip, inflate } from 'node:zlib';
 import { describe } from '../tensor/shape';
 import { decodeEmpty, decodeInferRequest, decodeModelRequest, encodeBool, encodeInferResponse, encodeModelMetadata, encodeServerMetadata } from './grpc-messages';
 import { HttpError } from './http';
-import type { Ctx, InferRequestBody, InferResult, ModelMetadata } from './server';
+import type { InferRequestBody } from './infer-request';
+import type { Ctx, InferResult, ModelMetadata } from './server';
 
 /** gRPC status codes (grpc/doc/statuscodes.md) the server answers with. */
 export const GRPC_STATUS = {

@@ -8,7 +8,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { encodeBinary, encodeData } from './datatypes';
 import { HttpError, parseBody, sendText } from './http';
-import type { InferRequestBody, InferResult } from './server';
+import type { InferRequestBody } from './infer-request';
+import type { InferResult } from './server';
 
 /** The extension's header: the byte length of the JSON part at the start of the body. */
 export const INFERENCE_HEADER = 'inference-header-content-length';
