@@ -50,7 +50,7 @@ export function sendInferResponse(res: ServerResponse, r: InferResult): void {
     if (!o.binary) return outputText(o);
     const b = encodeBinary(o.data, o.datatype);
     parts.push(b);
-    return `{"name":${JSON.stringify(o.name)},"shape":${JSON.stringify(o.shape)},"datatype":${JSON.stringify(o.datatype)},"parameters":{"binary_data_size":${b.length}}}`;
+    return `${outputHead(o)},"parameters":{"binary_data_size":${b.length}}}`;
   });
   const json = Buffer.from(`${head}${texts.join(',')}]}`, 'utf8');
   sendText(res, 200, Buffer.concat([json, ...parts]), 'application/octet-stream', { [INFERENCE_HEADER]: String(json.length) });
@@ -62,9 +62,13 @@ export function sendInferResponse(res: ServerResponse, r: InferResult): void {
  * JSON.stringify writes numbers, without building an array of numbers first: a few times faster).
  */
 function outputText(o: InferResult['outputs'][number]): string {
-  const head = `{"name":${JSON.stringify(o.name)},"shape":${JSON.stringify(o.shape)},"datatype":${JSON.stringify(o.datatype)},"data":`;
   const d = o.data;
   let finite = o.datatype === 'FP32' || o.datatype === 'FP64' || o.datatype === 'FP16';
   for (let i = 0; finite && i < d.length; i++) finite = d[i] - d[i] === 0;
-  return `${head}${finite ? `[${d.join(',')}]` : JSON.stringify(encodeData(d, o.datatype))}}`;
+  return `${outputHead(o)},"data":${finite ? `[${d.join(',')}]` : JSON.stringify(encodeData(d, o.datatype))}}`;
+}
+
+/** `{"name":…,"shape":…,"datatype":…` of a response output, as JSON.stringify writes it (unclosed). */
+function outputHead(o: InferResult['outputs'][number]): string {
+  return `{"name":${JSON.stringify(o.name)},"shape":${JSON.stringify(o.shape)},"datatype":${JSON.stringify(o.datatype)}`;
 }
