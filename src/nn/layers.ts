@@ -5,6 +5,7 @@ import {
 import {
   anyOf, arrayOf, bool, int, nonNegInt, num, oneOf, posInt, rng, type Check,
 } from '../tensor/options';
+import { conv2dRelu } from '../tensor/ops/conv';
 import { type LayerConfig, layerArgs, layerRng } from './config';
 import { Module } from './module';
 
@@ -173,6 +174,10 @@ export class Conv2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
+  }
+  /** relu(forward(x)), fused under `noGrad` (what `Sequential` runs for this layer and a `ReLU` after it). @internal */
+  forwardRelu(x: Tensor): Tensor {
+    return conv2dRelu(x, this.weight, this.bias, this.opts);
   }
   override config(): LayerConfig<Conv2dConfig> {
     return { type: 'Conv2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };

@@ -1,6 +1,9 @@
 import { ArgumentError, Tensor } from '../tensor/index';
+import { canFuse } from '../tensor/autograd';
 import { describe } from '../tensor/shape';
 import { arrayOf, instanceOf, isPlainObject, parseOptions } from '../tensor/options';
+import { ReLU } from './activations';
+import { Conv2d } from './layers';
 import { Module, type ModuleConfig } from './module';
 
 /** The single-argument form of {@link Sequential}: the layers as `children` (what io passes back). */
@@ -50,11 +53,33 @@ export class Sequential extends Module {
     return Array.from({ length: this.length }, (_, i) => this[i]);
   }
   forward(x: Tensor): Tensor {
-    let h: unknown = x;
-    for (let i = 0; i < this.length; i++) h = (this[i].forward as (t: unknown) => unknown)(h);
-    return h as Tensor;
+    return runLayers(this, x) as Tensor;
   }
   override config(): ModuleConfig {
     return { type: 'Sequential', children: this.layers().map((m) => m.config()) };
   }
+}
+
+/**
+ * Runs `layers` in order, each one's output feeding the next (`Sequential`'s forward, and the
+ * chains of the model families). A `Conv2d` directly followed by a `ReLU` runs as one fused op
+ * (`Conv2d.forwardRelu`, bit for bit the two layers) where nothing could see the step between
+ * them: under `noGrad` with no trace or numeric check running (`canFuse`), and neither layer has
+ * hooks or an overridden `forward`. Anywhere else every layer's `forward` runs.
+ * @internal
+ */
+export function runLayers(layers: ArrayLike<Module>, x: unknown): unknown {
+  let h = x;
+  for (let i = 0; i < layers.length; i++) {
+    const m = layers[i];
+    const next = layers[i + 1];
+    if (m instanceof Conv2d && next instanceof ReLU && canFuse() && h instanceof Tensor
+      && m.forward === Conv2d.prototype.forward && next.forward === ReLU.prototype.forward) {
+      h = m.forwardRelu(h);
+      i++;
+      continue;
+    }
+    h = (m.forward as (t: unknown) => unknown)(h);
+  }
+  return h;
 }

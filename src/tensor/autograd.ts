@@ -99,6 +99,15 @@ export function isGradEnabled(): boolean {
 }
 
 /**
+ * True when an op may fuse with the next one (a convolution with its ReLU): nothing will see the
+ * op between them, as no gradient is recorded (inside {@link noGrad}), no trace is running (an
+ * ONNX export sees every op) and no numeric check names the ops one by one. @internal
+ */
+export function canFuse(): boolean {
+  return !gradEnabled && tracer === null && !debug.checkNumerics;
+}
+
+/**
  * Runs `fn` with gradient recording off (PyTorch's `torch.no_grad()`): ops inside build no graph
  * and their outputs do not require grad. Restores the previous mode even if `fn` throws.
  * @example

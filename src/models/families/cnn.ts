@@ -6,6 +6,7 @@ import {
   anyOf, arrayOf, bool, checkArg, nonNegInt, oneOf, pairOf, parseOptions, posInt, rng as rngCheck, type Check,
 } from '../../tensor/options';
 import { ACTIVATIONS, activationModule, dropoutProb, type FamilyActivation } from './util';
+import { runLayers } from '../../nn/sequential';
 
 /** One convolution block of a {@link CNN}: conv → [batch norm] → activation → [max pool] → [dropout]. */
 export interface ConvBlockOptions {
@@ -128,7 +129,7 @@ export class CNN extends Module {
       throw new ShapeError(`CNN: x ${fmtShape(x.shape)} must be [B, ${inChannels}, ${inputSize[0]}, ${inputSize[1]}]`);
     }
     let h = x;
-    for (const l of this.features) h = (l.forward as (t: Tensor) => Tensor)(h);
+    h = runLayers(this.features, h) as Tensor;
     h = flatten(h, 1);
     for (const l of this.head) h = (l.forward as (t: Tensor) => Tensor)(h);
     return h;

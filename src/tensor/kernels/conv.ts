@@ -21,6 +21,7 @@
  */
 import { kernels } from './backend';
 import { balancedBlock, micro4x4, packedDoubles } from './matmul';
+import { reluForward } from './unary';
 
 /** Geometry of one convolution (input image → output grid). */
 export interface ConvGeom {
@@ -212,7 +213,8 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  * Grouped 2-D convolution (cross-correlation):
  * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
  * Shapes: x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW); g.C = Cg.
- * Overwrites out, or adds to it when `accumulate`.
+ * Overwrites out, or adds to it when `accumulate`; with `relu`, max(out, 0) is taken last (a fused
+ * ReLU, bit for bit `reluForward` of the unfused result).
  *
  * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
  * each image is copied once into a zero-padded buffer, then for every 4 output positions the
@@ -222,7 +224,16 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  */
 export function conv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false,
+  accumulate = false, relu = false,
+): void {
+  convForward(out, x, w, bias, B, OC, G, g, accumulate);
+  if (relu) reluForward(out, out, B * OC * g.OH * g.OW);
+}
+
+/** {@link conv2dForward} without the fused ReLU. */
+function convForward(
+  out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
+  accumulate: boolean,
 ): void {
   const { C: Cg, H, W, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * g.KH * g.KW, P = OH * OW, HW = H * W;

@@ -1,4 +1,4 @@
-import { record } from '../autograd';
+import { canFuse, record } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import { kernels as K } from '../kernels/backend';
 import type { ConvGeom } from '../kernels/conv';
@@ -6,6 +6,7 @@ import { anyOf, int, isPlainObject, oneOf, pairOf, parseOptions, posInt, type Ch
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
 import { reshape } from './shape';
+import { relu } from './unary';
 
 /** A number for both spatial axes, or a `[h, w]` pair. */
 export type Pair = number | readonly [number, number];
@@ -200,6 +201,24 @@ export function conv2d(
       dy, x.data, weight.data, B, OC, G, geom,
     );
   }, { stride: [geom.SH, geom.SW], padding: [geom.PH, geom.PW], dilation: [geom.DH, geom.DW], groups: G });
+}
+
+/**
+ * relu(conv2d(x, weight, bias, options)), fused where nothing can see the convolution's output:
+ * inside `noGrad` with no ONNX trace and no numeric check running (`canFuse`), the ReLU is
+ * taken in the convolution kernel while its output is still in cache (on the wasm backend, still
+ * in the wasm memory), which saves a pass over the output and, on the wasm backend, its copies
+ * in and out. Bit for bit the unfused result; anywhere else it is the two ops. What
+ * `Sequential` runs for a `Conv2d` followed by a `ReLU`.
+ * @internal
+ */
+export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
+  if (!canFuse()) return relu(conv2d(x, weight, bias, options));
+  const r = resolveConv('conv2d', x, weight, bias, options);
+  const { B, OC, G, geom } = r;
+  const out = Tensor.empty(r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW], 'conv2d');
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom, false, true);
+  return out;
 }
 
 /** Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers. */

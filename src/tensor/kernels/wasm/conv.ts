@@ -48,6 +48,7 @@ import {
 } from '../conv';
 import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { wasmReluInMemory } from './relu';
 import { registerModule, runChunks } from './threads';
 
 /** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
@@ -512,14 +513,15 @@ function jsPath(g: ConvGeom, OC: number, G: number): boolean {
 /**
  * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
  * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
- * or accumulated). Results within float32 rounding of a Cg·KH·KW-term sum.
+ * or accumulated; with `relu`, max(out, 0) taken while the output is still in the wasm memory).
+ * Results within float32 rounding of a Cg·KH·KW-term sum.
  */
 export function wasmConv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false,
+  accumulate = false, relu = false,
 ): void {
   if (jsPath(g, OC, G) || B === 0) {
-    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate);
+    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate, relu);
     return;
   }
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
@@ -528,7 +530,7 @@ export function wasmConv2dForward(
   if (B > chunk) {
     for (let b0 = 0; b0 < B; b0 += chunk) {
       const nb = Math.min(chunk, B - b0);
-      wasmConv2dForward(out.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate);
+      wasmConv2dForward(out.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu);
     }
     return;
   }
@@ -574,6 +576,7 @@ export function wasmConv2dForward(
     }
   }
   plan.run(ints, PL, B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK);
+  if (relu) wasmReluInMemory(O, no);
   out.set(mem.subarray(O, O + no));
 }
 

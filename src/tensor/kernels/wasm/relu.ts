@@ -104,6 +104,20 @@ export function wasmReluForward(out: Float32Array, x: Float32Array, N: number): 
   if (M < N) jsReluForward(out.subarray(M), x.subarray(M), N - M);
 }
 
+/**
+ * max(v, 0) in place over `n` floats of the wasm memory from float offset `at` (a multiple of 4),
+ * as {@link wasmReluForward} computes it: the fused ReLU of a kernel whose output is still staged
+ * there (the convolution's), which saves the copies out, in and out again of a separate ReLU.
+ */
+export function wasmReluInMemory(at: number, n: number): void {
+  const n4 = n >> 2, M = n4 << 2;
+  if (n4 > 0) runChunks(getModule(), 'fwdChunk', Math.ceil(n4 / RELU_CHUNK), [at * 4, n4, RELU_CHUNK], n >= RELU_PARALLEL_MIN);
+  if (M < n) {
+    const tail = f32View().subarray(at + M, at + n);
+    jsReluForward(tail, tail, n - M);
+  }
+}
+
 /** dx += dy where x > 0 (or NaN), on the wasm backend: the contract and results of the JS `reluBackward`. */
 export function wasmReluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, N: number): void {
   if (N < WASM_RELU_MIN) {
