@@ -337,7 +337,7 @@ const KD_CNN_12: KdSetting = { teacher: 'CNN c16-p-c32-p-fc10 (60 epochs)', temp
  * KD_CHOSEN (teachers trained on the 1150 images, students on 5% / 10% of them, scored on the 288).
  * On validation, KD / alone at its best epochs: 64-12-10 at 5% 95.21 / 86.94%, at 10% 95.83 / 90.90%;
  * 64-32-10 at 5% 95.49 / 87.50%, at 10% 95.90 / 91.53%. The MLP teacher won each; the CNN teacher's
- * best was 1.9–3.4 points lower (91.04 / 93.96 / 92.08 / 93.89%).
+ * best was 1.9–4.2 points lower (91.04 / 93.96 / 92.08 / 93.89%).
  */
 const KD_FEW_CHOSEN: { fraction: number; hidden: number; kd: KdSetting; aloneEpochs: number }[] = [
   { fraction: 0.05, hidden: 12, kd: { teacher: 'MLP 64-128-10 (40 epochs)', temperature: 8, alpha: 0.99, epochs: 3200 }, aloneEpochs: 6400 },
