@@ -189,8 +189,7 @@ export function conv2d(
   const opts = convArgs('conv2d', options, rest, ['stride', 'padding', 'dilation', 'groups']);
   const r = resolveConv('conv2d', x, weight, bias, opts);
   const { B, OC, G, geom } = r;
-  const outShape = r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW];
-  const out = Tensor.empty(outShape, 'conv2d');
+  const out = convOutput(r);
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom);
   const inputs = bias === null ? [x, weight] : [x, weight, bias];
   return record('conv2d', out, inputs, (dy) => {
@@ -206,19 +205,24 @@ export function conv2d(
 /**
  * relu(conv2d(x, weight, bias, options)), fused where nothing can see the convolution's output:
  * inside `noGrad` with no ONNX trace and no numeric check running (`canFuse`), the ReLU is
- * taken in the convolution kernel while its output is still in cache (on the wasm backend, still
- * in the wasm memory), which saves a pass over the output and, on the wasm backend, its copies
- * in and out. Bit for bit the unfused result; anywhere else it is the two ops. What
+ * taken by the convolution kernel in place on its output (on the wasm backend while the output is
+ * still in the wasm memory, which saves the ReLU kernel's copies in and out), so no second output
+ * tensor is allocated. Bit for bit the unfused result; anywhere else it is the two ops. What
  * `Sequential` runs for a `Conv2d` followed by a `ReLU`.
  * @internal
  */
 export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
   if (!canFuse()) return relu(conv2d(x, weight, bias, options));
   const r = resolveConv('conv2d', x, weight, bias, options);
-  const { B, OC, G, geom } = r;
-  const out = Tensor.empty(r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW], 'conv2d');
-  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom, false, true);
+  const out = convOutput(r);
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, r.B, r.OC, r.G, r.geom, false, true);
   return out;
+}
+
+/** The uninitialised output of a resolved conv2d: (B, OC, OH, OW), or (OC, OH, OW) for an unbatched input. */
+function convOutput(r: Resolved): Tensor {
+  const { B, OC, geom } = r;
+  return Tensor.empty(r.unbatched ? [OC, geom.OH, geom.OW] : [B, OC, geom.OH, geom.OW], 'conv2d');
 }
 
 /** Options of {@link conv1d}: as {@link Conv2dOptions} with single numbers. */
