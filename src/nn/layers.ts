@@ -5,7 +5,7 @@ import {
 import {
   anyOf, arrayOf, bool, int, nonNegInt, num, oneOf, posInt, rng, type Check,
 } from '../tensor/options';
-import { conv2dRelu } from '../tensor/ops/conv';
+import { conv2dRelu, conv2dReluPool } from '../tensor/ops/conv';
 import { type LayerConfig, layerArgs, layerRng } from './config';
 import { Module } from './module';
 
@@ -178,6 +178,10 @@ export class Conv2d extends Module {
   /** relu(forward(x)), fused under `noGrad` (what `Sequential` runs for this layer and a `ReLU` after it). @internal */
   forwardRelu(x: Tensor): Tensor {
     return conv2dRelu(x, this.weight, this.bias, this.opts);
+  }
+  /** maxPool2d(relu(forward(x)), 2), fused under `noGrad` (what `Sequential` runs for this layer, a `ReLU` and a `MaxPool2d(2)`). @internal */
+  forwardReluPool(x: Tensor): Tensor {
+    return conv2dReluPool(x, this.weight, this.bias, this.opts);
   }
   override config(): LayerConfig<Conv2dConfig> {
     return { type: 'Conv2d', options: { inChannels: this.inChannels, outChannels: this.outChannels, kernelSize: this.kernelSize, ...this.opts, bias: this.bias !== null } };
@@ -391,6 +395,12 @@ export class MaxPool2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, { kernelSize: this.kernelSize, ...this.options });
+  }
+  /** True for `MaxPool2d(2)`: a 2×2 window, stride 2, no padding or dilation (the pool a convolution can fuse). @internal */
+  halves(): boolean {
+    const { stride, padding, dilation } = this.options;
+    const is = (v: Size2 | undefined, n: number): boolean => v === undefined || v === n || (Array.isArray(v) && v[0] === n && v[1] === n);
+    return this.kernelSize !== undefined && is(this.kernelSize, 2) && is(stride, 2) && is(padding, 0) && is(dilation, 1);
   }
   override config(): LayerConfig<MaxPool2dConfig> {
     return { type: 'MaxPool2d', options: { kernelSize: this.kernelSize, ...this.options } };

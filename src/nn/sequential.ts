@@ -3,7 +3,7 @@ import { canFuse } from '../tensor/autograd';
 import { describe } from '../tensor/shape';
 import { arrayOf, instanceOf, isPlainObject, parseOptions } from '../tensor/options';
 import { ReLU } from './activations';
-import { Conv2d } from './layers';
+import { Conv2d, MaxPool2d } from './layers';
 import { Module, type ModuleConfig } from './module';
 
 /** The single-argument form of {@link Sequential}: the layers as `children` (what io passes back). */
@@ -63,8 +63,9 @@ export class Sequential extends Module {
 /**
  * Runs `layers` in order, each one's output feeding the next (`Sequential`'s forward, and the
  * chains of the model families). A `Conv2d` directly followed by a `ReLU` runs as one fused op
- * (`Conv2d.forwardRelu`, bit for bit the two layers) where nothing could see the step between
- * them: under `noGrad` with no trace or numeric check running (`canFuse`), and neither layer has
+ * (`Conv2d.forwardRelu`, bit for bit the two layers), and with a `MaxPool2d(2)` after them as one
+ * op of the three (`Conv2d.forwardReluPool`), where nothing could see the steps between them:
+ * under `noGrad` with no trace or numeric check running (`canFuse`), and none of the layers has
  * hooks or an overridden `forward`. Anywhere else every layer's `forward` runs.
  * @internal
  */
@@ -75,6 +76,12 @@ export function runLayers(layers: ArrayLike<Module>, x: unknown): unknown {
     const next = layers[i + 1];
     if (m instanceof Conv2d && next instanceof ReLU && canFuse() && h instanceof Tensor
       && m.forward === Conv2d.prototype.forward && next.forward === ReLU.prototype.forward) {
+      const pool = layers[i + 2];
+      if (pool instanceof MaxPool2d && pool.forward === MaxPool2d.prototype.forward && pool.halves()) {
+        h = m.forwardReluPool(h);
+        i += 2;
+        continue;
+      }
       h = m.forwardRelu(h);
       i++;
       continue;

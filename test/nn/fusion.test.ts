@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { conv2dForward, type ConvGeom } from '../../src/tensor/kernels/conv';
+import { maxPool2dForward } from '../../src/tensor/kernels/pool';
 import { reluForward } from '../../src/tensor/kernels/unary';
 import { convStaging, wasmConv2dForward } from '../../src/tensor/kernels/wasm/conv';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
@@ -10,8 +11,9 @@ import { trace } from '../../src/tensor/trace';
 import { seededUniform as rand } from '../helpers/check';
 
 // A Conv2d followed by a ReLU runs as one op under noGrad (the ReLU taken in the convolution
-// kernel). The fused result must be the unfused one bit for bit, and fusion must never hide the
-// step between the two layers from a gradient, a trace, a numeric check, a hook or a subclass.
+// kernel), and with a MaxPool2d(2) after them as one op of the three (the pool taken in the kernel
+// too). The fused result must be the unfused one bit for bit, and fusion must never hide the
+// steps between the layers from a gradient, a trace, a numeric check, a hook or a subclass.
 
 const KERNELS = { js: conv2dForward, wasm: wasmConv2dForward };
 
@@ -60,6 +62,61 @@ describe('conv2dForward with a fused ReLU equals reluForward of the unfused outp
   });
 });
 
+const HALVING = { kH: 2, kW: 2, sH: 2, sW: 2, pH: 0, pW: 0, dH: 1, dW: 1 };
+
+/** The unfused reference of a pooled kernel call: conv, reluForward, then the JS maxPool2dForward. */
+function pooledReference(conv: typeof conv2dForward, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom): Float32Array {
+  const y = new Float32Array(B * OC * g.OH * g.OW);
+  conv(y, x, w, bias, B, OC, G, g);
+  reluForward(y, y, y.length);
+  const out = new Float32Array(B * OC * (g.OH >> 1) * (g.OW >> 1));
+  maxPool2dForward(out, new Int32Array(out.length), y, HALVING, B, OC, g.OH, g.OW, g.OH >> 1, g.OW >> 1);
+  return out;
+}
+
+describe('conv2dForward with a fused ReLU and 2×2 max pool equals the three kernels bit for bit', () => {
+  for (const [name, conv] of Object.entries(KERNELS)) {
+    it(`${name} kernel: random geometries (odd and tiny outputs, strides, groups, NaN inputs)`, () => {
+      const arb = fc.record({
+        B: fc.constantFrom(1, 2, 3), G: fc.integer({ min: 1, max: 2 }), Cg: fc.constantFrom(1, 3, 5),
+        OCg: fc.constantFrom(1, 3, 4, 8, 17), H: fc.constantFrom(1, 2, 3, 5, 12, 17), W: fc.constantFrom(1, 2, 3, 5, 12, 17),
+        K: fc.integer({ min: 1, max: 3 }), P: fc.integer({ min: 0, max: 1 }), S: fc.integer({ min: 1, max: 2 }),
+        bias: fc.boolean(), nan: fc.boolean(), seed: fc.integer({ min: 0, max: 1e9 }),
+      });
+      fc.assert(fc.property(arb, (c) => {
+        const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1, OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
+        if (OH < 1 || OW < 1) return;
+        const g: ConvGeom = { C: c.Cg, H: c.H, W: c.W, KH: c.K, KW: c.K, OH, OW, SH: c.S, SW: c.S, PH: c.P, PW: c.P, DH: 1, DW: 1 };
+        const OC = c.OCg * c.G;
+        const x = rand(c.B * c.G * c.Cg * c.H * c.W, c.seed), w = rand(OC * c.Cg * c.K * c.K, c.seed + 1);
+        if (c.nan) x[c.seed % x.length] = NaN;
+        const bias = c.bias ? rand(OC, c.seed + 2) : null;
+        const fused = new Float32Array(c.B * OC * (OH >> 1) * (OW >> 1)).fill(7);
+        conv(fused, x, w, bias, c.B, OC, c.G, g, false, true, true);
+        expect(Array.from(fused)).toEqual(Array.from(pooledReference(conv, x, w, bias, c.B, OC, c.G, g)));
+      }), { numRuns: 60 });
+    });
+  }
+
+  it('wasm kernel: a batch staged in chunks, and a pool large enough to split over threads', () => {
+    const g: ConvGeom = { C: 1, H: 28, W: 28, KH: 3, KW: 3, OH: 28, OW: 28, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1 };
+    const B = 23, OC = 8; // 23·8·196 pooled outputs, past POOL_PARALLEL_MIN (2¹⁴)
+    const x = rand(B * 784, 4), w = rand(OC * 9, 5), bias = rand(OC, 6);
+    const want = Array.from(pooledReference(wasmConv2dForward, x, w, bias, B, OC, 1, g));
+    const whole = new Float32Array(B * OC * 196), chunked = new Float32Array(B * OC * 196);
+    wasmConv2dForward(whole, x, w, bias, B, OC, 1, g, false, true, true);
+    const saved = convStaging.maxFloats;
+    try {
+      convStaging.maxFloats = 3 * (1 + 8) * 784; // three images per chunk
+      wasmConv2dForward(chunked, x, w, bias, B, OC, 1, g, false, true, true);
+    } finally {
+      convStaging.maxFloats = saved;
+    }
+    expect(Array.from(whole)).toEqual(want);
+    expect(Array.from(chunked)).toEqual(want);
+  });
+});
+
 /** c16-p-c32-p-fc10 on 1×12×12 (the ONNX-peer CNN's layout at a smaller size). */
 function cnn(): Sequential {
   const rng = new Generator(4);
@@ -74,24 +131,59 @@ function layerByLayer(net: Sequential, x: Tensor): Tensor {
   return net.layers().reduce((h, m) => (m.forward as (t: Tensor) => Tensor)(h), x);
 }
 
-describe('Sequential fuses Conv2d + ReLU under noGrad only where nothing could see the step between them', () => {
+describe('Sequential fuses Conv2d + ReLU (+ MaxPool2d(2)) under noGrad only where nothing could see the steps between them', () => {
   afterEach(() => {
     vi.restoreAllMocks();
     setDebug({ checkNumerics: false });
   });
   const x = randn([5, 1, 12, 12], { rng: new Generator(9) });
 
-  it('under noGrad: fused, and the output is the layer-by-layer output bit for bit', () => {
+  it('under noGrad: each conv, ReLU and pool fused, and the output is the layer-by-layer output bit for bit', () => {
     const net = cnn();
-    const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const spy = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
     const y = noGrad(() => net.forward(x));
     expect(spy).toHaveBeenCalledTimes(2);
     expect(Array.from(y.data)).toEqual(Array.from(noGrad(() => layerByLayer(net, x)).data));
   });
 
+  it('a pool other than MaxPool2d(2) is not fused: the conv and ReLU are, the pool runs on its own', () => {
+    const rng = new Generator(4);
+    for (const pool of [new MaxPool2d(3), new MaxPool2d(2, { stride: 1 }), new MaxPool2d(2, { padding: 1 }), new MaxPool2d([2, 1])]) {
+      const net = new Sequential(new Conv2d(1, 4, 3, { padding: 1, rng }), new ReLU(), pool);
+      const pair = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+      const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
+      const y = noGrad(() => net.forward(x));
+      expect([pair.mock.calls.length, triple.mock.calls.length]).toEqual([1, 0]);
+      expect(Array.from(y.data)).toEqual(Array.from(noGrad(() => layerByLayer(net, x)).data));
+      vi.restoreAllMocks();
+    }
+    const spelled = new Sequential(new Conv2d(1, 4, 3, { rng }), new ReLU(), new MaxPool2d([2, 2], { stride: [2, 2], padding: 0, dilation: 1 }));
+    const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
+    noGrad(() => spelled.forward(x));
+    expect(triple).toHaveBeenCalledTimes(1);
+  });
+
+  it('fused on an unbatched image and on odd sizes; an output too small to pool throws the pool\'s error', () => {
+    const rng = new Generator(6);
+    const net = new Sequential(new Conv2d(3, 5, 2, { rng }), new ReLU(), new MaxPool2d(2));
+    for (const shape of [[3, 9, 7], [2, 3, 6, 11]]) {
+      const v = randn(shape, { rng });
+      const y = noGrad(() => net.forward(v));
+      expect(Array.from(y.data)).toEqual(Array.from(noGrad(() => layerByLayer(net, v)).data));
+      expect(y.shape).toEqual(noGrad(() => layerByLayer(net, v)).shape);
+    }
+    const tiny = randn([1, 3, 2, 4], { rng });
+    let unfused: unknown, fused: unknown;
+    try { noGrad(() => layerByLayer(net, tiny)); } catch (e) { unfused = e; }
+    try { noGrad(() => net.forward(tiny)); } catch (e) { fused = e; }
+    expect(unfused).toBeInstanceOf(Error);
+    expect((fused as Error).constructor).toBe((unfused as Error).constructor);
+    expect((fused as Error).message).toBe((unfused as Error).message);
+  });
+
   it('the CNN family fuses its blocks the same way', () => {
     const model = new CNN({ inputSize: [12, 12], numClasses: 3, rng: new Generator(2) });
-    const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const spy = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
     const y = noGrad(() => model.forward(x));
     expect(spy).toHaveBeenCalledTimes(2);
     spy.mockRestore();
@@ -100,11 +192,13 @@ describe('Sequential fuses Conv2d + ReLU under noGrad only where nothing could s
     expect(Array.from(y.data)).toEqual(Array.from(ref.data));
   });
 
-  it('with gradients on, every layer runs and the gradients are those of the two ops', () => {
+  it('with gradients on, every layer runs and the gradients are those of the separate ops', () => {
     const net = cnn();
     const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
     const y = net.forward(x);
     expect(spy).not.toHaveBeenCalled();
+    expect(triple).not.toHaveBeenCalled();
     expect(y.requiresGrad).toBe(true);
     y.sum().backward();
     expect((net[0] as Conv2d).weight.grad).not.toBeNull();
@@ -120,10 +214,24 @@ describe('Sequential fuses Conv2d + ReLU under noGrad only where nothing could s
     const rng = new Generator(4);
     const sub = new Sequential(new Logged(1, 4, 3, { rng }), new ReLU());
     const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
     noGrad(() => net.forward(x));
     noGrad(() => sub.forward(x));
     expect(seen).toEqual([[5, 16, 12, 12]]);
-    expect(spy).toHaveBeenCalledTimes(1); // the second pair of `net` only
+    expect(spy).not.toHaveBeenCalled();
+    expect(triple).toHaveBeenCalledTimes(1); // the second block of `net` only
+  });
+
+  it('a hook on the pool fuses only the conv and its ReLU, and the hook sees the pool\'s input and output', () => {
+    const net = cnn();
+    const seen: number[][] = [];
+    net[2].registerForwardHook((_m, inp, out) => { seen.push([...(inp[0] as Tensor).shape], [...(out as Tensor).shape]); });
+    const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
+    const y = noGrad(() => net.forward(x));
+    expect(seen).toEqual([[5, 16, 12, 12], [5, 16, 6, 6]]);
+    expect([spy.mock.calls.length, triple.mock.calls.length]).toEqual([1, 1]);
+    expect(Array.from(y.data)).toEqual(Array.from(noGrad(() => layerByLayer(net, x)).data));
   });
 
   it('a trace (what the ONNX exporter reads) and checkNumerics see the conv2d and relu ops', () => {
@@ -131,9 +239,12 @@ describe('Sequential fuses Conv2d + ReLU under noGrad only where nothing could s
     const ops = trace(() => noGrad(() => net.forward(x))).ops.map((o) => o.op);
     expect(ops.filter((o) => o === 'relu').length).toBe(2);
     expect(ops.filter((o) => o === 'conv2d').length).toBe(2);
+    expect(ops.filter((o) => o === 'maxPool2d').length).toBe(2);
     setDebug({ checkNumerics: true });
     const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
+    const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
     noGrad(() => net.forward(x));
     expect(spy).not.toHaveBeenCalled();
+    expect(triple).not.toHaveBeenCalled();
   });
 });

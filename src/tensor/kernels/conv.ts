@@ -21,6 +21,7 @@
  */
 import { kernels } from './backend';
 import { balancedBlock, micro4x4, packedDoubles } from './matmul';
+import { maxPool2dForward } from './pool';
 import { reluForward } from './unary';
 
 /** Geometry of one convolution (input image → output grid). */
@@ -214,7 +215,10 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  * out[b, o, oh, ow] = bias[o] + Σ_{c, kh, kw} w[o, c, kh, kw] · x[b, g·Cg + c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW].
  * Shapes: x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW); g.C = Cg.
  * Overwrites out, or adds to it when `accumulate`; with `relu`, max(out, 0) is taken last (a fused
- * ReLU, bit for bit `reluForward` of the unfused result).
+ * ReLU, bit for bit `reluForward` of the unfused result). With `pool` (and `accumulate` false),
+ * out is (B, OC, ⌊OH/2⌋, ⌊OW/2⌋): the 2×2 stride-2 max pool of that result, bit for bit
+ * `maxPool2dForward` of it (a backend may then skip copying the full-size output; this one pools
+ * a scratch output).
  *
  * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
  * each image is copied once into a zero-padded buffer, then for every 4 output positions the
@@ -224,11 +228,17 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  */
 export function conv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false, relu = false,
+  accumulate = false, relu = false, pool = false,
 ): void {
-  convForward(out, x, w, bias, B, OC, G, g, accumulate);
-  if (relu) reluForward(out, out, B * OC * g.OH * g.OW);
+  const { OH, OW } = g, n = B * OC * OH * OW;
+  const y = pool ? new Float32Array(n) : out;
+  convForward(y, x, w, bias, B, OC, G, g, pool ? false : accumulate);
+  if (relu) reluForward(y, y, n);
+  if (pool) maxPool2dForward(out, new Int32Array(out.length), y, HALVING_POOL, B, OC, OH, OW, OH >> 1, OW >> 1);
 }
+
+/** The 2×2 stride-2 max pool of {@link conv2dForward}'s `pool`. */
+const HALVING_POOL = { kH: 2, kW: 2, sH: 2, sW: 2, pH: 0, pW: 0, dH: 1, dW: 1 };
 
 /** {@link conv2dForward} without the fused ReLU. */
 function convForward(

@@ -5,6 +5,7 @@ import type { ConvGeom } from '../kernels/conv';
 import { anyOf, int, isPlainObject, oneOf, pairOf, parseOptions, posInt, type Check } from '../options';
 import { describe } from '../shape';
 import { Tensor } from '../tensor';
+import { maxPool2d } from './pool';
 import { reshape } from './shape';
 import { relu } from './unary';
 
@@ -216,6 +217,26 @@ export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, optio
   const r = resolveConv('conv2d', x, weight, bias, options);
   const out = convOutput(r);
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, r.B, r.OC, r.G, r.geom, false, true);
+  return out;
+}
+
+/**
+ * maxPool2d(relu(conv2d(x, weight, bias, options)), 2): a convolution, its ReLU and a 2×2 stride-2
+ * max pool (`MaxPool2d(2)`), fused where {@link conv2dRelu} fuses. The kernel pools the ReLU'd
+ * output itself (on the wasm backend inside the wasm memory), so neither the full-size output nor
+ * the pool's argmax is allocated or copied; the result is the three ops' bit for bit. Anywhere
+ * else, and for an output smaller than 2 × 2 (whose error is the pool's), it is the three ops.
+ * What `Sequential` runs for a `Conv2d`, a `ReLU` and a `MaxPool2d(2)`.
+ * @internal
+ */
+export function conv2dReluPool(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
+  if (!canFuse()) return maxPool2d(relu(conv2d(x, weight, bias, options)), 2);
+  const r = resolveConv('conv2d', x, weight, bias, options);
+  const { B, OC, geom } = r;
+  if (geom.OH < 2 || geom.OW < 2) return maxPool2d(conv2dRelu(x, weight, bias, options), 2);
+  const OH = geom.OH >> 1, OW = geom.OW >> 1;
+  const out = Tensor.empty(r.unbatched ? [OC, OH, OW] : [B, OC, OH, OW], 'conv2d');
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, r.G, geom, false, true, true);
   return out;
 }
 

@@ -48,6 +48,7 @@ import {
 } from '../conv';
 import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { wasmMaxPoolInMemory } from './pool';
 import { wasmReluInMemory } from './relu';
 import { registerModule, runChunks } from './threads';
 
@@ -513,24 +514,27 @@ function jsPath(g: ConvGeom, OC: number, G: number): boolean {
 /**
  * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
  * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
- * or accumulated; with `relu`, max(out, 0) taken while the output is still in the wasm memory).
+ * or accumulated; with `relu`, max(out, 0) taken while the output is still in the wasm memory;
+ * with `pool`, out is (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), the 2×2 stride-2 max pool of that output, taken in
+ * the wasm memory too, so the full-size output is never copied out).
  * Results within float32 rounding of a Cg·KH·KW-term sum.
  */
 export function wasmConv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false, relu = false,
+  accumulate = false, relu = false, pool = false,
 ): void {
-  if (jsPath(g, OC, G) || B === 0) {
-    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate, relu);
+  if (jsPath(g, OC, G) || B === 0 || (pool && (g.OH < 2 || g.OW < 2))) {
+    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate, relu, pool);
     return;
   }
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
+    const outPer = pool ? OC * (OH >> 1) * (OW >> 1) : OC * P;
     for (let b0 = 0; b0 < B; b0 += chunk) {
       const nb = Math.min(chunk, B - b0);
-      wasmConv2dForward(out.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu);
+      wasmConv2dForward(out.subarray(b0 * outPer, (b0 + nb) * outPer), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu, pool);
     }
     return;
   }
@@ -539,10 +543,10 @@ export function wasmConv2dForward(
   const { Nq8, Wq } = s;
   const nx = B * G * Cg * HW, no = B * OC * P;
   // Regions (floats): packed weights of every group, taps, then per chunk of images its staged
-  // image and output tile rows, dense x, dense out, the plan.
+  // image and output tile rows, dense x, dense out (with 8 floats of slack for the pool), the plan.
   const xsLen = al(s.len), scr = xsLen + al(Mp * Nq8);
   const [nCh, per] = imageChunks(B, scr);
-  const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx), PL = al(O + no);
+  const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx), PL = al(O + no + 8);
   plan.reset();
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, cB = xsB + xsLen;
@@ -577,7 +581,9 @@ export function wasmConv2dForward(
   }
   plan.run(ints, PL, B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK);
   if (relu) wasmReluInMemory(O, no);
-  out.set(mem.subarray(O, O + no));
+  // The plan has run: the pool's outputs may take its place.
+  if (pool) wasmMaxPoolInMemory(O, PL, B * OC, OH, OW, OH >> 1, OW >> 1, out, null);
+  else out.set(mem.subarray(O, O + no));
 }
 
 /**

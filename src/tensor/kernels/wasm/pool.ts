@@ -136,32 +136,46 @@ export function wasmMaxPool2dForward(
   out: Float32Array, argmax: Int32Array, inp: Float32Array, p: Pool2dParams,
   B: number, C: number, H: number, W: number, OH: number, OW: number,
 ): void {
-  const planes = B * C, n = planes * OH * OW;
+  const n = B * C * OH * OW;
   const fits = p.kH === 2 && p.kW === 2 && p.sH === 2 && p.sW === 2 && p.pH === 0 && p.pW === 0 && p.dH === 1 && p.dW === 1;
   // Below a few hundred outputs the staging costs more than it saves.
   if (!fits || n < 256) {
     jsMaxPool2dForward(out, argmax, inp, p, B, C, H, W, OH, OW);
     return;
   }
+  const inLen = B * C * H * W;
+  ensureBytes((inLen + 8) * 4);
+  f32View().set(inp.subarray(0, inLen), 0);
+  wasmMaxPoolInMemory(0, (inLen + 8 + 15) & ~15, B * C, H, W, OH, OW, out, argmax);
+}
+
+/**
+ * The 2×2 stride-2 max pool of `planes` H × W planes already in the wasm memory at float offset
+ * `at`, followed by 8 floats of slack that this zeroes (the last group of four reads up to 8 past
+ * the last row pair); the chunks' outputs and argmaxes are placed from float offset `free` (16-float
+ * aligned) on, and copied out to `out` and, unless null, `argmax` (each planes × OH × OW). The
+ * pooling step of {@link wasmMaxPool2dForward} and of the convolution with a fused pool.
+ * @internal
+ */
+export function wasmMaxPoolInMemory(
+  at: number, free: number, planes: number, H: number, W: number, OH: number, OW: number, out: Float32Array, argmax: Int32Array | null,
+): void {
   const id = getModule();
+  const n = planes * OH * OW;
   // Chunks of `per` planes; each chunk's output and argmax get `stride` floats (its outputs and 4
   // of slack, rounded to 16).
   const per = Math.ceil(planes / Math.min(planes, POOL_CHUNKS)), nCh = Math.ceil(planes / per);
   const stride = (per * OH * OW + 4 + 15) & ~15;
-  // Regions (floats): input with 8 floats of slack (the last group of four reads up to 8 past the
-  // last row pair), the chunks' outputs, their argmaxes.
-  const inLen = planes * H * W;
-  const xsB = 0, outB = (inLen + 8 + 15) & ~15, amB = outB + nCh * stride;
+  const outB = free, amB = outB + nCh * stride;
   ensureBytes((amB + nCh * stride) * 4);
   const mem = f32View();
-  mem.set(inp.subarray(0, inLen), xsB);
-  mem.fill(0, xsB + inLen, xsB + inLen + 8);
-  runChunks(id, 'maxChunk', nCh, [xsB * 4, outB * 4, amB * 4, planes, OH, OW, W, H, per, stride * 4], n >= POOL_PARALLEL_MIN);
+  mem.fill(0, at + planes * H * W, at + planes * H * W + 8);
+  runChunks(id, 'maxChunk', nCh, [at * 4, outB * 4, amB * 4, planes, OH, OW, W, H, per, stride * 4], n >= POOL_PARALLEL_MIN);
   const am = new Int32Array(mem.buffer);
   const chunkOut = per * OH * OW;
   for (let c = 0; c < nCh; c++) {
     const len = Math.min(chunkOut, n - c * chunkOut);
     out.set(mem.subarray(outB + c * stride, outB + c * stride + len), c * chunkOut);
-    argmax.set(am.subarray(amB + c * stride, amB + c * stride + len), c * chunkOut);
+    if (argmax !== null) argmax.set(am.subarray(amB + c * stride, amB + c * stride + len), c * chunkOut);
   }
 }
