@@ -54,10 +54,47 @@ describe('Batcher: stacking and splitting', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(passes).toEqual([4]);
     expect(got.map((g) => Array.from(g.outputs[0].data))).toEqual([[0], [1], [2], [3]]);
-    // The last two run once no request is left arriving.
-    const rest = await Promise.all([b.submit([plain([[4]])]), b.submit([plain([[5]])])]);
-    expect(passes).toEqual([4, 2]);
-    expect(rest.map((g) => Array.from(g.outputs[0].data))).toEqual([[4], [5]]);
+    // The last two: a request announced after them ends the wait at maxBatchSize.
+    const rest = [b.submit([plain([[4]])]), b.submit([plain([[5]])])];
+    b.announce();
+    b.announce();
+    rest.push(b.submit([plain([[6]])]), b.submit([plain([[7]])]));
+    expect(passes).toEqual([4, 4]);
+    expect((await Promise.all(rest)).map((g) => Array.from(g.outputs[0].data))).toEqual([[4], [5], [6], [7]]);
+  });
+
+  it('after a pass of n rows, fewer queued rows wait up to maxDelayMs for the others; a lone request after a lone pass runs at once', async () => {
+    const passes: number[] = [];
+    const b = new Batcher((inputs) => {
+      passes.push(inputs[0].shape[0]);
+      return inputs;
+    }, 64, 200, () => undefined);
+    const ticks = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+    for (let i = 0; i < 3; i++) b.announce();
+    await Promise.all([0, 1, 2].map((i) => b.submit([plain([[i]])]))); // nothing arriving: runs in this tick
+    expect(passes).toEqual([3]);
+    b.announce();
+    const lone = b.submit([plain([[3]])]);
+    await ticks(3);
+    expect(passes).toEqual([3]); // one row after a pass of three: the other two may be on their way
+    b.announce();
+    b.announce();
+    const joined = [b.submit([plain([[4]])]), b.submit([plain([[5]])])];
+    await Promise.all([lone, ...joined]); // three rows again: no more waiting
+    expect(passes).toEqual([3, 3]);
+    b.announce();
+    const slow = b.submit([plain([[6]])]);
+    await ticks(3);
+    expect(passes).toEqual([3, 3]);
+    await slow; // nobody came: maxDelayMs ran it
+    expect(passes).toEqual([3, 3, 1]);
+    b.announce();
+    const next = b.submit([plain([[7]])]);
+    await ticks(2);
+    expect(passes).toEqual([3, 3, 1, 1]); // after a lone pass a lone request does not wait
+    expect(Array.from((await next).outputs[0].data)).toEqual([7]);
   });
 });
 
