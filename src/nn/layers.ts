@@ -175,11 +175,11 @@ export class Conv2d extends Module {
   forward(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, this.opts);
   }
-  /** relu(forward(x)), fused under `noGrad` (what `Sequential` runs for this layer and a `ReLU` after it). @internal */
+  /** relu(forward(x)) as one fused op (what `Sequential` runs for this layer and a `ReLU` after it). @internal */
   forwardRelu(x: Tensor): Tensor {
     return conv2dRelu(x, this.weight, this.bias, this.opts);
   }
-  /** maxPool2d(relu(forward(x)), 2), fused under `noGrad` (what `Sequential` runs for this layer, a `ReLU` and a `MaxPool2d(2)`). @internal */
+  /** maxPool2d(relu(forward(x)), 2) as one fused op (what `Sequential` runs for this layer, a `ReLU` and a `MaxPool2d(2)`). @internal */
   forwardReluPool(x: Tensor): Tensor {
     return conv2dReluPool(x, this.weight, this.bias, this.opts);
   }

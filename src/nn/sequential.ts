@@ -63,10 +63,10 @@ export class Sequential extends Module {
 /**
  * Runs `layers` in order, each one's output feeding the next (`Sequential`'s forward, and the
  * chains of the model families). A `Conv2d` directly followed by a `ReLU` runs as one fused op
- * (`Conv2d.forwardRelu`, bit for bit the two layers), and with a `MaxPool2d(2)` after them as one
- * op of the three (`Conv2d.forwardReluPool`), where nothing could see the steps between them:
- * under `noGrad` with no trace or numeric check running (`canFuse`), and none of the layers has
- * hooks or an overridden `forward`. Anywhere else every layer's `forward` runs.
+ * (`Conv2d.forwardRelu`, values and gradients bit for bit the two layers'), and with a
+ * `MaxPool2d(2)` after them as one op of the three (`Conv2d.forwardReluPool`), where nothing could
+ * see the steps between them: no trace or numeric check running (`canFuse`), and none of the layers
+ * has hooks or an overridden `forward`. Anywhere else every layer's `forward` runs.
  * @internal
  */
 export function runLayers(layers: ArrayLike<Module>, x: unknown): unknown {

@@ -100,11 +100,19 @@ export function isGradEnabled(): boolean {
 
 /**
  * True when an op may fuse with the next one (a convolution with its ReLU): nothing will see the
- * op between them, as no gradient is recorded (inside {@link noGrad}), no trace is running (an
- * ONNX export sees every op) and no numeric check names the ops one by one. @internal
+ * op between them, as no trace is running (an ONNX export sees every op) and no numeric check names
+ * the ops one by one. With gradients on, the fused op records one node whose backward gives the
+ * separate ops' gradients. @internal
  */
 export function canFuse(): boolean {
-  return !gradEnabled && tracer === null && !debug.checkNumerics;
+  return tracer === null && !debug.checkNumerics;
+}
+
+/** True when an op on `inputs` will record a gradient node (see {@link record}). @internal */
+export function needsGrad(inputs: readonly Tensor[]): boolean {
+  if (!gradEnabled) return false;
+  for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) return true;
+  return false;
 }
 
 /**

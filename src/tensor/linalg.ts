@@ -1,4 +1,4 @@
-import { isGradEnabled, record } from './autograd';
+import { needsGrad, record } from './autograd';
 import { asTensor } from './creation';
 import { NumericError, ShapeError, TensorkitError, fmtShape } from './errors';
 import { kernels } from './kernels/backend';
@@ -36,12 +36,6 @@ function rhsArg(x: unknown, a: Tensor, op: string): [Tensor, number] {
     throw new ShapeError(`${op}: a ${fmtShape(a.shape)} and b ${fmtShape(b.shape)}: b must have ${a.shape[0]} rows (one per row of a), got ${b.shape[0]}`);
   }
   return [b, b.ndim === 1 ? 1 : b.shape[1]];
-}
-
-function needsGrad(inputs: readonly Tensor[]): boolean {
-  if (!isGradEnabled()) return false;
-  for (let i = 0; i < inputs.length; i++) if (inputs[i].requiresGrad) return true;
-  return false;
 }
 
 /** The backward of a result that was filled with NaN because `a` was not finite: NaN flows on. */

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { conv2dForward, type ConvGeom } from '../../src/tensor/kernels/conv';
-import { maxPool2dForward } from '../../src/tensor/kernels/pool';
-import { reluForward } from '../../src/tensor/kernels/unary';
+import { maxPool2dBackward, maxPool2dForward, maxPool2dReluBackward } from '../../src/tensor/kernels/pool';
+import { reluBackward, reluForward } from '../../src/tensor/kernels/unary';
 import { convStaging, wasmConv2dForward } from '../../src/tensor/kernels/wasm/conv';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
 import { CNN } from '../../src/models/index';
-import { Generator, Tensor, noGrad, randn, setDebug } from '../../src/tensor/index';
+import { Generator, Tensor, mul, noGrad, randn, setDebug } from '../../src/tensor/index';
 import { trace } from '../../src/tensor/trace';
 import { seededUniform as rand } from '../helpers/check';
 
@@ -117,6 +117,27 @@ describe('conv2dForward with a fused ReLU and 2×2 max pool equals the three ker
   });
 });
 
+describe('maxPool2dReluBackward equals maxPool2dBackward into zeros followed by reluBackward, bit for bit', () => {
+  it('random planes with NaN, ±Inf and ±0 in the input and the gradient', () => {
+    const special = [NaN, Infinity, -Infinity, 0, -0];
+    fc.assert(fc.property(fc.record({ B: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 9 }), W: fc.integer({ min: 2, max: 9 }), seed: fc.integer({ min: 0, max: 1e9 }) }), (c) => {
+      const OH = c.H >> 1, OW = c.W >> 1, n = c.B * c.C * c.H * c.W, m = c.B * c.C * OH * OW;
+      const pre = rand(n, c.seed), dy = rand(m, c.seed + 1);
+      for (let i = 0; i < n; i += 3) pre[i] = special[(i + c.seed) % 5];
+      for (let i = 0; i < m; i += 4) dy[i] = special[(i + c.seed) % 5];
+      const act = new Float32Array(n);
+      reluForward(act, pre, n);
+      const out = new Float32Array(m), argmax = new Int32Array(m);
+      maxPool2dForward(out, argmax, act, HALVING, c.B, c.C, c.H, c.W, OH, OW);
+      const dAct = new Float32Array(n), want = new Float32Array(n), got = new Float32Array(n);
+      maxPool2dBackward(dAct, dy, argmax, c.B, c.C, c.H, c.W, OH, OW);
+      reluBackward(want, dAct, pre, n);
+      maxPool2dReluBackward(got, dy, out, argmax, c.B, c.C, c.H, c.W, OH, OW);
+      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) throw new Error(`element ${i}: ${got[i]} against ${want[i]}`);
+    }), { numRuns: 100 });
+  });
+});
+
 /** c16-p-c32-p-fc10 on 1×12×12 (the ONNX-peer CNN's layout at a smaller size). */
 function cnn(): Sequential {
   const rng = new Generator(4);
@@ -192,16 +213,41 @@ describe('Sequential fuses Conv2d + ReLU (+ MaxPool2d(2)) under noGrad only wher
     expect(Array.from(y.data)).toEqual(Array.from(ref.data));
   });
 
-  it('with gradients on, every layer runs and the gradients are those of the separate ops', () => {
-    const net = cnn();
+  /** Loss, then every parameter's gradient and the input's, as arrays (NaN compares equal to NaN). */
+  function gradients(net: Sequential, input: Tensor, run: (n: Sequential, v: Tensor) => Tensor): number[][] {
+    const v = new Tensor(input.data.slice(), input.shape, true);
+    const y = run(net, v);
+    mul(y, y).sum().backward();
+    return [Array.from(y.data), ...net.parameters().map((p) => Array.from(p.grad!)), Array.from(v.grad!)];
+  }
+
+  it('with gradients on: fused into one node each, and values and gradients are the separate ops\' bit for bit', () => {
     const spy = vi.spyOn(Conv2d.prototype, 'forwardRelu');
     const triple = vi.spyOn(Conv2d.prototype, 'forwardReluPool');
-    const y = net.forward(x);
-    expect(spy).not.toHaveBeenCalled();
-    expect(triple).not.toHaveBeenCalled();
-    expect(y.requiresGrad).toBe(true);
-    y.sum().backward();
-    expect((net[0] as Conv2d).weight.grad).not.toBeNull();
+    const fused = gradients(cnn(), x, (n, v) => n.forward(v));
+    expect([spy.mock.calls.length, triple.mock.calls.length]).toEqual([0, 2]);
+    expect(fused).toEqual(gradients(cnn(), x, layerByLayer));
+    const y = cnn().forward(x);
+    expect(y.node?.op).toBe('linear');
+    // The pair (a pool other than MaxPool2d(2) after it), odd sizes, a batch of one.
+    const rng = new Generator(8);
+    const pairNet = (): Sequential => new Sequential(new Conv2d(2, 3, 3, { rng: new Generator(1) }), new ReLU(), new MaxPool2d(3, { stride: 1 }));
+    const tripleNet = (): Sequential => new Sequential(new Conv2d(2, 3, 2, { stride: 2, padding: 1, rng: new Generator(1) }), new ReLU(), new MaxPool2d(2));
+    for (const shape of [[3, 2, 9, 11], [1, 2, 7, 6]]) {
+      const v = randn(shape, { rng });
+      expect(gradients(pairNet(), v, (n, t) => n.forward(t))).toEqual(gradients(pairNet(), v, layerByLayer));
+      expect(gradients(tripleNet(), v, (n, t) => n.forward(t))).toEqual(gradients(tripleNet(), v, layerByLayer));
+    }
+  });
+
+  it('with gradients on, NaN, ±Inf and exact zeros (ties, the ReLU kink) give the separate ops\' gradients bit for bit', () => {
+    const v = randn([2, 2, 8, 8], { rng: new Generator(3) });
+    v.data[5] = NaN;
+    v.data[40] = Infinity;
+    v.data[77] = -Infinity;
+    v.data.fill(0, 128, 160); // whole windows of zeros: ties at the kink
+    const nets = (): Sequential => new Sequential(new Conv2d(2, 4, 1, { bias: false, rng: new Generator(2) }), new ReLU(), new MaxPool2d(2), new Conv2d(4, 4, 3, { padding: 1, rng: new Generator(3) }), new ReLU());
+    expect(gradients(nets(), v, (n, t) => n.forward(t))).toEqual(gradients(nets(), v, layerByLayer));
   });
 
   it('a hook on either layer, or a subclass overriding forward, turns fusion off for that pair', () => {

@@ -169,6 +169,7 @@ export interface Kernels {
   // pooling
   maxPool2dForward: typeof pool.maxPool2dForward;
   maxPool2dBackward: typeof pool.maxPool2dBackward;
+  maxPool2dReluBackward: typeof pool.maxPool2dReluBackward;
   avgPool2dForward: typeof pool.avgPool2dForward;
   avgPool2dBackward: typeof pool.avgPool2dBackward;
   adaptiveAvgPool2dForward: typeof pool.adaptiveAvgPool2dForward;
@@ -329,6 +330,7 @@ export const js: Readonly<Kernels> = Object.freeze({
   convTranspose2dBackward: conv.convTranspose2dBackward,
   maxPool2dForward: pool.maxPool2dForward,
   maxPool2dBackward: pool.maxPool2dBackward,
+  maxPool2dReluBackward: pool.maxPool2dReluBackward,
   avgPool2dForward: pool.avgPool2dForward,
   avgPool2dBackward: pool.avgPool2dBackward,
   adaptiveAvgPool2dForward: pool.adaptiveAvgPool2dForward,

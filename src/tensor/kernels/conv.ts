@@ -217,8 +217,8 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  * Overwrites out, or adds to it when `accumulate`; with `relu`, max(out, 0) is taken last (a fused
  * ReLU, bit for bit `reluForward` of the unfused result). With `pool` (and `accumulate` false),
  * out is (B, OC, ⌊OH/2⌋, ⌊OW/2⌋): the 2×2 stride-2 max pool of that result, bit for bit
- * `maxPool2dForward` of it (a backend may then skip copying the full-size output; this one pools
- * a scratch output).
+ * `maxPool2dForward` of it, whose argmax is written to `pool` when it is an Int32Array (a backend
+ * may then skip copying the full-size output; this one pools a scratch output).
  *
  * A GEMM of the weights (OCg × Cg·KH·KW) with the im2col matrix, without building that matrix:
  * each image is copied once into a zero-padded buffer, then for every 4 output positions the
@@ -228,13 +228,13 @@ function microBlock(out: Float32Array, o: number, ldo: number, p: number[], ia: 
  */
 export function conv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false, relu = false, pool = false,
+  accumulate = false, relu = false, pool: boolean | Int32Array = false,
 ): void {
   const { OH, OW } = g, n = B * OC * OH * OW;
-  const y = pool ? new Float32Array(n) : out;
-  convForward(y, x, w, bias, B, OC, G, g, pool ? false : accumulate);
+  const y = pool !== false ? new Float32Array(n) : out;
+  convForward(y, x, w, bias, B, OC, G, g, pool !== false ? false : accumulate);
   if (relu) reluForward(y, y, n);
-  if (pool) maxPool2dForward(out, new Int32Array(out.length), y, HALVING_POOL, B, OC, OH, OW, OH >> 1, OW >> 1);
+  if (pool !== false) maxPool2dForward(out, pool === true ? new Int32Array(out.length) : pool, y, HALVING_POOL, B, OC, OH, OW, OH >> 1, OW >> 1);
 }
 
 /** The 2×2 stride-2 max pool of {@link conv2dForward}'s `pool`. */

@@ -94,6 +94,31 @@ export function maxPool2dBackward(
 }
 
 /**
+ * Backward of a ReLU followed by a max pool whose windows do not overlap (the fused
+ * conv2d + relu + 2×2 max pool): dinp[b, c, argmax] += dout[b, c, oh, ow] where the pooled value
+ * out[b, c, oh, ow] is above 0 or NaN (the ReLU's mask at the winning tap: relu(v) > 0 exactly when
+ * v > 0), else 0. Bit for bit {@link maxPool2dBackward} into a zeroed buffer followed by
+ * `reluBackward`, without the full-size intermediate gradient.
+ * Shapes: dinp (B, C, H, W), dout, out and argmax (B, C, OH, OW). Accumulates into dinp.
+ */
+export function maxPool2dReluBackward(
+  dinp: Float32Array, dout: Float32Array, out: Float32Array, argmax: Int32Array,
+  B: number, C: number, H: number, W: number, OH: number, OW: number,
+): void {
+  const planes = B * C, HW = H * W, OHW = OH * OW;
+  for (let n = 0; n < planes; n++) {
+    const inPlane = n * HW, outPlane = n * OHW;
+    for (let o = 0; o < OHW; o++) {
+      const idx = argmax[outPlane + o];
+      if (idx < 0) continue;
+      // The pool's scatter into zeros, then reluBackward's masked step on it.
+      const g = 0 + dout[outPlane + o], m = +!(out[outPlane + o] <= 0);
+      dinp[inPlane + idx] += g - g === 0 ? g * m : m === 1 ? g : 0;
+    }
+  }
+}
+
+/**
  * Average pooling: out[b, c, oh, ow] = Σ in-bounds taps / divisor, where the divisor is kH·kW
  * with countIncludePad (padding counts as zeros) and the number of in-bounds taps without.
  * Shapes: inp (B, C, H, W), out (B, C, OH, OW). Overwrites out.

@@ -1,4 +1,5 @@
-import { canFuse, record } from '../autograd';
+import { allocFloat32 } from '../alloc';
+import { canFuse, needsGrad, record, type OpAttrs } from '../autograd';
 import { ArgumentError, ShapeError, fmtShape } from '../errors';
 import { kernels as K } from '../kernels/backend';
 import type { ConvGeom } from '../kernels/conv';
@@ -189,27 +190,35 @@ export function conv2d(
 ): Tensor {
   const opts = convArgs('conv2d', options, rest, ['stride', 'padding', 'dilation', 'groups']);
   const r = resolveConv('conv2d', x, weight, bias, opts);
-  const { B, OC, G, geom } = r;
   const out = convOutput(r);
-  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, G, geom);
-  const inputs = bias === null ? [x, weight] : [x, weight, bias];
-  return record('conv2d', out, inputs, (dy) => {
-    K.conv2dBackward(
-      x.requiresGrad ? x.gradBuffer() : null,
-      weight.requiresGrad ? weight.gradBuffer() : null,
-      bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
-      dy, x.data, weight.data, B, OC, G, geom,
-    );
-  }, { stride: [geom.SH, geom.SW], padding: [geom.PH, geom.PW], dilation: [geom.DH, geom.DW], groups: G });
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, r.B, r.OC, r.G, r.geom);
+  return record('conv2d', out, convInputs(x, weight, bias), convBackward(r, x, weight, bias), convAttrs(r));
+}
+
+const convInputs = (x: Tensor, weight: Tensor, bias: Tensor | null): Tensor[] => (bias === null ? [x, weight] : [x, weight, bias]);
+
+const convAttrs = ({ G, geom }: Resolved): OpAttrs => ({ stride: [geom.SH, geom.SW], padding: [geom.PH, geom.PW], dilation: [geom.DH, geom.DW], groups: G });
+
+/** The inputs' gradients of a resolved conv2d from the gradient `dy` of its (B, OC, OH, OW) output. */
+function convBackward(r: Resolved, x: Tensor, weight: Tensor, bias: Tensor | null): (dy: Float32Array) => void {
+  const { B, OC, G, geom } = r;
+  return (dy) => K.conv2dBackward(
+    x.requiresGrad ? x.gradBuffer() : null,
+    weight.requiresGrad ? weight.gradBuffer() : null,
+    bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
+    dy, x.data, weight.data, B, OC, G, geom,
+  );
 }
 
 /**
- * relu(conv2d(x, weight, bias, options)), fused where nothing can see the convolution's output:
- * inside `noGrad` with no ONNX trace and no numeric check running (`canFuse`), the ReLU is
- * taken by the convolution kernel in place on its output (on the wasm backend while the output is
- * still in the wasm memory, which saves the ReLU kernel's copies in and out), so no second output
- * tensor is allocated. Bit for bit the unfused result; anywhere else it is the two ops. What
- * `Sequential` runs for a `Conv2d` followed by a `ReLU`.
+ * relu(conv2d(x, weight, bias, options)), fused where nothing can see the convolution's output
+ * (`canFuse`: no ONNX trace and no numeric check running): the ReLU is taken by the convolution
+ * kernel in place on its output (on the wasm backend while the output is still in the wasm memory,
+ * which saves the ReLU kernel's copies in and out), so no second output tensor is allocated. With
+ * gradients on, one node is recorded: its backward masks dy by the output (relu(v) > 0 exactly when
+ * v > 0, so the output gives the ReLU's mask) and runs the convolution's backward. Values and
+ * gradients are the two ops' bit for bit; anywhere else it is the two ops. What `Sequential` runs
+ * for a `Conv2d` followed by a `ReLU`.
  * @internal
  */
 export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
@@ -217,16 +226,24 @@ export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, optio
   const r = resolveConv('conv2d', x, weight, bias, options);
   const out = convOutput(r);
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, r.B, r.OC, r.G, r.geom, false, true);
-  return out;
+  const back = convBackward(r, x, weight, bias);
+  return record('conv2dRelu', out, convInputs(x, weight, bias), (dy) => {
+    const dconv = allocFloat32(out.size, 'conv2dRelu');
+    K.reluBackward(dconv, dy, out.data, out.size);
+    back(dconv);
+  }, convAttrs(r));
 }
 
 /**
  * maxPool2d(relu(conv2d(x, weight, bias, options)), 2): a convolution, its ReLU and a 2×2 stride-2
  * max pool (`MaxPool2d(2)`), fused where {@link conv2dRelu} fuses. The kernel pools the ReLU'd
- * output itself (on the wasm backend inside the wasm memory), so neither the full-size output nor
- * the pool's argmax is allocated or copied; the result is the three ops' bit for bit. Anywhere
- * else, and for an output smaller than 2 × 2 (whose error is the pool's), it is the three ops.
- * What `Sequential` runs for a `Conv2d`, a `ReLU` and a `MaxPool2d(2)`.
+ * output itself (on the wasm backend inside the wasm memory), so the full-size output is never
+ * allocated or copied (nor the pool's argmax, unless a gradient is recorded). With gradients on,
+ * one node is recorded: its backward scatters dy to the winning taps, masked by the pooled values
+ * (the ReLU's mask there), and runs the convolution's backward. Values and gradients are the three
+ * ops' bit for bit. Anywhere else, and for an output smaller than 2 × 2 (whose error is the
+ * pool's), it is the three ops. What `Sequential` runs for a `Conv2d`, a `ReLU` and a
+ * `MaxPool2d(2)`.
  * @internal
  */
 export function conv2dReluPool(x: Tensor, weight: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
@@ -236,8 +253,16 @@ export function conv2dReluPool(x: Tensor, weight: Tensor, bias: Tensor | null, o
   if (geom.OH < 2 || geom.OW < 2) return maxPool2d(conv2dRelu(x, weight, bias, options), 2);
   const OH = geom.OH >> 1, OW = geom.OW >> 1;
   const out = Tensor.empty(r.unbatched ? [OC, OH, OW] : [B, OC, OH, OW], 'conv2d');
-  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, r.G, geom, false, true, true);
-  return out;
+  const inputs = convInputs(x, weight, bias);
+  const argmax = needsGrad(inputs) ? new Int32Array(out.size) : null;
+  K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, r.G, geom, false, true, argmax ?? true);
+  if (argmax === null) return out;
+  const back = convBackward(r, x, weight, bias);
+  return record('conv2dReluPool', out, inputs, (dy) => {
+    const dconv = allocFloat32(B * OC * geom.OH * geom.OW, 'conv2dReluPool');
+    K.maxPool2dReluBackward(dconv, dy, out.data, argmax, B, OC, geom.OH, geom.OW, OH, OW);
+    back(dconv);
+  }, convAttrs(r));
 }
 
 /** The uninitialised output of a resolved conv2d: (B, OC, OH, OW), or (OC, OH, OW) for an unbatched input. */

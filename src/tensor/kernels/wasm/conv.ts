@@ -516,14 +516,15 @@ function jsPath(g: ConvGeom, OC: number, G: number): boolean {
  * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
  * or accumulated; with `relu`, max(out, 0) taken while the output is still in the wasm memory;
  * with `pool`, out is (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), the 2×2 stride-2 max pool of that output, taken in
- * the wasm memory too, so the full-size output is never copied out).
+ * the wasm memory too, so the full-size output is never copied out; its argmax is copied to `pool`
+ * when that is an Int32Array).
  * Results within float32 rounding of a Cg·KH·KW-term sum.
  */
 export function wasmConv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false, relu = false, pool = false,
+  accumulate = false, relu = false, pool: boolean | Int32Array = false,
 ): void {
-  if (jsPath(g, OC, G) || B === 0 || (pool && (g.OH < 2 || g.OW < 2))) {
+  if (jsPath(g, OC, G) || B === 0 || (pool !== false && (g.OH < 2 || g.OW < 2))) {
     jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate, relu, pool);
     return;
   }
@@ -531,10 +532,11 @@ export function wasmConv2dForward(
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
-    const outPer = pool ? OC * (OH >> 1) * (OW >> 1) : OC * P;
+    const outPer = pool !== false ? OC * (OH >> 1) * (OW >> 1) : OC * P;
     for (let b0 = 0; b0 < B; b0 += chunk) {
       const nb = Math.min(chunk, B - b0);
-      wasmConv2dForward(out.subarray(b0 * outPer, (b0 + nb) * outPer), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu, pool);
+      const am = typeof pool === 'boolean' ? pool : pool.subarray(b0 * outPer, (b0 + nb) * outPer);
+      wasmConv2dForward(out.subarray(b0 * outPer, (b0 + nb) * outPer), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu, am);
     }
     return;
   }
@@ -582,7 +584,7 @@ export function wasmConv2dForward(
   plan.run(ints, PL, B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK);
   if (relu) wasmReluInMemory(O, no);
   // The plan has run: the pool's outputs may take its place.
-  if (pool) wasmMaxPoolInMemory(O, PL, B * OC, OH, OW, OH >> 1, OW >> 1, out, null);
+  if (pool !== false) wasmMaxPoolInMemory(O, PL, B * OC, OH, OW, OH >> 1, OW >> 1, out, pool === true ? null : pool);
   else out.set(mem.subarray(O, O + no));
 }
 
