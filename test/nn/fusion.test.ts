@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { conv2dForward, type ConvGeom } from '../../src/tensor/kernels/conv';
 import { maxPool2dBackward, maxPool2dForward, maxPool2dReluBackward } from '../../src/tensor/kernels/pool';
 import { reluBackward, reluForward } from '../../src/tensor/kernels/unary';
-import { convStaging, wasmConv2dForward } from '../../src/tensor/kernels/wasm/conv';
+import { convStaging, wasmConv2dBackward, wasmConv2dForward, wasmConv2dReluPoolBackward } from '../../src/tensor/kernels/wasm/conv';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
 import { CNN } from '../../src/models/index';
 import { Generator, Tensor, mul, noGrad, randn, setDebug } from '../../src/tensor/index';
@@ -138,6 +138,41 @@ describe('maxPool2dReluBackward equals maxPool2dBackward into zeros followed by 
   });
 });
 
+describe('conv2dReluPoolBackward equals maxPool2dReluBackward then conv2dBackward, bit for bit', () => {
+  it('wasm kernel, weight and bias gradients only (the dense dy built in the memory): random geometries, groups, chunked batches', () => {
+    const arb = fc.record({
+      B: fc.constantFrom(1, 2, 5), G: fc.integer({ min: 1, max: 2 }), Cg: fc.constantFrom(1, 3), OCg: fc.constantFrom(1, 4, 5),
+      H: fc.constantFrom(2, 5, 12, 13), W: fc.constantFrom(2, 7, 12), K: fc.integer({ min: 1, max: 3 }), P: fc.integer({ min: 0, max: 1 }),
+      bias: fc.boolean(), chunked: fc.boolean(), seed: fc.integer({ min: 0, max: 1e9 }),
+    });
+    fc.assert(fc.property(arb, (c) => {
+      const OH = c.H + 2 * c.P - c.K + 1, OW = c.W + 2 * c.P - c.K + 1;
+      if (OH < 2 || OW < 2) return;
+      const g: ConvGeom = { C: c.Cg, H: c.H, W: c.W, KH: c.K, KW: c.K, OH, OW, SH: 1, SW: 1, PH: c.P, PW: c.P, DH: 1, DW: 1 };
+      const OC = c.OCg * c.G, m = c.B * OC * (OH >> 1) * (OW >> 1);
+      const x = rand(c.B * c.G * c.Cg * c.H * c.W, c.seed), w = rand(OC * c.Cg * c.K * c.K, c.seed + 1);
+      const bias = c.bias ? rand(OC, c.seed + 2) : null;
+      const out = new Float32Array(m), argmax = new Int32Array(m);
+      wasmConv2dForward(out, x, w, bias, c.B, OC, c.G, g, false, true, argmax);
+      const dy = rand(m, c.seed + 3);
+      const dconv = new Float32Array(c.B * OC * OH * OW);
+      maxPool2dReluBackward(dconv, dy, out, argmax, c.B, OC, OH, OW, OH >> 1, OW >> 1);
+      const dw = rand(w.length, c.seed + 4), db = bias === null ? null : rand(OC, c.seed + 5);
+      const wantW = dw.slice(), wantB = db?.slice() ?? null;
+      const saved = convStaging.maxFloats;
+      try {
+        if (c.chunked) convStaging.maxFloats = 2 * (c.G * c.Cg * c.H * c.W + OC * OH * OW * 2);
+        wasmConv2dBackward(null, wantW, wantB, dconv, x, w, c.B, OC, c.G, g);
+        wasmConv2dReluPoolBackward(null, dw, db, dy, out, argmax, x, w, c.B, OC, c.G, g);
+      } finally {
+        convStaging.maxFloats = saved;
+      }
+      expect(Array.from(dw)).toEqual(Array.from(wantW));
+      if (db !== null) expect(Array.from(db)).toEqual(Array.from(wantB!));
+    }), { numRuns: 60 });
+  });
+});
+
 /** c16-p-c32-p-fc10 on 1×12×12 (the ONNX-peer CNN's layout at a smaller size). */
 function cnn(): Sequential {
   const rng = new Generator(4);
@@ -233,6 +268,13 @@ describe('Sequential fuses Conv2d + ReLU (+ MaxPool2d(2)) under noGrad only wher
     const rng = new Generator(8);
     const pairNet = (): Sequential => new Sequential(new Conv2d(2, 3, 3, { rng: new Generator(1) }), new ReLU(), new MaxPool2d(3, { stride: 1 }));
     const tripleNet = (): Sequential => new Sequential(new Conv2d(2, 3, 2, { stride: 2, padding: 1, rng: new Generator(1) }), new ReLU(), new MaxPool2d(2));
+    // The first layer of a network (an input without grad): only dw and dbias, built in the wasm memory.
+    const firstGrads = (run: (n: Sequential, t: Tensor) => Tensor): number[][] => {
+      const net = cnn();
+      mul(run(net, x), run(net, x)).sum().backward();
+      return net.parameters().map((p) => Array.from(p.grad!));
+    };
+    expect(firstGrads((n, t) => n.forward(t))).toEqual(firstGrads(layerByLayer));
     for (const shape of [[3, 2, 9, 11], [1, 2, 7, 6]]) {
       const v = randn(shape, { rng });
       expect(gradients(pairNet(), v, (n, t) => n.forward(t))).toEqual(gradients(pairNet(), v, layerByLayer));

@@ -164,12 +164,12 @@ export interface Kernels {
   // convolution
   conv2dForward: typeof conv.conv2dForward;
   conv2dBackward: typeof conv.conv2dBackward;
+  conv2dReluPoolBackward: typeof conv.conv2dReluPoolBackward;
   convTranspose2dForward: typeof conv.convTranspose2dForward;
   convTranspose2dBackward: typeof conv.convTranspose2dBackward;
   // pooling
   maxPool2dForward: typeof pool.maxPool2dForward;
   maxPool2dBackward: typeof pool.maxPool2dBackward;
-  maxPool2dReluBackward: typeof pool.maxPool2dReluBackward;
   avgPool2dForward: typeof pool.avgPool2dForward;
   avgPool2dBackward: typeof pool.avgPool2dBackward;
   adaptiveAvgPool2dForward: typeof pool.adaptiveAvgPool2dForward;
@@ -326,11 +326,11 @@ export const js: Readonly<Kernels> = Object.freeze({
   batchNormBackward: norm.batchNormBackward,
   conv2dForward: conv.conv2dForward,
   conv2dBackward: conv.conv2dBackward,
+  conv2dReluPoolBackward: conv.conv2dReluPoolBackward,
   convTranspose2dForward: conv.convTranspose2dForward,
   convTranspose2dBackward: conv.convTranspose2dBackward,
   maxPool2dForward: pool.maxPool2dForward,
   maxPool2dBackward: pool.maxPool2dBackward,
-  maxPool2dReluBackward: pool.maxPool2dReluBackward,
   avgPool2dForward: pool.avgPool2dForward,
   avgPool2dBackward: pool.avgPool2dBackward,
   adaptiveAvgPool2dForward: pool.adaptiveAvgPool2dForward,

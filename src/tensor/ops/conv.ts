@@ -199,15 +199,17 @@ const convInputs = (x: Tensor, weight: Tensor, bias: Tensor | null): Tensor[] =>
 
 const convAttrs = ({ G, geom }: Resolved): OpAttrs => ({ stride: [geom.SH, geom.SW], padding: [geom.PH, geom.PW], dilation: [geom.DH, geom.DW], groups: G });
 
+/** The gradient buffers a convolution's backward accumulates into: dx, dw, dbias (null where no gradient is wanted). */
+const convGrads = (x: Tensor, weight: Tensor, bias: Tensor | null): [Float32Array | null, Float32Array | null, Float32Array | null] => [
+  x.requiresGrad ? x.gradBuffer() : null,
+  weight.requiresGrad ? weight.gradBuffer() : null,
+  bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
+];
+
 /** The inputs' gradients of a resolved conv2d from the gradient `dy` of its (B, OC, OH, OW) output. */
 function convBackward(r: Resolved, x: Tensor, weight: Tensor, bias: Tensor | null): (dy: Float32Array) => void {
   const { B, OC, G, geom } = r;
-  return (dy) => K.conv2dBackward(
-    x.requiresGrad ? x.gradBuffer() : null,
-    weight.requiresGrad ? weight.gradBuffer() : null,
-    bias !== null && bias.requiresGrad ? bias.gradBuffer() : null,
-    dy, x.data, weight.data, B, OC, G, geom,
-  );
+  return (dy) => K.conv2dBackward(...convGrads(x, weight, bias), dy, x.data, weight.data, B, OC, G, geom);
 }
 
 /**
@@ -240,7 +242,7 @@ export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, optio
  * output itself (on the wasm backend inside the wasm memory), so the full-size output is never
  * allocated or copied (nor the pool's argmax, unless a gradient is recorded). With gradients on,
  * one node is recorded: its backward scatters dy to the winning taps, masked by the pooled values
- * (the ReLU's mask there), and runs the convolution's backward. Values and gradients are the three
+ * (the ReLU's mask there), and runs the convolution's backward (`conv2dReluPoolBackward`). Values and gradients are the three
  * ops' bit for bit. Anywhere else, and for an output smaller than 2 × 2 (whose error is the
  * pool's), it is the three ops. What `Sequential` runs for a `Conv2d`, a `ReLU` and a
  * `MaxPool2d(2)`.
@@ -257,11 +259,8 @@ export function conv2dReluPool(x: Tensor, weight: Tensor, bias: Tensor | null, o
   const argmax = needsGrad(inputs) ? new Int32Array(out.size) : null;
   K.conv2dForward(out.data, x.data, weight.data, bias === null ? null : bias.data, B, OC, r.G, geom, false, true, argmax ?? true);
   if (argmax === null) return out;
-  const back = convBackward(r, x, weight, bias);
   return record('conv2dReluPool', out, inputs, (dy) => {
-    const dconv = allocFloat32(B * OC * geom.OH * geom.OW, 'conv2dReluPool');
-    K.maxPool2dReluBackward(dconv, dy, out.data, argmax, B, OC, geom.OH, geom.OW, OH, OW);
-    back(dconv);
+    K.conv2dReluPoolBackward(...convGrads(x, weight, bias), dy, out.data, argmax, x.data, weight.data, B, OC, r.G, geom);
   }, convAttrs(r));
 }
 

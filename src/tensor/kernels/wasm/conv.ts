@@ -42,7 +42,7 @@
  * OCg·KH·KW-term (input gradient) sum.
  */
 import {
-  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward,
+  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward, conv2dReluPoolBackward as jsConv2dReluPoolBackward,
   convTranspose2dBackward as jsConvTranspose2dBackward, convTranspose2dForward as jsConvTranspose2dForward,
   type ConvGeom,
 } from '../conv';
@@ -262,12 +262,53 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
     f.localGet(1).i32Const(1).i32Sub().localTee(1).brIf(0);
     f.end();
   });
+  // unpool(dst, dy, out, am, n, P): one plane of maxPool2dReluBackward into zeros: dst[0 … P) = 0,
+  // then dst[am[i]] = 0 + dy[i] where !(out[i] ≤ 0) (else 0) for i < n with am[i] ≥ 0; the
+  // windows do not overlap, so each tap is written once (the JS kernel's += on zeros, bit for bit).
+  {
+    const [dst, dy, out, am, n, P] = [0, 1, 2, 3, 4, 5];
+    const [i, a] = [6, 7];
+    m.func('unpool', i32s(6), [], i32s(2), (f: Code) => {
+      f.i32Const(0).localSet(i);
+      f.block();
+      f.loop();
+      f.localGet(i).i32Const(4).i32Add().localGet(P).i32GtS().brIf(1);
+      f.localGet(dst).localGet(i).i32Const(2).i32Shl().i32Add().v128ConstF32(0).v128Store(0, 2);
+      f.localGet(i).i32Const(4).i32Add().localSet(i);
+      f.br(0);
+      f.end();
+      f.end();
+      f.block();
+      f.loop();
+      f.localGet(i).localGet(P).i32GeS().brIf(1);
+      f.localGet(dst).localGet(i).i32Const(2).i32Shl().i32Add().f32Const(0).f32Store(0);
+      f.localGet(i).i32Const(1).i32Add().localSet(i);
+      f.br(0);
+      f.end();
+      f.end();
+      f.i32Const(0).localSet(i);
+      f.block();
+      f.loop();
+      f.localGet(i).localGet(n).i32GeS().brIf(1);
+      f.localGet(am).localGet(i).i32Const(2).i32Shl().i32Add().i32Load(0).localTee(a).i32Const(0).i32GeS().if();
+      f.localGet(dst).localGet(a).i32Const(2).i32Shl().i32Add();
+      f.f32Const(0).localGet(dy).localGet(i).i32Const(2).i32Shl().i32Add().f32Load(0).f32Add();
+      f.f32Const(0);
+      f.localGet(out).localGet(i).i32Const(2).i32Shl().i32Add().f32Load(0).f32Const(0).raw(F32_LE).i32Eqz();
+      f.select().f32Store(0);
+      f.end();
+      f.localGet(i).i32Const(1).i32Add().localSet(i);
+      f.br(0);
+      f.end();
+      f.end();
+    });
+  }
   // exec(chunk, idx, ops): runs the plan's ops idx[chunk] … idx[chunk + 1] − 1, each OP_WORDS
   // words at ops (an opcode, then the callee's arguments; see Plan). The chunk function of runChunks.
   {
     const [chunk, idx, ops] = [0, 1, 2];
     const [p, e, code] = [3, 4, 5];
-    const ids = { copy2d: 2, fwd: 0, wgrad: 1, dgrad: 3, sum: 4, zero: 5 };
+    const ids = { copy2d: 2, fwd: 0, wgrad: 1, dgrad: 3, sum: 4, zero: 5, unpool: 6 };
     m.func('exec', i32s(3), [], i32s(3), (f: Code) => {
       const arg = (k: number): Code => f.localGet(p).i32Load(4 + 4 * k);
       f.localGet(ops).localGet(idx).localGet(chunk).i32Const(2).i32Shl().i32Add().i32Load(0).i32Const(OP_WORDS * 4).i32Mul().i32Add().localSet(p);
@@ -299,6 +340,10 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       arg(1);
       f.call(ids.zero);
       f.end();
+      f.localGet(code).i32Const(OP_UNPOOL).i32Eq().if();
+      for (let k = 0; k < 6; k++) arg(k);
+      f.call(ids.unpool);
+      f.end();
       f.localGet(p).i32Const(OP_WORDS * 4).i32Add().localSet(p);
       f.br(0);
       f.end();
@@ -310,7 +355,9 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
 
 /** Words per op of a {@link Plan}: the opcode and up to ten arguments (one spare). */
 const OP_WORDS = 12;
-const OP_FWD = 0, OP_WGRAD = 1, OP_COPY = 2, OP_DGRAD = 3, OP_SUM = 4, OP_ZERO = 5;
+const OP_FWD = 0, OP_WGRAD = 1, OP_COPY = 2, OP_DGRAD = 3, OP_SUM = 4, OP_ZERO = 5, OP_UNPOOL = 6;
+/** f32.le (the encoder has no method for it). */
+const F32_LE = 0x5f;
 
 /**
  * The work of a call as a list of module calls per chunk (chunks of images fixed by the shape),
@@ -589,19 +636,35 @@ export function wasmConv2dForward(
 }
 
 /**
+ * The pooled side of a fused conv2d + ReLU + 2×2 max pool: the pooled output and its argmax, each
+ * (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), with which a gradient of the pooled output becomes the convolution's
+ * output gradient (`maxPool2dReluBackward`).
+ */
+interface Unpool {
+  out: Float32Array;
+  argmax: Int32Array;
+}
+
+/**
  * dw[o, k] += Σ_{b, p} dy[b, o, p]·cols_b[k, p] on the wasm backend (the weight gradient of
  * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
  * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
- * JS path.
+ * JS path. With `unpool`, dy is the gradient of the pooled output, and each image's dense dy is
+ * built from it in the memory, inside the image's chunk (`maxPool2dReluBackward` in wasm).
  */
-function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom, unpool: Unpool | null = null): void {
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  // Pooled outputs per plane, and the dy floats per image as given.
+  const PP = unpool === null ? 0 : (OH >> 1) * (OW >> 1), dyPer = OC * (unpool === null ? P : PP);
+  // The batch is split as without unpool (so the sums, and the result, are the same bits); the
+  // pooled arrays add at most three quarters of dy's floats to a call's memory.
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
     for (let b0 = 0; b0 < B; b0 += chunk) {
-      const nb = Math.min(chunk, B - b0);
-      wasmWeightGrad(dw, dbias, dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g);
+      const nb = Math.min(chunk, B - b0), d0 = b0 * dyPer, d1 = (b0 + nb) * dyPer;
+      const part = unpool === null ? null : { out: unpool.out.subarray(d0, d1), argmax: unpool.argmax.subarray(d0, d1) };
+      wasmWeightGrad(dw, dbias, dy.subarray(d0, d1), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g, part);
     }
     return;
   }
@@ -614,11 +677,20 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   // every (image, channel), the plan.
   const accLen = (Mp >> 2) * tp * 32, xsLen = al(s.len), dyLen = al(Mp * s.Nq8), scr = xsLen + dyLen + G * accLen;
   const [nCh, per] = imageChunks(B, scr);
-  const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny), PL = al(DB + (dbias === null ? 0 : B * OC));
+  // With unpool, then the pooled dy, output and argmax.
+  const np = B * OC * PP;
+  const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny), DYP = al(DB + (dbias === null ? 0 : B * OC));
+  const OUTP = al(DYP + np), AMP = al(OUTP + np), PL = al(AMP + np);
   plan.reset();
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, dyB = xsB + xsLen, accB = dyB + dyLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      if (unpool !== null) {
+        for (let o = 0; o < OC; o++) {
+          const q = (b * OC + o) * PP;
+          plan.op(OP_UNPOOL, 4 * (Y + (b * OC + o) * P), 4 * (DYP + q), 4 * (OUTP + q), 4 * (AMP + q), PP, P);
+        }
+      }
       for (let gi = 0; gi < G; gi++) {
         stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
         stageDy(plan.copy, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
@@ -633,7 +705,12 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   tapOffsets(ints, tapB, g, s, Kp);
   mem.fill(0, sc0, X);
   mem.set(x.subarray(0, nx), X);
-  mem.set(dy.subarray(0, ny), Y);
+  if (unpool === null) mem.set(dy.subarray(0, ny), Y);
+  else {
+    mem.set(dy.subarray(0, np), DYP);
+    mem.set(unpool.out.subarray(0, np), OUTP);
+    ints.set(unpool.argmax.subarray(0, np), AMP);
+  }
   plan.run(ints, PL, B * G * Mp * s.Nq8 * Kc >= PARALLEL_MIN_WORK);
   // The partial sums of the chunks, added in chunk order (each chunk's four lanes first).
   for (let gi = 0; gi < G; gi++) {
@@ -751,6 +828,25 @@ export function wasmConv2dBackward(
   if (dw !== null) wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g);
   else if (dbias !== null) jsConv2dBackward(null, null, dbias, dy, x, w, B, OC, G, g);
   if (dx !== null) wasmInputGrad(dx, dy, w, B, OC, G, g);
+}
+
+/**
+ * Backward of the fused conv2d + ReLU + 2×2 max pool on the wasm backend: the signature and
+ * contract of the JS `conv2dReluPoolBackward` (dy, out and argmax (B, OC, ⌊OH/2⌋, ⌊OW/2⌋)). When
+ * only the weight and bias gradients are wanted (the first layer of a network), the convolution's
+ * output gradient is built inside the weight gradient's chunks in the wasm memory, so it is never
+ * allocated, scattered or copied in on the calling thread; otherwise it is the JS composite over
+ * this backend's kernels.
+ */
+export function wasmConv2dReluPoolBackward(
+  dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
+  dy: Float32Array, out: Float32Array, argmax: Int32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
+): void {
+  if (dx !== null || dw === null || jsPath(g, OC, G) || B === 0) {
+    jsConv2dReluPoolBackward(dx, dw, dbias, dy, out, argmax, x, w, B, OC, G, g);
+    return;
+  }
+  wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g, { out, argmax });
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Kernels } from '../backend';
 import { ModuleBuilder, V128 } from './encoder';
 import { wasmConv2dForward } from './conv';
-import { wasmConv2dBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
+import { wasmConv2dBackward, wasmConv2dReluPoolBackward, wasmConvTranspose2dBackward, wasmConvTranspose2dForward } from './conv';
 import { wasmGemm } from './gemm';
 import { wasmGemmU8I8, wasmQconv2dForward } from './int8';
 import { wasmGruBackward, wasmGruForward, wasmLstmBackward, wasmLstmForward, wasmRnnBackward, wasmRnnForward } from './rnn';
@@ -25,6 +25,7 @@ export const wasmOverrides: Readonly<Partial<Kernels>> = Object.freeze({
   gemm: wasmGemm,
   conv2dForward: wasmConv2dForward,
   conv2dBackward: wasmConv2dBackward,
+  conv2dReluPoolBackward: wasmConv2dReluPoolBackward,
   convTranspose2dForward: wasmConvTranspose2dForward,
   convTranspose2dBackward: wasmConvTranspose2dBackward,
   gemmU8I8: wasmGemmU8I8,
