@@ -42,6 +42,9 @@ export function checkRequestDatatype(v: unknown, where: string): Datatype {
   return v;
 }
 
+/** An element's path below `data` for a message: a nested path as given, a flat index as `[i]`. */
+const spellPath = (at: string | number): string => (typeof at === 'number' ? `[${at}]` : at);
+
 /**
  * Reads `data` of a request input into float32, checking each element against `datatype`: BOOL
  * takes `true`/`false`; integer types take integers within their range (64-bit ones within
@@ -56,15 +59,16 @@ export function decodeData(data: unknown, shape: readonly number[], datatype: Da
   const out = new Float32Array(n);
   let k = 0;
   const range = INT_RANGES[datatype];
-  const put = (v: unknown, path: string): void => {
+  // `at` is the element's path below data, or its index in a flat array (spelled only for an error).
+  const put = (v: unknown, at: string | number): void => {
     if (k >= n) throw new HttpError(400, `${where}.data has more than the ${n} elements shape [${shape.join(', ')}] holds`);
     let x: number;
     if (datatype === 'BOOL') {
-      if (typeof v !== 'boolean') throw new HttpError(400, `${where}.data${path} must be a boolean for datatype BOOL, got ${describe(v)}`);
+      if (typeof v !== 'boolean') throw new HttpError(400, `${where}.data${spellPath(at)} must be a boolean for datatype BOOL, got ${describe(v)}`);
       x = v ? 1 : 0;
     } else if (range !== undefined) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < range.min || v > range.max) {
-        throw new HttpError(400, `${where}.data${path} must be an integer in [${range.min}, ${range.max}] for datatype ${datatype}, got ${describe(v)}`);
+        throw new HttpError(400, `${where}.data${spellPath(at)} must be an integer in [${range.min}, ${range.max}] for datatype ${datatype}, got ${describe(v)}`);
       }
       x = v;
     } else {
@@ -72,7 +76,7 @@ export function decodeData(data: unknown, shape: readonly number[], datatype: Da
       else if (v === 'NaN') x = NaN;
       else if (v === 'Infinity') x = Infinity;
       else if (v === '-Infinity') x = -Infinity;
-      else throw new HttpError(400, `${where}.data${path} must be a number (or 'NaN', 'Infinity', '-Infinity') for datatype ${datatype}, got ${describe(v)}`);
+      else throw new HttpError(400, `${where}.data${spellPath(at)} must be a number (or 'NaN', 'Infinity', '-Infinity') for datatype ${datatype}, got ${describe(v)}`);
     }
     out[k++] = x;
   };
@@ -93,7 +97,7 @@ export function decodeData(data: unknown, shape: readonly number[], datatype: Da
     if (data.length !== n) {
       throw new HttpError(400, `${where}: shape [${shape.join(', ')}] holds ${n} elements but data has ${data.length}`);
     }
-    for (let i = 0; i < data.length; i++) put(data[i], `[${i}]`);
+    for (let i = 0; i < data.length; i++) put(data[i], i);
   }
   if (k !== n) throw new HttpError(400, `${where}: shape [${shape.join(', ')}] holds ${n} elements but data has ${k}`);
   return out;

@@ -7,6 +7,7 @@ vi.mock('../../src/io/json', async (importOriginal) => {
   const mod = await importOriginal<typeof import('../../src/io/json')>();
   return { ...mod, parseJsonStrict: vi.fn(mod.parseJsonStrict) };
 });
+import { decodeData, type Datatype } from '../../src/serve/datatypes';
 import { HttpError, parseBody } from '../../src/serve/http';
 
 /** What parseBody does, written from its contract: the strict parser, its errors as 400 "malformed JSON: …". */
@@ -99,5 +100,25 @@ describe('parseBody (the fast path through JSON.parse)', () => {
       const text = write(v);
       expect(viaBody(text, maxValues)).toEqual(strict(text, maxValues));
     }), { numRuns: 400 });
+  });
+});
+
+describe('decodeData: element errors name the element', () => {
+  const err = (data: unknown, shape: number[], dt: Datatype): string => {
+    try {
+      decodeData(data, shape, dt, 'inputs[0]');
+    } catch (e) {
+      expect(e).toBeInstanceOf(HttpError);
+      return (e as HttpError).message;
+    }
+    throw new Error('no error');
+  };
+
+  it('by index in a flat array and by path in a nested one, for each datatype family', () => {
+    expect(err([1, 2, 'x', 4], [4], 'FP32')).toBe(`inputs[0].data[2] must be a number (or 'NaN', 'Infinity', '-Infinity') for datatype FP32, got "x"`);
+    expect(err([[1, 2], [3, true]], [2, 2], 'FP32')).toBe(`inputs[0].data[1][1] must be a number (or 'NaN', 'Infinity', '-Infinity') for datatype FP32, got true`);
+    expect(err([0, 300], [2], 'UINT8')).toBe('inputs[0].data[1] must be an integer in [0, 255] for datatype UINT8, got 300');
+    expect(err([true, 1], [2], 'BOOL')).toBe('inputs[0].data[1] must be a boolean for datatype BOOL, got 1');
+    expect(Array.from(decodeData([1.5, 'NaN', 'Infinity', '-Infinity'], [4], 'FP32', 'inputs[0]'))).toEqual([1.5, NaN, Infinity, -Infinity]);
   });
 });
