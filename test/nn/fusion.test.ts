@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { conv2dForward, type ConvGeom } from '../../src/tensor/kernels/conv';
-import { maxPool2dBackward, maxPool2dForward, maxPool2dReluBackward } from '../../src/tensor/kernels/pool';
+import { maxPool2dBackward, maxPool2dForward } from '../../src/tensor/kernels/pool';
 import { reluBackward, reluForward } from '../../src/tensor/kernels/unary';
 import { convStaging, wasmConv2dBackward, wasmConv2dForward, wasmConv2dReluPoolBackward } from '../../src/tensor/kernels/wasm/conv';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../../src/nn/index';
@@ -117,7 +117,7 @@ describe('conv2dForward with a fused ReLU and 2×2 max pool equals the three ker
   });
 });
 
-describe('maxPool2dReluBackward equals maxPool2dBackward into zeros followed by reluBackward, bit for bit', () => {
+describe('maxPool2dBackward with reluOut equals maxPool2dBackward into zeros followed by reluBackward, bit for bit', () => {
   it('random planes with NaN, ±Inf and ±0 in the input and the gradient', () => {
     const special = [NaN, Infinity, -Infinity, 0, -0];
     fc.assert(fc.property(fc.record({ B: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 9 }), W: fc.integer({ min: 2, max: 9 }), seed: fc.integer({ min: 0, max: 1e9 }) }), (c) => {
@@ -132,13 +132,13 @@ describe('maxPool2dReluBackward equals maxPool2dBackward into zeros followed by 
       const dAct = new Float32Array(n), want = new Float32Array(n), got = new Float32Array(n);
       maxPool2dBackward(dAct, dy, argmax, c.B, c.C, c.H, c.W, OH, OW);
       reluBackward(want, dAct, pre, n);
-      maxPool2dReluBackward(got, dy, out, argmax, c.B, c.C, c.H, c.W, OH, OW);
+      maxPool2dBackward(got, dy, argmax, c.B, c.C, c.H, c.W, OH, OW, out);
       for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) throw new Error(`element ${i}: ${got[i]} against ${want[i]}`);
     }), { numRuns: 100 });
   });
 });
 
-describe('conv2dReluPoolBackward equals maxPool2dReluBackward then conv2dBackward, bit for bit', () => {
+describe('conv2dReluPoolBackward equals maxPool2dBackward with reluOut then conv2dBackward, bit for bit', () => {
   it('wasm kernel, weight and bias gradients only (the dense dy built in the memory): random geometries, groups, chunked batches', () => {
     const arb = fc.record({
       B: fc.constantFrom(1, 2, 5), G: fc.integer({ min: 1, max: 2 }), Cg: fc.constantFrom(1, 3), OCg: fc.constantFrom(1, 4, 5),
@@ -156,7 +156,7 @@ describe('conv2dReluPoolBackward equals maxPool2dReluBackward then conv2dBackwar
       wasmConv2dForward(out, x, w, bias, c.B, OC, c.G, g, false, true, argmax);
       const dy = rand(m, c.seed + 3);
       const dconv = new Float32Array(c.B * OC * OH * OW);
-      maxPool2dReluBackward(dconv, dy, out, argmax, c.B, OC, OH, OW, OH >> 1, OW >> 1);
+      maxPool2dBackward(dconv, dy, argmax, c.B, OC, OH, OW, OH >> 1, OW >> 1, out);
       const dw = rand(w.length, c.seed + 4), db = bias === null ? null : rand(OC, c.seed + 5);
       const wantW = dw.slice(), wantB = db?.slice() ?? null;
       const saved = convStaging.maxFloats;

@@ -21,7 +21,7 @@
  */
 import { kernels } from './backend';
 import { balancedBlock, micro4x4, packedDoubles } from './matmul';
-import { maxPool2dForward, maxPool2dReluBackward } from './pool';
+import { maxPool2dBackward, maxPool2dForward } from './pool';
 import { reluForward } from './unary';
 
 /** Geometry of one convolution (input image → output grid). */
@@ -241,7 +241,7 @@ export function conv2dForward(
  * Backward of {@link conv2dForward} with `relu` and `pool`, accumulating into dx, dw and dbias as
  * {@link conv2dBackward} (null skips a gradient): dy, out and argmax are the pooled gradient, the
  * pooled output and its argmax, (B, OC, ⌊OH/2⌋, ⌊OW/2⌋). The convolution's output gradient is
- * `maxPool2dReluBackward` of them, bit for bit the pool's and the ReLU's backward; a backend may
+ * `maxPool2dBackward` of them with the ReLU's mask (its `reluOut`), bit for bit the pool's and the ReLU's backward; a backend may
  * build it where its convolution backward reads dy (the wasm one does, inside its chunks).
  */
 export function conv2dReluPoolBackward(
@@ -249,7 +249,7 @@ export function conv2dReluPoolBackward(
   dy: Float32Array, out: Float32Array, argmax: Int32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
 ): void {
   const dconv = new Float32Array(B * OC * g.OH * g.OW);
-  maxPool2dReluBackward(dconv, dy, out, argmax, B, OC, g.OH, g.OW, g.OH >> 1, g.OW >> 1);
+  maxPool2dBackward(dconv, dy, argmax, B, OC, g.OH, g.OW, g.OH >> 1, g.OW >> 1, out);
   kernels.conv2dBackward(dx, dw, dbias, dconv, x, w, B, OC, G, g);
 }
 

@@ -78,32 +78,15 @@ export function maxPool2dForward(
  * Backward of {@link maxPool2dForward}: dinp[b, c, argmax] += dout[b, c, oh, ow] (overlapping
  * windows that share a maximum accumulate).
  * Shapes: dinp (B, C, H, W), dout and argmax (B, C, OH, OW). Accumulates into dinp.
+ *
+ * With `reluOut` (the pooled output of a ReLU followed by this pool, windows not overlapping: the
+ * fused conv2d + relu + 2×2 pool), it is also the ReLU's backward: each tap gets dout where the
+ * pooled value is above 0 or NaN (relu(v) > 0 exactly when v > 0), else 0, bit for bit this
+ * backward into a zeroed buffer followed by `reluBackward`, without the full-size gradient between.
  */
 export function maxPool2dBackward(
   dinp: Float32Array, dout: Float32Array, argmax: Int32Array,
-  B: number, C: number, H: number, W: number, OH: number, OW: number,
-): void {
-  const planes = B * C, HW = H * W, OHW = OH * OW;
-  for (let n = 0; n < planes; n++) {
-    const inPlane = n * HW, outPlane = n * OHW;
-    for (let o = 0; o < OHW; o++) {
-      const idx = argmax[outPlane + o];
-      if (idx >= 0) dinp[inPlane + idx] += dout[outPlane + o];
-    }
-  }
-}
-
-/**
- * Backward of a ReLU followed by a max pool whose windows do not overlap (the fused
- * conv2d + relu + 2×2 max pool): dinp[b, c, argmax] += dout[b, c, oh, ow] where the pooled value
- * out[b, c, oh, ow] is above 0 or NaN (the ReLU's mask at the winning tap: relu(v) > 0 exactly when
- * v > 0), else 0. Bit for bit {@link maxPool2dBackward} into a zeroed buffer followed by
- * `reluBackward`, without the full-size intermediate gradient.
- * Shapes: dinp (B, C, H, W), dout, out and argmax (B, C, OH, OW). Accumulates into dinp.
- */
-export function maxPool2dReluBackward(
-  dinp: Float32Array, dout: Float32Array, out: Float32Array, argmax: Int32Array,
-  B: number, C: number, H: number, W: number, OH: number, OW: number,
+  B: number, C: number, H: number, W: number, OH: number, OW: number, reluOut: Float32Array | null = null,
 ): void {
   const planes = B * C, HW = H * W, OHW = OH * OW;
   for (let n = 0; n < planes; n++) {
@@ -111,8 +94,12 @@ export function maxPool2dReluBackward(
     for (let o = 0; o < OHW; o++) {
       const idx = argmax[outPlane + o];
       if (idx < 0) continue;
-      // The pool's scatter into zeros, then reluBackward's masked step on it.
-      const g = 0 + dout[outPlane + o], m = +!(out[outPlane + o] <= 0);
+      if (reluOut === null) {
+        dinp[inPlane + idx] += dout[outPlane + o];
+        continue;
+      }
+      // The scatter into zeros, then reluBackward's masked step on it.
+      const g = 0 + dout[outPlane + o], m = +!(reluOut[outPlane + o] <= 0);
       dinp[inPlane + idx] += g - g === 0 ? g * m : m === 1 ? g : 0;
     }
   }

@@ -262,7 +262,7 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
     f.localGet(1).i32Const(1).i32Sub().localTee(1).brIf(0);
     f.end();
   });
-  // unpool(dst, dy, out, am, n, P): one plane of maxPool2dReluBackward into zeros: dst[0 … P) = 0,
+  // unpool(dst, dy, out, am, n, P): one plane of maxPool2dBackward with its reluOut, into zeros: dst[0 … P) = 0,
   // then dst[am[i]] = 0 + dy[i] where !(out[i] ≤ 0) (else 0) for i < n with am[i] ≥ 0; the
   // windows do not overlap, so each tap is written once (the JS kernel's += on zeros, bit for bit).
   {
@@ -638,7 +638,7 @@ export function wasmConv2dForward(
 /**
  * The pooled side of a fused conv2d + ReLU + 2×2 max pool: the pooled output and its argmax, each
  * (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), with which a gradient of the pooled output becomes the convolution's
- * output gradient (`maxPool2dReluBackward`).
+ * output gradient (`maxPool2dBackward` with the ReLU's mask).
  */
 interface Unpool {
   out: Float32Array;
@@ -650,7 +650,7 @@ interface Unpool {
  * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
  * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
  * JS path. With `unpool`, dy is the gradient of the pooled output, and each image's dense dy is
- * built from it in the memory, inside the image's chunk (`maxPool2dReluBackward` in wasm).
+ * built from it in the memory, inside the image's chunk (`maxPool2dBackward` with the ReLU's mask, in wasm).
  */
 function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom, unpool: Unpool | null = null): void {
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
