@@ -8,7 +8,7 @@ import { defaultBackend, installBackend, js, kernels } from '../../../src/tensor
 import { forceGemmParallelMinWork, wasmGemm } from '../../../src/tensor/kernels/wasm/gemm';
 import { forceSimdProbe } from '../../../src/tensor/kernels/wasm/index';
 import { ensureBytes, memoryBytes, memoryShared } from '../../../src/tensor/kernels/wasm/memory';
-import { forceThreadSupport, forceWorkersOnly, poolWorkers, workerChunkCounts } from '../../../src/tensor/kernels/wasm/threads';
+import { forceThreadSupport, forceWorkersOnly, poolWorkers, wakeWorkers, workerChunkCounts } from '../../../src/tensor/kernels/wasm/threads';
 import {
   ArgumentError, Generator, getBackend, getNumThreads, matmul, maxNumThreads, randn, setBackend, setNumThreads, tensor,
 } from '../../../src/tensor/index';
@@ -151,6 +151,25 @@ describe('threads: results bit-identical for 1, 2 and 3 threads', () => {
     forceWorkersOnly(false);
     setNumThreads(1);
     expectBitIdentical(runGemm(big), bigOut, 'a product that grew the memory');
+  });
+
+  it('wakeWorkers without a job, or many in a row, is harmless: the next products run on the workers, bit-identical', async () => {
+    const c: GemmCase = { M: 130, K: 90, N: 140, transA: false, transB: false, accumulate: true, aOff: 1, bOff: 0, outOff: 2, seed: 5 };
+    setNumThreads(1);
+    wakeWorkers(); // no pool: nothing to wake
+    const ref = runGemm(c);
+    setNumThreads(2);
+    for (let i = 0; i < 5; i++) wakeWorkers();
+    // A woken worker polls for about 2 ms, then sleeps again: a job now, and one after it slept.
+    forceWorkersOnly(true);
+    const before = workerChunkCounts()[0];
+    expectBitIdentical(runGemm(c), ref, 'right after the wakes');
+    wakeWorkers();
+    await new Promise((r) => setTimeout(r, 20));
+    expectBitIdentical(runGemm(c), ref, 'after the worker slept again');
+    expect(workerChunkCounts()[0]).toBeGreaterThan(before + 1);
+    forceWorkersOnly(false);
+    setNumThreads(1);
   });
 
   it('setNumThreads(1) terminates every worker', async () => {

@@ -50,7 +50,7 @@ import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encode
 import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
 import { wasmMaxPoolInMemory } from './pool';
 import { wasmReluInMemory } from './relu';
-import { registerModule, runChunks } from './threads';
+import { registerModule, runChunks, wakeWorkers } from './threads';
 
 /** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
 export function buildConvModule(): Uint8Array<ArrayBuffer> {
@@ -373,9 +373,11 @@ class Plan {
   /** Op index at which each chunk starts, then the total. */
   starts: number[] = [0];
 
-  reset(): void {
+  /** Starts a new plan; for a plan that will run in parallel, wakes the workers, which poll while the call stages its operands. */
+  reset(parallel: boolean): void {
     this.n = 0;
     this.starts = [0];
+    if (parallel) wakeWorkers();
   }
 
   private at(): number {
@@ -596,7 +598,8 @@ export function wasmConv2dForward(
   const xsLen = al(s.len), scr = xsLen + al(Mp * Nq8);
   const [nCh, per] = imageChunks(B, scr);
   const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx), PL = al(O + no + 8);
-  plan.reset();
+  const parallel = B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK;
+  plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, cB = xsB + xsLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
@@ -628,7 +631,7 @@ export function wasmConv2dForward(
       }
     }
   }
-  plan.run(ints, PL, B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK);
+  plan.run(ints, PL, parallel);
   if (relu) wasmReluInMemory(O, no);
   // The plan has run: the pool's outputs may take its place.
   if (pool !== false) wasmMaxPoolInMemory(O, PL, B * OC, OH, OW, OH >> 1, OW >> 1, out, pool === true ? null : pool);
@@ -681,7 +684,8 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   const np = B * OC * PP;
   const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny), DYP = al(DB + (dbias === null ? 0 : B * OC));
   const OUTP = al(DYP + np), AMP = al(OUTP + np), PL = al(AMP + np);
-  plan.reset();
+  const parallel = B * G * Mp * s.Nq8 * Kc >= PARALLEL_MIN_WORK;
+  plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, dyB = xsB + xsLen, accB = dyB + dyLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
@@ -711,7 +715,7 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
     mem.set(unpool.out.subarray(0, np), OUTP);
     ints.set(unpool.argmax.subarray(0, np), AMP);
   }
-  plan.run(ints, PL, B * G * Mp * s.Nq8 * Kc >= PARALLEL_MIN_WORK);
+  plan.run(ints, PL, parallel);
   // The partial sums of the chunks, added in chunk order (each chunk's four lanes first).
   for (let gi = 0; gi < G; gi++) {
     for (let o = 0; o < OCg; o++) {
@@ -781,7 +785,8 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
   const dyLen = al(OCg * Nq8), dxLen = al(s.len), scr = dyLen + dxLen;
   const [nCh, per] = imageChunks(B, scr);
   const wtB = 0, tapB = al(G * Kp * OCg), sc0 = al(tapB + Kp), X = sc0 + nCh * scr, Y = al(X + nx), PL = al(Y + ny);
-  plan.reset();
+  const parallel = B * G * Kp * Nq8 * OCg >= PARALLEL_MIN_WORK;
+  plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const dyB = sc0 + k * scr, dxB = dyB + dyLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
@@ -807,7 +812,7 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
       for (let k = 0; k < Kp; k++) mem[d0 + ((k >> 2) * OCg + o) * 4 + (k & 3)] = k < Kc ? w[src + k] : 0;
     }
   }
-  plan.run(ints, PL, B * G * Kp * Nq8 * OCg >= PARALLEL_MIN_WORK);
+  plan.run(ints, PL, parallel);
   dx.set(mem.subarray(X, X + nx));
 }
 

@@ -40,6 +40,12 @@ const CTL_WORDS = WORKER0 + STRIDE * MAX_THREADS;
  * for the next job of the same op, short enough not to take CPU from the calling thread.
  */
 const SPIN = 4000;
+/**
+ * Polls after a {@link wakeWorkers} (about 2 ms): the caller is staging a job (copies, a plan), so
+ * the worker waits for it awake instead of going back to sleep; a futex wake costs tens to hundreds
+ * of µs on a virtual machine, paid between every two kernels of a training step otherwise.
+ */
+const WARM_SPIN = 800000;
 
 /** A chunk function: chunk index, then up to twelve i32 arguments. */
 type ChunkFn = (chunk: number, ...args: number[]) => void;
@@ -85,12 +91,15 @@ function serve(msg) {
   Atomics.store(ctl, base + ${READY}, 1);
   Atomics.notify(ctl, base + ${READY});
   let seen = 0;
+  let spins = ${SPIN};
   for (;;) {
     // Spin a little first: the jobs of one op (packing, then the product) come back to back.
     let g = Atomics.load(ctl, base + ${GO});
-    for (let spin = 0; g === seen && spin < ${SPIN}; spin++) g = Atomics.load(ctl, base + ${GO});
+    for (let spin = 0; g === seen && spin < spins; spin++) g = Atomics.load(ctl, base + ${GO});
+    spins = ${SPIN};
     if (g === seen) {
-      Atomics.wait(ctl, base + ${GO}, seen);
+      // Woken without a job (wakeWorkers): one is being staged, so wait for it awake.
+      if (Atomics.wait(ctl, base + ${GO}, seen) === 'ok') spins = ${WARM_SPIN};
       continue;
     }
     if (g < 0) break;
@@ -259,6 +268,17 @@ export function workerChunkCounts(): number[] {
   if (pool === null) return [];
   const { ctl, workers } = pool;
   return workers.map((_, w) => Atomics.load(ctl, WORKER0 + STRIDE * w + COUNT));
+}
+
+/**
+ * Wakes sleeping workers ahead of a job: a kernel calls it before staging its operands, so that
+ * by the time it calls {@link runChunks} the workers are polling (see WARM_SPIN) rather than asleep.
+ * Does nothing at one thread; harmless when no job follows (the workers sleep again after about 2 ms).
+ */
+export function wakeWorkers(): void {
+  const p = pool;
+  if (p === null) return;
+  for (let w = 0; w < p.workers.length; w++) Atomics.notify(p.ctl, WORKER0 + STRIDE * w + GO);
 }
 
 /**
