@@ -139,37 +139,38 @@ describe('maxPool2dBackward with reluOut equals maxPool2dBackward into zeros fol
 });
 
 describe('conv2dReluPoolBackward equals maxPool2dBackward with reluOut then conv2dBackward, bit for bit', () => {
-  it('wasm kernel, weight and bias gradients only (the dense dy built in the memory): random geometries, groups, chunked batches', () => {
+  it('wasm kernel (the dense dy built in the memory for dw, dbias and dx): random geometries, strides, groups, chunked batches', () => {
     const arb = fc.record({
-      B: fc.constantFrom(1, 2, 5), G: fc.integer({ min: 1, max: 2 }), Cg: fc.constantFrom(1, 3), OCg: fc.constantFrom(1, 4, 5),
+      B: fc.constantFrom(1, 2, 5), G: fc.integer({ min: 1, max: 2 }), Cg: fc.constantFrom(1, 3, 4, 6), OCg: fc.constantFrom(1, 4, 5),
       H: fc.constantFrom(2, 5, 12, 13), W: fc.constantFrom(2, 7, 12), K: fc.integer({ min: 1, max: 3 }), P: fc.integer({ min: 0, max: 1 }),
-      bias: fc.boolean(), chunked: fc.boolean(), seed: fc.integer({ min: 0, max: 1e9 }),
+      S: fc.integer({ min: 1, max: 2 }), grads: fc.constantFrom('w', 'x', 'wx', 'b'), bias: fc.boolean(), chunked: fc.boolean(), seed: fc.integer({ min: 0, max: 1e9 }),
     });
     fc.assert(fc.property(arb, (c) => {
-      const OH = c.H + 2 * c.P - c.K + 1, OW = c.W + 2 * c.P - c.K + 1;
+      const OH = Math.floor((c.H + 2 * c.P - c.K) / c.S) + 1, OW = Math.floor((c.W + 2 * c.P - c.K) / c.S) + 1;
       if (OH < 2 || OW < 2) return;
-      const g: ConvGeom = { C: c.Cg, H: c.H, W: c.W, KH: c.K, KW: c.K, OH, OW, SH: 1, SW: 1, PH: c.P, PW: c.P, DH: 1, DW: 1 };
+      const g: ConvGeom = { C: c.Cg, H: c.H, W: c.W, KH: c.K, KW: c.K, OH, OW, SH: c.S, SW: c.S, PH: c.P, PW: c.P, DH: 1, DW: 1 };
       const OC = c.OCg * c.G, m = c.B * OC * (OH >> 1) * (OW >> 1);
       const x = rand(c.B * c.G * c.Cg * c.H * c.W, c.seed), w = rand(OC * c.Cg * c.K * c.K, c.seed + 1);
-      const bias = c.bias ? rand(OC, c.seed + 2) : null;
+      const bias = c.bias || c.grads === 'b' ? rand(OC, c.seed + 2) : null;
       const out = new Float32Array(m), argmax = new Int32Array(m);
       wasmConv2dForward(out, x, w, bias, c.B, OC, c.G, g, false, true, argmax);
       const dy = rand(m, c.seed + 3);
       const dconv = new Float32Array(c.B * OC * OH * OW);
       maxPool2dBackward(dconv, dy, argmax, c.B, OC, OH, OW, OH >> 1, OW >> 1, out);
-      const dw = rand(w.length, c.seed + 4), db = bias === null ? null : rand(OC, c.seed + 5);
-      const wantW = dw.slice(), wantB = db?.slice() ?? null;
+      const dw = c.grads.includes('w') ? rand(w.length, c.seed + 4) : null;
+      const dx = c.grads.includes('x') ? rand(x.length, c.seed + 6) : null;
+      const db = bias === null ? null : rand(OC, c.seed + 5);
+      const want = [dw, dx, db].map((a) => a?.slice() ?? null);
       const saved = convStaging.maxFloats;
       try {
         if (c.chunked) convStaging.maxFloats = 2 * (c.G * c.Cg * c.H * c.W + OC * OH * OW * 2);
-        wasmConv2dBackward(null, wantW, wantB, dconv, x, w, c.B, OC, c.G, g);
-        wasmConv2dReluPoolBackward(null, dw, db, dy, out, argmax, x, w, c.B, OC, c.G, g);
+        wasmConv2dBackward(want[1], want[0], want[2], dconv, x, w, c.B, OC, c.G, g);
+        wasmConv2dReluPoolBackward(dx, dw, db, dy, out, argmax, x, w, c.B, OC, c.G, g);
       } finally {
         convStaging.maxFloats = saved;
       }
-      expect(Array.from(dw)).toEqual(Array.from(wantW));
-      if (db !== null) expect(Array.from(db)).toEqual(Array.from(wantB!));
-    }), { numRuns: 60 });
+      [dw, dx, db].forEach((a, i) => { if (a !== null) expect(Array.from(a)).toEqual(Array.from(want[i]!)); });
+    }), { numRuns: 80 });
   });
 });
 

@@ -42,322 +42,16 @@
  * OCg·KH·KW-term (input gradient) sum.
  */
 import {
-  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward, conv2dReluPoolBackward as jsConv2dReluPoolBackward,
+  conv2dBackward as jsConv2dBackward, conv2dForward as jsConv2dForward,
   convTranspose2dBackward as jsConvTranspose2dBackward, convTranspose2dForward as jsConvTranspose2dForward,
   type ConvGeom,
 } from '../conv';
-import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
-import { ensureBytes, f32View, importWasmMemory, wasmMemory } from './memory';
+import { maxPool2dBackward as jsMaxPool2dBackward } from '../pool';
+import { buildConvModule, OP_COPY, OP_DGRAD, OP_FWD, OP_SUM, OP_UNPOOL, OP_WGRAD, OP_WORDS, OP_ZERO } from './conv-module';
+import { ensureBytes, f32View, wasmMemory } from './memory';
 import { wasmMaxPoolInMemory } from './pool';
 import { wasmReluInMemory } from './relu';
 import { registerModule, runChunks, wakeWorkers } from './threads';
-
-/** The module: `fwd`, `wgrad`, `dgrad`, `copy2d` and `sum` (pointers in bytes; see the comments on each). */
-export function buildConvModule(): Uint8Array<ArrayBuffer> {
-  const m = new ModuleBuilder();
-  importWasmMemory(m);
-  const i32s = (n: number): ValType[] => Array<ValType>(n).fill(I32);
-  const v128s = (n: number): ValType[] => Array<ValType>(n).fill(V128);
-
-  // fwd(wp, xs, taps, c, mp, np, kc, ldc): for each 8-position panel j (outer) and 4-row weight
-  // panel i (inner), acc[r][0..7] = Σ_k wp[i][k][r]·xs[8j + taps[k] .. +8]; stored at c + 4i·ldc + 32j.
-  {
-    const [wp, xs, taps, c, mp, np, kc, ldc] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const [j, i, pa, pt, k, rp, xj, addr] = [8, 9, 10, 11, 12, 13, 14, 15];
-    const acc = [16, 17, 18, 19, 20, 21, 22, 23];
-    const va = 24, b0 = 25, b1 = 26;
-    m.func('fwd', i32s(8), [], [...i32s(8), ...v128s(11)], (f: Code) => {
-      f.i32Const(0).localSet(j);
-      f.loop();
-      f.localGet(xs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
-      f.i32Const(0).localSet(i);
-      f.loop();
-      f.localGet(wp).localGet(i).localGet(kc).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
-      f.localGet(taps).localSet(pt);
-      f.localGet(kc).localSet(k);
-      for (const r of acc) f.v128ConstF32(0).localSet(r);
-      f.loop();
-      f.localGet(xj).localGet(pt).i32Load(0).i32Add().localSet(addr);
-      f.localGet(addr).v128Load(0, 2).localSet(b0);
-      f.localGet(addr).v128Load(16, 2).localSet(b1);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
-        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-      }
-      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
-      f.localGet(pt).i32Const(4).i32Add().localSet(pt);
-      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
-      f.end();
-      f.localGet(c).localGet(i).i32Const(2).i32Shl().localGet(ldc).i32Mul().i32Add()
-        .localGet(j).i32Const(5).i32Shl().i32Add().localSet(rp);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(rp).localGet(acc[2 * r]).v128Store(0);
-        f.localGet(rp).localGet(acc[2 * r + 1]).v128Store(16);
-        if (r < 3) f.localGet(rp).localGet(ldc).i32Add().localSet(rp);
-      }
-      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
-      f.end();
-      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
-      f.end();
-    });
-  }
-
-  // wgrad(dy, ldy, xs, taps, accp, mp, tp, n4): for each 4-row panel i of dy (rows of ldy bytes)
-  // and tap pair s, the eight accumulators at accp + (i·tp + s)·128 (vector 2r + e: row 4i + r,
-  // tap 2s + e) gain Σ_n dy[4i + r][4n .. +4]·xs[4n + taps[2s + e] .. +4].
-  {
-    const [dy, ldy, xs, taps, accp, mp, tp, n4] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const [i, s, py, p0, p1, n, ap, l2, l3, yi] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17];
-    const acc = [18, 19, 20, 21, 22, 23, 24, 25];
-    const d = [26, 27, 28, 29];
-    const x0 = 30, x1 = 31;
-    m.func('wgrad', i32s(8), [], [...i32s(10), ...v128s(14)], (f: Code) => {
-      f.localGet(ldy).i32Const(1).i32Shl().localSet(l2);
-      f.localGet(l2).localGet(ldy).i32Add().localSet(l3);
-      f.i32Const(0).localSet(i);
-      f.loop();
-      f.localGet(dy).localGet(i).localGet(ldy).i32Mul().i32Const(2).i32Shl().i32Add().localSet(yi);
-      f.i32Const(0).localSet(s);
-      f.loop();
-      f.localGet(accp).localGet(i).localGet(tp).i32Mul().localGet(s).i32Add().i32Const(7).i32Shl().i32Add().localSet(ap);
-      for (let v = 0; v < 8; v++) f.localGet(ap).v128Load(16 * v).localSet(acc[v]);
-      f.localGet(yi).localSet(py);
-      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(0).i32Add().localSet(p0);
-      f.localGet(xs).localGet(taps).localGet(s).i32Const(3).i32Shl().i32Add().i32Load(4).i32Add().localSet(p1);
-      f.localGet(n4).localSet(n);
-      f.loop();
-      f.localGet(py).v128Load(0, 2).localSet(d[0]);
-      f.localGet(py).localGet(ldy).i32Add().v128Load(0, 2).localSet(d[1]);
-      f.localGet(py).localGet(l2).i32Add().v128Load(0, 2).localSet(d[2]);
-      f.localGet(py).localGet(l3).i32Add().v128Load(0, 2).localSet(d[3]);
-      f.localGet(p0).v128Load(0, 2).localSet(x0);
-      f.localGet(p1).v128Load(0, 2).localSet(x1);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(acc[2 * r]).localGet(d[r]).localGet(x0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-        f.localGet(acc[2 * r + 1]).localGet(d[r]).localGet(x1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-      }
-      f.localGet(py).i32Const(16).i32Add().localSet(py);
-      f.localGet(p0).i32Const(16).i32Add().localSet(p0);
-      f.localGet(p1).i32Const(16).i32Add().localSet(p1);
-      f.localGet(n).i32Const(1).i32Sub().localTee(n).brIf(0);
-      f.end();
-      for (let v = 0; v < 8; v++) f.localGet(ap).localGet(acc[v]).v128Store(16 * v);
-      f.localGet(s).i32Const(1).i32Add().localTee(s).localGet(tp).i32LtS().brIf(0);
-      f.end();
-      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
-      f.end();
-    });
-  }
-
-  // copy2d(src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, acc): dst[r·dRow + c·dCol] =
-  // src[r·sRow + c·sCol] + bias (+ the old dst when acc), strides in bytes; rows, cols ≥ 1.
-  {
-    const [src, sRow, sCol, dst, dRow, dCol, rows, cols, bias, accf] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const [ps, pd, c] = [10, 11, 12];
-    m.func('copy2d', [...i32s(8), F32, I32], [], i32s(3), (f: Code) => {
-      f.loop();
-      f.localGet(src).localSet(ps);
-      f.localGet(dst).localSet(pd);
-      f.localGet(cols).localSet(c);
-      f.localGet(accf).if();
-      f.loop();
-      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().localGet(pd).f32Load(0).f32Add().f32Store(0);
-      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
-      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
-      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
-      f.end();
-      f.else();
-      f.loop();
-      f.localGet(pd).localGet(ps).f32Load(0).localGet(bias).f32Add().f32Store(0);
-      f.localGet(ps).localGet(sCol).i32Add().localSet(ps);
-      f.localGet(pd).localGet(dCol).i32Add().localSet(pd);
-      f.localGet(c).i32Const(1).i32Sub().localTee(c).brIf(0);
-      f.end();
-      f.end();
-      f.localGet(src).localGet(sRow).i32Add().localSet(src);
-      f.localGet(dst).localGet(dRow).i32Add().localSet(dst);
-      f.localGet(rows).i32Const(1).i32Sub().localTee(rows).brIf(0);
-      f.end();
-    });
-  }
-
-  // dgrad(wt, dy, ldy, taps, dxs, mp, np, ko): for each 8-position panel j (outer) and 4-tap
-  // panel i (inner), acc[r][0..7] = Σ_o wt[i][o][r]·dy[o·ldy + 8j .. +8], then
-  // dxs[8j + taps[4i + r] .. +8] += acc[r].
-  {
-    const [wt, dy, ldy, taps, dxs, mp, np, ko] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const [j, i, pa, pb, k, pt, dj, addr, xj] = [8, 9, 10, 11, 12, 13, 14, 15, 16];
-    const acc = [17, 18, 19, 20, 21, 22, 23, 24];
-    const va = 25, b0 = 26, b1 = 27;
-    m.func('dgrad', i32s(8), [], [...i32s(9), ...v128s(11)], (f: Code) => {
-      f.i32Const(0).localSet(j);
-      f.loop();
-      f.localGet(dy).localGet(j).i32Const(5).i32Shl().i32Add().localSet(dj);
-      f.localGet(dxs).localGet(j).i32Const(5).i32Shl().i32Add().localSet(xj);
-      f.i32Const(0).localSet(i);
-      f.loop();
-      f.localGet(wt).localGet(i).localGet(ko).i32Mul().i32Const(4).i32Shl().i32Add().localSet(pa);
-      f.localGet(dj).localSet(pb);
-      f.localGet(ko).localSet(k);
-      for (const r of acc) f.v128ConstF32(0).localSet(r);
-      f.loop();
-      f.localGet(pb).v128Load(0, 2).localSet(b0);
-      f.localGet(pb).v128Load(16, 2).localSet(b1);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
-        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-      }
-      f.localGet(pa).i32Const(16).i32Add().localSet(pa);
-      f.localGet(pb).localGet(ldy).i32Add().localSet(pb);
-      f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
-      f.end();
-      f.localGet(taps).localGet(i).i32Const(4).i32Shl().i32Add().localSet(pt);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(xj).localGet(pt).i32Load(4 * r).i32Add().localSet(addr);
-        f.localGet(addr).localGet(addr).v128Load(0, 2).localGet(acc[2 * r]).f32x4Add().v128Store(0, 2);
-        f.localGet(addr).localGet(addr).v128Load(16, 2).localGet(acc[2 * r + 1]).f32x4Add().v128Store(16, 2);
-      }
-      f.localGet(i).i32Const(1).i32Add().localTee(i).localGet(mp).i32LtS().brIf(0);
-      f.end();
-      f.localGet(j).i32Const(1).i32Add().localTee(j).localGet(np).i32LtS().brIf(0);
-      f.end();
-    });
-  }
-  // sum(src, n) → f32: Σ of n floats at src, four lanes then the tail, lanes added at the end.
-  {
-    const [src, n] = [0, 1];
-    const [p, e] = [2, 3];
-    const acc = 4, t = 5;
-    m.func('sum', i32s(2), [F32], [...i32s(2), V128, F32], (f: Code) => {
-      f.v128ConstF32(0).localSet(acc);
-      f.localGet(src).localSet(p);
-      f.localGet(src).localGet(n).i32Const(-4).i32And().i32Const(2).i32Shl().i32Add().localSet(e);
-      f.block();
-      f.localGet(p).localGet(e).i32GeS().brIf(0);
-      f.loop();
-      f.localGet(acc).localGet(p).v128Load(0, 2).f32x4Add().localSet(acc);
-      f.localGet(p).i32Const(16).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
-      f.end();
-      f.end();
-      f.localGet(acc).f32x4ExtractLane(0).localGet(acc).f32x4ExtractLane(1).f32Add()
-        .localGet(acc).f32x4ExtractLane(2).localGet(acc).f32x4ExtractLane(3).f32Add().f32Add().localSet(t);
-      f.localGet(src).localGet(n).i32Const(2).i32Shl().i32Add().localSet(e);
-      f.block();
-      f.localGet(p).localGet(e).i32GeS().brIf(0);
-      f.loop();
-      f.localGet(t).localGet(p).f32Load(0).f32Add().localSet(t);
-      f.localGet(p).i32Const(4).i32Add().localTee(p).localGet(e).i32LtS().brIf(0);
-      f.end();
-      f.end();
-      f.localGet(t);
-    });
-  }
-  // zero(dst, n4): n4 ≥ 1 vectors of zeros at dst.
-  m.func('zero', i32s(2), [], [], (f: Code) => {
-    f.loop();
-    f.localGet(0).v128ConstF32(0).v128Store(0, 2);
-    f.localGet(0).i32Const(16).i32Add().localSet(0);
-    f.localGet(1).i32Const(1).i32Sub().localTee(1).brIf(0);
-    f.end();
-  });
-  // unpool(dst, dy, out, am, n, P): one plane of maxPool2dBackward with its reluOut, into zeros: dst[0 … P) = 0,
-  // then dst[am[i]] = 0 + dy[i] where !(out[i] ≤ 0) (else 0) for i < n with am[i] ≥ 0; the
-  // windows do not overlap, so each tap is written once (the JS kernel's += on zeros, bit for bit).
-  {
-    const [dst, dy, out, am, n, P] = [0, 1, 2, 3, 4, 5];
-    const [i, a] = [6, 7];
-    m.func('unpool', i32s(6), [], i32s(2), (f: Code) => {
-      f.i32Const(0).localSet(i);
-      f.block();
-      f.loop();
-      f.localGet(i).i32Const(4).i32Add().localGet(P).i32GtS().brIf(1);
-      f.localGet(dst).localGet(i).i32Const(2).i32Shl().i32Add().v128ConstF32(0).v128Store(0, 2);
-      f.localGet(i).i32Const(4).i32Add().localSet(i);
-      f.br(0);
-      f.end();
-      f.end();
-      f.block();
-      f.loop();
-      f.localGet(i).localGet(P).i32GeS().brIf(1);
-      f.localGet(dst).localGet(i).i32Const(2).i32Shl().i32Add().f32Const(0).f32Store(0);
-      f.localGet(i).i32Const(1).i32Add().localSet(i);
-      f.br(0);
-      f.end();
-      f.end();
-      f.i32Const(0).localSet(i);
-      f.block();
-      f.loop();
-      f.localGet(i).localGet(n).i32GeS().brIf(1);
-      f.localGet(am).localGet(i).i32Const(2).i32Shl().i32Add().i32Load(0).localTee(a).i32Const(0).i32GeS().if();
-      f.localGet(dst).localGet(a).i32Const(2).i32Shl().i32Add();
-      f.f32Const(0).localGet(dy).localGet(i).i32Const(2).i32Shl().i32Add().f32Load(0).f32Add();
-      f.f32Const(0);
-      f.localGet(out).localGet(i).i32Const(2).i32Shl().i32Add().f32Load(0).f32Const(0).raw(F32_LE).i32Eqz();
-      f.select().f32Store(0);
-      f.end();
-      f.localGet(i).i32Const(1).i32Add().localSet(i);
-      f.br(0);
-      f.end();
-      f.end();
-    });
-  }
-  // exec(chunk, idx, ops): runs the plan's ops idx[chunk] … idx[chunk + 1] − 1, each OP_WORDS
-  // words at ops (an opcode, then the callee's arguments; see Plan). The chunk function of runChunks.
-  {
-    const [chunk, idx, ops] = [0, 1, 2];
-    const [p, e, code] = [3, 4, 5];
-    const ids = { copy2d: 2, fwd: 0, wgrad: 1, dgrad: 3, sum: 4, zero: 5, unpool: 6 };
-    m.func('exec', i32s(3), [], i32s(3), (f: Code) => {
-      const arg = (k: number): Code => f.localGet(p).i32Load(4 + 4 * k);
-      f.localGet(ops).localGet(idx).localGet(chunk).i32Const(2).i32Shl().i32Add().i32Load(0).i32Const(OP_WORDS * 4).i32Mul().i32Add().localSet(p);
-      f.localGet(ops).localGet(idx).localGet(chunk).i32Const(2).i32Shl().i32Add().i32Load(4).i32Const(OP_WORDS * 4).i32Mul().i32Add().localSet(e);
-      f.block();
-      f.loop();
-      f.localGet(p).localGet(e).i32GeS().brIf(1);
-      f.localGet(p).i32Load(0).localSet(code);
-      f.localGet(code).i32Const(OP_COPY).i32Eq().if();
-      for (let k = 0; k < 8; k++) arg(k);
-      f.localGet(p).f32Load(4 + 4 * 8);
-      arg(9);
-      f.call(ids.copy2d);
-      f.end();
-      for (const [op, fn] of [[OP_FWD, ids.fwd], [OP_WGRAD, ids.wgrad], [OP_DGRAD, ids.dgrad]] as const) {
-        f.localGet(code).i32Const(op).i32Eq().if();
-        for (let k = 0; k < 8; k++) arg(k);
-        f.call(fn);
-        f.end();
-      }
-      f.localGet(code).i32Const(OP_SUM).i32Eq().if();
-      arg(2);
-      arg(0);
-      arg(1);
-      f.call(ids.sum).f32Store(0);
-      f.end();
-      f.localGet(code).i32Const(OP_ZERO).i32Eq().if();
-      arg(0);
-      arg(1);
-      f.call(ids.zero);
-      f.end();
-      f.localGet(code).i32Const(OP_UNPOOL).i32Eq().if();
-      for (let k = 0; k < 6; k++) arg(k);
-      f.call(ids.unpool);
-      f.end();
-      f.localGet(p).i32Const(OP_WORDS * 4).i32Add().localSet(p);
-      f.br(0);
-      f.end();
-      f.end();
-    });
-  }
-  return m.build();
-}
-
-/** Words per op of a {@link Plan}: the opcode and up to ten arguments (one spare). */
-const OP_WORDS = 12;
-const OP_FWD = 0, OP_WGRAD = 1, OP_COPY = 2, OP_DGRAD = 3, OP_SUM = 4, OP_ZERO = 5, OP_UNPOOL = 6;
-/** f32.le (the encoder has no method for it). */
-const F32_LE = 0x5f;
 
 /**
  * The work of a call as a list of module calls per chunk (chunks of images fixed by the shape),
@@ -561,31 +255,81 @@ function jsPath(g: ConvGeom, OC: number, G: number): boolean {
 }
 
 /**
+ * The pooled side of a fused conv2d + ReLU + 2×2 max pool: the pooled output and its argmax, each
+ * (B, C, ⌊H/2⌋, ⌊W/2⌋) for planes of H × W, with which a gradient of the pooled output becomes the
+ * convolution's output gradient (`maxPool2dBackward` with the ReLU's mask). A kernel given one
+ * takes that pooled gradient in place of its dense dy (or, for the flipped forward of the input
+ * gradient, its x) and builds each image's dense planes in the memory inside the image's chunk.
+ */
+interface Unpool {
+  out: Float32Array;
+  argmax: Int32Array;
+}
+
+/** Images [b0, b0 + nb) of an unpool whose images hold `per` pooled floats each. */
+const unpoolPart = (u: Unpool, b0: number, nb: number, per: number): Unpool =>
+  ({ out: u.out.subarray(b0 * per, (b0 + nb) * per), argmax: u.argmax.subarray(b0 * per, (b0 + nb) * per) });
+
+/** The dense planes of an unpool, in JS (for a path that takes a dense array). */
+function unpoolDense(dy: Float32Array, u: Unpool, planes: number, H: number, W: number): Float32Array {
+  const d = new Float32Array(planes * H * W);
+  jsMaxPool2dBackward(d, dy, u.argmax, 1, planes, H, W, H >> 1, W >> 1, u.out);
+  return d;
+}
+
+/**
+ * The memory regions of an unpool of `np` pooled floats from float offset `at`: the pooled
+ * gradient, output and argmax; `end` is the first float after them.
+ */
+function unpoolRegions(at: number, np: number): { DYP: number; OUTP: number; AMP: number; end: number } {
+  const DYP = al(at), OUTP = al(DYP + np), AMP = al(OUTP + np);
+  return { DYP, OUTP, AMP, end: al(AMP + np) };
+}
+
+/** Copies the pooled gradient, output and argmax of `np` floats into their regions. */
+function stageUnpool(mem: Float32Array, ints: Int32Array, dy: Float32Array, u: Unpool, r: { DYP: number; OUTP: number; AMP: number }, np: number): void {
+  mem.set(dy.subarray(0, np), r.DYP);
+  mem.set(u.out.subarray(0, np), r.OUTP);
+  ints.set(u.argmax.subarray(0, np), r.AMP);
+}
+
+/** Plan ops building image b's C dense planes of P floats at `dense` from planes of PP pooled floats. */
+function planUnpool(dense: number, r: { DYP: number; OUTP: number; AMP: number }, b: number, C: number, P: number, PP: number): void {
+  for (let c = 0; c < C; c++) {
+    const q = (b * C + c) * PP;
+    plan.op(OP_UNPOOL, 4 * (dense + (b * C + c) * P), 4 * (r.DYP + q), 4 * (r.OUTP + q), 4 * (r.AMP + q), PP, P);
+  }
+}
+
+/**
  * conv2d forward on the wasm backend: the signature and contract of the JS `conv2dForward`
  * (x (B, G·Cg, H, W), w (OC, Cg, KH, KW), bias (OC) or null, out (B, OC, OH, OW), overwritten
  * or accumulated; with `relu`, max(out, 0) taken while the output is still in the wasm memory;
  * with `pool`, out is (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), the 2×2 stride-2 max pool of that output, taken in
  * the wasm memory too, so the full-size output is never copied out; its argmax is copied to `pool`
- * when that is an Int32Array).
+ * when that is an Int32Array). With `unpool` (internal: the input gradient's flipped forward), x
+ * is a pooled gradient whose dense planes are built in the memory (see {@link Unpool}).
  * Results within float32 rounding of a Cg·KH·KW-term sum.
  */
 export function wasmConv2dForward(
   out: Float32Array, x: Float32Array, w: Float32Array, bias: Float32Array | null, B: number, OC: number, G: number, g: ConvGeom,
-  accumulate = false, relu = false, pool: boolean | Int32Array = false,
+  accumulate = false, relu = false, pool: boolean | Int32Array = false, unpool: Unpool | null = null,
 ): void {
-  if (jsPath(g, OC, G) || B === 0 || (pool !== false && (g.OH < 2 || g.OW < 2))) {
-    jsConv2dForward(out, x, w, bias, B, OC, G, g, accumulate, relu, pool);
+  const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  if (jsPath(g, OC, G) || B === 0 || (pool !== false && (OH < 2 || OW < 2))) {
+    jsConv2dForward(out, unpool === null ? x : unpoolDense(x, unpool, B * G * Cg, H, W), w, bias, B, OC, G, g, accumulate, relu, pool);
     return;
   }
-  const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Mp = (OCg + 3) & ~3, HW = H * W;
+  const PX = unpool === null ? 0 : (H >> 1) * (W >> 1), xPer = G * Cg * (unpool === null ? HW : PX);
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
     const outPer = pool !== false ? OC * (OH >> 1) * (OW >> 1) : OC * P;
     for (let b0 = 0; b0 < B; b0 += chunk) {
       const nb = Math.min(chunk, B - b0);
       const am = typeof pool === 'boolean' ? pool : pool.subarray(b0 * outPer, (b0 + nb) * outPer);
-      wasmConv2dForward(out.subarray(b0 * outPer, (b0 + nb) * outPer), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), w, bias, nb, OC, G, g, accumulate, relu, am);
+      const u = unpool === null ? null : unpoolPart(unpool, b0, nb, xPer);
+      wasmConv2dForward(out.subarray(b0 * outPer, (b0 + nb) * outPer), x.subarray(b0 * xPer, (b0 + nb) * xPer), w, bias, nb, OC, G, g, accumulate, relu, am, u);
     }
     return;
   }
@@ -597,12 +341,15 @@ export function wasmConv2dForward(
   // image and output tile rows, dense x, dense out (with 8 floats of slack for the pool), the plan.
   const xsLen = al(s.len), scr = xsLen + al(Mp * Nq8);
   const [nCh, per] = imageChunks(B, scr);
-  const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx), PL = al(O + no + 8);
+  // With unpool, then the pooled x, output and argmax.
+  const wpB = 0, tapB = al(G * Mp * Kc), sc0 = al(tapB + Kc), X = sc0 + nCh * scr, O = al(X + nx);
+  const up = unpoolRegions(O + no + 8, B * G * Cg * PX), PL = up.end;
   const parallel = B * G * Mp * Nq8 * Kc >= PARALLEL_MIN_WORK;
   plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, cB = xsB + xsLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      if (unpool !== null) planUnpool(X, up, b, G * Cg, HW, PX);
       for (let gi = 0; gi < G; gi++) {
         stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
         plan.op(OP_FWD, (wpB + gi * Mp * Kc) * 4, xsB * 4, tapB * 4, cB * 4, Mp >> 2, Nq8 >> 3, Kc, Nq8 * 4);
@@ -618,7 +365,8 @@ export function wasmConv2dForward(
   const mem = f32View(), ints = i32View(mem);
   tapOffsets(ints, tapB, g, s, Kc);
   for (let k = 0; k < nCh; k++) mem.fill(0, sc0 + k * scr, sc0 + k * scr + s.len);
-  mem.set(x.subarray(0, nx), X);
+  if (unpool === null) mem.set(x.subarray(0, nx), X);
+  else stageUnpool(mem, ints, x, unpool, up, B * G * Cg * PX);
   if (accumulate) mem.set(out.subarray(0, no), O);
   for (let gi = 0; gi < G; gi++) {
     for (let i = 0; i < Mp; i += 4) {
@@ -639,16 +387,6 @@ export function wasmConv2dForward(
 }
 
 /**
- * The pooled side of a fused conv2d + ReLU + 2×2 max pool: the pooled output and its argmax, each
- * (B, OC, ⌊OH/2⌋, ⌊OW/2⌋), with which a gradient of the pooled output becomes the convolution's
- * output gradient (`maxPool2dBackward` with the ReLU's mask).
- */
-interface Unpool {
-  out: Float32Array;
-  argmax: Int32Array;
-}
-
-/**
  * dw[o, k] += Σ_{b, p} dy[b, o, p]·cols_b[k, p] on the wasm backend (the weight gradient of
  * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
  * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
@@ -665,9 +403,8 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
     for (let b0 = 0; b0 < B; b0 += chunk) {
-      const nb = Math.min(chunk, B - b0), d0 = b0 * dyPer, d1 = (b0 + nb) * dyPer;
-      const part = unpool === null ? null : { out: unpool.out.subarray(d0, d1), argmax: unpool.argmax.subarray(d0, d1) };
-      wasmWeightGrad(dw, dbias, dy.subarray(d0, d1), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g, part);
+      const nb = Math.min(chunk, B - b0), part = unpool === null ? null : unpoolPart(unpool, b0, nb, dyPer);
+      wasmWeightGrad(dw, dbias, dy.subarray(b0 * dyPer, (b0 + nb) * dyPer), x.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), nb, OC, G, g, part);
     }
     return;
   }
@@ -681,20 +418,14 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   const accLen = (Mp >> 2) * tp * 32, xsLen = al(s.len), dyLen = al(Mp * s.Nq8), scr = xsLen + dyLen + G * accLen;
   const [nCh, per] = imageChunks(B, scr);
   // With unpool, then the pooled dy, output and argmax.
-  const np = B * OC * PP;
-  const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny), DYP = al(DB + (dbias === null ? 0 : B * OC));
-  const OUTP = al(DYP + np), AMP = al(OUTP + np), PL = al(AMP + np);
+  const tapB = 0, sc0 = al(Kp), X = sc0 + nCh * scr, Y = al(X + nx), DB = al(Y + ny);
+  const up = unpoolRegions(DB + (dbias === null ? 0 : B * OC), B * OC * PP), PL = up.end;
   const parallel = B * G * Mp * s.Nq8 * Kc >= PARALLEL_MIN_WORK;
   plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const xsB = sc0 + k * scr, dyB = xsB + xsLen, accB = dyB + dyLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
-      if (unpool !== null) {
-        for (let o = 0; o < OC; o++) {
-          const q = (b * OC + o) * PP;
-          plan.op(OP_UNPOOL, 4 * (Y + (b * OC + o) * P), 4 * (DYP + q), 4 * (OUTP + q), 4 * (AMP + q), PP, P);
-        }
-      }
+      if (unpool !== null) planUnpool(Y, up, b, OC, P, PP);
       for (let gi = 0; gi < G; gi++) {
         stageCopy(plan.copy, X + (b * G + gi) * Cg * HW, xsB, g, s, true);
         stageDy(plan.copy, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
@@ -710,11 +441,7 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
   mem.fill(0, sc0, X);
   mem.set(x.subarray(0, nx), X);
   if (unpool === null) mem.set(dy.subarray(0, ny), Y);
-  else {
-    mem.set(dy.subarray(0, np), DYP);
-    mem.set(unpool.out.subarray(0, np), OUTP);
-    ints.set(unpool.argmax.subarray(0, np), AMP);
-  }
+  else stageUnpool(mem, ints, dy, unpool, up, B * OC * PP);
   plan.run(ints, PL, parallel);
   // The partial sums of the chunks, added in chunk order (each chunk's four lanes first).
   for (let gi = 0; gi < G; gi++) {
@@ -740,9 +467,10 @@ function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float3
 let flipBuf = new Float32Array(0);
 /**
  * dx += col2im(wᵀ·dy) on the wasm backend (the input gradient of {@link wasmConv2dForward});
- * the caller has ruled out the JS path.
+ * the caller has ruled out the JS path. With `unpool`, dy is the gradient of the pooled output
+ * (see {@link Unpool}).
  */
-function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom): void {
+function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom, unpool: Unpool | null = null): void {
   // Stride 1 with four or more input channels per group: dx is the forward convolution of dy with
   // the kernel flipped and its channel axes swapped (no scatter epilogue; 1.5 → 1.1 ms on the
   // bench CNN's second layer). With fewer channels that forward's four-row tiles would be mostly
@@ -763,16 +491,17 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
       C: OCg, H: g.OH, W: g.OW, KH, KW, OH: g.H, OW: g.W, SH: 1, SW: 1,
       PH: (KH - 1) * g.DH - g.PH, PW: (KW - 1) * g.DW - g.PW, DH: g.DH, DW: g.DW,
     };
-    wasmConv2dForward(dx, dy, flipBuf, null, B, G * Cg, G, gT, true);
+    wasmConv2dForward(dx, dy, flipBuf, null, B, G * Cg, G, gT, true, false, false, unpool);
     return;
   }
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
   const OCg = OC / G, Kc = Cg * KH * KW, P = OH * OW, Kp = (Kc + 3) & ~3, HW = H * W;
+  const PP = unpool === null ? 0 : (OH >> 1) * (OW >> 1), dyPer = OC * (unpool === null ? P : PP);
   const chunk = batchChunk(G * Cg * HW + OC * P);
   if (B > chunk) {
     for (let b0 = 0; b0 < B; b0 += chunk) {
-      const nb = Math.min(chunk, B - b0);
-      wasmInputGrad(dx.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), dy.subarray(b0 * OC * P, (b0 + nb) * OC * P), w, nb, OC, G, g);
+      const nb = Math.min(chunk, B - b0), part = unpool === null ? null : unpoolPart(unpool, b0, nb, dyPer);
+      wasmInputGrad(dx.subarray(b0 * G * Cg * HW, (b0 + nb) * G * Cg * HW), dy.subarray(b0 * dyPer, (b0 + nb) * dyPer), w, nb, OC, G, g, part);
     }
     return;
   }
@@ -784,12 +513,15 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
   // staged dy rows and staged gradient image, dense dx, dense dy, the plan.
   const dyLen = al(OCg * Nq8), dxLen = al(s.len), scr = dyLen + dxLen;
   const [nCh, per] = imageChunks(B, scr);
-  const wtB = 0, tapB = al(G * Kp * OCg), sc0 = al(tapB + Kp), X = sc0 + nCh * scr, Y = al(X + nx), PL = al(Y + ny);
+  // With unpool, then the pooled dy, output and argmax.
+  const wtB = 0, tapB = al(G * Kp * OCg), sc0 = al(tapB + Kp), X = sc0 + nCh * scr, Y = al(X + nx);
+  const up = unpoolRegions(Y + ny, B * OC * PP), PL = up.end;
   const parallel = B * G * Kp * Nq8 * OCg >= PARALLEL_MIN_WORK;
   plan.reset(parallel);
   for (let k = 0; k < nCh; k++) {
     const dyB = sc0 + k * scr, dxB = dyB + dyLen;
     for (let b = k * per; b < Math.min(B, (k + 1) * per); b++) {
+      if (unpool !== null) planUnpool(Y, up, b, OC, P, PP);
       for (let gi = 0; gi < G; gi++) {
         stageDy(plan.copy, Y + (b * OC + gi * OCg) * P, dyB, OCg, g, s);
         plan.op(OP_ZERO, dxB * 4, dxLen >> 2);
@@ -804,7 +536,8 @@ function wasmInputGrad(dx: Float32Array, dy: Float32Array, w: Float32Array, B: n
   tapOffsets(ints, tapB, g, s, Kp);
   mem.fill(0, sc0, X);
   mem.set(dx.subarray(0, nx), X);
-  mem.set(dy.subarray(0, ny), Y);
+  if (unpool === null) mem.set(dy.subarray(0, ny), Y);
+  else stageUnpool(mem, ints, dy, unpool, up, B * OC * PP);
   for (let gi = 0; gi < G; gi++) {
     // wt panel i of group gi: wt[gi·Kp·OCg + (i·OCg + o)·4 + r] = w[o, 4i + r] (zero past Kc).
     for (let o = 0; o < OCg; o++) {
@@ -837,21 +570,23 @@ export function wasmConv2dBackward(
 
 /**
  * Backward of the fused conv2d + ReLU + 2×2 max pool on the wasm backend: the signature and
- * contract of the JS `conv2dReluPoolBackward` (dy, out and argmax (B, OC, ⌊OH/2⌋, ⌊OW/2⌋)). When
- * only the weight and bias gradients are wanted (the first layer of a network), the convolution's
- * output gradient is built inside the weight gradient's chunks in the wasm memory, so it is never
- * allocated, scattered or copied in on the calling thread; otherwise it is the JS composite over
- * this backend's kernels.
+ * contract of the JS `conv2dReluPoolBackward` (dy, out and argmax (B, OC, ⌊OH/2⌋, ⌊OW/2⌋)). The
+ * convolution's output gradient is built inside the weight gradient's and the input gradient's
+ * chunks in the wasm memory (each builds its own), so it is never allocated, scattered or copied in
+ * on the calling thread. A bias gradient without a weight gradient (and the shapes the JS kernels
+ * take) gets the dense gradient built in JS and {@link wasmConv2dBackward}.
  */
 export function wasmConv2dReluPoolBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,
   dy: Float32Array, out: Float32Array, argmax: Int32Array, x: Float32Array, w: Float32Array, B: number, OC: number, G: number, g: ConvGeom,
 ): void {
-  if (dx !== null || dw === null || jsPath(g, OC, G) || B === 0) {
-    jsConv2dReluPoolBackward(dx, dw, dbias, dy, out, argmax, x, w, B, OC, G, g);
+  const u = { out, argmax };
+  if (jsPath(g, OC, G) || B === 0 || (dw === null && dbias !== null)) {
+    wasmConv2dBackward(dx, dw, dbias, unpoolDense(dy, u, B * OC, g.OH, g.OW), x, w, B, OC, G, g);
     return;
   }
-  wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g, { out, argmax });
+  if (dw !== null) wasmWeightGrad(dw, dbias, dy, x, B, OC, G, g, u);
+  if (dx !== null) wasmInputGrad(dx, dy, w, B, OC, G, g, u);
 }
 
 /**
