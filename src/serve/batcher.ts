@@ -21,6 +21,8 @@ interface Queue {
   timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null;
   /** Whether `timer` is an immediate (run this tick) rather than the maxDelayMs timeout. */
   immediate: boolean;
+  /** Rows of this group's last pass: fewer queued wait (up to maxDelayMs) for the rest of them. */
+  lastRows: number;
 }
 
 /**
@@ -28,8 +30,8 @@ interface Queue {
  * pass and splits the outputs again by each request's rows. Requests are grouped by the shape of
  * their non-batch axes (only equal ones stack). A group runs when it holds `maxBatchSize` rows,
  * when no other request to this version is still arriving (announced but not submitted: nothing
- * to wait for, so a lone request does not wait) and it holds at least as many rows as the last
- * pass (fewer: the last pass's clients are likely between a response and their next request), or
+ * to wait for, so a lone request does not wait) and it holds at least as many rows as its last
+ * pass (fewer: that pass's clients are likely between a response and their next request), or
  * `maxDelayMs` after its first request; a request of `maxBatchSize` rows or more runs alone.
  * When a stacked pass throws, each request of it is run alone, so one bad request fails only
  * itself.
@@ -38,8 +40,6 @@ export class Batcher {
   private readonly queues = new Map<string, Queue>();
   // Requests to this version that have arrived and are still being read: worth waiting for.
   private arriving = 0;
-  // Rows of the last pass: a queue holding fewer waits (up to maxDelayMs) for the rest of them.
-  private lastRows = 0;
 
   constructor(
     private readonly run: (inputs: Plain[]) => Plain[],
@@ -60,13 +60,13 @@ export class Batcher {
   }
 
   /**
-   * With no request left arriving, run what is queued in this tick, unless it holds fewer rows
-   * than the last pass: then the clients of that pass are likely between a response and their
-   * next request, and the queue keeps waiting for them (at most maxDelayMs after its first).
+   * With no request left arriving, run what is queued in this tick, unless a group holds fewer
+   * rows than its last pass: then the clients of that pass are likely between a response and
+   * their next request, and the group keeps waiting for them (at most maxDelayMs after its first).
    */
   private flushSoon(): void {
     for (const q of this.queues.values()) {
-      if (q.items.length === 0 || q.immediate || q.rows < this.lastRows) continue;
+      if (q.items.length === 0 || q.immediate || q.rows < q.lastRows) continue;
       if (q.timer !== null) clearTimeout(q.timer as ReturnType<typeof setTimeout>);
       q.timer = setImmediate(() => this.flush(q));
       q.immediate = true;
@@ -91,14 +91,14 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       let q = this.queues.get(key);
       if (q === undefined) {
-        q = { items: [], rows: 0, timer: null, immediate: false };
+        q = { items: [], rows: 0, timer: null, immediate: false, lastRows: 0 };
         this.queues.set(key, q);
       }
       if (q.rows + rows > this.maxBatchSize) this.flush(q);
       q.items.push({ inputs, rows, resolve, reject });
       q.rows += rows;
       if (q.rows >= this.maxBatchSize) this.flush(q);
-      else if (this.arriving === 0 && !q.immediate && q.rows >= this.lastRows) this.flushSoon();
+      else if (this.arriving === 0 && !q.immediate && q.rows >= q.lastRows) this.flushSoon();
       else if (q.timer === null) {
         const fire = (): void => this.flush(q!);
         q.immediate = this.maxDelayMs === 0;
@@ -119,7 +119,7 @@ export class Batcher {
     q.items = [];
     q.rows = 0;
     if (items.length === 0) return;
-    this.lastRows = total;
+    q.lastRows = total;
     if (items.length === 1) {
       this.runAlone(items[0]);
       return;

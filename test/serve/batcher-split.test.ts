@@ -95,6 +95,15 @@ describe('Batcher: stacking and splitting', () => {
     await ticks(2);
     expect(passes).toEqual([3, 3, 1, 1]); // after a lone pass a lone request does not wait
     expect(Array.from((await next).outputs[0].data)).toEqual([7]);
+    // Each group of equal shapes keeps its own last size: after a pass of three rows of width 1,
+    // a lone request of width 2 runs at once.
+    for (let i = 0; i < 3; i++) b.announce();
+    await Promise.all([0, 1, 2].map((i) => b.submit([plain([[i]])])));
+    b.announce();
+    const wide = b.submit([plain([[8, 9]])]);
+    await ticks(2);
+    expect(passes).toEqual([3, 3, 1, 1, 3, 1]);
+    expect(Array.from((await wide).outputs[0].data)).toEqual([8, 9]);
   });
 });
 
