@@ -95,13 +95,10 @@ export function wasmReluForward(out: Float32Array, x: Float32Array, N: number): 
     jsReluForward(out, x, N);
     return;
   }
-  const n4 = N >> 2, M = n4 << 2;
-  ensureBytes(M * 4);
-  const mem = f32View();
-  mem.set(x.subarray(0, M), 0);
-  runChunks(getModule(), 'fwdChunk', Math.ceil(n4 / RELU_CHUNK), [0, n4, RELU_CHUNK], N >= RELU_PARALLEL_MIN);
-  out.set(mem.subarray(0, M), 0);
-  if (M < N) jsReluForward(out.subarray(M), x.subarray(M), N - M);
+  ensureBytes(N * 4);
+  f32View().set(x.subarray(0, N), 0);
+  wasmReluInMemory(0, N);
+  out.set(f32View().subarray(0, N), 0);
 }
 
 /**
