@@ -13,7 +13,7 @@ import {
   Linear, MaxPool2d, ReLU, Sequential, Sigmoid, Softmax, Softplus, Tanh, mseLoss, type Module,
 } from '../../src/nn/index';
 import { Adam, SGD } from '../../src/optim/index';
-import { ArgumentError, FormatError, Generator, ShapeError, Tensor, gradcheck, noGrad, randn, tensor } from '../../src/tensor/index';
+import { ArgumentError, FormatError, Generator, ShapeError, Tensor, add, conv2d, gradcheck, maxPool2d, noGrad, randn, relu, tensor } from '../../src/tensor/index';
 import { fit } from '../../src/train/index';
 import { expectClose, expectThrows } from '../helpers/check';
 
@@ -260,6 +260,28 @@ describe('importOnnx: op semantics on hand-built graphs', () => {
       expectClose(got.Y.data, want.Y.data as Float32Array, 1e-5, 1e-5);
       expectClose(got.Y_h.data, want.Y_h.data as Float32Array, 1e-5, 1e-5);
     }
+  });
+
+  it('a Conv → Relu → MaxPool chain whose values are read elsewhere (a graph output, a second node) still computes them', () => {
+    const w = { name: 'w', dims: [2, 1, 3, 3], data: Float32Array.from({ length: 18 }, (_, i) => (i % 5) - 2) };
+    const pool = [(a: ProtoWriter) => a.string(F.Attribute.name, 'kernel_shape').uint(F.Attribute.type, ATTR.INTS).packedVarints(F.Attribute.ints, [2, 2]), intsAttr('strides', [2, 2])];
+    const x = randn([1, 1, 6, 6], { rng: new Generator(8) });
+    const c = conv2d(x, tensor(Array.from(w.data)).reshape([2, 1, 3, 3]));
+    // The convolution's output is a graph output too.
+    const m1 = importOnnx(buildModel([
+      { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'Relu', inputs: ['c'], outputs: ['r'] }, { op: 'MaxPool', inputs: ['r'], outputs: ['y'], attrs: pool },
+    ], [w], ['x'], ['y', 'c']));
+    const o1 = m1.forward(x) as Record<string, Tensor>;
+    expect(Array.from(o1.c.data)).toEqual(Array.from(c.data));
+    expect(Array.from(o1.y.data)).toEqual(Array.from(maxPool2d(relu(c), 2).data));
+    // The ReLU's output is read by a second node.
+    const m2 = importOnnx(buildModel([
+      { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'Relu', inputs: ['c'], outputs: ['r'] }, { op: 'MaxPool', inputs: ['r'], outputs: ['y'], attrs: pool },
+      { op: 'Add', inputs: ['r', 'r'], outputs: ['z'] },
+    ], [w], ['x'], ['y', 'z']));
+    const o2 = m2.forward(x) as Record<string, Tensor>;
+    expect(Array.from(o2.z.data)).toEqual(Array.from(add(relu(c), relu(c)).data));
+    expect(Array.from(o2.y.data)).toEqual(Array.from(maxPool2d(relu(c), 2).data));
   });
 
   it('Gemm with transA, alpha and beta; Conv with asymmetric pads', () => {

@@ -16,6 +16,8 @@ import { allocFloat32, chargeAllocation } from '../../tensor/alloc';
 import { erfc } from '../../tensor/kernels/unary';
 import { broadcastShapes, describe } from '../../tensor/shape';
 import { fmtShape } from '../../tensor/errors';
+import type { Conv2dOptions } from '../../tensor/ops/conv';
+import { mark } from './import-fuse';
 import type { ParsedAttribute, ParsedNode, ParsedTensor } from './info';
 import { ATTR, DATA_TYPE, DATA_TYPE_NAME } from './schema';
 
@@ -254,8 +256,9 @@ const conv: Compile = (a, c) => {
   const p0 = a.ints('pads');
   const autoPad = a.str('auto_pad', 'NOTSET');
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') unsupported(c, `attribute auto_pad = '${autoPad}' is not supported (only NOTSET and VALID)`);
-  return one(([xv, wv, bv]) => {
-    const x = T(xv), w = T(wv), b = bv === null ? null : T(bv);
+  // The call: the (padded) input, weight, bias, the spatial rank and the options.
+  const resolve = ([xv, wv, bv]: (Value | null)[]): { x: Tensor; w: Tensor; b: Tensor | null; k: number; s: number[]; pp: number[]; d: number[] } => {
+    const x = T(xv), w = T(wv), b = bv === null || bv === undefined ? null : T(bv);
     if (k < 0) k = w.ndim - 2;
     if (k !== 1 && k !== 2) throw new ShapeError(`${WHAT}: ${c.label}: weight ${fmtShape(w.shape)}: only 1-D and 2-D convolutions are supported`);
     const p = autoPad === 'VALID' || p0 === undefined ? new Array<number>(2 * k).fill(0) : p0;
@@ -263,8 +266,20 @@ const conv: Compile = (a, c) => {
     const sym = p.slice(0, k).every((v, i) => v === p[i + k]);
     const xin = sym ? x : padSpatial(x, p, k);
     const pp = sym ? p.slice(0, k) : new Array<number>(k).fill(0);
-    if (k === 1) return conv1d(xin, w, b, { stride: s[0], padding: pp[0], dilation: d[0], groups: group });
-    return conv2d(xin, w, b, { stride: [s[0], s[1]], padding: [pp[0], pp[1]], dilation: [d[0], d[1]], groups: group });
+    return { x: xin, w, b, k, s, pp, d };
+  };
+  const opts2d = (r: ReturnType<typeof resolve>): Conv2dOptions => ({ stride: [r.s[0], r.s[1]], padding: [r.pp[0], r.pp[1]], dilation: [r.d[0], r.d[1]], groups: group });
+  const run = one((ins) => {
+    const r = resolve(ins);
+    if (r.k === 1) return conv1d(r.x, r.w, r.b, { stride: r.s[0], padding: r.pp[0], dilation: r.d[0], groups: group });
+    return conv2d(r.x, r.w, r.b, opts2d(r));
+  });
+  return mark(run, {
+    kind: 'conv',
+    args: (ins) => {
+      const r = resolve(ins);
+      return r.k === 2 ? [r.x, r.w, r.b, opts2d(r)] : null;
+    },
   });
 };
 
@@ -308,7 +323,8 @@ function pool(kind: 'max' | 'avg'): Compile {
     const p2 = k === 1 ? [0, p[0], 0, p[1]] : p;
     const fits = p2[0] === p2[2] && p2[1] === p2[3] && p2[0] <= Math.floor(k2[0] / 2) && p2[1] <= Math.floor(k2[1] / 2);
     if (kind === 'avg' && !fits && !includePad) unsupported(c, `pads ${describe(p)} (asymmetric or above half the kernel) with count_include_pad = 0 are not supported`);
-    return one(([xv]) => {
+    const halving = kind === 'max' && k === 2 && k2[0] === 2 && k2[1] === 2 && s2[0] === 2 && s2[1] === 2 && p2.every((v) => v === 0) && d2[0] === 1 && d2[1] === 1;
+    const run = one(([xv]) => {
       let x = T(xv);
       if (k === 1) x = to2d(x);
       let padding: [number, number] = [p2[0], p2[1]];
@@ -320,6 +336,7 @@ function pool(kind: 'max' | 'avg'): Compile {
       const y = kind === 'max' ? maxPool2d(x, { ...o, dilation: [d2[0], d2[1]] }) : avgPool2d(x, { ...o, countIncludePad: includePad });
       return k === 1 ? from2d(y) : y;
     });
+    return halving ? mark(run, { kind: 'halvingMaxPool' }) : run;
   };
 }
 
@@ -740,7 +757,7 @@ export const OPS: Record<string, Compile> = {
   }),
   Neg: () => one(([x]) => (isInts(x) ? ints(x.shape, x.data.map((v) => -v)) : neg(T(x)))),
   Abs: () => one(([x]) => (isInts(x) ? ints(x.shape, x.data.map(Math.abs)) : abs(T(x)))),
-  Relu: unary(relu),
+  Relu: (a, c) => mark(unary(relu)(a, c), { kind: 'relu' }),
   Sigmoid: unary(sigmoid),
   Tanh: unary(tanh),
   Exp: unary(exp),

@@ -12,6 +12,7 @@ import { fmtShape } from '../../tensor/errors';
 import { describe } from '../../tensor/shape';
 import { parseOptions } from '../../tensor/options';
 import { Module } from '../../nn/index';
+import { fuseChains } from './import-fuse';
 import { parseModel, type OnnxValueInfo } from './info';
 import { Attrs, OPS, constantValue, ints, requiredInputs, toTensor, type NodeContext, type Run, type Value } from './import-ops';
 
@@ -152,13 +153,15 @@ export class OnnxModel extends Module {
       }
     }
     for (const o of this.#outputs) if (!known.has(o) && !producer.has(o)) throw new FormatError(`${WHAT}: graph output '${o}' is not produced by a node, an initializer or a graph input`);
+    // Conv → Relu (→ MaxPool 2×2 stride 2) chains as one fused step (import-fuse.ts).
+    const steps = fuseChains(order.map((i) => compiled[i]), new Set(this.#outputs));
     // Free each intermediate value after its last use.
     const lastUse = new Map<string, number>();
-    order.forEach((i, pos) => compiled[i].inputs.forEach((n) => lastUse.set(n, pos)));
+    steps.forEach((s, pos) => s.inputs.forEach((n) => lastUse.set(n, pos)));
     const keep = new Set<string>([...this.#outputs, ...this.#fields.keys(), ...this.#constants.keys()]);
-    this.#steps = order.map((i, pos) => ({
-      ...compiled[i],
-      release: [...new Set(compiled[i].inputs)].filter((n) => lastUse.get(n) === pos && !keep.has(n)),
+    this.#steps = steps.map((s, pos) => ({
+      ...s,
+      release: [...new Set(s.inputs)].filter((n) => lastUse.get(n) === pos && !keep.has(n)),
     }));
     this.eval();
   }
