@@ -5,6 +5,7 @@
  * `Plan`). The staging scheme and what each kernel computes are described in conv.ts.
  */
 import { F32, I32, ModuleBuilder, V128, type Code, type ValType } from './encoder';
+import { emitTileStep } from './gemm';
 import { importWasmMemory } from './memory';
 
 /** Words per op of a plan: the opcode and up to ten arguments (one spare). */
@@ -42,11 +43,7 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       f.localGet(xj).localGet(pt).i32Load(0).i32Add().localSet(addr);
       f.localGet(addr).v128Load(0, 2).localSet(b0);
       f.localGet(addr).v128Load(16, 2).localSet(b1);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
-        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-      }
+      emitTileStep(f, pa, va, b0, b1, acc);
       f.localGet(pa).i32Const(16).i32Add().localSet(pa);
       f.localGet(pt).i32Const(4).i32Add().localSet(pt);
       f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
@@ -166,11 +163,7 @@ export function buildConvModule(): Uint8Array<ArrayBuffer> {
       f.loop();
       f.localGet(pb).v128Load(0, 2).localSet(b0);
       f.localGet(pb).v128Load(16, 2).localSet(b1);
-      for (let r = 0; r < 4; r++) {
-        f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
-        f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-        f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-      }
+      emitTileStep(f, pa, va, b0, b1, acc);
       f.localGet(pa).i32Const(16).i32Add().localSet(pa);
       f.localGet(pb).localGet(ldy).i32Add().localSet(pb);
       f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);

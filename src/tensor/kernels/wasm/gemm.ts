@@ -50,6 +50,19 @@ export function forceGemmParallelMinWork(work: number | null): void {
 }
 
 /**
+ * Emits one k step of the 4×8 micro-kernel tile: acc[2r + h] += splat(A[pa + 4r]) · b_h for r < 4
+ * and h < 2 (A's four floats from local `pa`, B's eight in locals b0 and b1; `va` is scratch).
+ * Shared by the GEMM and the convolution forward (conv-module.ts).
+ */
+export function emitTileStep(f: Code, pa: number, va: number, b0: number, b1: number, acc: readonly number[]): void {
+  for (let r = 0; r < 4; r++) {
+    f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
+    f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
+    f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
+  }
+}
+
+/**
  * The GEMM module: the micro-kernel `gemm4x8(ap, bp, c, mPanels, nPanels, kc, ldcBytes, add)`, the
  * thread chunk of the product `gemmChunk(chunk, ap, bp, c, Mp, Np, K, kcB, colChunks)` and of the
  * packing `packChunk(…)` (pointers in bytes).
@@ -76,11 +89,7 @@ export function buildGemmModule(): Uint8Array<ArrayBuffer> {
     f.loop(); // over k
     f.localGet(pb).v128Load(0).localSet(b0);
     f.localGet(pb).v128Load(16).localSet(b1);
-    for (let r = 0; r < 4; r++) {
-      f.localGet(pa).v128Load32Splat(4 * r).localSet(va);
-      f.localGet(acc[2 * r]).localGet(va).localGet(b0).f32x4Mul().f32x4Add().localSet(acc[2 * r]);
-      f.localGet(acc[2 * r + 1]).localGet(va).localGet(b1).f32x4Mul().f32x4Add().localSet(acc[2 * r + 1]);
-    }
+    emitTileStep(f, pa, va, b0, b1, acc);
     f.localGet(pa).i32Const(16).i32Add().localSet(pa);
     f.localGet(pb).i32Const(32).i32Add().localSet(pb);
     f.localGet(k).i32Const(1).i32Sub().localTee(k).brIf(0);
