@@ -258,7 +258,7 @@ const conv: Compile = (a, c) => {
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') unsupported(c, `attribute auto_pad = '${autoPad}' is not supported (only NOTSET and VALID)`);
   // The call: the (padded) input, weight, bias, the spatial rank and the options.
   const resolve = ([xv, wv, bv]: (Value | null)[]): { x: Tensor; w: Tensor; b: Tensor | null; k: number; s: number[]; pp: number[]; d: number[] } => {
-    const x = T(xv), w = T(wv), b = bv === null || bv === undefined ? null : T(bv);
+    const x = T(xv), w = T(wv), b = bv === null ? null : T(bv);
     if (k < 0) k = w.ndim - 2;
     if (k !== 1 && k !== 2) throw new ShapeError(`${WHAT}: ${c.label}: weight ${fmtShape(w.shape)}: only 1-D and 2-D convolutions are supported`);
     const p = autoPad === 'VALID' || p0 === undefined ? new Array<number>(2 * k).fill(0) : p0;

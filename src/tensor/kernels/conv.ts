@@ -241,8 +241,9 @@ export function conv2dForward(
  * Backward of {@link conv2dForward} with `relu` and `pool`, accumulating into dx, dw and dbias as
  * {@link conv2dBackward} (null skips a gradient): dy, out and argmax are the pooled gradient, the
  * pooled output and its argmax, (B, OC, ⌊OH/2⌋, ⌊OW/2⌋). The convolution's output gradient is
- * `maxPool2dBackward` of them with the ReLU's mask (its `reluOut`), bit for bit the pool's and the ReLU's backward; a backend may
- * build it where its convolution backward reads dy (the wasm one does, inside its chunks).
+ * `maxPool2dBackward` of them with the ReLU's mask (its `reluOut`), bit for bit the pool's and the
+ * ReLU's backward; a backend may build it where its convolution backward reads dy (the wasm one
+ * does, inside its chunks).
  */
 export function conv2dReluPoolBackward(
   dx: Float32Array | null, dw: Float32Array | null, dbias: Float32Array | null,

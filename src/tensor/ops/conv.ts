@@ -242,9 +242,9 @@ export function conv2dRelu(x: Tensor, weight: Tensor, bias: Tensor | null, optio
  * output itself (on the wasm backend inside the wasm memory), so the full-size output is never
  * allocated or copied (nor the pool's argmax, unless a gradient is recorded). With gradients on,
  * one node is recorded: its backward scatters dy to the winning taps, masked by the pooled values
- * (the ReLU's mask there), and runs the convolution's backward (`conv2dReluPoolBackward`). Values and gradients are the three
- * ops' bit for bit. Anywhere else, and for an output smaller than 2 × 2 (whose error is the
- * pool's), it is the three ops. What `Sequential` runs for a `Conv2d`, a `ReLU` and a
+ * (the ReLU's mask there), and runs the convolution's backward (`conv2dReluPoolBackward`). Values
+ * and gradients are the three ops' bit for bit. Anywhere else, and for an output smaller than
+ * 2 × 2 (whose error is the pool's), it is the three ops. What `Sequential` runs for a `Conv2d`, a `ReLU` and a
  * `MaxPool2d(2)`.
  * @internal
  */

@@ -316,6 +316,8 @@ export function wasmConv2dForward(
   accumulate = false, relu = false, pool: boolean | Int32Array = false, unpool: Unpool | null = null,
 ): void {
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
+  // With pool, out is overwritten (the JS kernel's contract too).
+  if (pool !== false) accumulate = false;
   if (jsPath(g, OC, G) || B === 0 || (pool !== false && (OH < 2 || OW < 2))) {
     jsConv2dForward(out, unpool === null ? x : unpoolDense(x, unpool, B * G * Cg, H, W), w, bias, B, OC, G, g, accumulate, relu, pool);
     return;
@@ -391,7 +393,8 @@ export function wasmConv2dForward(
  * {@link wasmConv2dForward}), and dbias[o] += Σ_{b, p} dy[b, o, p] unless dbias is null (each
  * image's row summed in f32x4 lanes, the rows added in float64); the caller has ruled out the
  * JS path. With `unpool`, dy is the gradient of the pooled output, and each image's dense dy is
- * built from it in the memory, inside the image's chunk (`maxPool2dBackward` with the ReLU's mask, in wasm).
+ * built from it in the memory, inside the image's chunk (`maxPool2dBackward` with the ReLU's mask,
+ * in wasm).
  */
 function wasmWeightGrad(dw: Float32Array, dbias: Float32Array | null, dy: Float32Array, x: Float32Array, B: number, OC: number, G: number, g: ConvGeom, unpool: Unpool | null = null): void {
   const { C: Cg, H, W, KH, KW, OH, OW } = g;
